@@ -1,0 +1,1 @@
+"""Export of trained models: TFLite (LiteRT) builtin-only conversion (installed as `kfreqgan.export`)."""

@@ -1,0 +1,109 @@
+"""Input checks shared by the spectral functions and the layers.
+
+Every public entry point funnels its tensors through `as_image_batch` so that
+bad input fails early with a `ValueError` that names the argument, what was
+expected and what arrived (`... Received: shape=(2, 3)`).
+"""
+
+import tensorflow as tf
+
+FLOAT_DTYPES = (tf.float16, tf.bfloat16, tf.float32, tf.float64)
+
+
+def as_image_batch(images, name="images", check_finite=True):
+    """Returns `images` as a float32 NHWC tensor, or raises `ValueError`.
+
+    Checks, in order: the value converts to a tensor, its rank is 4, no known
+    dimension is zero, its dtype is a floating type, and (in eager mode only,
+    when `check_finite`) it holds no NaN or Inf. Inside a `tf.function` the
+    values are not inspected, so traced code pays nothing for the check.
+    """
+    try:
+        tensor = tf.convert_to_tensor(images)
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"`{name}` must be a numeric array or tensor of shape "
+            f"(batch, height, width, channels). Received: {type(images).__name__} "
+            f"that does not convert to a tensor ({error})."
+        ) from None
+    shape = tensor.shape
+    if shape.rank != 4:
+        raise ValueError(
+            f"`{name}` must have rank 4 (batch, height, width, channels). "
+            f"Received: shape={tuple(shape) if shape.rank is not None else None}"
+        )
+    if any(dim == 0 for dim in shape):
+        raise ValueError(
+            f"`{name}` has a zero-size dimension. Received: shape={tuple(shape)}"
+        )
+    if tensor.dtype not in FLOAT_DTYPES:
+        raise ValueError(
+            f"`{name}` must be a floating tensor (float16, bfloat16, float32 or "
+            f"float64) with values in [0, 1]; convert integer images with "
+            f"`tf.image.convert_image_dtype`. Received: dtype={tensor.dtype.name}"
+        )
+    if check_finite and tf.executing_eagerly():
+        finite = tf.reduce_all(tf.math.is_finite(tf.cast(tensor, tf.float32)))
+        if not bool(finite):
+            raise ValueError(f"`{name}` contains NaN or Inf values.")
+    return tf.cast(tensor, tf.float32)
+
+
+def static_spatial_size(images, name="images", purpose="this operation"):
+    """Returns (height, width) as Python ints, or raises if either is unknown."""
+    height, width = images.shape[1], images.shape[2]
+    if height is None or width is None:
+        raise ValueError(
+            f"{purpose} needs a static height and width for `{name}` (the "
+            f"frequency bins are built once per shape). Received: "
+            f"shape={tuple(images.shape)}"
+        )
+    return int(height), int(width)
+
+
+def check_frequency(value, name, allow_none=False):
+    """Checks a cut-off frequency in cycles/pixel: a finite number >= 0."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(
+            f"`{name}` must be a frequency in cycles/pixel (a number >= 0). "
+            f"Received: {name}={value!r}"
+        )
+    value = float(value)
+    if not value >= 0.0 or value == float("inf"):
+        raise ValueError(
+            f"`{name}` must be a finite frequency in cycles/pixel >= 0. "
+            f"Received: {name}={value}"
+        )
+    return value
+
+
+def check_choice(value, name, choices):
+    if value not in choices:
+        raise ValueError(
+            f"`{name}` must be one of {', '.join(map(repr, choices))}. "
+            f"Received: {name}={value!r}"
+        )
+    return value
+
+
+def check_layer_input(layer, input_shape, channels=None):
+    """Checks a layer's input shape is NHWC; returns it as a tuple."""
+    shape = tuple(input_shape)
+    if len(shape) != 4:
+        raise ValueError(
+            f"{type(layer).__name__} expects images of shape (batch, height, "
+            f"width, channels). Received: input_shape={shape}"
+        )
+    if any(dim == 0 for dim in shape):
+        raise ValueError(
+            f"{type(layer).__name__} received a zero-size dimension. "
+            f"Received: input_shape={shape}"
+        )
+    if channels is not None and shape[-1] not in channels:
+        raise ValueError(
+            f"{type(layer).__name__} expects {' or '.join(map(str, channels))} "
+            f"channels. Received: input_shape={shape}"
+        )
+    return shape

@@ -1,0 +1,678 @@
+"""Spectral analysis of image batches: pure TensorFlow functions.
+
+Conventions used throughout the package:
+
+- images are NHWC float tensors with values in [0, 1] (float16, bfloat16,
+  float32 and float64 are accepted; the maths runs in float32/complex64);
+- spectra are *centred*: the DC term sits at index `(H // 2, W // 2)`, as
+  after `np.fft.fftshift`;
+- frequencies are in cycles/pixel, so each axis runs over [-0.5, 0.5) and the
+  Nyquist circle has radius 0.5 whatever the image size, also for non-square
+  images.
+
+Every function here works inside `tf.function` (and under XLA where static
+shapes are given) and is differentiable with respect to the images. In eager
+mode inputs are also checked for NaN and Inf.
+"""
+
+import collections
+import functools
+import math
+
+import numpy as np
+import tensorflow as tf
+
+from kfreqgan._validation import as_image_batch
+from kfreqgan._validation import check_choice
+from kfreqgan._validation import check_frequency
+from kfreqgan._validation import static_spatial_size
+
+GRAY_WEIGHTS = (0.299, 0.587, 0.114)
+"""ITU-R BT.601 luma weights used by `to_grayscale`."""
+
+BAND_KINDS = ("ideal", "gaussian", "butterworth")
+BINNINGS = ("normalized", "integer")
+MODES = ("gray", "channels")
+
+FrequencyGrid = collections.namedtuple("FrequencyGrid", ["fy", "fx", "radius"])
+SpectralDistance = collections.namedtuple(
+    "SpectralDistance", ["per_bin", "distance", "frequencies"]
+)
+
+
+# ---------------------------------------------------------------------------
+# Colour and Fourier transforms.
+# ---------------------------------------------------------------------------
+
+
+def to_grayscale(images):
+    """Converts RGB images to grey with the ITU-R BT.601 luma weights.
+
+    Args:
+        images: float tensor of shape `(N, H, W, 3)` or `(N, H, W, 1)`.
+
+    Returns:
+        float32 tensor of shape `(N, H, W, 1)`: `0.299 R + 0.587 G + 0.114 B`
+        (single-channel input is returned unchanged, as float32).
+    """
+    images = as_image_batch(images)
+    return _gray(images)
+
+
+def _gray(images):
+    channels = images.shape[-1]
+    if channels == 1:
+        return images
+    if channels == 3:
+        weights = tf.constant(GRAY_WEIGHTS, dtype=images.dtype)
+        return tf.reduce_sum(images * weights, axis=-1, keepdims=True)
+    raise ValueError(
+        "Grey-scale conversion needs 1 or 3 channels (use mode='channels' for "
+        f"other channel counts). Received: shape={tuple(images.shape)}"
+    )
+
+
+def _select_channels(images, mode):
+    check_choice(mode, "mode", MODES)
+    return _gray(images) if mode == "gray" else images
+
+
+def _fft2(images, half=False):
+    """2D DFT over H and W of a float32 NHWC batch, returned NHWC complex64.
+
+    With `half=True` only the non-negative W frequencies are returned (shape
+    `(N, H, W // 2 + 1, C)`, unshifted), as `tf.signal.rfft2d` gives them.
+    """
+    channels_first = tf.transpose(images, (0, 3, 1, 2))
+    if half:
+        spectrum = tf.signal.rfft2d(channels_first)
+    else:
+        spectrum = tf.signal.fft2d(tf.complex(channels_first, tf.zeros_like(channels_first)))
+    return tf.transpose(spectrum, (0, 2, 3, 1))
+
+
+def _centre(spectrum):
+    return tf.signal.fftshift(spectrum, axes=(1, 2))
+
+
+def _squared_magnitude(spectrum):
+    return tf.math.square(tf.math.real(spectrum)) + tf.math.square(tf.math.imag(spectrum))
+
+
+def power_spectrum(images, mode="gray"):
+    """Centred power spectrum `|F|^2 / (H W)` of each image.
+
+    With this normalisation Parseval's identity reads
+    `sum(power_spectrum(x)) == sum(x ** 2)` per image and channel.
+
+    Args:
+        images: float tensor `(N, H, W, C)`.
+        mode: `"gray"` converts RGB to grey first (output has 1 channel);
+            `"channels"` transforms each channel on its own.
+
+    Returns:
+        float32 tensor `(N, H, W, 1)` or `(N, H, W, C)`, DC at `(H//2, W//2)`.
+    """
+    images = _select_channels(as_image_batch(images), mode)
+    return _centre(_power(images))
+
+
+def _power(images):
+    size = tf.cast(tf.shape(images)[1] * tf.shape(images)[2], tf.float32)
+    return _squared_magnitude(_fft2(images)) / size
+
+
+def log_magnitude(images, mode="gray", epsilon=1e-8):
+    """Centred log-magnitude spectrum `0.5 * log(|F|^2 + epsilon)`.
+
+    This is the natural log of the unnormalised DFT magnitude, as in SSD-GAN;
+    writing it through `|F|^2` keeps the gradient finite where `F == 0`.
+
+    Args:
+        images: float tensor `(N, H, W, C)`.
+        mode: `"gray"` or `"channels"`, as in `power_spectrum`.
+        epsilon: positive floor inside the log.
+
+    Returns:
+        float32 tensor `(N, H, W, 1)` or `(N, H, W, C)`.
+    """
+    _check_epsilon(epsilon)
+    images = _select_channels(as_image_batch(images), mode)
+    return _centre(0.5 * tf.math.log(_squared_magnitude(_fft2(images)) + epsilon))
+
+
+def _check_epsilon(epsilon):
+    if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or not epsilon > 0:
+        raise ValueError(f"`epsilon` must be a number > 0. Received: epsilon={epsilon!r}")
+
+
+# ---------------------------------------------------------------------------
+# Frequency grids and masks.
+# ---------------------------------------------------------------------------
+
+
+def _axis_index(n, layout):
+    """Integer DFT frequency index of an axis of length `n`.
+
+    layout: "centred" (as `fftshift(fftfreq(n)) * n`), "unshifted" (as
+    `fftfreq(n) * n`) or "half" (as `rfftfreq(n) * n`, length `n // 2 + 1`).
+    `n` may be a Python int or a scalar int32 tensor.
+    """
+    if layout == "half":
+        return tf.range(n // 2 + 1)
+    index = tf.range(n)
+    if layout == "centred":
+        return index - n // 2
+    return (index + n // 2) % n - n // 2
+
+
+def _grid_index(height, width, layout):
+    """Integer frequency indices (ky, kx) of an `height x width` spectrum."""
+    ky = _axis_index(height, "centred" if layout == "centred" else "unshifted")
+    kx = _axis_index(width, layout)
+    return tf.meshgrid(ky, kx, indexing="ij")
+
+
+def _grid(height, width, layout):
+    """Frequencies (fy, fx) in cycles/pixel, float32."""
+    ky, kx = _grid_index(height, width, layout)
+    return (
+        tf.cast(ky, tf.float32) / tf.cast(height, tf.float32),
+        tf.cast(kx, tf.float32) / tf.cast(width, tf.float32),
+    )
+
+
+def _check_size(height, width):
+    for name, value in (("height", height), ("width", width)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(
+                f"`{name}` must be a positive integer. Received: {name}={value!r}"
+            )
+    return int(height), int(width)
+
+
+def frequency_grid(height, width):
+    """Centred DFT frequency grid of an `height x width` image.
+
+    Args:
+        height: positive int.
+        width: positive int.
+
+    Returns:
+        `FrequencyGrid(fy, fx, radius)`, three float32 tensors of shape
+        `(height, width)` in cycles/pixel, matching
+        `np.fft.fftshift(np.fft.fftfreq(n))` along each axis;
+        `radius = sqrt(fy**2 + fx**2)`.
+    """
+    height, width = _check_size(height, width)
+    fy, fx = _grid(height, width, "centred")
+    return FrequencyGrid(fy, fx, tf.sqrt(fy * fy + fx * fx))
+
+
+def _lowpass_response(radius, cutoff, kind, order):
+    """L(r; cutoff): the low-pass response that band masks are differences of.
+
+    `cutoff=None` passes everything, `cutoff=0` stops everything, so that a
+    band `[low, high)` is `L(r; high) - L(r; low)` and masks over a partition
+    of bands telescope to one.
+    """
+    if cutoff is None:
+        return tf.ones_like(radius)
+    if cutoff == 0.0:
+        return tf.zeros_like(radius)
+    if kind == "ideal":
+        return tf.cast(radius < cutoff, tf.float32)
+    if kind == "gaussian":
+        return tf.exp(-0.5 * tf.square(radius / cutoff))
+    return 1.0 / (1.0 + tf.pow(radius / cutoff, 2.0 * order))
+
+
+def _check_band(low, high, kind, order):
+    low = check_frequency(0.0 if low is None else low, "low")
+    high = check_frequency(high, "high", allow_none=True)
+    if high is not None and not high > low:
+        raise ValueError(
+            f"`high` must be greater than `low` (or None for no upper cut). "
+            f"Received: low={low}, high={high}"
+        )
+    check_choice(kind, "kind", BAND_KINDS)
+    if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 1:
+        raise ValueError(f"`order` must be a positive integer. Received: order={order!r}")
+    return low, high, kind, int(order)
+
+
+def _mask_from_grid(fy, fx, low, high, kind, order):
+    radius = tf.sqrt(fy * fy + fx * fx)
+    return _lowpass_response(radius, high, kind, order) - _lowpass_response(
+        radius, low, kind, order
+    )
+
+
+@functools.lru_cache(maxsize=128)
+def _static_mask(height, width, low, high, kind, order, layout):
+    with tf.init_scope():
+        fy, fx = _grid(height, width, layout)
+        return _mask_from_grid(fy, fx, low, high, kind, order).numpy()
+
+
+def _mask_for(height, width, low, high, kind, order, layout):
+    """Band mask as a tensor; cached NumPy constant when the size is static."""
+    if isinstance(height, int) and isinstance(width, int):
+        return tf.constant(_static_mask(height, width, low, high, kind, order, layout))
+    fy, fx = _grid(height, width, layout)
+    return _mask_from_grid(fy, fx, low, high, kind, order)
+
+
+def band_mask(shape, low=0.0, high=None, kind="ideal", order=2):
+    """Centred radial band mask for a spectrum of the given spatial shape.
+
+    The mask is `L(r; high) - L(r; low)` where `r` is the radius in
+    cycles/pixel and `L` the low-pass response of `kind`:
+
+    - `"ideal"`: `L = 1[r < cutoff]`, so the band is `low <= r < high`;
+    - `"gaussian"`: `L = exp(-r^2 / (2 cutoff^2))`;
+    - `"butterworth"`: `L = 1 / (1 + (r / cutoff)^(2 order))`.
+
+    `low=0` means no lower cut (DC passes) and `high=None` no upper cut, so
+    `band_mask(s, 0, fc)` is a low-pass, `band_mask(s, fc)` a high-pass and
+    the two sum to one; masks of any partition `0 < c1 < ... < ck` of the
+    frequency axis sum to one for every kind. Values lie in [0, 1].
+
+    Args:
+        shape: `(height, width)` of the image, two positive ints.
+        low: lower cut-off frequency in cycles/pixel (>= 0).
+        high: upper cut-off in cycles/pixel (> low), or None.
+        kind: `"ideal"`, `"gaussian"` or `"butterworth"`.
+        order: Butterworth order (positive int; ignored by other kinds).
+
+    Returns:
+        float32 tensor of shape `(height, width)`, centred like the spectra.
+
+    Example:
+
+    >>> mask = band_mask((32, 32), low=0.1, high=0.25)
+    >>> tuple(mask.shape)
+    (32, 32)
+    """
+    if not isinstance(shape, (tuple, list)) or len(shape) != 2:
+        raise ValueError(
+            f"`shape` must be (height, width). Received: shape={shape!r}"
+        )
+    height, width = _check_size(*shape)
+    low, high, kind, order = _check_band(low, high, kind, order)
+    return _mask_for(height, width, low, high, kind, order, "centred")
+
+
+def band_filter(images, low=0.0, high=None, kind="ideal", order=2, implementation="fft"):
+    """Filters images with a radial band mask in the frequency domain.
+
+    Computes `real(IDFT(mask * DFT(x)))` for each channel. The mask is
+    symmetric under `f -> -f`, so a real image stays real.
+
+    Args:
+        images: float tensor `(N, H, W, C)`.
+        low, high, kind, order: the band, as in `band_mask`.
+        implementation: `"fft"` uses `tf.signal.rfft2d` / `irfft2d` and
+            accepts any (also dynamic) spatial size; `"matmul"` applies real
+            DFT matrices as matrix products, which needs a static size and
+            converts to TFLite with builtin ops only. Both agree to ~1e-6.
+
+    Returns:
+        float32 tensor with the shape of `images`.
+    """
+    images = as_image_batch(images)
+    low, high, kind, order = _check_band(low, high, kind, order)
+    check_choice(implementation, "implementation", ("fft", "matmul"))
+    return _band_filter(images, low, high, kind, order, implementation)
+
+
+def _band_filter(images, low, high, kind, order, implementation):
+    height, width = images.shape[1], images.shape[2]
+    if implementation == "matmul":
+        from kfreqgan import dft
+
+        height, width = static_spatial_size(images, purpose="implementation='matmul'")
+        mask = _static_mask(height, width, low, high, kind, order, "half")
+        return dft.filter_with_half_spectrum_mask(images, mask)
+    dynamic = tf.shape(images)
+    height = dynamic[1] if height is None else int(height)
+    width = dynamic[2] if width is None else int(width)
+    mask = _mask_for(height, width, low, high, kind, order, "half")
+    channels_first = tf.transpose(images, (0, 3, 1, 2))
+    spectrum = tf.signal.rfft2d(channels_first)
+    spectrum = spectrum * tf.complex(mask, tf.zeros_like(mask))
+    filtered = tf.signal.irfft2d(spectrum, fft_length=tf.stack([height, width]))
+    return tf.transpose(filtered, (0, 2, 3, 1))
+
+
+def band_energy(images, bands, kind="ideal", order=2, mode="gray", include_dc=True):
+    """Fraction of each image's spectral energy that falls in each band.
+
+    Args:
+        images: float tensor `(N, H, W, C)`.
+        bands: sequence of `(low, high)` pairs in cycles/pixel (`high` may be
+            None). Over a partition of the frequency axis, e.g.
+            `[(0, .1), (.1, .25), (.25, None)]`, the fractions sum to one.
+        kind, order: mask shape, as in `band_mask`.
+        mode: `"gray"` or `"channels"`, as in `power_spectrum`.
+        include_dc: if False the DC term (the image mean) is left out of both
+            the band energies and the total.
+
+    Returns:
+        float32 tensor `(N, len(bands), C')` with `C' = 1` for grey.
+    """
+    images = _select_channels(as_image_batch(images), mode)
+    if not isinstance(bands, (list, tuple)) or not bands:
+        raise ValueError(
+            f"`bands` must be a non-empty list of (low, high) pairs. Received: bands={bands!r}"
+        )
+    checked = []
+    for band in bands:
+        if not isinstance(band, (list, tuple)) or len(band) != 2:
+            raise ValueError(
+                f"Each band must be a (low, high) pair. Received: band={band!r}"
+            )
+        checked.append(_check_band(band[0], band[1], kind, order))
+    height, width = static_spatial_size(images, purpose="band_energy")
+    masks = np.stack([_static_mask(height, width, *band, "unshifted") for band in checked])
+    power = _squared_magnitude(_fft2(images))
+    if not include_dc:
+        dc = np.zeros((height, width, 1), np.float32)
+        dc[0, 0, 0] = 1.0
+        power = power * (1.0 - dc)
+    # (N, H, W, C) x (B, H, W) -> (N, B, C)
+    energy = tf.einsum("nhwc,bhw->nbc", power, tf.constant(masks))
+    total = tf.reduce_sum(power, axis=(1, 2))[:, tf.newaxis, :]
+    return tf.math.divide_no_nan(energy, total)
+
+
+# ---------------------------------------------------------------------------
+# Azimuthal (radial) averaging.
+# ---------------------------------------------------------------------------
+
+RadialBins = collections.namedtuple(
+    "RadialBins", ["segment_ids", "weights", "counts", "edges", "num_bins"]
+)
+
+
+def _check_num_bins(num_bins):
+    if num_bins is None:
+        return None
+    if isinstance(num_bins, bool) or not isinstance(num_bins, (int, np.integer)) or num_bins < 1:
+        raise ValueError(f"`num_bins` must be a positive integer. Received: num_bins={num_bins!r}")
+    return int(num_bins)
+
+
+@functools.lru_cache(maxsize=128)
+def radial_bins(height, width, num_bins=None, max_frequency=0.5, binning="normalized", layout="centred"):
+    """Bin assignment for azimuthal averages, computed once per shape.
+
+    Args:
+        height, width: spatial size of the spectrum.
+        num_bins: number of radial bins. Default: `min(height, width) // 2`
+            for `"normalized"`, every integer radius for `"integer"`.
+        max_frequency: `"normalized"` only: bins split `[0, max_frequency]`
+            (cycles/pixel) evenly; frequencies beyond it (the corners, by
+            default) are left out. Use `2 ** -0.5` to cover the corners.
+        binning: `"normalized"` bins by radius in cycles/pixel, which treats
+            the x and y axes alike on non-square images. `"integer"` is
+            SSD-GAN's binning: the integer part of the distance in pixels from
+            the DC term; it is only defined for square images.
+        layout: `"centred"`, `"unshifted"` (full spectra as `fft2d` returns
+            them) or `"half"` (as `rfft2d` returns them; weights count the
+            mirrored half).
+
+    Returns:
+        `RadialBins(segment_ids, weights, counts, edges, num_bins)` of NumPy
+        arrays: per-frequency bin index (`num_bins` for frequencies left out),
+        per-frequency weight (None unless `layout="half"`), the (weighted)
+        number of frequencies per bin, and bin edges in cycles/pixel.
+    """
+    height, width = _check_size(height, width)
+    num_bins = _check_num_bins(num_bins)
+    check_choice(binning, "binning", BINNINGS)
+    check_choice(layout, "layout", ("centred", "unshifted", "half"))
+    with tf.init_scope():
+        ky, kx = (t.numpy() for t in _grid_index(height, width, layout))
+    # Exact float64 frequencies: bin edges often fall on grid frequencies.
+    fy, fx = ky / height, kx / width
+    if binning == "integer":
+        if height != width:
+            raise ValueError(
+                "binning='integer' (SSD-GAN's pixel-radius bins) mixes x and y "
+                "frequencies on non-square images; use binning='normalized'. "
+                f"Received: height={height}, width={width}"
+            )
+        index = np.floor(np.hypot(ky, kx)).astype(np.int64)
+        available = int(np.floor(np.hypot(height // 2, width // 2))) + 1
+        num_bins = available if num_bins is None else num_bins
+        if num_bins > available:
+            raise ValueError(
+                f"binning='integer' on a {height}x{width} spectrum has {available} "
+                f"bins. Received: num_bins={num_bins}"
+            )
+        edges = np.arange(num_bins + 1) / height
+    else:
+        max_frequency = check_frequency(max_frequency, "max_frequency")
+        if max_frequency == 0.0:
+            raise ValueError("`max_frequency` must be > 0. Received: max_frequency=0.0")
+        num_bins = max(min(height, width) // 2, 1) if num_bins is None else num_bins
+        radius = np.hypot(fy, fx)
+        # The small offset puts frequencies that sit on a bin edge (up to
+        # rounding) into the bin above, as exact arithmetic would.
+        scaled = radius / max_frequency * num_bins + 1e-9
+        index = np.floor(scaled).astype(np.int64)
+        # The outer edge belongs to the last bin (e.g. the Nyquist frequency).
+        index[np.abs(scaled - num_bins) <= 2e-9] = num_bins - 1
+        edges = np.linspace(0.0, max_frequency, num_bins + 1)
+    index = np.where(index < num_bins, index, num_bins).astype(np.int32).ravel()
+    weights = None
+    if layout == "half":
+        columns = np.full(fx.shape, 2.0)
+        columns[:, 0] = 1.0
+        if width % 2 == 0:
+            columns[:, -1] = 1.0
+        weights = columns.ravel().astype(np.float32)
+    counts = np.bincount(
+        index, weights=None if weights is None else weights.astype(np.float64), minlength=num_bins + 1
+    )[:num_bins]
+    empty = np.flatnonzero(counts == 0)
+    if empty.size:
+        raise ValueError(
+            f"num_bins={num_bins} is too fine for a {height}x{width} spectrum: "
+            f"bin {int(empty[0])} holds no frequency. Use fewer bins."
+        )
+    for array in (index, counts, edges) + (() if weights is None else (weights,)):
+        array.setflags(write=False)
+    return RadialBins(index, weights, counts.astype(np.float32), edges, num_bins)
+
+
+def radial_bin_frequencies(height, width, num_bins=None, max_frequency=0.5, binning="normalized"):
+    """Centre frequency (cycles/pixel) of each bin of `radial_profile`."""
+    edges = radial_bins(height, width, num_bins, max_frequency, binning).edges
+    return 0.5 * (edges[:-1] + edges[1:])
+
+
+def _bin_average(values, bins):
+    """Weighted mean of `values` (N, H, W, C) over each radial bin -> (N, B, C)."""
+    shape = tf.shape(values)
+    flat = tf.reshape(values, (shape[0], -1, shape[3]))
+    if bins.weights is not None:
+        flat = flat * bins.weights[np.newaxis, :, np.newaxis]
+    by_frequency = tf.transpose(flat, (1, 0, 2))
+    sums = tf.math.unsorted_segment_sum(by_frequency, bins.segment_ids, bins.num_bins + 1)
+    means = sums[: bins.num_bins] / bins.counts[:, np.newaxis, np.newaxis]
+    return tf.transpose(means, (1, 0, 2))
+
+
+def radial_profile(spectrum, num_bins=None, max_frequency=0.5, binning="normalized"):
+    """Azimuthal average of centred spectra into radial bins.
+
+    No Python loop runs over the batch: the bin of every frequency is
+    computed once per shape (see `radial_bins`) and the averages are a single
+    segment sum. For SSD-GAN's pixel-radius averaging on square images use
+    `binning="integer"`; it equals, bin for bin, the NumPy reference
+    `np.bincount(r, s.ravel()) / np.bincount(r)` with
+    `r = hypot(y - H//2, x - W//2).astype(int)`.
+
+    Args:
+        spectrum: float tensor `(N, H, W, C)`, centred (any real-valued map:
+            power, log magnitude, ...). Height and width must be static.
+        num_bins, max_frequency, binning: see `radial_bins`.
+
+    Returns:
+        float32 tensor `(N, num_bins, C)`: the mean over each bin.
+
+    Example:
+
+    >>> power = power_spectrum(tf.random.uniform((2, 32, 32, 3)))
+    >>> tuple(radial_profile(power).shape)
+    (2, 16, 1)
+    """
+    spectrum = as_image_batch(spectrum, name="spectrum")
+    height, width = static_spatial_size(spectrum, name="spectrum", purpose="radial_profile")
+    bins = radial_bins(height, width, _check_num_bins(num_bins), max_frequency, binning, "centred")
+    return _bin_average(spectrum, bins)
+
+
+def radial_power_profile(
+    images, num_bins=None, max_frequency=0.5, binning="normalized", mode="gray"
+):
+    """Mean power `|F|^2 / (H W)` of each image in each radial frequency bin.
+
+    Equal to `radial_profile(power_spectrum(images))`, but computed from the
+    half spectrum of `tf.signal.rfft2d` (the power of a real image is
+    symmetric under `f -> -f`), which halves the cost.
+
+    Args:
+        images: float tensor `(N, H, W, C)` with static height and width.
+        num_bins, max_frequency, binning: see `radial_bins`.
+        mode: `"gray"` or `"channels"`.
+
+    Returns:
+        float32 tensor `(N, num_bins, C')`.
+    """
+    images = _select_channels(as_image_batch(images), mode)
+    height, width = static_spatial_size(images, purpose="radial_power_profile")
+    bins = radial_bins(height, width, _check_num_bins(num_bins), max_frequency, binning, "half")
+    power = _squared_magnitude(_fft2(images, half=True)) / float(height * width)
+    return _bin_average(power, bins)
+
+
+def radial_log_magnitude_profile(images, num_bins=None, max_frequency=0.5, binning="integer", epsilon=1e-8):
+    """Azimuthal average of the grey log-magnitude spectrum (SSD-GAN's feature).
+
+    Equal to `radial_profile(log_magnitude(images), ...)` computed from the
+    half spectrum. Used by `kfreqgan.layers.SpectralProfile`.
+
+    Returns:
+        float32 tensor `(N, num_bins)`.
+    """
+    _check_epsilon(epsilon)
+    images = _gray(as_image_batch(images))
+    height, width = static_spatial_size(images, purpose="radial_log_magnitude_profile")
+    bins = radial_bins(height, width, _check_num_bins(num_bins), max_frequency, binning, "half")
+    return _radial_log_magnitude(images, bins, epsilon)
+
+
+def _radial_log_magnitude(gray_images, bins, epsilon):
+    log_mag = 0.5 * tf.math.log(_squared_magnitude(_fft2(gray_images, half=True)) + epsilon)
+    return _bin_average(log_mag, bins)[..., 0]
+
+
+def spectral_distance(real, fake, num_bins=None, max_frequency=0.5, mode="gray", epsilon=1e-10):
+    """Per-bin gap between the mean log radial power of two image sets.
+
+    For each set, every image's radial power profile `P_i(k)` (see
+    `radial_power_profile`) is turned into decibels, `10 log10(P_i(k) + eps)`,
+    and averaged over images (and channels). The per-bin difference is
+    `fake - real` in dB: negative where `fake` lacks power (the typical GAN
+    failure at high frequencies), positive where it has too much. The summary
+    `distance` is its root mean square over bins, in dB (0 for identical
+    spectra).
+
+    Args:
+        real: float tensor `(N, H, W, C)`.
+        fake: float tensor `(M, H, W, C)` with the same H, W and C.
+        num_bins, max_frequency: bins, see `radial_bins` (normalised binning).
+        mode: `"gray"` or `"channels"`.
+        epsilon: floor added to the power before the log.
+
+    Returns:
+        `SpectralDistance(per_bin, distance, frequencies)`: float32 tensors of
+        shape `(num_bins,)` and `()`, and the bin centres in cycles/pixel.
+    """
+    _check_epsilon(epsilon)
+    real = as_image_batch(real, name="real")
+    fake = as_image_batch(fake, name="fake")
+    if real.shape[1:] != fake.shape[1:]:
+        raise ValueError(
+            "`real` and `fake` must have the same height, width and channels. "
+            f"Received: real.shape={tuple(real.shape)}, fake.shape={tuple(fake.shape)}"
+        )
+
+    def mean_decibels(images):
+        power = radial_power_profile(images, num_bins, max_frequency, "normalized", mode)
+        return tf.reduce_mean(10.0 * tf.math.log(power + epsilon) / math.log(10.0), axis=(0, 2))
+
+    per_bin = mean_decibels(fake) - mean_decibels(real)
+    distance = tf.sqrt(tf.reduce_mean(tf.square(per_bin)))
+    frequencies = radial_bin_frequencies(
+        int(real.shape[1]), int(real.shape[2]), num_bins, max_frequency, "normalized"
+    )
+    return SpectralDistance(per_bin, distance, tf.constant(frequencies, tf.float32))
+
+
+# ---------------------------------------------------------------------------
+# Carriers for frequency shifting.
+# ---------------------------------------------------------------------------
+
+
+def check_shift_frequency(frequency):
+    """Checks a 2D carrier frequency `(fy, fx)` in cycles/pixel."""
+    if not isinstance(frequency, (tuple, list)) or len(frequency) != 2:
+        raise ValueError(
+            f"`frequency` must be a pair (fy, fx) in cycles/pixel. Received: frequency={frequency!r}"
+        )
+    checked = []
+    for value in frequency:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not -0.5 <= value <= 0.5:
+            raise ValueError(
+                "`frequency` entries must be numbers in [-0.5, 0.5] cycles/pixel "
+                f"(beyond Nyquist they alias). Received: frequency={tuple(frequency)!r}"
+            )
+        checked.append(float(value))
+    return tuple(checked)
+
+
+@functools.lru_cache(maxsize=64)
+def _static_carrier(height, width, fy, fx, phase):
+    y, x = np.meshgrid(np.arange(height), np.arange(width), indexing="ij")
+    # Whole cycles are dropped in float64 before the angle is formed, so the
+    # phase stays exact at any image size.
+    angle = 2.0 * np.pi * np.mod(fy * y + fx * x, 1.0) + phase
+    return np.cos(angle).astype(np.float32), np.sin(angle).astype(np.float32)
+
+
+def carrier(height, width, frequency, phase=0.0):
+    """Cosine and sine of a plane wave `2 pi (fy y + fx x) + phase`.
+
+    Args:
+        height, width: image size; Python ints (cached constants) or scalar
+            int32 tensors (computed in the graph, in float32).
+        frequency: `(fy, fx)` in cycles/pixel, each in [-0.5, 0.5].
+        phase: phase offset in radians.
+
+    Returns:
+        Two float32 tensors of shape `(height, width)`.
+    """
+    fy, fx = check_shift_frequency(frequency)
+    phase = float(phase)
+    if isinstance(height, int) and isinstance(width, int):
+        cos, sin = _static_carrier(*_check_size(height, width), fy, fx, phase)
+        return tf.constant(cos), tf.constant(sin)
+    y = tf.cast(tf.range(height), tf.float32)[:, tf.newaxis]
+    x = tf.cast(tf.range(width), tf.float32)[tf.newaxis, :]
+    cycles = tf.math.floormod(fy * y, 1.0) + tf.math.floormod(fx * x, 1.0)
+    angle = 2.0 * math.pi * cycles + phase
+    return tf.cos(angle), tf.sin(angle)

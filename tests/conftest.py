@@ -1,0 +1,36 @@
+"""Shared fixtures. TensorFlow is imported once per session; keep models tiny."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+# Two logical CPU devices, so that tf.distribute tests can mirror over them.
+# This must happen before TensorFlow initialises its devices.
+_CPUS = tf.config.list_physical_devices("CPU")
+tf.config.set_logical_device_configuration(
+    _CPUS[0], [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()]
+)
+
+
+@pytest.fixture(scope="session")
+def photos_64():
+    """Six real photos (bundled with scikit-image / scikit-learn) at 64x64 RGB."""
+    from kfreqgan.data import center_crop
+    from kfreqgan.data import load_photo
+
+    names = ("astronaut", "coffee", "chelsea", "rocket", "china", "flower")
+    return np.stack([center_crop(load_photo(name), 64) for name in names])
+
+
+@pytest.fixture(scope="session")
+def photos_32(photos_64):
+    return tf.image.resize(photos_64, (32, 32), method="area", antialias=True).numpy()
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1234)

@@ -1,0 +1,1 @@
+"""Training entry points of kfreqgan (installed as `kfreqgan.training`)."""
