@@ -34,3 +34,10 @@ def photos_32(photos_64):
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+@pytest.fixture(scope="session")
+def mirrored_strategy():
+    """One MirroredStrategy over the two logical CPUs, shared by all tests
+    (separate instances in one process can collide on collective keys)."""
+    return tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])

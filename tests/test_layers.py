@@ -1,0 +1,205 @@
+"""The frequency layers: the common Keras checks, then what each one means."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import numpy_reference as ref
+from kfreqgan import spectral
+from kfreqgan.layers import FFTBandFilter
+from kfreqgan.layers import FrequencyShift
+from kfreqgan.layers import SpectralProfile
+from layer_checks import check_layer
+
+LAYERS = {
+    "band_filter_fft": (lambda: FFTBandFilter(0.05, 0.3, kind="butterworth"), 3),
+    "band_filter_matmul": (lambda: FFTBandFilter(0.1, None, kind="gaussian", implementation="matmul"), 3),
+    "spectral_profile": (lambda: SpectralProfile(), 3),
+    "spectral_profile_normalized": (lambda: SpectralProfile(binning="normalized", min_frequency=0.1), 1),
+    "frequency_shift": (lambda: FrequencyShift((0.25, -0.125), phase=0.3), 3),
+    "frequency_shift_quadrature": (lambda: FrequencyShift((0.0, 0.25), quadrature=True), 6),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LAYERS))
+def test_layer_survives_the_keras_checks(name, photos_32, tmp_path, mirrored_strategy):
+    make_layer, channels = LAYERS[name]
+    images = photos_32[:4]
+    if channels == 1:
+        images = images[..., :1]
+    elif channels == 6:
+        images = np.concatenate([images, images[::-1]], axis=-1)
+    check_layer(make_layer, images, tmp_path, mirrored_strategy)
+
+
+# --- FFTBandFilter -----------------------------------------------------------
+
+
+def test_band_filter_layer_splits_real_photos_into_bands(photos_64):
+    cuts = [0.0, 0.06, 0.18, None]
+    parts = [FFTBandFilter(lo, hi, kind="gaussian")(photos_64).numpy() for lo, hi in zip(cuts, cuts[1:])]
+    np.testing.assert_allclose(np.sum(parts, axis=0), photos_64, atol=1e-5)
+    # Each part holds its band: the low part has almost no energy above 0.18.
+    high_share = spectral.band_energy(parts[0], [(0, 0.18), (0.18, None)], include_dc=False).numpy()[:, 1, 0]
+    assert np.all(high_share < 1e-3)
+
+
+@pytest.mark.parametrize("shape", [(32, 32), (64, 64), (31, 45)])
+def test_matmul_implementation_matches_fft_to_1e5_on_real_photos(shape, photos_64):
+    images = tf.image.resize(photos_64, shape, antialias=True)
+    for kind in spectral.BAND_KINDS:
+        fft = FFTBandFilter(0.04, 0.35, kind=kind)(images).numpy()
+        matmul = FFTBandFilter(0.04, 0.35, kind=kind, implementation="matmul")(images).numpy()
+        np.testing.assert_allclose(matmul, fft, atol=1e-5)
+
+
+def test_fft_band_filter_works_with_dynamic_sizes_and_matmul_refuses_them(photos_64):
+    x = keras.Input((None, None, 3))
+    model = keras.Model(x, FFTBandFilter(0.0, 0.2)(x))
+    for size in (32, 48):
+        images = photos_64[:, :size, :size]
+        np.testing.assert_allclose(model(images).numpy(), spectral.band_filter(images, 0.0, 0.2).numpy(), atol=1e-6)
+    with pytest.raises(ValueError, match="static height"):
+        FFTBandFilter(0.0, 0.2, implementation="matmul")(x)
+
+
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        (dict(low=0.2, high=0.1), "greater than `low`"),
+        (dict(kind="box"), "kind"),
+        (dict(implementation="cuda"), "implementation"),
+        (dict(order=1.5, kind="butterworth"), "order"),
+    ],
+)
+def test_band_filter_rejects_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        FFTBandFilter(**kwargs)
+
+
+def test_layers_reject_inputs_that_are_not_nhwc():
+    for layer in (FFTBandFilter(0.1), SpectralProfile(), FrequencyShift((0.1, 0.1))):
+        with pytest.raises(ValueError, match="batch, height, width, channels"):
+            layer(tf.zeros((8, 8, 3)))
+
+
+# --- SpectralProfile ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("size,length", [(32, 20), (64, 43)])
+def test_spectral_profile_reproduces_the_ssd_gan_feature(size, length, photos_64):
+    images = tf.image.resize(photos_64, (size, size), antialias=True).numpy()
+    feature = SpectralProfile()(images).numpy()
+    expected = ref.ssd_gan_feature(images)
+    assert feature.shape == expected.shape == (len(images), length)
+    np.testing.assert_allclose(feature, expected, atol=1e-5)
+
+
+def test_spectral_profile_is_differentiable_unlike_the_reference(photos_32):
+    images = tf.Variable(photos_32)
+    with tf.GradientTape() as tape:
+        feature = SpectralProfile()(images)
+        loss = tf.reduce_sum(tf.square(feature - 0.5))
+    gradient = tape.gradient(loss, images)
+    assert gradient is not None
+    assert np.all(np.isfinite(gradient.numpy())) and float(tf.reduce_max(tf.abs(gradient))) > 0
+    # A small step against the gradient lowers the loss: the gradient is right.
+    step = images - 1e-3 * gradient / tf.reduce_max(tf.abs(gradient))
+    assert float(tf.reduce_sum(tf.square(SpectralProfile()(step) - 0.5))) < float(loss)
+
+
+def test_spectral_profile_measures_the_log_magnitude_loss_of_a_blur(photos_64):
+    # A Gaussian filter of scale s multiplies |F| by exp(-r^2 / (2 s^2)), so
+    # every ring's mean log magnitude must drop by the ring's mean of
+    # r^2 / (2 s^2) nats, computed here from the pixel radii.
+    scale = 0.15
+    layer = SpectralProfile(normalize=False, exclude_dc=False, drop_highest=0)
+    sharp = layer(photos_64).numpy()
+    blurred = layer(spectral.band_filter(photos_64, 0.0, scale, "gaussian")).numpy()
+    rings = ref.pixel_radius(64, 64)
+    drop = ref.bincount_profile(ref.normalized_radius(64, 64) ** 2 / (2 * scale**2), rings)
+    # Up to 0.45 cycles/pixel; further out the blurred spectrum (below 1e-4 of
+    # the original) reaches float32 round-off of the filtering.
+    kept = slice(0, 29)
+    np.testing.assert_allclose((sharp - blurred)[:, kept], np.broadcast_to(drop[kept], sharp[:, kept].shape), rtol=2e-3, atol=1e-3)
+    # The normalised features (what a discriminator sees) differ clearly too.
+    normalized = SpectralProfile()
+    gap = normalized(photos_64).numpy() - normalized(spectral.band_filter(photos_64, 0.0, scale, "gaussian")).numpy()
+    assert np.abs(gap).mean() > 0.05
+
+
+def test_spectral_profile_high_pass_and_non_square(photos_64):
+    full = SpectralProfile(binning="normalized", drop_highest=0)
+    high = SpectralProfile(binning="normalized", drop_highest=0, min_frequency=0.25)
+    assert full(photos_64).shape == (6, 31) and high(photos_64).shape == (6, 16)
+    wide = photos_64[:, :24]
+    assert SpectralProfile(binning="normalized")(wide).shape == (6, 9)
+    with pytest.raises(ValueError, match="non-square"):
+        SpectralProfile()(wide)
+    with pytest.raises(ValueError, match="1 or 3 channels"):
+        SpectralProfile()(tf.zeros((1, 32, 32, 4)))
+    with pytest.raises(ValueError, match="at least 2"):
+        SpectralProfile()(tf.zeros((1, 4, 4, 1)))
+
+
+# --- FrequencyShift ----------------------------------------------------------
+
+
+def test_frequency_shift_moves_dc_to_the_carrier_frequency():
+    out = FrequencyShift((0.0, 0.25))(tf.ones((1, 32, 32, 1)))
+    power = spectral.power_spectrum(out).numpy()[0, ..., 0]
+    peaks = {tuple(i) for i in np.argwhere(power > 1e-6)}
+    assert peaks == {(16, 8), (16, 24)}  # fx = -0.25 and +0.25, no DC left
+
+
+def test_frequency_shift_moves_low_frequency_content_to_the_band(photos_64):
+    low = spectral.band_filter(photos_64, 0.0, 0.05) - tf.reduce_mean(photos_64, axis=(1, 2), keepdims=True)
+    shifted = FrequencyShift((0.25, 0.25))(low)
+    # All energy now sits within 0.05 of the carrier radius 0.354.
+    energy = spectral.band_energy(shifted, [(0.0, 0.30), (0.30, 0.41), (0.41, None)]).numpy()[:, :, 0]
+    assert np.all(energy[:, 1] > 0.999)
+
+
+def test_quadrature_shift_represents_any_content_of_the_band(photos_64):
+    # A real photo's content in the two discs of radius w around +-f0 is
+    # Re{b e^{i theta}} for a complex baseband b = I + iQ; demodulate it with
+    # NumPy, and the layer must rebuild the band from (I, Q) exactly.
+    f0, w = (8 / 64, 12 / 64), 0.1
+    fy = np.fft.fftfreq(64)[:, None]
+    fx = np.fft.fftfreq(64)[None, :]
+    discs = (np.hypot(fy - f0[0], fx - f0[1]) < w) | (np.hypot(fy + f0[0], fx + f0[1]) < w)
+    target = np.real(np.fft.ifft2(np.fft.fft2(photos_64, axes=(1, 2)) * discs[None, :, :, None], axes=(1, 2)))
+    cos, sin = (t.numpy()[None, :, :, None] for t in spectral.carrier(64, 64, f0))
+    in_phase = ref.band_filter(2 * target * cos, (ref.normalized_radius(64, 64) < w).astype(float))
+    quadrature = ref.band_filter(-2 * target * sin, (ref.normalized_radius(64, 64) < w).astype(float))
+    baseband = np.concatenate([in_phase, quadrature], axis=-1).astype(np.float32)
+    rebuilt = FrequencyShift(f0, quadrature=True)(baseband).numpy()
+    np.testing.assert_allclose(rebuilt, target, atol=1e-5)
+    # Without quadrature (I only) the band cannot be rebuilt in general.
+    assert np.abs(FrequencyShift(f0)(in_phase.astype(np.float32)).numpy() - target).max() > 0.01
+
+
+def test_frequency_shift_carrier_is_exact_for_large_static_images():
+    cos, _ = spectral.carrier(4000, 3000, (0.31, 0.17))
+    y, x = 3999, 2999
+    expected = np.cos(2 * np.pi * (0.31 * y + 0.17 * x))
+    assert abs(float(cos[y, x]) - expected) < 1e-6
+
+
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        (dict(frequency=(0.7, 0.0)), r"\[-0.5, 0.5\]"),
+        (dict(frequency=0.25), "pair"),
+        (dict(frequency=(0.1, 0.1), phase=float("nan")), "phase"),
+    ],
+)
+def test_frequency_shift_rejects_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        FrequencyShift(**kwargs)
+
+
+def test_quadrature_needs_even_channels():
+    with pytest.raises(ValueError, match="even"):
+        FrequencyShift((0.1, 0.0), quadrature=True)(tf.zeros((1, 8, 8, 3)))
