@@ -45,7 +45,7 @@ class SpectralProfile(keras.layers.Layer):
         min_frequency: optional high-pass: keep only rings whose lower edge
             is at or above this frequency (cycles/pixel).
         normalize: min-max normalise each profile to [0, 1].
-        epsilon: floor inside the log.
+        epsilon: floor added to `|F|^2` inside the log (SSD-GAN's 1e-10).
         **kwargs: base `keras.layers.Layer` arguments.
 
     Input shape:
@@ -64,7 +64,7 @@ class SpectralProfile(keras.layers.Layer):
         drop_highest=2,
         min_frequency=None,
         normalize=True,
-        epsilon=1e-8,
+        epsilon=1e-10,
         **kwargs,
     ):
         super().__init__(**kwargs)
