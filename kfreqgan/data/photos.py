@@ -16,6 +16,12 @@ PHOTO_NAMES = _SKIMAGE + ("motorcycle",) + _SKLEARN
 """Names accepted by `load_photo`. `motorcycle` is the left view of
 scikit-image's stereo pair."""
 
+HELDOUT_PHOTOS = ("astronaut", "coffee", "china")
+"""Photos kept for evaluation: no training patch is ever cut from them."""
+
+TRAIN_PHOTOS = tuple(name for name in PHOTO_NAMES if name not in HELDOUT_PHOTOS)
+"""Photos that training patches are cut from (disjoint from `HELDOUT_PHOTOS`)."""
+
 
 def load_photo(name):
     """Loads one bundled photo as float32 `(H, W, 3)` in [0, 1].
@@ -67,3 +73,87 @@ def center_crop(image, size):
         return square
     resized = tf.image.resize(square, (size, size), method="area", antialias=True)
     return resized.numpy()
+
+
+def load_photo_depth(name):
+    """Normalised depth `(H, W, 1)` in [0, 1] for a bundled photo that has one.
+
+    Only `motorcycle` has real geometry (scikit-image ships its stereo
+    disparity); its depth is `depth_from_disparity` of that map.
+
+    Raises:
+        ValueError: for a photo without depth.
+    """
+    if name != "motorcycle":
+        raise ValueError(
+            "Only 'motorcycle' ships with depth (from stereo disparity); use "
+            f"kfreqgan.data.haze.synthetic_depth for the others. Received: name={name!r}"
+        )
+    import skimage.data
+
+    from kfreqgan.data.haze import depth_from_disparity
+
+    return depth_from_disparity(skimage.data.stereo_motorcycle()[2]).numpy()
+
+
+def _check_names(names):
+    if isinstance(names, str) or not names:
+        raise ValueError(f"`names` must be a non-empty sequence of photo names. Received: names={names!r}")
+    unknown = [name for name in names if name not in PHOTO_NAMES]
+    if unknown:
+        raise ValueError(f"Unknown photos {unknown}. Expected names from {PHOTO_NAMES}.")
+    return tuple(names)
+
+
+def photo_patches(names, size, per_photo, seed=0, short_side=None, gray=False):
+    """Random square patches cut from bundled photos.
+
+    Args:
+        names: photo names (see `PHOTO_NAMES`); use `TRAIN_PHOTOS` for
+            training and `HELDOUT_PHOTOS` for evaluation, so that no held-out
+            content leaks into training.
+        size: patch side in pixels.
+        per_photo: number of patches per photo.
+        seed: NumPy seed for the patch positions (and flips).
+        short_side: if given, each photo is first resized (area filter) so
+            its shorter side has this many pixels; smaller values give
+            patches with more scene content and less pixel-level detail.
+        gray: return ITU-R 601 grey patches `(..., 1)`.
+
+    Returns:
+        float32 array `(len(names) * per_photo, size, size, 3 or 1)` in [0, 1],
+        photo by photo in the order of `names`.
+
+    Raises:
+        ValueError: for unknown names, bad sizes, or photos smaller than `size`.
+    """
+    names = _check_names(names)
+    for label, value in (("size", size), ("per_photo", per_photo)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"`{label}` must be a positive integer. Received: {label}={value!r}")
+    rng = np.random.default_rng(seed)
+    patches = []
+    for name in names:
+        photo = load_photo(name)
+        if short_side is not None:
+            scale = short_side / min(photo.shape[:2])
+            shape = (max(int(round(photo.shape[0] * scale)), 1), max(int(round(photo.shape[1] * scale)), 1))
+            photo = tf.image.resize(photo, shape, method="area", antialias=True).numpy()
+        height, width = photo.shape[:2]
+        if height < size or width < size:
+            raise ValueError(
+                f"Photo {name!r} is {height}x{width} pixels, smaller than the patch size {size}. "
+                "Lower `size` or raise `short_side`."
+            )
+        for _ in range(per_photo):
+            top = rng.integers(0, height - size + 1)
+            left = rng.integers(0, width - size + 1)
+            patch = photo[top : top + size, left : left + size]
+            if rng.random() < 0.5:
+                patch = patch[:, ::-1]
+            patches.append(patch)
+    patches = np.ascontiguousarray(np.stack(patches), dtype=np.float32)
+    if gray:
+        patches = patches @ np.array([0.299, 0.587, 0.114], np.float32)
+        patches = patches[..., np.newaxis]
+    return patches
