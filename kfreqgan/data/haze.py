@@ -79,7 +79,7 @@ def _check_inputs(clean, depth):
     _check_eagerly(
         lambda: tf.reduce_all((clean >= 0.0) & (clean <= 1.0)),
         lambda: "`clean` must have values in [0, 1]. Received: "
-        f"min={float(tf.reduce_min(clean)):.4g}, max={float(tf.reduce_max(clean)):.4g}",
+        f"min={float(tf.reduce_min(clean)):.9g}, max={float(tf.reduce_max(clean)):.9g}",
     )
     _check_eagerly(lambda: tf.reduce_all(tf.math.is_finite(depth)), lambda: "`depth` contains NaN or Inf values.")
     _check_eagerly(

@@ -71,8 +71,13 @@ def center_crop(image, size):
     square = image[top : top + side, left : left + side]
     if side == size:
         return square
-    resized = tf.image.resize(square, (size, size), method="area", antialias=True)
-    return resized.numpy()
+    return _resize(square, (size, size))
+
+
+def _resize(image, shape):
+    """Area-filter resize; clipped, since float round-off can step past 1."""
+    resized = tf.image.resize(image, shape, method="area", antialias=True)
+    return np.clip(resized.numpy(), 0.0, 1.0)
 
 
 def load_photo_depth(name):
@@ -138,7 +143,7 @@ def photo_patches(names, size, per_photo, seed=0, short_side=None, gray=False):
         if short_side is not None:
             scale = short_side / min(photo.shape[:2])
             shape = (max(int(round(photo.shape[0] * scale)), 1), max(int(round(photo.shape[1] * scale)), 1))
-            photo = tf.image.resize(photo, shape, method="area", antialias=True).numpy()
+            photo = _resize(photo, shape)
         height, width = photo.shape[:2]
         if height < size or width < size:
             raise ValueError(

@@ -1,0 +1,120 @@
+"""Generators: an unconditional DCGAN generator and a U-Net image-to-image
+generator with optional frequency-band inputs."""
+
+import math
+
+import keras
+
+from kfreqgan.layers import FFTBandFilter
+
+DEFAULT_BANDS = ((0.0, 0.08), (0.08, 0.25), (0.25, None))
+"""Low / mid / high bands (cycles/pixel) used for frequency-aware inputs."""
+
+
+def _check_positive_int(value, name, minimum=1):
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"`{name}` must be an integer >= {minimum}. Received: {name}={value!r}")
+    return value
+
+
+def dcgan_generator(latent_dim=128, image_size=32, channels=3, filters=64, name="dcgan_generator"):
+    """DCGAN-style generator: latent vector -> image in [0, 1].
+
+    A dense layer makes a 4x4 map, then stride-2 transposed convolutions
+    (each followed by batch normalisation, synchronised across replicas, and
+    ReLU) double the size up to `image_size`; a final 3x3 convolution with a
+    sigmoid gives the image. The filter count halves at each step, from
+    `filters * image_size / 8` down to `filters`.
+
+    Args:
+        latent_dim: size of the latent vector.
+        image_size: output side, a power of two >= 8.
+        channels: output channels (1 or 3).
+        filters: filters of the last upsampling block.
+
+    Returns:
+        A Functional `keras.Model` `(None, latent_dim) -> (None, S, S, C)`.
+    """
+    _check_positive_int(latent_dim, "latent_dim")
+    _check_positive_int(filters, "filters")
+    _check_positive_int(channels, "channels")
+    if not isinstance(image_size, int) or image_size < 8 or image_size & (image_size - 1):
+        raise ValueError(f"`image_size` must be a power of two >= 8. Received: image_size={image_size!r}")
+    steps = int(math.log2(image_size)) - 2
+    z = keras.Input((latent_dim,), name="latent")
+    width = filters * 2 ** (steps - 1)
+    x = keras.layers.Dense(4 * 4 * width, use_bias=False)(z)
+    x = keras.layers.Reshape((4, 4, width))(x)
+    x = keras.layers.BatchNormalization(synchronized=True)(x)
+    x = keras.layers.ReLU()(x)
+    for step in range(steps):
+        width = filters * 2 ** (steps - 1 - step)
+        x = keras.layers.Conv2DTranspose(width, 4, strides=2, padding="same", use_bias=False)(x)
+        x = keras.layers.BatchNormalization(synchronized=True)(x)
+        x = keras.layers.ReLU()(x)
+    image = keras.layers.Conv2D(channels, 3, padding="same", activation="sigmoid", dtype="float32", name="image")(x)
+    return keras.Model(z, image, name=name)
+
+
+def _conv(x, filters, kernel=3, strides=1):
+    x = keras.layers.Conv2D(filters, kernel, strides=strides, padding="same")(x)
+    return keras.layers.LeakyReLU(0.2)(x)
+
+
+def unet_generator(image_shape=(64, 64, 3), filters=32, depth=3, bands=DEFAULT_BANDS, residual=True, name="unet_generator"):
+    """U-Net image-to-image generator (e.g. hazy -> clean), frequency-aware.
+
+    The encoder halves the resolution `depth` times with stride-2
+    convolutions (no max-pooling, which discards the phase of fine detail),
+    the decoder doubles it back with bilinear upsampling and convolutions,
+    concatenating the encoder's features at each scale. There is no batch
+    normalisation, so results do not depend on how a batch is split across
+    replicas.
+
+    With `bands`, the input is given to the network together with its
+    band-filtered copies (`FFTBandFilter`, Gaussian masks): the network sees
+    the low, mid and high frequency content of the image as separate
+    channels, complete with phase (they are images, not magnitude spectra).
+    With `residual=True` the network predicts a correction that is added to
+    its input, so it starts as the identity.
+
+    Args:
+        image_shape: `(H, W, C)`; H and W divisible by `2 ** depth`.
+        filters: filters at full resolution (doubling per level).
+        depth: number of down/up-sampling levels.
+        bands: sequence of `(low, high)` bands in cycles/pixel, or None.
+        residual: add the input to the output.
+
+    Returns:
+        A Functional `keras.Model` `(None, H, W, C) -> (None, H, W, C)`.
+    """
+    if not isinstance(image_shape, (tuple, list)) or len(image_shape) != 3:
+        raise ValueError(f"`image_shape` must be (height, width, channels). Received: image_shape={image_shape!r}")
+    _check_positive_int(filters, "filters")
+    _check_positive_int(depth, "depth")
+    height, width, channels = image_shape
+    if height % 2**depth or width % 2**depth:
+        raise ValueError(
+            f"Image height and width must be divisible by 2 ** depth = {2 ** depth}. "
+            f"Received: image_shape={tuple(image_shape)}, depth={depth}"
+        )
+    inputs = keras.Input(tuple(image_shape), name="image")
+    x = inputs
+    if bands:
+        copies = [FFTBandFilter(low, high, kind="gaussian", name=f"band_{i}")(inputs) for i, (low, high) in enumerate(bands)]
+        x = keras.layers.Concatenate(name="with_bands")([inputs, *copies])
+    x = _conv(x, filters)
+    skips = []
+    for level in range(depth):
+        skips.append(x)
+        x = _conv(x, filters * 2 ** (level + 1), kernel=4, strides=2)
+        x = _conv(x, filters * 2 ** (level + 1))
+    for level in reversed(range(depth)):
+        x = keras.layers.UpSampling2D(2, interpolation="bilinear")(x)
+        x = _conv(x, filters * 2**level)
+        x = keras.layers.Concatenate()([x, skips[level]])
+        x = _conv(x, filters * 2**level)
+    out = keras.layers.Conv2D(channels, 3, padding="same", dtype="float32", name="output")(x)
+    if residual:
+        out = keras.layers.Add(dtype="float32", name="residual")([inputs, out])
+    return keras.Model(inputs, out, name=name)

@@ -1,0 +1,187 @@
+"""Generators, discriminators and FreqGAN training with fit."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from kfreqgan.data import haze
+from kfreqgan.data import photo_patches
+from kfreqgan.models import FreqGAN
+from kfreqgan.models import SpectralDiscriminator
+from kfreqgan.models import dcgan_discriminator
+from kfreqgan.models import dcgan_generator
+from kfreqgan.models import dehazing_discriminator
+from kfreqgan.models import patchgan_discriminator
+from kfreqgan.models import unet_generator
+
+
+@pytest.fixture(scope="module")
+def hazy_pairs():
+    """16 real 32x32 training patches and hazy versions of them."""
+    clean = photo_patches(("rocket", "chelsea", "motorcycle", "flower"), 32, 4, seed=0, short_side=128)
+    depth = np.stack([haze.synthetic_depth(32, 32, (i, 0)).numpy() for i in range(len(clean))])
+    hazy = haze.random_haze(clean, depth, (1, 2))[0].numpy()
+    return hazy, clean
+
+
+def tiny_paired_gan(frequency_loss="focal", seed=0):
+    keras.utils.set_random_seed(seed)
+    generator = unet_generator((32, 32, 3), filters=8, depth=2)
+    discriminator = dehazing_discriminator((32, 32, 3), filters=8, num_layers=2)
+    return FreqGAN(generator, discriminator, frequency_loss=frequency_loss)
+
+
+# --- building blocks ----------------------------------------------------------
+
+
+def test_generator_and_discriminator_shapes():
+    assert dcgan_generator(16, 64, 1, filters=4).output_shape == (None, 64, 64, 1)
+    assert unet_generator((32, 48, 3), filters=4, depth=3).output_shape == (None, 32, 48, 3)
+    assert dcgan_discriminator((32, 32, 3), filters=4).output_shape == (None, 1)
+    assert patchgan_discriminator((32, 32, 3), condition_channels=3, filters=4).output_shape == (None, 4, 4, 1)
+    assert [tuple(o.shape) for o in dehazing_discriminator((32, 32, 3), filters=4).outputs] == [(None, 4, 4, 1)] * 2
+
+
+@pytest.mark.parametrize(
+    "build,message",
+    [
+        (lambda: dcgan_generator(image_size=48), "power of two"),
+        (lambda: unet_generator((30, 32, 3), depth=2), "divisible"),
+        (lambda: unet_generator((32, 32)), "image_shape"),
+        (lambda: dcgan_discriminator((32, 32, 3), filters=0), "filters"),
+        (lambda: dehazing_discriminator((32, 32, 3), bands=()), "bands"),
+        (lambda: FreqGAN(dcgan_generator(), dcgan_discriminator(), mode="cycle"), "mode"),
+        (lambda: FreqGAN(dcgan_generator(), dcgan_discriminator(), frequency_loss="fourier"), "frequency_loss"),
+        (lambda: FreqGAN("g", dcgan_discriminator()), "generator"),
+        (lambda: SpectralDiscriminator(dcgan_discriminator(), spectral_weight=2.0), "spectral_weight"),
+    ],
+)
+def test_bad_model_arguments_raise(build, message):
+    with pytest.raises(ValueError, match=message):
+        build()
+
+
+def test_spectral_discriminator_combines_and_stops_the_generator_gradient(photos_32, tmp_path):
+    keras.utils.set_random_seed(1)
+    spatial = dcgan_discriminator((32, 32, 3), filters=4)
+    d = SpectralDiscriminator(spatial)
+    images = tf.constant(photos_32[:4])
+    combined = d(images).numpy()
+    expected = 0.5 * spatial(images).numpy() + 0.5 * d.spectral_logits(images).numpy()
+    np.testing.assert_allclose(combined, expected, atol=1e-5)
+
+    def input_gradient(model, generator_step):
+        with tf.GradientTape() as tape:
+            tape.watch(images)
+            out = tf.reduce_sum(model(images, generator_step=generator_step))
+        return tape.gradient(out, images).numpy()
+
+    with tf.GradientTape() as tape:
+        tape.watch(images)
+        spatial_only = tf.reduce_sum(0.5 * spatial(images))
+    spatial_gradient = tape.gradient(spatial_only, images).numpy()
+    np.testing.assert_allclose(input_gradient(d, True), spatial_gradient, atol=1e-6)
+    # Outside the generator's step (and with the differentiable variant) the
+    # spectral branch contributes to the gradient.
+    assert np.abs(input_gradient(d, False) - spatial_gradient).max() > 1e-6
+    through = SpectralDiscriminator(spatial, stop_generator_gradient=False)
+    through.build(images.shape)
+    through.set_weights(d.get_weights())
+    np.testing.assert_allclose(input_gradient(through, True), input_gradient(d, False), atol=1e-6)
+
+    restored = SpectralDiscriminator.from_config(d.get_config())
+    restored.build(images.shape)
+    restored.set_weights(d.get_weights())
+    np.testing.assert_allclose(restored(images).numpy(), combined, atol=1e-6)
+
+
+# --- FreqGAN -----------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("frequency_loss", ["focal", "radial"])
+def test_paired_training_lowers_the_reconstruction_error(frequency_loss, hazy_pairs):
+    hazy, clean = hazy_pairs
+    gan = tiny_paired_gan(frequency_loss)
+    gan.compile(keras.optimizers.Adam(2e-3), keras.optimizers.Adam(2e-4))
+    before = gan.evaluate(hazy, clean, batch_size=8, verbose=0, return_dict=True)
+    history = gan.fit(hazy, clean, batch_size=8, epochs=15, verbose=0)
+    after = gan.evaluate(hazy, clean, batch_size=8, verbose=0, return_dict=True)
+    assert set(history.history) >= {"g_loss", "d_loss", "g_adversarial", "g_l1", "g_frequency", "d_real", "d_fake"}
+    assert all(np.isfinite(v).all() for v in history.history.values())
+    assert after["l1"] < 0.7 * before["l1"] and after["psnr"] > before["psnr"] + 2
+    outputs = gan.predict(hazy, verbose=0)
+    assert outputs.min() >= 0 and outputs.max() <= 1
+    assert np.abs(outputs - outputs.mean(axis=0)).max() > 0.1  # no collapse to one image
+
+
+def test_unconditional_ssd_gan_trains_with_fit(photos_32):
+    keras.utils.set_random_seed(2)
+    generator = dcgan_generator(16, 32, 3, filters=8)
+    discriminator = SpectralDiscriminator(dcgan_discriminator((32, 32, 3), filters=8))
+    gan = FreqGAN(generator, discriminator, mode="unconditional", adversarial_loss="hinge")
+    gan.compile()
+    history = gan.fit(photos_32, batch_size=3, epochs=2, verbose=0)
+    assert set(history.history) == {"g_loss", "d_loss", "g_adversarial", "d_real", "d_fake"}
+    samples = gan.predict(np.random.default_rng(0).standard_normal((4, 16)).astype(np.float32), verbose=0)
+    assert samples.shape == (4, 32, 32, 3)
+
+
+@pytest.mark.slow
+def test_mirrored_first_step_equals_one_device_on_the_same_global_batch(hazy_pairs, mirrored_strategy):
+    hazy, clean = hazy_pairs[0][:8], hazy_pairs[1][:8]
+    weights = []
+    for strategy in (tf.distribute.get_strategy(), mirrored_strategy):
+        with strategy.scope():
+            gan = tiny_paired_gan(seed=5)
+            gan.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1))
+        initial = [w.copy() for w in gan.generator.get_weights()]
+        gan.fit(hazy, clean, batch_size=8, epochs=1, verbose=0, shuffle=False)
+        weights.append((initial, gan.generator.get_weights(), gan.discriminator.get_weights()))
+    (init_a, gen_a, disc_a), (init_b, gen_b, disc_b) = weights
+    for a, b in zip(init_a, init_b):
+        np.testing.assert_array_equal(a, b)
+    moved = max(float(np.abs(a - b).max()) for a, b in zip(gen_a, init_a))
+    assert moved > 1e-4  # the step did something
+    for a, b in zip(gen_a + disc_a, gen_b + disc_b):
+        np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_mixed_precision_and_xla_training(hazy_pairs):
+    hazy, clean = hazy_pairs
+    previous = keras.mixed_precision.global_policy()
+    try:
+        keras.mixed_precision.set_global_policy("mixed_float16")
+        gan = tiny_paired_gan()
+        gan.compile()
+        assert isinstance(gan.generator_optimizer, keras.optimizers.LossScaleOptimizer)
+        history = gan.fit(hazy, clean, batch_size=8, epochs=2, verbose=0)
+        assert all(np.isfinite(v).all() for v in history.history.values())
+        assert gan.predict(hazy[:2], verbose=0).dtype == np.float32
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+    gan = tiny_paired_gan()
+    gan.compile(jit_compile=True)
+    history = gan.fit(hazy, clean, batch_size=8, epochs=2, verbose=0)
+    assert all(np.isfinite(v).all() for v in history.history.values())
+
+
+def test_freqgan_saves_and_loads_as_keras(hazy_pairs, tmp_path):
+    hazy, clean = hazy_pairs
+    gan = tiny_paired_gan()
+    gan.compile()
+    gan.fit(hazy, clean, batch_size=8, epochs=1, verbose=0)
+    path = tmp_path / "gan.keras"
+    gan.save(path)
+    loaded = keras.models.load_model(path)
+    np.testing.assert_allclose(loaded.predict(hazy, verbose=0), gan.predict(hazy, verbose=0), atol=1e-6)
+    assert loaded.frequency_loss == "focal" and loaded.mode == "paired"
+
+
+def test_paired_mode_needs_pairs(hazy_pairs):
+    gan = tiny_paired_gan()
+    gan.compile()
+    with pytest.raises(ValueError, match="pairs"):
+        gan.fit(hazy_pairs[0], batch_size=8, epochs=1, verbose=0)
