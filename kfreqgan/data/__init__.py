@@ -1,5 +1,16 @@
-"""Image data for kfreqgan: bundled real photos, synthetic haze, carrier datasets."""
+"""Image data for kfreqgan: bundled real photos, synthetic haze, carrier datasets
+and paired dehazing folders.
 
+The `hazy_pairs` TFDS builder lives in `kfreqgan.data.hazy_pairs`; importing
+that module registers it with TFDS (it is not imported here, so that
+`kfreqgan.data` does not pull in TFDS).
+"""
+
+from kfreqgan.data.folders import find_image_pairs
+from kfreqgan.data.folders import image_pair_dataset
+from kfreqgan.data.folders import list_image_files
+from kfreqgan.data.folders import load_image
+from kfreqgan.data.folders import load_image_pair
 from kfreqgan.data.photos import HELDOUT_PHOTOS
 from kfreqgan.data.photos import PHOTO_NAMES
 from kfreqgan.data.photos import TRAIN_PHOTOS
@@ -13,6 +24,11 @@ __all__ = [
     "PHOTO_NAMES",
     "TRAIN_PHOTOS",
     "center_crop",
+    "find_image_pairs",
+    "image_pair_dataset",
+    "list_image_files",
+    "load_image",
+    "load_image_pair",
     "load_photo",
     "load_photo_depth",
     "photo_patches",

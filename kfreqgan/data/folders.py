@@ -1,0 +1,357 @@
+"""Real paired dehazing data read from disk, in RESIDE's folder layout.
+
+RESIDE (Li et al., 2019) and most dehazing benchmarks ship two folders: one of
+clear (haze-free) images and one of hazy images made from them. Clear images
+are named `<id>.<ext>` (`0001.png`); hazy images are named `<id>.<ext>` or
+`<id>_<anything>.<ext>`, where the tail usually records the haze parameters
+(`0001_0.8_0.2.jpg`: A = 0.8, beta = 0.2), so one clear image can have
+several hazy versions:
+
+    clear/0001.png          hazy/0001_0.8_0.2.jpg
+                            hazy/0001_0.9_0.16.jpg
+    clear/0002.png          hazy/0002_0.8_0.2.jpg
+
+`find_image_pairs` matches the two folders by `<id>`, `load_image_pair` reads
+one pair eagerly, and `image_pair_dataset` streams all pairs as a
+`tf.data.Dataset`, optionally with aligned random crops (the same window of
+the hazy and the clear image), decoding inside the pipeline.
+
+Everything that can be checked before training starts (missing folders, stray
+files, unmatched names, image sizes) is checked eagerly, so a bad folder
+fails at once with a `ValueError` (or `FileNotFoundError`) that names the
+offending file, not halfway through an epoch. Paths go through `tf.io.gfile`,
+so `gs://` folders work too.
+"""
+
+import concurrent.futures
+import os
+
+import numpy as np
+import tensorflow as tf
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp")
+"""File extensions read as images (compared case-insensitively)."""
+
+_SIZE_CHECK_THREADS = 8
+
+
+def _file_name(path):
+    return str(path).replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+
+
+def _split_extension(file_name):
+    stem, dot, extension = file_name.rpartition(".")
+    if not dot or not stem:
+        return file_name, ""
+    return stem, "." + extension.lower()
+
+
+def _join(directory, file_name):
+    directory = str(directory)
+    return directory + file_name if directory.endswith("/") else directory + "/" + file_name
+
+
+def _check_directory(directory, name):
+    """Returns `directory` as a str after checking it exists and is a folder."""
+    try:
+        directory = os.fsdecode(directory)
+    except TypeError:
+        raise ValueError(f"`{name}` must be a path to a folder. Received: {name}={directory!r}") from None
+    if not directory:
+        raise ValueError(f"`{name}` must be a path to a folder. Received: {name}={directory!r}")
+    if not tf.io.gfile.exists(directory):
+        raise FileNotFoundError(f"`{name}` does not exist. Received: {name}={directory!r}")
+    if not tf.io.gfile.isdir(directory):
+        raise ValueError(f"`{name}` must be a folder, not a file. Received: {name}={directory!r}")
+    return directory
+
+
+def list_image_files(directory, name="directory"):
+    """Lists the image files directly inside a folder, sorted by file name.
+
+    Hidden entries (names starting with `.`, such as `.DS_Store`) and
+    sub-folders are skipped silently; every other file must be an image
+    (`IMAGE_EXTENSIONS`, any letter case).
+
+    Args:
+        directory: path of the folder (str or path-like; `gs://` works).
+        name: how the folder is called in error messages (the argument name
+            of the caller, e.g. `"hazy_dir"`).
+
+    Returns:
+        List of str paths, sorted by file name.
+
+    Raises:
+        FileNotFoundError: if `directory` does not exist.
+        ValueError: if `directory` is a file, holds a non-image file (named
+            in the message), or holds no image at all.
+    """
+    directory = _check_directory(directory, name)
+    images, strays = [], []
+    for entry in sorted(tf.io.gfile.listdir(directory)):
+        entry = entry.rstrip("/")
+        if entry.startswith("."):
+            continue
+        path = _join(directory, entry)
+        if tf.io.gfile.isdir(path):
+            continue
+        if _split_extension(entry)[1] in IMAGE_EXTENSIONS:
+            images.append(path)
+        else:
+            strays.append(path)
+    if strays:
+        others = f" (and {len(strays) - 1} more)" if len(strays) > 1 else ""
+        raise ValueError(
+            f"`{name}` contains a file that is not an image: {strays[0]!r}{others}. Expected only "
+            f"{', '.join(IMAGE_EXTENSIONS)} files (hidden files are skipped); move other files elsewhere. "
+            f"Received: {name}={directory!r}"
+        )
+    if not images:
+        raise ValueError(
+            f"`{name}` contains no images ({', '.join(IMAGE_EXTENSIONS)}; sub-folders are not searched). "
+            f"Received: {name}={directory!r}"
+        )
+    return images
+
+
+def find_image_pairs(hazy_dir, clear_dir):
+    """Pairs each hazy image with its clear image, by RESIDE file naming.
+
+    A clear image `<id>.<ext>` is the partner of every hazy image named
+    `<id>.<ext>` or `<id>_<anything>.<ext>` (any of `IMAGE_EXTENSIONS`, any
+    letter case; the two extensions may differ). A hazy image is matched by
+    the part of its name before the first underscore; when no clear image
+    has that id, by its whole name without extension (so `img_3.png` pairs
+    with a clear `img_3.png`). Clear images without a hazy partner are
+    ignored.
+
+    Args:
+        hazy_dir: folder of hazy images.
+        clear_dir: folder of clear (ground-truth) images.
+
+    Returns:
+        List of `(hazy_path, clear_path)` str tuples, sorted by the hazy file
+        name; a clear path appears once per hazy version of it.
+
+    Raises:
+        FileNotFoundError: if a folder does not exist.
+        ValueError: if a folder is a file or has no images, if either holds a
+            non-image file, if two clear images share an id (`0001.png` and
+            `0001.jpg`), or if a hazy image has no clear partner. Each
+            message names the offending file(s).
+    """
+    clear_files = list_image_files(clear_dir, "clear_dir")
+    hazy_files = list_image_files(hazy_dir, "hazy_dir")
+    clear_by_id = {}
+    for path in clear_files:
+        image_id = _split_extension(_file_name(path))[0]
+        if image_id in clear_by_id:
+            raise ValueError(
+                f"`clear_dir` holds two images with the id {image_id!r}: {clear_by_id[image_id]!r} and "
+                f"{path!r}. Each clear image needs a unique name (without extension). "
+                f"Received: clear_dir={str(clear_dir)!r}"
+            )
+        clear_by_id[image_id] = path
+    pairs, unmatched = [], []
+    for path in hazy_files:
+        stem = _split_extension(_file_name(path))[0]
+        prefix = stem.split("_", 1)[0]
+        clear = clear_by_id.get(prefix, clear_by_id.get(stem))
+        if clear is None:
+            unmatched.append((path, prefix, stem))
+        else:
+            pairs.append((path, clear))
+    if unmatched:
+        path, prefix, stem = unmatched[0]
+        ids = repr(prefix) if prefix == stem else f"{prefix!r} or {stem!r}"
+        others = f" ({len(unmatched) - 1} more hazy images are unmatched too)" if len(unmatched) > 1 else ""
+        raise ValueError(
+            f"The hazy image {path!r} has no clear partner: `clear_dir` has no image named {ids} "
+            f"(with any of {', '.join(IMAGE_EXTENSIONS)}){others}. Hazy images must be named <id>.<ext> or "
+            f"<id>_<anything>.<ext> after a clear image <id>.<ext>. Received: clear_dir={str(clear_dir)!r}"
+        )
+    return pairs
+
+
+def _decode_rgb(contents):
+    """Decodes PNG/JPEG/BMP bytes to float32 `(H, W, 3)` in [0, 1] (graph-safe).
+
+    Grey images are repeated over three channels and an alpha channel is
+    dropped (not composited); 16-bit PNGs keep their precision."""
+    return tf.io.decode_image(contents, channels=3, dtype=tf.float32, expand_animations=False)
+
+
+def load_image(path):
+    """Reads one image file as float32 RGB `(H, W, 3)` in [0, 1].
+
+    Decodes with `tf.io.decode_image` (PNG, JPEG, BMP; also GIF and WebP),
+    exactly as `image_pair_dataset` does inside its pipeline: grey images
+    are repeated over the three channels, an alpha channel is dropped, and
+    8- and 16-bit images are scaled by 255 and 65535.
+
+    Args:
+        path: path of the image file.
+
+    Returns:
+        float32 NumPy array `(H, W, 3)` in [0, 1].
+
+    Raises:
+        FileNotFoundError: if the file does not exist.
+        ValueError: if the file cannot be decoded (the message names it).
+    """
+    try:
+        path = os.fsdecode(path)
+    except TypeError:
+        raise ValueError(f"`path` must be a path to an image file. Received: path={path!r}") from None
+    if not tf.io.gfile.exists(path):
+        raise FileNotFoundError(f"Image file does not exist. Received: path={path!r}")
+    if tf.io.gfile.isdir(path):
+        raise ValueError(f"Expected an image file, got a folder. Received: path={path!r}")
+    try:
+        with tf.io.gfile.GFile(path, "rb") as handle:
+            contents = handle.read()
+        image = _decode_rgb(contents)
+    except (tf.errors.OpError, OSError) as error:
+        reason = str(getattr(error, "message", error)).strip().splitlines()[0]
+        raise ValueError(f"Could not decode the image file {path!r} (corrupt or not PNG/JPEG/BMP): {reason}") from None
+    return image.numpy()
+
+
+def load_image_pair(hazy_path, clear_path):
+    """Reads a hazy image and its clear image, and checks they match in size.
+
+    Args:
+        hazy_path: path of the hazy image.
+        clear_path: path of the clear image.
+
+    Returns:
+        `(hazy, clear)`: two float32 NumPy arrays `(H, W, 3)` in [0, 1]
+        (RGB; see `load_image` for grey and RGBA files).
+
+    Raises:
+        FileNotFoundError: if a file does not exist (named in the message).
+        ValueError: if a file cannot be decoded (named), or if the two
+            images differ in size (both files and shapes named).
+    """
+    hazy = load_image(hazy_path)
+    clear = load_image(clear_path)
+    if hazy.shape != clear.shape:
+        raise ValueError(
+            "A hazy image and its clear image must have the same size. "
+            f"Received: {str(hazy_path)!r} with shape={hazy.shape} and {str(clear_path)!r} with shape={clear.shape}"
+        )
+    return hazy, clear
+
+
+def _header_size(path):
+    """(height, width) from the image header only, without decoding pixels."""
+    from PIL import Image  # Pillow: installed with matplotlib, a dependency.
+
+    try:
+        with tf.io.gfile.GFile(path, "rb") as handle, Image.open(handle) as image:
+            width, height = image.size
+    except tf.errors.NotFoundError:
+        raise FileNotFoundError(f"Image file does not exist. Received: path={path!r}") from None
+    except (OSError, SyntaxError, ValueError, tf.errors.OpError) as error:
+        raise ValueError(f"Could not read the image file {path!r} (corrupt or not PNG/JPEG/BMP): {error}") from None
+    return height, width
+
+
+def _check_pair_sizes(pairs, crop_size):
+    """Eagerly checks every pair has equal sizes, at least `crop_size`."""
+    paths = sorted({path for pair in pairs for path in pair})
+    with concurrent.futures.ThreadPoolExecutor(_SIZE_CHECK_THREADS) as pool:
+        sizes = dict(zip(paths, pool.map(_header_size, paths)))
+    for hazy, clear in pairs:
+        if sizes[hazy] != sizes[clear]:
+            raise ValueError(
+                "A hazy image and its clear image must have the same size. Received: "
+                f"{hazy!r} with (height, width)={sizes[hazy]} and {clear!r} with (height, width)={sizes[clear]}"
+            )
+        if crop_size is not None and min(sizes[hazy]) < crop_size:
+            raise ValueError(
+                f"The images {hazy!r} and {clear!r} (height, width)={sizes[hazy]} are smaller than the crop. "
+                f"Lower `crop_size` or remove them. Received: crop_size={crop_size}"
+            )
+
+
+def _check_crop_size(crop_size):
+    if crop_size is None:
+        return None
+    if isinstance(crop_size, bool) or not isinstance(crop_size, (int, np.integer)) or crop_size < 1:
+        raise ValueError(f"`crop_size` must be None or a positive integer. Received: crop_size={crop_size!r}")
+    return int(crop_size)
+
+
+def _load_pair_in_graph(hazy_path, clear_path):
+    hazy = _decode_rgb(tf.io.read_file(hazy_path))
+    clear = _decode_rgb(tf.io.read_file(clear_path))
+    # Sizes were checked eagerly; this guards against files changed since.
+    check = tf.debugging.Assert(
+        tf.reduce_all(tf.equal(tf.shape(hazy), tf.shape(clear))),
+        ["Hazy and clear images differ in size:", hazy_path, tf.shape(hazy), clear_path, tf.shape(clear)],
+    )
+    with tf.control_dependencies([check]):
+        return tf.identity(hazy), tf.identity(clear)
+
+
+def image_pair_dataset(hazy_dir, clear_dir, crop_size=None, shuffle=False, seed=0):
+    """A `tf.data.Dataset` of `(hazy, clear)` image pairs read from two folders.
+
+    The folders are paired with `find_image_pairs` and every image header is
+    read once, eagerly, to check sizes; the pixels are then decoded inside
+    the pipeline (`tf.io.decode_image`, parallel `map` with AUTOTUNE), so
+    nothing but the file list is held in memory.
+
+    With `crop_size`, each pair is cut to one random `crop_size` square, the
+    same window in both images (they are stacked before cropping). The
+    crops are seeded: the same `seed` gives the same crops on the first pass,
+    and every later pass (`repeat`) draws new ones, reproducibly. Without
+    `crop_size` the images keep their own sizes, so batch them only if they
+    all agree (or use `padded_batch` / `ragged_batch`).
+
+    Args:
+        hazy_dir: folder of hazy images (RESIDE naming, see
+            `find_image_pairs`).
+        clear_dir: folder of clear images.
+        crop_size: None for whole images, or the side in pixels of aligned
+            random square crops.
+        shuffle: shuffle the pairs (over the whole file list, reshuffled
+            each pass, seeded by `seed`). Without it pairs come in the order
+            of `find_image_pairs`.
+        seed: int seed for the shuffling and the crop windows.
+
+    Returns:
+        `tf.data.Dataset` of `(hazy, clear)` float32 tensors in [0, 1],
+        `(H, W, 3)` each, or `(crop_size, crop_size, 3)`.
+
+    Raises:
+        FileNotFoundError: if a folder or file is missing.
+        ValueError: for bad arguments, and for everything
+            `find_image_pairs` rejects; for a file whose header cannot be
+            read; for a pair whose images differ in size; for an image
+            smaller than `crop_size`. Each message names the file(s).
+    """
+    crop_size = _check_crop_size(crop_size)
+    if not isinstance(shuffle, (bool, np.bool_)):
+        raise ValueError(f"`shuffle` must be True or False. Received: shuffle={shuffle!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise ValueError(f"`seed` must be an integer. Received: seed={seed!r}")
+    pairs = find_image_pairs(hazy_dir, clear_dir)
+    _check_pair_sizes(pairs, crop_size)
+    hazy_paths = [hazy for hazy, _ in pairs]
+    clear_paths = [clear for _, clear in pairs]
+    dataset = tf.data.Dataset.from_tensor_slices((hazy_paths, clear_paths))
+    if shuffle:
+        dataset = dataset.shuffle(len(pairs), seed=int(seed), reshuffle_each_iteration=True)
+    if crop_size is None:
+        return dataset.map(_load_pair_in_graph, num_parallel_calls=tf.data.AUTOTUNE)
+
+    def load_and_crop(paths, crop_seed):
+        hazy, clear = _load_pair_in_graph(*paths)
+        stacked = tf.concat([hazy, clear], axis=-1)
+        window = tf.image.stateless_random_crop(stacked, (crop_size, crop_size, 6), seed=crop_seed)
+        return window[..., :3], window[..., 3:]
+
+    crop_seeds = tf.data.Dataset.random(seed=int(seed), rerandomize_each_iteration=True).batch(2)
+    return tf.data.Dataset.zip((dataset, crop_seeds)).map(load_and_crop, num_parallel_calls=tf.data.AUTOTUNE)
