@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from kfreqgan.training import demo
+from kfreqgan.training import spectral_demo as demo
 
 
 @pytest.mark.slow
@@ -34,7 +34,7 @@ def test_demo_writes_plot_and_report_with_the_expected_spectral_signatures(tmp_p
 
 @pytest.mark.slow
 def test_demo_command_line_runs_and_rejects_bad_arguments(tmp_path):
-    command = [sys.executable, "-m", "kfreqgan.training.demo", "--out", str(tmp_path), "--size", "32"]
+    command = [sys.executable, "-m", "kfreqgan.training.spectral_demo", "--out", str(tmp_path), "--size", "32"]
     result = subprocess.run(command + ["--photos", "rocket", "flower"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "haze" in result.stdout and (tmp_path / "spectral_demo.png").exists()

@@ -1,7 +1,6 @@
-"""The main demo: how common degradations change the spectrum of real photos.
+"""Spectral demo: how common degradations change the spectrum of real photos.
 
-Until the GAN training programs land this is the package's main job (run by
-`make demo`). It loads the real photos that ship with scikit-image and
+It loads the real photos that ship with scikit-image and
 scikit-learn, degrades them in ways whose spectral signature is known (blur
 and down-sampling remove high frequencies, noise adds them, JPEG removes
 fine detail in 8x8 blocks, haze scales everything down and lifts the DC
@@ -13,7 +12,7 @@ Writes `spectral_demo.png` (radial power curves with the bands shaded, and
 their differences to the originals) and `spectral_demo.json` (all numbers)
 into `--out`, and prints a summary table.
 
-    python -m kfreqgan.training.demo --out outputs/demo
+    python -m kfreqgan.training.spectral_demo --out outputs/spectral_demo
 """
 
 import argparse
@@ -21,12 +20,13 @@ import json
 import math
 import os
 import sys
-import tempfile
 
 import numpy as np
 import tensorflow as tf
 
 from kfreqgan import spectral
+from kfreqgan.atomic_files import write_atomically
+from kfreqgan.atomic_files import write_text_atomically
 from kfreqgan.analysis import plot_radial_power
 from kfreqgan.data import PHOTO_NAMES
 from kfreqgan.data import center_crop
@@ -95,19 +95,6 @@ def analyse(images, degraded):
     return report, frequencies, curves
 
 
-def _write_atomically(path, write):
-    directory = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=os.path.splitext(path)[1])
-    os.close(handle)
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
-
-
 def run(out, size=256, photos=PHOTO_NAMES):
     """Runs the demo and writes its PNG and JSON into `out`; returns the report."""
     images = tf.constant(np.stack([center_crop(load_photo(name), size) for name in photos]))
@@ -122,13 +109,9 @@ def run(out, size=256, photos=PHOTO_NAMES):
         reference="original",
         title=f"Radial power spectra of {len(photos)} real photos ({size}x{size}) and degraded copies",
     )
-    _write_atomically(os.path.join(out, "spectral_demo.png"), lambda path: figure.savefig(path, dpi=110))
+    write_atomically(os.path.join(out, "spectral_demo.png"), lambda path: figure.savefig(path, dpi=110))
 
-    def write_json(path):
-        with open(path, "w") as handle:
-            json.dump(report, handle, indent=2)
-
-    _write_atomically(os.path.join(out, "spectral_demo.json"), write_json)
+    write_text_atomically(os.path.join(out, "spectral_demo.json"), json.dumps(report, indent=2))
     return report
 
 

@@ -116,7 +116,9 @@ class FreqGAN(keras.Model):
         keyword arguments (`jit_compile`, `steps_per_execution`, ...) go to
         `keras.Model.compile`.
         """
-        super().compile(**kwargs)
+        # No Keras `optimizer`: Keras would default to an RMSprop that
+        # BackupAndRestore builds over all variables and then warns about.
+        super().compile(optimizer=None, **kwargs)
         self.generator_optimizer = generator_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)
         self.discriminator_optimizer = discriminator_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)
         if keras.mixed_precision.global_policy().name == "mixed_float16":
@@ -143,6 +145,16 @@ class FreqGAN(keras.Model):
         # Both networks exist with their weights: the GAN is built (fit calls
         # train_step, never `call`, which would otherwise mark it).
         self.built = True
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Keras 3.15 runs a "symbolic build" at the start of fit/evaluate; with
+        # a distribution strategy it first reduces a data batch across
+        # replicas, which fails under MultiWorkerMirroredStrategy ("Attempt to
+        # convert a value (PerReplica...)"). FreqGAN builds both networks and
+        # both optimizers in `compile`, so there is nothing left to build.
+        if self.built and all(layer.built for layer in self._flatten_layers()):
+            return
+        super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
 
     def get_compile_config(self):
         # The two optimizers are not Keras's single `optimizer`; recompile

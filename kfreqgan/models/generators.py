@@ -6,6 +6,7 @@ import math
 import keras
 
 from kfreqgan.layers import FFTBandFilter
+from kfreqgan.layers import InvertScattering
 
 DEFAULT_BANDS = ((0.0, 0.08), (0.08, 0.25), (0.25, None))
 """Low / mid / high bands (cycles/pixel) used for frequency-aware inputs."""
@@ -61,7 +62,10 @@ def _conv(x, filters, kernel=3, strides=1):
     return keras.layers.LeakyReLU(0.2)(x)
 
 
-def unet_generator(image_shape=(64, 64, 3), filters=32, depth=3, bands=DEFAULT_BANDS, residual=True, name="unet_generator"):
+HEADS = ("scattering", "residual", "direct")
+
+
+def unet_generator(image_shape=(64, 64, 3), filters=32, depth=3, bands=DEFAULT_BANDS, head="scattering", name="unet_generator"):
     """U-Net image-to-image generator (e.g. hazy -> clean), frequency-aware.
 
     The encoder halves the resolution `depth` times with stride-2
@@ -75,15 +79,24 @@ def unet_generator(image_shape=(64, 64, 3), filters=32, depth=3, bands=DEFAULT_B
     band-filtered copies (`FFTBandFilter`, Gaussian masks): the network sees
     the low, mid and high frequency content of the image as separate
     channels, complete with phase (they are images, not magnitude spectra).
-    With `residual=True` the network predicts a correction that is added to
-    its input, so it starts as the identity.
+    The output head says what the network predicts:
+
+    - `"scattering"` (for dehazing): a per-pixel transmission `t` (sigmoid)
+      and, from the deepest features, one airlight `A` per image and channel
+      (sigmoid); `InvertScattering` then forms `J = (I - A (1 - t)) / t`.
+      The physics of haze is built in, which makes training fast and the
+      result valid at any image size.
+    - `"residual"`: a correction added to the input (starts near identity).
+    - `"direct"`: the image itself (sigmoid).
 
     Args:
-        image_shape: `(H, W, C)`; H and W divisible by `2 ** depth`.
+        image_shape: `(H, W, C)`; H and W divisible by `2 ** depth`, or
+            None for a network that takes any such size (the same weights
+            work at every size: the network is fully convolutional).
         filters: filters at full resolution (doubling per level).
         depth: number of down/up-sampling levels.
         bands: sequence of `(low, high)` bands in cycles/pixel, or None.
-        residual: add the input to the output.
+        head: `"scattering"`, `"residual"` or `"direct"`, see above.
 
     Returns:
         A Functional `keras.Model` `(None, H, W, C) -> (None, H, W, C)`.
@@ -92,8 +105,10 @@ def unet_generator(image_shape=(64, 64, 3), filters=32, depth=3, bands=DEFAULT_B
         raise ValueError(f"`image_shape` must be (height, width, channels). Received: image_shape={image_shape!r}")
     _check_positive_int(filters, "filters")
     _check_positive_int(depth, "depth")
+    if head not in HEADS:
+        raise ValueError(f"`head` must be one of {HEADS}. Received: head={head!r}")
     height, width, channels = image_shape
-    if height % 2**depth or width % 2**depth:
+    if any(size is not None and size % 2**depth for size in (height, width)):
         raise ValueError(
             f"Image height and width must be divisible by 2 ** depth = {2 ** depth}. "
             f"Received: image_shape={tuple(image_shape)}, depth={depth}"
@@ -109,12 +124,21 @@ def unet_generator(image_shape=(64, 64, 3), filters=32, depth=3, bands=DEFAULT_B
         skips.append(x)
         x = _conv(x, filters * 2 ** (level + 1), kernel=4, strides=2)
         x = _conv(x, filters * 2 ** (level + 1))
+    bottleneck = x
     for level in reversed(range(depth)):
         x = keras.layers.UpSampling2D(2, interpolation="bilinear")(x)
         x = _conv(x, filters * 2**level)
         x = keras.layers.Concatenate()([x, skips[level]])
         x = _conv(x, filters * 2**level)
-    out = keras.layers.Conv2D(channels, 3, padding="same", dtype="float32", name="output")(x)
-    if residual:
-        out = keras.layers.Add(dtype="float32", name="residual")([inputs, out])
+    if head == "scattering":
+        transmission = keras.layers.Conv2D(1, 3, padding="same", activation="sigmoid", dtype="float32", name="transmission")(x)
+        pooled = keras.layers.GlobalAveragePooling2D()(bottleneck)
+        airlight = keras.layers.Dense(channels, activation="sigmoid", dtype="float32", name="airlight")(pooled)
+        airlight = keras.layers.Reshape((1, 1, channels))(airlight)
+        out = InvertScattering(dtype="float32", name="output")([inputs, transmission, airlight])
+    elif head == "residual":
+        out = keras.layers.Conv2D(channels, 3, padding="same", dtype="float32")(x)
+        out = keras.layers.Add(dtype="float32", name="output")([inputs, out])
+    else:
+        out = keras.layers.Conv2D(channels, 3, padding="same", activation="sigmoid", dtype="float32", name="output")(x)
     return keras.Model(inputs, out, name=name)

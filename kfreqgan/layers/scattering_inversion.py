@@ -1,0 +1,51 @@
+"""`InvertScattering`: a dehazing output head that inverts the haze model."""
+
+import keras
+import tensorflow as tf
+
+
+@keras.saving.register_keras_serializable(package="kfreqgan")
+class InvertScattering(keras.layers.Layer):
+    """Recovers the clean image from a hazy one, a transmission and an airlight.
+
+    Inverts the atmospheric scattering model `I = J t + A (1 - t)`:
+
+        J = (I - A (1 - t)) / max(t, min_transmission)
+
+    A dehazing generator that predicts `t` (per pixel) and `A` (per image)
+    and lets this layer form `J` has the physics built in, as AOD-Net and
+    DehazeNet do: it learns fast, cannot invent content the hazy image lacks,
+    and applies to any image size.
+
+    Args:
+        min_transmission: floor on `t` (He et al. use 0.1), which bounds the
+            amplification of noise in dense haze.
+        **kwargs: base `keras.layers.Layer` arguments.
+
+    Call arguments:
+        inputs: `[hazy, transmission, airlight]` with shapes `(N, H, W, C)`,
+            `(N, H, W, 1)` and `(N, 1, 1, C)` (or broadcastable).
+
+    Output shape:
+        `(N, H, W, C)`.
+    """
+
+    def __init__(self, min_transmission=0.1, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(min_transmission, bool) or not isinstance(min_transmission, (int, float)) or not 0 < min_transmission <= 1:
+            raise ValueError(f"`min_transmission` must lie in (0, 1]. Received: min_transmission={min_transmission!r}")
+        self.min_transmission = float(min_transmission)
+
+    def call(self, inputs):
+        if not isinstance(inputs, (list, tuple)) or len(inputs) != 3:
+            raise ValueError("InvertScattering expects [hazy, transmission, airlight].")
+        hazy, transmission, airlight = (tf.cast(x, tf.float32) for x in inputs)
+        transmission = tf.maximum(transmission, self.min_transmission)
+        clean = (hazy - airlight * (1.0 - transmission)) / transmission
+        return tf.cast(clean, self.compute_dtype)
+
+    def compute_output_shape(self, input_shapes):
+        return tuple(input_shapes[0])
+
+    def get_config(self):
+        return {**super().get_config(), "min_transmission": self.min_transmission}

@@ -1,0 +1,135 @@
+"""kfreqgan-train: configurations, the CLI, resuming, multi-worker, the demo."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from kfreqgan.data import haze
+from kfreqgan.layers import InvertScattering
+from kfreqgan.training import configs
+from kfreqgan.training import train
+
+TINY = {
+    "patches_per_photo": 8,
+    "eval_patches_per_photo": 2,
+    "batch_size": 8,
+    "epochs": 1,
+    "generator_filters": 8,
+    "discriminator_filters": 8,
+}
+
+
+def test_configs_override_and_reject_bad_keys():
+    config = configs.get_config("dehaze-demo", {"epochs": 3, "l1_weight": 50})
+    assert config["epochs"] == 3 and config["l1_weight"] == 50.0
+    assert configs.get_config("dehaze-gray-28")["channels"] == 1
+    assert set(configs.CONFIGS) >= {"dehaze-rgb-64", "dehaze-gray-28", "dehaze-demo", "dcgan-32"}
+    with pytest.raises(ValueError, match="Unknown config"):
+        configs.get_config("dehaze-rgb-9000")
+    with pytest.raises(ValueError, match="no key 'epoch'"):
+        configs.get_config("dehaze-demo", {"epoch": 3})
+    with pytest.raises(ValueError, match="expects int"):
+        configs.get_config("dehaze-demo", {"epochs": "many"})
+    for name in configs.CONFIGS:
+        assert not set(configs.get_config(name)["train_photos"]) & set(configs.get_config(name).get("eval_photos", []))
+
+
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["--config", "nope"], "Unknown config"),
+        (["--set", "epochs"], "key=value"),
+        (["--set", "colour=1"], "no key 'colour'"),
+        (["--epochs", "0"], "epochs and batch_size"),
+        (["--strategy", "multiworker"], "TF_CONFIG"),
+    ],
+)
+def test_cli_errors_are_one_line_and_exit_2(argv, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    assert train.main(argv + ["--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("kfreqgan-train: error:") and message in err[0]
+    assert not os.listdir(tmp_path)
+
+
+def test_invert_scattering_undoes_the_haze_model(photos_64):
+    depth = np.stack([haze.synthetic_depth(64, 64, (i, 3)).numpy() for i in range(6)])
+    airlight = np.full((6, 1, 1, 3), 0.85, np.float32)
+    hazy, transmission = haze.add_haze(photos_64, depth, 1.0, 0.85)
+    clean = InvertScattering(min_transmission=0.05)([hazy, transmission, airlight]).numpy()
+    np.testing.assert_allclose(clean, photos_64, atol=1e-4)
+    layer = InvertScattering.from_config(InvertScattering(0.2).get_config())
+    assert layer.min_transmission == 0.2
+    with pytest.raises(ValueError, match="min_transmission"):
+        InvertScattering(0.0)
+
+
+@pytest.mark.slow
+def test_train_writes_everything_and_resumes_from_its_backup(tmp_path):
+    config = configs.get_config("dehaze-demo", TINY)
+    result = train.train(config, str(tmp_path), tf.distribute.get_strategy(), verbose=0)
+    for name in ("generator.keras", "freqgan.keras", "samples.png", "metrics.json"):
+        assert (tmp_path / name).stat().st_size > 0
+    assert not [n for n in os.listdir(tmp_path) if n.startswith(".tmp-")]
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["held_out"]["photos"] == list(configs.HELDOUT_PHOTOS)
+    assert len(metrics["history"]["g_loss"]) == 1 and result["chief"]
+    generator = keras.models.load_model(tmp_path / "generator.keras")
+    assert generator.output_shape == (None, 32, 32, 3)
+    # Started again with 2 epochs, the run resumes after epoch 1: one more
+    # epoch, and the optimizers' step counters continue from the backup.
+    steps_per_epoch = result["generator_steps"]
+    assert steps_per_epoch == len(configs.TRAIN_PHOTOS) * 8 // 8
+    again = train.train(configs.get_config("dehaze-demo", {**TINY, "epochs": 2}), str(tmp_path), tf.distribute.get_strategy(), verbose=0)
+    assert len(again["history"]["g_loss"]) == 1
+    assert again["generator_steps"] == 2 * steps_per_epoch
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("localhost", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_multi_worker_training_on_two_local_workers(tmp_path):
+    ports = [_free_port(), _free_port()]
+    cluster = {"worker": [f"localhost:{port}" for port in ports]}
+    command = [sys.executable, "-m", "kfreqgan.training.train", "--config", "dehaze-demo", "--strategy", "multiworker"]
+    command += ["--out", str(tmp_path / "run"), "--quiet"]
+    for key, value in {**TINY, "epochs": 2, "batch_size": 4}.items():
+        command += ["--set", f"{key}={value}"]
+    workers = []
+    for index in range(2):
+        env = {**os.environ, "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})}
+        workers.append(subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+    outputs = [worker.communicate(timeout=400)[0] for worker in workers]
+    for worker, output in zip(workers, outputs):
+        assert worker.returncode == 0, output[-3000:]
+    run = tmp_path / "run"
+    assert (run / "generator.keras").exists() and (run / "metrics.json").exists()
+    assert sorted(os.listdir(run / "backup")) == ["worker-0", "worker-1"]
+    assert "wrote" in outputs[0] and "wrote" not in outputs[1]  # only the chief writes
+    history = json.loads((run / "metrics.json").read_text())["history"]
+    assert len(history["g_loss"]) == 2 and np.isfinite(history["g_loss"]).all()
+
+
+@pytest.mark.slow
+def test_demo_dehazer_beats_the_hazy_input_by_3_db_on_held_out_photos(tmp_path):
+    from kfreqgan.training import demo
+
+    report = demo.run(str(tmp_path), verbose=0)
+    for scope in ("held_out_patches", "held_out_whole_photos"):
+        hazy, dehazed = report[scope]["hazy_input"], report[scope]["dehazed"]
+        assert dehazed["psnr"] >= hazy["psnr"] + 3.0, report[scope]
+        assert dehazed["ssim"] > hazy["ssim"]
+    assert report["held_out_patches"]["output_spread"] > 1e-3  # outputs differ across inputs
+    for name in ("before_after.png", "spectrum.png", "demo.json", "generator.keras"):
+        assert (tmp_path / name).stat().st_size > 0

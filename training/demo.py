@@ -1,0 +1,125 @@
+"""The main demo (`make demo`): train a frequency-aware dehazing GAN on real
+photos in a few minutes on a CPU, then show what it does on photos it has
+never seen.
+
+1. Trains `FreqGAN` with the `dehaze-demo` configuration (U-Net generator
+   with band-filtered inputs, spatial + frequency discriminator, L1 + focal
+   frequency loss) on 32x32 patches of the bundled training photos, with
+   haze synthesised on the fly (atmospheric scattering model, RESIDE ITS
+   ranges). No image is downloaded.
+2. Dehazes the held-out photos (`kfreqgan.data.HELDOUT_PHOTOS`, never used in
+   training) with synthetic haze, whole (128x128), with the same weights in
+   a fully convolutional copy of the generator.
+3. Prints PSNR / SSIM / high-frequency spectral error of the hazy inputs and
+   of the dehazed outputs, and writes into `--out`: `before_after.png`
+   (hazy / dehazed / clean, one column per held-out photo),
+   `spectrum.png` (radial power of clean, hazy and dehazed photos),
+   `demo.json`, and the training outputs of `kfreqgan-train`
+   (`generator.keras`, `samples.png`, `metrics.json`, ...).
+
+    python -m kfreqgan.training.demo --out outputs/demo [--epochs N]
+"""
+
+import argparse
+import json
+import math
+import os
+import sys
+
+import numpy as np
+
+
+def dehaze_whole_photos(generator, config, size=128, seed=2024):
+    """Held-out photos, hazed, and dehazed by a size-free copy of `generator`."""
+    import tensorflow as tf
+
+    from kfreqgan.data import center_crop
+    from kfreqgan.data import haze
+    from kfreqgan.data import load_photo
+    from kfreqgan.models import DEFAULT_BANDS
+    from kfreqgan.models import unet_generator
+
+    gray = config["channels"] == 1
+    clean = np.stack([center_crop(load_photo(name), size) for name in config["eval_photos"]])
+    if gray:
+        clean = clean @ np.array([0.299, 0.587, 0.114], np.float32)
+        clean = clean[..., np.newaxis]
+    depth = np.stack([haze.synthetic_depth(size, size, (index, seed)).numpy() for index in range(len(clean))])
+    hazy = haze.random_haze(clean, depth, (seed, 1), config["beta_range"], config["airlight_range"])[0].numpy()
+    any_size = unet_generator(
+        (None, None, config["channels"]),
+        config["generator_filters"],
+        config["generator_depth"],
+        bands=DEFAULT_BANDS if config["frequency_aware"] else None,
+        head=config["generator_head"],
+    )
+    any_size.set_weights(generator.get_weights())
+    dehazed = tf.clip_by_value(any_size(hazy, training=False), 0.0, 1.0).numpy()
+    return clean, hazy, dehazed
+
+
+def run(out, epochs=None, overrides=None, verbose=2):
+    """Trains and evaluates; returns the demo report (also in demo.json)."""
+    import tensorflow as tf
+
+    from kfreqgan import spectral
+    from kfreqgan.analysis import plot_radial_power
+    from kfreqgan.atomic_files import write_atomically
+    from kfreqgan.atomic_files import write_text_atomically
+    from kfreqgan.training import configs
+    from kfreqgan.training import train
+
+    overrides = dict(overrides or {})
+    if epochs is not None:
+        overrides["epochs"] = epochs
+    config = configs.get_config("dehaze-demo", overrides)
+    result = train.train(config, out, tf.distribute.get_strategy(), verbose=verbose)
+    generator = __import__("keras").models.load_model(os.path.join(out, "generator.keras"))
+    clean, hazy, dehazed = dehaze_whole_photos(generator, config)
+    whole = {"hazy_input": train.image_quality(clean, hazy), "dehazed": train.image_quality(clean, dehazed)}
+    train._grid_png([hazy, dehazed, clean], os.path.join(out, "before_after.png"))
+
+    num_bins = clean.shape[1] // 2
+    frequencies = spectral.radial_bin_frequencies(clean.shape[1], clean.shape[2], num_bins)
+    curves = {}
+    for label, batch in (("clean", clean), ("hazy", hazy), ("dehazed", dehazed)):
+        power = spectral.radial_power_profile(batch, num_bins)
+        curves[label] = tf.reduce_mean(10.0 * tf.math.log(power + 1e-10) / math.log(10.0), axis=(0, 2)).numpy()
+    figure = plot_radial_power(
+        frequencies,
+        curves,
+        bands={"low": (0.0, 0.08), "mid": (0.08, 0.25), "high": (0.25, None)},
+        reference="clean",
+        title="Held-out photos: radial power of clean, hazy and dehazed images",
+    )
+    write_atomically(os.path.join(out, "spectrum.png"), lambda path: figure.savefig(path, dpi=110))
+    report = {
+        "train_seconds": result["train_seconds"],
+        "epochs": config["epochs"],
+        "held_out_patches": result["held_out"],
+        "held_out_whole_photos": {"photos": config["eval_photos"], "size": int(clean.shape[1]), **whole},
+    }
+    write_text_atomically(os.path.join(out, "demo.json"), json.dumps(report, indent=2))
+    return report
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", default="outputs/demo", help="output folder")
+    parser.add_argument("--epochs", type=int, help="training epochs (default: the config's)")
+    args = parser.parse_args(argv)
+    if args.epochs is not None and args.epochs < 1:
+        parser.error(f"--epochs must be >= 1. Received: {args.epochs}")
+    report = run(args.out, args.epochs, verbose=1 if sys.stdout.isatty() else 2)
+    print(f"\ntrained in {report['train_seconds']:.0f} s; held-out photos (never seen in training), synthetic haze:")
+    print(f"{'':<34}{'PSNR dB':>9}{'SSIM':>8}{'HF error dB':>13}")
+    for scope, label in (("held_out_patches", "32x32 patches"), ("held_out_whole_photos", "whole 128x128 photos")):
+        for which in ("hazy_input", "dehazed"):
+            q = report[scope][which]
+            print(f"{label + ', ' + which.replace('_input', ''):<34}{q['psnr']:>9.2f}{q['ssim']:>8.3f}{q['high_frequency_error_db']:>13.2f}")
+    print(f"wrote {args.out}/before_after.png, spectrum.png, samples.png, demo.json, generator.keras")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

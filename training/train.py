@@ -1,0 +1,368 @@
+"""`kfreqgan-train`: train a FreqGAN from a named configuration.
+
+    kfreqgan-train --config dehaze-rgb-64 --out runs/dehaze
+    kfreqgan-train --config dehaze-demo --set epochs=4 --strategy mirrored
+    kfreqgan-train --list-configs
+
+Writes into `--out`:
+
+- `backup/`: `keras.callbacks.BackupAndRestore` state; a run that is
+  interrupted and started again with the same arguments resumes from the
+  last completed epoch (weights, both optimizers, epoch counter);
+- `logs/`: TensorBoard logs;
+- `generator.keras` and `freqgan.keras`: the trained generator and GAN;
+- `samples.png`: held-out examples (dehazing: hazy / dehazed / clean rows;
+  unconditional: a grid of samples);
+- `metrics.json`: the configuration, the training history and, for
+  dehazing, PSNR / SSIM / spectral error of the hazy inputs and of the
+  dehazed outputs on held-out photos.
+
+`--strategy multiworker` reads the cluster from `TF_CONFIG`; every worker
+runs the same command, and only the chief (worker 0) writes the outputs.
+"""
+
+import argparse
+import ast
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+from kfreqgan.atomic_files import write_atomically
+from kfreqgan.atomic_files import write_text_atomically
+
+
+def make_strategy(name):
+    """The tf.distribute strategy for `--strategy` (created before anything else)."""
+    import tensorflow as tf
+
+    if name == "default":
+        return tf.distribute.get_strategy()
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if name == "multiworker":
+        if "TF_CONFIG" not in os.environ:
+            raise ValueError("--strategy multiworker needs the cluster in the TF_CONFIG environment variable.")
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    raise ValueError(f"Unknown strategy {name!r}; use default, mirrored or multiworker.")
+
+
+def _worker(strategy):
+    """(is_chief, worker_id) of this process."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not resolver.task_type:
+        return True, 0
+    chief = resolver.task_type == "chief" or (resolver.task_type == "worker" and resolver.task_id == 0)
+    return chief, int(resolver.task_id or 0)
+
+
+def _hazify(config, seed):
+    """A map function clean -> (hazy, clean) with per-example random haze."""
+    import tensorflow as tf
+
+    from kfreqgan.data import haze
+
+    size = config["image_size"]
+
+    def apply(clean, seeds):
+        seeds = tf.cast(seeds, tf.int32)
+        depth = haze.synthetic_depth(size, size, tf.stack([seeds[0], seed]))
+        hazy, _, _, _ = haze.random_haze(
+            clean, depth, tf.stack([seeds[1], seed]), config["beta_range"], config["airlight_range"]
+        )
+        return hazy, clean
+
+    return apply
+
+
+def dehazing_data(config, global_batch_size):
+    """Training dataset (haze synthesised on the fly) and a fixed held-out set.
+
+    Returns:
+        `(train_dataset, eval_hazy, eval_clean)`; the held-out arrays come from
+        `config["eval_photos"]`, which share no photo with the training set.
+    """
+    import tensorflow as tf
+
+    from kfreqgan.data import photo_patches
+
+    overlap = set(config["train_photos"]) & set(config["eval_photos"])
+    if overlap:
+        raise ValueError(f"train_photos and eval_photos overlap: {sorted(overlap)}")
+    gray = config["channels"] == 1
+    size, seed = config["image_size"], config["seed"]
+    clean = photo_patches(
+        config["train_photos"], size, config["patches_per_photo"], seed=seed, short_side=config["photo_short_side"], gray=gray
+    )
+    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+    train = (
+        tf.data.Dataset.from_tensor_slices(clean)
+        .shuffle(len(clean), seed=seed, reshuffle_each_iteration=True)
+        .repeat(1)
+    )
+    train = tf.data.Dataset.zip(train, seeds.map(lambda s: s % (2**31 - 1)))
+    train = train.map(_hazify(config, seed), num_parallel_calls=tf.data.AUTOTUNE)
+    train = train.batch(global_batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    options.deterministic = True
+    train = train.with_options(options)
+
+    eval_clean = photo_patches(
+        config["eval_photos"],
+        size,
+        config["eval_patches_per_photo"],
+        seed=seed + 1,
+        short_side=config["photo_short_side"],
+        gray=gray,
+    )
+    apply = _hazify(config, seed + 7)
+    pairs = [apply(tf.constant(image), tf.constant([index, 11], tf.int64)) for index, image in enumerate(eval_clean)]
+    eval_hazy = np.stack([hazy.numpy() for hazy, _ in pairs])
+    return train, eval_hazy, eval_clean
+
+
+def unconditional_data(config, global_batch_size):
+    import tensorflow as tf
+
+    from kfreqgan.data import photo_patches
+
+    clean = photo_patches(
+        config["train_photos"],
+        config["image_size"],
+        config["patches_per_photo"],
+        seed=config["seed"],
+        short_side=config["photo_short_side"],
+        gray=config["channels"] == 1,
+    )
+    dataset = tf.data.Dataset.from_tensor_slices(clean).shuffle(len(clean), seed=config["seed"])
+    dataset = dataset.batch(global_batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return dataset.with_options(options), clean
+
+
+def build_gan(config):
+    """The FreqGAN described by `config` (not compiled)."""
+    from kfreqgan.models import DEFAULT_BANDS
+    from kfreqgan.models import FreqGAN
+    from kfreqgan.models import SpectralDiscriminator
+    from kfreqgan.models import dcgan_discriminator
+    from kfreqgan.models import dcgan_generator
+    from kfreqgan.models import dehazing_discriminator
+    from kfreqgan.models import patchgan_discriminator
+    from kfreqgan.models import unet_generator
+
+    size, channels = config["image_size"], config["channels"]
+    shape = (size, size, channels)
+    if config["task"] == "unconditional":
+        generator = dcgan_generator(config["latent_dim"], size, channels, config["generator_filters"])
+        discriminator = dcgan_discriminator(shape, config["discriminator_filters"])
+        if config["spectral_discriminator"]:
+            discriminator = SpectralDiscriminator(discriminator)
+        return FreqGAN(generator, discriminator, mode="unconditional", adversarial_loss=config["adversarial_loss"])
+    aware = config["frequency_aware"]
+    generator = unet_generator(
+        shape,
+        config["generator_filters"],
+        config["generator_depth"],
+        bands=DEFAULT_BANDS if aware else None,
+        head=config["generator_head"],
+    )
+    if aware:
+        discriminator = dehazing_discriminator(shape, config["discriminator_filters"], config["discriminator_layers"])
+    else:
+        discriminator = patchgan_discriminator(
+            shape, channels, config["discriminator_filters"], config["discriminator_layers"]
+        )
+    return FreqGAN(
+        generator,
+        discriminator,
+        mode="paired",
+        adversarial_loss=config["adversarial_loss"],
+        adversarial_weight=config["adversarial_weight"],
+        l1_weight=config["l1_weight"],
+        frequency_loss=config["frequency_loss"] if aware else None,
+        frequency_weight=config["frequency_weight"],
+    )
+
+
+def image_quality(clean, images):
+    """PSNR, SSIM and the high-frequency spectral error of `images` vs `clean`."""
+    import tensorflow as tf
+
+    from kfreqgan import spectral
+
+    clean = tf.constant(clean, tf.float32)
+    images = tf.clip_by_value(tf.constant(images, tf.float32), 0.0, 1.0)
+    gap = spectral.spectral_distance(clean, images)
+    high = gap.frequencies.numpy() >= 0.25
+    return {
+        "psnr": float(tf.reduce_mean(tf.image.psnr(clean, images, 1.0))),
+        "ssim": float(tf.reduce_mean(tf.image.ssim(clean, images, 1.0))),
+        "spectral_distance_db": float(gap.distance),
+        "high_frequency_error_db": float(np.mean(np.abs(gap.per_bin.numpy()[high]))),
+    }
+
+
+def _grid_png(rows, path):
+    """Saves rows of equally sized images as one PNG (atomically)."""
+    import tensorflow as tf
+
+    tiles = [np.concatenate(list(np.clip(row, 0, 1)), axis=1) for row in rows]
+    grid = np.concatenate(tiles, axis=0)
+    if grid.shape[-1] == 1:
+        grid = np.repeat(grid, 3, axis=-1)
+    data = tf.io.encode_png(tf.cast(np.round(grid * 255), tf.uint8)).numpy()
+    write_atomically(path, lambda temporary: tf.io.write_file(temporary, data))
+
+
+def train(config, out, strategy, verbose=2, callbacks=()):
+    """Trains `config` under `strategy`, writes the outputs into `out`.
+
+    Returns:
+        The metrics dict that is also written to `metrics.json`.
+    """
+    import keras
+    import tensorflow as tf
+
+    chief, worker_id = _worker(strategy)
+    keras.utils.set_random_seed(config["seed"])
+    if config["mixed_precision"]:
+        keras.mixed_precision.set_global_policy(config["mixed_precision"])
+    global_batch = config["batch_size"] * strategy.num_replicas_in_sync
+    if config["task"] == "dehaze":
+        dataset, eval_hazy, eval_clean = dehazing_data(config, global_batch)
+    else:
+        dataset, clean = unconditional_data(config, global_batch)
+
+    with strategy.scope():
+        gan = build_gan(config)
+        gan.compile(
+            keras.optimizers.Adam(config["generator_lr"], beta_1=0.5),
+            keras.optimizers.Adam(config["discriminator_lr"], beta_1=0.5),
+            jit_compile=config["jit_compile"],
+        )
+
+    # Each worker gets its own backup directory (one shared file fails on its lock).
+    backup = os.path.join(out, "backup", f"worker-{worker_id}")
+    logs = os.path.join(out, "logs", f"worker-{worker_id}")
+    started = time.time()
+    history = gan.fit(
+        dataset,
+        epochs=config["epochs"],
+        shuffle=False,  # the dataset shuffles itself
+        verbose=verbose,
+        callbacks=[
+            keras.callbacks.BackupAndRestore(backup, delete_checkpoint=False),
+            keras.callbacks.TensorBoard(logs, update_freq="epoch"),
+            *callbacks,
+        ],
+    )
+    seconds = time.time() - started
+    history = {name: [float(np.ravel(v)[0]) for v in values] for name, values in history.history.items()}
+
+    result = {
+        "config": config,
+        "history": history,
+        "train_seconds": round(seconds, 2),
+        "chief": chief,
+        "generator_steps": int(gan.generator_optimizer.iterations.numpy()),
+    }
+    if config["task"] == "dehaze":
+        dehazed = gan.predict(eval_hazy, batch_size=config["batch_size"], verbose=0)
+        result["held_out"] = {
+            "photos": config["eval_photos"],
+            "examples": int(len(eval_clean)),
+            "hazy_input": image_quality(eval_clean, eval_hazy),
+            "dehazed": image_quality(eval_clean, dehazed),
+            "output_spread": float(np.std(dehazed, axis=0).mean()),
+        }
+        step = max(len(eval_clean) // 8, 1)
+        rows = [eval_hazy[::step][:8], dehazed[::step][:8], eval_clean[::step][:8]]
+    else:
+        latent = np.random.default_rng(config["seed"]).standard_normal((16, config["latent_dim"])).astype(np.float32)
+        samples = gan.predict(latent, verbose=0)
+        rows = [samples[:8], samples[8:]]
+
+    # Every worker saves (saving may read synchronised variables), only the
+    # chief into `out`; the others into a directory that is then removed.
+    target = out if chief else tempfile.mkdtemp(prefix=f"kfreqgan-worker-{worker_id}-")
+    try:
+        for name, model in (("generator.keras", gan.generator), ("freqgan.keras", gan)):
+            write_atomically(os.path.join(target, name), model.save)
+        _grid_png(rows, os.path.join(target, "samples.png"))
+        write_text_atomically(os.path.join(target, "metrics.json"), json.dumps(result, indent=2))
+    finally:
+        if not chief:
+            shutil.rmtree(target, ignore_errors=True)
+    return result
+
+
+def _parse_overrides(pairs):
+    overrides = {}
+    for pair in pairs or []:
+        if "=" not in pair:
+            raise ValueError(f"--set expects key=value. Received: {pair!r}")
+        key, text = pair.split("=", 1)
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            value = text  # a bare string
+        overrides[key.strip()] = value
+    return overrides
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="kfreqgan-train", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--config", default="dehaze-demo", help="named configuration (see --list-configs)")
+    parser.add_argument("--set", action="append", metavar="KEY=VALUE", help="override one configuration entry")
+    parser.add_argument("--epochs", type=int, help="shorthand for --set epochs=N")
+    parser.add_argument("--out", default="outputs/train", help="output folder")
+    parser.add_argument("--strategy", default="default", choices=("default", "mirrored", "multiworker"))
+    parser.add_argument("--quiet", action="store_true", help="one line per epoch instead of a progress bar")
+    parser.add_argument("--list-configs", action="store_true", help="print the configurations and exit")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    args = parser.parse_args(argv)
+    from kfreqgan.training import configs
+
+    if args.debug:
+        import keras
+
+        keras.config.disable_traceback_filtering()
+    if args.list_configs:
+        print(configs.describe())
+        return 0
+    try:
+        overrides = _parse_overrides(args.set)
+        if args.epochs is not None:
+            overrides["epochs"] = args.epochs
+        config = configs.get_config(args.config, overrides)
+        if config["epochs"] < 1 or config["batch_size"] < 1:
+            raise ValueError("epochs and batch_size must be >= 1.")
+        strategy = make_strategy(args.strategy)
+        verbose = 2 if args.quiet or not sys.stdout.isatty() else 1
+        result = train(config, args.out, strategy, verbose=verbose)
+    except Exception as error:  # one clear line for users, traceback with --debug
+        if args.debug:
+            raise
+        print(f"kfreqgan-train: error: {error}", file=sys.stderr)
+        return 2
+    if "held_out" in result:
+        held = result["held_out"]
+        print(
+            f"held-out {held['examples']} patches of {', '.join(held['photos'])}: "
+            f"hazy PSNR {held['hazy_input']['psnr']:.2f} dB / SSIM {held['hazy_input']['ssim']:.3f} -> "
+            f"dehazed PSNR {held['dehazed']['psnr']:.2f} dB / SSIM {held['dehazed']['ssim']:.3f}"
+        )
+    if result["chief"]:
+        print(f"wrote {args.out}/generator.keras, freqgan.keras, samples.png, metrics.json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
