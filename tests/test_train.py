@@ -133,3 +133,20 @@ def test_demo_dehazer_beats_the_hazy_input_by_3_db_on_held_out_photos(tmp_path):
     assert report["held_out_patches"]["output_spread"] > 1e-3  # outputs differ across inputs
     for name in ("before_after.png", "spectrum.png", "demo.json", "generator.keras"):
         assert (tmp_path / name).stat().st_size > 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["dehaze-gray-28", "dcgan-32"])
+def test_other_named_configs_train(name, tmp_path):
+    overrides = {"patches_per_photo": 8, "batch_size": 8, "epochs": 1, "generator_filters": 8, "discriminator_filters": 8}
+    if name.startswith("dehaze"):
+        overrides["eval_patches_per_photo"] = 2
+    config = configs.get_config(name, overrides)
+    result = train.train(config, str(tmp_path), tf.distribute.get_strategy(), verbose=0)
+    generator = keras.models.load_model(tmp_path / "generator.keras")
+    if name == "dehaze-gray-28":
+        assert generator.output_shape == (None, 28, 28, 1)  # the user's 28x28 grey setting
+        assert result["held_out"]["dehazed"]["psnr"] > 0
+    else:
+        assert generator.output_shape == (None, 32, 32, 3)
+    assert np.isfinite(result["history"]["g_loss"]).all()

@@ -1,5 +1,24 @@
-"""Analysis of image sets in the frequency domain: plots."""
+"""Analysis of image sets in the frequency domain: comparisons, the
+frequency-bias measure, plots and a training monitor."""
 
+from kfreqgan.analysis.comparison import DEFAULT_BANDS
+from kfreqgan.analysis.comparison import compare_image_sets
+from kfreqgan.analysis.comparison import frequency_bias
+from kfreqgan.analysis.comparison import set_spectrum
+from kfreqgan.analysis.monitor import SpectrumMonitor
+from kfreqgan.analysis.plots import plot_band_errors
 from kfreqgan.analysis.plots import plot_radial_power
+from kfreqgan.analysis.plots import plot_spectra_2d
+from kfreqgan.analysis.plots import plot_spectral_evolution
 
-__all__ = ["plot_radial_power"]
+__all__ = [
+    "DEFAULT_BANDS",
+    "SpectrumMonitor",
+    "compare_image_sets",
+    "frequency_bias",
+    "plot_band_errors",
+    "plot_radial_power",
+    "plot_spectra_2d",
+    "plot_spectral_evolution",
+    "set_spectrum",
+]

@@ -61,3 +61,126 @@ def plot_radial_power(frequencies, curves, bands=None, reference=None, title=Non
     if title:
         figure.suptitle(title)
     return figure
+
+
+def _figure(*args, **kwargs):
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib.figure import Figure
+
+    return Figure(*args, layout="constrained", **kwargs)
+
+
+def plot_spectra_2d(spectra, title=None):
+    """Centred 2D log spectra side by side, on one colour scale.
+
+    Args:
+        spectra: dict `label -> (H, W)` centred log power in dB (e.g.
+            `set_spectrum(...)["mean_log_spectrum_db"]`), all the same shape.
+        title: optional figure title.
+
+    Returns:
+        `matplotlib.figure.Figure`; axes in cycles/pixel.
+    """
+    if not spectra:
+        raise ValueError("`spectra` must hold at least one spectrum. Received: spectra={}")
+    shapes = {np.shape(value) for value in spectra.values()}
+    if len(shapes) != 1 or len(next(iter(shapes))) != 2:
+        raise ValueError(f"All spectra must be 2D arrays of one shape. Received shapes: {sorted(shapes)}")
+    low = min(float(np.min(v)) for v in spectra.values())
+    high = max(float(np.max(v)) for v in spectra.values())
+    figure = _figure(figsize=(3.6 * len(spectra) + 0.8, 3.6))
+    axes = figure.subplots(1, len(spectra), squeeze=False)[0]
+    for axis, (label, values) in zip(axes, spectra.items()):
+        image = axis.imshow(values, extent=(-0.5, 0.5, 0.5, -0.5), cmap="magma", vmin=low, vmax=high)
+        axis.set_title(label)
+        axis.set_xlabel("fx (cycles/pixel)")
+        axis.set_ylabel("fy (cycles/pixel)")
+    figure.colorbar(image, ax=list(axes), label="log power (dB)")
+    if title:
+        figure.suptitle(title)
+    return figure
+
+
+def plot_band_errors(band_centres, errors, ylabel="distribution error (dB)", title=None):
+    """Bar chart of an error per frequency band (e.g. `frequency_bias`).
+
+    Args:
+        band_centres: `(B,)` band centres in cycles/pixel.
+        errors: `(B,)` errors, or dict `label -> (B,)` for grouped bars.
+        ylabel: y-axis label.
+        title: optional figure title.
+
+    Returns:
+        `matplotlib.figure.Figure`.
+    """
+    centres = np.asarray(band_centres, np.float64)
+    groups = errors if isinstance(errors, dict) else {"": errors}
+    for label, values in groups.items():
+        if np.shape(values) != centres.shape:
+            raise ValueError(f"Errors {label!r} have shape {np.shape(values)}; expected {centres.shape}.")
+    figure = _figure(figsize=(7, 3.4))
+    axis = figure.subplots()
+    width = (centres[1] - centres[0] if len(centres) > 1 else 0.1) * 0.8 / len(groups)
+    for index, (label, values) in enumerate(groups.items()):
+        axis.bar(centres + (index - (len(groups) - 1) / 2) * width, values, width=width, label=label or None)
+    axis.set_xlabel("band centre (cycles/pixel)")
+    axis.set_ylabel(ylabel)
+    axis.grid(True, axis="y", alpha=0.3)
+    if len(groups) > 1:
+        axis.legend(fontsize="small")
+    if title:
+        axis.set_title(title)
+    return figure
+
+
+def plot_spectral_evolution(steps, frequencies, gaps, title=None):
+    """Heatmap of the per-ring spectral gap (dB) over training.
+
+    Args:
+        steps: `(T,)` epochs (or steps) at which the gap was measured.
+        frequencies: `(B,)` ring centres in cycles/pixel.
+        gaps: `(T, B)` gap `generated - real` in dB (e.g. the history of
+            `SpectrumMonitor`).
+        title: optional figure title.
+
+    Returns:
+        `matplotlib.figure.Figure`: frequency on x, training time on y, a
+        diverging colour scale centred on 0 (blue: too little power).
+    """
+    steps = np.asarray(steps)
+    frequencies = np.asarray(frequencies, np.float64)
+    gaps = np.asarray(gaps, np.float64)
+    if gaps.shape != (len(steps), len(frequencies)):
+        raise ValueError(f"`gaps` must have shape (len(steps), len(frequencies)) = {(len(steps), len(frequencies))}. Received: {gaps.shape}")
+    limit = max(float(np.abs(gaps).max()), 1e-6)
+    figure = _figure(figsize=(7, 3.6))
+    axis = figure.subplots()
+    mesh = axis.imshow(
+        gaps,
+        aspect="auto",
+        origin="lower",
+        cmap="RdBu_r",
+        vmin=-limit,
+        vmax=limit,
+        extent=(frequencies[0], frequencies[-1], -0.5, len(steps) - 0.5),
+        interpolation="nearest",
+    )
+    axis.set_yticks(range(len(steps)))
+    axis.set_yticklabels([str(s) for s in steps])
+    axis.set_xlabel("spatial frequency (cycles/pixel)")
+    axis.set_ylabel("epoch")
+    figure.colorbar(mesh, ax=axis, label="generated - real (dB)")
+    if title:
+        axis.set_title(title)
+    return figure
+
+
+def figure_to_png(figure, dpi=100):
+    """Encodes a Figure as PNG bytes (for TensorBoard or files)."""
+    import io
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()

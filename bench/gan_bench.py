@@ -1,0 +1,101 @@
+"""Cost of frequency awareness in a discriminator.
+
+One discriminator training step (forward, backward, Adam update) at 64x64,
+batch 32 real + 32 fake, for a DCGAN/SNGAN discriminator alone, with
+SSD-GAN's spectral branch (`SpectralDiscriminator`), and with a band-filter
+branch (a second discriminator on `FFTBandFilter` low/mid/high copies).
+All three run in one process on the same real photo patches, alternating;
+printed as median time per step and overhead over the spatial-only step.
+
+    python bench/gan_bench.py [--size 64] [--batch 32] [--filters 64]
+"""
+
+import argparse
+import os
+import statistics
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from kfreqgan.data import photo_patches  # noqa: E402
+from kfreqgan.layers import FFTBandFilter  # noqa: E402
+from kfreqgan.models import DEFAULT_BANDS  # noqa: E402
+from kfreqgan.models import SpectralDiscriminator  # noqa: E402
+from kfreqgan.models import dcgan_discriminator  # noqa: E402
+from kfreqgan.training import configs  # noqa: E402
+
+
+def band_branch_discriminator(shape, filters):
+    """Spatial DCGAN discriminator + a second one on band-filtered copies."""
+    inputs = keras.Input(shape)
+    spatial = dcgan_discriminator(shape, filters, name="spatial")(inputs)
+    copies = keras.layers.Concatenate()([FFTBandFilter(lo, hi, kind="gaussian")(inputs) for lo, hi in DEFAULT_BANDS])
+    bands = dcgan_discriminator(shape[:2] + (3 * shape[2],), filters, name="bands")(copies)
+    return keras.Model(inputs, keras.layers.Average()([spatial, bands]))
+
+
+def discriminator_step(model, images):
+    optimizer = keras.optimizers.Adam(2e-4)
+    optimizer.build(model.trainable_variables)
+
+    @tf.function
+    def step(real, fake):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.nn.softplus(-model(real, training=True))) + tf.reduce_mean(
+                tf.nn.softplus(model(fake, training=True))
+            )
+        optimizer.apply(tape.gradient(loss, model.trainable_variables), model.trainable_variables)
+        return loss
+
+    half = len(images) // 2
+    real, fake = tf.constant(images[:half]), tf.constant(images[half:])
+    step(real, fake).numpy()
+    return lambda: step(real, fake).numpy()
+
+
+def median_time(function, repeats):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def bench_discriminators(size, batch, filters, repeats):
+    images = photo_patches(configs.CONFIGS["dehaze-rgb-64"]["train_photos"], size, (2 * batch) // 6 + 1, seed=0)[: 2 * batch]
+    shape = (size, size, 3)
+    keras.utils.set_random_seed(0)
+    steps = {
+        "spatial only": discriminator_step(dcgan_discriminator(shape, filters), images),
+        "+ spectral branch": discriminator_step(SpectralDiscriminator(dcgan_discriminator(shape, filters)), images),
+        "+ band-filter branch": discriminator_step(band_branch_discriminator(shape, filters), images),
+    }
+    results = {name: [] for name in steps}
+    for _ in range(3):
+        for name, function in steps.items():
+            results[name].append(median_time(function, repeats))
+    medians = {name: statistics.median(values) for name, values in results.items()}
+    base = medians["spatial only"]
+    print(f"discriminator step, {size}x{size}, batch {batch} (+{batch} fake), filters {filters}:")
+    for name, seconds in medians.items():
+        print(f"  {name:<22}{seconds * 1e3:8.1f} ms   overhead {100 * (seconds / base - 1):+6.1f}%")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", type=int, default=64)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--filters", type=int, default=64)
+    parser.add_argument("--repeats", type=int, default=10)
+    args = parser.parse_args()
+    devices = [d.device_type for d in tf.config.list_physical_devices()]
+    print(f"TF {tf.__version__}, devices {devices}, {os.cpu_count()} CPU cores")
+    bench_discriminators(args.size, args.batch, args.filters, args.repeats)
+
+
+if __name__ == "__main__":
+    main()
