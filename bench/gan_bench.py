@@ -13,7 +13,6 @@ printed as median time per step and overhead over the spatial-only step.
 import argparse
 import os
 import statistics
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -26,6 +25,7 @@ from kfreqgan.models import DEFAULT_BANDS  # noqa: E402
 from kfreqgan.models import SpectralDiscriminator  # noqa: E402
 from kfreqgan.models import dcgan_discriminator  # noqa: E402
 from kfreqgan.training import configs  # noqa: E402
+from spectral_bench import median_seconds  # noqa: E402  (bench/ is the script's folder)
 
 
 def band_branch_discriminator(shape, filters):
@@ -56,15 +56,6 @@ def discriminator_step(model, images):
     return lambda: step(real, fake).numpy()
 
 
-def median_time(function, repeats):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def bench_discriminators(size, batch, filters, repeats):
     images = photo_patches(configs.CONFIGS["dehaze-rgb-64"]["train_photos"], size, (2 * batch) // 6 + 1, seed=0)[: 2 * batch]
     shape = (size, size, 3)
@@ -77,7 +68,7 @@ def bench_discriminators(size, batch, filters, repeats):
     results = {name: [] for name in steps}
     for _ in range(3):
         for name, function in steps.items():
-            results[name].append(median_time(function, repeats))
+            results[name].append(median_seconds(function, repeats))
     medians = {name: statistics.median(values) for name, values in results.items()}
     base = medians["spatial only"]
     print(f"discriminator step, {size}x{size}, batch {batch} (+{batch} fake), filters {filters}:")

@@ -5,6 +5,7 @@ bad input fails early with a `ValueError` that names the argument, what was
 expected and what arrived (`... Received: shape=(2, 3)`).
 """
 
+import numpy as np
 import tensorflow as tf
 
 FLOAT_DTYPES = (tf.float16, tf.bfloat16, tf.float32, tf.float64)
@@ -77,6 +78,16 @@ def check_frequency(value, name, allow_none=False):
             f"Received: {name}={value}"
         )
     return value
+
+
+def check_positive_int(value, name, allow_none=False):
+    """Checks `value` is an integer >= 1 (not a bool); returns it as int."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        expected = "None or a positive integer" if allow_none else "a positive integer"
+        raise ValueError(f"`{name}` must be {expected}. Received: {name}={value!r}")
+    return int(value)
 
 
 def check_choice(value, name, choices):

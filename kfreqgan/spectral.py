@@ -25,6 +25,7 @@ import tensorflow as tf
 from kfreqgan._validation import as_image_batch
 from kfreqgan._validation import check_choice
 from kfreqgan._validation import check_frequency
+from kfreqgan._validation import check_positive_int
 from kfreqgan._validation import static_spatial_size
 
 GRAY_WEIGHTS = (0.299, 0.587, 0.114)
@@ -203,12 +204,7 @@ def _grid(height, width, layout):
 
 
 def _check_size(height, width):
-    for name, value in (("height", height), ("width", width)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(
-                f"`{name}` must be a positive integer. Received: {name}={value!r}"
-            )
-    return int(height), int(width)
+    return check_positive_int(height, "height"), check_positive_int(width, "width")
 
 
 def frequency_grid(height, width):
@@ -416,11 +412,7 @@ RadialBins = collections.namedtuple(
 
 
 def _check_num_bins(num_bins):
-    if num_bins is None:
-        return None
-    if isinstance(num_bins, bool) or not isinstance(num_bins, (int, np.integer)) or num_bins < 1:
-        raise ValueError(f"`num_bins` must be a positive integer. Received: num_bins={num_bins!r}")
-    return int(num_bins)
+    return check_positive_int(num_bins, "num_bins", allow_none=True)
 
 
 @functools.lru_cache(maxsize=128)

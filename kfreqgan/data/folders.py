@@ -29,6 +29,8 @@ import os
 import numpy as np
 import tensorflow as tf
 
+from kfreqgan._validation import check_positive_int
+
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp")
 """File extensions read as images (compared case-insensitively)."""
 
@@ -276,11 +278,7 @@ def _check_pair_sizes(pairs, crop_size):
 
 
 def _check_crop_size(crop_size):
-    if crop_size is None:
-        return None
-    if isinstance(crop_size, bool) or not isinstance(crop_size, (int, np.integer)) or crop_size < 1:
-        raise ValueError(f"`crop_size` must be None or a positive integer. Received: crop_size={crop_size!r}")
-    return int(crop_size)
+    return check_positive_int(crop_size, "crop_size", allow_none=True)
 
 
 def _load_pair_in_graph(hazy_path, clear_path):

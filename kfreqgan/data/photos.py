@@ -9,6 +9,8 @@ packages. Each photo comes back as a float32 `(H, W, 3)` array in [0, 1].
 import numpy as np
 import tensorflow as tf
 
+from kfreqgan._validation import check_positive_int
+
 _SKIMAGE = ("astronaut", "coffee", "chelsea", "rocket", "immunohistochemistry", "hubble_deep_field")
 _SKLEARN = ("china", "flower")
 
@@ -60,8 +62,7 @@ def center_crop(image, size):
     Returns:
         float32 `(size, size, C)` array.
     """
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
-        raise ValueError(f"`size` must be a positive integer. Received: size={size!r}")
+    check_positive_int(size, "size")
     image = np.asarray(image, np.float32)
     if image.ndim != 3:
         raise ValueError(f"`image` must have shape (H, W, C). Received: shape={image.shape}")
@@ -133,9 +134,8 @@ def photo_patches(names, size, per_photo, seed=0, short_side=None, gray=False):
         ValueError: for unknown names, bad sizes, or photos smaller than `size`.
     """
     names = _check_names(names)
-    for label, value in (("size", size), ("per_photo", per_photo)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"`{label}` must be a positive integer. Received: {label}={value!r}")
+    check_positive_int(size, "size")
+    check_positive_int(per_photo, "per_photo")
     rng = np.random.default_rng(seed)
     patches = []
     for name in names:

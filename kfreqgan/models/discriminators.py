@@ -2,9 +2,9 @@
 
 import keras
 
+from kfreqgan._validation import check_positive_int
 from kfreqgan.layers import FFTBandFilter
 from kfreqgan.models.generators import DEFAULT_BANDS
-from kfreqgan.models.generators import _check_positive_int
 
 
 def _maybe_sn(layer, spectral_norm):
@@ -35,7 +35,7 @@ def dcgan_discriminator(image_shape=(32, 32, 3), filters=64, spectral_norm=True,
         A Functional `keras.Model` `(None, H, W, C) -> (None, 1)`.
     """
     height, width, _ = _check_image_shape(image_shape)
-    _check_positive_int(filters, "filters")
+    check_positive_int(filters, "filters")
     inputs = keras.Input(image_shape, name="image")
     x, size, width_now = inputs, min(height, width), filters
     while size > 4:
@@ -70,8 +70,8 @@ def patchgan_discriminator(image_shape=(64, 64, 3), condition_channels=0, filter
         A Functional `keras.Model` `(None, H, W, cc + C) -> (None, H/2^L, W/2^L, 1)`.
     """
     height, width, channels = _check_image_shape(image_shape)
-    _check_positive_int(filters, "filters")
-    _check_positive_int(num_layers, "num_layers")
+    check_positive_int(filters, "filters")
+    check_positive_int(num_layers, "num_layers")
     inputs = keras.Input((height, width, condition_channels + channels), name="condition_and_image")
     return keras.Model(inputs, _patch_stack(inputs, filters, num_layers, spectral_norm), name=name)
 

@@ -5,17 +5,12 @@ import math
 
 import keras
 
+from kfreqgan._validation import check_positive_int
 from kfreqgan.layers import FFTBandFilter
 from kfreqgan.layers import InvertScattering
 
 DEFAULT_BANDS = ((0.0, 0.08), (0.08, 0.25), (0.25, None))
 """Low / mid / high bands (cycles/pixel) used for frequency-aware inputs."""
-
-
-def _check_positive_int(value, name, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"`{name}` must be an integer >= {minimum}. Received: {name}={value!r}")
-    return value
 
 
 def dcgan_generator(latent_dim=128, image_size=32, channels=3, filters=64, name="dcgan_generator"):
@@ -36,9 +31,9 @@ def dcgan_generator(latent_dim=128, image_size=32, channels=3, filters=64, name=
     Returns:
         A Functional `keras.Model` `(None, latent_dim) -> (None, S, S, C)`.
     """
-    _check_positive_int(latent_dim, "latent_dim")
-    _check_positive_int(filters, "filters")
-    _check_positive_int(channels, "channels")
+    check_positive_int(latent_dim, "latent_dim")
+    check_positive_int(filters, "filters")
+    check_positive_int(channels, "channels")
     if not isinstance(image_size, int) or image_size < 8 or image_size & (image_size - 1):
         raise ValueError(f"`image_size` must be a power of two >= 8. Received: image_size={image_size!r}")
     steps = int(math.log2(image_size)) - 2
@@ -103,8 +98,8 @@ def unet_generator(image_shape=(64, 64, 3), filters=32, depth=3, bands=DEFAULT_B
     """
     if not isinstance(image_shape, (tuple, list)) or len(image_shape) != 3:
         raise ValueError(f"`image_shape` must be (height, width, channels). Received: image_shape={image_shape!r}")
-    _check_positive_int(filters, "filters")
-    _check_positive_int(depth, "depth")
+    check_positive_int(filters, "filters")
+    check_positive_int(depth, "depth")
     if head not in HEADS:
         raise ValueError(f"`head` must be one of {HEADS}. Received: head={head!r}")
     height, width, channels = image_shape
