@@ -24,7 +24,7 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"
 
 bench: $(STAMP)
-	for size in 32 128 256; do $(BIN)/python bench/spectral_bench.py --size $$size --repeats 30 || exit 1; done
+	$(BIN)/python bench/run_all.py
 
 clean:
 	rm -rf outputs .pytest_cache build *.egg-info

@@ -1,4 +1,4 @@
-"""Cost of frequency awareness in a discriminator.
+"""Cost of frequency awareness in a discriminator, and of SpectrumMonitor.
 
 One discriminator training step (forward, backward, Adam update) at 64x64,
 batch 32 real + 32 fake, for a DCGAN/SNGAN discriminator alone, with
@@ -7,16 +7,22 @@ branch (a second discriminator on `FFTBandFilter` low/mid/high copies).
 All three run in one process on the same real photo patches, alternating;
 printed as median time per step and overhead over the spatial-only step.
 
+It also times an epoch of the `dcgan-32` configuration (SSD-GAN style, 48
+steps of batch 32) with and without `SpectrumMonitor` at its default period
+(every epoch, 64 fixed latent vectors, 256 real images).
+
     python bench/gan_bench.py [--size 64] [--batch 32] [--filters 64]
 """
 
 import argparse
 import os
 import statistics
+import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
+import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from kfreqgan.data import photo_patches  # noqa: E402
@@ -76,6 +82,29 @@ def bench_discriminators(size, batch, filters, repeats):
         print(f"  {name:<22}{seconds * 1e3:8.1f} ms   overhead {100 * (seconds / base - 1):+6.1f}%")
 
 
+def bench_monitor(epochs=3):
+    from kfreqgan.analysis import SpectrumMonitor
+    from kfreqgan.training import train
+
+    config = configs.get_config("dcgan-32")
+    dataset, clean = train.unconditional_data(config, config["batch_size"])
+    latent = np.random.default_rng(0).standard_normal((64, config["latent_dim"])).astype(np.float32)
+    times = {}
+    for name in ("without monitor", "with SpectrumMonitor", "without monitor ", "with SpectrumMonitor "):
+        keras.utils.set_random_seed(0)
+        gan = train.build_gan(config)
+        gan.compile()
+        callbacks = [SpectrumMonitor(clean[:256], latent)] if name.startswith("with ") else []
+        gan.fit(dataset, epochs=1, verbose=0, callbacks=callbacks)  # trace and warm up
+        start = time.perf_counter()
+        gan.fit(dataset, epochs=epochs, verbose=0, callbacks=callbacks)
+        times.setdefault(name.strip(), []).append((time.perf_counter() - start) / epochs)
+    base = min(times["without monitor"])
+    print(f"dcgan-32 epoch ({len(clean) // config['batch_size']} steps of {config['batch_size']}), best of 2:")
+    for name, values in times.items():
+        print(f"  {name:<22}{min(values):8.2f} s/epoch   overhead {100 * (min(values) / base - 1):+6.1f}%")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=64)
@@ -86,6 +115,7 @@ def main():
     devices = [d.device_type for d in tf.config.list_physical_devices()]
     print(f"TF {tf.__version__}, devices {devices}, {os.cpu_count()} CPU cores")
     bench_discriminators(args.size, args.batch, args.filters, args.repeats)
+    bench_monitor()
 
 
 if __name__ == "__main__":
