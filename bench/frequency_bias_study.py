@@ -55,10 +55,17 @@ def make_gan(latent, filters, shift):
     return FreqGAN(generator, dcgan_discriminator((32, 32, 1), filters), mode="unconditional", adversarial_loss="hinge")
 
 
-def score(real, fake, carrier):
+def baseband(images, carrier):
+    """The content band of each image, back at baseband: demodulated for a
+    carrier, low-passed to the same band for the low version, so that all
+    variants are scored on the same band (out-of-band output is ignored)."""
     if carrier != (0.0, 0.0):
-        real = carriers.demodulate(real, carrier, BANDWIDTH).numpy()
-        fake = carriers.demodulate(fake, carrier, BANDWIDTH).numpy()
+        return carriers.demodulate(images, carrier, BANDWIDTH).numpy()
+    return (0.5 + spectral.band_filter(images - 0.5, 0.0, BANDWIDTH)).numpy()
+
+
+def score(real, fake, carrier):
+    real, fake = baseband(real, carrier), baseband(fake, carrier)
     # Baseband content lies within BANDWIDTH; 4 rings of one DFT step (1/32).
     bias = frequency_bias(real, fake, num_bands=4, max_frequency=0.125)
     return {

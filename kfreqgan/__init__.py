@@ -3,12 +3,16 @@
 `kfreqgan.spectral` holds the spectral maths (power spectra, radial
 profiles, band masks and energies, spectral distance); `kfreqgan.layers`
 the Keras layers built on it (`FFTBandFilter`, `SpectralProfile`,
-`FrequencyShift`).
+`FrequencyShift`, `InvertScattering`); `kfreqgan.losses` and
+`kfreqgan.models` the GAN losses and models (`FreqGAN`); `kfreqgan.data`
+photos, haze and datasets; `kfreqgan.analysis` set comparisons and plots;
+`kfreqgan.metrics` PSNR, SSIM, FID and KID.
 """
 
 from kfreqgan import layers
+from kfreqgan import metrics
 from kfreqgan import spectral
 
 __version__ = "0.1.0"
 
-__all__ = ["layers", "spectral", "__version__"]
+__all__ = ["layers", "metrics", "spectral", "__version__"]

@@ -27,12 +27,15 @@ comparable to numbers published with those tools.
 
 import collections
 import os
+import warnings
 
+import h5py
 import keras
 import numpy as np
 import tensorflow as tf
 
 from kfreqgan._validation import as_image_batch
+from kfreqgan._validation import check_positive_int
 
 INCEPTION_V3_WEIGHTS_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"
 """File name of Keras's ImageNet InceptionV3 weights without the classifier."""
@@ -127,8 +130,7 @@ def ssim(a, b, filter_size=11, filter_sigma=1.5, k1=0.01, k2=0.03):
             `filter_size`, or bad filter arguments.
     """
     a, b = _image_pair(a, b)
-    if isinstance(filter_size, bool) or not isinstance(filter_size, (int, np.integer)) or filter_size < 1:
-        raise ValueError(f"`filter_size` must be a positive integer. Received: filter_size={filter_size!r}")
+    filter_size = check_positive_int(filter_size, "filter_size")
     for label, value in (("filter_sigma", filter_sigma), ("k1", k1), ("k2", k2)):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
             raise ValueError(f"`{label}` must be a finite number > 0. Received: {label}={value!r}")
@@ -140,7 +142,7 @@ def ssim(a, b, filter_size=11, filter_sigma=1.5, k1=0.01, k2=0.03):
             f"Received: shape={tuple(a.shape)}"
         )
     return tf.image.ssim(
-        a, b, max_val=1.0, filter_size=int(filter_size), filter_sigma=float(filter_sigma), k1=float(k1), k2=float(k2)
+        a, b, max_val=1.0, filter_size=filter_size, filter_sigma=float(filter_sigma), k1=float(k1), k2=float(k2)
     )
 
 
@@ -307,12 +309,6 @@ def frechet_distance(mu1, sigma1, mu2, sigma2):
     return max(float(distance), 0.0)
 
 
-def _positive_int(value, name, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"`{name}` must be an integer >= {minimum}. Received: {name}={value!r}")
-    return int(value)
-
-
 def _polynomial_kernel(x, y):
     """k(x, y) = (x . y / d + 1)^3 for all pairs of rows."""
     return (x @ y.T / x.shape[1] + 1.0) ** 3
@@ -359,7 +355,9 @@ def kernel_inception_distance(features_a, features_b, num_subsets=100, subset_si
         `KernelDistance(mean, std, per_subset)`: the mean and standard
         deviation (`np.std`, divisor `num_subsets`, as in the reference
         implementations) of the MMD^2 estimates as Python floats, and the
-        estimates as a float64 array `(num_subsets,)`.
+        estimates as a float64 array `(num_subsets,)`. `std` is the spread
+        over subsets, not the sampling error of `mean`: when the subsets
+        cover most of the rows they overlap and `std` understates it.
 
     Raises:
         ValueError: for non-2-D or non-finite features, different feature
@@ -373,7 +371,7 @@ def kernel_inception_distance(features_a, features_b, num_subsets=100, subset_si
             "`features_a` and `features_b` must have the same number of features. "
             f"Received: features_a.shape={features_a.shape}, features_b.shape={features_b.shape}"
         )
-    num_subsets = _positive_int(num_subsets, "num_subsets")
+    num_subsets = check_positive_int(num_subsets, "num_subsets")
     available = min(features_a.shape[0], features_b.shape[0])
     if subset_size is None:
         if available < 2:
@@ -382,14 +380,18 @@ def kernel_inception_distance(features_a, features_b, num_subsets=100, subset_si
                 f"features_a.shape={features_a.shape}, features_b.shape={features_b.shape}"
             )
         subset_size = min(available, 1000)
-    subset_size = _positive_int(subset_size, "subset_size", minimum=2)
+    subset_size = check_positive_int(subset_size, "subset_size")
+    if subset_size < 2:
+        raise ValueError(
+            f"`subset_size` must be at least 2 for an unbiased estimate. Received: subset_size={subset_size}"
+        )
     if subset_size > available:
         raise ValueError(
             "`subset_size` must not exceed the number of samples in either set "
             f"({features_a.shape[0]} and {features_b.shape[0]}). Received: subset_size={subset_size}"
         )
-    if seed is not None:
-        _positive_int(seed, "seed", minimum=0)
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+        raise ValueError(f"`seed` must be None or an integer >= 0. Received: seed={seed!r}")
     rng = np.random.default_rng(seed)
     estimates = np.empty(num_subsets, np.float64)
     for index in range(num_subsets):
@@ -477,7 +479,7 @@ class FeatureExtractor:
             raise ValueError(f"`preprocess` must be callable or None. Received: preprocess={preprocess!r}")
         self.model = model
         self.preprocess = preprocess
-        self.batch_size = _positive_int(batch_size, "batch_size")
+        self.batch_size = check_positive_int(batch_size, "batch_size")
         input_shape = _static_input_shape(model)
         image_size = _check_image_size(image_size)
         if image_size is None and input_shape is not None and None not in input_shape[1:3]:
@@ -529,7 +531,7 @@ class FeatureExtractor:
     def _extract(self, images, batch_size, name):
         images = as_image_batch(images, name=name)
         _check_unit_range(images, name)
-        batch_size = self.batch_size if batch_size is None else _positive_int(batch_size, "batch_size")
+        batch_size = self.batch_size if batch_size is None else check_positive_int(batch_size, "batch_size")
         channels = images.shape[-1]
         if self.channels is not None and channels != self.channels:
             if channels == 1 and self.channels == 3:
@@ -560,6 +562,14 @@ def _weights_help():
     )
 
 
+def _load_error(path, reason):
+    return (
+        f"Could not load InceptionV3 no-top weights from {path!r} ({reason}). "
+        f"Expected {INCEPTION_V3_WEIGHTS_FILE} or weights saved from "
+        "InceptionV3(include_top=False). " + _weights_help()
+    )
+
+
 def inception_v3_extractor(weights_path, batch_size=32):
     """Keras InceptionV3 pool features (2048-d) from a local weights file.
 
@@ -585,9 +595,9 @@ def inception_v3_extractor(weights_path, batch_size=32):
         `FeatureExtractor` giving float32 features `(N, 2048)`.
 
     Raises:
-        ValueError: if `weights_path` is None, not an `.h5` / `.hdf5` file,
-            or holds weights that do not fit the architecture; the message
-            says how to get the right file.
+        ValueError: if `weights_path` is None, not an `.h5` / `.hdf5` (HDF5)
+            file, or holds weights that do not fit the architecture; the
+            message says how to get the right file.
         FileNotFoundError: if `weights_path` does not exist.
     """
     if weights_path is None:
@@ -602,18 +612,25 @@ def inception_v3_extractor(weights_path, batch_size=32):
         )
     if not os.path.isfile(path):
         raise FileNotFoundError(f"No InceptionV3 weights file at {path!r}. {_weights_help()}")
-    _positive_int(batch_size, "batch_size")
+    if not h5py.is_hdf5(path):
+        raise ValueError(_load_error(path, "not an HDF5 file; is the download complete?"))
+    check_positive_int(batch_size, "batch_size")
     model = keras.applications.InceptionV3(
         include_top=False, pooling="avg", weights=None, input_shape=INCEPTION_V3_IMAGE_SIZE + (3,)
     )
     try:
-        model.load_weights(path)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model.load_weights(path)
     except (ValueError, OSError, KeyError) as error:
-        raise ValueError(
-            f"Could not load InceptionV3 no-top weights from {path!r} ({error}). "
-            f"Expected {INCEPTION_V3_WEIGHTS_FILE} or weights saved from "
-            "InceptionV3(include_top=False). " + _weights_help()
-        ) from error
+        raise ValueError(_load_error(path, error)) from error
+    # Keras only warns when whole blocks of layers find nothing to load and
+    # keep their random initial weights: features from them would be noise.
+    skipped = [str(item.message) for item in caught if "initialized weights" in str(item.message)]
+    if skipped:
+        raise ValueError(_load_error(path, skipped[0]))
+    for item in caught:
+        warnings.warn(item.message, item.category, stacklevel=2)
     return FeatureExtractor(
         model, image_size=INCEPTION_V3_IMAGE_SIZE, preprocess=_inception_preprocess, batch_size=batch_size
     )
@@ -638,7 +655,7 @@ def _as_extractor(extractor):
 def _set_features(real_images, fake_images, extractor, batch_size):
     extractor = _as_extractor(extractor)
     if batch_size is not None:
-        _positive_int(batch_size, "batch_size")
+        check_positive_int(batch_size, "batch_size")
     real = extractor._extract(real_images, batch_size, "real_images")
     fake = extractor._extract(fake_images, batch_size, "fake_images")
     return real, fake
