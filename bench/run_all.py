@@ -3,7 +3,7 @@
 BENCHMARKS.md holds the method and the reading of each benchmark in prose,
 and the raw output of each run between markers:
 
-    <!-- bench: python bench/spectral_bench.py --size 128 -->
+    <!-- bench: COMMAND -->
     ```
     ...output...
     ```
