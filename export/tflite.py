@@ -1,15 +1,52 @@
-"""TFLite (LiteRT) conversion with builtin ops only.
+"""TFLite (LiteRT) conversion with builtin ops only, in four variants.
 
 Phones should not need the TensorFlow select-ops (Flex) library, so the
-conversion here allows `TFLITE_BUILTINS` alone and fails loudly otherwise.
+conversion here allows TFLite builtins alone and fails loudly otherwise.
 `tf.signal.irfft2d` is not a builtin; `export_safe_clone` swaps every
-`FFTBandFilter` of a model to its matmul implementation first.
+`FFTBandFilter` of a model (nested models included) to its matmul
+implementation first.
+
+Variants (`VARIANTS`):
+
+- `"float32"`: the model as is.
+- `"float16"`: weights stored as float16 (half the size); they are
+  dequantized when the model loads and the maths runs in float32 on CPUs
+  (GPU delegates can run it in float16).
+- `"dynamic_range"`: weights stored as int8; activations stay float and are
+  quantized on the fly inside the heavy kernels. No calibration data.
+- `"int8"`: full-integer quantization: weights and activations int8, with
+  activation ranges calibrated on a representative dataset (see
+  `kfreqgan.export.calibration`). Input and output stay float32 (a QUANTIZE
+  op at the input, a DEQUANTIZE at the output), so every variant has the
+  same interface. An op that has no int8 kernel is kept in float32
+  between DEQUANTIZE / QUANTIZE ops; `float_op_names` lists them (for the
+  kfreqgan generators: the `NEG` of the DFT's imaginary part, see
+  `kfreqgan/dft.py`).
+
+Every converted model has one signature, `serving_default`, with the float32
+input `images` `(batch, H, W, C)` and the float32 output `outputs`; the
+batch size is 1 until the interpreter resizes the input.
 """
 
+import tempfile
+import warnings
+
 import keras
+import numpy as np
 import tensorflow as tf
 
 from kfreqgan.layers import FFTBandFilter
+
+VARIANTS = ("float32", "float16", "dynamic_range", "int8")
+"""TFLite variants that `convert_to_tflite` produces, see the module docstring."""
+
+SIGNATURE_KEY = "serving_default"
+INPUT_NAME = "images"
+OUTPUT_NAME = "outputs"
+
+# Ops that only move quantized values in and out of the float domain, or
+# compute shapes, are not "float compute" for `float_op_names`.
+_BOUNDARY_OPS = {"QUANTIZE", "DEQUANTIZE", "SHAPE", "PACK", "STRIDED_SLICE"}
 
 
 def export_safe_clone(model):
@@ -17,7 +54,17 @@ def export_safe_clone(model):
 
     The two implementations compute the same function (the layer has no
     weights), so the clone gives the same outputs; other layers keep their
-    weights. Works for Functional and Sequential models.
+    weights. Works for Functional and Sequential models, also when the
+    filters sit in a nested model.
+
+    Args:
+        model: a `keras.Model`.
+
+    Returns:
+        The clone, a new `keras.Model` with copies of `model`'s weights.
+
+    Raises:
+        ValueError: if `model` is not a `keras.Model`.
     """
     if not isinstance(model, keras.Model):
         raise ValueError(f"`model` must be a keras.Model. Received: {type(model).__name__}")
@@ -26,50 +73,184 @@ def export_safe_clone(model):
         config = layer.get_config()
         if isinstance(layer, FFTBandFilter):
             config["implementation"] = "matmul"
-        clone = layer.__class__.from_config(config)
-        return clone
+        return layer.__class__.from_config(config)
 
-    clone = keras.models.clone_model(model, clone_function=clone_layer)
+    clone = keras.models.clone_model(model, clone_function=clone_layer, recursive=True)
     clone.set_weights(model.get_weights())
     return clone
 
 
-def convert_to_tflite(model):
+def _check_variant(variant, representative_images, model):
+    if variant not in VARIANTS:
+        raise ValueError(f"`variant` must be one of {VARIANTS}. Received: variant={variant!r}")
+    if variant != "int8":
+        if representative_images is not None:
+            raise ValueError(
+                "`representative_images` calibrate the int8 variant only. "
+                f"Received: variant={variant!r} with representative_images"
+            )
+        return None
+    if representative_images is None:
+        raise ValueError(
+            "The int8 variant needs `representative_images` to calibrate the activation ranges "
+            "(see kfreqgan.export.calibration.representative_images)."
+        )
+    images = np.asarray(representative_images)
+    expected = tuple(model.inputs[0].shape[1:])
+    if images.ndim != 4 or images.shape[1:] != expected or len(images) == 0:
+        raise ValueError(
+            f"`representative_images` must have shape (N, {', '.join(map(str, expected))}) with N >= 1. "
+            f"Received: shape={images.shape}"
+        )
+    if not np.issubdtype(images.dtype, np.floating) or not np.all(np.isfinite(images)):
+        raise ValueError(
+            "`representative_images` must be finite floating-point images in [0, 1]. "
+            f"Received: dtype={images.dtype}"
+        )
+    return images.astype(np.float32)
+
+
+def convert_to_tflite(model, variant="float32", representative_images=None):
     """Converts a Keras model to a builtin-only TFLite flatbuffer.
 
     Args:
-        model: a built `keras.Model` whose inputs have static shapes apart
-            from the batch size. `FFTBandFilter` layers are switched to their
-            matmul implementation (see `export_safe_clone`).
+        model: a built `keras.Model` with one input and one output, whose
+            input has a static shape apart from the batch size.
+            `FFTBandFilter` layers are switched to their matmul
+            implementation (see `export_safe_clone`).
+        variant: one of `VARIANTS` (see the module docstring).
+        representative_images: for `variant="int8"` only: float32 images
+            `(N, H, W, C)` of the kind the model will see (a few dozen to a
+            few hundred), fed one by one to calibrate the activation ranges.
 
     Returns:
-        The `.tflite` model as bytes (batch size 1; resize the input in the
-        interpreter for larger batches).
+        The `.tflite` model as bytes, with the signature `serving_default`
+        (`images` -> `outputs`, both float32; batch size 1, resize the
+        input in the interpreter for larger batches).
 
     Raises:
-        ValueError: if the model needs an op that is not a TFLite builtin.
+        ValueError: for a bad `variant` or `representative_images`, a model
+            with several inputs or outputs or a dynamic input shape, or a
+            model that needs an op that is not a TFLite builtin.
     """
-    model = export_safe_clone(model)
-    for tensor in model.inputs:
-        if None in tuple(tensor.shape[1:]):
-            raise ValueError(
-                "TFLite export needs static input shapes apart from the batch "
-                f"size. Received: input shape={tuple(tensor.shape)}"
-            )
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
-    try:
-        return converter.convert()
-    except Exception as error:  # the converter raises ConverterError and others
+    if not isinstance(model, keras.Model):
+        raise ValueError(f"`model` must be a keras.Model. Received: {type(model).__name__}")
+    if len(model.inputs) != 1 or len(model.outputs) != 1:
         raise ValueError(
-            "The model needs ops that are not TFLite builtins, so it would need "
-            f"the Flex delegate on a phone: {error}"
-        ) from error
+            f"TFLite export takes models with one input and one output. "
+            f"Received: {len(model.inputs)} inputs, {len(model.outputs)} outputs"
+        )
+    shape = tuple(model.inputs[0].shape)
+    if None in shape[1:]:
+        raise ValueError(
+            "TFLite export needs static input shapes apart from the batch "
+            f"size. Received: input shape={shape}"
+        )
+    images = _check_variant(variant, representative_images, model)
+    model = export_safe_clone(model)
+    spec = tf.TensorSpec((None,) + shape[1:], model.inputs[0].dtype, name=INPUT_NAME)
+    with tempfile.TemporaryDirectory(prefix="kfreqgan-tflite-") as directory:
+        # Through a SavedModel with a named signature, so that the TFLite
+        # model's signature has the names `images` and `outputs`.
+        archive = keras.export.ExportArchive()
+        archive.track(model)
+        archive.add_endpoint(SIGNATURE_KEY, lambda images: {OUTPUT_NAME: model(images, training=False)}, input_signature=[spec])
+        archive.write_out(directory, verbose=False)
+        converter = tf.lite.TFLiteConverter.from_saved_model(directory, signature_keys=[SIGNATURE_KEY])
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+        if variant != "float32":
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        if variant == "float16":
+            converter.target_spec.supported_types = [tf.float16]
+        elif variant == "int8":
+            converter.representative_dataset = lambda: ([images[i : i + 1]] for i in range(len(images)))
+            converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        try:
+            with warnings.catch_warnings():
+                # "Statistics for quantized inputs were expected": the float
+                # input is quantized by the model's own QUANTIZE op.
+                warnings.filterwarnings("ignore", message="Statistics for quantized inputs")
+                model_bytes = converter.convert()
+        except Exception as error:  # the converter raises ConverterError and others
+            raise ValueError(
+                "The model needs ops that are not TFLite builtins, so it would need "
+                f"the Flex delegate on a phone: {error}"
+            ) from error
+    ops = tflite_op_names(model_bytes)
+    foreign = sorted(op for op in ops if op.startswith("Flex") or op in ("CUSTOM", "DELEGATE"))
+    if foreign:
+        raise ValueError(f"The converted model contains non-builtin ops. Received: ops={foreign}")
+    return model_bytes
+
+
+def _interpreter(model_bytes, num_threads=None):
+    from ai_edge_litert.interpreter import Interpreter
+
+    return Interpreter(model_content=model_bytes, num_threads=num_threads)  # no Flex delegate
 
 
 def tflite_op_names(tflite_model):
-    """Names of the operators in a `.tflite` flatbuffer, e.g. {'BATCH_MATMUL'}."""
-    from ai_edge_litert.interpreter import Interpreter
+    """Names of the operators in a `.tflite` flatbuffer, e.g. {'BATCH_MATMUL'}.
 
-    interpreter = Interpreter(model_content=tflite_model)
+    Args:
+        tflite_model: the model as bytes.
+
+    Returns:
+        A set of op names (`'CONV_2D'`, ...; select-TF ops appear as `'Flex...'`).
+    """
+    interpreter = _interpreter(tflite_model)
     return {op["op_name"] for op in interpreter._get_ops_details()}
+
+
+def float_op_names(tflite_model):
+    """Operators of a `.tflite` model that compute in floating point.
+
+    QUANTIZE / DEQUANTIZE (the boundaries of quantized regions) and the
+    int32 shape arithmetic are not counted. For a full-integer model this
+    lists the ops left in float32 because they have no int8 kernel.
+
+    Args:
+        tflite_model: the model as bytes.
+
+    Returns:
+        A set of op names.
+    """
+    interpreter = _interpreter(tflite_model)
+    tensors = {detail["index"]: detail for detail in interpreter.get_tensor_details()}
+    names = set()
+    for op in interpreter._get_ops_details():
+        if op["op_name"] in _BOUNDARY_OPS:
+            continue
+        dtypes = [tensors[index]["dtype"] for index in op["outputs"] if index >= 0]
+        if any(np.issubdtype(dtype, np.floating) for dtype in dtypes):
+            names.add(op["op_name"])
+    return names
+
+
+def run_tflite(tflite_model, images, num_threads=None):
+    """Runs a model made by `convert_to_tflite` on a batch of images.
+
+    Uses LiteRT's interpreter with its default (XNNPACK) CPU delegate and no
+    Flex delegate, as on a phone.
+
+    Args:
+        tflite_model: the model as bytes.
+        images: float32 array `(N, H, W, C)`.
+        num_threads: CPU threads for the interpreter (None: its default).
+
+    Returns:
+        float32 array `(N, H, W, C)`: the `outputs` of `serving_default`.
+
+    Raises:
+        ValueError: if `images` does not match the model's input shape.
+    """
+    images = np.asarray(images, np.float32)
+    interpreter = _interpreter(tflite_model, num_threads)
+    detail = interpreter.get_input_details()[0]
+    expected = tuple(detail["shape_signature"][1:])
+    if images.ndim != 4 or images.shape[1:] != expected:
+        raise ValueError(
+            f"`images` must have shape (N, {', '.join(map(str, expected))}). Received: shape={images.shape}"
+        )
+    runner = interpreter.get_signature_runner(SIGNATURE_KEY)
+    return runner(**{INPUT_NAME: images})[OUTPUT_NAME]

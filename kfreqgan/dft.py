@@ -92,7 +92,9 @@ def filter_with_half_spectrum_mask(images, mask):
     # Forward along W (half spectrum), then along H on the transposed array;
     # the length-H DFT matrix is symmetric, so right-multiplying works.
     real = _swap_last_axes(tf.matmul(x, cos_w))  # (N, C, K, H)
-    imag = _swap_last_axes(-tf.matmul(x, sin_w))
+    # The minus sign lives in the constant: a NEG op would stay float in an
+    # int8 TFLite model.
+    imag = _swap_last_axes(tf.matmul(x, -sin_w))
     spec_real = tf.matmul(real, cos_h) + tf.matmul(imag, sin_h)
     spec_imag = tf.matmul(imag, cos_h) - tf.matmul(real, sin_h)
     spec_real = spec_real * mask_t

@@ -1,0 +1,143 @@
+"""Representative images for int8 calibration (and export-time checks).
+
+Full-integer quantization fixes one value range per activation tensor from
+the images it is shown, so they should look like what the model will see
+in use. Three sources (`SOURCES`):
+
+- `"hazy"` (the default for this project's image-to-image generators,
+  which are dehazers): random patches of the bundled training photos
+  (`kfreqgan.data.TRAIN_PHOTOS`), hazed with the atmospheric scattering
+  model as in training: a `synthetic_depth` map per patch and
+  `random_haze` with RESIDE-ITS ranges of `beta` and airlight.
+- `"clean"`: the same patches without haze, for generators whose inputs
+  are ordinary photos.
+- a folder of images (`.png`, `.jpg`, `.jpeg`, `.bmp`): random patches of
+  your own data, used as they are.
+
+Patches are cut after resizing each photo so that its shorter side is
+`4 * size` pixels by default, the scale at which the training
+configurations cut their patches (`photo_short_side`). The held-out photos
+(`kfreqgan.data.HELDOUT_PHOTOS`) are never used here, so they stay free for
+checking the exported models.
+"""
+
+import math
+import os
+
+import numpy as np
+import tensorflow as tf
+
+SOURCES = ("hazy", "clean")
+"""Built-in sources; any other value is read as a folder of images."""
+
+
+def _check_positive(value, name):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+    return int(value)
+
+
+def haze_images(clean, seed=0):
+    """Adds random synthetic haze to clean images, as `kfreqgan-train` does.
+
+    Args:
+        clean: float32 array `(N, H, W, C)` in [0, 1].
+        seed: int seed; the same seed gives the same haze.
+
+    Returns:
+        float32 array `(N, H, W, C)` in [0, 1].
+    """
+    from kfreqgan.data import haze
+
+    clean = np.asarray(clean, np.float32)
+    if clean.ndim != 4:
+        raise ValueError(f"`clean` must have shape (N, H, W, C). Received: shape={clean.shape}")
+    height, width = clean.shape[1:3]
+    depth = tf.stack([haze.synthetic_depth(height, width, tf.constant([index, seed])) for index in range(len(clean))])
+    hazy, _, _, _ = haze.random_haze(clean, depth, tf.constant([seed, 7]))
+    return hazy.numpy()
+
+
+def _photo_patches(names, size, count, channels, seed, short_side):
+    from kfreqgan.data import photo_patches
+
+    per_photo = math.ceil(count / len(names))
+    patches = photo_patches(names, size, per_photo, seed=seed, short_side=short_side, gray=channels == 1)
+    # Interleave the photos so that any prefix covers all of them.
+    order = np.argsort(np.arange(len(patches)) % per_photo, kind="stable")
+    return patches[order][:count]
+
+
+def _folder_patches(directory, size, count, channels, seed):
+    from kfreqgan.data import list_image_files
+    from kfreqgan.data import load_image
+
+    files = list_image_files(directory, name="calibration folder")
+    rng = np.random.default_rng(seed)
+    # Every file once before any file twice, in a seeded random order.
+    rounds = [rng.permutation(len(files)) for _ in range(math.ceil(count / len(files)))]
+    chosen = [files[index] for index in np.concatenate(rounds)[:count]]
+    loaded, patches = {}, []
+    for path in chosen:
+        if path not in loaded:
+            loaded[path] = np.asarray(load_image(path), np.float32)
+        image = loaded[path]
+        height, width = image.shape[:2]
+        if height < size or width < size:
+            raise ValueError(f"Calibration image {path!r} is {height}x{width} pixels, smaller than the patch size {size}.")
+        top, left = rng.integers(0, height - size + 1), rng.integers(0, width - size + 1)
+        patch = image[top : top + size, left : left + size]
+        if channels == 1:
+            patch = (patch @ np.array([0.299, 0.587, 0.114], np.float32))[..., np.newaxis]
+        patches.append(patch)
+    return np.stack(patches).astype(np.float32)
+
+
+def representative_images(image_shape, source="hazy", count=64, seed=0, short_side=None, photos=None):
+    """Images of the kind a model will see, to calibrate int8 quantization.
+
+    Args:
+        image_shape: `(height, width, channels)` of the model input, with
+            1 or 3 channels.
+        source: `"hazy"`, `"clean"` or the path of a folder of images (see
+            the module docstring).
+        count: number of images.
+        seed: seed for the patch positions and the haze.
+        short_side: for the bundled photos: resize each photo so that its
+            shorter side has this many pixels before cutting patches
+            (default `4 * max(height, width)`); ignored for a folder.
+        photos: for `"hazy"` / `"clean"`: the bundled photos to cut from
+            (default `kfreqgan.data.TRAIN_PHOTOS`; pass `HELDOUT_PHOTOS` for
+            check images that calibration never saw).
+
+    Returns:
+        float32 array `(count, height, width, channels)` in [0, 1].
+
+    Raises:
+        ValueError: for bad arguments, or images smaller than the patches.
+        FileNotFoundError: if `source` names a folder that does not exist.
+    """
+    from kfreqgan.data import TRAIN_PHOTOS
+
+    if not isinstance(image_shape, (tuple, list)) or len(image_shape) != 3:
+        raise ValueError(f"`image_shape` must be (height, width, channels). Received: image_shape={image_shape!r}")
+    height, width, channels = (_check_positive(value, name) for value, name in zip(image_shape, ("height", "width", "channels")))
+    if channels not in (1, 3):
+        raise ValueError(f"Calibration images have 1 or 3 channels. Received: channels={channels}")
+    count = _check_positive(count, "count")
+    if not isinstance(source, (str, os.PathLike)):
+        raise ValueError(f"`source` must be 'hazy', 'clean' or a folder path. Received: source={source!r}")
+    size = max(height, width)
+    if source in SOURCES:
+        short_side = 4 * size if short_side is None else _check_positive(short_side, "short_side")
+        patches = _photo_patches(TRAIN_PHOTOS if photos is None else photos, size, count, channels, seed, short_side)
+        if source == "hazy":
+            patches = haze_images(patches, seed)
+    else:
+        if not os.path.isdir(source):
+            raise FileNotFoundError(
+                f"Calibration source is neither {' nor '.join(map(repr, SOURCES))} nor an existing folder. "
+                f"Received: source={os.fspath(source)!r}"
+            )
+        patches = _folder_patches(os.fspath(source), size, count, channels, seed)
+    return np.ascontiguousarray(patches[:, :height, :width])

@@ -1,0 +1,173 @@
+"""The model that gets exported: a trained image-to-image generator.
+
+`kfreqgan-train` writes two files, `generator.keras` (the generator alone)
+and `freqgan.keras` (the whole GAN); either can be exported, and for a
+`FreqGAN` only its `.generator` goes out. Every export computes the same
+function, the one `FreqGAN.predict` computes:
+
+    outputs = clip(generator(images), 0, 1)
+
+with `images` and `outputs` float32 NHWC in [0, 1]. The clip matters for a
+dehazer with the scattering head, whose inverted image can leave [0, 1]
+where the predicted transmission is small; it also bounds the range that
+int8 quantization has to cover.
+"""
+
+import os
+
+import keras
+import tensorflow as tf
+
+from kfreqgan.layers import InvertScattering
+
+
+def load_generator(path):
+    """Loads the generator to export from a `.keras` file.
+
+    Args:
+        path: a `.keras` file holding an image-to-image generator (a
+            `keras.Model` mapping `(N, H, W, C)` to `(N, H, W, C)`) or a
+            `FreqGAN` in paired mode, whose `.generator` is used.
+
+    Returns:
+        The generator, a `keras.Model` (not compiled).
+
+    Raises:
+        FileNotFoundError: if `path` does not exist.
+        ValueError: if the file is not a Keras model file, or the model is
+            not an image-to-image generator (see `check_image_to_image`).
+    """
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"Model file not found. Received: path={path!r}")
+    if os.path.isdir(path):
+        raise ValueError(f"Expected a `.keras` model file, not a folder. Received: path={path!r}")
+    # Registers FreqGAN, SpectralDiscriminator and the kfreqgan layers, so
+    # that both files written by kfreqgan-train deserialize.
+    import kfreqgan.models  # noqa: F401
+
+    try:
+        model = keras.saving.load_model(path, compile=False)
+    except Exception as error:  # Keras raises ValueError, zipfile and OS errors
+        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ValueError(f"Not a loadable Keras model file ({message}). Received: path={path!r}") from error
+    generator = getattr(model, "generator", None)
+    if isinstance(generator, keras.Model):
+        model = generator
+    check_image_to_image(model)
+    return model
+
+
+def check_image_to_image(model):
+    """Checks that `model` maps images to images of the same shape.
+
+    Args:
+        model: a built `keras.Model`.
+
+    Returns:
+        `(height, width, channels)` of the input; height and width may be
+        None for a fully convolutional model built without a fixed size.
+
+    Raises:
+        ValueError: if the model does not have one rank-4 input and one
+            output of the same shape, or its channel count is unknown.
+    """
+    if not isinstance(model, keras.Model):
+        raise ValueError(f"`model` must be a keras.Model. Received: {type(model).__name__}")
+    inputs, outputs = model.inputs, model.outputs
+    if not inputs or not outputs or len(inputs) != 1 or len(outputs) != 1:
+        raise ValueError(
+            "Only image-to-image generators with one input and one output can be exported. "
+            f"Received: {len(inputs or ())} inputs and {len(outputs or ())} outputs"
+        )
+    in_shape, out_shape = tuple(inputs[0].shape), tuple(outputs[0].shape)
+    if len(in_shape) != 4 or in_shape[-1] is None:
+        raise ValueError(
+            "Only image-to-image generators with input (batch, height, width, channels) and a known "
+            f"channel count can be exported (an unconditional generator takes latent vectors). "
+            f"Received: input shape={in_shape}"
+        )
+    if in_shape[1:] != out_shape[1:]:
+        raise ValueError(
+            f"The generator's output must have its input's shape. Received: input shape={in_shape}, output shape={out_shape}"
+        )
+    return in_shape[1:]
+
+
+def is_dehazer(model):
+    """True if `model` contains an `InvertScattering` layer (a dehazing head)."""
+    return any(isinstance(layer, InvertScattering) for layer in _all_layers(model))
+
+
+def _all_layers(model):
+    for layer in model.layers:
+        yield layer
+        if isinstance(layer, keras.Model):
+            yield from _all_layers(layer)
+
+
+def with_static_size(model, height, width):
+    """The same network with a fixed input height and width.
+
+    TFLite needs static spatial sizes and `FFTBandFilter(implementation=
+    "matmul")` builds its DFT matrices for one size, so a fully
+    convolutional generator built with `image_shape=(None, None, C)` is
+    cloned here with a fixed size; the weights are shared values.
+
+    Args:
+        model: an image-to-image `keras.Model`.
+        height, width: positive ints.
+
+    Returns:
+        A Functional `keras.Model` `(None, height, width, C) -> (None, height, width, C)`.
+
+    Raises:
+        ValueError: for bad sizes, or a model built for another fixed size.
+    """
+    shape = check_image_to_image(model)
+    for name, value in (("height", height), ("width", width)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+    if shape[:2] == (height, width):
+        return model
+    if any(size is not None for size in shape[:2]):
+        raise ValueError(
+            f"The model was built for {shape[0]}x{shape[1]} images and cannot be resized. "
+            f"Received: height={height}, width={width}"
+        )
+    inputs = keras.Input((height, width, shape[2]), name=model.inputs[0].name)
+    clone = keras.models.clone_model(model, input_tensors=inputs)
+    clone.set_weights(model.get_weights())
+    return clone
+
+
+def unit_range_outputs(model, images):
+    """`clip(model(images), 0, 1)` as float32: what every export computes.
+
+    Args:
+        model: the generator.
+        images: float32 `(N, H, W, C)` tensor in [0, 1].
+
+    Returns:
+        float32 tensor `(N, H, W, C)` in [0, 1].
+    """
+    outputs = model(images, training=False)
+    return tf.clip_by_value(tf.cast(outputs, tf.float32), 0.0, 1.0)
+
+
+def clipped_model(model):
+    """A Functional model `images -> clip(model(images), 0, 1)`.
+
+    This is the model that goes to TFLite (see `unit_range_outputs`); its
+    input is named `images`.
+
+    Args:
+        model: an image-to-image `keras.Model`.
+
+    Returns:
+        A Functional `keras.Model` wrapping `model`.
+    """
+    shape = check_image_to_image(model)
+    images = keras.Input(shape, name="images")
+    outputs = keras.ops.clip(keras.ops.cast(model(images), "float32"), 0.0, 1.0)
+    return keras.Model(images, outputs, name=f"{model.name}_clipped")

@@ -1,0 +1,199 @@
+"""TF Serving export: a SavedModel with two signatures, versions, models.config.
+
+Layout (what `tensorflow_model_server --model_config_file=<out>/models.config`
+expects):
+
+    <out>/models.config            text-format ModelServerConfig
+    <out>/<model_name>/<version>/  one SavedModel per integer version
+
+Signatures of every exported SavedModel (`saved_model_cli show --dir
+<out>/<model_name>/<version> --all` lists them):
+
+- `serving_default`: input `images`, float32 `(batch, H, W, C)` in [0, 1];
+  output `outputs`, float32 `(batch, H, W, C)` in [0, 1].
+- `serving_uint8`: input `images`, uint8 `(batch, H, W, C)` in [0, 255];
+  output `outputs`, uint8 `(batch, H, W, C)`. The graph divides by 255,
+  runs the generator and rounds `255 * outputs` back to uint8.
+
+Both compute `clip(generator(images), 0, 1)` (see
+`kfreqgan.export.generator`). The batch size is dynamic; H, W and C are
+those the generator was built for. (A model built without a fixed H and W
+gets dynamic ones, but `unet_generator(image_shape=(None, None, C))` cannot
+be traced so: Keras's bilinear `UpSampling2D` needs a known size; fix one
+with `kfreqgan.export.generator.with_static_size`, as `kfreqgan-export
+--image-size` does.)
+
+Bad input fails with `INVALID_ARGUMENT` instead of producing garbage: a
+wrong dtype is rejected when the input is fed, and a wrong rank, size or
+channel count by an `EnsureShape` op at the start of each signature (a
+SavedModel's signature does not check fed shapes by itself, and neither
+does TF Serving). The message reads e.g. `Shape of tensor images
+[1,32,32,4] is not compatible with expected shape [?,32,32,3]`.
+"""
+
+import os
+import re
+
+import keras
+import tensorflow as tf
+
+from kfreqgan.atomic_files import write_text_atomically
+from kfreqgan.export.generator import check_image_to_image
+from kfreqgan.export.generator import unit_range_outputs
+
+SERVING_DEFAULT = "serving_default"
+SERVING_UINT8 = "serving_uint8"
+INPUT_NAME = "images"
+OUTPUT_NAME = "outputs"
+
+_MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
+
+
+def check_model_name(name):
+    """Checks a TF Serving model name (it becomes a folder and a URL part).
+
+    Args:
+        name: letters, digits, `_`, `.` and `-`, starting with a letter or digit.
+
+    Returns:
+        `name`.
+
+    Raises:
+        ValueError: for any other name.
+    """
+    if not isinstance(name, str) or not _MODEL_NAME.match(name):
+        raise ValueError(
+            "The model name must consist of letters, digits, '_', '.' and '-' and start with a "
+            f"letter or digit. Received: name={name!r}"
+        )
+    return name
+
+
+def serving_archive(generator):
+    """A `keras.export.ExportArchive` with the two serving signatures.
+
+    Args:
+        generator: an image-to-image `keras.Model`.
+
+    Returns:
+        The archive; `archive.write_out(directory)` writes the SavedModel.
+
+    Raises:
+        ValueError: if `generator` is not an image-to-image model.
+    """
+    shape = (None,) + tuple(check_image_to_image(generator))
+
+    def serve(images):
+        """float32 images in [0, 1] -> float32 outputs in [0, 1]."""
+        images = tf.ensure_shape(images, shape)
+        return {OUTPUT_NAME: unit_range_outputs(generator, images)}
+
+    def serve_uint8(images):
+        """uint8 images -> uint8 outputs (normalised in the graph)."""
+        images = tf.ensure_shape(images, shape)
+        outputs = unit_range_outputs(generator, tf.cast(images, tf.float32) / 255.0)
+        return {OUTPUT_NAME: tf.cast(tf.round(outputs * 255.0), tf.uint8)}
+
+    archive = keras.export.ExportArchive()
+    archive.track(generator)
+    archive.add_endpoint(SERVING_DEFAULT, serve, input_signature=[tf.TensorSpec(shape, tf.float32, name=INPUT_NAME)])
+    archive.add_endpoint(SERVING_UINT8, serve_uint8, input_signature=[tf.TensorSpec(shape, tf.uint8, name=INPUT_NAME)])
+    return archive
+
+
+def save_serving_model(generator, directory):
+    """Writes the SavedModel with `serving_default` and `serving_uint8`.
+
+    Not atomic on its own: use `kfreqgan.export.atomic_dirs.publish_directory`
+    (as `kfreqgan-export` does) to write where a server watches.
+
+    Args:
+        generator: an image-to-image `keras.Model`.
+        directory: the SavedModel folder (empty or not yet existing).
+
+    Raises:
+        ValueError: if `generator` is not an image-to-image model.
+    """
+    serving_archive(generator).write_out(os.fspath(directory), verbose=False)
+
+
+def signature_specs(loaded):
+    """Input and output specs of each signature of a loaded SavedModel.
+
+    Args:
+        loaded: the result of `tf.saved_model.load`.
+
+    Returns:
+        `{signature_name: (inputs, outputs)}`, each a dict of name to
+        `tf.TensorSpec`.
+    """
+    specs = {}
+    for name, function in loaded.signatures.items():
+        specs[name] = (dict(function.structured_input_signature[1]), dict(function.structured_outputs))
+    return specs
+
+
+def list_versions(base_path):
+    """The integer version folders under a model's base path, sorted.
+
+    Args:
+        base_path: `<out>/<model_name>`; it need not exist.
+
+    Returns:
+        A sorted list of ints (TF Serving's version numbers).
+    """
+    if not os.path.isdir(base_path):
+        return []
+    return sorted(int(entry) for entry in os.listdir(base_path) if entry.isdigit() and os.path.isdir(os.path.join(base_path, entry)))
+
+
+def next_version(base_path):
+    """One more than the highest existing version, or 1."""
+    versions = list_versions(base_path)
+    return versions[-1] + 1 if versions else 1
+
+
+def update_models_config(config_path, model_name, base_path):
+    """Adds or updates one model's entry in a TF Serving models.config.
+
+    Other models listed in an existing file are kept. The file is written
+    atomically (a server reading it sees the old or the new text), but two
+    exports updating the same file at the same moment are not serialised:
+    the later write wins.
+
+    Args:
+        config_path: path of the text-format `ModelServerConfig`.
+        model_name: the model's name (see `check_model_name`).
+        base_path: the folder holding the model's version folders, as the
+            server sees it (absolute, or a path inside a container).
+
+    Returns:
+        The file's new text.
+
+    Raises:
+        ValueError: if an existing file is not a `model_config_list` config.
+    """
+    from google.protobuf import text_format
+    from tensorflow_serving.config import model_server_config_pb2
+
+    check_model_name(model_name)
+    config = model_server_config_pb2.ModelServerConfig()
+    if os.path.exists(config_path):
+        with open(config_path, encoding="utf-8") as handle:
+            text = handle.read()
+        try:
+            text_format.Parse(text, config)
+        except text_format.ParseError as error:
+            raise ValueError(f"{config_path} is not a TF Serving model config file: {error}") from None
+        if config.HasField("custom_model_config"):
+            raise ValueError(f"{config_path} holds a custom_model_config; only model_config_list is supported.")
+    entries = config.model_config_list.config
+    entry = next((entry for entry in entries if entry.name == model_name), None)
+    if entry is None:
+        entry = entries.add()
+        entry.name = model_name
+    entry.base_path = base_path
+    entry.model_platform = "tensorflow"
+    text = text_format.MessageToString(config)
+    write_text_atomically(config_path, text)
+    return text

@@ -1,0 +1,74 @@
+"""Representative images for int8 calibration: real photo patches, hazed or not,
+or a folder of the user's images."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from kfreqgan.export.calibration import haze_images
+from kfreqgan.export.calibration import representative_images
+
+
+def dark_channel(images):
+    """Mean of each pixel's smallest channel: haze raises it (He et al.)."""
+    return float(np.mean(np.min(images, axis=-1)))
+
+
+def test_hazy_and_clean_patches_of_the_training_photos():
+    clean = representative_images((32, 32, 3), "clean", count=12, seed=3)
+    hazy = representative_images((32, 32, 3), "hazy", count=12, seed=3)
+    for images in (clean, hazy):
+        assert images.shape == (12, 32, 32, 3) and images.dtype == np.float32
+        assert images.min() >= 0.0 and images.max() <= 1.0
+    # Same patches, then haze (airlight >= 0.7): the dark channel rises.
+    assert dark_channel(hazy) > dark_channel(clean) + 0.1
+    assert hazy.mean() > clean.mean()
+    # Real photo content, not noise: neighbouring pixels are strongly correlated.
+    a, b = clean[:, :, :-1].ravel(), clean[:, :, 1:].ravel()
+    assert np.corrcoef(a, b)[0, 1] > 0.8
+    np.testing.assert_array_equal(representative_images((32, 32, 3), "hazy", count=12, seed=3), hazy)
+
+
+def test_patches_cover_every_training_photo_in_a_short_prefix():
+    images = representative_images((32, 32, 3), "clean", count=6, seed=0)
+    # One patch per photo: six distinct images.
+    assert len({image.tobytes() for image in images}) == 6
+
+
+def test_gray_and_non_square_shapes():
+    images = representative_images((16, 24, 1), "clean", count=4)
+    assert images.shape == (4, 16, 24, 1)
+
+
+def test_haze_images_is_seeded():
+    clean = representative_images((16, 16, 3), "clean", count=3)
+    np.testing.assert_array_equal(haze_images(clean, seed=5), haze_images(clean, seed=5))
+    assert not np.array_equal(haze_images(clean, seed=5), haze_images(clean, seed=6))
+
+
+def test_a_folder_of_images(tmp_path, photos_64):
+    for index, photo in enumerate(photos_64[:3]):
+        png = tf.io.encode_png(tf.cast(tf.round(photo * 255), tf.uint8)).numpy()
+        (tmp_path / f"{index}.png").write_bytes(png)
+    images = representative_images((32, 32, 3), str(tmp_path), count=5, seed=1)
+    assert images.shape == (5, 32, 32, 3)
+    # Patches are cut from the files, not resized: every patch occurs in one of them.
+    photos = np.round(photos_64[:3] * 255) / 255
+    for patch in images:
+        assert any(
+            np.allclose(photo[top : top + 32, left : left + 32], patch, atol=1e-6)
+            for photo in photos
+            for top in range(33)
+            for left in range(33)
+        )
+
+
+def test_bad_sources_and_arguments():
+    with pytest.raises(FileNotFoundError, match="neither 'hazy' nor 'clean' nor an existing folder"):
+        representative_images((32, 32, 3), "/no/such/folder")
+    with pytest.raises(ValueError, match="Received: count=0"):
+        representative_images((32, 32, 3), "hazy", count=0)
+    with pytest.raises(ValueError, match="1 or 3 channels"):
+        representative_images((32, 32, 4), "hazy")
+    with pytest.raises(ValueError, match=r"Received: image_shape=\(32, 32\)"):
+        representative_images((32, 32), "hazy")

@@ -1,0 +1,208 @@
+"""`kfreqgan-export` end to end: layout, manifests, versions, errors."""
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from kfreqgan.export import cli
+from kfreqgan.export.generator import unit_range_outputs
+from kfreqgan.models import FreqGAN
+from kfreqgan.models import dcgan_generator
+from kfreqgan.models import patchgan_discriminator
+from kfreqgan.models import unet_generator
+
+
+@pytest.fixture(scope="module")
+def generator():
+    keras.utils.set_random_seed(5)
+    return unet_generator((32, 32, 3), filters=4, depth=2)
+
+
+@pytest.fixture(scope="module")
+def model_file(generator, tmp_path_factory):
+    path = tmp_path_factory.mktemp("model") / "generator.keras"
+    generator.save(path)
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def exported(model_file, tmp_path_factory):
+    """One full run: SavedModel, float32 and int8 TFLite (the slow part)."""
+    out = tmp_path_factory.mktemp("exported")
+    argv = [model_file, "--out", str(out), "--name", "dehazer", "--variants", "float32,int8", "--calibration-count", "16"]
+    assert cli.main(argv) == 0
+    return out
+
+
+def last_error_line(captured):
+    lines = [line for line in captured.err.splitlines() if line.strip()]
+    assert "Traceback" not in captured.err
+    assert len([line for line in lines if line.startswith("kfreqgan-export: error:")]) == 1
+    return lines[-1]
+
+
+def test_export_writes_the_serving_and_tflite_layout(exported):
+    assert sorted(os.listdir(exported)) == ["dehazer", "models.config", "tflite"]
+    assert os.listdir(exported / "dehazer") == ["1"]
+    assert {"saved_model.pb", "variables", "assets.extra"} <= set(os.listdir(exported / "dehazer" / "1"))
+    assert sorted(os.listdir(exported / "tflite" / "dehazer" / "1")) == [
+        "dehazer_float32.tflite",
+        "dehazer_int8.tflite",
+        "export.json",
+    ]
+    config = (exported / "models.config").read_text()
+    assert 'name: "dehazer"' in config and f'base_path: "{exported / "dehazer"}"' in config
+
+
+def test_exported_saved_model_reproduces_the_keras_model(exported, generator, photos_32):
+    loaded = tf.saved_model.load(str(exported / "dehazer" / "1"))
+    outputs = loaded.signatures["serving_default"](images=tf.constant(photos_32))["outputs"].numpy()
+    np.testing.assert_allclose(outputs, unit_range_outputs(generator, photos_32).numpy(), atol=1e-5)
+
+
+def test_manifests_document_signatures_and_measured_agreement(exported):
+    manifest = json.loads((exported / "dehazer" / "1" / "assets.extra" / "kfreqgan_export.json").read_text())
+    default = manifest["signatures"]["serving_default"]
+    assert default["inputs"] == [{"name": "images", "dtype": "float32", "shape": [-1, 32, 32, 3], "range": [0, 1]}]
+    assert manifest["signatures"]["serving_uint8"]["outputs"][0]["dtype"] == "uint8"
+    assert manifest["agreement_with_keras"]["serving_default"]["max_abs_error"] <= 1e-4
+    assert manifest["agreement_with_keras"]["serving_uint8"]["max_abs_difference"] <= 1
+    tflite = json.loads((exported / "tflite" / "dehazer" / "1" / "export.json").read_text())
+    assert tflite["inputs"][0]["name"] == "images" and tflite["outputs"][0]["name"] == "outputs"
+    assert tflite["calibration"] == {"source": "hazy", "count": 16, "short_side": 128, "seed": 0}
+    assert tflite["variants"]["float32"]["agreement_with_keras"]["max_abs_error"] <= 1e-4
+    assert tflite["variants"]["int8"]["agreement_with_keras"]["psnr_db"] >= 30
+    assert set(tflite["variants"]["int8"]["float_ops"]) <= {"NEG"}
+    assert tflite["variants"]["int8"]["bytes"] < tflite["variants"]["float32"]["bytes"]
+
+
+def test_next_export_gets_the_next_version(exported, model_file, capsys):
+    assert cli.main([model_file, "--out", str(exported), "--name", "dehazer", "--formats", "saved_model"]) == 0
+    assert sorted(os.listdir(exported / "dehazer")) == ["1", "2"]
+    assert f"wrote {exported / 'dehazer' / '2'}: SavedModel" in capsys.readouterr().out
+    assert (exported / "models.config").read_text().count('name: "dehazer"') == 1
+
+
+def test_an_existing_version_is_kept_without_overwrite(exported, model_file, capsys):
+    before = (exported / "dehazer" / "1" / "saved_model.pb").stat().st_mtime_ns
+    argv = [model_file, "--out", str(exported), "--name", "dehazer", "--version", "1", "--formats", "saved_model"]
+    assert cli.main(argv) == 2
+    line = last_error_line(capsys.readouterr())
+    assert line == f"kfreqgan-export: error: {exported / 'dehazer' / '1'} already exists; pass --overwrite to replace it."
+    assert (exported / "dehazer" / "1" / "saved_model.pb").stat().st_mtime_ns == before
+    assert cli.main(argv + ["--overwrite"]) == 0
+    assert (exported / "dehazer" / "1" / "saved_model.pb").stat().st_mtime_ns != before
+    assert not [name for name in os.listdir(exported / "dehazer") if name.startswith(".")]
+
+
+def test_an_interrupted_export_leaves_no_version(model_file, tmp_path, monkeypatch):
+    from kfreqgan.export import tflite
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(tflite, "convert_to_tflite", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        cli.main([model_file, "--out", str(tmp_path), "--name", "dehazer", "--variants", "float32"])
+    # The SavedModel was complete in its temporary folder, but nothing is published.
+    assert os.listdir(tmp_path / "dehazer") == []
+    assert os.listdir(tmp_path / "tflite" / "dehazer") == []
+    assert not (tmp_path / "models.config").exists()
+
+
+def test_a_freqgan_file_exports_its_generator(tmp_path, generator, photos_32):
+    gan = FreqGAN(generator, patchgan_discriminator((32, 32, 3), 3, filters=4, num_layers=1), mode="paired")
+    gan.compile()
+    gan.save(tmp_path / "freqgan.keras")
+    assert cli.main([str(tmp_path / "freqgan.keras"), "--out", str(tmp_path / "out"), "--formats", "saved_model"]) == 0
+    loaded = tf.saved_model.load(str(tmp_path / "out" / "freqgan" / "1"))  # named after the file
+    outputs = loaded.signatures["serving_default"](images=tf.constant(photos_32[:2]))["outputs"].numpy()
+    np.testing.assert_allclose(outputs, gan.predict(photos_32[:2], verbose=0), atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (None, "Model file not found. Received: model="),
+        (lambda path: path.write_text("not a model"), "Not a Keras model file (a .keras file is a zip archive"),
+        (lambda path: zipfile.ZipFile(path, "w").writestr("readme.txt", "hi"), "the archive has no config.json"),
+        (lambda path: dcgan_generator(16, 8, filters=4).save(path), "Only image-to-image generators"),
+    ],
+)
+def test_bad_model_files_fail_with_one_line(tmp_path, capsys, make, message):
+    path = tmp_path / "model.keras"
+    if make is not None:
+        make(path)
+    assert cli.main([str(path), "--out", str(tmp_path / "out")]) == 2
+    line = last_error_line(capsys.readouterr())
+    assert line.startswith("kfreqgan-export: error: ") and message in line
+    assert not (tmp_path / "out").exists() or not os.listdir(tmp_path / "out")
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (["--variants", "int4"], "--variants takes a comma-separated subset of float32,float16,dynamic_range,int8"),
+        (["--formats", "onnx"], "--formats takes a comma-separated subset of saved_model,tflite"),
+        (["--image-size", "0x4"], "--image-size takes HxW"),
+        (["--name", "../escape"], "The model name must consist of"),
+        (["--calibration", "/no/such/folder"], "--calibration is neither hazy, clean nor an existing folder"),
+    ],
+)
+def test_bad_options_fail_with_one_line(model_file, tmp_path, capsys, options, message):
+    assert cli.main([model_file, "--out", str(tmp_path / "out"), *options]) == 2
+    assert message in last_error_line(capsys.readouterr())
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    with pytest.raises(FileNotFoundError, match="Model file not found"):
+        cli.main([str(tmp_path / "missing.keras"), "--out", str(tmp_path), "--debug"])
+
+
+def test_console_script_prints_one_error_line_without_traceback(tmp_path):
+    script = os.path.join(os.path.dirname(sys.executable), "kfreqgan-export")
+    command = [script] if os.path.exists(script) else [sys.executable, "-m", "kfreqgan.export.cli"]
+    result = subprocess.run(
+        [*command, str(tmp_path / "missing.keras"), "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    # TensorFlow logs its start-up on stderr; the error is the last line.
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"kfreqgan-export: error: Model file not found. Received: model={str(tmp_path / 'missing.keras')!r}"
+    )
+    assert result.stdout == ""
+
+
+def test_a_generator_without_fixed_size_needs_image_size(tmp_path, capsys, photos_32):
+    keras.utils.set_random_seed(7)
+    generator = unet_generator((None, None, 3), filters=4, depth=2)
+    generator.save(tmp_path / "any_size.keras")
+    argv = [str(tmp_path / "any_size.keras"), "--out", str(tmp_path / "out"), "--variants", "float32"]
+    assert cli.main(argv) == 2
+    assert "built without a fixed image size; pass --image-size HxW" in last_error_line(capsys.readouterr())
+    assert cli.main(argv + ["--image-size", "32x32"]) == 0
+    loaded = tf.saved_model.load(str(tmp_path / "out" / "any_size" / "1"))
+    assert loaded.signatures["serving_default"].structured_input_signature[1]["images"].shape.as_list() == [None, 32, 32, 3]
+    outputs = loaded.signatures["serving_default"](images=tf.constant(photos_32))["outputs"].numpy()
+    np.testing.assert_allclose(outputs, unit_range_outputs(generator, photos_32).numpy(), atol=1e-5)
+    manifest = json.loads((tmp_path / "out" / "tflite" / "any_size" / "1" / "export.json").read_text())
+    assert manifest["inputs"][0]["shape"] == [-1, 32, 32, 3]
+
+
+def test_with_static_size_keeps_a_fixed_size(generator):
+    from kfreqgan.export.generator import with_static_size
+
+    assert with_static_size(generator, 32, 32) is generator
+    with pytest.raises(ValueError, match="built for 32x32 images and cannot be resized"):
+        with_static_size(generator, 64, 64)
