@@ -44,6 +44,7 @@ def band_branch_discriminator(shape, filters):
 
 
 def discriminator_step(model, images):
+    model(images[:1])  # create the weights of subclassed models
     optimizer = keras.optimizers.Adam(2e-4)
     optimizer.build(model.trainable_variables)
 

@@ -27,7 +27,18 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BLOCK = re.compile(r"(<!-- bench: (?P<command>.+?) -->\n)(?P<body>.*?)(<!-- end bench -->)", re.S)
-NOISE = ("WARNING: All log messages", "I0000 ", "W0000 ", "E0000 ", "oneDNN", "cuda", "rebuild TensorFlow", "AVX")
+NOISE = ("WARNING: All log messages", "I0000 ", "W0000 ", "E0000 ", "oneDNN", "cuda", "rebuild TensorFlow", "AVX", "UserWarning", "self.data_adapter")
+
+
+def cpu_name():
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
 
 
 def run(command):
@@ -49,7 +60,7 @@ def main():
     path = os.path.join(ROOT, "BENCHMARKS.md")
     with open(path, encoding="utf-8") as handle:
         text = handle.read()
-    machine = f"{os.cpu_count()} CPU cores, {platform.machine()}, {platform.processor() or 'unknown CPU'}"
+    machine = f"{os.cpu_count()} CPU cores, {platform.machine()}, {cpu_name()}"
     stamp = datetime.date.today().isoformat()
 
     def replace(match):
