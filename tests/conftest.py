@@ -41,3 +41,15 @@ def mirrored_strategy():
     """One MirroredStrategy over the two logical CPUs, shared by all tests
     (separate instances in one process can collide on collective keys)."""
     return tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+
+
+@pytest.fixture(scope="session")
+def generator():
+    """A tiny frequency-aware U-Net dehazer (32x32 RGB, random weights) for
+    the export tests."""
+    import keras
+
+    from kfreqgan.models import unet_generator
+
+    keras.utils.set_random_seed(5)
+    return unet_generator((32, 32, 3), filters=4, depth=2)

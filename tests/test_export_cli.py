@@ -20,12 +20,6 @@ from kfreqgan.models import unet_generator
 
 
 @pytest.fixture(scope="module")
-def generator():
-    keras.utils.set_random_seed(5)
-    return unet_generator((32, 32, 3), filters=4, depth=2)
-
-
-@pytest.fixture(scope="module")
 def model_file(generator, tmp_path_factory):
     path = tmp_path_factory.mktemp("model") / "generator.keras"
     generator.save(path)

@@ -16,13 +16,6 @@ from kfreqgan.export.atomic_dirs import publish_directory
 from kfreqgan.export.atomic_dirs import staged_directory
 from kfreqgan.export.generator import unit_range_outputs
 from kfreqgan.layers import FFTBandFilter
-from kfreqgan.models import unet_generator
-
-
-@pytest.fixture(scope="module")
-def generator():
-    keras.utils.set_random_seed(2)
-    return unet_generator((32, 32, 3), filters=4, depth=2)
 
 
 @pytest.fixture(scope="module")

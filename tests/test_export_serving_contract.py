@@ -16,7 +16,6 @@ import time
 import urllib.error
 import urllib.request
 
-import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -29,13 +28,6 @@ from kfreqgan.export.serving_contract import json_to_tensors
 from kfreqgan.export.serving_contract import predict_grpc
 from kfreqgan.export.serving_contract import predict_rest
 from kfreqgan.export.serving_contract import request_to_tensors
-from kfreqgan.models import unet_generator
-
-
-@pytest.fixture(scope="module")
-def generator():
-    keras.utils.set_random_seed(4)
-    return unet_generator((32, 32, 3), filters=4, depth=2)
 
 
 @pytest.fixture(scope="module")

@@ -228,7 +228,6 @@ def train(config, out, strategy, verbose=2, callbacks=()):
         The metrics dict that is also written to `metrics.json`.
     """
     import keras
-    import tensorflow as tf
 
     chief, worker_id = _worker(strategy)
     keras.utils.set_random_seed(config["seed"])
