@@ -27,14 +27,11 @@ import os
 import numpy as np
 import tensorflow as tf
 
+from kfreqgan._validation import check_positive_int
+from kfreqgan.spectral import to_grayscale
+
 SOURCES = ("hazy", "clean")
 """Built-in sources; any other value is read as a folder of images."""
-
-
-def _check_positive(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
-    return int(value)
 
 
 def haze_images(clean, seed=0):
@@ -88,7 +85,7 @@ def _folder_patches(directory, size, count, channels, seed):
         top, left = rng.integers(0, height - size + 1), rng.integers(0, width - size + 1)
         patch = image[top : top + size, left : left + size]
         if channels == 1:
-            patch = (patch @ np.array([0.299, 0.587, 0.114], np.float32))[..., np.newaxis]
+            patch = to_grayscale(patch[np.newaxis]).numpy()[0]
         patches.append(patch)
     return np.stack(patches).astype(np.float32)
 
@@ -121,15 +118,15 @@ def representative_images(image_shape, source="hazy", count=64, seed=0, short_si
 
     if not isinstance(image_shape, (tuple, list)) or len(image_shape) != 3:
         raise ValueError(f"`image_shape` must be (height, width, channels). Received: image_shape={image_shape!r}")
-    height, width, channels = (_check_positive(value, name) for value, name in zip(image_shape, ("height", "width", "channels")))
+    height, width, channels = (check_positive_int(value, name) for value, name in zip(image_shape, ("height", "width", "channels")))
     if channels not in (1, 3):
         raise ValueError(f"Calibration images have 1 or 3 channels. Received: channels={channels}")
-    count = _check_positive(count, "count")
+    count = check_positive_int(count, "count")
     if not isinstance(source, (str, os.PathLike)):
         raise ValueError(f"`source` must be 'hazy', 'clean' or a folder path. Received: source={source!r}")
     size = max(height, width)
     if source in SOURCES:
-        short_side = 4 * size if short_side is None else _check_positive(short_side, "short_side")
+        short_side = 4 * size if short_side is None else check_positive_int(short_side, "short_side")
         patches = _photo_patches(TRAIN_PHOTOS if photos is None else photos, size, count, channels, seed, short_side)
         if source == "hazy":
             patches = haze_images(patches, seed)

@@ -17,7 +17,9 @@ from kfreqgan import spectral
 ADVERSARIAL_LOSSES = ("non_saturating", "hinge", "least_squares")
 
 
-def _per_example_mean(values):
+def per_example_mean(values):
+    """Mean of `values` over all but the first axis: `(N, ...) -> (N,)`
+    (e.g. patch logits to one value per example)."""
     values = tf.cast(values, tf.float32)
     if values.shape.rank is not None and values.shape.rank <= 1:
         return tf.reshape(values, [-1])
@@ -43,10 +45,10 @@ def generator_adversarial_loss(fake_logits, kind="non_saturating"):
     _check_kind(kind)
     logits = tf.cast(fake_logits, tf.float32)
     if kind == "non_saturating":
-        return _per_example_mean(tf.nn.softplus(-logits))
+        return per_example_mean(tf.nn.softplus(-logits))
     if kind == "hinge":
-        return _per_example_mean(-logits)
-    return _per_example_mean(0.5 * tf.square(logits - 1.0))
+        return per_example_mean(-logits)
+    return per_example_mean(0.5 * tf.square(logits - 1.0))
 
 
 def discriminator_adversarial_loss(real_logits, fake_logits, kind="non_saturating"):
@@ -63,15 +65,15 @@ def discriminator_adversarial_loss(real_logits, fake_logits, kind="non_saturatin
     real = tf.cast(real_logits, tf.float32)
     fake = tf.cast(fake_logits, tf.float32)
     if kind == "non_saturating":
-        return _per_example_mean(tf.nn.softplus(-real)) + _per_example_mean(tf.nn.softplus(fake))
+        return per_example_mean(tf.nn.softplus(-real)) + per_example_mean(tf.nn.softplus(fake))
     if kind == "hinge":
-        return _per_example_mean(tf.nn.relu(1.0 - real)) + _per_example_mean(tf.nn.relu(1.0 + fake))
-    return _per_example_mean(0.5 * tf.square(real - 1.0)) + _per_example_mean(0.5 * tf.square(fake))
+        return per_example_mean(tf.nn.relu(1.0 - real)) + per_example_mean(tf.nn.relu(1.0 + fake))
+    return per_example_mean(0.5 * tf.square(real - 1.0)) + per_example_mean(0.5 * tf.square(fake))
 
 
 def l1_loss(target, prediction):
     """Mean absolute error per example, `(N,)`."""
-    return _per_example_mean(tf.abs(tf.cast(target, tf.float32) - tf.cast(prediction, tf.float32)))
+    return per_example_mean(tf.abs(tf.cast(target, tf.float32) - tf.cast(prediction, tf.float32)))
 
 
 def _orthonormal_dft(images, patch_factor):

@@ -571,6 +571,21 @@ def radial_power_profile(
     return _bin_average(power, bins)
 
 
+def decibels(power, epsilon=1e-10):
+    """`10 log10(power + epsilon)`: power in decibels, floored at `epsilon`."""
+    _check_epsilon(epsilon)
+    return 10.0 * tf.math.log(tf.cast(power, tf.float32) + epsilon) / math.log(10.0)
+
+
+def radial_power_db(images, num_bins=None, max_frequency=0.5, binning="normalized", mode="gray", epsilon=1e-10):
+    """`radial_power_profile` in decibels, per image: `(N, num_bins, C')`.
+
+    This is the curve that spectral comparisons average and compare (see
+    `spectral_distance`); `epsilon` floors the power before the log.
+    """
+    return decibels(radial_power_profile(images, num_bins, max_frequency, binning, mode), epsilon)
+
+
 def radial_log_magnitude_profile(images, num_bins=None, max_frequency=0.5, binning="integer", epsilon=1e-10):
     """Azimuthal average of the grey log-magnitude spectrum (SSD-GAN's feature).
 
@@ -624,8 +639,7 @@ def spectral_distance(real, fake, num_bins=None, max_frequency=0.5, mode="gray",
         )
 
     def mean_decibels(images):
-        power = radial_power_profile(images, num_bins, max_frequency, "normalized", mode)
-        return tf.reduce_mean(10.0 * tf.math.log(power + epsilon) / math.log(10.0), axis=(0, 2))
+        return tf.reduce_mean(radial_power_db(images, num_bins, max_frequency, "normalized", mode, epsilon), axis=(0, 2))
 
     per_bin = mean_decibels(fake) - mean_decibels(real)
     distance = tf.sqrt(tf.reduce_mean(tf.square(per_bin)))

@@ -223,6 +223,14 @@ def test_spectral_distance_is_zero_for_identical_sets_and_signed(photos_64):
     np.testing.assert_allclose(scaled.per_bin.numpy(), 20 * np.log10(0.5), atol=1e-3)
 
 
+def test_radial_power_db_is_the_profile_in_decibels(photos_64):
+    power = spectral.radial_power_profile(photos_64).numpy()
+    np.testing.assert_allclose(spectral.radial_power_db(photos_64).numpy(), 10 * np.log10(power + 1e-10), atol=1e-4)
+    np.testing.assert_allclose(spectral.decibels(np.array([1.0, 100.0]), 1e-12).numpy(), [0.0, 20.0], atol=1e-5)
+    with pytest.raises(ValueError, match="epsilon"):
+        spectral.decibels(np.ones(2), 0.0)
+
+
 def test_spectral_distance_rejects_mismatched_sets(photos_64, photos_32):
     with pytest.raises(ValueError, match="same height, width"):
         spectral.spectral_distance(photos_64, photos_32)

@@ -22,7 +22,6 @@ never seen.
 
 import argparse
 import json
-import math
 import os
 import sys
 
@@ -33,6 +32,7 @@ def dehaze_whole_photos(generator, config, size=128, seed=2024):
     """Held-out photos, hazed, and dehazed by a size-free copy of `generator`."""
     import tensorflow as tf
 
+    from kfreqgan import spectral
     from kfreqgan.data import center_crop
     from kfreqgan.data import haze
     from kfreqgan.data import load_photo
@@ -42,8 +42,7 @@ def dehaze_whole_photos(generator, config, size=128, seed=2024):
     gray = config["channels"] == 1
     clean = np.stack([center_crop(load_photo(name), size) for name in config["eval_photos"]])
     if gray:
-        clean = clean @ np.array([0.299, 0.587, 0.114], np.float32)
-        clean = clean[..., np.newaxis]
+        clean = spectral.to_grayscale(clean).numpy()
     depth = np.stack([haze.synthetic_depth(size, size, (index, seed)).numpy() for index in range(len(clean))])
     hazy = haze.random_haze(clean, depth, (seed, 1), config["beta_range"], config["airlight_range"])[0].numpy()
     any_size = unet_generator(
@@ -83,8 +82,7 @@ def run(out, epochs=None, overrides=None, verbose=2):
     frequencies = spectral.radial_bin_frequencies(clean.shape[1], clean.shape[2], num_bins)
     curves = {}
     for label, batch in (("clean", clean), ("hazy", hazy), ("dehazed", dehazed)):
-        power = spectral.radial_power_profile(batch, num_bins)
-        curves[label] = tf.reduce_mean(10.0 * tf.math.log(power + 1e-10) / math.log(10.0), axis=(0, 2)).numpy()
+        curves[label] = tf.reduce_mean(spectral.radial_power_db(batch, num_bins), axis=(0, 2)).numpy()
     figure = plot_radial_power(
         frequencies,
         curves,

@@ -69,8 +69,7 @@ def analyse(images, degraded):
     bands = list(BANDS.values())
 
     def summary(batch):
-        power = spectral.radial_power_profile(batch, num_bins)
-        decibels = tf.reduce_mean(10.0 * tf.math.log(power + 1e-10) / math.log(10.0), axis=(0, 2))
+        decibels = tf.reduce_mean(spectral.radial_power_db(batch, num_bins), axis=(0, 2))
         energy = tf.reduce_mean(spectral.band_energy(batch, bands, include_dc=False), axis=(0, 2))
         return decibels.numpy(), energy.numpy()
 

@@ -9,7 +9,6 @@ batches, so sets of any size fit in memory, and returned as a JSON-ready
 dict of lists (`report`) plus NumPy arrays for plotting.
 """
 
-import math
 
 import numpy as np
 import scipy.stats
@@ -55,10 +54,9 @@ def set_spectrum(images, num_bins=None, bands=None, batch_size=64):
     curves, energies, spectrum_sum, count = [], [], 0.0, 0
     band_list = list(bands.values())
     for batch in _batches(images, batch_size):
-        power = spectral.radial_power_profile(batch, num_bins)[..., 0]
-        curves.append((10.0 * tf.math.log(power + 1e-12) / math.log(10.0)).numpy())
+        curves.append(spectral.radial_power_db(batch, num_bins, epsilon=1e-12)[..., 0].numpy())
         energies.append(spectral.band_energy(batch, band_list, include_dc=False)[..., 0].numpy())
-        log_power = 10.0 * tf.math.log(spectral.power_spectrum(batch)[..., 0] + 1e-12) / math.log(10.0)
+        log_power = spectral.decibels(spectral.power_spectrum(batch)[..., 0], 1e-12)
         spectrum_sum += tf.reduce_sum(log_power, axis=0).numpy()
         count += int(batch.shape[0])
     curves = np.concatenate(curves)
@@ -111,8 +109,7 @@ def frequency_bias(real, fake, num_bands=8, max_frequency=0.5, batch_size=64):
     def ring_db(images):
         rows = []
         for batch in _batches(images, batch_size):
-            power = spectral.radial_power_profile(batch, num_bands, max_frequency)[..., 0]
-            rows.append((10.0 * tf.math.log(power + 1e-12) / math.log(10.0)).numpy())
+            rows.append(spectral.radial_power_db(batch, num_bands, max_frequency, epsilon=1e-12)[..., 0].numpy())
         return np.concatenate(rows)
 
     real_db, fake_db = ring_db(real), ring_db(fake)

@@ -21,9 +21,6 @@ def plot_radial_power(frequencies, curves, bands=None, reference=None, title=Non
     """
     import matplotlib
 
-    matplotlib.use("Agg", force=False)
-    from matplotlib.figure import Figure
-
     frequencies = np.asarray(frequencies, np.float64)
     if not curves:
         raise ValueError("`curves` must hold at least one curve. Received: curves={}")
@@ -37,7 +34,7 @@ def plot_radial_power(frequencies, curves, bands=None, reference=None, title=Non
         raise ValueError(f"`reference` must be a key of `curves`. Received: reference={reference!r}")
 
     rows = 2 if reference is not None else 1
-    figure = Figure(figsize=(8, 3.2 * rows + 0.6), layout="constrained")
+    figure = _figure(figsize=(8, 3.2 * rows + 0.6))
     axes = figure.subplots(rows, 1, sharex=True, squeeze=False)[:, 0]
     colours = matplotlib.colormaps["tab10"]
     for index, (label, values) in enumerate(curves.items()):

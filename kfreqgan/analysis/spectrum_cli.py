@@ -75,7 +75,9 @@ def generate(model_path, inputs_dir, num_samples, seed, resize):
     size = input_shape[1] if input_shape[1] is not None else resize
     inputs = load_folder(inputs_dir, resize=size, name="--inputs")
     if input_shape[-1] == 1:
-        inputs = (inputs @ np.array([0.299, 0.587, 0.114], np.float32))[..., np.newaxis]
+        from kfreqgan.spectral import to_grayscale
+
+        inputs = to_grayscale(inputs).numpy()
     return np.clip(model.predict(inputs, verbose=0), 0.0, 1.0)
 
 

@@ -159,6 +159,7 @@ def photo_patches(names, size, per_photo, seed=0, short_side=None, gray=False):
             patches.append(patch)
     patches = np.ascontiguousarray(np.stack(patches), dtype=np.float32)
     if gray:
-        patches = patches @ np.array([0.299, 0.587, 0.114], np.float32)
-        patches = patches[..., np.newaxis]
+        from kfreqgan.spectral import to_grayscale
+
+        patches = to_grayscale(patches).numpy()
     return patches

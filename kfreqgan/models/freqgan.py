@@ -254,8 +254,8 @@ class FreqGAN(keras.Model):
             "g_loss": g_loss,
             "d_loss": d_loss,
             "g_adversarial": losses.reduce_loss(adversarial),
-            "d_real": losses.reduce_loss(tf.add_n([tf.reduce_mean(tf.reshape(r, (tf.shape(r)[0], -1)), 1) for r in real_logits])),
-            "d_fake": losses.reduce_loss(tf.add_n([tf.reduce_mean(tf.reshape(f, (tf.shape(f)[0], -1)), 1) for f in fake_logits])),
+            "d_real": losses.reduce_loss(tf.add_n([losses.per_example_mean(r) for r in real_logits])),
+            "d_fake": losses.reduce_loss(tf.add_n([losses.per_example_mean(f) for f in fake_logits])),
             **{name: losses.reduce_loss(value) for name, value in terms.items()},
         }
         # reduce_loss gives this replica's share of the global mean; the
