@@ -17,11 +17,11 @@ Signatures of every exported SavedModel (`saved_model_cli show --dir
 
 Both compute `clip(generator(images), 0, 1)` (see
 `kfreqgan.export.generator`). The batch size is dynamic; H, W and C are
-those the generator was built for. (A model built without a fixed H and W
-gets dynamic ones, but `unet_generator(image_shape=(None, None, C))` cannot
-be traced so: Keras's bilinear `UpSampling2D` needs a known size; fix one
-with `kfreqgan.export.generator.with_static_size`, as `kfreqgan-export
---image-size` does.)
+those the generator was built for. A model built without a fixed H and W
+(`unet_generator(image_shape=(None, None, C))`, the shipped dehazer) gets
+dynamic ones: it reflect-pads any size to its multiple and crops back, so
+one SavedModel serves every size; `kfreqgan-export --image-size` fixes one
+(`kfreqgan.export.generator.with_static_size`), which TFLite needs.
 
 Bad input fails with `INVALID_ARGUMENT` instead of producing garbage: a
 wrong dtype is rejected when the input is fed, and a wrong rank, size or

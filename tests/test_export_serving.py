@@ -94,18 +94,24 @@ def test_saved_model_cli_lists_both_signatures(saved_dir):
 
 
 def test_a_model_without_fixed_size_serves_any_size(photos_64, tmp_path):
-    # (unet_generator with image_shape=(None, None, 3) cannot be traced with
-    # an unknown size: Keras's bilinear UpSampling2D needs a known one.)
-    x = keras.Input((None, None, 3))
-    bands = keras.layers.Concatenate()([x, FFTBandFilter(0.0, 0.1, kind="gaussian")(x)])
-    model = keras.Model(x, keras.layers.Conv2D(3, 3, padding="same", activation="sigmoid")(bands))
+    # A size-free U-Net reflect-pads to its multiple of 4 and crops back, and
+    # its bilinear upsampling works on dynamic sizes, so one SavedModel serves
+    # every size and aspect ratio.
+    from kfreqgan.models import unet_generator
+
+    keras.utils.set_random_seed(2)
+    model = unet_generator((None, None, 3), filters=4, depth=2)
     serving.save_serving_model(model, tmp_path / "1")
-    function = tf.saved_model.load(str(tmp_path / "1")).signatures["serving_default"]
+    loaded = tf.saved_model.load(str(tmp_path / "1"))
+    function = loaded.signatures["serving_default"]
     assert function.structured_input_signature[1]["images"].shape.as_list() == [None, None, None, 3]
-    for size in (32, 64):
-        images = tf.image.resize(photos_64[:2], (size, size)).numpy()
+    for height, width in ((32, 32), (64, 48), (37, 53)):
+        images = tf.image.resize(photos_64[:2], (height, width)).numpy()
         outputs = function(images=tf.constant(images))["outputs"].numpy()
+        assert outputs.shape == images.shape
         np.testing.assert_allclose(outputs, unit_range_outputs(model, images).numpy(), atol=1e-5)
+    uint8 = loaded.signatures["serving_uint8"](images=tf.zeros((1, 21, 30, 3), tf.uint8))["outputs"]
+    assert uint8.dtype == tf.uint8 and uint8.shape == (1, 21, 30, 3)
     with pytest.raises(tf.errors.InvalidArgumentError, match=r"\[1,64,64,1\] is not compatible with expected shape \[\?,\?,\?,3\]"):
         function(images=tf.zeros((1, 64, 64, 1)))
 

@@ -7,8 +7,11 @@ import tensorflow as tf
 
 import numpy_reference as ref
 from kfreqgan import spectral
+from kfreqgan.layers import BilinearUpsampling2D
+from kfreqgan.layers import CropToMatch
 from kfreqgan.layers import FFTBandFilter
 from kfreqgan.layers import FrequencyShift
+from kfreqgan.layers import ReflectPadToMultiple
 from kfreqgan.layers import SpectralProfile
 from layer_checks import check_layer
 
@@ -19,6 +22,8 @@ LAYERS = {
     "spectral_profile_normalized": (lambda: SpectralProfile(binning="normalized", min_frequency=0.1), 1),
     "frequency_shift": (lambda: FrequencyShift((0.25, -0.125), phase=0.3), 3),
     "frequency_shift_quadrature": (lambda: FrequencyShift((0.0, 0.25), quadrature=True), 6),
+    "reflect_pad_to_multiple": (lambda: ReflectPadToMultiple(24), 3),
+    "bilinear_upsampling": (lambda: BilinearUpsampling2D(2), 3),
 }
 
 
@@ -203,3 +208,28 @@ def test_frequency_shift_rejects_bad_arguments(kwargs, message):
 def test_quadrature_needs_even_channels():
     with pytest.raises(ValueError, match="even"):
         FrequencyShift((0.1, 0.0), quadrature=True)(tf.zeros((1, 8, 8, 3)))
+
+
+# --- any-size layers ----------------------------------------------------------
+
+
+def test_reflect_pad_and_crop_round_trip_any_size(photos_64):
+    images = photos_64[:2, :37, :50]
+    padded = ReflectPadToMultiple(16)(images).numpy()
+    assert padded.shape == (2, 48, 64, 3)
+    np.testing.assert_array_equal(padded, np.pad(images, ((0, 0), (0, 11), (0, 14), (0, 0)), mode="reflect"))
+    np.testing.assert_array_equal(CropToMatch()([padded, images]).numpy(), images)
+    # Already a multiple: unchanged. Too small to reflect: a clear error.
+    np.testing.assert_array_equal(ReflectPadToMultiple(16)(photos_64[:1]).numpy(), photos_64[:1])
+    with pytest.raises(ValueError, match=r"cannot reflect-pad a side of 5 pixels"):
+        ReflectPadToMultiple(16).build((None, 5, 32, 3))
+
+
+def test_bilinear_upsampling_matches_keras_and_traces_with_unknown_sizes(photos_32):
+    expected = keras.layers.UpSampling2D(2, interpolation="bilinear")(photos_32[:2]).numpy()
+    layer = BilinearUpsampling2D(2)
+    np.testing.assert_allclose(layer(photos_32[:2]).numpy(), expected, atol=1e-6)
+    traced = tf.function(layer, input_signature=[tf.TensorSpec((None, None, None, 3))])
+    np.testing.assert_allclose(traced(photos_32[:2]).numpy(), expected, atol=1e-6)
+    assert traced(tf.zeros((1, 5, 7, 3))).shape == (1, 10, 14, 3)
+    assert layer.compute_output_shape((None, None, 8, 3)) == (None, None, 16, 3)

@@ -37,6 +37,7 @@ def dehaze_whole_photos(generator, config, size=128, seed=2024):
     from kfreqgan.data import haze
     from kfreqgan.data import load_photo
     from kfreqgan.models import DEFAULT_BANDS
+    from kfreqgan.models import copy_weights_by_name
     from kfreqgan.models import unet_generator
 
     gray = config["channels"] == 1
@@ -52,7 +53,7 @@ def dehaze_whole_photos(generator, config, size=128, seed=2024):
         bands=DEFAULT_BANDS if config["frequency_aware"] else None,
         head=config["generator_head"],
     )
-    any_size.set_weights(generator.get_weights())
+    copy_weights_by_name(generator, any_size)
     dehazed = tf.clip_by_value(any_size(hazy, training=False), 0.0, 1.0).numpy()
     return clean, hazy, dehazed
 

@@ -1,8 +1,19 @@
 """Keras layers that work in the frequency domain."""
 
+from kfreqgan.layers.any_size import BilinearUpsampling2D
+from kfreqgan.layers.any_size import CropToMatch
+from kfreqgan.layers.any_size import ReflectPadToMultiple
 from kfreqgan.layers.fft_band_filter import FFTBandFilter
 from kfreqgan.layers.frequency_shift import FrequencyShift
 from kfreqgan.layers.scattering_inversion import InvertScattering
 from kfreqgan.layers.spectral_profile import SpectralProfile
 
-__all__ = ["FFTBandFilter", "FrequencyShift", "InvertScattering", "SpectralProfile"]
+__all__ = [
+    "BilinearUpsampling2D",
+    "CropToMatch",
+    "FFTBandFilter",
+    "FrequencyShift",
+    "InvertScattering",
+    "ReflectPadToMultiple",
+    "SpectralProfile",
+]

@@ -6,8 +6,11 @@ import math
 import keras
 
 from kfreqgan._validation import check_positive_int
+from kfreqgan.layers import BilinearUpsampling2D
+from kfreqgan.layers import CropToMatch
 from kfreqgan.layers import FFTBandFilter
 from kfreqgan.layers import InvertScattering
+from kfreqgan.layers import ReflectPadToMultiple
 
 DEFAULT_BANDS = ((0.0, 0.08), (0.08, 0.25), (0.25, None))
 """Low / mid / high bands (cycles/pixel) used for frequency-aware inputs."""
@@ -52,8 +55,8 @@ def dcgan_generator(latent_dim=128, image_size=32, channels=3, filters=64, name=
     return keras.Model(z, image, name=name)
 
 
-def _conv(x, filters, kernel=3, strides=1):
-    x = keras.layers.Conv2D(filters, kernel, strides=strides, padding="same")(x)
+def _conv(x, filters, kernel=3, strides=1, name=None):
+    x = keras.layers.Conv2D(filters, kernel, strides=strides, padding="same", name=name)(x)
     return keras.layers.LeakyReLU(0.2)(x)
 
 
@@ -86,8 +89,13 @@ def unet_generator(image_shape=(64, 64, 3), filters=32, depth=3, bands=DEFAULT_B
 
     Args:
         image_shape: `(H, W, C)`; H and W divisible by `2 ** depth`, or
-            None for a network that takes any such size (the same weights
-            work at every size: the network is fully convolutional).
+            None for a network that takes images of any size and aspect
+            ratio: it reflect-pads them to a multiple of `2 ** depth`
+            (`ReflectPadToMultiple`) and crops the output back
+            (`CropToMatch`), so `predict` and exports work on any size. The
+            same weights work at every size: the network is fully
+            convolutional. For very large images use
+            `kfreqgan.dehazing.dehaze`, which tiles.
         filters: filters at full resolution (doubling per level).
         depth: number of down/up-sampling levels.
         bands: sequence of `(low, high)` bands in cycles/pixel, or None.
@@ -109,31 +117,78 @@ def unet_generator(image_shape=(64, 64, 3), filters=32, depth=3, bands=DEFAULT_B
             f"Received: image_shape={tuple(image_shape)}, depth={depth}"
         )
     inputs = keras.Input(tuple(image_shape), name="image")
-    x = inputs
+    any_size = height is None or width is None
+    padded = ReflectPadToMultiple(2**depth, name="pad_to_multiple")(inputs) if any_size else inputs
+
+    def crop(tensor, name=None):
+        return CropToMatch(name=name)([tensor, inputs]) if any_size else tensor
+
+    x = padded
     if bands:
-        copies = [FFTBandFilter(low, high, kind="gaussian", name=f"band_{i}")(inputs) for i, (low, high) in enumerate(bands)]
-        x = keras.layers.Concatenate(name="with_bands")([inputs, *copies])
-    x = _conv(x, filters)
+        copies = [FFTBandFilter(low, high, kind="gaussian", name=f"band_{i}")(padded) for i, (low, high) in enumerate(bands)]
+        x = keras.layers.Concatenate(name="with_bands")([padded, *copies])
+    # Weighted layers have fixed names, so that weights can be copied by name
+    # between the fixed-size network used in training and a size-free one
+    # (`copy_weights_by_name`).
+    x = _conv(x, filters, name="stem")
     skips = []
     for level in range(depth):
         skips.append(x)
-        x = _conv(x, filters * 2 ** (level + 1), kernel=4, strides=2)
-        x = _conv(x, filters * 2 ** (level + 1))
+        x = _conv(x, filters * 2 ** (level + 1), kernel=4, strides=2, name=f"down{level}")
+        x = _conv(x, filters * 2 ** (level + 1), name=f"down{level}_conv")
     bottleneck = x
     for level in reversed(range(depth)):
-        x = keras.layers.UpSampling2D(2, interpolation="bilinear")(x)
-        x = _conv(x, filters * 2**level)
+        x = BilinearUpsampling2D(2)(x)
+        x = _conv(x, filters * 2**level, name=f"up{level}")
         x = keras.layers.Concatenate()([x, skips[level]])
-        x = _conv(x, filters * 2**level)
+        x = _conv(x, filters * 2**level, name=f"up{level}_conv")
     if head == "scattering":
         transmission = keras.layers.Conv2D(1, 3, padding="same", activation="sigmoid", dtype="float32", name="transmission")(x)
+        transmission = crop(transmission, "transmission_cropped")
         pooled = keras.layers.GlobalAveragePooling2D()(bottleneck)
         airlight = keras.layers.Dense(channels, activation="sigmoid", dtype="float32", name="airlight")(pooled)
         airlight = keras.layers.Reshape((1, 1, channels))(airlight)
         out = InvertScattering(dtype="float32", name="output")([inputs, transmission, airlight])
     elif head == "residual":
-        out = keras.layers.Conv2D(channels, 3, padding="same", dtype="float32")(x)
+        out = crop(keras.layers.Conv2D(channels, 3, padding="same", dtype="float32", name="residual")(x))
         out = keras.layers.Add(dtype="float32", name="output")([inputs, out])
     else:
-        out = keras.layers.Conv2D(channels, 3, padding="same", activation="sigmoid", dtype="float32", name="output")(x)
+        conv_name = "output_padded" if any_size else "output"
+        out = keras.layers.Conv2D(channels, 3, padding="same", activation="sigmoid", dtype="float32", name=conv_name)(x)
+        out = crop(out, "output")
     return keras.Model(inputs, out, name=name)
+
+
+def copy_weights_by_name(source, target):
+    """Copies the weights of `source`'s layers into `target`'s same-named layers.
+
+    Use it to move trained weights between two builds of one architecture
+    whose layer order differs, e.g. the fixed-size `unet_generator` used in
+    training and its size-free build (`image_shape=(None, None, C)`, which
+    adds weightless padding and cropping layers).
+
+    Args:
+        source, target: `keras.Model`s; every weighted layer of `target` must
+            have a same-named layer with same-shaped weights in `source`.
+
+    Returns:
+        `target`.
+
+    Raises:
+        ValueError: naming the first layer that is missing or does not match.
+    """
+    names = {layer.name for layer in source.layers}
+    for layer in target.layers:
+        if not layer.weights:
+            continue
+        if layer.name not in names:
+            raise ValueError(f"`source` has no layer named {layer.name!r} to copy weights from.")
+        weights = source.get_layer(layer.name).get_weights()
+        shapes = [tuple(w.shape) for w in layer.weights]
+        if [w.shape for w in weights] != shapes:
+            raise ValueError(
+                f"Layer {layer.name!r}: weight shapes differ. Expected: {shapes}. "
+                f"Received: {[w.shape for w in weights]}"
+            )
+        layer.set_weights(weights)
+    return target

@@ -1,0 +1,137 @@
+"""Layers that let a fully convolutional network take images of any size:
+`ReflectPadToMultiple`, `CropToMatch` and `BilinearUpsampling2D`."""
+
+import keras
+import tensorflow as tf
+
+from kfreqgan._validation import check_layer_input
+from kfreqgan._validation import check_positive_int
+
+
+@keras.saving.register_keras_serializable(package="kfreqgan")
+class ReflectPadToMultiple(keras.layers.Layer):
+    """Reflect-pads height and width up to the next multiple of `multiple`.
+
+    A U-Net that halves the resolution `depth` times needs sides divisible by
+    `2 ** depth`. This layer pads the bottom and right edges by mirroring the
+    image (no border seam, unlike zero padding), so any size goes in; pair it
+    with `CropToMatch` on the output to get the input's size back. It works
+    on static and dynamic (`None`) sizes alike.
+
+    Example:
+
+    >>> x = keras.random.uniform((1, 30, 45, 3))
+    >>> ReflectPadToMultiple(8)(x).shape
+    TensorShape([1, 32, 48, 3])
+
+    Args:
+        multiple: positive int; the padded sides are divisible by it.
+        **kwargs: base `keras.layers.Layer` arguments.
+
+    Input shape:
+        `(batch, height, width, channels)`; each side at least
+        `multiple // 2 + 1` pixels when it needs padding (reflection cannot
+        add more pixels than the side has).
+
+    Output shape:
+        `(batch, ceil(height / multiple) * multiple, ceil(width / multiple) * multiple, channels)`.
+    """
+
+    def __init__(self, multiple, **kwargs):
+        super().__init__(**kwargs)
+        self.multiple = check_positive_int(multiple, "multiple")
+
+    def build(self, input_shape):
+        shape = check_layer_input(self, input_shape)
+        for side in shape[1:3]:
+            if side is not None and self._padding(side) >= side:
+                raise ValueError(
+                    f"ReflectPadToMultiple({self.multiple}) cannot reflect-pad a side of {side} pixels "
+                    f"(it needs {self._padding(side)} more). Received: input_shape={shape}"
+                )
+
+    def _padding(self, side):
+        return -side % self.multiple
+
+    def call(self, inputs):
+        shape = tf.shape(inputs)
+        pad_height = tf.math.floormod(-shape[1], self.multiple)
+        pad_width = tf.math.floormod(-shape[2], self.multiple)
+        paddings = tf.stack([[0, 0], [0, pad_height], [0, pad_width], [0, 0]])
+        return tf.pad(inputs, paddings, mode="REFLECT")
+
+    def compute_output_shape(self, input_shape):
+        def padded(side):
+            return None if side is None else side + self._padding(side)
+
+        return (input_shape[0], padded(input_shape[1]), padded(input_shape[2]), input_shape[3])
+
+    def get_config(self):
+        return {**super().get_config(), "multiple": self.multiple}
+
+
+@keras.saving.register_keras_serializable(package="kfreqgan")
+class CropToMatch(keras.layers.Layer):
+    """Crops an image to the height and width of a reference image.
+
+    Keeps the top-left `(height, width)` of `inputs[0]`, where the sizes are
+    those of `inputs[1]`: the inverse of `ReflectPadToMultiple`.
+
+    Call arguments:
+        inputs: `[images, reference]`, both NHWC; `images` at least as large
+            as `reference` in height and width.
+
+    Output shape:
+        `(batch, reference height, reference width, images channels)`.
+    """
+
+    def call(self, inputs):
+        images, reference = inputs
+        size = tf.shape(reference)
+        return images[:, : size[1], : size[2], :]
+
+    def compute_output_shape(self, input_shapes):
+        images, reference = input_shapes
+        return (images[0], reference[1], reference[2], images[3])
+
+
+@keras.saving.register_keras_serializable(package="kfreqgan")
+class BilinearUpsampling2D(keras.layers.Layer):
+    """Doubles (or multiplies by `factor`) height and width, bilinearly.
+
+    The same as `keras.layers.UpSampling2D(factor, interpolation="bilinear")`
+    (half-pixel centres, no antialiasing) but computed from the dynamic
+    shape, so a model using it can be traced and exported with unknown
+    spatial sizes (Keras's layer needs them known when traced).
+
+    Args:
+        factor: positive int upsampling factor.
+        **kwargs: base `keras.layers.Layer` arguments.
+
+    Input shape:
+        `(batch, height, width, channels)`.
+
+    Output shape:
+        `(batch, height * factor, width * factor, channels)`.
+    """
+
+    def __init__(self, factor=2, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = check_positive_int(factor, "factor")
+
+    def build(self, input_shape):
+        check_layer_input(self, input_shape)
+
+    def call(self, inputs):
+        size = tf.shape(inputs)[1:3] * self.factor
+        resized = tf.image.resize(inputs, size, method="bilinear")
+        return tf.cast(resized, self.compute_dtype)
+
+    def compute_output_shape(self, input_shape):
+        def scaled(side):
+            return None if side is None else side * self.factor
+
+        return (input_shape[0], scaled(input_shape[1]), scaled(input_shape[2]), input_shape[3])
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}
