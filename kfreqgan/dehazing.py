@@ -1,0 +1,340 @@
+"""Dehazing photos of any size with a trained generator: `Dehazer`, `dehaze`.
+
+A dehazer trained on small crops is fully convolutional, so the same
+weights apply to any image; what limits the size is memory. `Dehazer`
+
+1. reflect-pads the image to the multiple of `2 ** depth` that the U-Net
+   needs (and crops the result back), so any size and aspect ratio works;
+2. above `tile_size`, runs the network on overlapping tiles that start on
+   that multiple and blends them with weights that are zero at a tile's
+   inner edge (`kfreqgan.tiling`), so no seam shows and memory is bounded
+   by one tile, whatever the photo's size;
+3. for a generator with the scattering head (`unet_generator(...,
+   head="scattering")`: per-pixel transmission `t`, one airlight `A` per
+   image), estimates `A` once from the whole image (downscaled so that its
+   longer side is at most `airlight_size`), tiles only `t`, and inverts
+   the haze model at full resolution. Tiles then agree on `A`, and the
+   tiled result equals the untiled one away from the image's border (to
+   ~1e-4 on real photos; see the tests).
+
+Models: a Keras generator (a `.keras` file or a `keras.Model`), a
+SavedModel directory written by `kfreqgan-export` (signature
+`serving_default` or `serving_uint8`), or a `.tflite` file from
+`kfreqgan-export --format tflite` (float32 or uint8 input). The exported
+ones have a fixed input size, which becomes the tile size, and are run as
+black boxes (each tile estimates its own airlight; the blending hides the
+seams but tiled and untiled results then differ slightly).
+
+    from kfreqgan import pretrained
+    from kfreqgan.dehazing import Dehazer
+    dehazer = Dehazer(pretrained.dehazer())
+    clean = dehazer(hazy)            # (H, W, 3) float in [0, 1] or uint8
+"""
+
+import math
+import os
+
+import numpy as np
+
+from kfreqgan import tiling
+from kfreqgan._validation import check_positive_int
+
+DEFAULT_TILE_SIZE = 512
+DEFAULT_AIRLIGHT_SIZE = 512
+MAX_PIXELS = 400_000_000
+"""Images with more pixels than this are refused (about 20000 x 20000)."""
+
+
+def _network_multiple(model):
+    """`2 ** depth` for a U-Net: the product of the strides on its encoder path."""
+    import keras
+
+    from kfreqgan.layers import ReflectPadToMultiple
+
+    multiple = 1
+    for layer in model.layers:
+        if isinstance(layer, ReflectPadToMultiple):
+            return layer.multiple
+        if isinstance(layer, keras.layers.Conv2D) and not isinstance(layer, keras.layers.Conv2DTranspose):
+            multiple *= int(np.prod(layer.strides))
+    return multiple
+
+
+class _KerasRunner:
+    """A Keras image-to-image generator; splits a scattering head in two."""
+
+    def __init__(self, model):
+        import keras
+        import tensorflow as tf
+
+        if len(model.inputs) != 1 or len(model.outputs) != 1:
+            raise ValueError(
+                f"A dehazing model has one input and one output. Received: {len(model.inputs)} inputs, "
+                f"{len(model.outputs)} outputs"
+            )
+        shape = tuple(model.inputs[0].shape)
+        if len(shape) != 4 or shape[1:3] != tuple(model.outputs[0].shape[1:3]) or shape[3] != model.outputs[0].shape[3]:
+            raise ValueError(f"The model must map (N, H, W, C) images to images of the same shape. Received: input shape={shape}")
+        self.channels = shape[3]
+        self.fixed_size = None if None in shape[1:3] else shape[1:3]
+        self.multiple = _network_multiple(model)
+        names = {layer.name for layer in model.layers}
+        self.scattering = {"transmission", "airlight"} <= names and self.fixed_size is None
+        if self.scattering:
+            parts = keras.Model(model.inputs, [model.get_layer("transmission").output, model.get_layer("airlight").output])
+            self._parts = tf.function(lambda x: parts(x, training=False), reduce_retracing=True)
+            self.min_transmission = model.get_layer("output").min_transmission
+        self._full = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+
+    def run(self, batch):
+        return self._full(np.asarray(batch, np.float32)).numpy()
+
+    def transmission(self, batch):
+        return self._parts(np.asarray(batch, np.float32))[0].numpy()
+
+    def airlight(self, image):
+        return self._parts(np.asarray(image[None], np.float32))[1].numpy().reshape(-1)
+
+
+class _SavedModelRunner:
+    """A SavedModel written by `kfreqgan-export` (float32 or uint8 signature)."""
+
+    def __init__(self, path):
+        import tensorflow as tf
+
+        try:
+            loaded = tf.saved_model.load(path)
+        except Exception as error:  # TF raises several types for a bad directory
+            raise ValueError(f"Not a loadable SavedModel ({str(error).splitlines()[0][:200]}). Received: path={path!r}") from error
+        signatures = loaded.signatures
+        key = "serving_default" if "serving_default" in signatures else next(iter(signatures), None)
+        if key is None:
+            raise ValueError(f"The SavedModel has no serving signature. Received: path={path!r}")
+        self._loaded, self._function = loaded, signatures[key]
+        (self._input_name, spec), = self._function.structured_input_signature[1].items()
+        self._uint8 = spec.dtype == tf.uint8
+        self.channels = spec.shape[-1]
+        self.fixed_size = None if None in tuple(spec.shape[1:3]) else tuple(spec.shape[1:3])
+        self.multiple = math.gcd(self.fixed_size[0], 16) if self.fixed_size else 16
+        self.scattering = False
+
+    def run(self, batch):
+        import tensorflow as tf
+
+        batch = np.asarray(batch, np.float32)
+        inputs = np.round(batch * 255).astype(np.uint8) if self._uint8 else batch
+        output = next(iter(self._function(**{self._input_name: tf.constant(inputs)}).values())).numpy()
+        return output.astype(np.float32) / 255.0 if self._uint8 else output
+
+
+class _TFLiteRunner:
+    """A `.tflite` model with a fixed input size (float32 or uint8 input)."""
+
+    def __init__(self, path, num_threads=None):
+        from ai_edge_litert.interpreter import Interpreter
+
+        try:
+            self._interpreter = Interpreter(model_path=path, num_threads=num_threads)
+        except Exception as error:
+            raise ValueError(f"Not a loadable TFLite model ({str(error).splitlines()[0][:200]}). Received: path={path!r}") from error
+        detail = self._interpreter.get_input_details()[0]
+        self._input_index = detail["index"]
+        self._output_index = self._interpreter.get_output_details()[0]["index"]
+        self._uint8 = detail["dtype"] == np.uint8
+        shape = tuple(int(d) for d in detail["shape"])
+        if len(shape) != 4:
+            raise ValueError(f"The TFLite model must take (1, H, W, C) images. Received: input shape={shape}")
+        self.channels = shape[3]
+        self.fixed_size = shape[1:3]
+        self.multiple = math.gcd(shape[1], 16)
+        self.scattering = False
+        self._interpreter.allocate_tensors()
+
+    def run(self, batch):
+        outputs = []
+        for tile in np.asarray(batch, np.float32):
+            inputs = np.round(tile * 255).astype(np.uint8) if self._uint8 else tile
+            self._interpreter.set_tensor(self._input_index, inputs[None])
+            self._interpreter.invoke()
+            output = self._interpreter.get_tensor(self._output_index)[0]
+            outputs.append(output.astype(np.float32) / 255.0 if self._uint8 else output)
+        return np.stack(outputs)
+
+
+def load_dehazing_model(path):
+    """Opens a dehazer from a `.keras` file, a SavedModel directory or a `.tflite` file.
+
+    Returns:
+        An object for `Dehazer` (or pass the path to `Dehazer` directly).
+
+    Raises:
+        FileNotFoundError: if `path` does not exist.
+        ValueError: if it is not one of the three kinds, or does not load.
+    """
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"Model not found. Received: path={path!r}")
+    if os.path.isdir(path):
+        if not os.path.exists(os.path.join(path, "saved_model.pb")):
+            raise ValueError(f"A model folder must be a SavedModel (with saved_model.pb). Received: path={path!r}")
+        return _SavedModelRunner(path)
+    if path.endswith(".tflite"):
+        return _TFLiteRunner(path)
+    if path.endswith(".keras"):
+        from kfreqgan.export.generator import load_generator
+
+        return _KerasRunner(load_generator(path))
+    raise ValueError(f"A model must be a .keras file, a SavedModel folder or a .tflite file. Received: path={path!r}")
+
+
+def _as_image(image):
+    """(H, W, C) float32 in [0, 1] and whether the input was uint8."""
+    array = np.asarray(image)
+    if array.ndim != 3:
+        raise ValueError(f"`image` must have shape (height, width, channels). Received: shape={array.shape}")
+    if array.size == 0:
+        raise ValueError(f"`image` is empty. Received: shape={array.shape}")
+    if array.shape[0] * array.shape[1] > MAX_PIXELS:
+        raise ValueError(f"`image` has more than {MAX_PIXELS} pixels. Received: shape={array.shape}")
+    if array.dtype == np.uint8:
+        return array.astype(np.float32) / 255.0, True
+    if not np.issubdtype(array.dtype, np.floating):
+        raise ValueError(f"`image` must be uint8 or floating point in [0, 1]. Received: dtype={array.dtype}")
+    array = array.astype(np.float32)
+    if not np.all(np.isfinite(array)):
+        raise ValueError("`image` contains NaN or Inf values.")
+    if array.min() < 0 or array.max() > 1:
+        raise ValueError(
+            f"A floating-point `image` must lie in [0, 1]. Received: range=[{array.min():.4g}, {array.max():.4g}]"
+        )
+    return array, False
+
+
+class Dehazer:
+    """Dehazes images of any size and aspect ratio with a trained generator.
+
+    See the module docstring for what it does. Memory stays bounded: the
+    network sees at most `batch_size` tiles of `tile_size` x `tile_size`
+    pixels at a time (plus one image of at most `airlight_size` pixels on
+    its longer side for the airlight), and the result is assembled in one
+    float32 array the size of the image.
+
+    Example:
+
+    >>> from kfreqgan import pretrained
+    >>> dehazer = Dehazer(pretrained.dehazer(), tile_size=256)
+    >>> dehazer(np.full((300, 500, 3), 0.8, np.float32)).shape
+    (300, 500, 3)
+
+    Args:
+        model: a `keras.Model` image-to-image generator, or the path of a
+            `.keras` file, SavedModel directory or `.tflite` file.
+        tile_size: largest tile side in pixels (rounded down to the
+            network's multiple). Exported models use their own input size.
+        overlap: pixels shared by neighbouring tiles (rounded up to the
+            multiple); blending ramps over its middle half. Default: a
+            quarter of the tile.
+        airlight_size: longer side of the downscaled copy the airlight is
+            estimated from (scattering-head Keras generators only).
+        batch_size: tiles per network call.
+
+    Call arguments:
+        image: `(H, W, C)` uint8, or float in [0, 1].
+        progress: optional callable `progress(done, total)` over the tiles.
+
+    Returns:
+        The dehazed image, `(H, W, C)`, uint8 for uint8 input, float32 in
+        [0, 1] otherwise.
+    """
+
+    def __init__(self, model, tile_size=DEFAULT_TILE_SIZE, overlap=None, airlight_size=DEFAULT_AIRLIGHT_SIZE, batch_size=1):
+        import keras
+
+        if isinstance(model, (str, os.PathLike)):
+            self.runner = load_dehazing_model(model)
+        elif isinstance(model, keras.Model):
+            self.runner = _KerasRunner(model)
+        elif hasattr(model, "run") and hasattr(model, "fixed_size"):
+            self.runner = model
+        else:
+            raise ValueError(f"`model` must be a keras.Model or a model path. Received: {type(model).__name__}")
+        multiple = self.runner.multiple
+        check_positive_int(tile_size, "tile_size")
+        check_positive_int(airlight_size, "airlight_size")
+        check_positive_int(batch_size, "batch_size")
+        if overlap is not None and (isinstance(overlap, bool) or not isinstance(overlap, (int, np.integer)) or overlap < 0):
+            raise ValueError(f"`overlap` must be None or an integer >= 0. Received: overlap={overlap!r}")
+        if self.runner.fixed_size is not None:
+            fixed = self.runner.fixed_size
+            if fixed[0] != fixed[1]:
+                raise ValueError(f"Tiling needs a model with a square input. Received: input size={fixed}")
+            tile_size = fixed[0]
+        else:
+            tile_size = max(multiple, tile_size // multiple * multiple)
+        overlap = tiling.padded_size(tile_size // 4 if overlap is None else overlap, multiple)
+        if overlap >= tile_size:
+            raise ValueError(f"`overlap` must be smaller than the tile size. Received: overlap={overlap}, tile_size={tile_size}")
+        self.tile_size, self.overlap, self.multiple = tile_size, overlap, multiple
+        self.airlight_size, self.batch_size = airlight_size, batch_size
+
+    def _airlight(self, image):
+        import tensorflow as tf
+
+        height, width = image.shape[:2]
+        scale = min(1.0, self.airlight_size / max(height, width))
+        if scale < 1.0:
+            size = (max(1, round(height * scale)), max(1, round(width * scale)))
+            image = tf.image.resize(image, size, method="area", antialias=True).numpy()
+        size = [tiling.padded_size(max(side, self.multiple), self.multiple) for side in image.shape[:2]]
+        return self.runner.airlight(tiling.reflect_pad(image, *size))
+
+    def __call__(self, image, progress=None):
+        image, was_uint8 = _as_image(image)
+        if image.shape[-1] != self.runner.channels:
+            raise ValueError(f"The model takes {self.runner.channels}-channel images. Received: shape={image.shape}")
+        height, width = image.shape[:2]
+        if self.runner.fixed_size is not None:
+            size = [max(side, self.tile_size) for side in (height, width)]
+            size = [side if side == self.tile_size else tiling.padded_size(side, self.multiple) for side in size]
+        else:
+            size = [tiling.padded_size(max(side, self.multiple), self.multiple) for side in (height, width)]
+        padded = tiling.reflect_pad(image, *size)
+        image = padded[:height, :width]  # a view: one float copy of the photo in memory
+        if self.runner.scattering:
+            airlight = self._airlight(image).astype(np.float32)
+            transmission = tiling.apply_tiled(
+                self.runner.transmission, padded, self.tile_size, self.overlap, self.multiple, 1, self.batch_size, progress
+            )[:height, :width]
+            np.maximum(transmission, self.runner.min_transmission, out=transmission)
+            result = image - airlight
+            result /= transmission
+            result += airlight
+        else:
+            result = tiling.apply_tiled(
+                self.runner.run, padded, self.tile_size, self.overlap, self.multiple, None, self.batch_size, progress
+            )[:height, :width]
+        del padded, image
+        np.clip(result, 0.0, 1.0, out=result)
+        if was_uint8:
+            result *= 255.0
+            np.round(result, out=result)
+            return result.astype(np.uint8)
+        return np.ascontiguousarray(result)
+
+
+def dehaze(image, model=None, **kwargs):
+    """Dehazes one image of any size; `model` defaults to the shipped dehazer.
+
+    Args:
+        image: `(H, W, C)` uint8, or float in [0, 1].
+        model: as for `Dehazer` (default: `kfreqgan.pretrained.dehazer()`).
+        **kwargs: `Dehazer` arguments (`tile_size`, `overlap`, ...).
+
+    Returns:
+        The dehazed image, same shape, uint8 for uint8 input, else float32.
+    """
+    if model is None:
+        from kfreqgan import pretrained
+
+        model = pretrained.dehazer()
+    return Dehazer(model, **kwargs)(image)
