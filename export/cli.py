@@ -73,6 +73,12 @@ def _parser():
     parser.add_argument(
         "--calibration", default="hazy", help="int8 calibration images: hazy (default), clean or a folder of images"
     )
+    parser.add_argument(
+        "--tflite-io",
+        default="float32",
+        choices=("float32", "uint8", "both"),
+        help="TFLite input/output type: float32 in [0, 1] (default), uint8 pixels, or both files",
+    )
     parser.add_argument("--calibration-count", type=int, default=64, help="number of calibration images (default 64)")
     parser.add_argument(
         "--calibration-short-side", type=int, help="resize the bundled photos to this shorter side first (default 4x the image size)"
@@ -196,8 +202,15 @@ def _keras_outputs(generator, images):
     return unit_range_outputs(generator, images).numpy()
 
 
-def _build_tflite(directory, name, generator, variants, calibration, check_images, reference, verify, info):
-    """Converts each variant into `directory`, checks them, writes export.json."""
+def _build_tflite(directory, name, generator, variants, calibration, check_images, reference, verify, info, io_dtypes=("float32",)):
+    """Converts each variant (and I/O type) into `directory`, checks them, writes export.json.
+
+    A uint8 model `<name>_<variant>_uint8.tflite` takes and returns uint8
+    pixels (see `kfreqgan.export.tflite`); its manifest key is
+    `<variant>_uint8`.
+    """
+    import numpy as np
+
     from kfreqgan.export import tflite
     from kfreqgan.export.generator import clipped_model
 
@@ -212,16 +225,33 @@ def _build_tflite(directory, name, generator, variants, calibration, check_image
     }
     if calibration is not None:
         manifest["calibration"] = calibration["description"]
-    for variant in variants:
+    if "uint8" in io_dtypes:
+        manifest["uint8_models"] = {
+            "inputs": [_tensor_doc(tflite.INPUT_NAME, "uint8", shape, [0, 255])],
+            "outputs": [_tensor_doc(tflite.OUTPUT_NAME, "uint8", shape, [0, 255])],
+        }
+        uint8_images = np.round(check_images * 255).astype(np.uint8)
+        uint8_reference = np.round(_keras_outputs(generator, uint8_images / np.float32(255)) * 255)
+    for variant, io_dtype in ((v, io) for v in variants for io in io_dtypes):
         images = calibration["images"] if variant == "int8" else None
-        model_bytes = tflite.convert_to_tflite(model, variant, representative_images=images)
-        file_name = f"{name}_{variant}.tflite"
+        model_bytes = tflite.convert_to_tflite(model, variant, representative_images=images, io_dtype=io_dtype)
+        key = variant if io_dtype == "float32" else f"{variant}_uint8"
+        file_name = f"{name}_{key}.tflite"
         with open(os.path.join(directory, file_name), "wb") as handle:
             handle.write(model_bytes)
-        entry = {"file": file_name, "bytes": len(model_bytes)}
+        entry = {"file": file_name, "bytes": len(model_bytes), "io_dtype": io_dtype}
         if variant == "int8":  # ops without an int8 kernel, left in float32
             entry["float_ops"] = sorted(tflite.float_op_names(model_bytes))
-        if verify:
+        if verify and io_dtype == "uint8":
+            outputs = tflite.run_tflite(model_bytes, uint8_images).astype(np.int64)
+            levels = int(np.abs(outputs - uint8_reference.astype(np.int64)).max())
+            entry["agreement_with_keras"] = {"max_abs_difference_grey_levels": levels}
+            if variant == "float32" and levels > 1:
+                raise ValueError(
+                    f"The uint8 float32 TFLite model disagrees with the Keras model by {levels} grey levels (> 1) "
+                    "(use --no-verify to export anyway)."
+                )
+        elif verify:
             entry["agreement_with_keras"] = _agreement(reference, tflite.run_tflite(model_bytes, check_images))
             error = entry["agreement_with_keras"]["max_abs_error"]
             if variant == "float32" and not error <= TFLITE_FLOAT32_TOLERANCE:
@@ -229,7 +259,7 @@ def _build_tflite(directory, name, generator, variants, calibration, check_image
                     f"The float32 TFLite model disagrees with the Keras model: max abs error {error:.3g} > "
                     f"{TFLITE_FLOAT32_TOLERANCE:g} (use --no-verify to export anyway)."
                 )
-        manifest["variants"][variant] = entry
+        manifest["variants"][key] = entry
     _write_json(os.path.join(directory, "export.json"), manifest)
     return manifest
 
@@ -289,8 +319,8 @@ def run_export(args):
         generator = with_static_size(generator, *image_size)
         height, width = image_size
     if height is None or width is None:
-        # TFLite needs a fixed size, and Keras's bilinear UpSampling2D (in
-        # unet_generator) cannot be traced into a SavedModel without one.
+        # TFLite needs a fixed size, and the checks against the Keras model
+        # run on images of the exported size.
         raise ValueError("The generator was built without a fixed image size; pass --image-size HxW.")
     source = args.calibration
     calibration = None
@@ -339,7 +369,8 @@ def run_export(args):
             summary["saved_model"] = _build_saved_model(staged["saved_model"], generator, check_images, reference, verify, info)
         if "tflite" in staged:
             summary["tflite"] = _build_tflite(
-                staged["tflite"], name, generator, variants, calibration, check_images, reference, verify, info
+                staged["tflite"], name, generator, variants, calibration, check_images, reference, verify, info,
+                ("float32", "uint8") if args.tflite_io == "both" else (args.tflite_io,),
             )
     if "saved_model" in targets:
         server_base = base_path if args.serving_base_path is None else f"{args.serving_base_path.rstrip('/')}/{name}"
@@ -353,6 +384,8 @@ def _format_agreement(entry):
     agreement = entry.get("agreement_with_keras")
     if not agreement:
         return ""
+    if "max_abs_difference_grey_levels" in agreement:
+        return f" (uint8 pixels; vs Keras on held-out photos: max difference {agreement['max_abs_difference_grey_levels']} grey levels)"
     psnr = "identical" if agreement["psnr_db"] is None else f"PSNR {agreement['psnr_db']:.1f} dB"
     return f" (vs Keras on held-out photos: max |error| {agreement['max_abs_error']:.2g}, {psnr})"
 

@@ -23,9 +23,14 @@ Variants (`VARIANTS`):
   kfreqgan generators: the `NEG` of the DFT's imaginary part, see
   `kfreqgan/dft.py`).
 
-Every converted model has one signature, `serving_default`, with the float32
-input `images` `(batch, H, W, C)` and the float32 output `outputs`; the
-batch size is 1 until the interpreter resizes the input.
+Every converted model has one signature, `serving_default`, with the input
+`images` `(batch, H, W, C)` and the output `outputs`; the batch size is 1
+until the interpreter resizes the input. With `io_dtype="float32"` (the
+default) both are float32 in [0, 1]; with `io_dtype="uint8"` both are uint8
+in [0, 255], the model dividing by 255 at its input and rounding `255 x` its
+(clipped) output, the same preprocessing as the SavedModel's
+`serving_uint8`: a phone app passes the camera's pixels and gets pixels
+back, with no code of its own around the model.
 """
 
 import tempfile
@@ -39,6 +44,9 @@ from kfreqgan.layers import FFTBandFilter
 
 VARIANTS = ("float32", "float16", "dynamic_range", "int8")
 """TFLite variants that `convert_to_tflite` produces, see the module docstring."""
+
+IO_DTYPES = ("float32", "uint8")
+"""Input/output types of a converted model, see the module docstring."""
 
 SIGNATURE_KEY = "serving_default"
 INPUT_NAME = "images"
@@ -110,7 +118,7 @@ def _check_variant(variant, representative_images, model):
     return images.astype(np.float32)
 
 
-def convert_to_tflite(model, variant="float32", representative_images=None):
+def convert_to_tflite(model, variant="float32", representative_images=None, io_dtype="float32"):
     """Converts a Keras model to a builtin-only TFLite flatbuffer.
 
     Args:
@@ -122,11 +130,14 @@ def convert_to_tflite(model, variant="float32", representative_images=None):
         representative_images: for `variant="int8"` only: float32 images
             `(N, H, W, C)` of the kind the model will see (a few dozen to a
             few hundred), fed one by one to calibrate the activation ranges.
+        io_dtype: `"float32"` (images in [0, 1]) or `"uint8"` (images in
+            [0, 255], converted inside the model; the outputs are clipped
+            to [0, 1] and rounded to uint8).
 
     Returns:
         The `.tflite` model as bytes, with the signature `serving_default`
-        (`images` -> `outputs`, both float32; batch size 1, resize the
-        input in the interpreter for larger batches).
+        (`images` -> `outputs`, both of `io_dtype`; batch size 1, resize
+        the input in the interpreter for larger batches).
 
     Raises:
         ValueError: for a bad `variant` or `representative_images`, a model
@@ -147,14 +158,31 @@ def convert_to_tflite(model, variant="float32", representative_images=None):
             f"size. Received: input shape={shape}"
         )
     images = _check_variant(variant, representative_images, model)
+    if io_dtype not in IO_DTYPES:
+        raise ValueError(f"`io_dtype` must be one of {IO_DTYPES}. Received: io_dtype={io_dtype!r}")
     model = export_safe_clone(model)
-    spec = tf.TensorSpec((None,) + shape[1:], model.inputs[0].dtype, name=INPUT_NAME)
+    if io_dtype == "uint8":
+        spec = tf.TensorSpec((None,) + shape[1:], tf.uint8, name=INPUT_NAME)
+
+        def serve(images):
+            outputs = model(tf.cast(images, tf.float32) / 255.0, training=False)
+            outputs = tf.clip_by_value(tf.cast(outputs, tf.float32), 0.0, 1.0)
+            return {OUTPUT_NAME: tf.cast(tf.round(outputs * 255.0), tf.uint8)}
+
+        if images is not None:
+            images = np.round(images * 255.0).astype(np.uint8)
+    else:
+        spec = tf.TensorSpec((None,) + shape[1:], model.inputs[0].dtype, name=INPUT_NAME)
+
+        def serve(images):
+            return {OUTPUT_NAME: model(images, training=False)}
+
     with tempfile.TemporaryDirectory(prefix="kfreqgan-tflite-") as directory:
         # Through a SavedModel with a named signature, so that the TFLite
         # model's signature has the names `images` and `outputs`.
         archive = keras.export.ExportArchive()
         archive.track(model)
-        archive.add_endpoint(SIGNATURE_KEY, lambda images: {OUTPUT_NAME: model(images, training=False)}, input_signature=[spec])
+        archive.add_endpoint(SIGNATURE_KEY, serve, input_signature=[spec])
         archive.write_out(directory, verbose=False)
         converter = tf.lite.TFLiteConverter.from_saved_model(directory, signature_keys=[SIGNATURE_KEY])
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
@@ -235,18 +263,26 @@ def run_tflite(tflite_model, images, num_threads=None):
 
     Args:
         tflite_model: the model as bytes.
-        images: float32 array `(N, H, W, C)`.
+        images: array `(N, H, W, C)`: float32 in [0, 1], or uint8 for a
+            model converted with `io_dtype="uint8"`.
         num_threads: CPU threads for the interpreter (None: its default).
 
     Returns:
-        float32 array `(N, H, W, C)`: the `outputs` of `serving_default`.
+        array `(N, H, W, C)`: the `outputs` of `serving_default` (float32,
+        or uint8 for a uint8 model).
 
     Raises:
-        ValueError: if `images` does not match the model's input shape.
+        ValueError: if `images` does not match the model's input shape or
+            type.
     """
-    images = np.asarray(images, np.float32)
     interpreter = _interpreter(tflite_model, num_threads)
     detail = interpreter.get_input_details()[0]
+    if detail["dtype"] == np.uint8:
+        if np.asarray(images).dtype != np.uint8:
+            raise ValueError(f"This model takes uint8 images in [0, 255]. Received: dtype={np.asarray(images).dtype}")
+        images = np.asarray(images)
+    else:
+        images = np.asarray(images, np.float32)
     expected = tuple(detail["shape_signature"][1:])
     if images.ndim != 4 or images.shape[1:] != expected:
         raise ValueError(
