@@ -6,19 +6,25 @@
 
 Writes into `--out`:
 
-- `backup/`: `keras.callbacks.BackupAndRestore` state; a run that is
-  interrupted and started again with the same arguments resumes from the
-  last completed epoch (weights, both optimizers, epoch counter);
+- `backup/`: the training state after the last completed epoch
+  (`kfreqgan.models.AtomicBackupAndRestore`, which a kill mid-write cannot
+  tear); a run that is interrupted and started again with the same
+  arguments resumes from it (weights, both optimizers, epoch counter);
 - `logs/`: TensorBoard logs;
 - `generator.keras` and `freqgan.keras`: the trained generator and GAN;
 - `samples.png`: held-out examples (dehazing: hazy / dehazed / clean rows;
   unconditional: a grid of samples);
-- `metrics.json`: the configuration, the training history and, for
+- `metrics.json`: the configuration, the training history (every epoch,
+  those before an interruption included) and, for
   dehazing, PSNR / SSIM / spectral error of the hazy inputs and of the
   dehazed outputs on held-out photos.
 
 `--strategy multiworker` reads the cluster from `TF_CONFIG`; every worker
 runs the same command, and only the chief (worker 0) writes the outputs.
+
+A NaN or Inf in a loss stops training with a one-line error naming the
+global step, the epoch and the loss terms (exit status 2), before the
+diverged weights reach the backup or any output file.
 """
 
 import argparse
@@ -221,13 +227,30 @@ def _grid_png(rows, path):
     write_atomically(path, lambda temporary: tf.io.write_file(temporary, data))
 
 
+def _set_learning_rates(gan, config):
+    gan.generator_optimizer.learning_rate = config["generator_lr"]
+    gan.discriminator_optimizer.learning_rate = config["discriminator_lr"]
+
+
 def train(config, out, strategy, verbose=2, callbacks=()):
     """Trains `config` under `strategy`, writes the outputs into `out`.
 
+    Resumes from `out`'s backup if there is one (see the module docstring),
+    with the learning rates of `config`.
+
     Returns:
         The metrics dict that is also written to `metrics.json`.
+
+    Raises:
+        kfreqgan.models.DivergenceError: a loss or weight became NaN or
+            infinite; the backup keeps the last good epoch and no output
+            file is written.
     """
     import keras
+
+    from kfreqgan.models import AtomicBackupAndRestore
+    from kfreqgan.models import DivergenceError
+    from kfreqgan.models import StopOnDivergence
 
     chief, worker_id = _worker(strategy)
     keras.utils.set_random_seed(config["seed"])
@@ -248,29 +271,48 @@ def train(config, out, strategy, verbose=2, callbacks=()):
         )
 
     # Each worker gets its own backup directory (one shared file fails on its lock).
-    backup = os.path.join(out, "backup", f"worker-{worker_id}")
+    backup_dir = os.path.join(out, "backup", f"worker-{worker_id}")
+    backup = AtomicBackupAndRestore(backup_dir, delete_checkpoint=False)
     logs = os.path.join(out, "logs", f"worker-{worker_id}")
     started = time.time()
-    history = gan.fit(
-        dataset,
-        epochs=config["epochs"],
-        shuffle=False,  # the dataset shuffles itself
-        verbose=verbose,
-        callbacks=[
-            keras.callbacks.BackupAndRestore(backup, delete_checkpoint=False),
-            keras.callbacks.TensorBoard(logs, update_freq="epoch"),
-            *callbacks,
-        ],
-    )
+    try:
+        gan.fit(
+            dataset,
+            epochs=config["epochs"],
+            shuffle=False,  # the dataset shuffles itself
+            verbose=verbose,
+            callbacks=[
+                # First, so that a NaN stops fit before the backup saves it.
+                StopOnDivergence(),
+                backup,
+                # After the restore: the learning rates come from the
+                # configuration, not the backup, so that a resumed run may
+                # change them (e.g. lower them after a divergence).
+                keras.callbacks.LambdaCallback(on_train_begin=lambda logs: _set_learning_rates(gan, config)),
+                keras.callbacks.TensorBoard(logs, update_freq="epoch"),
+                *callbacks,
+            ],
+        )
+    except DivergenceError as error:
+        saved = AtomicBackupAndRestore.read_metadata(backup_dir)
+        kept = f"{backup_dir} holds epoch {saved['epoch']}" if saved else "no epoch was backed up"
+        raise DivergenceError(
+            f"{error}; stopped before saving: {kept}, no model file was written.",
+            step=error.step,
+            epoch=error.epoch,
+            terms=error.terms,
+        ) from error
     seconds = time.time() - started
-    history = {name: [float(np.ravel(v)[0]) for v in values] for name, values in history.history.items()}
 
     result = {
         "config": config,
-        "history": history,
+        # Every completed epoch, those before an interruption included.
+        "history": backup.history,
+        "resumed_from_epoch": backup.restored_epoch,
         "train_seconds": round(seconds, 2),
         "chief": chief,
         "generator_steps": int(gan.generator_optimizer.iterations.numpy()),
+        "discriminator_steps": int(gan.discriminator_optimizer.iterations.numpy()),
     }
     if config["task"] == "dehaze":
         dehazed = gan.predict(eval_hazy, batch_size=config["batch_size"], verbose=0)

@@ -1,0 +1,226 @@
+"""`AtomicBackupAndRestore`: Keras's `BackupAndRestore`, safe against a kill mid-write.
+
+Keras's `keras.callbacks.BackupAndRestore` (3.15) overwrites
+`latest.weights.h5` and then `training_metadata.json` in place. A process
+killed while it writes leaves a torn weights file (the next start fails, or
+with `double_checkpoint` falls back by copying), or new weights beside the
+previous epoch count (the next start repeats an epoch whose optimizer steps
+the weights already contain).
+
+`AtomicBackupAndRestore` keeps Keras's contract (restore in `on_train_begin`,
+save at the end of every epoch or every `save_freq` batches) and changes how
+the files are written. Every file is written to a temporary file in the
+backup folder, flushed to disk (`fsync`) and moved into place with
+`os.replace`, and the weights alternate between two slots:
+
+1. the new weights go to the slot the current metadata does *not* name
+   (`backup-a.weights.h5` or `backup-b.weights.h5`);
+2. `training_metadata.json` is then replaced. It names the slot and records
+   the epoch count, the optimizers' step counters (`"steps"`) and the
+   per-epoch logs so far (`"history"`).
+
+Step 2 is the commit. A process killed at any moment leaves either the old
+metadata with the old, complete slot or the new metadata with the new,
+complete slot, never a mixed or torn pair. Temporary files left by a killed
+process (`.tmp-*`) are removed at the next start. A backup folder written by
+Keras's own callback (`latest.weights.h5`) is still restored. Local file
+systems only (Keras's callback also takes `gs://` paths).
+
+Optimizer state is restored only for optimizers that exist and are built
+when `fit` starts (keras-team/keras#19389): `FreqGAN.compile` builds both of
+its optimizers, a plain model's `optimizer` is built here, and any other
+unbuilt optimizer attribute raises an error instead of losing its state.
+
+Test hook: with the environment variable `KFREQGAN_TEST_CRASH_BACKUP` set
+to `"<stage>:<epoch>"`, the process kills itself (SIGKILL) while it saves
+the backup whose epoch count is `<epoch>`. `weights` kills it after half of
+the temporary weights file is written, `slot` kills it after the new slot is
+in place but before the metadata names it, and `metadata` kills it after
+half of the temporary metadata file is written. The tests use it to
+interrupt a write at a known point. Without the variable it does nothing.
+"""
+
+import json
+import os
+import signal
+
+import keras
+import numpy as np
+
+from kfreqgan.atomic_files import TEMPORARY_PREFIX
+from kfreqgan.atomic_files import write_atomically
+
+CRASH_ENV = "KFREQGAN_TEST_CRASH_BACKUP"
+CRASH_STAGES = ("weights", "slot", "metadata")
+METADATA = "training_metadata.json"
+SLOTS = ("backup-a.weights.h5", "backup-b.weights.h5")
+KERAS_WEIGHTS = "latest.weights.h5"  # Keras's own BackupAndRestore
+
+
+def _crash_point(stage, epoch, partial=None):
+    """The test hook (see the module docstring): a no-op unless `CRASH_ENV` names this point."""
+    if os.environ.get(CRASH_ENV) != f"{stage}:{epoch}":
+        return
+    if partial is not None:
+        with open(partial, "r+b") as handle:
+            handle.truncate(os.path.getsize(partial) // 2)
+    os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
+
+
+def optimizer_steps(model):
+    """`{attribute: iterations}` for every built optimizer attribute of `model`.
+
+    That is `optimizer` for a model compiled the usual way and
+    `generator_optimizer` / `discriminator_optimizer` for a `FreqGAN`.
+    """
+    steps = {}
+    for name, value in sorted(vars(model).items()):
+        if isinstance(value, keras.optimizers.Optimizer) and value.built:
+            steps[name] = int(keras.ops.convert_to_numpy(value.iterations))
+    return steps
+
+
+def log_value(value):
+    """A logged value as a Python float (rank-1 logs, as under
+    MultiWorkerMirroredStrategy, give their first element), or None if it is
+    not a number."""
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    return float(array.ravel()[0]) if array.size else None
+
+
+@keras.saving.register_keras_serializable(package="kfreqgan")
+class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
+    """Backs up and restores the training state; a kill mid-write loses nothing.
+
+    Use it like `keras.callbacks.BackupAndRestore`: a `fit` that is
+    interrupted and started again with the same model, data and callback
+    continues after the last completed epoch, with the weights, the
+    optimizers' state (including their step counters and learning rates)
+    and the epoch count of that epoch. The difference is in how the backup
+    is written (see the module docstring): a process killed while it writes
+    leaves the previous backup intact, and the next start resumes from it.
+
+    After `on_train_begin`, `restored_epoch` is the epoch count that was
+    restored (0 for a fresh start) and `history` holds the logs of every
+    completed epoch, those of earlier runs included.
+
+    Args:
+        backup_dir: the folder of the backup, used by this callback only
+            (one per training run and per worker).
+        save_freq: `"epoch"`, or save every `save_freq` batches as well.
+            A restart still continues at an epoch boundary, as in Keras.
+        delete_checkpoint: remove the backup folder when `fit` completes.
+
+    Example:
+
+    ```python
+    backup = AtomicBackupAndRestore("runs/dehaze/backup")
+    gan.fit(dataset, epochs=20, callbacks=[StopOnDivergence(), backup])
+    ```
+    """
+
+    def __init__(self, backup_dir, save_freq="epoch", delete_checkpoint=True):
+        super().__init__(backup_dir, save_freq=save_freq, double_checkpoint=False, delete_checkpoint=delete_checkpoint)
+        self._slot = None  # the slot that the committed metadata names
+        self.restored_epoch = 0
+        self.history = {}
+
+    def get_config(self):
+        return {"backup_dir": self.backup_dir, "save_freq": self.save_freq, "delete_checkpoint": self.delete_checkpoint}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    @staticmethod
+    def read_metadata(backup_dir):
+        """The committed metadata of the backup in `backup_dir` as a dict, or
+        None if there is none. `"weights"` names the weights file (in
+        `backup_dir`) that belongs to it."""
+        path = os.path.join(backup_dir, METADATA)
+        if not os.path.exists(path):
+            return None
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+
+    def on_train_begin(self, logs=None):
+        if not self.model.built:
+            raise ValueError(
+                "AtomicBackupAndRestore needs a built model before `fit()`. "
+                f"Received: unbuilt model {self.model.name!r}; build it (or call it on a batch) first."
+            )
+        self._remove_temporaries()
+        metadata = self.read_metadata(self.backup_dir)
+        self._slot, self.restored_epoch, self.history = None, 0, {}
+        name = (metadata or {}).get("weights", KERAS_WEIGHTS)
+        path = os.path.join(self.backup_dir, name)
+        if os.path.exists(path):
+            self._build_optimizers()
+            self.model.load_weights(path)
+        elif metadata is not None and "weights" in metadata:
+            raise FileNotFoundError(f"The backup in {self.backup_dir} names {name}, which is missing.")
+        if metadata is not None:
+            self.restored_epoch = int(metadata["epoch"])
+            self.model._initial_epoch = self.restored_epoch  # what Keras's callback sets
+            self._current_epoch = self.restored_epoch
+            self.history = {key: list(values) for key, values in metadata.get("history", {}).items()}
+            self._slot = name if name in SLOTS else None
+
+    def _build_optimizers(self):
+        optimizer = self.model.optimizer
+        if optimizer is not None and not optimizer.built:
+            optimizer.build(self.model.trainable_variables)
+        unbuilt = [
+            name
+            for name, value in sorted(vars(self.model).items())
+            if isinstance(value, keras.optimizers.Optimizer) and not value.built
+        ]
+        if unbuilt:
+            raise ValueError(
+                "Cannot restore the state of optimizers that are not built yet (keras-team/keras#19389). "
+                f"Build them before `fit()`. Received: unbuilt optimizers {unbuilt}"
+            )
+
+    def _remove_temporaries(self):
+        if os.path.isdir(self.backup_dir):
+            for name in os.listdir(self.backup_dir):
+                if name.startswith(TEMPORARY_PREFIX):
+                    os.remove(os.path.join(self.backup_dir, name))
+
+    def on_epoch_end(self, epoch, logs=None):
+        for key, value in (logs or {}).items():
+            number = log_value(value)
+            if number is not None:
+                self.history.setdefault(key, []).append(number)
+        super().on_epoch_end(epoch, logs)  # sets the epoch count and calls _save_model
+
+    def _save_model(self):
+        epoch = self._current_epoch
+        slot = SLOTS[1] if self._slot == SLOTS[0] else SLOTS[0]
+
+        def write_weights(temporary):
+            self.model.save_weights(temporary, overwrite=True)
+            _crash_point("weights", epoch, temporary)
+
+        write_atomically(os.path.join(self.backup_dir, slot), write_weights, suffix=".weights.h5", sync=True)
+        _crash_point("slot", epoch)
+        text = json.dumps(
+            {
+                "epoch": epoch,
+                "batch": self._last_batch_seen,
+                "weights": slot,
+                "steps": optimizer_steps(self.model),
+                "history": self.history,
+            }
+        )
+
+        def write_metadata(temporary):
+            with open(temporary, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            _crash_point("metadata", epoch, temporary)
+
+        write_atomically(os.path.join(self.backup_dir, METADATA), write_metadata, sync=True)
+        self._slot = slot

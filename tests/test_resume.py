@@ -1,0 +1,334 @@
+"""Reliability of training: resuming after a kill, crash-safe backups, stopping on divergence."""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import h5py
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from kfreqgan.models import AtomicBackupAndRestore
+from kfreqgan.models import DivergenceError
+from kfreqgan.models import StopOnDivergence
+from kfreqgan.models import atomic_backup
+from kfreqgan.models.divergence import non_finite_logs
+from kfreqgan.training import configs
+from kfreqgan.training import train
+
+# The smallest dehazing GAN that still runs the whole program: 12 steps an epoch.
+TINY = {
+    "frequency_aware": False,
+    "image_size": 16,
+    "photo_short_side": 64,
+    "patches_per_photo": 16,
+    "eval_patches_per_photo": 1,
+    "batch_size": 8,
+    "epochs": 2,
+    "generator_filters": 4,
+    "generator_depth": 1,
+    "discriminator_filters": 4,
+    "discriminator_layers": 1,
+}
+STEPS_PER_EPOCH = len(configs.TRAIN_PHOTOS) * TINY["patches_per_photo"] // TINY["batch_size"]
+
+
+def _backup_steps(backup_dir):
+    """(metadata, {optimizer: iterations} read from the weights file it names)."""
+    metadata = AtomicBackupAndRestore.read_metadata(backup_dir)
+    with h5py.File(os.path.join(backup_dir, metadata["weights"]), "r") as weights:
+        steps = {name: int(weights[f"{name}/vars/0"][()]) for name in ("generator_optimizer", "discriminator_optimizer")}
+    return metadata, steps
+
+
+def _all_finite(path):
+    values = []
+    with h5py.File(path, "r") as weights:
+        weights.visititems(lambda name, item: values.append(item[()]) if isinstance(item, h5py.Dataset) else None)
+    return bool(values) and all(np.isfinite(np.asarray(v, np.float64)).all() for v in values)
+
+
+def _argv(out, **overrides):
+    argv = ["--config", "dehaze-demo", "--out", str(out), "--quiet"]
+    for key, value in {**TINY, **overrides}.items():
+        argv += ["--set", f"{key}={value}"]
+    return argv
+
+
+class _Training:
+    """`kfreqgan-train` with the TINY configuration in a subprocess; its output is read line by line."""
+
+    def __init__(self, out, **env):
+        script = os.path.join(os.path.dirname(sys.executable), "kfreqgan-train")
+        command = [script] if os.path.exists(script) else [sys.executable, "-m", "kfreqgan.training.train"]
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "2", **env}
+        self.process = subprocess.Popen(
+            command + _argv(out), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        self.lines = []
+        self._reader = threading.Thread(target=lambda: self.lines.extend(self.process.stdout), daemon=True)
+        self._reader.start()
+
+    @property
+    def output(self):
+        return "".join(self.lines)
+
+    def wait_until(self, condition, timeout=300):
+        deadline = time.monotonic() + timeout
+        while not condition():
+            assert self.process.poll() is None, f"kfreqgan-train exited early:\n{self.output[-3000:]}"
+            assert time.monotonic() < deadline, f"timed out:\n{self.output[-3000:]}"
+            time.sleep(0.02)
+
+    def finish(self, timeout=300):
+        self.process.wait(timeout)
+        self._reader.join(timeout)
+        return self.process.returncode
+
+
+def _run_again(out, capsys, **overrides):
+    """The same command again, in this process (TensorFlow is already imported): (exit status, stdout)."""
+    capsys.readouterr()
+    status = train.main(_argv(out, **overrides))
+    captured = capsys.readouterr()
+    assert status == 0, captured.err[-3000:]
+    return captured.out
+
+
+@pytest.mark.slow
+def test_killed_mid_epoch_resumes_after_the_last_backup(tmp_path, capsys):
+    backup_dir = tmp_path / "backup" / "worker-0"
+    first = _Training(tmp_path)
+    # "Epoch 2/2" is printed once epoch 1's backup is committed and epoch 2
+    # begins; kill a moment into epoch 2 (its 12 steps take over 0.5 s here).
+    first.wait_until(lambda: "Epoch 2/2" in first.output and AtomicBackupAndRestore.read_metadata(backup_dir))
+    time.sleep(0.1)
+    first.process.send_signal(signal.SIGKILL)
+    assert first.finish() == -signal.SIGKILL
+    metadata, steps = _backup_steps(backup_dir)
+    assert metadata["epoch"] == 1, "killed after epoch 2 had ended; kill earlier"
+    assert steps == metadata["steps"] == {"generator_optimizer": STEPS_PER_EPOCH, "discriminator_optimizer": STEPS_PER_EPOCH}
+    assert not (tmp_path / "generator.keras").exists()
+
+    output = _run_again(tmp_path, capsys)
+    assert "Epoch 2/2" in output and "Epoch 1/2" not in output  # epoch 1 is not trained again
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["resumed_from_epoch"] == 1
+    # As many epochs and steps as an uninterrupted run; with the optimizers'
+    # counters reset on restore they would read one epoch's steps.
+    assert len(metrics["history"]["g_loss"]) == TINY["epochs"]
+    assert metrics["generator_steps"] == metrics["discriminator_steps"] == TINY["epochs"] * STEPS_PER_EPOCH
+    metadata, steps = _backup_steps(backup_dir)
+    assert metadata["epoch"] == TINY["epochs"] and set(steps.values()) == {TINY["epochs"] * STEPS_PER_EPOCH}
+
+
+@pytest.mark.slow
+def test_killed_while_writing_the_backup_resumes_from_the_previous_one(tmp_path, capsys):
+    backup_dir = tmp_path / "backup" / "worker-0"
+    # The writer kills itself with half of epoch 2's weights file written.
+    first = _Training(tmp_path, **{atomic_backup.CRASH_ENV: "weights:2"})
+    assert first.finish() == -signal.SIGKILL, first.output[-3000:]
+    torn = [name for name in os.listdir(backup_dir) if name.startswith(".tmp-")]
+    assert len(torn) == 1 and torn[0].endswith(".weights.h5")
+    with pytest.raises(OSError):  # what Keras's own callback would now hold in latest.weights.h5
+        h5py.File(backup_dir / torn[0], "r")
+    metadata, steps = _backup_steps(backup_dir)
+    assert metadata["epoch"] == 1 and set(steps.values()) == {STEPS_PER_EPOCH}
+
+    # Resumed with a lower generator learning rate, as after a divergence:
+    # the configuration's rate replaces the one stored in the backup.
+    output = _run_again(tmp_path, capsys, generator_lr=5e-4)
+    assert "Epoch 2/2" in output and "Epoch 1/2" not in output
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["resumed_from_epoch"] == 1 and len(metrics["history"]["g_loss"]) == TINY["epochs"]
+    assert metrics["generator_steps"] == metrics["discriminator_steps"] == TINY["epochs"] * STEPS_PER_EPOCH
+    assert not [name for name in os.listdir(backup_dir) if name.startswith(".tmp-")]  # swept
+    metadata = AtomicBackupAndRestore.read_metadata(backup_dir)
+    with h5py.File(backup_dir / metadata["weights"], "r") as weights:
+        assert weights["generator_optimizer/vars/1"][()] == np.float32(5e-4)  # the learning rate
+        assert weights["discriminator_optimizer/vars/1"][()] == np.float32(configs.get_config("dehaze-demo")["discriminator_lr"])
+
+
+class _RaiseLearningRates(keras.callbacks.Callback):
+    """Sets both of FreqGAN's learning rates to `value` when epoch `epoch` (0-based) begins."""
+
+    def __init__(self, epoch, value):
+        super().__init__()
+        self.epoch, self.value = epoch, value
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch:
+            self.model.generator_optimizer.learning_rate.assign(self.value)
+            self.model.discriminator_optimizer.learning_rate.assign(self.value)
+
+
+@pytest.mark.slow
+def test_divergence_stops_training_and_keeps_the_last_good_backup(tmp_path):
+    config = configs.get_config("dehaze-demo", TINY)
+    with pytest.raises(DivergenceError) as caught:
+        train.train(config, str(tmp_path), tf.distribute.get_strategy(), verbose=0, callbacks=[_RaiseLearningRates(1, 1e30)])
+    error = caught.value
+    message = str(error)
+    assert "\n" not in message and message.startswith("training diverged at global step")
+    assert error.epoch == 2 and f"(epoch 2/{TINY['epochs']}, batch " in message
+    assert STEPS_PER_EPOCH < error.step <= 2 * STEPS_PER_EPOCH and f"global step {error.step} " in message
+    assert error.terms and set(error.terms) <= {"d_fake", "d_loss", "d_real", "g_adversarial", "g_l1", "g_loss"}
+    assert all(f"{name}=" in message for name in error.terms)
+    assert "holds epoch 1, no model file was written" in message
+    backup_dir = tmp_path / "backup" / "worker-0"
+    metadata = AtomicBackupAndRestore.read_metadata(backup_dir)
+    assert metadata["epoch"] == 1 and _all_finite(backup_dir / metadata["weights"])
+    for name in ("generator.keras", "freqgan.keras", "metrics.json", "samples.png"):
+        assert not (tmp_path / name).exists()
+
+
+# -- the callbacks on a tiny model (fast) ------------------------------------
+
+
+def _tiny_model():
+    keras.utils.set_random_seed(3)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    model.compile(keras.optimizers.SGD(0.01), "mse", run_eagerly=True)  # no tracing: fast
+    return model
+
+
+_X = np.random.default_rng(0).normal(size=(16, 4)).astype(np.float32)
+_Y = _X.sum(axis=1, keepdims=True)
+
+
+class _Killed(BaseException):
+    pass
+
+
+class _RecordWeights(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.weights = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.weights.append([w.copy() for w in self.model.get_weights()])
+
+
+@pytest.mark.parametrize("stage", atomic_backup.CRASH_STAGES)
+def test_a_crash_at_any_point_of_the_write_keeps_the_previous_backup(stage, tmp_path, monkeypatch):
+    def kill(pid, signum):
+        raise _Killed()  # stands in for SIGKILL; the subprocess test kills for real
+
+    monkeypatch.setenv(atomic_backup.CRASH_ENV, f"{stage}:2")
+    monkeypatch.setattr(atomic_backup.os, "kill", kill)
+    model, record = _tiny_model(), _RecordWeights()
+    with pytest.raises(_Killed):
+        model.fit(_X, _Y, batch_size=8, epochs=3, verbose=0, callbacks=[record, AtomicBackupAndRestore(tmp_path, delete_checkpoint=False)])
+    metadata = AtomicBackupAndRestore.read_metadata(tmp_path)
+    assert metadata["epoch"] == 1 and metadata["steps"] == {"optimizer": 2} and len(metadata["history"]["loss"]) == 1
+    monkeypatch.delenv(atomic_backup.CRASH_ENV)
+
+    restored, backup = _tiny_model(), AtomicBackupAndRestore(tmp_path, delete_checkpoint=False)
+    backup.set_model(restored)
+    backup.on_train_begin()
+    assert backup.restored_epoch == 1 and restored._initial_epoch == 1
+    for got, want in zip(restored.get_weights(), record.weights[0]):
+        np.testing.assert_array_equal(got, want)
+    assert int(restored.optimizer.iterations) == 2
+    # The next save goes to the slot the metadata does not name.
+    history = restored.fit(_X, _Y, batch_size=8, epochs=2, verbose=0, callbacks=[backup])
+    assert len(history.history["loss"]) == 1 and len(backup.history["loss"]) == 2
+    metadata = AtomicBackupAndRestore.read_metadata(tmp_path)
+    assert metadata["epoch"] == 2 and metadata["steps"] == {"optimizer": 4}
+    assert sorted(os.listdir(tmp_path)) == sorted([*atomic_backup.SLOTS, atomic_backup.METADATA])
+
+
+def test_restores_a_backup_written_by_keras_own_callback(tmp_path):
+    model = _tiny_model()
+    model.fit(_X, _Y, batch_size=8, epochs=1, verbose=0, callbacks=[keras.callbacks.BackupAndRestore(tmp_path, delete_checkpoint=False)])
+    restored, backup = _tiny_model(), AtomicBackupAndRestore(tmp_path, delete_checkpoint=False)
+    backup.set_model(restored)
+    backup.on_train_begin()
+    assert backup.restored_epoch == 1 and int(restored.optimizer.iterations) == 2
+    for got, want in zip(restored.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_refuses_to_restore_into_an_optimizer_that_is_not_built(tmp_path):
+    _tiny_model().fit(_X, _Y, batch_size=8, epochs=1, verbose=0, callbacks=[AtomicBackupAndRestore(tmp_path, delete_checkpoint=False)])
+    restored, backup = _tiny_model(), AtomicBackupAndRestore(tmp_path, delete_checkpoint=False)
+    restored.extra_optimizer = keras.optimizers.Adam()  # keras-team/keras#19389 would drop its state
+    backup.set_model(restored)
+    with pytest.raises(ValueError, match="extra_optimizer"):
+        backup.on_train_begin()
+
+
+def test_non_finite_logs_reads_scalars_and_rank_1_logs():
+    logs = {
+        "g_loss": 1.5,
+        "d_loss": float("nan"),
+        "g_l1": np.array([np.inf], np.float32),  # rank 1, as under MultiWorkerMirroredStrategy
+        "d_real": tf.constant([0.5]),
+        "d_fake": tf.constant(-np.inf),
+        "note": "text",
+    }
+    bad = non_finite_logs(logs)
+    assert list(bad) == ["d_loss", "g_l1", "d_fake"]
+    assert np.isnan(bad["d_loss"]) and bad["g_l1"] == np.inf and bad["d_fake"] == -np.inf
+    assert list(non_finite_logs(logs, names=("g_loss", "g_l1"))) == ["g_l1"]
+    assert non_finite_logs(None) == {}
+
+
+def test_stop_on_divergence_names_the_step_epoch_and_terms():
+    guard = StopOnDivergence()
+    guard.set_model(_tiny_model())
+    guard.set_params({"epochs": 5, "steps": 6})
+    guard.model.optimizer.build(guard.model.trainable_variables)
+    guard.model.optimizer.iterations.assign(14)
+    guard.on_epoch_begin(2)
+    guard.on_train_batch_end(0, {"loss": np.array([0.3])})
+    with pytest.raises(DivergenceError) as caught:
+        guard.on_train_batch_end(1, {"loss": np.array([np.nan]), "mae": 1.0})
+    assert str(caught.value) == "training diverged at global step 14 (epoch 3/5, batch 2/6): non-finite loss=nan"
+    assert caught.value.step == 14 and caught.value.epoch == 3 and list(caught.value.terms) == ["loss"]
+    with pytest.raises(ValueError, match="Received: monitor='loss'"):
+        StopOnDivergence(monitor="loss")
+    with pytest.raises(ValueError, match="check_weights"):
+        StopOnDivergence(check_weights=1)
+    assert StopOnDivergence.from_config(StopOnDivergence(["g_loss"]).get_config()).monitor == ("g_loss",)
+
+
+class _PoisonAt(keras.callbacks.Callback):
+    """NaN in the kernel at the end of epoch `epoch`, after the epoch's losses were logged."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == self.epoch:
+            kernel = self.model.layers[0].kernel
+            kernel.assign(np.full(kernel.shape, np.nan, np.float32))
+
+
+@pytest.mark.parametrize("poison", ["data", "weights"])
+def test_stop_on_divergence_ends_fit_before_the_backup_saves(poison, tmp_path):
+    model = _tiny_model()
+    callbacks = [StopOnDivergence(), AtomicBackupAndRestore(tmp_path, delete_checkpoint=False)]
+    if poison == "data":
+        # One good epoch, then a resumed epoch 2 whose second batch holds a NaN.
+        model.fit(_X, _Y, batch_size=8, epochs=1, verbose=0, callbacks=[AtomicBackupAndRestore(tmp_path, delete_checkpoint=False)])
+        x = _X.copy()
+        x[8, 0] = np.nan
+        expected = "training diverged at global step 4 (epoch 2/2, batch 2/2): non-finite loss=nan"
+    else:
+        # Finite losses, but the weights go NaN as epoch 2 ends.
+        x = _X
+        callbacks.insert(0, _PoisonAt(1))
+        expected = "training diverged at global step 4 (epoch 2/2, end of the epoch): non-finite weights in "
+    with pytest.raises(DivergenceError, match=re.escape(expected)):
+        model.fit(x, _Y, batch_size=8, epochs=2, verbose=0, callbacks=callbacks)
+    metadata = AtomicBackupAndRestore.read_metadata(tmp_path)
+    assert metadata["epoch"] == 1 and _all_finite(tmp_path / metadata["weights"])
