@@ -27,6 +27,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
+from kfreqgan._validation import check_array_size
 from kfreqgan._validation import check_positive_int
 from kfreqgan.spectral import to_grayscale
 
@@ -122,6 +123,7 @@ def representative_images(image_shape, source="hazy", count=64, seed=0, short_si
     if channels not in (1, 3):
         raise ValueError(f"Calibration images have 1 or 3 channels. Received: channels={channels}")
     count = check_positive_int(count, "count")
+    check_array_size((count, height, width, channels), "The calibration images", f"count={count}")
     if not isinstance(source, (str, os.PathLike)):
         raise ValueError(f"`source` must be 'hazy', 'clean' or a folder path. Received: source={source!r}")
     size = max(height, width)

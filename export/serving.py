@@ -28,7 +28,10 @@ wrong dtype is rejected when the input is fed, and a wrong rank, size or
 channel count by an `EnsureShape` op at the start of each signature (a
 SavedModel's signature does not check fed shapes by itself, and neither
 does TF Serving). The message reads e.g. `Shape of tensor images
-[1,32,32,4] is not compatible with expected shape [?,32,32,3]`.
+[1,32,32,4] is not compatible with expected shape [?,32,32,3]`. An empty
+batch and NaN or Inf pixels are refused the same way; values outside
+[0, 1] are not (resized images overshoot slightly), they are only clipped
+at the output.
 """
 
 import os
@@ -85,12 +88,12 @@ def serving_archive(generator):
 
     def serve(images):
         """float32 images in [0, 1] -> float32 outputs in [0, 1]."""
-        images = tf.ensure_shape(images, shape)
+        images = _checked_images(images, shape)
         return {OUTPUT_NAME: unit_range_outputs(generator, images)}
 
     def serve_uint8(images):
         """uint8 images -> uint8 outputs (normalised in the graph)."""
-        images = tf.ensure_shape(images, shape)
+        images = _checked_images(images, shape)
         outputs = unit_range_outputs(generator, tf.cast(images, tf.float32) / 255.0)
         return {OUTPUT_NAME: tf.cast(tf.round(outputs * 255.0), tf.uint8)}
 
@@ -99,6 +102,24 @@ def serving_archive(generator):
     archive.add_endpoint(SERVING_DEFAULT, serve, input_signature=[tf.TensorSpec(shape, tf.float32, name=INPUT_NAME)])
     archive.add_endpoint(SERVING_UINT8, serve_uint8, input_signature=[tf.TensorSpec(shape, tf.uint8, name=INPUT_NAME)])
     return archive
+
+
+def _checked_images(images, shape):
+    """A signature's input after the checks a SavedModel does not make itself.
+
+    Fails with `INVALID_ARGUMENT` on a wrong rank, size or channel count (a
+    signature checks only the dtype of what it is fed), on an empty batch
+    (which would otherwise fail deep inside the network with an unrelated
+    message) and on NaN or Inf pixels (which would come back as NaN outputs).
+    """
+    images = tf.ensure_shape(images, shape)
+    tf.debugging.Assert(
+        tf.shape(images)[0] > 0, [f"`{INPUT_NAME}` must hold at least one image. Received: shape=", tf.shape(images)],
+        summarize=4,
+    )
+    if images.dtype.is_floating:
+        images = tf.debugging.check_numerics(images, f"`{INPUT_NAME}` must not contain NaN or Inf values")
+    return images
 
 
 def save_serving_model(generator, directory):

@@ -5,10 +5,45 @@ bad input fails early with a `ValueError` that names the argument, what was
 expected and what arrived (`... Received: shape=(2, 3)`).
 """
 
+import keras
 import numpy as np
 import tensorflow as tf
 
 FLOAT_DTYPES = (tf.float16, tf.bfloat16, tf.float32, tf.float64)
+
+MAX_ARRAY_ELEMENTS = 2**31 - 1
+"""The most elements kfreqgan lets one array it allocates have (8 GiB of
+float32; also the largest size an int32 index reaches). A request for more
+(a 10**6 x 10**6 frequency grid, say) fails at once with a `ValueError`
+instead of trying to allocate."""
+
+
+def check_array_size(shape, what, received):
+    """Raises `ValueError` if an array of `shape` would exceed `MAX_ARRAY_ELEMENTS`.
+
+    Call it before allocating. `what` describes the array (`"the frequency
+    grid"`), `received` is the `name=value` text of the arguments that set
+    its size.
+    """
+    count = 1
+    for dim in shape:
+        count *= int(dim)
+    if count > MAX_ARRAY_ELEMENTS:
+        raise ValueError(
+            f"{what} would have shape {tuple(int(dim) for dim in shape)}, {count:.3g} elements, more "
+            f"than the {MAX_ARRAY_ELEMENTS} (2**31 - 1) that one array may have. Received: {received}"
+        )
+
+
+def check_float_dtype(dtype, name):
+    """Raises `ValueError` unless `dtype` (a tf.DType or a name) is a float type."""
+    dtype = tf.as_dtype(dtype)
+    if dtype not in FLOAT_DTYPES:
+        raise ValueError(
+            f"`{name}` must be a floating tensor (float16, bfloat16, float32 or "
+            f"float64) with values in [0, 1]; convert integer images with "
+            f"`tf.image.convert_image_dtype`. Received: dtype={dtype.name}"
+        )
 
 
 def as_image_batch(images, name="images", check_finite=True):
@@ -37,16 +72,15 @@ def as_image_batch(images, name="images", check_finite=True):
         raise ValueError(
             f"`{name}` has a zero-size dimension. Received: shape={tuple(shape)}"
         )
-    if tensor.dtype not in FLOAT_DTYPES:
-        raise ValueError(
-            f"`{name}` must be a floating tensor (float16, bfloat16, float32 or "
-            f"float64) with values in [0, 1]; convert integer images with "
-            f"`tf.image.convert_image_dtype`. Received: dtype={tensor.dtype.name}"
-        )
+    check_float_dtype(tensor.dtype, name)
     if check_finite and tf.executing_eagerly():
         finite = tf.reduce_all(tf.math.is_finite(tf.cast(tensor, tf.float32)))
         if not bool(finite):
-            raise ValueError(f"`{name}` contains NaN or Inf values.")
+            bad = int(tf.size(tensor)) - int(tf.math.count_nonzero(tf.math.is_finite(tensor)))
+            raise ValueError(
+                f"`{name}` contains NaN or Inf values. Received: {bad} non-finite of "
+                f"{int(tf.size(tensor))} values, shape={tuple(shape)}"
+            )
     return tf.cast(tensor, tf.float32)
 
 
@@ -100,12 +134,19 @@ def check_choice(value, name, choices):
 
 
 def check_layer_input(layer, input_shape, channels=None):
-    """Checks a layer's input shape is NHWC; returns it as a tuple."""
-    shape = tuple(input_shape)
-    if len(shape) != 4:
+    """Checks a layer's input shape is NHWC; returns it as a tuple.
+
+    Also refuses an image plane (height x width) larger than
+    `MAX_ARRAY_ELEMENTS`, before the layer builds anything of that size.
+    """
+    try:
+        shape = tuple(input_shape)
+    except TypeError:
+        shape = None
+    if shape is None or len(shape) != 4:
         raise ValueError(
             f"{type(layer).__name__} expects images of shape (batch, height, "
-            f"width, channels). Received: input_shape={shape}"
+            f"width, channels). Received: input_shape={input_shape if shape is None else shape!r}"
         )
     if any(dim == 0 for dim in shape):
         raise ValueError(
@@ -117,4 +158,22 @@ def check_layer_input(layer, input_shape, channels=None):
             f"{type(layer).__name__} expects {' or '.join(map(str, channels))} "
             f"channels. Received: input_shape={shape}"
         )
+    if shape[1] is not None and shape[2] is not None:
+        check_array_size(shape[1:3], f"{type(layer).__name__}'s image plane", f"input_shape={shape}")
     return shape
+
+
+def check_layer_dtype(layer, inputs):
+    """Raises `ValueError` unless a layer's input tensor has a float dtype.
+
+    Keras casts float inputs to the layer's compute dtype but passes others
+    through; the frequency layers would silently drop the imaginary part of a
+    complex input or treat `uint8` pixels as values up to 255.
+    """
+    dtype = keras.backend.standardize_dtype(inputs.dtype)
+    if tf.as_dtype(dtype) not in FLOAT_DTYPES:
+        raise ValueError(
+            f"{type(layer).__name__} expects floating images (float16, bfloat16, float32 or "
+            f"float64) with values in [0, 1]; convert integer images with "
+            f"`tf.image.convert_image_dtype`. Received: dtype={dtype}"
+        )

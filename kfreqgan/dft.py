@@ -14,6 +14,8 @@ import functools
 import numpy as np
 import tensorflow as tf
 
+from kfreqgan._validation import check_array_size
+
 
 @functools.lru_cache(maxsize=64)
 def real_dft_matrices(n, half=False):
@@ -33,6 +35,7 @@ def real_dft_matrices(n, half=False):
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"`n` must be a positive integer. Received: n={n!r}")
+    check_array_size((n, n // 2 + 1 if half else n), "A DFT matrix", f"n={n}")
     j = np.arange(n)[:, np.newaxis]
     k = np.arange(n // 2 + 1 if half else n)[np.newaxis, :]
     # Reduce j * k modulo n in integers first: the angle stays exact.

@@ -151,14 +151,22 @@ def ssim(a, b, filter_size=11, filter_sigma=1.5, k1=0.01, k2=0.03):
 # ---------------------------------------------------------------------------
 
 
-def _features(features, name):
+def _real_array(value, name, expected="a numeric array"):
+    """`value` as a float64 NumPy array; refuses bool, complex, string and object data."""
     try:
-        array = np.asarray(features, dtype=np.float64)
+        array = np.asarray(value)
     except (TypeError, ValueError) as error:
-        raise ValueError(
-            f"`{name}` must be a numeric array of shape (num_samples, num_features). "
-            f"Received: {type(features).__name__} ({error})"
-        ) from None
+        raise ValueError(f"`{name}` must be {expected}. Received: {type(value).__name__} ({error})") from None
+    if array.dtype.kind in "bcOUSMm":
+        raise ValueError(f"`{name}` must hold real numbers (integers or floats). Received: dtype={array.dtype}")
+    try:
+        return array.astype(np.float64)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"`{name}` must be {expected}. Received: dtype={array.dtype} ({error})") from None
+
+
+def _features(features, name):
+    array = _real_array(features, name, "a numeric array of shape (num_samples, num_features)")
     if array.ndim != 2 or 0 in array.shape:
         raise ValueError(
             f"`{name}` must have shape (num_samples, num_features) with both > 0. "
@@ -200,13 +208,8 @@ def feature_statistics(features):
 
 def _statistics(mu, sigma, index):
     mu_name, sigma_name = f"mu{index}", f"sigma{index}"
-    try:
-        mu = np.asarray(mu, dtype=np.float64)
-        sigma = np.asarray(sigma, dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        raise ValueError(
-            f"`{mu_name}` and `{sigma_name}` must be numeric arrays. Received: {error}"
-        ) from None
+    mu = _real_array(mu, mu_name, "a numeric vector (d,)")
+    sigma = _real_array(sigma, sigma_name, "a numeric (d, d) covariance")
     if mu.ndim != 1 or mu.size == 0:
         raise ValueError(f"`{mu_name}` must be a non-empty vector (d,). Received: {mu_name}.shape={mu.shape}")
     dim = mu.shape[0]

@@ -23,6 +23,7 @@ import numpy as np
 import tensorflow as tf
 
 from kfreqgan._validation import as_image_batch
+from kfreqgan._validation import check_array_size
 from kfreqgan._validation import check_choice
 from kfreqgan._validation import check_frequency
 from kfreqgan._validation import check_positive_int
@@ -70,8 +71,8 @@ def _gray(images):
         weights = tf.constant(GRAY_WEIGHTS, dtype=images.dtype)
         return tf.linalg.matvec(images, weights)[..., tf.newaxis]
     raise ValueError(
-        "Grey-scale conversion needs 1 or 3 channels (use mode='channels' for "
-        f"other channel counts). Received: shape={tuple(images.shape)}"
+        "Grey-scale conversion needs `images` with 1 or 3 channels (use mode='channels' "
+        f"for other channel counts). Received: shape={tuple(images.shape)}"
     )
 
 
@@ -204,7 +205,9 @@ def _grid(height, width, layout):
 
 
 def _check_size(height, width):
-    return check_positive_int(height, "height"), check_positive_int(width, "width")
+    height, width = check_positive_int(height, "height"), check_positive_int(width, "width")
+    check_array_size((height, width), "A frequency grid", f"height={height}, width={width}")
+    return height, width
 
 
 def frequency_grid(height, width):
@@ -446,6 +449,12 @@ def radial_bins(height, width, num_bins=None, max_frequency=0.5, binning="normal
     check_choice(layout, "layout", ("centred", "unshifted", "half"))
     with tf.init_scope():
         ky, kx = (t.numpy() for t in _grid_index(height, width, layout))
+    if num_bins is not None and num_bins > height * width:
+        # Checked before any array of num_bins entries is allocated.
+        raise ValueError(
+            f"num_bins={num_bins} is too fine for a {height}x{width} spectrum: it has only "
+            f"{height * width} frequencies. Use fewer bins. Received: num_bins={num_bins}"
+        )
     # Exact float64 frequencies: bin edges often fall on grid frequencies.
     fy, fx = ky / height, kx / width
     if binning == "integer":

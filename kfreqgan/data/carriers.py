@@ -22,6 +22,7 @@ import tensorflow as tf
 
 from kfreqgan import spectral
 from kfreqgan._validation import as_image_batch
+from kfreqgan._validation import check_frequency
 from kfreqgan.data.photos import TRAIN_PHOTOS
 from kfreqgan.data.photos import photo_patches
 
@@ -78,11 +79,14 @@ def carrier_dataset(frequency, size=32, bandwidth=0.1, per_photo=64, names=TRAIN
         float32 NumPy array `(N, size, size, C)` in [0, 1].
     """
     fy, fx = spectral.check_shift_frequency(frequency)
+    bandwidth = check_frequency(bandwidth, "bandwidth")
+    if bandwidth == 0.0:
+        raise ValueError(f"`bandwidth` must be > 0 (cycles/pixel). Received: bandwidth={bandwidth}")
     radius = float(np.hypot(fy, fx))
     if radius and bandwidth >= radius:
         raise ValueError(
             f"`bandwidth` ({bandwidth}) must be smaller than the carrier radius ({radius:.3f}) "
-            "or the two shifted copies overlap."
+            f"or the two shifted copies overlap. Received: bandwidth={bandwidth}, frequency={(fy, fx)}"
         )
     patches = photo_patches(names, size, per_photo, seed=seed, short_side=4 * size, gray=gray)
     base = tf.clip_by_value(spectral.band_filter(patches, 0.0, bandwidth), 0.0, 1.0)

@@ -25,6 +25,7 @@ so `gs://` folders work too.
 
 import concurrent.futures
 import os
+import re
 
 import numpy as np
 import tensorflow as tf
@@ -183,6 +184,14 @@ def _decode_rgb(contents):
     return tf.io.decode_image(contents, channels=3, dtype=tf.float32, expand_animations=False)
 
 
+def _op_error_reason(error):
+    """The first line of an error's message without TensorFlow's op decorations
+    (`{{function_node ...}}` in front, `[Op:DecodeImage]` behind)."""
+    lines = str(getattr(error, "message", error)).strip().splitlines() or [type(error).__name__]
+    reason = re.sub(r"^\{\{function_node [^}]*\}\}\s*", "", lines[0])
+    return re.sub(r"\s*\[Op:\w+\]( name: \S*)?\s*$", "", reason) or type(error).__name__
+
+
 def load_image(path):
     """Reads one image file as float32 RGB `(H, W, 3)` in [0, 1].
 
@@ -214,7 +223,7 @@ def load_image(path):
             contents = handle.read()
         image = _decode_rgb(contents)
     except (tf.errors.OpError, OSError) as error:
-        reason = str(getattr(error, "message", error)).strip().splitlines()[0]
+        reason = _op_error_reason(error)
         raise ValueError(f"Could not decode the image file {path!r} (corrupt or not PNG/JPEG/BMP): {reason}") from None
     return image.numpy()
 
@@ -249,11 +258,14 @@ def _header_size(path):
     """(height, width) from the image header only, without decoding pixels."""
     from PIL import Image  # Pillow: installed with matplotlib, a dependency.
 
+    bomb = getattr(Image, "DecompressionBombError", ValueError)
     try:
         with tf.io.gfile.GFile(path, "rb") as handle, Image.open(handle) as image:
             width, height = image.size
     except tf.errors.NotFoundError:
         raise FileNotFoundError(f"Image file does not exist. Received: path={path!r}") from None
+    except bomb as error:  # a header that claims billions of pixels
+        raise ValueError(f"The image file {path!r} is too large to read: {error}") from None
     except (OSError, SyntaxError, ValueError, tf.errors.OpError) as error:
         raise ValueError(f"Could not read the image file {path!r} (corrupt or not PNG/JPEG/BMP): {error}") from None
     return height, width

@@ -31,6 +31,7 @@ import math
 import tensorflow as tf
 
 from kfreqgan._validation import FLOAT_DTYPES
+from kfreqgan._validation import check_array_size
 
 ITS_BETA_RANGE = (0.6, 1.8)
 ITS_AIRLIGHT_RANGE = (0.7, 1.0)
@@ -89,11 +90,21 @@ def _check_inputs(clean, depth):
     return clean, depth
 
 
-def _per_image(value, name, batched, channels):
+def _per_image(value, name, batched, channels, batch_size=None):
     """Broadcastable (N, 1, 1, 1 or C) / (1, 1, 1 or C) tensor of a parameter."""
-    value = tf.cast(tf.convert_to_tensor(value), tf.float32)
+    try:
+        value = tf.convert_to_tensor(value)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"`{name}` must be a number or a numeric array. Received: {name}={value!r} ({error})") from None
+    if not (value.dtype.is_floating or value.dtype.is_integer) or value.dtype == tf.bool:
+        raise ValueError(f"`{name}` must be a number or a numeric array. Received: dtype={value.dtype.name}")
+    value = tf.cast(value, tf.float32)
     if value.shape.rank == 0:
         return value
+    if batched and value.shape.rank in (1, 2) and None not in (value.shape[0], batch_size) and value.shape[0] != batch_size:
+        raise ValueError(
+            f"`{name}` must have one value per image ({batch_size}). Received: shape={tuple(value.shape)}"
+        )
     if value.shape.rank == 1 and batched:
         return value[:, tf.newaxis, tf.newaxis, tf.newaxis]
     if value.shape.rank == 2 and batched and value.shape[-1] in (1, channels):
@@ -122,8 +133,9 @@ def add_haze(clean, depth, beta, airlight):
     """
     clean, depth = _check_inputs(clean, depth)
     batched = clean.shape.rank == 4
-    beta = _per_image(beta, "beta", batched, clean.shape[-1])
-    airlight = _per_image(airlight, "airlight", batched, clean.shape[-1])
+    batch_size = clean.shape[0] if batched else None
+    beta = _per_image(beta, "beta", batched, clean.shape[-1], batch_size)
+    airlight = _per_image(airlight, "airlight", batched, clean.shape[-1], batch_size)
     _check_eagerly(
         lambda: tf.reduce_all((beta >= 0.0) & tf.math.is_finite(beta)),
         lambda: f"`beta` must be finite and >= 0. Received: beta={beta.numpy().ravel()[:4]}",
@@ -140,7 +152,10 @@ def add_haze(clean, depth, beta, airlight):
 def _check_range(value, name, low=0.0, high=None):
     if not isinstance(value, (tuple, list)) or len(value) != 2:
         raise ValueError(f"`{name}` must be a (min, max) pair. Received: {name}={value!r}")
-    lo, hi = (float(v) for v in value)
+    try:
+        lo, hi = (float(v) for v in value)
+    except (TypeError, ValueError):
+        raise ValueError(f"`{name}` must be a (min, max) pair of numbers. Received: {name}={value!r}") from None
     if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi or lo < low or (high is not None and hi > high):
         bounds = f"[{low}, {high}]" if high is not None else f">= {low}"
         raise ValueError(f"`{name}` must satisfy min <= max within {bounds}. Received: {name}={tuple(value)!r}")
@@ -233,8 +248,12 @@ def synthetic_depth(height, width, seed, relief=0.15):
     if isinstance(relief, bool) or not isinstance(relief, (int, float)) or not relief >= 0:
         raise ValueError(f"`relief` must be a number >= 0. Received: relief={relief!r}")
     for name, value in (("height", height), ("width", width)):
+        if isinstance(value, bool) or isinstance(value, float):
+            raise ValueError(f"`{name}` must be an integer >= 2. Received: {name}={value!r}")
         if isinstance(value, int) and value < 2:
             raise ValueError(f"`{name}` must be >= 2. Received: {name}={value}")
+    if isinstance(height, int) and isinstance(width, int):
+        check_array_size((height, width), "The depth map", f"height={height}, width={width}")
     seeds = tf.random.experimental.stateless_split(tf.convert_to_tensor(seed), 3)
     near, tilt = tf.unstack(tf.random.stateless_uniform((2,), seeds[0], [0.0, -0.15], [0.3, 0.15]))
     rows = tf.linspace(1.0, 0.0, height)[:, tf.newaxis]  # 1 at the top

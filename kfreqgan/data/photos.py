@@ -9,6 +9,7 @@ packages. Each photo comes back as a float32 `(H, W, 3)` array in [0, 1].
 import numpy as np
 import tensorflow as tf
 
+from kfreqgan._validation import check_array_size
 from kfreqgan._validation import check_positive_int
 
 _SKIMAGE = ("astronaut", "coffee", "chelsea", "rocket", "immunohistochemistry", "hubble_deep_field")
@@ -66,6 +67,7 @@ def center_crop(image, size):
     image = np.asarray(image, np.float32)
     if image.ndim != 3:
         raise ValueError(f"`image` must have shape (H, W, C). Received: shape={image.shape}")
+    check_array_size((size, size, image.shape[2]), "The cropped image", f"size={size}")
     height, width = image.shape[:2]
     side = min(height, width)
     top, left = (height - side) // 2, (width - side) // 2
@@ -136,6 +138,12 @@ def photo_patches(names, size, per_photo, seed=0, short_side=None, gray=False):
     names = _check_names(names)
     check_positive_int(size, "size")
     check_positive_int(per_photo, "per_photo")
+    check_positive_int(short_side, "short_side", allow_none=True)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise ValueError(f"`seed` must be an integer. Received: seed={seed!r}")
+    check_array_size(
+        (len(names) * per_photo, size, size, 3), "The patches", f"size={size}, per_photo={per_photo}, len(names)={len(names)}"
+    )
     rng = np.random.default_rng(seed)
     patches = []
     for name in names:
@@ -143,6 +151,7 @@ def photo_patches(names, size, per_photo, seed=0, short_side=None, gray=False):
         if short_side is not None:
             scale = short_side / min(photo.shape[:2])
             shape = (max(int(round(photo.shape[0] * scale)), 1), max(int(round(photo.shape[1] * scale)), 1))
+            check_array_size(shape + (3,), f"Photo {name!r} resized", f"short_side={short_side}")
             photo = _resize(photo, shape)
         height, width = photo.shape[:2]
         if height < size or width < size:

@@ -4,7 +4,9 @@ import keras
 import tensorflow as tf
 
 from kfreqgan import spectral
+from kfreqgan._validation import check_array_size
 from kfreqgan._validation import check_choice
+from kfreqgan._validation import check_layer_dtype
 from kfreqgan._validation import check_layer_input
 
 
@@ -66,8 +68,12 @@ class FFTBandFilter(keras.layers.Layer):
                 "FFTBandFilter(implementation='matmul') needs a static height and "
                 f"width. Received: input_shape={shape}"
             )
+        if self.implementation == "matmul":  # DFT matrices of H x H and W x W
+            for side in shape[1:3]:
+                check_array_size((side, side), "FFTBandFilter(implementation='matmul')'s DFT matrix", f"input_shape={shape}")
 
     def call(self, inputs):
+        check_layer_dtype(self, inputs)
         images = tf.cast(inputs, tf.float32)
         filtered = spectral._band_filter(
             images, self.low, self.high, self.kind, self.order, self.implementation

@@ -6,6 +6,7 @@ import keras
 import tensorflow as tf
 
 from kfreqgan import spectral
+from kfreqgan._validation import check_layer_dtype
 from kfreqgan._validation import check_layer_input
 
 
@@ -75,6 +76,7 @@ class FrequencyShift(keras.layers.Layer):
             )
 
     def call(self, inputs):
+        check_layer_dtype(self, inputs)
         images = tf.cast(inputs, tf.float32)
         height, width = images.shape[1], images.shape[2]
         dynamic = tf.shape(images)

@@ -7,6 +7,7 @@ import tensorflow as tf
 from kfreqgan import spectral
 from kfreqgan._validation import check_choice
 from kfreqgan._validation import check_frequency
+from kfreqgan._validation import check_layer_dtype
 from kfreqgan._validation import check_layer_input
 
 
@@ -113,6 +114,7 @@ class SpectralProfile(keras.layers.Layer):
         self._bins, self._start, self._stop = self._kept_bins(input_shape)
 
     def call(self, inputs):
+        check_layer_dtype(self, inputs)
         images = spectral._gray(tf.cast(inputs, tf.float32))
         profile = spectral._radial_log_magnitude(images, self._bins, self.epsilon)
         profile = profile[:, self._start : self._stop]
