@@ -47,7 +47,7 @@ def test_configs_override_and_reject_bad_keys():
         (["--config", "nope"], "Unknown config"),
         (["--set", "epochs"], "key=value"),
         (["--set", "colour=1"], "no key 'colour'"),
-        (["--epochs", "0"], "epochs and batch_size"),
+        (["--epochs", "0"], "`epochs` must be a positive integer. Received: epochs=0"),
         (["--strategy", "multiworker"], "TF_CONFIG"),
     ],
 )

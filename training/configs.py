@@ -114,10 +114,81 @@ def get_config(name, overrides=None):
                 value = float(value)
             else:
                 raise ValueError(
-                    f"Config key {key!r} expects {type(default).__name__}, got {type(value).__name__} ({value!r})."
+                    f"Config key {key!r} expects {type(default).__name__}, got {type(value).__name__}. "
+                    f"Received: {key}={value!r}"
                 )
         config[key] = value
+    check_config(config)
     return config
+
+
+_POSITIVE_INTS = (
+    "image_size",
+    "patches_per_photo",
+    "eval_patches_per_photo",
+    "photo_short_side",
+    "latent_dim",
+    "generator_filters",
+    "generator_depth",
+    "discriminator_filters",
+    "discriminator_layers",
+    "batch_size",
+    "epochs",
+)
+_NON_NEGATIVE_FLOATS = ("adversarial_weight", "l1_weight", "frequency_weight")
+_POSITIVE_FLOATS = ("generator_lr", "discriminator_lr")
+_MIXED_PRECISION = (None, "mixed_float16", "mixed_bfloat16")
+
+
+def check_config(config):
+    """Checks the values of a configuration, so that a bad one fails before
+    any data is loaded or any file written.
+
+    Raises:
+        ValueError: naming the key and the value it received.
+    """
+    import math
+
+    from kfreqgan._validation import check_choice
+    from kfreqgan.data.haze import _check_range
+    from kfreqgan.data.photos import _check_names
+
+    for key, value in config.items():
+        if key in _POSITIVE_INTS and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise ValueError(f"`{key}` must be a positive integer. Received: {key}={value!r}")
+        if key in _NON_NEGATIVE_FLOATS + _POSITIVE_FLOATS:
+            positive = key in _POSITIVE_FLOATS
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or (
+                value <= 0 if positive else value < 0
+            ):
+                raise ValueError(f"`{key}` must be a finite number {'>' if positive else '>='} 0. Received: {key}={value!r}")
+    if isinstance(config["seed"], bool) or not isinstance(config["seed"], int) or config["seed"] < 0:
+        raise ValueError(f"`seed` must be an integer >= 0. Received: seed={config['seed']!r}")
+    check_choice(config["channels"], "channels", (1, 3))
+    check_choice(config["mixed_precision"], "mixed_precision", _MIXED_PRECISION)
+    for key in ("train_photos", "eval_photos"):
+        if key in config:
+            try:
+                _check_names(config[key])
+            except ValueError as error:
+                raise ValueError(f"`{key}`: {error} Received: {key}={config[key]!r}") from None
+    if "eval_photos" in config:
+        overlap = set(config["train_photos"]) & set(config["eval_photos"])
+        if overlap:
+            raise ValueError(
+                "`train_photos` and `eval_photos` must not share a photo (held-out photos stay unseen). "
+                f"Received: both hold {sorted(overlap)}"
+            )
+    for key, bounds in (("beta_range", (0.0, None)), ("airlight_range", (0.0, 1.0))):
+        if key in config:
+            _check_range(config[key], key, *bounds)
+    patches = config["patches_per_photo"] * len(config["train_photos"])
+    if config["batch_size"] > patches:
+        raise ValueError(
+            f"`batch_size` must not exceed the number of training patches ({patches} = patches_per_photo x "
+            f"{len(config['train_photos'])} photos): an epoch would have no full batch. "
+            f"Received: batch_size={config['batch_size']}"
+        )
 
 
 def describe():

@@ -27,7 +27,6 @@ global step, the epoch and the loss terms (exit status 2), before the
 diverged weights reach the backup or any output file.
 """
 
-import argparse
 import ast
 import json
 import os
@@ -359,7 +358,10 @@ def _parse_overrides(pairs):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="kfreqgan-train", description=__doc__.split("\n\n")[0])
+    from kfreqgan._cli import ArgumentParser
+    from kfreqgan._cli import error_line
+
+    parser = ArgumentParser(prog="kfreqgan-train", description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", default="dehaze-demo", help="named configuration (see --list-configs)")
     parser.add_argument("--set", action="append", metavar="KEY=VALUE", help="override one configuration entry")
     parser.add_argument("--epochs", type=int, help="shorthand for --set epochs=N")
@@ -382,16 +384,16 @@ def main(argv=None):
         overrides = _parse_overrides(args.set)
         if args.epochs is not None:
             overrides["epochs"] = args.epochs
-        config = configs.get_config(args.config, overrides)
-        if config["epochs"] < 1 or config["batch_size"] < 1:
-            raise ValueError("epochs and batch_size must be >= 1.")
+        config = configs.get_config(args.config, overrides)  # checks every value
+        if os.path.exists(args.out) and not os.path.isdir(args.out):
+            raise ValueError(f"--out must be a folder. Received: --out={args.out!r}")
         strategy = make_strategy(args.strategy)
         verbose = 2 if args.quiet or not sys.stdout.isatty() else 1
         result = train(config, args.out, strategy, verbose=verbose)
     except Exception as error:  # one clear line for users, traceback with --debug
         if args.debug:
             raise
-        print(f"kfreqgan-train: error: {error}", file=sys.stderr)
+        print(f"kfreqgan-train: error: {error_line(error)}", file=sys.stderr)
         return 2
     if "held_out" in result:
         held = result["held_out"]

@@ -15,12 +15,15 @@ shaded, and the gap), `spectra_2d.png` (mean 2D log spectra), `bias.png`
 error unless `--resize N` (centre crop and resize to N x N).
 """
 
-import argparse
 import json
 import os
 import sys
+import zipfile
 
 import numpy as np
+
+from kfreqgan._cli import ArgumentParser
+from kfreqgan._cli import error_line
 
 
 def load_folder(directory, resize=None, name="folder"):
@@ -61,6 +64,10 @@ def generate(model_path, inputs_dir, num_samples, seed, resize):
 
     if not os.path.isfile(model_path):
         raise FileNotFoundError(f"Model file does not exist. Received: {model_path!r}")
+    if not model_path.endswith((".keras", ".h5")):
+        raise ValueError(f"The second set must be a folder of images or a .keras model file. Received: {model_path!r}")
+    if model_path.endswith(".keras") and not zipfile.is_zipfile(model_path):
+        raise ValueError(f"Not a Keras model file (a .keras file is a zip archive). Received: {model_path!r}")
     try:
         model = keras.models.load_model(model_path)
     except Exception as error:
@@ -68,6 +75,10 @@ def generate(model_path, inputs_dir, num_samples, seed, resize):
     generator = getattr(model, "generator", model)
     input_shape = tuple(generator.inputs[0].shape)
     if len(input_shape) == 2:  # latent vectors
+        from kfreqgan._validation import check_array_size
+
+        output_shape = tuple(dim or 1 for dim in generator.outputs[0].shape[1:])
+        check_array_size((num_samples,) + output_shape, "The generated images", f"--num-samples={num_samples}")
         latent = np.random.default_rng(seed).standard_normal((num_samples, input_shape[1])).astype(np.float32)
         return np.clip(model.predict(latent, verbose=0), 0.0, 1.0)
     if inputs_dir is None:
@@ -113,7 +124,7 @@ def write_report(real, fake, out, num_bins=None):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="kfreqgan-spectrum", description=__doc__.split("\n\n")[0])
+    parser = ArgumentParser(prog="kfreqgan-spectrum", description=__doc__.split("\n\n")[0])
     parser.add_argument("real", help="folder of reference images")
     parser.add_argument("fake", help="folder of images to compare, or a saved .keras generator")
     parser.add_argument("--out", required=True, help="output folder")
@@ -129,6 +140,8 @@ def main(argv=None):
             raise ValueError(f"--resize must be at least 8 pixels. Received: {args.resize}")
         if args.num_samples < 2:
             raise ValueError(f"--num-samples must be at least 2. Received: {args.num_samples}")
+        if os.path.exists(args.out) and not os.path.isdir(args.out):
+            raise ValueError(f"--out must be a folder. Received: --out={args.out!r}")
         real = load_folder(args.real, args.resize, name="real")
         if os.path.isdir(args.fake):
             fake = load_folder(args.fake, args.resize, name="fake")
@@ -145,7 +158,7 @@ def main(argv=None):
     except Exception as error:
         if args.debug:
             raise
-        print(f"kfreqgan-spectrum: error: {error}", file=sys.stderr)
+        print(f"kfreqgan-spectrum: error: {error_line(error)}", file=sys.stderr)
         return 2
     bias = report["frequency_bias"]
     print(
