@@ -1,0 +1,694 @@
+"""Bad inputs across the public surface (issue #7, "Reliability").
+
+Every public entry point is fed what users get wrong: the wrong rank,
+channel count or dtype, NaN and Inf, empty arrays and zero sizes, sizes so
+large that they must be refused before anything is allocated, out-of-range
+arguments, corrupt and missing files; the three programs get bad paths,
+bad `--set` values and bad flags; the exported SavedModel gets bad tensors.
+Each case asserts the exception type and that the message names the
+argument and the received value (Keras's `... Received: name=value`), not
+only that something failed.
+"""
+
+import contextlib
+import io
+import os
+import subprocess
+import sys
+import time
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from kfreqgan import dft
+from kfreqgan import metrics
+from kfreqgan import spectral
+from kfreqgan.analysis import spectrum_cli
+from kfreqgan.atomic_files import write_atomically
+from kfreqgan.data import carriers
+from kfreqgan.data import folders
+from kfreqgan.data import haze
+from kfreqgan.data import photos
+from kfreqgan.export import calibration
+from kfreqgan.export import cli as export_cli
+from kfreqgan.export import serving
+from kfreqgan.layers import FFTBandFilter
+from kfreqgan.layers import FrequencyShift
+from kfreqgan.layers import SpectralProfile
+from kfreqgan.training import train
+
+HUGE = 10**6  # a 10**6 x 10**6 request: 10**12 elements, refused before allocating
+GOOD = np.random.default_rng(0).random((2, 16, 16, 3)).astype(np.float32)
+
+
+def _with(value, index=(0, 0, 0, 0)):
+    images = GOOD.copy()
+    images[index] = value
+    return images
+
+
+# ---------------------------------------------------------------------------
+# Image batches: every function that takes images funnels them through
+# kfreqgan._validation.as_image_batch. (function, name of the checked argument)
+# ---------------------------------------------------------------------------
+
+IMAGE_FUNCTIONS = {
+    "power_spectrum": (spectral.power_spectrum, "images"),
+    "log_magnitude": (spectral.log_magnitude, "images"),
+    "to_grayscale": (spectral.to_grayscale, "images"),
+    "radial_profile": (spectral.radial_profile, "spectrum"),
+    "radial_power_profile": (spectral.radial_power_profile, "images"),
+    "radial_log_magnitude_profile": (spectral.radial_log_magnitude_profile, "images"),
+    "band_filter": (lambda x: spectral.band_filter(x, 0.1), "images"),
+    "band_energy": (lambda x: spectral.band_energy(x, [(0.0, 0.1), (0.1, None)]), "images"),
+    "spectral_distance": (lambda x: spectral.spectral_distance(GOOD, x), "fake"),
+    "modulate": (lambda x: carriers.modulate(x, (0.0, 0.25)), "images"),
+    "psnr": (lambda x: metrics.psnr(GOOD, x), "b"),
+    "ssim": (lambda x: metrics.ssim(GOOD, x, filter_size=3), "b"),
+}
+
+BAD_IMAGES = {
+    "rank 3": (GOOD[0], r"must have rank 4 \(batch, height, width, channels\)\. Received: shape=\(16, 16, 3\)"),
+    "rank 5": (GOOD[np.newaxis], r"must have rank 4 .*Received: shape=\(1, 2, 16, 16, 3\)"),
+    "scalar": (0.5, r"must have rank 4 .*Received: shape=\(\)"),
+    "uint8": ((GOOD * 255).astype(np.uint8), r"must be a floating tensor .*convert_image_dtype.*Received: dtype=uint8"),
+    "int32": (np.zeros((2, 16, 16, 3), np.int32), r"must be a floating tensor .*Received: dtype=int32"),
+    "bool": (GOOD > 0.5, r"must be a floating tensor .*Received: dtype=bool"),
+    "string": (np.full((2, 16, 16, 3), "a"), r"must be a floating tensor .*Received: dtype=string"),
+    "complex": (GOOD.astype(np.complex64), r"must be a floating tensor .*Received: dtype=complex64"),
+    "NaN": (_with(np.nan), r"contains NaN or Inf values\. Received: 1 non-finite of 1536 values, shape=\(2, 16, 16, 3\)"),
+    "Inf": (_with(-np.inf, (1, 3, 4, 2)), r"contains NaN or Inf values\. Received: 1 non-finite"),
+    "empty batch": (np.zeros((0, 16, 16, 3), np.float32), r"has a zero-size dimension\. Received: shape=\(0, 16, 16, 3\)"),
+    "zero height": (np.zeros((2, 0, 16, 3), np.float32), r"has a zero-size dimension\. Received: shape=\(2, 0, 16, 3\)"),
+    "ragged list": ([[0.1, 0.2], [0.3]], r"must be a numeric array or tensor .*Received: list that does not convert"),
+    "None": (None, r"must be a numeric array or tensor .*Received: NoneType that does not convert"),
+}
+
+
+@pytest.mark.parametrize("bad", list(BAD_IMAGES))
+@pytest.mark.parametrize("function", list(IMAGE_FUNCTIONS))
+def test_image_batches_are_checked_everywhere(function, bad):
+    call, name = IMAGE_FUNCTIONS[function]
+    value, message = BAD_IMAGES[bad]
+    with pytest.raises(ValueError, match=f"^`{name}` " + message):
+        call(value)
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda x: spectral.power_spectrum(x), r"needs `images` with 1 or 3 channels .*Received: shape=\(2, 16, 16, 4\)"),
+        (lambda x: spectral.log_magnitude(x), r"needs `images` with 1 or 3 channels .*Received: shape=\(2, 16, 16, 4\)"),
+        (lambda x: spectral.to_grayscale(x[..., :2]), r"needs `images` with 1 or 3 channels .*Received: shape=\(2, 16, 16, 2\)"),
+        (lambda x: spectral.band_energy(x, [(0.0, None)]), r"needs `images` with 1 or 3 channels .*Received: shape=\(2, 16, 16, 4\)"),
+        (lambda x: spectral.radial_power_profile(x), r"use mode='channels'.*Received: shape=\(2, 16, 16, 4\)"),
+        (lambda x: spectral.spectral_distance(GOOD, x), r"same height, width and channels\. Received: real\.shape=\(2, 16, 16, 3\), fake\.shape=\(2, 16, 16, 4\)"),
+        (lambda x: metrics.psnr(GOOD, x), r"`a` and `b` must have the same shape\. Received: a\.shape=\(2, 16, 16, 3\), b\.shape=\(2, 16, 16, 4\)"),
+        (lambda x: SpectralProfile()(x), r"SpectralProfile expects 1 or 3 channels\. Received: input_shape=\(2, 16, 16, 4\)"),
+        (lambda x: FrequencyShift((0.0, 0.25), quadrature=True)(x[..., :3]), r"even, static number of channels .*Received: input_shape=\(2, 16, 16, 3\)"),
+    ],
+)
+def test_wrong_channel_counts_are_named(call, message):
+    four = np.concatenate([GOOD, GOOD[..., :1]], axis=-1)
+    with pytest.raises(ValueError, match=message):
+        call(four)
+
+
+# ---------------------------------------------------------------------------
+# Out-of-range and mistyped arguments.
+# ---------------------------------------------------------------------------
+
+BAD_ARGUMENTS = {
+    "band_mask low > high": (lambda: spectral.band_mask((8, 8), 0.3, 0.1), r"`high` must be greater than `low` .*Received: low=0\.3, high=0\.1"),
+    "band_mask negative low": (lambda: spectral.band_mask((8, 8), -0.1), r"`low` must be a finite frequency .*Received: low=-0\.1"),
+    "band_mask NaN high": (lambda: spectral.band_mask((8, 8), 0.0, float("nan")), r"`high` must be a finite frequency .*Received: high=nan"),
+    "band_mask Inf high": (lambda: spectral.band_mask((8, 8), 0.0, float("inf")), r"Received: high=inf"),
+    "band_mask string low": (lambda: spectral.band_mask((8, 8), "0.1"), r"`low` must be a frequency .*Received: low='0\.1'"),
+    "band_mask bool low": (lambda: spectral.band_mask((8, 8), True), r"Received: low=True"),
+    "band_mask kind": (lambda: spectral.band_mask((8, 8), 0.1, kind="box"), r"`kind` must be one of 'ideal', 'gaussian', 'butterworth'\. Received: kind='box'"),
+    "band_mask order 0": (lambda: spectral.band_mask((8, 8), 0.1, kind="butterworth", order=0), r"`order` must be a positive integer\. Received: order=0"),
+    "band_mask order 1.5": (lambda: spectral.band_mask((8, 8), 0.1, order=1.5), r"Received: order=1\.5"),
+    "band_mask negative size": (lambda: spectral.band_mask((-8, 8), 0.1), r"`height` must be a positive integer\. Received: height=-8"),
+    "band_mask zero size": (lambda: spectral.band_mask((8, 0), 0.1), r"`width` must be a positive integer\. Received: width=0"),
+    "band_mask float size": (lambda: spectral.band_mask((8.0, 8), 0.1), r"Received: height=8\.0"),
+    "band_mask 3-D shape": (lambda: spectral.band_mask((8, 8, 3), 0.1), r"`shape` must be \(height, width\)\. Received: shape=\(8, 8, 3\)"),
+    "band_filter implementation": (lambda: spectral.band_filter(GOOD, 0.1, implementation="dct"), r"Received: implementation='dct'"),
+    "band_energy no bands": (lambda: spectral.band_energy(GOOD, []), r"`bands` must be a non-empty list .*Received: bands=\[\]"),
+    "band_energy bad band": (lambda: spectral.band_energy(GOOD, [(0.1,)]), r"Each band must be a \(low, high\) pair\. Received: band=\(0\.1,\)"),
+    "radial_profile num_bins 0": (lambda: spectral.radial_profile(GOOD, num_bins=0), r"`num_bins` must be None or a positive integer\. Received: num_bins=0"),
+    "radial_profile num_bins True": (lambda: spectral.radial_profile(GOOD, num_bins=True), r"Received: num_bins=True"),
+    "radial_profile num_bins too fine": (lambda: spectral.radial_profile(GOOD, num_bins=100), r"num_bins=100 is too fine for a 16x16 spectrum"),
+    "radial_profile max_frequency 0": (lambda: spectral.radial_profile(GOOD, max_frequency=0), r"`max_frequency` must be > 0\. Received: max_frequency=0\.0"),
+    "radial_profile binning": (lambda: spectral.radial_profile(GOOD, binning="log"), r"Received: binning='log'"),
+    "radial_bins integer non-square": (lambda: spectral.radial_bins(16, 8, binning="integer"), r"non-square images.*Received: height=16, width=8"),
+    "log_magnitude epsilon 0": (lambda: spectral.log_magnitude(GOOD, epsilon=0), r"`epsilon` must be a number > 0\. Received: epsilon=0"),
+    "log_magnitude epsilon NaN": (lambda: spectral.log_magnitude(GOOD, epsilon=float("nan")), r"Received: epsilon=nan"),
+    "power_spectrum mode": (lambda: spectral.power_spectrum(GOOD, mode="rgb"), r"`mode` must be one of 'gray', 'channels'\. Received: mode='rgb'"),
+    "spectral_distance sizes": (lambda: spectral.spectral_distance(GOOD, GOOD[:, :8, :8]), r"Received: real\.shape=\(2, 16, 16, 3\), fake\.shape=\(2, 8, 8, 3\)"),
+    "carrier beyond Nyquist": (lambda: spectral.carrier(8, 8, (0.0, 0.7)), r"in \[-0\.5, 0\.5\] cycles/pixel .*Received: frequency=\(0\.0, 0\.7\)"),
+    "FFTBandFilter low > high": (lambda: FFTBandFilter(0.3, 0.1), r"Received: low=0\.3, high=0\.1"),
+    "FFTBandFilter implementation": (lambda: FFTBandFilter(0.1, implementation="x"), r"Received: implementation='x'"),
+    "SpectralProfile binning": (lambda: SpectralProfile(binning="log"), r"Received: binning='log'"),
+    "SpectralProfile drop_highest": (lambda: SpectralProfile(drop_highest=-1), r"`drop_highest` must be an integer >= 0\. Received: drop_highest=-1"),
+    "SpectralProfile min_frequency": (lambda: SpectralProfile(min_frequency=-0.1), r"Received: min_frequency=-0\.1"),
+    "FrequencyShift scalar frequency": (lambda: FrequencyShift(0.25), r"`frequency` must be a pair \(fy, fx\) .*Received: frequency=0\.25"),
+    "FrequencyShift beyond Nyquist": (lambda: FrequencyShift((0.0, -0.7)), r"Received: frequency=\(0\.0, -0\.7\)"),
+    "FrequencyShift NaN phase": (lambda: FrequencyShift((0.0, 0.2), phase=float("nan")), r"`phase` must be a finite number .*Received: phase=nan"),
+    "psnr out of [0, 1]": (lambda: metrics.psnr(GOOD, GOOD * 255), r"`b` must hold values in \[0, 1\] .*Received: values in \["),
+    "ssim filter_size 0": (lambda: metrics.ssim(GOOD, GOOD, filter_size=0), r"Received: filter_size=0"),
+    "ssim filter bigger than images": (lambda: metrics.ssim(GOOD[:, :8, :8], GOOD[:, :8, :8]), r"filter_size=11.*Received: shape=\(2, 8, 8, 3\)"),
+    "ssim filter_sigma": (lambda: metrics.ssim(GOOD, GOOD, filter_sigma=-1.0), r"Received: filter_sigma=-1\.0"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_ARGUMENTS))
+def test_bad_arguments_are_named(case):
+    call, message = BAD_ARGUMENTS[case]
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+# ---------------------------------------------------------------------------
+# Huge requests fail at once, before anything of that size is allocated.
+# ---------------------------------------------------------------------------
+
+TOO_MANY = r"more than the 2147483647 \(2\*\*31 - 1\) that one array may have\. Received: "
+
+HUGE_REQUESTS = {
+    "frequency_grid": (lambda: spectral.frequency_grid(HUGE, HUGE), r"A frequency grid would have shape \(1000000, 1000000\), 1e\+12 elements, " + TOO_MANY + "height=1000000, width=1000000"),
+    "band_mask": (lambda: spectral.band_mask((HUGE, HUGE), 0.1), TOO_MANY + "height=1000000"),
+    "radial_bins": (lambda: spectral.radial_bins(HUGE, HUGE), TOO_MANY + "height=1000000"),
+    "carrier": (lambda: spectral.carrier(HUGE, HUGE, (0.0, 0.25)), TOO_MANY + "height=1000000"),
+    "radial_profile num_bins": (lambda: spectral.radial_profile(GOOD, num_bins=10**12), r"it has only 256 frequencies\. Use fewer bins\. Received: num_bins=1000000000000"),
+    "real_dft_matrices": (lambda: dft.real_dft_matrices(HUGE), r"A DFT matrix would have shape \(1000000, 1000000\).*Received: n=1000000"),
+    "FFTBandFilter input": (lambda: FFTBandFilter(0.1)(keras.Input((HUGE, HUGE, 1))), r"FFTBandFilter's image plane would have shape \(1000000, 1000000\).*Received: input_shape=\(None, 1000000, 1000000, 1\)"),
+    "FFTBandFilter matmul input": (lambda: FFTBandFilter(0.1, implementation="matmul")(keras.Input((HUGE, 8, 1))), r"FFTBandFilter\(implementation='matmul'\)'s DFT matrix would have shape \(1000000, 1000000\).*Received: input_shape=\(None, 1000000, 8, 1\)"),
+    "FrequencyShift input": (lambda: FrequencyShift((0.0, 0.25))(keras.Input((HUGE, HUGE, 3))), r"FrequencyShift's image plane.*Received: input_shape="),
+    "SpectralProfile input": (lambda: SpectralProfile()(keras.Input((HUGE, HUGE, 3))), r"SpectralProfile's image plane.*Received: input_shape="),
+    "synthetic_depth": (lambda: haze.synthetic_depth(HUGE, HUGE, (1, 2)), r"The depth map would have shape .*Received: height=1000000, width=1000000"),
+    "photo_patches size": (lambda: photos.photo_patches(["coffee"], HUGE, 1), r"The patches would have shape \(1, 1000000, 1000000, 3\).*Received: size=1000000, per_photo=1"),
+    "photo_patches per_photo": (lambda: photos.photo_patches(["coffee"], 8, 10**9), r"The patches would have shape \(1000000000, 8, 8, 3\).*per_photo=1000000000"),
+    "photo_patches short_side": (lambda: photos.photo_patches(["coffee"], 8, 1, short_side=HUGE), r"Photo 'coffee' resized would have shape \(1000000, 1500000, 3\).*Received: short_side=1000000"),
+    "center_crop": (lambda: photos.center_crop(GOOD[0], HUGE), r"The cropped image would have shape \(1000000, 1000000, 3\).*Received: size=1000000"),
+    "carrier_dataset": (lambda: carriers.carrier_dataset((0.0, 0.25), size=HUGE), r"The patches would have shape \(384, 1000000, 1000000, 3\).*size=1000000"),
+    "calibration count": (lambda: calibration.representative_images((32, 32, 3), count=10**9), r"The calibration images would have shape \(1000000000, 32, 32, 3\).*Received: count=1000000000"),
+}
+
+
+@pytest.mark.parametrize("case", list(HUGE_REQUESTS))
+def test_huge_requests_fail_fast(case):
+    call, message = HUGE_REQUESTS[case]
+    started = time.perf_counter()
+    with pytest.raises(ValueError, match=message):
+        call()
+    assert time.perf_counter() - started < 5.0  # refused, not attempted
+
+
+# ---------------------------------------------------------------------------
+# Layers: inputs checked in build (shape) and call (dtype). Keras wraps an
+# error raised in `call` ("Exception encountered when calling ..."); the
+# layer's own message is inside it.
+# ---------------------------------------------------------------------------
+
+LAYERS = {
+    "FFTBandFilter": lambda: FFTBandFilter(high=0.1),
+    "FFTBandFilter matmul": lambda: FFTBandFilter(high=0.1, implementation="matmul"),
+    "SpectralProfile": lambda: SpectralProfile(),
+    "FrequencyShift": lambda: FrequencyShift((0.0, 0.25)),
+}
+
+BAD_LAYER_INPUTS = {
+    "rank 3": (GOOD[0], r"expects images of shape \(batch, height, width, channels\)\. Received: input_shape=\(16, 16, 3\)"),
+    "rank 5": (GOOD[np.newaxis], r"expects images of shape .*Received: input_shape=\(1, 2, 16, 16, 3\)"),
+    "None": (None, r"expects images of shape .*Received: input_shape=None"),
+    "empty batch": (np.zeros((0, 16, 16, 3), np.float32), r"received a zero-size dimension\. Received: input_shape=\(0, 16, 16, 3\)"),
+    "uint8": ((GOOD * 255).astype(np.uint8), r"expects floating images .*convert_image_dtype.*Received: dtype=uint8"),
+    "int32": (tf.zeros((2, 16, 16, 3), tf.int32), r"expects floating images .*Received: dtype=int32"),
+    "bool": (tf.constant(GOOD > 0.5), r"expects floating images .*Received: dtype=bool"),
+    "complex": (tf.constant(GOOD.astype(np.complex64)), r"expects floating images .*Received: dtype=complex64"),
+}
+
+
+@pytest.mark.parametrize("bad", list(BAD_LAYER_INPUTS))
+@pytest.mark.parametrize("layer", list(LAYERS))
+def test_layer_inputs_are_checked(layer, bad):
+    value, message = BAD_LAYER_INPUTS[bad]
+    with pytest.raises(ValueError, match=f"{layer.split()[0]} " + message):
+        LAYERS[layer]()(value)
+
+
+def test_layer_inputs_in_a_functional_model():
+    # The dtype is checked when the layer runs: a model built on an integer
+    # Input (Keras infers its output shape without running `call`) fails on
+    # its first call, with the layer's message.
+    images = keras.Input((16, 16, 3), dtype="int32")
+    model = keras.Model(images, FFTBandFilter(high=0.1)(images))
+    with pytest.raises(ValueError, match="FFTBandFilter expects floating images .*Received: dtype=int32"):
+        model(np.zeros((1, 16, 16, 3), np.int32))
+    # Shapes are checked when the model is built.
+    with pytest.raises(ValueError, match=r"needs a static height and width\. Received: input_shape=\(None, None, None, 3\)"):
+        FFTBandFilter(high=0.1, implementation="matmul")(keras.Input((None, None, 3)))
+    with pytest.raises(ValueError, match=r"SpectralProfile needs a static height and width .*Received: input_shape=\(None, None, 16, 3\)"):
+        SpectralProfile()(keras.Input((None, 16, 3)))
+    with pytest.raises(ValueError, match=r"SpectralProfile keeps 0 rings of the 3 of a 4x4 image"):
+        SpectralProfile()(keras.Input((4, 4, 3)))
+
+
+# ---------------------------------------------------------------------------
+# Data: synthetic haze, photo patches, carriers.
+# ---------------------------------------------------------------------------
+
+DEPTH = GOOD[..., :1]
+
+BAD_DATA_ARGUMENTS = {
+    "add_haze depth with 3 channels": (lambda: haze.add_haze(GOOD, GOOD, 1.0, 0.8), r"`depth` must have one channel\. Received: depth\.shape=\(2, 16, 16, 3\)"),
+    "add_haze sizes differ": (lambda: haze.add_haze(GOOD, DEPTH[:, :8], 1.0, 0.8), r"same height and width\. Received: clean\.shape=\(2, 16, 16, 3\), depth\.shape=\(2, 8, 16, 1\)"),
+    "add_haze rank 5": (lambda: haze.add_haze(GOOD[np.newaxis], DEPTH, 1.0, 0.8), r"`clean` must have rank 3 or 4 .*Received: shape=\(1, 2, 16, 16, 3\)"),
+    "add_haze uint8 clean": (lambda: haze.add_haze((GOOD * 255).astype(np.uint8), DEPTH, 1.0, 0.8), r"`clean` must be a floating tensor .*Received: dtype=uint8"),
+    "add_haze empty": (lambda: haze.add_haze(GOOD[:0], DEPTH[:0], 1.0, 0.8), r"`clean` has a zero-size dimension\. Received: shape=\(0, 16, 16, 3\)"),
+    "add_haze NaN clean": (lambda: haze.add_haze(_with(np.nan), DEPTH, 1.0, 0.8), r"`clean` contains NaN or Inf values"),
+    "add_haze clean beyond 1": (lambda: haze.add_haze(GOOD * 2, DEPTH, 1.0, 0.8), r"`clean` must have values in \[0, 1\]\. Received: min=.*, max=1\.9"),
+    "add_haze negative depth": (lambda: haze.add_haze(GOOD, -DEPTH, 1.0, 0.8), r"`depth` must be >= 0\. Received: min=-"),
+    "add_haze negative beta": (lambda: haze.add_haze(GOOD, DEPTH, -1.0, 0.8), r"`beta` must be finite and >= 0\. Received: beta=\[-1\.\]"),
+    "add_haze NaN beta": (lambda: haze.add_haze(GOOD, DEPTH, float("nan"), 0.8), r"Received: beta=\[nan\]"),
+    "add_haze string beta": (lambda: haze.add_haze(GOOD, DEPTH, "strong", 0.8), r"`beta` must be a number or a numeric array\. Received: dtype=string"),
+    "add_haze beta per image, wrong count": (lambda: haze.add_haze(GOOD, DEPTH, np.ones(5), 0.8), r"`beta` must have one value per image \(2\)\. Received: shape=\(5,\)"),
+    "add_haze airlight above 1": (lambda: haze.add_haze(GOOD, DEPTH, 1.0, 2.0), r"`airlight` must lie in \[0, 1\]\. Received: airlight=\[2\.\]"),
+    "add_haze airlight per channel, wrong count": (lambda: haze.add_haze(GOOD, DEPTH, 1.0, np.ones((2, 2))), r"`airlight` must be a scalar, one value per image .*Received: shape=\(2, 2\)"),
+    "random_haze scalar seed": (lambda: haze.random_haze(GOOD, DEPTH, 3), r"`seed` must be a shape \(2,\) integer tensor\. Received: shape=\(\), dtype=int32"),
+    "random_haze float seed": (lambda: haze.random_haze(GOOD, DEPTH, (1.0, 2.0)), r"Received: shape=\(2,\), dtype=float32"),
+    "random_haze reversed beta_range": (lambda: haze.random_haze(GOOD, DEPTH, (1, 2), beta_range=(2, 1)), r"`beta_range` must satisfy min <= max .*Received: beta_range=\(2, 1\)"),
+    "random_haze string beta_range": (lambda: haze.random_haze(GOOD, DEPTH, (1, 2), beta_range=("a", "b")), r"`beta_range` must be a \(min, max\) pair of numbers\. Received: beta_range=\('a', 'b'\)"),
+    "random_haze airlight_range above 1": (lambda: haze.random_haze(GOOD, DEPTH, (1, 2), airlight_range=(0.5, 1.5)), r"within \[0\.0, 1\.0\]\. Received: airlight_range=\(0\.5, 1\.5\)"),
+    "synthetic_depth height 1": (lambda: haze.synthetic_depth(1, 8, (1, 2)), r"`height` must be >= 2\. Received: height=1"),
+    "synthetic_depth float width": (lambda: haze.synthetic_depth(8, 8.5, (1, 2)), r"`width` must be an integer >= 2\. Received: width=8\.5"),
+    "synthetic_depth negative relief": (lambda: haze.synthetic_depth(8, 8, (1, 2), relief=-1), r"Received: relief=-1"),
+    "photo_patches one name as a string": (lambda: photos.photo_patches("coffee", 8, 1), r"`names` must be a non-empty sequence of photo names\. Received: names='coffee'"),
+    "photo_patches no names": (lambda: photos.photo_patches([], 8, 1), r"Received: names=\[\]"),
+    "photo_patches unknown name": (lambda: photos.photo_patches(["lena"], 8, 1), r"Unknown photos \['lena'\]"),
+    "photo_patches size 0": (lambda: photos.photo_patches(["coffee"], 0, 1), r"`size` must be a positive integer\. Received: size=0"),
+    "photo_patches negative per_photo": (lambda: photos.photo_patches(["coffee"], 8, -1), r"Received: per_photo=-1"),
+    "photo_patches short_side 0": (lambda: photos.photo_patches(["coffee"], 8, 1, short_side=0), r"`short_side` must be None or a positive integer\. Received: short_side=0"),
+    "photo_patches string seed": (lambda: photos.photo_patches(["coffee"], 8, 1, seed="x"), r"`seed` must be an integer\. Received: seed='x'"),
+    "photo_patches bigger than the photo": (lambda: photos.photo_patches(["coffee"], 64, 1, short_side=32), r"Photo 'coffee' is 32x48 pixels, smaller than the patch size 64"),
+    "center_crop rank 2": (lambda: photos.center_crop(GOOD[0, ..., 0], 8), r"`image` must have shape \(H, W, C\)\. Received: shape=\(16, 16\)"),
+    "load_photo unknown": (lambda: photos.load_photo("lena"), r"Unknown photo\. .*Received: name='lena'"),
+    "carrier_dataset string bandwidth": (lambda: carriers.carrier_dataset((0.0, 0.25), bandwidth="wide"), r"`bandwidth` must be a frequency .*Received: bandwidth='wide'"),
+    "carrier_dataset negative bandwidth": (lambda: carriers.carrier_dataset((0.0, 0.25), bandwidth=-0.1), r"Received: bandwidth=-0\.1"),
+    "carrier_dataset zero bandwidth": (lambda: carriers.carrier_dataset((0.0, 0.25), bandwidth=0), r"`bandwidth` must be > 0 .*Received: bandwidth=0\.0"),
+    "carrier_dataset overlapping copies": (lambda: carriers.carrier_dataset((0.0, 0.1), bandwidth=0.2), r"shifted copies overlap\. Received: bandwidth=0\.2, frequency=\(0\.0, 0\.1\)"),
+    "carrier_dataset beyond Nyquist": (lambda: carriers.carrier_dataset((0.6, 0.0)), r"Received: frequency=\(0\.6, 0\.0\)"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_DATA_ARGUMENTS))
+def test_data_builders_name_the_bad_argument(case):
+    call, message = BAD_DATA_ARGUMENTS[case]
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+# ---------------------------------------------------------------------------
+# Files and folders: missing, empty, corrupt, oversized.
+# ---------------------------------------------------------------------------
+
+
+def _png(path, size=8):
+    pixels = tf.cast(tf.random.stateless_uniform((size, size, 3), (1, 2), 0, 255), tf.uint8)
+    tf.io.write_file(str(path), tf.io.encode_png(pixels))
+
+
+def _oversized_png(path, side=100_000):
+    """A valid PNG header that claims side x side pixels, in about 1 KB."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
+    rows = zlib.compress(b"\0" * (1 + 3 * side) * 2)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b""))
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    """Folders of good, corrupt, empty and oversized images, shared by the file tests."""
+    root = tmp_path_factory.mktemp("files")
+    for name in ("good", "empty", "corrupt", "stray", "oversized/hazy", "oversized/clear", "pairs/hazy", "pairs/clear"):
+        (root / name).mkdir(parents=True)
+    for index in range(3):
+        _png(root / "good" / f"{index}.png")
+    (root / "corrupt" / "0001.png").write_bytes(os.urandom(256))  # garbage bytes named .png
+    (root / "corrupt" / "empty.png").write_bytes(b"")
+    _png(root / "stray" / "0001.png")
+    (root / "stray" / "notes.txt").write_text("not an image")
+    _oversized_png(root / "oversized" / "hazy" / "0001.png")
+    _oversized_png(root / "oversized" / "clear" / "0001.png")
+    _png(root / "pairs" / "hazy" / "0001_0.8.png")
+    (root / "pairs" / "clear" / "0001.png").write_bytes(os.urandom(256))
+    (root / "file.png").write_bytes(b"")
+    (root / "garbage.keras").write_bytes(b"garbage")
+    return root
+
+
+CORRUPT = r"\(corrupt or not PNG/JPEG/BMP\): "
+
+BAD_FILES = {
+    "load_image missing": (lambda r: folders.load_image(r / "missing.png"), FileNotFoundError, r"Image file does not exist\. Received: path='.*missing\.png'"),
+    "load_image folder": (lambda r: folders.load_image(r / "good"), ValueError, r"Expected an image file, got a folder\. Received: path='.*good'"),
+    "load_image garbage bytes": (lambda r: folders.load_image(r / "corrupt" / "0001.png"), ValueError, r"Could not decode the image file '.*0001\.png' " + CORRUPT + r"Unknown image file format\.[^{\[]*$"),
+    "load_image empty file": (lambda r: folders.load_image(r / "corrupt" / "empty.png"), ValueError, r"Could not decode the image file '.*empty\.png' " + CORRUPT + r"Input is empty\.$"),
+    "load_image oversized header": (lambda r: folders.load_image(r / "oversized" / "hazy" / "0001.png"), ValueError, r"Could not decode the image file '.*0001\.png' .*too large"),
+    "load_image None": (lambda r: folders.load_image(None), ValueError, r"`path` must be a path to an image file\. Received: path=None"),
+    "load_image_pair garbage": (lambda r: folders.load_image_pair(r / "good" / "0.png", r / "corrupt" / "0001.png"), ValueError, r"Could not decode the image file '.*corrupt/0001\.png'"),
+    "image_pair_dataset missing folder": (lambda r: folders.image_pair_dataset(r / "nope", r / "good"), FileNotFoundError, r"`hazy_dir` does not exist\. Received: hazy_dir='.*nope'"),
+    "image_pair_dataset empty folder": (lambda r: folders.image_pair_dataset(r / "empty", r / "good"), ValueError, r"`hazy_dir` contains no images .*Received: hazy_dir='.*empty'"),
+    "image_pair_dataset file, not folder": (lambda r: folders.image_pair_dataset(r / "good", r / "file.png"), ValueError, r"`clear_dir` must be a folder, not a file\. Received: clear_dir='.*file\.png'"),
+    "image_pair_dataset stray file": (lambda r: folders.image_pair_dataset(r / "stray", r / "stray"), ValueError, r"contains a file that is not an image: '.*notes\.txt'"),
+    "image_pair_dataset unmatched": (lambda r: folders.image_pair_dataset(r / "pairs" / "hazy", r / "good"), ValueError, r"The hazy image '.*0001_0\.8\.png' has no clear partner"),
+    "image_pair_dataset corrupt header": (lambda r: folders.image_pair_dataset(r / "pairs" / "hazy", r / "pairs" / "clear"), ValueError, r"Could not read the image file '.*clear/0001\.png' " + CORRUPT),
+    "image_pair_dataset oversized header": (lambda r: folders.image_pair_dataset(r / "oversized" / "hazy", r / "oversized" / "clear"), ValueError, r"The image file '.*0001\.png' is too large to read: Image size \(10000000000 pixels\)"),
+    "image_pair_dataset crop_size 0": (lambda r: folders.image_pair_dataset(r / "good", r / "good", crop_size=0), ValueError, r"`crop_size` must be None or a positive integer\. Received: crop_size=0"),
+    "image_pair_dataset crop bigger than images": (lambda r: folders.image_pair_dataset(r / "good", r / "good", crop_size=HUGE), ValueError, r"smaller than the crop\. .*Received: crop_size=1000000"),
+    "image_pair_dataset shuffle string": (lambda r: folders.image_pair_dataset(r / "good", r / "good", shuffle="yes"), ValueError, r"Received: shuffle='yes'"),
+    "image_pair_dataset float seed": (lambda r: folders.image_pair_dataset(r / "good", r / "good", seed=1.5), ValueError, r"`seed` must be an integer\. Received: seed=1\.5"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_FILES))
+def test_bad_files_and_folders_are_named(files, case):
+    call, error, message = BAD_FILES[case]
+    with pytest.raises(error, match=message):
+        call(files)
+
+
+# ---------------------------------------------------------------------------
+# Metrics on feature statistics (NumPy).
+# ---------------------------------------------------------------------------
+
+EYE = np.eye(3)
+ZERO = np.zeros(3)
+
+BAD_STATISTICS = {
+    "different d": ((ZERO, EYE, np.zeros(4), np.eye(4)), r"same number of features\. Received: mu1\.shape=\(3,\), mu2\.shape=\(4,\)"),
+    "sigma does not match mu": ((ZERO, np.eye(2), ZERO, EYE), r"`sigma1` must be a \(d, d\) covariance matching `mu1` \(d=3\)\. Received: sigma1\.shape=\(2, 2\)"),
+    "mu is 2-D": ((EYE, EYE, ZERO, EYE), r"`mu1` must be a non-empty vector \(d,\)\. Received: mu1\.shape=\(3, 3\)"),
+    "empty": ((np.zeros(0), np.zeros((0, 0)), ZERO, EYE), r"Received: mu1\.shape=\(0,\)"),
+    "strings": ((["a", "b", "c"], EYE, ZERO, EYE), r"`mu1` must hold real numbers \(integers or floats\)\. Received: dtype=<U1"),
+    "bool": ((ZERO, EYE, ZERO, EYE.astype(bool)), r"`sigma2` must hold real numbers .*Received: dtype=bool"),
+    "complex": ((ZERO.astype(complex), EYE, ZERO, EYE), r"Received: dtype=complex128"),
+    "ragged": ((ZERO, [[1, 0], [0]], ZERO, EYE), r"`sigma1` must be a numeric \(d, d\) covariance\. Received: list"),
+    "NaN": ((ZERO, EYE * np.nan, ZERO, EYE), r"`mu1` or `sigma1` contains NaN or Inf values"),
+    "not symmetric": ((ZERO, np.triu(np.ones((3, 3))), ZERO, EYE), r"`sigma1` must be a symmetric covariance matrix\. Received: max \|sigma1 - sigma1\.T\| = 1"),
+    "not PSD": ((ZERO, EYE, ZERO, -EYE), r"`sigma2` must be positive semi-definite .*Received: smallest eigenvalue -1"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_STATISTICS))
+def test_frechet_distance_names_the_bad_statistic(case):
+    arguments, message = BAD_STATISTICS[case]
+    with pytest.raises(ValueError, match=message):
+        metrics.frechet_distance(*arguments)
+
+
+@pytest.mark.parametrize(
+    "features, message",
+    [
+        (np.zeros((1, 3)), r"at least 2 samples .*Received: shape=\(1, 3\)"),
+        (np.zeros((2, 3, 4)), r"shape \(num_samples, num_features\) with both > 0\. Received: shape=\(2, 3, 4\)"),
+        (np.zeros((4, 3), bool), r"`features` must hold real numbers .*Received: dtype=bool"),
+        (np.full((4, 3), np.inf), r"`features` contains NaN or Inf values"),
+    ],
+)
+def test_feature_statistics_name_the_bad_features(features, message):
+    with pytest.raises(ValueError, match=message):
+        metrics.feature_statistics(features)
+
+
+# ---------------------------------------------------------------------------
+# Atomic writes: a failing write leaves the previous file and nothing else.
+# ---------------------------------------------------------------------------
+
+
+def test_a_failing_write_leaves_the_previous_file_intact(tmp_path):
+    target = tmp_path / "report.json"
+    target.write_text("previous")
+
+    def half_then_fail(temporary):
+        with open(temporary, "w") as handle:
+            handle.write("half")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        write_atomically(str(target), half_then_fail)
+    assert target.read_text() == "previous"
+    assert os.listdir(tmp_path) == ["report.json"]  # no temporary file left
+
+
+# ---------------------------------------------------------------------------
+# The programs, in-process: exit status 2, ONE line on stderr naming the
+# problem, no traceback (unless --debug), nothing written.
+# ---------------------------------------------------------------------------
+
+
+def _run(main, argv):
+    """(exit status, stderr lines) of `main(argv)`; argparse's exit counts as a status."""
+    stderr, stdout = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(stdout):
+        try:
+            status = main(argv)
+        except SystemExit as exit:
+            status = exit.code
+    return status, [line for line in stderr.getvalue().splitlines() if line.strip()]
+
+
+def _assert_one_error_line(status, lines, prog, message):
+    assert status == 2
+    assert len(lines) == 1, lines
+    assert "Traceback" not in lines[0]
+    assert lines[0].startswith(f"{prog}: error: "), lines[0]
+    assert message in lines[0], lines[0]
+
+
+TRAIN_ERRORS = [
+    (["--set", "foo=1"], "Config 'dehaze-demo' has no key 'foo'"),
+    (["--set", "epochs"], "--set expects key=value. Received: 'epochs'"),
+    (["--set", "epochs=-1"], "`epochs` must be a positive integer. Received: epochs=-1"),
+    (["--set", "epochs=True"], "`epochs` must be a positive integer. Received: epochs=True"),
+    (["--set", "epochs=1.5"], "Config key 'epochs' expects int, got float. Received: epochs=1.5"),
+    (["--set", "epochs='many'"], "Config key 'epochs' expects int, got str. Received: epochs='many'"),
+    (["--set", "image_size=0"], "`image_size` must be a positive integer. Received: image_size=0"),
+    (["--set", "batch_size=100000"], "`batch_size` must not exceed the number of training patches"),
+    (["--set", "generator_lr=-1.0"], "`generator_lr` must be a finite number > 0. Received: generator_lr=-1.0"),
+    (["--set", "l1_weight=-1.0"], "`l1_weight` must be a finite number >= 0. Received: l1_weight=-1.0"),
+    (["--set", "channels=2"], "`channels` must be one of 1, 3. Received: channels=2"),
+    (["--set", "mixed_precision='float8'"], "`mixed_precision` must be one of None, 'mixed_float16', 'mixed_bfloat16'. Received: mixed_precision='float8'"),
+    (["--set", "beta_range=[2.0, 1.0]"], "`beta_range` must satisfy min <= max within >= 0.0. Received: beta_range=(2.0, 1.0)"),
+    (["--set", "train_photos=['lena']"], "`train_photos`: Unknown photos ['lena']"),
+    (["--set", "eval_photos=['flower']"], "`train_photos` and `eval_photos` must not share a photo"),
+    (["--config", "dehaze-9000"], "Unknown config 'dehaze-9000'"),
+    (["--epochs", "x"], "argument --epochs: invalid int value: 'x'"),
+    (["--strategy", "tpu"], "argument --strategy: invalid choice: 'tpu'"),
+    (["--bogus"], "unrecognized arguments: --bogus"),
+]
+
+
+@pytest.mark.parametrize("argv, message", TRAIN_ERRORS, ids=[" ".join(argv) for argv, _ in TRAIN_ERRORS])
+def test_train_cli_errors(tmp_path, argv, message):
+    status, lines = _run(train.main, argv + ["--out", str(tmp_path / "run")])
+    _assert_one_error_line(status, lines, "kfreqgan-train", message)
+    assert not (tmp_path / "run").exists()  # failed before writing anything
+
+
+def test_train_cli_refuses_a_file_as_out(tmp_path):
+    (tmp_path / "run").write_text("a file")
+    status, lines = _run(train.main, ["--out", str(tmp_path / "run")])
+    _assert_one_error_line(status, lines, "kfreqgan-train", f"--out must be a folder. Received: --out={str(tmp_path / 'run')!r}")
+    assert (tmp_path / "run").read_text() == "a file"
+
+
+@pytest.fixture
+def restore_traceback_filtering():
+    enabled = keras.config.is_traceback_filtering_enabled()
+    yield
+    (keras.config.enable_traceback_filtering if enabled else keras.config.disable_traceback_filtering)()
+
+
+@pytest.mark.usefixtures("restore_traceback_filtering")
+def test_debug_raises_the_error_instead_of_one_line(tmp_path, capsys):
+    # Run as a console script, the exception that main() lets through is
+    # printed with its traceback.
+    with pytest.raises(ValueError, match="`epochs` must be a positive integer. Received: epochs=-1"):
+        train.main(["--set", "epochs=-1", "--debug", "--out", str(tmp_path / "run")])
+    with pytest.raises(FileNotFoundError, match="`real` does not exist"):
+        spectrum_cli.main([str(tmp_path / "missing"), str(tmp_path), "--out", str(tmp_path / "out"), "--debug"])
+    with pytest.raises(FileNotFoundError, match="Model file not found"):
+        export_cli.main([str(tmp_path / "missing.keras"), "--out", str(tmp_path / "out"), "--debug"])
+    assert "error:" not in capsys.readouterr().err
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.fixture(scope="module")
+def generator_file(generator, tmp_path_factory):
+    path = tmp_path_factory.mktemp("model") / "generator.keras"
+    generator.save(path)
+    return path
+
+
+SPECTRUM_ERRORS = {
+    "missing folder": (lambda r: [r / "nope", r / "good"], "`real` does not exist. Received: real="),
+    "empty folder": (lambda r: [r / "good", r / "empty"], "`fake` contains no images"),
+    "corrupt file": (lambda r: [r / "good", r / "corrupt"], "Could not decode the image file"),
+    "stray file": (lambda r: [r / "stray", r / "good"], "`real` contains a file that is not an image"),
+    "garbage .keras": (lambda r: [r / "good", r / "garbage.keras"], "Not a Keras model file (a .keras file is a zip archive). Received:"),
+    "an image as the model": (lambda r: [r / "good", r / "good" / "0.png"], "must be a folder of images or a .keras model file. Received:"),
+    "--resize huge": (lambda r: [r / "good", r / "good", "--resize", str(HUGE)], "The cropped image would have shape (1000000, 1000000, 3)"),
+    "--resize 0": (lambda r: [r / "good", r / "good", "--resize", "0"], "--resize must be at least 8 pixels. Received: 0"),
+    "--num-bins 0": (lambda r: [r / "good", r / "good", "--num-bins", "0"], "`num_bins` must be None or a positive integer. Received: num_bins=0"),
+    "--num-bins huge": (lambda r: [r / "good", r / "good", "--num-bins", str(10**12)], "is too fine for a 8x8 spectrum"),
+    "--num-samples 1": (lambda r: [r / "good", r / "good", "--num-samples", "1"], "--num-samples must be at least 2. Received: 1"),
+    "--num-samples x": (lambda r: [r / "good", r / "good", "--num-samples", "x"], "argument --num-samples: invalid int value: 'x'"),
+    "missing argument": (lambda r: [r / "good"], "the following arguments are required: fake"),
+    "--bogus": (lambda r: [r / "good", r / "good", "--bogus"], "unrecognized arguments: --bogus"),
+    "--out is a file": (lambda r: [r / "good", r / "good", "--out", r / "file.png"], "--out must be a folder. Received: --out="),
+}
+
+
+@pytest.mark.parametrize("case", list(SPECTRUM_ERRORS))
+def test_spectrum_cli_errors(files, tmp_path, case):
+    make_argv, message = SPECTRUM_ERRORS[case]
+    out = tmp_path / "report"
+    out.mkdir()
+    (out / "report.json").write_text("previous")  # a report from an earlier run
+    argv = [str(arg) for arg in make_argv(files)]
+    status, lines = _run(spectrum_cli.main, argv if "--out" in argv else argv + ["--out", str(out)])
+    _assert_one_error_line(status, lines, "kfreqgan-spectrum", message)
+    assert os.listdir(out) == ["report.json"] and (out / "report.json").read_text() == "previous"
+
+
+EXPORT_ERRORS = {
+    "missing model": (lambda r, m: [r / "missing.keras"], "Model file not found. Received: model="),
+    "garbage model": (lambda r, m: [r / "corrupt" / "0001.png"], "Not a Keras model file (a .keras file is a zip archive"),
+    "a folder as the model": (lambda r, m: [r / "good"], "Expected a .keras model file, not a folder. Received: model="),
+    "--version -1": (lambda r, m: [m, "--version", "-1"], "--version must be a non-negative integer. Received: --version=-1"),
+    "--version x": (lambda r, m: [m, "--version", "x"], "argument --version: invalid int value: 'x'"),
+    "--calibration-count 0": (lambda r, m: [m, "--calibration-count", "0"], "--calibration-count must be >= 1. Received: --calibration-count=0"),
+    "--calibration-count huge": (lambda r, m: [m, "--variants", "int8", "--calibration-count", str(10**9)], "The calibration images would have shape (1000000000, 32, 32, 3)"),
+    "--calibration empty folder": (lambda r, m: [m, "--variants", "int8", "--calibration", r / "empty"], "`calibration folder` contains no images"),
+    "--formats empty": (lambda r, m: [m, "--formats", ","], "--formats takes a comma-separated subset of saved_model,tflite. Received: --formats=','"),
+    "--image-size x": (lambda r, m: [m, "--image-size", "big"], "--image-size takes HxW or one positive number. Received: --image-size='big'"),
+    "--out is a file": (lambda r, m: [m, "--out", r / "file.png"], "--out must be a folder. Received: --out="),
+    "--bogus": (lambda r, m: [m, "--bogus"], "unrecognized arguments: --bogus"),
+}
+
+
+@pytest.mark.parametrize("case", list(EXPORT_ERRORS))
+def test_export_cli_errors(files, generator_file, tmp_path, case):
+    make_argv, message = EXPORT_ERRORS[case]
+    argv = [str(arg) for arg in make_argv(files, generator_file)]
+    out = tmp_path / "exported"
+    status, lines = _run(export_cli.main, argv if "--out" in argv else argv + ["--out", str(out)])
+    _assert_one_error_line(status, lines, "kfreqgan-export", message)
+    assert not out.exists()
+
+
+def test_a_failed_export_keeps_the_previous_version(generator_file, tmp_path, monkeypatch):
+    out = tmp_path / "exported"
+    (out / "dehazer" / "1").mkdir(parents=True)
+    (out / "dehazer" / "1" / "saved_model.pb").write_text("version 1")
+    (out / "models.config").write_text("previous config")
+
+    def half_written(generator, directory):
+        with open(os.path.join(directory, "saved_model.pb"), "w") as handle:
+            handle.write("half")
+        raise ValueError("conversion failed halfway")
+
+    monkeypatch.setattr(serving, "save_serving_model", half_written)
+    argv = [str(generator_file), "--out", str(out), "--name", "dehazer", "--version", "1", "--overwrite"]
+    status, lines = _run(export_cli.main, argv + ["--formats", "saved_model", "--no-verify"])
+    _assert_one_error_line(status, lines, "kfreqgan-export", "conversion failed halfway")
+    assert os.listdir(out / "dehazer") == ["1"]  # no temporary or set-aside folder left
+    assert os.listdir(out / "dehazer" / "1") == ["saved_model.pb"]
+    assert (out / "dehazer" / "1" / "saved_model.pb").read_text() == "version 1"
+    assert (out / "models.config").read_text() == "previous config"
+
+
+# ---------------------------------------------------------------------------
+# The exported SavedModel's signatures.
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def loaded(generator, tmp_path_factory):
+    """The tiny generator's SavedModel, exported once for the module."""
+    directory = tmp_path_factory.mktemp("bad_inputs_serving") / "dehazer" / "1"
+    serving.save_serving_model(generator, directory)
+    return tf.saved_model.load(str(directory))
+
+
+@pytest.mark.parametrize("signature", ["serving_default", "serving_uint8"])
+@pytest.mark.parametrize(
+    "shape, message",
+    [
+        ((2, 32, 32), r"Shape of tensor images \[2,32,32\] is not compatible with expected shape \[\?,32,32,3\]"),
+        ((2, 32, 32, 3, 1), r"\[2,32,32,3,1\] is not compatible"),
+        ((2, 16, 16, 3), r"\[2,16,16,3\] is not compatible"),
+        ((2, 32, 32, 4), r"\[2,32,32,4\] is not compatible"),
+        ((0, 32, 32, 3), r"`images` must hold at least one image\. Received: shape=\] \[0 32 32 3\]"),
+    ],
+)
+def test_signatures_refuse_wrong_shapes(loaded, signature, shape, message):
+    dtype = tf.float32 if signature == "serving_default" else tf.uint8
+    with pytest.raises(tf.errors.InvalidArgumentError, match=message):
+        loaded.signatures[signature](images=tf.zeros(shape, dtype))
+
+
+@pytest.mark.parametrize(
+    "signature, images, message",
+    [
+        ("serving_default", tf.zeros((1, 32, 32, 3), tf.uint8), "expected to be a float tensor but is a uint8 tensor"),
+        ("serving_default", tf.zeros((1, 32, 32, 3), tf.bool), "expected to be a float tensor but is a bool tensor"),
+        ("serving_default", tf.fill((1, 32, 32, 3), "a"), "expected to be a float tensor but is a string tensor"),
+        ("serving_uint8", tf.zeros((1, 32, 32, 3), tf.int32), "expected to be a uint8 tensor but is a int32 tensor"),
+        ("serving_uint8", tf.zeros((1, 32, 32, 3)), "expected to be a uint8 tensor but is a float tensor"),
+        ("serving_default", tf.tensor_scatter_nd_update(tf.fill((1, 32, 32, 3), 0.5), [[0, 3, 4, 1]], [np.nan]), r"`images` must not contain NaN or Inf values : Tensor had NaN values"),
+        ("serving_default", tf.fill((1, 32, 32, 3), np.inf), r"`images` must not contain NaN or Inf values : Tensor had Inf values"),
+    ],
+)
+def test_signatures_refuse_wrong_dtypes_and_values(loaded, signature, images, message):
+    with pytest.raises(tf.errors.InvalidArgumentError, match=message):
+        loaded.signatures[signature](images=images)
+
+
+def test_signatures_name_a_wrong_argument(loaded):
+    function = loaded.signatures["serving_default"]
+    with pytest.raises(TypeError, match=r"missing a required argument: 'images'.*kwargs: \{'image'"):
+        function(image=tf.zeros((1, 32, 32, 3)))
+    with pytest.raises(TypeError, match=r"missing a required argument: 'images'"):
+        function()
+
+
+# ---------------------------------------------------------------------------
+# The console scripts themselves (a fresh process each: slow).
+# ---------------------------------------------------------------------------
+
+
+def _script(name, module):
+    path = os.path.join(os.path.dirname(sys.executable), name)
+    return [path] if os.path.exists(path) else [sys.executable, "-m", module]
+
+
+@pytest.mark.slow
+def test_console_script_prints_one_error_line(tmp_path):
+    # One fresh process (~15 s: it imports TensorFlow); --debug's traceback
+    # is checked in-process above (main re-raises; the interpreter prints it).
+    command = _script("kfreqgan-train", "kfreqgan.training.train") + ["--set", "epochs=-1", "--out", str(tmp_path / "run")]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert result.returncode == 2 and result.stdout == ""
+    assert "Traceback" not in result.stderr
+    # TensorFlow may log its start-up on stderr; the error is the last line.
+    assert result.stderr.strip().splitlines()[-1] == "kfreqgan-train: error: `epochs` must be a positive integer. Received: epochs=-1"
+    assert not (tmp_path / "run").exists()
