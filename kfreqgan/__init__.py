@@ -6,7 +6,9 @@ the Keras layers built on it (`FFTBandFilter`, `SpectralProfile`,
 `FrequencyShift`, `InvertScattering`); `kfreqgan.losses` and
 `kfreqgan.models` the GAN losses and models (`FreqGAN`); `kfreqgan.data`
 photos, haze and datasets; `kfreqgan.analysis` set comparisons and plots;
-`kfreqgan.metrics` PSNR, SSIM, FID and KID.
+`kfreqgan.metrics` PSNR, SSIM, FID and KID; `kfreqgan.dehazing` any-size
+(tiled) dehazing with `kfreqgan.pretrained.dehazer()`, the trained dehazer
+that ships in the package.
 """
 
 from kfreqgan import layers

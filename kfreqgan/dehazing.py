@@ -6,16 +6,19 @@ weights apply to any image; what limits the size is memory. `Dehazer`
 1. reflect-pads the image to the multiple of `2 ** depth` that the U-Net
    needs (and crops the result back), so any size and aspect ratio works;
 2. above `tile_size`, runs the network on overlapping tiles that start on
-   that multiple and blends them with weights that are zero at a tile's
-   inner edge (`kfreqgan.tiling`), so no seam shows and memory is bounded
-   by one tile, whatever the photo's size;
+   that multiple and blends them with weights that are zero within
+   `margin` of a tile's inner edge (`kfreqgan.tiling`). The margin defaults
+   to the network's receptive radius (`receptive_radius`, measured once by
+   a gradient), so every pixel kept was computed with all the context a
+   single pass would have given it: no seam shows, and memory is bounded by
+   one tile whatever the photo's size;
 3. for a generator with the scattering head (`unet_generator(...,
    head="scattering")`: per-pixel transmission `t`, one airlight `A` per
    image), estimates `A` once from the whole image (downscaled so that its
    longer side is at most `airlight_size`), tiles only `t`, and inverts
    the haze model at full resolution. Tiles then agree on `A`, and the
    tiled result equals the untiled one away from the image's border (to
-   ~1e-4 on real photos; see the tests).
+   1e-4 on a real photo, see the tests).
 
 Models: a Keras generator (a `.keras` file or a `keras.Model`), a
 SavedModel directory written by `kfreqgan-export` (signature
@@ -39,10 +42,42 @@ import numpy as np
 from kfreqgan import tiling
 from kfreqgan._validation import check_positive_int
 
-DEFAULT_TILE_SIZE = 512
+DEFAULT_TILE_SIZE = 768
 DEFAULT_AIRLIGHT_SIZE = 512
 MAX_PIXELS = 400_000_000
 """Images with more pixels than this are refused (about 20000 x 20000)."""
+
+
+def receptive_radius(model, threshold=1e-4, probe=512):
+    """How far (in pixels) an output pixel of `model` effectively looks.
+
+    The gradient of the centre pixel of the output of `model` (for a
+    scattering-head dehazer: of its transmission) with respect to a random
+    `probe` x `probe` input; the radius is the largest Chebyshev distance
+    from the centre at which it exceeds `threshold` times its maximum.
+    (`FFTBandFilter`'s Gaussian masks make the exact support the whole
+    image, with tails far below the threshold.)
+
+    Args:
+        model: a size-free image-to-image `keras.Model`.
+        threshold: relative gradient below which a pixel does not count.
+        probe: side of the probe image (at least twice the radius).
+
+    Returns:
+        An int; `probe // 2` means "at least that".
+    """
+    import keras
+    import tensorflow as tf
+
+    names = {layer.name for layer in model.layers}
+    if "transmission" in names:
+        model = keras.Model(model.inputs, model.get_layer("transmission").output)
+    images = tf.Variable(tf.random.stateless_uniform((1, probe, probe, model.inputs[0].shape[-1]), (1, 2)))
+    with tf.GradientTape() as tape:
+        centre = tf.reduce_sum(model(images, training=False)[0, probe // 2, probe // 2])
+    gradient = tf.reduce_max(tf.abs(tape.gradient(centre, images)), axis=(0, 3)).numpy()
+    rows, columns = np.nonzero(gradient > threshold * gradient.max())
+    return int(max(np.abs(rows - probe // 2).max(), np.abs(columns - probe // 2).max()))
 
 
 def _network_multiple(model):
@@ -78,6 +113,7 @@ class _KerasRunner:
         self.channels = shape[3]
         self.fixed_size = None if None in shape[1:3] else shape[1:3]
         self.multiple = _network_multiple(model)
+        self.radius = receptive_radius(model) if self.fixed_size is None else None
         names = {layer.name for layer in model.layers}
         self.scattering = {"transmission", "airlight"} <= names and self.fixed_size is None
         if self.scattering:
@@ -117,6 +153,7 @@ class _SavedModelRunner:
         self.fixed_size = None if None in tuple(spec.shape[1:3]) else tuple(spec.shape[1:3])
         self.multiple = math.gcd(self.fixed_size[0], 16) if self.fixed_size else 16
         self.scattering = False
+        self.radius = None
 
     def run(self, batch):
         import tensorflow as tf
@@ -148,6 +185,7 @@ class _TFLiteRunner:
         self.fixed_size = shape[1:3]
         self.multiple = math.gcd(shape[1], 16)
         self.scattering = False
+        self.radius = None
         self._interpreter.allocate_tensors()
 
     def run(self, batch):
@@ -222,7 +260,7 @@ class Dehazer:
     Example:
 
     >>> from kfreqgan import pretrained
-    >>> dehazer = Dehazer(pretrained.dehazer(), tile_size=256)
+    >>> dehazer = Dehazer(pretrained.dehazer(), tile_size=384)
     >>> dehazer(np.full((300, 500, 3), 0.8, np.float32)).shape
     (300, 500, 3)
 
@@ -231,9 +269,12 @@ class Dehazer:
             `.keras` file, SavedModel directory or `.tflite` file.
         tile_size: largest tile side in pixels (rounded down to the
             network's multiple). Exported models use their own input size.
+        margin: pixels at each inner tile edge whose results are dropped.
+            Default: the receptive radius of a
+            size-free Keras model, an eighth of the tile for exported ones.
         overlap: pixels shared by neighbouring tiles (rounded up to the
-            multiple); blending ramps over its middle half. Default: a
-            quarter of the tile.
+            multiple), more than `2 * margin`; the blend ramps over the
+            part between the margins. Default: `2 * margin + 2 * multiple`.
         airlight_size: longer side of the downscaled copy the airlight is
             estimated from (scattering-head Keras generators only).
         batch_size: tiles per network call.
@@ -247,7 +288,9 @@ class Dehazer:
         [0, 1] otherwise.
     """
 
-    def __init__(self, model, tile_size=DEFAULT_TILE_SIZE, overlap=None, airlight_size=DEFAULT_AIRLIGHT_SIZE, batch_size=1):
+    def __init__(
+        self, model, tile_size=DEFAULT_TILE_SIZE, overlap=None, airlight_size=DEFAULT_AIRLIGHT_SIZE, batch_size=1, margin=None
+    ):
         import keras
 
         if isinstance(model, (str, os.PathLike)):
@@ -262,8 +305,9 @@ class Dehazer:
         check_positive_int(tile_size, "tile_size")
         check_positive_int(airlight_size, "airlight_size")
         check_positive_int(batch_size, "batch_size")
-        if overlap is not None and (isinstance(overlap, bool) or not isinstance(overlap, (int, np.integer)) or overlap < 0):
-            raise ValueError(f"`overlap` must be None or an integer >= 0. Received: overlap={overlap!r}")
+        for name, value in (("overlap", overlap), ("margin", margin)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0):
+                raise ValueError(f"`{name}` must be None or an integer >= 0. Received: {name}={value!r}")
         if self.runner.fixed_size is not None:
             fixed = self.runner.fixed_size
             if fixed[0] != fixed[1]:
@@ -271,10 +315,15 @@ class Dehazer:
             tile_size = fixed[0]
         else:
             tile_size = max(multiple, tile_size // multiple * multiple)
-        overlap = tiling.padded_size(tile_size // 4 if overlap is None else overlap, multiple)
-        if overlap >= tile_size:
-            raise ValueError(f"`overlap` must be smaller than the tile size. Received: overlap={overlap}, tile_size={tile_size}")
-        self.tile_size, self.overlap, self.multiple = tile_size, overlap, multiple
+        if margin is None:
+            margin = self.runner.radius if self.runner.radius is not None else tile_size // 8
+        overlap = tiling.padded_size(2 * margin + 2 * multiple if overlap is None else overlap, multiple)
+        if overlap >= tile_size or overlap <= 2 * margin:
+            raise ValueError(
+                f"Tiles need 2 * margin < overlap < tile size. Received: margin={margin}, overlap={overlap}, "
+                f"tile_size={tile_size}; use larger tiles (tile_size) or a smaller margin."
+            )
+        self.tile_size, self.overlap, self.multiple, self.margin = tile_size, overlap, multiple, margin
         self.airlight_size, self.batch_size = airlight_size, batch_size
 
     def _airlight(self, image):
@@ -303,7 +352,7 @@ class Dehazer:
         if self.runner.scattering:
             airlight = self._airlight(image).astype(np.float32)
             transmission = tiling.apply_tiled(
-                self.runner.transmission, padded, self.tile_size, self.overlap, self.multiple, 1, self.batch_size, progress
+                self.runner.transmission, padded, self.tile_size, self.overlap, self.multiple, 1, self.batch_size, progress, self.margin
             )[:height, :width]
             np.maximum(transmission, self.runner.min_transmission, out=transmission)
             result = image - airlight
@@ -311,7 +360,7 @@ class Dehazer:
             result += airlight
         else:
             result = tiling.apply_tiled(
-                self.runner.run, padded, self.tile_size, self.overlap, self.multiple, None, self.batch_size, progress
+                self.runner.run, padded, self.tile_size, self.overlap, self.multiple, None, self.batch_size, progress, self.margin
             )[:height, :width]
         del padded, image
         np.clip(result, 0.0, 1.0, out=result)

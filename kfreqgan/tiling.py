@@ -8,8 +8,11 @@ halves the resolution `d` times samples on a grid of `2 ** d` pixels; a tile
 that starts off that grid would see a differently phased grid and compute
 something else), and the weights of overlapping tiles form a partition of
 unity: each output pixel is a convex combination of the tiles that cover it,
-and pixels near a tile's inner edge (where the network saw zero padding
-instead of the real neighbours) get weight zero. The blend is normalised by
+and pixels within `margin` of a tile's inner edge (where the network saw
+zero padding instead of the real neighbours) get weight zero. With a margin
+at least the network's receptive radius (`kfreqgan.dehazing.receptive_radius`)
+every pixel that is used was computed with all the context it would have
+had in one pass over the whole image. The blend is normalised by
 the summed weights, so it stays a convex combination where more than two
 tiles overlap (the last tile of a row is aligned to the image's edge and may
 reach back over two of its predecessors).
@@ -45,32 +48,37 @@ def tile_starts(length, tile, step, multiple=1):
     return sorted(set(starts))
 
 
-def _ramp(size, before, after):
-    """1-D weights: rising over `before` pixels, falling over `after` pixels.
+def _ramp(size, before, after, margin):
+    """1-D weights: rising over the `before` pixels shared with the previous
+    tile, falling over the `after` pixels shared with the next one.
 
-    Each ramp is zero for its first quarter (where the network lacked
-    context), linear over the middle half and one after, so the ramps of
-    two tiles that overlap by `o` pixels sum to one.
+    Each ramp is zero for its first `margin` pixels (where the network lacked
+    context), linear over the next `overlap - 2 margin` and one after, so
+    the ramps of two tiles that overlap by `o` pixels sum to one.
     """
     position = np.arange(size, dtype=np.float64) + 0.5
     weights = np.ones(size)
     if before:
-        weights = np.minimum(weights, np.clip((position - before / 4) / (before / 2), 0.0, 1.0))
+        weights = np.minimum(weights, np.clip((position - margin) / (before - 2 * margin), 0.0, 1.0))
     if after:
-        weights = np.minimum(weights, np.clip((size - position - after / 4) / (after / 2), 0.0, 1.0))
+        weights = np.minimum(weights, np.clip((size - position - margin) / (after - 2 * margin), 0.0, 1.0))
     return weights
 
 
-def blend_window(shape, overlaps):
+def blend_window(shape, overlaps, margin=None):
     """2-D blending weights of one tile: `(height, width)` float64.
 
     Args:
         shape: `(height, width)` of the tile.
         overlaps: `((top, bottom), (left, right))`: how many pixels this tile
             shares with its neighbour on each side (0 at the image border).
+        margin: pixels of zero weight at each shared side (default: a
+            quarter of the smallest overlap).
     """
     (top, bottom), (left, right) = overlaps
-    return np.outer(_ramp(shape[0], top, bottom), _ramp(shape[1], left, right))
+    if margin is None:
+        margin = min([o for o in (top, bottom, left, right) if o] or [0]) // 4
+    return np.outer(_ramp(shape[0], top, bottom, margin), _ramp(shape[1], left, right, margin))
 
 
 def _axis_tiles(length, tile, overlap, multiple):
@@ -86,7 +94,7 @@ def _axis_tiles(length, tile, overlap, multiple):
     return tiles, tile
 
 
-def tile_grid(height, width, tile_size, overlap, multiple=1):
+def tile_grid(height, width, tile_size, overlap, multiple=1, margin=None):
     """The tiles that cover an image: a list of `(top, left, h, w, window)`.
 
     Args:
@@ -96,6 +104,8 @@ def tile_grid(height, width, tile_size, overlap, multiple=1):
         overlap: pixels shared by neighbouring tiles, a multiple of
             `multiple`, less than `tile_size`.
         multiple: every tile starts on a multiple of it.
+        margin: pixels at each inner tile edge that get no weight (default
+            `overlap // 4`); `overlap` must exceed `2 * margin`.
 
     Returns:
         A list of `(top, left, tile_height, tile_width, window)` with
@@ -108,12 +118,17 @@ def tile_grid(height, width, tile_size, overlap, multiple=1):
             raise ValueError(f"`{name}` must be an integer >= 0 and a multiple of {multiple}. Received: {name}={value!r}")
     if tile_size <= overlap or tile_size - overlap < multiple:
         raise ValueError(f"`overlap` must be smaller than `tile_size`. Received: tile_size={tile_size}, overlap={overlap}")
+    margin = overlap // 4 if margin is None else margin
+    if isinstance(margin, bool) or not isinstance(margin, (int, np.integer)) or margin < 0 or (overlap and overlap <= 2 * margin):
+        raise ValueError(
+            f"`margin` must be an integer >= 0 with `overlap` > 2 * margin. Received: margin={margin!r}, overlap={overlap}"
+        )
     rows, tile_height = _axis_tiles(height, tile_size, overlap, multiple)
     columns, tile_width = _axis_tiles(width, tile_size, overlap, multiple)
     grid = []
     for top, up, down in rows:
         for left, before, after in columns:
-            window = blend_window((tile_height, tile_width), ((up, down), (before, after)))
+            window = blend_window((tile_height, tile_width), ((up, down), (before, after)), margin)
             grid.append((top, left, tile_height, tile_width, window))
     return grid
 
@@ -130,13 +145,13 @@ def reflect_pad(image, height, width):
     return np.pad(image, pad, mode="reflect") if any(p[1] for p in pad) else image
 
 
-def apply_tiled(function, image, tile_size, overlap, multiple=1, out_channels=None, batch_size=1, progress=None):
+def apply_tiled(function, image, tile_size, overlap, multiple=1, out_channels=None, batch_size=1, progress=None, margin=None):
     """Runs `function` on overlapping tiles of `image` and blends the results.
 
     Args:
         function: maps a float32 batch `(n, h, w, C)` to `(n, h, w, C')`.
         image: float32 `(H, W, C)` with H and W multiples of `multiple`.
-        tile_size, overlap, multiple: see `tile_grid`.
+        tile_size, overlap, multiple, margin: see `tile_grid`.
         out_channels: `C'` (default: `C`).
         batch_size: tiles per call of `function`.
         progress: optional callable `progress(done, total)` after each batch.
@@ -147,7 +162,7 @@ def apply_tiled(function, image, tile_size, overlap, multiple=1, out_channels=No
     """
     height, width, channels = image.shape
     out_channels = out_channels or channels
-    grid = tile_grid(height, width, tile_size, overlap, multiple)
+    grid = tile_grid(height, width, tile_size, overlap, multiple, margin)
     total = np.zeros((height, width, out_channels), np.float32)
     weights = np.zeros((height, width, 1), np.float32)
     for first in range(0, len(grid), batch_size):

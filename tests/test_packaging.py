@@ -27,3 +27,25 @@ def test_console_script_and_version_are_declared():
     import kfreqgan
 
     assert kfreqgan.__version__ == distribution.version
+
+
+def test_the_wheel_holds_every_subpackage_and_the_shipped_weights(tmp_path):
+    """An editable install hides a package missing from pyproject's list; a wheel does not."""
+    import pathlib
+    import zipfile
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(root)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    (wheel,) = tmp_path.glob("kfreqgan-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    expected = {f"kfreqgan/{p.relative_to(root / 'kfreqgan').as_posix()}" for p in (root / "kfreqgan").rglob("__init__.py")}
+    expected |= {"kfreqgan/training/__init__.py", "kfreqgan/export/__init__.py"}
+    assert expected <= names, sorted(expected - names)
+    assert {"kfreqgan/pretrained/dehazer.weights.npz", "kfreqgan/pretrained/dehazer.json"} <= names
+    assert not any(name.startswith(("training/", "export/", "tests/", "bench/")) for name in names)

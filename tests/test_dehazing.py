@@ -1,0 +1,206 @@
+"""Any-size dehazing: tiling, blending, the shipped dehazer, exported models."""
+
+import os
+import tracemalloc
+
+import keras
+import numpy as np
+import pytest
+
+from kfreqgan import tiling
+from kfreqgan.data import HELDOUT_PHOTOS
+from kfreqgan.data import load_photo
+from kfreqgan.dehazing import Dehazer
+from kfreqgan.dehazing import dehaze
+from kfreqgan.models import unet_generator
+
+
+@pytest.fixture(scope="module")
+def coffee():
+    """A real held-out photo, cropped to an awkward size (not a multiple of 16)."""
+    return load_photo("coffee")[:301, :437]
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    from kfreqgan import pretrained
+
+    return pretrained.dehazer()
+
+
+# --- tiling maths -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("length,tile,overlap", [(64, 64, 16), (100 * 16, 256, 64), (1000, 200, 40), (48, 16, 8)])
+def test_tiles_start_on_the_grid_and_cover_the_axis(length, tile, overlap):
+    starts = tiling.tile_starts(length, tile, tile - overlap, multiple=8)
+    assert starts[0] == 0 and starts[-1] == length - tile
+    assert all(start % 8 == 0 for start in starts)
+    covered = np.zeros(length, bool)
+    for start in starts:
+        covered[start : start + tile] = True
+    assert covered.all()
+    # Neighbours share at least `overlap` pixels.
+    assert all(b - a <= tile - overlap for a, b in zip(starts, starts[1:]))
+
+
+def test_blend_weights_are_a_partition_of_unity_and_zero_at_inner_edges():
+    grid = tiling.tile_grid(208, 336, 96, 32, multiple=16, margin=8)
+    total = np.zeros((208, 336))
+    for top, left, h, w, window in grid:
+        assert window.min() >= 0 and window.max() <= 1
+        total[top : top + h, left : left + w] += window
+        # A side shared with a neighbour gets no weight in its outer 8 px
+        # (the margin): there the tile lacked context.
+        if top > 0:
+            assert np.all(window[:8] == 0)
+        if left + w < 336:
+            assert np.all(window[:, -8:] == 0)
+    assert total.min() > 0.99  # every pixel is covered with full weight ...
+    blended = tiling.apply_tiled(lambda tiles: tiles * 0 + 0.5, np.zeros((208, 336, 1), np.float32), 96, 32, 16)
+    np.testing.assert_allclose(blended, 0.5, atol=1e-6)  # ... and a constant blends to itself
+
+
+def test_tiling_rejects_bad_arguments(shipped):
+    with pytest.raises(ValueError, match="overlap"):
+        tiling.tile_grid(64, 64, 32, 32, 16)
+    with pytest.raises(ValueError, match="multiple of 16"):
+        tiling.tile_grid(64, 64, 40, 16, 16)
+    with pytest.raises(ValueError, match="margin"):
+        tiling.tile_grid(64, 64, 48, 16, 16, margin=8)
+    with pytest.raises(ValueError, match=r"2 \* margin < overlap < tile size"):
+        Dehazer(shipped, tile_size=128)  # a 96-pixel margin needs larger tiles
+
+
+def test_receptive_radius_matches_what_a_crop_changes(shipped):
+    """Outside the measured radius, cropping the input no longer changes the output."""
+    from kfreqgan.dehazing import receptive_radius
+
+    radius = receptive_radius(shipped)
+    assert 48 <= radius < 256
+    image = load_photo("astronaut")
+    transmission = keras.Model(shipped.inputs, shipped.get_layer("transmission").output)
+    whole = transmission(image[None])[0, ..., 0].numpy()
+    crop = transmission(image[None, 96:352, 96:352])[0, ..., 0].numpy()
+    difference = np.abs(crop - whole[96:352, 96:352])
+    inner = slice(radius + 8, 256 - radius - 8)
+    assert difference[inner, inner].max() < 1e-4
+    assert difference.max() > 1e-2  # near the crop's edge it does change
+
+
+# --- any size -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("head", ["scattering", "residual"])
+def test_size_free_generator_predicts_any_size_and_aspect(head):
+    keras.utils.set_random_seed(1)
+    model = unet_generator((None, None, 3), 4, 3, head=head)
+    for shape in [(1, 37, 91, 3), (2, 64, 24, 3), (1, 9, 9, 3)]:
+        outputs = model.predict(np.random.default_rng(0).random(shape, np.float32), verbose=0)
+        assert outputs.shape == shape and np.all(np.isfinite(outputs))
+
+
+def test_tiled_dehazing_equals_untiled_away_from_the_border(shipped):
+    """The shipped dehazer on a hazed held-out photo: 9 tiles of 320 px vs one pass.
+
+    Away from the photo's border (farther than the margin plus 32 px) the
+    two agree to float32 round-off. Nearer, they differ because the
+    untiled pass's band filters wrap around the whole photo (top row next to
+    the bottom row) while a border tile's wrap around the tile.
+    """
+    from kfreqgan.data import haze
+
+    clean = load_photo("astronaut")
+    hazy = haze.add_haze(clean[None], haze.synthetic_depth(512, 512, (1, 1))[None], 1.0, 0.9)[0][0].numpy()
+    untiled = np.clip(shipped.predict(hazy[None], verbose=0)[0], 0, 1)
+    dehazer = Dehazer(shipped, tile_size=320)
+    assert dehazer.margin >= 64  # the measured receptive radius, not a guess
+    counts = []
+    tiled = dehazer(hazy, progress=lambda done, total: counts.append(total))
+    assert counts[-1] == 9 and tiled.shape == hazy.shape and tiled.dtype == np.float32
+    border = dehazer.margin + 32
+    difference = np.abs(tiled - untiled)
+    assert difference[border:-border, border:-border].max() < 1e-4, difference[border:-border, border:-border].max()
+    assert difference.mean() < 2e-3
+    assert np.abs(tiled - hazy).mean() > 0.05  # it really dehazed
+
+
+def test_black_box_tiling_blends_without_seams(coffee):
+    """A residual-head generator (no shared airlight): seams stay invisible."""
+    keras.utils.set_random_seed(3)
+    model = unet_generator((None, None, 3), 4, 3, head="residual")
+    untiled = np.clip(model.predict(coffee[None], verbose=0)[0], 0, 1)
+    tiled = Dehazer(model, tile_size=192)(coffee)
+    assert np.abs(tiled - untiled)[16:-16, 16:-16].max() < 1e-3
+
+
+def test_uint8_in_uint8_out_and_tiny_images(shipped):
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (5, 7, 3), dtype=np.uint8)  # smaller than one network cell
+    result = dehaze(image, shipped)
+    assert result.shape == image.shape and result.dtype == np.uint8
+    as_float = dehaze(image.astype(np.float32) / 255, shipped)
+    assert np.abs(as_float * 255 - result).max() <= 0.5 + 1e-3
+
+
+@pytest.mark.parametrize(
+    "image,message",
+    [
+        (np.zeros((4, 4)), "shape"),
+        (np.zeros((0, 4, 3), np.float32), "empty"),
+        (np.full((8, 8, 3), 2.0, np.float32), r"\[0, 1\]"),
+        (np.full((8, 8, 3), np.nan, np.float32), "NaN"),
+        (np.zeros((8, 8, 3), np.int32), "dtype"),
+        (np.zeros((8, 8, 4), np.float32), "3-channel"),
+    ],
+)
+def test_bad_images_get_clear_errors(shipped, image, message):
+    with pytest.raises(ValueError, match=message):
+        Dehazer(shipped)(image)
+
+
+def test_memory_is_bounded_by_the_tile_for_a_4000x3000_photo():
+    """The network sees one tile at a time; NumPy memory stays a few image copies."""
+    seen = []
+
+    class Runner:  # a stand-in network: records what it is given
+        channels, fixed_size, multiple, scattering = 3, None, 16, False
+
+        def run(self, batch):
+            seen.append(batch.shape)
+            return batch * 0.5
+
+    image = np.full((3000, 4000, 3), 200, np.uint8)
+    tracemalloc.start()
+    result = Dehazer(Runner(), tile_size=512, overlap=64, margin=16)(image)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert result.shape == image.shape and np.all(result == 100)
+    assert max(h * w for _, h, w, _ in seen) == 512 * 512 and len(seen) == 7 * 9
+    float_image = 3000 * 4000 * 3 * 4
+    assert peak < 5 * float_image, f"peak {peak / 2**20:.0f} MiB"
+
+
+# --- the shipped dehazer --------------------------------------------------------
+
+
+def test_shipped_dehazer_loads_offline_is_small_and_documented(shipped):
+    from kfreqgan import pretrained
+
+    assert os.path.getsize(pretrained.DEHAZER_PATH) < 5 * 2**20
+    card = pretrained.dehazer_card()
+    assert card["command"].startswith("python -m kfreqgan.training.pretrained_dehazer")
+    assert not set(card["training_photos"]) & set(HELDOUT_PHOTOS)
+    assert shipped.count_params() == card["generator"]["parameters"]
+
+
+def test_shipped_dehazer_clears_haze_on_a_held_out_photo(shipped):
+    from kfreqgan.data import haze
+    from kfreqgan.metrics import psnr
+
+    clean = load_photo("astronaut")[::2, ::2]
+    depth = haze.synthetic_depth(256, 256, (5, 5))
+    hazy = haze.add_haze(clean[None], depth[None], 1.2, 0.85)[0][0].numpy()
+    dehazed = dehaze(hazy, shipped)
+    gain = float(psnr(clean[None], dehazed[None])[0] - psnr(clean[None], hazy[None])[0])
+    assert gain > 3.0, gain
