@@ -62,7 +62,7 @@ def _inverse_half_matrices(n):
 
 
 def _swap_last_axes(x):
-    return tf.transpose(x, (0, 1, 3, 2))
+    return tf.transpose(x, (0, 2, 1))
 
 
 def filter_with_half_spectrum_mask(images, mask):
@@ -91,10 +91,14 @@ def filter_with_half_spectrum_mask(images, mask):
     inv_cos_w, inv_sin_w = _inverse_half_matrices(width)
     mask_t = np.ascontiguousarray(np.asarray(mask, np.float32).T)
 
-    x = tf.transpose(images, (0, 3, 1, 2))  # (N, C, H, W)
+    channels_first = tf.transpose(images, (0, 3, 1, 2))  # (N, C, H, W)
+    # One batch axis: TF 2.21's oneDNN matmul corrupts memory for a rank-4
+    # input whose batch shape holds a 1, as (N, 1) does for grey batches
+    # (tensorflow/tensorflow#117700).
+    x = tf.reshape(channels_first, (-1, height, width))  # (N C, H, W)
     # Forward along W (half spectrum), then along H on the transposed array;
     # the length-H DFT matrix is symmetric, so right-multiplying works.
-    real = _swap_last_axes(tf.matmul(x, cos_w))  # (N, C, K, H)
+    real = _swap_last_axes(tf.matmul(x, cos_w))  # (N C, K, H)
     # The minus sign lives in the constant: a NEG op would stay float in an
     # int8 TFLite model.
     imag = _swap_last_axes(tf.matmul(x, -sin_w))
@@ -105,6 +109,7 @@ def filter_with_half_spectrum_mask(images, mask):
     # Inverse along H (conjugate matrix, 1/H), then back to a real row.
     real = (tf.matmul(spec_real, cos_h) - tf.matmul(spec_imag, sin_h)) / height
     imag = (tf.matmul(spec_imag, cos_h) + tf.matmul(spec_real, sin_h)) / height
-    real, imag = _swap_last_axes(real), _swap_last_axes(imag)  # (N, C, H, K)
+    real, imag = _swap_last_axes(real), _swap_last_axes(imag)  # (N C, H, K)
     filtered = tf.matmul(real, inv_cos_w) - tf.matmul(imag, inv_sin_w)
+    filtered = tf.reshape(filtered, tf.shape(channels_first))
     return tf.transpose(filtered, (0, 2, 3, 1))

@@ -113,7 +113,11 @@ def _dft_power(images, half=False):
     columns = shape[2] // 2 + 1 if half else shape[2]
     dc = tf.pad(tf.ones((1, 1, 1)), [[0, shape[1] - 1], [0, columns - 1], [0, 0]])
     total = mean * tf.cast(shape[1] * shape[2], tf.float32)
-    return power + tf.square(total) * dc
+    # `mean` is rounded, so the centred images keep a small sum: their DC
+    # term. Adding it to the total (not its square to the power) makes the DC
+    # power as accurate as the FFT rather than as the float32 sum behind `mean`.
+    total += tf.math.real(spectrum[:, :, 0, 0])[:, tf.newaxis, tf.newaxis, :]
+    return power * (1.0 - dc) + tf.square(total) * dc
 
 
 def _centre(spectrum):
@@ -239,6 +243,10 @@ def _lowpass_response(radius, cutoff, kind, order):
         return tf.ones_like(radius)
     if cutoff == 0.0:
         return tf.zeros_like(radius)
+    # A positive cut-off below float32's smallest normal number would flush to
+    # zero (NaN at DC, 0 / 0). Every nonzero grid radius is >= 1 / size, far
+    # above it, so raising the cut-off to it changes nothing else.
+    cutoff = max(cutoff, float(np.finfo(np.float32).tiny))
     if kind == "ideal":
         return tf.cast(radius < cutoff, tf.float32)
     if kind == "gaussian":

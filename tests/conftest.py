@@ -7,6 +7,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from hypothesis import settings  # noqa: E402
+
+# Property-based tests: by default the same examples on every run, so that a
+# CI failure reproduces, and a failure prints a blob to replay it with
+# @reproduce_failure. HYPOTHESIS_PROFILE=explore draws new examples each run.
+settings.register_profile("ci", derandomize=True, print_blob=True, database=None)
+settings.register_profile("explore", print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 # Two logical CPU devices, so that tf.distribute tests can mirror over them.
 # This must happen before TensorFlow initialises its devices.
