@@ -453,16 +453,16 @@ def radial_bins(height, width, num_bins=None, max_frequency=0.5, binning="normal
     """
     height, width = _check_size(height, width)
     num_bins = _check_num_bins(num_bins)
-    check_choice(binning, "binning", BINNINGS)
-    check_choice(layout, "layout", ("centred", "unshifted", "half"))
-    with tf.init_scope():
-        ky, kx = (t.numpy() for t in _grid_index(height, width, layout))
     if num_bins is not None and num_bins > height * width:
         # Checked before any array of num_bins entries is allocated.
         raise ValueError(
             f"num_bins={num_bins} is too fine for a {height}x{width} spectrum: it has only "
             f"{height * width} frequencies. Use fewer bins. Received: num_bins={num_bins}"
         )
+    check_choice(binning, "binning", BINNINGS)
+    check_choice(layout, "layout", ("centred", "unshifted", "half"))
+    with tf.init_scope():
+        ky, kx = (t.numpy() for t in _grid_index(height, width, layout))
     # Exact float64 frequencies: bin edges often fall on grid frequencies.
     fy, fx = ky / height, kx / width
     if binning == "integer":
