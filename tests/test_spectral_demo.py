@@ -33,12 +33,15 @@ def test_demo_writes_plot_and_report_with_the_expected_spectral_signatures(tmp_p
 
 
 @pytest.mark.slow
-def test_demo_command_line_runs_and_rejects_bad_arguments(tmp_path):
+def test_demo_command_line_runs_and_rejects_bad_arguments(tmp_path, capsys):
     command = [sys.executable, "-m", "kfreqgan.training.spectral_demo", "--out", str(tmp_path), "--size", "32"]
     result = subprocess.run(command + ["--photos", "rocket", "flower"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "haze" in result.stdout and (tmp_path / "spectral_demo.png").exists()
-    bad = subprocess.run(command + ["--photos", "nope"], capture_output=True, text=True)
-    assert bad.returncode != 0 and "invalid choice" in bad.stderr
-    tiny = subprocess.run(command[:-1] + ["4"], capture_output=True, text=True)
-    assert tiny.returncode != 0 and "--size must be at least 16" in tiny.stderr
+    # Bad arguments, in-process (argparse exits with status 2).
+    from kfreqgan.training import spectral_demo
+
+    for argv, message in ((["--photos", "nope"], "invalid choice"), (["--size", "4"], "--size must be at least 16")):
+        with pytest.raises(SystemExit) as exit_info:
+            spectral_demo.main(["--out", str(tmp_path)] + argv)
+        assert exit_info.value.code != 0 and message in capsys.readouterr().err

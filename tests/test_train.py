@@ -72,7 +72,7 @@ def test_invert_scattering_undoes_the_haze_model(photos_64):
 
 
 @pytest.mark.slow
-def test_train_writes_everything_and_resumes_from_its_backup(tmp_path):
+def test_train_writes_everything(tmp_path):
     config = configs.get_config("dehaze-demo", TINY)
     result = train.train(config, str(tmp_path), tf.distribute.get_strategy(), verbose=0)
     for name in ("generator.keras", "freqgan.keras", "samples.png", "metrics.json"):
@@ -83,13 +83,9 @@ def test_train_writes_everything_and_resumes_from_its_backup(tmp_path):
     assert len(metrics["history"]["g_loss"]) == 1 and result["chief"]
     generator = keras.models.load_model(tmp_path / "generator.keras")
     assert generator.output_shape == (None, 32, 32, 3)
-    # Started again with 2 epochs, the run resumes after epoch 1: one more
-    # epoch, and the optimizers' step counters continue from the backup.
-    steps_per_epoch = result["generator_steps"]
-    assert steps_per_epoch == len(configs.TRAIN_PHOTOS) * 8 // 8
-    again = train.train(configs.get_config("dehaze-demo", {**TINY, "epochs": 2}), str(tmp_path), tf.distribute.get_strategy(), verbose=0)
-    assert again["resumed_from_epoch"] == 1 and len(again["history"]["g_loss"]) == 2  # the history of both runs
-    assert again["generator_steps"] == 2 * steps_per_epoch
+    assert result["generator_steps"] == len(configs.TRAIN_PHOTOS) * 8 // 8
+    # Resuming (after a clean stop, a SIGKILL mid-epoch or mid-write) is
+    # tested end to end in test_resume.py.
 
 
 def _free_port():
