@@ -77,7 +77,7 @@ def _parser():
         "--tflite-io",
         default="float32",
         choices=("float32", "uint8", "both"),
-        help="TFLite input/output type: float32 in [0, 1] (default), uint8 pixels, or both files",
+        help="TFLite input/output type: float32 in [0, 1] (default), uint8 pixels (not for int8), or both files",
     )
     parser.add_argument("--calibration-count", type=int, default=64, help="number of calibration images (default 64)")
     parser.add_argument(
@@ -176,9 +176,8 @@ def _build_saved_model(directory, generator, check_images, reference, verify, in
         loaded = tf.saved_model.load(directory)
         outputs = loaded.signatures[serving.SERVING_DEFAULT](images=tf.constant(check_images))[serving.OUTPUT_NAME]
         float_check = _agreement(reference, outputs.numpy())
-        uint8_in = np.round(check_images * 255).astype(np.uint8)
+        uint8_in, uint8_reference = _uint8_reference(generator, check_images)
         uint8_out = loaded.signatures[serving.SERVING_UINT8](images=tf.constant(uint8_in))[serving.OUTPUT_NAME].numpy()
-        uint8_reference = np.clip(np.round(_keras_outputs(generator, uint8_in / np.float32(255)) * 255), 0, 255)
         uint8_check = {"max_abs_difference": int(np.abs(uint8_out.astype(int) - uint8_reference.astype(int)).max())}
         manifest["agreement_with_keras"] = {serving.SERVING_DEFAULT: float_check, serving.SERVING_UINT8: uint8_check}
         if not float_check["max_abs_error"] <= SAVED_MODEL_TOLERANCE:
@@ -200,6 +199,15 @@ def _keras_outputs(generator, images):
     from kfreqgan.export.generator import unit_range_outputs
 
     return unit_range_outputs(generator, images).numpy()
+
+
+def _uint8_reference(generator, check_images):
+    """`(pixels, expected)`: the check images as uint8, and what a uint8
+    export must return for them (the Keras outputs, rounded to uint8)."""
+    import numpy as np
+
+    pixels = np.round(check_images * 255).astype(np.uint8)
+    return pixels, np.round(_keras_outputs(generator, pixels / np.float32(255)) * 255)
 
 
 def _build_tflite(directory, name, generator, variants, calibration, check_images, reference, verify, info, io_dtypes=("float32",)):
@@ -230,9 +238,10 @@ def _build_tflite(directory, name, generator, variants, calibration, check_image
             "inputs": [_tensor_doc(tflite.INPUT_NAME, "uint8", shape, [0, 255])],
             "outputs": [_tensor_doc(tflite.OUTPUT_NAME, "uint8", shape, [0, 255])],
         }
-        uint8_images = np.round(check_images * 255).astype(np.uint8)
-        uint8_reference = np.round(_keras_outputs(generator, uint8_images / np.float32(255)) * 255)
-    for variant, io_dtype in ((v, io) for v in variants for io in io_dtypes):
+        if verify:
+            uint8_images, uint8_reference = _uint8_reference(generator, check_images)
+    # uint8 I/O is not offered for int8 (see kfreqgan.export.tflite).
+    for variant, io_dtype in ((v, io) for v in variants for io in io_dtypes if not (v == "int8" and io == "uint8")):
         images = calibration["images"] if variant == "int8" else None
         model_bytes = tflite.convert_to_tflite(model, variant, representative_images=images, io_dtype=io_dtype)
         key = variant if io_dtype == "float32" else f"{variant}_uint8"

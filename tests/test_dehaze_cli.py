@@ -129,6 +129,8 @@ def test_uint8_tflite_model_takes_and_returns_pixels(models, photos_32):
     with pytest.raises(ValueError, match="uint8"):
         tflite.run_tflite(uint8_bytes, pixels.astype(np.float32))
     assert {"CAST"} <= tflite.tflite_op_names(uint8_bytes)
+    with pytest.raises(ValueError, match="not supported for the int8 variant"):
+        tflite.convert_to_tflite(clipped_model(fixed), "int8", pixels / np.float32(255), io_dtype="uint8")
 
 
 @pytest.mark.parametrize(
