@@ -102,16 +102,10 @@ class _KerasRunner:
         import keras
         import tensorflow as tf
 
-        if len(model.inputs) != 1 or len(model.outputs) != 1:
-            raise ValueError(
-                f"A dehazing model has one input and one output. Received: {len(model.inputs)} inputs, "
-                f"{len(model.outputs)} outputs"
-            )
-        shape = tuple(model.inputs[0].shape)
-        if len(shape) != 4 or shape[1:3] != tuple(model.outputs[0].shape[1:3]) or shape[3] != model.outputs[0].shape[3]:
-            raise ValueError(f"The model must map (N, H, W, C) images to images of the same shape. Received: input shape={shape}")
-        self.channels = shape[3]
-        self.fixed_size = None if None in shape[1:3] else shape[1:3]
+        from kfreqgan.export.generator import check_image_to_image
+
+        height, width, self.channels = check_image_to_image(model)
+        self.fixed_size = None if None in (height, width) else (height, width)
         self.multiple = _network_multiple(model)
         self.radius = receptive_radius(model) if self.fixed_size is None else None
         names = {layer.name for layer in model.layers}
@@ -130,6 +124,16 @@ class _KerasRunner:
 
     def airlight(self, image):
         return self._parts(np.asarray(image[None], np.float32))[1].numpy().reshape(-1)
+
+
+def _to_pixels(images, uint8):
+    """Float images in [0, 1] as a model's input: uint8 pixels if `uint8`."""
+    return np.round(images * 255).astype(np.uint8) if uint8 else images
+
+
+def _from_pixels(outputs, uint8):
+    """A model's outputs as float32 in [0, 1] (uint8 pixels divided by 255)."""
+    return outputs.astype(np.float32) / 255.0 if uint8 else outputs
 
 
 class _SavedModelRunner:
@@ -158,10 +162,9 @@ class _SavedModelRunner:
     def run(self, batch):
         import tensorflow as tf
 
-        batch = np.asarray(batch, np.float32)
-        inputs = np.round(batch * 255).astype(np.uint8) if self._uint8 else batch
+        inputs = _to_pixels(np.asarray(batch, np.float32), self._uint8)
         output = next(iter(self._function(**{self._input_name: tf.constant(inputs)}).values())).numpy()
-        return output.astype(np.float32) / 255.0 if self._uint8 else output
+        return _from_pixels(output, self._uint8)
 
 
 class _TFLiteRunner:
@@ -191,11 +194,9 @@ class _TFLiteRunner:
     def run(self, batch):
         outputs = []
         for tile in np.asarray(batch, np.float32):
-            inputs = np.round(tile * 255).astype(np.uint8) if self._uint8 else tile
-            self._interpreter.set_tensor(self._input_index, inputs[None])
+            self._interpreter.set_tensor(self._input_index, _to_pixels(tile, self._uint8)[None])
             self._interpreter.invoke()
-            output = self._interpreter.get_tensor(self._output_index)[0]
-            outputs.append(output.astype(np.float32) / 255.0 if self._uint8 else output)
+            outputs.append(_from_pixels(self._interpreter.get_tensor(self._output_index)[0], self._uint8))
         return np.stack(outputs)
 
 
