@@ -36,9 +36,7 @@ def dehaze_whole_photos(generator, config, size=128, seed=2024):
     from kfreqgan.data import center_crop
     from kfreqgan.data import haze
     from kfreqgan.data import load_photo
-    from kfreqgan.models import DEFAULT_BANDS
-    from kfreqgan.models import copy_weights_by_name
-    from kfreqgan.models import unet_generator
+    from kfreqgan.training import train
 
     gray = config["channels"] == 1
     clean = np.stack([center_crop(load_photo(name), size) for name in config["eval_photos"]])
@@ -46,14 +44,7 @@ def dehaze_whole_photos(generator, config, size=128, seed=2024):
         clean = spectral.to_grayscale(clean).numpy()
     depth = np.stack([haze.synthetic_depth(size, size, (index, seed)).numpy() for index in range(len(clean))])
     hazy = haze.random_haze(clean, depth, (seed, 1), config["beta_range"], config["airlight_range"])[0].numpy()
-    any_size = unet_generator(
-        (None, None, config["channels"]),
-        config["generator_filters"],
-        config["generator_depth"],
-        bands=DEFAULT_BANDS if config["frequency_aware"] else None,
-        head=config["generator_head"],
-    )
-    copy_weights_by_name(generator, any_size)
+    any_size = train.size_free_generator(generator, config)
     dehazed = tf.clip_by_value(any_size(hazy, training=False), 0.0, 1.0).numpy()
     return clean, hazy, dehazed
 

@@ -132,23 +132,6 @@ def build(settings):
     return train.build_gan(config), config
 
 
-def size_free_copy(generator, config):
-    """The trained generator rebuilt with `image_shape=(None, None, 3)`."""
-    from kfreqgan.models import DEFAULT_BANDS
-    from kfreqgan.models import copy_weights_by_name
-    from kfreqgan.models import unet_generator
-
-    size_free = unet_generator(
-        (None, None, config["channels"]),
-        config["generator_filters"],
-        config["generator_depth"],
-        bands=DEFAULT_BANDS,
-        head=config["generator_head"],
-        name="kfreqgan_dehazer",
-    )
-    return copy_weights_by_name(generator, size_free)
-
-
 def run(out, settings, verbose=2):
     import keras
 
@@ -158,6 +141,7 @@ def run(out, settings, verbose=2):
     from kfreqgan.data import TRAIN_PHOTOS
     from kfreqgan.data import load_photo
     from kfreqgan.models import DEFAULT_BANDS
+    from kfreqgan.training import train
 
     keras.utils.set_random_seed(settings["seed"])
     photos = [load_photo(name) for name in TRAIN_PHOTOS]
@@ -184,7 +168,7 @@ def run(out, settings, verbose=2):
         callbacks=[keras.callbacks.TensorBoard(os.path.join(out, "logs"), update_freq="epoch")],
     )
     seconds = time.time() - started
-    dehazer = size_free_copy(gan.generator, config)
+    dehazer = train.size_free_generator(gan.generator, config, name="kfreqgan_dehazer")
     os.makedirs(out, exist_ok=True)
     write_atomically(os.path.join(out, "dehazer.keras"), dehazer.save)
     write_atomically(os.path.join(out, "dehazer.weights.npz"), lambda path: pretrained.save_weights(dehazer, path))

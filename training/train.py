@@ -196,6 +196,24 @@ def build_gan(config):
     )
 
 
+def size_free_generator(generator, config, name="unet_generator"):
+    """The dehazing generator of `config` rebuilt for any image size, with
+    `generator`'s trained weights (copied by layer name)."""
+    from kfreqgan.models import DEFAULT_BANDS
+    from kfreqgan.models import copy_weights_by_name
+    from kfreqgan.models import unet_generator
+
+    size_free = unet_generator(
+        (None, None, config["channels"]),
+        config["generator_filters"],
+        config["generator_depth"],
+        bands=DEFAULT_BANDS if config["frequency_aware"] else None,
+        head=config["generator_head"],
+        name=name,
+    )
+    return copy_weights_by_name(generator, size_free)
+
+
 def image_quality(clean, images):
     """PSNR, SSIM and the high-frequency spectral error of `images` vs `clean`."""
     import tensorflow as tf
