@@ -24,6 +24,8 @@ import argparse
 import os
 import sys
 
+import numpy as np
+
 from kfreqgan._cli import ArgumentParser
 from kfreqgan._cli import error_line
 
@@ -75,8 +77,6 @@ def read_image(path):
     except (OSError, SyntaxError, ValueError) as error:
         raise ValueError(f"not a readable image ({str(error).splitlines()[0] if str(error) else type(error).__name__})") from error
     alpha = image.getchannel("A") if image.mode in ("RGBA", "LA") else None
-    import numpy as np
-
     return np.asarray(image.convert("RGB")), image, alpha
 
 

@@ -65,19 +65,16 @@ def _ramp(size, before, after, margin):
     return weights
 
 
-def blend_window(shape, overlaps, margin=None):
+def blend_window(shape, overlaps, margin):
     """2-D blending weights of one tile: `(height, width)` float64.
 
     Args:
         shape: `(height, width)` of the tile.
         overlaps: `((top, bottom), (left, right))`: how many pixels this tile
             shares with its neighbour on each side (0 at the image border).
-        margin: pixels of zero weight at each shared side (default: a
-            quarter of the smallest overlap).
+        margin: pixels of zero weight at each shared side.
     """
     (top, bottom), (left, right) = overlaps
-    if margin is None:
-        margin = min([o for o in (top, bottom, left, right) if o] or [0]) // 4
     return np.outer(_ramp(shape[0], top, bottom, margin), _ramp(shape[1], left, right, margin))
 
 
