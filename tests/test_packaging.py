@@ -34,9 +34,20 @@ def test_the_wheel_holds_every_subpackage_and_the_shipped_weights(tmp_path):
     import pathlib
     import zipfile
 
+    import shutil
+
     root = pathlib.Path(__file__).resolve().parents[1]
+    # Built from a copy of the sources, so that a stale build/ folder in the
+    # checkout cannot leak into (or fill gaps in) the wheel, and the build
+    # writes nothing into the checkout.
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(root / name, source / name)
+    for name in ("kfreqgan", "training", "export"):
+        shutil.copytree(root / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
     result = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(root)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(source)],
         capture_output=True,
         text=True,
         timeout=300,
