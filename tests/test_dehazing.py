@@ -204,3 +204,16 @@ def test_shipped_dehazer_clears_haze_on_a_held_out_photo(shipped):
     dehazed = dehaze(hazy, shipped)
     gain = float(psnr(clean[None], dehazed[None])[0] - psnr(clean[None], hazy[None])[0])
     assert gain > 3.0, gain
+
+
+def test_copy_weights_by_name_moves_training_weights_to_the_size_free_build(photos_32):
+    from kfreqgan.models import copy_weights_by_name
+
+    keras.utils.set_random_seed(6)
+    fixed = unet_generator((32, 32, 3), filters=4, depth=2)
+    size_free = copy_weights_by_name(fixed, unet_generator((None, None, 3), filters=4, depth=2))
+    np.testing.assert_allclose(size_free(photos_32[:2]).numpy(), fixed(photos_32[:2]).numpy(), atol=1e-6)
+    with pytest.raises(ValueError, match="Layer 'stem': weight shapes differ"):
+        copy_weights_by_name(fixed, unet_generator((None, None, 3), filters=8, depth=2))
+    with pytest.raises(ValueError, match="no layer named 'down2'"):
+        copy_weights_by_name(fixed, unet_generator((None, None, 3), filters=4, depth=3))
