@@ -67,9 +67,13 @@ def _gray(images):
         return images
     if channels == 3:
         # A matrix-vector product: on CPU 3-4x faster than a reduction over
-        # the 3-wide channel axis.
+        # the 3-wide channel axis. On rows (N H, W, 3): TF 2.21's oneDNN
+        # matmul corrupts memory for a rank-4 input whose batch shape holds
+        # a 1, as (N, 1) does for one-row images (tensorflow/tensorflow#117700).
         weights = tf.constant(GRAY_WEIGHTS, dtype=images.dtype)
-        return tf.linalg.matvec(images, weights)[..., tf.newaxis]
+        shape = tf.shape(images)
+        rows = tf.reshape(images, tf.concat([[-1], shape[2:]], 0))
+        return tf.reshape(tf.linalg.matvec(rows, weights), tf.concat([shape[:-1], [1]], 0))
     raise ValueError(
         "Grey-scale conversion needs `images` with 1 or 3 channels (use mode='channels' "
         f"for other channel counts). Received: shape={tuple(images.shape)}"
