@@ -94,7 +94,7 @@ def filter_with_half_spectrum_mask(images, mask):
     channels_first = tf.transpose(images, (0, 3, 1, 2))  # (N, C, H, W)
     # One batch axis: TF 2.21's oneDNN matmul corrupts memory for a rank-4
     # input whose batch shape holds a 1, as (N, 1) does for grey batches
-    # (tensorflow/tensorflow#117700).
+    # (measured here; the band-filter tests run grey batches).
     x = tf.reshape(channels_first, (-1, height, width))  # (N C, H, W)
     # Forward along W (half spectrum), then along H on the transposed array;
     # the length-H DFT matrix is symmetric, so right-multiplying works.

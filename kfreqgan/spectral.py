@@ -69,7 +69,8 @@ def _gray(images):
         # A matrix-vector product: on CPU 3-4x faster than a reduction over
         # the 3-wide channel axis. On rows (N H, W, 3): TF 2.21's oneDNN
         # matmul corrupts memory for a rank-4 input whose batch shape holds
-        # a 1, as (N, 1) does for one-row images (tensorflow/tensorflow#117700).
+        # a 1, as (N, 1) does for one-row images (measured here, see
+        # tests/test_spectral.py).
         weights = tf.constant(GRAY_WEIGHTS, dtype=images.dtype)
         shape = tf.shape(images)
         rows = tf.reshape(images, tf.concat([[-1], shape[2:]], 0))
