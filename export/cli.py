@@ -10,7 +10,9 @@ or `freqgan.keras`, whose `.generator` is exported. Writes into `--out`:
 - `<name>/<version>/`: a SavedModel for TF Serving with the signatures
   `serving_default` (float32 `images` in [0, 1] -> float32 `outputs`) and
   `serving_uint8` (uint8 `images` -> uint8 `outputs`), dynamic batch size
-  (see `kfreqgan.export.serving`), plus
+  (see `kfreqgan.export.serving`); a generator built without a fixed
+  size (`unet_generator((None, None, C))`, the shipped dehazer) gives a
+  SavedModel that takes any size, or one size with `--image-size`, plus
   `assets.extra/kfreqgan_export.json` describing it;
 - `models.config`: the TF Serving model config listing `<name>` (other
   models already listed are kept); start the server with
@@ -19,7 +21,8 @@ or `freqgan.keras`, whose `.generator` is exported. Writes into `--out`:
 - `tflite/<name>/<version>/<name>_<variant>.tflite` for each variant
   (`float32`, `float16`, `dynamic_range`, `int8`; builtin ops only, no
   Flex; float32 input `images` and output `outputs`, see
-  `kfreqgan.export.tflite`) and `export.json` describing them.
+  `kfreqgan.export.tflite`) and `export.json` describing them. TFLite
+  needs a fixed size: pass `--image-size HxW` for a size-free generator.
 
 `--version` defaults to one more than the highest existing version. An
 existing version is replaced only with `--overwrite`. Each folder is
@@ -54,6 +57,9 @@ FORMATS = ("saved_model", "tflite")
 SAVED_MODEL_TOLERANCE = 1e-4
 TFLITE_FLOAT32_TOLERANCE = 1e-3
 CHECK_IMAGES = 4
+# Check images for a generator without a fixed size: not a multiple of 8, so
+# the model's own padding and cropping are exercised.
+SIZE_FREE_CHECK_SIZE = (72, 100)
 
 
 class _Arguments(argparse.ArgumentParser):
@@ -84,7 +90,9 @@ def _parser():
         "--calibration-short-side", type=int, help="resize the bundled photos to this shorter side first (default 4x the image size)"
     )
     parser.add_argument(
-        "--image-size", help="HxW (or one number): fixes the image size of every export, for generators built without one"
+        "--image-size",
+        help="HxW (or one number): fixes the image size of every export, for generators built without one "
+        "(needed for TFLite; without it such a SavedModel takes any size)",
     )
     parser.add_argument(
         "--serving-base-path",
@@ -327,10 +335,15 @@ def run_export(args):
     if image_size is not None:
         generator = with_static_size(generator, *image_size)
         height, width = image_size
-    if height is None or width is None:
-        # TFLite needs a fixed size, and the checks against the Keras model
-        # run on images of the exported size.
-        raise ValueError("The generator was built without a fixed image size; pass --image-size HxW.")
+    size_free = height is None or width is None
+    if size_free and "tflite" in formats:
+        raise ValueError(
+            "The generator was built without a fixed image size and TFLite needs one; pass --image-size HxW "
+            "(or --formats saved_model for a SavedModel that takes any size)."
+        )
+    # The checks against the Keras model run on images of the exported size,
+    # or of SIZE_FREE_CHECK_SIZE for a SavedModel that takes any size.
+    check_height, check_width = SIZE_FREE_CHECK_SIZE if size_free else (height, width)
     source = args.calibration
     calibration = None
     if "int8" in variants:
@@ -356,7 +369,7 @@ def run_export(args):
     check_source = source if source in calibration_data.SOURCES else "hazy"
     if verify:
         check_images = calibration_data.representative_images(
-            (height, width, channels), check_source, CHECK_IMAGES, seed=1, photos=HELDOUT_PHOTOS
+            (check_height, check_width, channels), check_source, CHECK_IMAGES, seed=1, photos=HELDOUT_PHOTOS
         )
         reference = _keras_outputs(generator, check_images)
     info = {
@@ -365,7 +378,8 @@ def run_export(args):
         "source_model": os.path.abspath(args.model),
         "kfreqgan_version": kfreqgan.__version__,
         "computes": "clip(generator(images), 0, 1)",
-        "check_images": f"{CHECK_IMAGES} {check_source} patches of the held-out photos {', '.join(HELDOUT_PHOTOS)}"
+        "check_images": f"{CHECK_IMAGES} {check_source} {check_height}x{check_width} patches of the held-out photos "
+        f"{', '.join(HELDOUT_PHOTOS)}"
         if verify
         else None,
     }

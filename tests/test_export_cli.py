@@ -178,13 +178,16 @@ def test_console_script_prints_one_error_line_without_traceback(tmp_path):
     assert result.stdout == ""
 
 
-def test_a_generator_without_fixed_size_needs_image_size(tmp_path, capsys, photos_32):
+def test_a_generator_without_fixed_size_needs_image_size_for_tflite(tmp_path, capsys, photos_32):
     keras.utils.set_random_seed(7)
     generator = unet_generator((None, None, 3), filters=4, depth=2)
     generator.save(tmp_path / "any_size.keras")
     argv = [str(tmp_path / "any_size.keras"), "--out", str(tmp_path / "out"), "--variants", "float32"]
     assert cli.main(argv) == 2
-    assert "built without a fixed image size; pass --image-size HxW" in last_error_line(capsys.readouterr())
+    error = last_error_line(capsys.readouterr())
+    assert "built without a fixed image size and TFLite needs one; pass --image-size HxW" in error
+    assert "--formats saved_model" in error
+    assert not (tmp_path / "out").exists()
     assert cli.main(argv + ["--image-size", "32x32"]) == 0
     loaded = tf.saved_model.load(str(tmp_path / "out" / "any_size" / "1"))
     assert loaded.signatures["serving_default"].structured_input_signature[1]["images"].shape.as_list() == [None, 32, 32, 3]
@@ -192,6 +195,30 @@ def test_a_generator_without_fixed_size_needs_image_size(tmp_path, capsys, photo
     np.testing.assert_allclose(outputs, unit_range_outputs(generator, photos_32).numpy(), atol=1e-5)
     manifest = json.loads((tmp_path / "out" / "tflite" / "any_size" / "1" / "export.json").read_text())
     assert manifest["inputs"][0]["shape"] == [-1, 32, 32, 3]
+
+
+def test_a_size_free_saved_model_takes_any_size(tmp_path, capsys):
+    keras.utils.set_random_seed(7)
+    generator = unet_generator((None, None, 3), filters=4, depth=2)
+    generator.save(tmp_path / "any_size.keras")
+    argv = [str(tmp_path / "any_size.keras"), "--out", str(tmp_path / "out"), "--formats", "saved_model"]
+    assert cli.main(argv) == 0
+    directory = tmp_path / "out" / "any_size" / "1"
+    manifest = json.loads((directory / "assets.extra" / "kfreqgan_export.json").read_text())
+    assert manifest["signatures"]["serving_default"]["inputs"][0]["shape"] == [-1, -1, -1, 3]
+    assert "72x100" in manifest["check_images"]
+    assert manifest["agreement_with_keras"]["serving_default"]["max_abs_error"] <= 1e-4
+    loaded = tf.saved_model.load(str(directory))
+    signature = loaded.signatures["serving_default"]
+    assert signature.structured_input_signature[1]["images"].shape.as_list() == [None, None, None, 3]
+    rng = np.random.default_rng(3)
+    for shape in [(1, 37, 53, 3), (2, 64, 48, 3)]:
+        images = rng.random(shape).astype(np.float32)
+        outputs = signature(images=tf.constant(images))["outputs"].numpy()
+        assert outputs.shape == shape
+        np.testing.assert_allclose(outputs, unit_range_outputs(generator, images).numpy(), atol=1e-5)
+    uint8 = loaded.signatures["serving_uint8"](images=tf.constant(np.full((1, 21, 30, 3), 128, np.uint8)))["outputs"]
+    assert uint8.shape == (1, 21, 30, 3) and uint8.dtype == tf.uint8
 
 
 def test_with_static_size_keeps_a_fixed_size(generator):
