@@ -168,6 +168,39 @@ def test_mixed_precision_training(policy, hazy_pairs):
 
 
 @pytest.mark.slow
+def test_loss_scale_overflow_is_not_divergence(hazy_pairs):
+    """Under mixed_float16 a loss scale that is too large makes float16
+    gradients infinite; LossScaleOptimizer skips those steps and halves the
+    scale. That is not divergence: the logged losses are unscaled and the
+    weights stay finite, so StopOnDivergence must let training go on."""
+    from kfreqgan.models import StopOnDivergence
+
+    hazy, clean = hazy_pairs
+    previous = keras.mixed_precision.global_policy()
+    try:
+        keras.mixed_precision.set_global_policy("mixed_float16")
+        gan = tiny_paired_gan()
+        # Measured: this generator's gradients overflow float16 for scales
+        # above ~2**13, so the first few of its 10 steps are skipped.
+        initial_scale = 2.0**18
+        gan.compile(
+            generator_optimizer=keras.optimizers.LossScaleOptimizer(keras.optimizers.Adam(2e-4), initial_scale=initial_scale),
+            discriminator_optimizer=keras.optimizers.LossScaleOptimizer(keras.optimizers.Adam(2e-4), initial_scale=initial_scale),
+        )
+        initial = gan.generator.get_weights()
+        history = gan.fit(hazy, clean, batch_size=8, epochs=5, verbose=0, callbacks=[StopOnDivergence()])
+        assert len(history.history["g_loss"]) == 5
+        assert all(np.isfinite(v).all() for v in history.history.values())
+        optimizer = gan.generator_optimizer
+        assert float(optimizer.dynamic_scale) < initial_scale  # steps were skipped ...
+        assert 0 < int(optimizer.iterations) < 10  # ... and later ones taken
+        assert max(float(np.abs(a - b).max()) for a, b in zip(gan.generator.get_weights(), initial)) > 1e-5
+        assert all(np.isfinite(w).all() for w in gan.generator.get_weights() + gan.discriminator.get_weights())
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+
+
+@pytest.mark.slow
 def test_xla_training(hazy_pairs):
     hazy, clean = hazy_pairs
     gan = tiny_paired_gan()
