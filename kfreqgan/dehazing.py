@@ -34,6 +34,7 @@ seams but tiled and untiled results then differ slightly).
     clean = dehazer(hazy)            # (H, W, 3) float in [0, 1] or uint8
 """
 
+import functools
 import math
 import os
 
@@ -107,7 +108,7 @@ class _KerasRunner:
         height, width, self.channels = check_image_to_image(model)
         self.fixed_size = None if None in (height, width) else (height, width)
         self.multiple = _network_multiple(model)
-        self.radius = receptive_radius(model) if self.fixed_size is None else None
+        self._model = model
         names = {layer.name for layer in model.layers}
         self.scattering = {"transmission", "airlight"} <= names and self.fixed_size is None
         if self.scattering:
@@ -115,6 +116,12 @@ class _KerasRunner:
             self._parts = tf.function(lambda x: parts(x, training=False), reduce_retracing=True)
             self.min_transmission = model.get_layer("output").min_transmission
         self._full = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+
+    @functools.cached_property
+    def radius(self):
+        # Measured only when a default margin needs it (a forward and a
+        # backward pass on a 512x512 probe, about a second on a CPU).
+        return receptive_radius(self._model) if self.fixed_size is None else None
 
     def run(self, batch):
         return self._full(np.asarray(batch, np.float32)).numpy()
