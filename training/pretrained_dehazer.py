@@ -221,7 +221,11 @@ def main(argv=None):
     card = run(args.out, settings, verbose=1 if sys.stdout.isatty() else 2)
     print(f"trained {card['generator_steps']} steps in {card['train_seconds']:.0f} s; wrote {args.out}/dehazer.keras")
     if args.install:
-        target = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "kfreqgan", "pretrained")
+        from kfreqgan import pretrained
+
+        # Where the package loads them from: the source tree for an editable
+        # install, site-packages otherwise.
+        target = os.path.dirname(pretrained.DEHAZER_PATH)
         for name in ("dehazer.weights.npz", "dehazer.json"):
             shutil.copyfile(os.path.join(args.out, name), os.path.join(target, name))
         print(f"installed into {target}")
