@@ -11,7 +11,7 @@ same draws for every method), then dehazed by
   t >= 0.1; `bench/dark_channel_prior.py`), raw and with the guided-filter
   refinement that usually replaces soft matting,
 - `kfreqgan.pretrained.dehazer()` through `kfreqgan.dehazing.Dehazer`
-  (default 512-pixel tiles).
+  (default 768-pixel tiles, `DEFAULT_TILE_SIZE`).
 
 PSNR and SSIM (TensorFlow's, peak 1) against the clean photo.
 

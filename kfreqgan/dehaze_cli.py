@@ -28,6 +28,7 @@ import numpy as np
 
 from kfreqgan._cli import ArgumentParser
 from kfreqgan._cli import error_line
+from kfreqgan.dehazing import DEFAULT_TILE_SIZE
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
@@ -113,7 +114,7 @@ class _Progress:
     """A progress bar over files (tqdm on a terminal, plain lines otherwise)."""
 
     def __init__(self, total, quiet):
-        self.total, self.quiet, self.bar = total, quiet, None
+        self.total, self.quiet, self.bar, self.index = total, quiet, None, 0
         if not quiet and sys.stderr.isatty():
             from tqdm import tqdm
 
@@ -124,7 +125,7 @@ class _Progress:
             self.bar.set_postfix_str(name[-40:])
             self.bar.update(1)
         elif not self.quiet:
-            self.index = getattr(self, "index", 0) + 1
+            self.index += 1
             print(f"[{self.index}/{self.total}] {name}", file=sys.stderr, flush=True)
 
     def close(self):
@@ -139,7 +140,9 @@ def _parser():
     parser.add_argument("input", help="an image file or a folder of images")
     parser.add_argument("--out", required=True, help="output folder (created; never the input folder)")
     parser.add_argument("--model", help="a .keras file, a SavedModel folder or a .tflite file (default: the shipped dehazer)")
-    parser.add_argument("--tile-size", type=int, default=768, help="largest tile side in pixels (default 768)")
+    parser.add_argument(
+        "--tile-size", type=int, default=DEFAULT_TILE_SIZE, help=f"largest tile side in pixels (default {DEFAULT_TILE_SIZE})"
+    )
     parser.add_argument(
         "--overlap", type=int, help="pixels shared by neighbouring tiles (default: twice the network's receptive radius, plus 32)"
     )
