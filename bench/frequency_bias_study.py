@@ -132,10 +132,17 @@ def variant_names(frequencies):
 
 
 def paired(results, a, b, key="band_error_db"):
-    """Per-seed differences `a - b` of one measure, with a paired t-test."""
+    """Per-seed differences `a - b` of one measure (two seeds or more), with a
+    paired t-test: a one-sample t-test of the differences against zero."""
     diff = np.array([x[key] - y[key] for x, y in zip(results[a], results[b])])
-    p = float(scipy.stats.ttest_rel([x[key] for x in results[a]], [y[key] for y in results[b]]).pvalue) if len(diff) > 1 else float("nan")
-    return {"mean": float(diff.mean()), "sd": float(diff.std(ddof=1)) if len(diff) > 1 else 0.0, "positive": int((diff > 0).sum()), "n": len(diff), "p": p, "per_seed": diff.tolist()}
+    return {
+        "mean": float(diff.mean()),
+        "sd": float(diff.std(ddof=1)),
+        "positive": int((diff > 0).sum()),
+        "n": len(diff),
+        "p": float(scipy.stats.ttest_1samp(diff, 0.0).pvalue),
+        "per_seed": diff.tolist(),
+    }
 
 
 def plot(results, path):

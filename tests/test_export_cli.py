@@ -178,11 +178,19 @@ def test_console_script_prints_one_error_line_without_traceback(tmp_path):
     assert result.stdout == ""
 
 
-def test_a_generator_without_fixed_size_needs_image_size_for_tflite(tmp_path, capsys, photos_32):
+@pytest.fixture(scope="module")
+def size_free(tmp_path_factory):
+    """A generator built without a fixed image size, and its .keras file."""
     keras.utils.set_random_seed(7)
     generator = unet_generator((None, None, 3), filters=4, depth=2)
-    generator.save(tmp_path / "any_size.keras")
-    argv = [str(tmp_path / "any_size.keras"), "--out", str(tmp_path / "out"), "--variants", "float32"]
+    path = tmp_path_factory.mktemp("size_free") / "any_size.keras"
+    generator.save(path)
+    return generator, str(path)
+
+
+def test_a_generator_without_fixed_size_needs_image_size_for_tflite(size_free, tmp_path, capsys, photos_32):
+    generator, model_file = size_free
+    argv = [model_file, "--out", str(tmp_path / "out"), "--variants", "float32"]
     assert cli.main(argv) == 2
     error = last_error_line(capsys.readouterr())
     assert "built without a fixed image size and TFLite needs one; pass --image-size HxW" in error
@@ -197,11 +205,9 @@ def test_a_generator_without_fixed_size_needs_image_size_for_tflite(tmp_path, ca
     assert manifest["inputs"][0]["shape"] == [-1, 32, 32, 3]
 
 
-def test_a_size_free_saved_model_takes_any_size(tmp_path, capsys):
-    keras.utils.set_random_seed(7)
-    generator = unet_generator((None, None, 3), filters=4, depth=2)
-    generator.save(tmp_path / "any_size.keras")
-    argv = [str(tmp_path / "any_size.keras"), "--out", str(tmp_path / "out"), "--formats", "saved_model"]
+def test_a_size_free_saved_model_takes_any_size(size_free, tmp_path):
+    generator, model_file = size_free
+    argv = [model_file, "--out", str(tmp_path / "out"), "--formats", "saved_model"]
     assert cli.main(argv) == 0
     directory = tmp_path / "out" / "any_size" / "1"
     manifest = json.loads((directory / "assets.extra" / "kfreqgan_export.json").read_text())

@@ -32,9 +32,8 @@ def test_console_script_and_version_are_declared():
 def test_the_wheel_holds_every_subpackage_and_the_shipped_weights(tmp_path):
     """An editable install hides a package missing from pyproject's list; a wheel does not."""
     import pathlib
-    import zipfile
-
     import shutil
+    import zipfile
 
     root = pathlib.Path(__file__).resolve().parents[1]
     # Built from a copy of the sources, so that a stale build/ folder in the
