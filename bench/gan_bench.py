@@ -84,7 +84,7 @@ def bench_discriminators(size, batch, filters, repeats):
 
 
 def bench_monitor(epochs=3):
-    from kfreqgan.analysis import SpectrumMonitor
+    from kfreqgan.callbacks import SpectrumMonitor
     from kfreqgan.training import train
 
     config = configs.get_config("dcgan-32")

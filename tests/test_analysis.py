@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 
 from kfreqgan import spectral
-from kfreqgan.analysis import SpectrumMonitor
+from kfreqgan.callbacks import SpectrumMonitor
 from kfreqgan.analysis import compare_image_sets
 from kfreqgan.analysis import frequency_bias
 from kfreqgan.analysis import plot_band_errors

@@ -173,7 +173,7 @@ def test_loss_scale_overflow_is_not_divergence(hazy_pairs):
     gradients infinite; LossScaleOptimizer skips those steps and halves the
     scale. That is not divergence: the logged losses are unscaled and the
     weights stay finite, so StopOnDivergence must let training go on."""
-    from kfreqgan.models import StopOnDivergence
+    from kfreqgan.callbacks import StopOnDivergence
 
     hazy, clean = hazy_pairs
     previous = keras.mixed_precision.global_policy()

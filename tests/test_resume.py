@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from kfreqgan.models import AtomicBackupAndRestore
-from kfreqgan.models import DivergenceError
-from kfreqgan.models import StopOnDivergence
-from kfreqgan.models import atomic_backup
-from kfreqgan.models.divergence import non_finite_logs
+from kfreqgan.callbacks import AtomicBackupAndRestore
+from kfreqgan.callbacks import DivergenceError
+from kfreqgan.callbacks import StopOnDivergence
+from kfreqgan.callbacks import atomic_backup_and_restore as atomic_backup
+from kfreqgan.callbacks.stop_on_divergence import non_finite_logs
 from kfreqgan.training import configs
 from kfreqgan.training import train
 

@@ -7,7 +7,7 @@
 Writes into `--out`:
 
 - `backup/`: the training state after the last completed epoch
-  (`kfreqgan.models.AtomicBackupAndRestore`, which a kill mid-write cannot
+  (`kfreqgan.callbacks.AtomicBackupAndRestore`, which a kill mid-write cannot
   tear); a run that is interrupted and started again with the same
   arguments resumes from it (weights, both optimizers, epoch counter);
 - `logs/`: TensorBoard logs;
@@ -259,15 +259,15 @@ def train(config, out, strategy, verbose=2, callbacks=()):
         The metrics dict that is also written to `metrics.json`.
 
     Raises:
-        kfreqgan.models.DivergenceError: a loss or weight became NaN or
+        kfreqgan.callbacks.DivergenceError: a loss or weight became NaN or
             infinite; the backup keeps the last good epoch and no output
             file is written.
     """
     import keras
 
-    from kfreqgan.models import AtomicBackupAndRestore
-    from kfreqgan.models import DivergenceError
-    from kfreqgan.models import StopOnDivergence
+    from kfreqgan.callbacks import AtomicBackupAndRestore
+    from kfreqgan.callbacks import DivergenceError
+    from kfreqgan.callbacks import StopOnDivergence
 
     chief, worker_id = _worker(strategy)
     keras.utils.set_random_seed(config["seed"])

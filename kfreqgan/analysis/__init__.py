@@ -1,11 +1,11 @@
 """Analysis of image sets in the frequency domain: comparisons, the
-frequency-bias measure, plots and a training monitor."""
+frequency-bias measure and plots. The training monitor (`SpectrumMonitor`)
+is a callback in `kfreqgan.callbacks`."""
 
 from kfreqgan.analysis.comparison import DEFAULT_BANDS
 from kfreqgan.analysis.comparison import compare_image_sets
 from kfreqgan.analysis.comparison import frequency_bias
 from kfreqgan.analysis.comparison import set_spectrum
-from kfreqgan.analysis.monitor import SpectrumMonitor
 from kfreqgan.analysis.plots import plot_band_errors
 from kfreqgan.analysis.plots import plot_radial_power
 from kfreqgan.analysis.plots import plot_spectra_2d
@@ -13,7 +13,6 @@ from kfreqgan.analysis.plots import plot_spectral_evolution
 
 __all__ = [
     "DEFAULT_BANDS",
-    "SpectrumMonitor",
     "compare_image_sets",
     "frequency_bias",
     "plot_band_errors",

@@ -1,13 +1,11 @@
-"""GAN building blocks (generators, discriminators), the `FreqGAN` model and
-the callbacks that keep its training safe (`AtomicBackupAndRestore`,
-`StopOnDivergence`)."""
+"""GAN building blocks (generators, discriminators) and the `FreqGAN` model.
 
-from kfreqgan.models.atomic_backup import AtomicBackupAndRestore
+The callbacks that keep training safe (`AtomicBackupAndRestore`,
+`StopOnDivergence`) live in `kfreqgan.callbacks`."""
+
 from kfreqgan.models.discriminators import dcgan_discriminator
 from kfreqgan.models.discriminators import dehazing_discriminator
 from kfreqgan.models.discriminators import patchgan_discriminator
-from kfreqgan.models.divergence import DivergenceError
-from kfreqgan.models.divergence import StopOnDivergence
 from kfreqgan.models.freqgan import FreqGAN
 from kfreqgan.models.generators import DEFAULT_BANDS
 from kfreqgan.models.generators import copy_weights_by_name
@@ -16,13 +14,10 @@ from kfreqgan.models.generators import unet_generator
 from kfreqgan.models.spectral_discriminator import SpectralDiscriminator
 
 __all__ = [
-    "AtomicBackupAndRestore",
     "DEFAULT_BANDS",
-    "DivergenceError",
     "FreqGAN",
     "SpectralDiscriminator",
     "copy_weights_by_name",
-    "StopOnDivergence",
     "dcgan_discriminator",
     "dcgan_generator",
     "dehazing_discriminator",

@@ -19,7 +19,7 @@ check runs first.
 import keras
 import numpy as np
 
-from kfreqgan.models.atomic_backup import optimizer_steps
+from kfreqgan.callbacks.atomic_backup_and_restore import optimizer_steps
 
 
 class DivergenceError(RuntimeError):

@@ -1,0 +1,22 @@
+"""Keras callbacks for training kfreqgan models, one module per callback
+(as `keras.callbacks`).
+
+- `AtomicBackupAndRestore` (`atomic_backup_and_restore.py`): Keras's
+  `BackupAndRestore`, safe against a kill mid-write.
+- `StopOnDivergence` (`stop_on_divergence.py`): ends `fit` at the first NaN
+  or Inf, before anything saves it (raises `DivergenceError`).
+- `SpectrumMonitor` (`spectrum_monitor.py`): records how far a generator's
+  spectrum is from the real one, per epoch (TensorBoard optional).
+"""
+
+from kfreqgan.callbacks.atomic_backup_and_restore import AtomicBackupAndRestore
+from kfreqgan.callbacks.spectrum_monitor import SpectrumMonitor
+from kfreqgan.callbacks.stop_on_divergence import DivergenceError
+from kfreqgan.callbacks.stop_on_divergence import StopOnDivergence
+
+__all__ = [
+    "AtomicBackupAndRestore",
+    "DivergenceError",
+    "SpectrumMonitor",
+    "StopOnDivergence",
+]
