@@ -219,10 +219,53 @@ def test_reflect_pad_and_crop_round_trip_any_size(photos_64):
     assert padded.shape == (2, 48, 64, 3)
     np.testing.assert_array_equal(padded, np.pad(images, ((0, 0), (0, 11), (0, 14), (0, 0)), mode="reflect"))
     np.testing.assert_array_equal(CropToMatch()([padded, images]).numpy(), images)
-    # Already a multiple: unchanged. Too small to reflect: a clear error.
+    # Already a multiple: unchanged.
     np.testing.assert_array_equal(ReflectPadToMultiple(16)(photos_64[:1]).numpy(), photos_64[:1])
-    with pytest.raises(ValueError, match=r"cannot reflect-pad a side of 5 pixels"):
-        ReflectPadToMultiple(16).build((None, 5, 32, 3))
+
+
+@pytest.mark.parametrize("height, width", [(1, 1), (1, 5), (3, 1000), (5, 7), (8, 8), (9, 9), (17, 3), (2, 31), (16, 16)])
+def test_reflect_pad_any_side_mirrors_back_and_forth_like_numpy(photos_64, height, width):
+    """Sides at most half the multiple (where `tf.pad` REFLECT fails) included,
+    static and dynamic shapes alike; the crop gives the input back."""
+    images = np.tile(photos_64[:1], (1, 1, 16, 1))[:, :height, :width]
+    size = [-side % 16 for side in (height, width)]
+    expected = np.pad(images, ((0, 0), (0, size[0]), (0, size[1]), (0, 0)), mode="reflect")
+    layer = ReflectPadToMultiple(16)
+    np.testing.assert_array_equal(layer(images).numpy(), expected)
+    dynamic = tf.function(layer, input_signature=[tf.TensorSpec((None, None, None, 3))])
+    np.testing.assert_array_equal(dynamic(images).numpy(), expected)
+    np.testing.assert_array_equal(CropToMatch()([expected, images]).numpy(), images)
+
+
+def test_a_size_free_saved_model_serves_sides_of_any_length(tmp_path):
+    from kfreqgan.export import serving
+    from kfreqgan.models import unet_generator
+
+    keras.utils.set_random_seed(3)
+    model = unet_generator((None, None, 3), filters=4, depth=3)
+    serving.save_serving_model(model, tmp_path / "1")
+    function = tf.saved_model.load(str(tmp_path / "1")).signatures["serving_default"]
+    rng = np.random.default_rng(0)
+    for height, width in ((1, 1), (1, 5), (3, 1000), (5, 7), (8, 8), (9, 9), (17, 3)):
+        images = rng.uniform(0, 1, (1, height, width, 3)).astype(np.float32)
+        outputs = function(images=tf.constant(images))["outputs"].numpy()
+        assert outputs.shape == images.shape
+        expected = np.clip(model(images, training=False).numpy(), 0, 1)
+        np.testing.assert_allclose(outputs, expected, atol=1e-5)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("height, width", [(1, 1), (1, 5), (3, 1000), (5, 7), (8, 8), (9, 9), (17, 3)])
+def test_the_shipped_dehazer_takes_sides_of_any_length(height, width):
+    from kfreqgan import pretrained
+
+    model = pretrained.dehazer()
+    images = np.random.default_rng(height * 1000 + width).uniform(0.3, 0.9, (1, height, width, 3)).astype(np.float32)
+    outputs = model.predict(images, verbose=0)
+    assert outputs.shape == images.shape and np.all(np.isfinite(outputs))
+    # The model sees the mirrored image padded to 16: the same as padding it first.
+    padded = np.pad(images, ((0, 0), (0, -height % 16), (0, -width % 16), (0, 0)), mode="reflect")
+    np.testing.assert_allclose(outputs, model.predict(padded, verbose=0)[:, :height, :width], atol=1e-5)
 
 
 def test_bilinear_upsampling_matches_keras_and_traces_with_unknown_sizes(photos_32):

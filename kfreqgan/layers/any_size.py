@@ -8,6 +8,15 @@ from kfreqgan._validation import check_layer_input
 from kfreqgan._validation import check_positive_int
 
 
+def _reflected_indices(side, multiple):
+    """Source index of each position of a side padded up to `multiple`,
+    mirrored back and forth (period `2 * (side - 1)`; all 0 for one pixel)."""
+    padded = side + tf.math.floormod(-side, multiple)
+    period = tf.maximum(2 * (side - 1), 1)
+    position = tf.math.floormod(tf.range(padded), period)
+    return tf.where(position < side, position, period - position)
+
+
 @keras.saving.register_keras_serializable(package="kfreqgan")
 class ReflectPadToMultiple(keras.layers.Layer):
     """Reflect-pads height and width up to the next multiple of `multiple`.
@@ -16,7 +25,11 @@ class ReflectPadToMultiple(keras.layers.Layer):
     `2 ** depth`. This layer pads the bottom and right edges by mirroring the
     image (no border seam, unlike zero padding), so any size goes in; pair it
     with `CropToMatch` on the output to get the input's size back. It works
-    on static and dynamic (`None`) sizes alike.
+    on static and dynamic (`None`) sizes alike, and on sides of any length:
+    a pad longer than the side is mirrored back and forth as often as needed
+    (NumPy's `np.pad(..., mode="reflect")`; a 1-pixel side is repeated).
+    Where the pad is shorter than the side this is exactly `tf.pad(...,
+    mode="REFLECT")`, which is what a static-size graph uses.
 
     Example:
 
@@ -29,9 +42,7 @@ class ReflectPadToMultiple(keras.layers.Layer):
         **kwargs: base `keras.layers.Layer` arguments.
 
     Input shape:
-        `(batch, height, width, channels)`; each side at least
-        `multiple // 2 + 1` pixels when it needs padding (reflection cannot
-        add more pixels than the side has).
+        `(batch, height, width, channels)`, any sides >= 1.
 
     Output shape:
         `(batch, ceil(height / multiple) * multiple, ceil(width / multiple) * multiple, channels)`.
@@ -42,23 +53,19 @@ class ReflectPadToMultiple(keras.layers.Layer):
         self.multiple = check_positive_int(multiple, "multiple")
 
     def build(self, input_shape):
-        shape = check_layer_input(self, input_shape)
-        for side in shape[1:3]:
-            if side is not None and self._padding(side) >= side:
-                raise ValueError(
-                    f"ReflectPadToMultiple({self.multiple}) cannot reflect-pad a side of {side} pixels "
-                    f"(it needs {self._padding(side)} more). Received: input_shape={shape}"
-                )
+        check_layer_input(self, input_shape)
 
     def _padding(self, side):
         return -side % self.multiple
 
     def call(self, inputs):
+        static = inputs.shape[1:3]
+        if None not in static and all(self._padding(side) < side for side in static):
+            paddings = [[0, 0], [0, self._padding(static[0])], [0, self._padding(static[1])], [0, 0]]
+            return tf.pad(inputs, paddings, mode="REFLECT")
         shape = tf.shape(inputs)
-        pad_height = tf.math.floormod(-shape[1], self.multiple)
-        pad_width = tf.math.floormod(-shape[2], self.multiple)
-        paddings = tf.stack([[0, 0], [0, pad_height], [0, pad_width], [0, 0]])
-        return tf.pad(inputs, paddings, mode="REFLECT")
+        outputs = tf.gather(inputs, _reflected_indices(shape[1], self.multiple), axis=1)
+        return tf.gather(outputs, _reflected_indices(shape[2], self.multiple), axis=2)
 
     def compute_output_shape(self, input_shape):
         def padded(side):
