@@ -269,7 +269,7 @@ def test_corrupt_and_missing_files_are_named(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"0002\.png"):
         load_image_pair(hazy_dir / "0001_2.png", clear_dir / "0002.png")
     # The dataset reads every header up front, so it fails before training starts.
-    with pytest.raises(ValueError, match=r"Could not read the image file '.*0001_1\.png'"):
+    with pytest.raises(ValueError, match=r"Could not decode the image file '.*0001_1\.png'"):
         image_pair_dataset(hazy_dir, clear_dir)
 
 

@@ -19,21 +19,22 @@ the hazy and the clear image), decoding inside the pipeline.
 Everything that can be checked before training starts (missing folders, stray
 files, unmatched names, image sizes) is checked eagerly, so a bad folder
 fails at once with a `ValueError` (or `FileNotFoundError`) that names the
-offending file, not halfway through an epoch. Paths go through `tf.io.gfile`,
-so `gs://` folders work too.
+offending file, not halfway through an epoch. Files are listed and read by
+`kfreqgan.data.image_files` (the one reader of image files: EXIF orientation
+applied, its mode policy, Pillow inside the pipeline too), so `gs://`
+folders work too.
 """
 
 import concurrent.futures
-import os
-import re
 
 import numpy as np
 import tensorflow as tf
 
 from kfreqgan._validation import check_positive_int
-
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp")
-"""File extensions read as images (compared case-insensitively)."""
+from kfreqgan.data.image_files import IMAGE_EXTENSIONS
+from kfreqgan.data.image_files import image_size
+from kfreqgan.data.image_files import list_image_files
+from kfreqgan.data.image_files import load_image
 
 _SIZE_CHECK_THREADS = 8
 
@@ -47,74 +48,6 @@ def _split_extension(file_name):
     if not dot or not stem:
         return file_name, ""
     return stem, "." + extension.lower()
-
-
-def _join(directory, file_name):
-    directory = str(directory)
-    return directory + file_name if directory.endswith("/") else directory + "/" + file_name
-
-
-def _check_directory(directory, name):
-    """Returns `directory` as a str after checking it exists and is a folder."""
-    try:
-        directory = os.fsdecode(directory)
-    except TypeError:
-        raise ValueError(f"`{name}` must be a path to a folder. Received: {name}={directory!r}") from None
-    if not directory:
-        raise ValueError(f"`{name}` must be a path to a folder. Received: {name}={directory!r}")
-    if not tf.io.gfile.exists(directory):
-        raise FileNotFoundError(f"`{name}` does not exist. Received: {name}={directory!r}")
-    if not tf.io.gfile.isdir(directory):
-        raise ValueError(f"`{name}` must be a folder, not a file. Received: {name}={directory!r}")
-    return directory
-
-
-def list_image_files(directory, name="directory"):
-    """Lists the image files directly inside a folder, sorted by file name.
-
-    Hidden entries (names starting with `.`, such as `.DS_Store`) and
-    sub-folders are skipped silently; every other file must be an image
-    (`IMAGE_EXTENSIONS`, any letter case).
-
-    Args:
-        directory: path of the folder (str or path-like; `gs://` works).
-        name: how the folder is called in error messages (the argument name
-            of the caller, e.g. `"hazy_dir"`).
-
-    Returns:
-        List of str paths, sorted by file name.
-
-    Raises:
-        FileNotFoundError: if `directory` does not exist.
-        ValueError: if `directory` is a file, holds a non-image file (named
-            in the message), or holds no image at all.
-    """
-    directory = _check_directory(directory, name)
-    images, strays = [], []
-    for entry in sorted(tf.io.gfile.listdir(directory)):
-        entry = entry.rstrip("/")
-        if entry.startswith("."):
-            continue
-        path = _join(directory, entry)
-        if tf.io.gfile.isdir(path):
-            continue
-        if _split_extension(entry)[1] in IMAGE_EXTENSIONS:
-            images.append(path)
-        else:
-            strays.append(path)
-    if strays:
-        others = f" (and {len(strays) - 1} more)" if len(strays) > 1 else ""
-        raise ValueError(
-            f"`{name}` contains a file that is not an image: {strays[0]!r}{others}. Expected only "
-            f"{', '.join(IMAGE_EXTENSIONS)} files (hidden files are skipped); move other files elsewhere. "
-            f"Received: {name}={directory!r}"
-        )
-    if not images:
-        raise ValueError(
-            f"`{name}` contains no images ({', '.join(IMAGE_EXTENSIONS)}; sub-folders are not searched). "
-            f"Received: {name}={directory!r}"
-        )
-    return images
 
 
 def find_image_pairs(hazy_dir, clear_dir):
@@ -176,58 +109,6 @@ def find_image_pairs(hazy_dir, clear_dir):
     return pairs
 
 
-def _decode_rgb(contents):
-    """Decodes PNG/JPEG/BMP bytes to float32 `(H, W, 3)` in [0, 1] (graph-safe).
-
-    Grey images are repeated over three channels and an alpha channel is
-    dropped (not composited); 16-bit PNGs keep their precision."""
-    return tf.io.decode_image(contents, channels=3, dtype=tf.float32, expand_animations=False)
-
-
-def _op_error_reason(error):
-    """The first line of an error's message without TensorFlow's op decorations
-    (`{{function_node ...}}` in front, `[Op:DecodeImage]` behind)."""
-    lines = str(getattr(error, "message", error)).strip().splitlines() or [type(error).__name__]
-    reason = re.sub(r"^\{\{function_node [^}]*\}\}\s*", "", lines[0])
-    return re.sub(r"\s*\[Op:\w+\]( name: \S*)?\s*$", "", reason) or type(error).__name__
-
-
-def load_image(path):
-    """Reads one image file as float32 RGB `(H, W, 3)` in [0, 1].
-
-    Decodes with `tf.io.decode_image` (PNG, JPEG, BMP; also GIF and WebP),
-    exactly as `image_pair_dataset` does inside its pipeline: grey images
-    are repeated over the three channels, an alpha channel is dropped, and
-    8- and 16-bit images are scaled by 255 and 65535.
-
-    Args:
-        path: path of the image file.
-
-    Returns:
-        float32 NumPy array `(H, W, 3)` in [0, 1].
-
-    Raises:
-        FileNotFoundError: if the file does not exist.
-        ValueError: if the file cannot be decoded (the message names it).
-    """
-    try:
-        path = os.fsdecode(path)
-    except TypeError:
-        raise ValueError(f"`path` must be a path to an image file. Received: path={path!r}") from None
-    if not tf.io.gfile.exists(path):
-        raise FileNotFoundError(f"Image file does not exist. Received: path={path!r}")
-    if tf.io.gfile.isdir(path):
-        raise ValueError(f"Expected an image file, got a folder. Received: path={path!r}")
-    try:
-        with tf.io.gfile.GFile(path, "rb") as handle:
-            contents = handle.read()
-        image = _decode_rgb(contents)
-    except (tf.errors.OpError, OSError) as error:
-        reason = _op_error_reason(error)
-        raise ValueError(f"Could not decode the image file {path!r} (corrupt or not PNG/JPEG/BMP): {reason}") from None
-    return image.numpy()
-
-
 def load_image_pair(hazy_path, clear_path):
     """Reads a hazy image and its clear image, and checks they match in size.
 
@@ -254,28 +135,11 @@ def load_image_pair(hazy_path, clear_path):
     return hazy, clear
 
 
-def _header_size(path):
-    """(height, width) from the image header only, without decoding pixels."""
-    from PIL import Image  # Pillow: installed with matplotlib, a dependency.
-
-    bomb = getattr(Image, "DecompressionBombError", ValueError)
-    try:
-        with tf.io.gfile.GFile(path, "rb") as handle, Image.open(handle) as image:
-            width, height = image.size
-    except tf.errors.NotFoundError:
-        raise FileNotFoundError(f"Image file does not exist. Received: path={path!r}") from None
-    except bomb as error:  # a header that claims billions of pixels
-        raise ValueError(f"The image file {path!r} is too large to read: {error}") from None
-    except (OSError, SyntaxError, ValueError, tf.errors.OpError) as error:
-        raise ValueError(f"Could not read the image file {path!r} (corrupt or not PNG/JPEG/BMP): {error}") from None
-    return height, width
-
-
 def _check_pair_sizes(pairs, crop_size):
     """Eagerly checks every pair has equal sizes, at least `crop_size`."""
     paths = sorted({path for pair in pairs for path in pair})
     with concurrent.futures.ThreadPoolExecutor(_SIZE_CHECK_THREADS) as pool:
-        sizes = dict(zip(paths, pool.map(_header_size, paths)))
+        sizes = dict(zip(paths, pool.map(image_size, paths)))
     for hazy, clear in pairs:
         if sizes[hazy] != sizes[clear]:
             raise ValueError(
@@ -293,9 +157,15 @@ def _check_crop_size(crop_size):
     return check_positive_int(crop_size, "crop_size", allow_none=True)
 
 
+def _decode_in_graph(path):
+    """`load_image` inside a `tf.data` pipeline (Pillow through `tf.numpy_function`)."""
+    image = tf.numpy_function(lambda name: load_image(name.decode()), [path], tf.float32, stateful=False)
+    return tf.ensure_shape(image, (None, None, 3))
+
+
 def _load_pair_in_graph(hazy_path, clear_path):
-    hazy = _decode_rgb(tf.io.read_file(hazy_path))
-    clear = _decode_rgb(tf.io.read_file(clear_path))
+    hazy = _decode_in_graph(hazy_path)
+    clear = _decode_in_graph(clear_path)
     # Sizes were checked eagerly; this guards against files changed since.
     check = tf.debugging.Assert(
         tf.reduce_all(tf.equal(tf.shape(hazy), tf.shape(clear))),
@@ -310,8 +180,9 @@ def image_pair_dataset(hazy_dir, clear_dir, crop_size=None, shuffle=False, seed=
 
     The folders are paired with `find_image_pairs` and every image header is
     read once, eagerly, to check sizes; the pixels are then decoded inside
-    the pipeline (`tf.io.decode_image`, parallel `map` with AUTOTUNE), so
-    nothing but the file list is held in memory.
+    the pipeline (`kfreqgan.data.image_files.load_image`: upright, grey as
+    RGB, alpha dropped; parallel `map` with AUTOTUNE), so nothing but the
+    file list is held in memory.
 
     With `crop_size`, each pair is cut to one random `crop_size` square, the
     same window in both images (they are stacked before cropping). The

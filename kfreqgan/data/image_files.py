@@ -1,0 +1,607 @@
+"""Image files on disk: listing, reading and writing them, one way for everyone.
+
+Every part of kfreqgan that touches image files goes through this module:
+`kfreqgan-dehaze`, the paired folders of `kfreqgan.data.folders`
+(`image_pair_dataset`, `load_image`), `kfreqgan-spectrum`, int8 calibration
+and the `hazy_pairs` builder. So a phone JPEG is read upright (its EXIF
+orientation applied) everywhere, and every image mode is handled by one
+policy:
+
+- `list_image_files(directory, recursive=..., strict=...)`: the regular
+  files named `*.png`, `*.jpg`, ... (`IMAGE_EXTENSIONS`, any letter case),
+  sorted; hidden names (`.DS_Store`, `.tmp-*`) are skipped, and FIFOs,
+  sockets, devices and folders are never images, whatever their name.
+- `read_image(path)`: the pixels as float32 `(H, W, C)` in [0, 1] and an
+  `ImageInfo` that says how to write them back; `load_image(path)`: the
+  same as RGB `(H, W, 3)` (grey repeated, alpha dropped) for models.
+- `write_image(path, pixels, info)`: atomically, in the format of `path`'s
+  extension, with the mode, bit depth, alpha and colour profile of `info`,
+  and the permissions of an ordinary new file (umask).
+
+The image-mode policy (Pillow decodes; it is a dependency through
+matplotlib). Each mode round-trips, or is refused with one line naming the
+file and the mode; nothing is ever converted silently into something else:
+
+| file holds                                   | read as            | written back as     |
+|----------------------------------------------|--------------------|---------------------|
+| 8-bit grey (L), grey + alpha (LA)            | L / LA, 8 bits     | the same            |
+| 8-bit RGB, RGBA; RGBX (BMP, TIFF)            | RGB / RGBA         | the same (RGBX: RGB)|
+| grey or RGB with a tRNS colour key (PNG)     | LA / RGBA          | LA / RGBA           |
+| palette (P, PA), with or without transparency| RGB, or RGBA       | RGB, or RGBA        |
+| 1-bit (bilevel)                              | L (0 and 1)        | 8-bit L             |
+| 16-bit grey PNG/TIFF (I;16, I;16B, ...)      | L, 16 bits         | 16-bit grey         |
+| 16-bit grey+alpha, RGB, RGBA PNG             | LA/RGB/RGBA, 16 b. | the same, 16 bits   |
+| CMYK JPEG/TIFF with an ICC profile           | RGB (ICC to sRGB)  | RGB tagged sRGB     |
+| CMYK without profile or without LittleCMS    | refused            |                     |
+| 16-bit colour TIFF, 16-bit PNG with tRNS     | refused            |                     |
+| 32-bit int (I), float (F), premultiplied (La, RGBa), YCbCr, LAB, HSV | refused |  |
+| animated GIF/PNG/WebP, multi-page TIFF       | refused            |                     |
+| GIF, and formats other than PNG, JPEG (and MPO, a phone JPEG's primary image), BMP, TIFF, WebP | refused | |
+
+The ICC profile of an RGB or grey image is carried over unchanged (a CMYK
+profile never is: those images are converted to sRGB). EXIF is kept for
+JPEG, PNG and WebP with its orientation removed, as the pixels are stored
+upright; 16-bit colour PNGs are written with their ICC profile but without
+EXIF. JPEG and lossy WebP are written at quality 95 (JPEG with 4:4:4
+chroma), so only they do not round-trip bit-exactly; lossless WebP stays
+lossless and TIFF keeps its compression.
+"""
+
+import dataclasses
+import io
+import os
+import stat
+import struct
+import zlib
+
+import numpy as np
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+"""File extensions listed as images (compared case-insensitively)."""
+
+FORMATS = ("PNG", "JPEG", "MPO", "BMP", "TIFF", "WEBP")
+"""Pillow formats that are read (MPO: a phone JPEG with preview frames;
+its first frame is the photo)."""
+
+_ORIENTATION = 0x0112
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageInfo:
+    """How an image was stored, so that `write_image` can store it alike.
+
+    Attributes:
+        mode: what the pixels are: `"L"`, `"LA"`, `"RGB"` or `"RGBA"`.
+        bit_depth: 8 or 16 (the scale of the [0, 1] pixels: 255 or 65535).
+        format: the Pillow format of the file it was read from (`"PNG"`).
+        source_mode: the file's own Pillow mode (`"P"`, `"CMYK"`, `"I;16"`).
+        icc_profile: the ICC profile to write with the pixels, or None.
+        exif: EXIF bytes without the orientation, or None.
+        compression: TIFF compression to keep, `"lossless"` or `"lossy"` for
+            WebP, or None.
+    """
+
+    mode: str
+    bit_depth: int = 8
+    format: str = "PNG"
+    source_mode: str = ""
+    icc_profile: bytes = None
+    exif: bytes = None
+    compression: str = None
+
+    @property
+    def channels(self):
+        return len(self.mode)
+
+    @property
+    def has_alpha(self):
+        return self.mode.endswith("A")
+
+    @property
+    def is_grey(self):
+        return self.mode.startswith("L")
+
+
+# --- listing ------------------------------------------------------------------
+
+
+def has_image_extension(name):
+    """Whether a file name ends with one of `IMAGE_EXTENSIONS` (any case)."""
+    return os.fspath(name).lower().endswith(IMAGE_EXTENSIONS)
+
+
+def _is_url(path):
+    return "://" in path
+
+
+def _check_directory(directory, name):
+    """`directory` as a str after checking it exists and is a folder."""
+    try:
+        directory = os.fsdecode(directory)
+    except TypeError:
+        raise ValueError(f"`{name}` must be a path to a folder. Received: {name}={directory!r}") from None
+    if not directory:
+        raise ValueError(f"`{name}` must be a path to a folder. Received: {name}={directory!r}")
+    if _is_url(directory):
+        import tensorflow as tf
+
+        exists, is_dir = tf.io.gfile.exists(directory), tf.io.gfile.isdir(directory)
+    else:
+        exists, is_dir = os.path.exists(directory), os.path.isdir(directory)
+    if not exists:
+        raise FileNotFoundError(f"`{name}` does not exist. Received: {name}={directory!r}")
+    if not is_dir:
+        raise ValueError(f"`{name}` must be a folder, not a file. Received: {name}={directory!r}")
+    return directory
+
+
+def _entries(directory):
+    """`[(name, path, kind)]` in a folder, kind "file", "dir" or "other"."""
+    if _is_url(directory):
+        import tensorflow as tf
+
+        found = []
+        for entry in tf.io.gfile.listdir(directory):
+            entry = entry.rstrip("/")
+            path = directory.rstrip("/") + "/" + entry
+            found.append((entry, path, "dir" if tf.io.gfile.isdir(path) else "file"))
+        return found
+    found = []
+    with os.scandir(directory) as scan:
+        for entry in scan:
+            try:
+                mode = os.stat(entry.path).st_mode  # symlinks followed
+            except OSError:
+                kind = "other"  # a dangling link: not an image
+            else:
+                is_link_dir = entry.is_symlink() and stat.S_ISDIR(mode)
+                kind = "file" if stat.S_ISREG(mode) else "dir" if stat.S_ISDIR(mode) and not is_link_dir else "other"
+            found.append((entry.name, entry.path, kind))
+    return found
+
+
+def list_image_files(directory, name="directory", *, recursive=False, strict=True, exclude=()):
+    """Lists the image files in a folder, sorted by path.
+
+    Hidden entries (names starting with `.`) are skipped, and so are
+    symlinks to folders (no loops). Only regular files (or symlinks to them)
+    are images: a FIFO, socket or device is never opened, whatever its name.
+
+    Args:
+        directory: the folder (str or path-like; `gs://` works).
+        name: how the folder is called in messages (`"hazy_dir"`).
+        recursive: also list the images in sub-folders (depth first, sorted).
+        strict: refuse (`ValueError`, naming it) a non-hidden entry that is
+            not an image file: a file without an image extension, or a
+            FIFO, socket or device. With `strict=False` those are skipped.
+            Sub-folders are never an error.
+        exclude: folders whose trees are left out (compared by
+            `kfreqgan.paths.same_place`, so any spelling), e.g. an output
+            folder inside the input folder.
+
+    Returns:
+        List of str paths (`directory` joined with the relative path).
+
+    Raises:
+        FileNotFoundError: if `directory` does not exist.
+        ValueError: if it is a file, holds no image, or (strict) holds a
+            file that is not an image.
+    """
+    from kfreqgan.paths import same_place
+
+    directory = _check_directory(directory, name)
+    exclude = [os.fspath(path) for path in exclude]
+    images, strays = [], []
+
+    def visit(folder):
+        for entry, path, kind in sorted(_entries(folder)):
+            if entry.startswith("."):
+                continue
+            if kind == "dir":
+                if recursive and not any(same_place(path, excluded) for excluded in exclude):
+                    visit(path)
+            elif kind == "file" and has_image_extension(entry):
+                images.append(path)
+            elif kind == "other" and has_image_extension(entry):
+                strays.append((path, "not a regular file"))
+            elif kind != "dir":
+                strays.append((path, "not an image"))
+
+    visit(directory)
+    if strict and strays:
+        (path, reason), others = strays[0], f" (and {len(strays) - 1} more)" if len(strays) > 1 else ""
+        raise ValueError(
+            f"`{name}` contains a file that is {reason}: {path!r}{others}. Expected only "
+            f"{', '.join(IMAGE_EXTENSIONS)} files (hidden files are skipped); move other files elsewhere. "
+            f"Received: {name}={directory!r}"
+        )
+    if not images:
+        where = "" if recursive else "; sub-folders are not searched"
+        raise ValueError(
+            f"`{name}` contains no images ({', '.join(IMAGE_EXTENSIONS)}{where}). Received: {name}={directory!r}"
+        )
+    return images
+
+
+# --- reading ------------------------------------------------------------------
+
+
+class UnsupportedImageError(ValueError):
+    """An image file in a mode or format that kfreqgan refuses (see the policy)."""
+
+
+def _check_file(path):
+    try:
+        path = os.fsdecode(path)
+    except TypeError:
+        raise ValueError(f"`path` must be a path to an image file. Received: path={path!r}") from None
+    if _is_url(path):
+        import tensorflow as tf
+
+        if not tf.io.gfile.exists(path):
+            raise FileNotFoundError(f"Image file does not exist. Received: path={path!r}")
+        if tf.io.gfile.isdir(path):
+            raise ValueError(f"Expected an image file, got a folder. Received: path={path!r}")
+        return path
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise FileNotFoundError(f"Image file does not exist. Received: path={path!r}") from None
+    except OSError as error:
+        raise ValueError(f"Could not read the image file {path!r}: {error.strerror or error}") from None
+    if stat.S_ISDIR(mode):
+        raise ValueError(f"Expected an image file, got a folder. Received: path={path!r}")
+    if not stat.S_ISREG(mode):
+        kind = "FIFO" if stat.S_ISFIFO(mode) else "socket" if stat.S_ISSOCK(mode) else "device or special file"
+        raise ValueError(f"Expected an image file, got a {kind}. Received: path={path!r}")
+    return path
+
+
+def _read_bytes(path):
+    try:
+        if _is_url(path):
+            import tensorflow as tf
+
+            with tf.io.gfile.GFile(path, "rb") as handle:
+                return handle.read()
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as error:
+        raise ValueError(f"Could not read the image file {path!r}: {error.strerror or error}") from None
+
+
+def _refuse(path, what):
+    return UnsupportedImageError(f"The image file {path!r} is {what}, which kfreqgan does not read.")
+
+
+def _png_header(data):
+    """(bit depth, colour type) from a PNG's IHDR, or (None, None)."""
+    if data[:8] == _PNG_SIGNATURE and data[12:16] == b"IHDR" and len(data) >= 26:
+        return data[24], data[25]
+    return None, None
+
+
+def _orient(array, orientation):
+    """Turns pixels stored with EXIF `orientation` upright (as Pillow's
+    `ImageOps.exif_transpose` does)."""
+    return {
+        2: lambda a: a[:, ::-1],
+        3: lambda a: a[::-1, ::-1],
+        4: lambda a: a[::-1],
+        5: lambda a: a.transpose(1, 0, 2),
+        6: lambda a: np.rot90(a, k=-1),
+        7: lambda a: a[::-1, ::-1].transpose(1, 0, 2),
+        8: lambda a: np.rot90(a, k=1),
+    }.get(orientation, lambda a: a)(array)
+
+
+def _cmyk_to_srgb(path, image, icc):
+    """A CMYK image as sRGB through its ICC profile (Pillow's LittleCMS)."""
+    if not icc:
+        raise _refuse(path, "CMYK without an ICC profile (its colours are not defined)")
+    try:
+        from PIL import ImageCms
+
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+        converted = ImageCms.profileToProfile(image, source, srgb, outputMode="RGB")
+    except ImportError:
+        raise _refuse(path, "CMYK, and Pillow has no LittleCMS to convert it") from None
+    except Exception as error:  # ImageCms.PyCMSError and friends
+        raise _refuse(path, f"CMYK with an ICC profile that cannot be applied ({error_text(error)})") from None
+    return np.asarray(converted), srgb.tobytes()
+
+
+def error_text(error):
+    """The first line of an exception's message (its type name if empty)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return lines[0] if lines else type(error).__name__
+
+
+def _colour_key_alpha(array, key, maximum):
+    """Alpha (fully opaque except where a pixel equals the tRNS colour key)."""
+    key = np.asarray(key).reshape(-1)
+    if array.ndim == 2:
+        transparent = array == key[0]
+    else:
+        transparent = np.all(array == key[: array.shape[-1]], axis=-1)
+    return np.where(transparent, 0, maximum).astype(array.dtype)
+
+
+def _pixels(path, data, image):
+    """`(integer array (H, W[, C]), mode, bit_depth, icc)` per the policy."""
+    mode, info, icc = image.mode, image.info, image.info.get("icc_profile") or None
+    depth, colour_type = _png_header(data)
+    transparency = info.get("transparency")
+    if image.format == "TIFF" and mode in ("RGB", "RGBA", "RGBX", "CMYK"):
+        bits = image.tag_v2.get(258, (8,))
+        bits = bits if isinstance(bits, tuple) else (bits,)
+        if max(bits) > 8:
+            raise _refuse(path, f"a {max(bits)}-bit colour TIFF (mode {mode}; Pillow would keep only 8 bits)")
+    if depth == 16 and colour_type in (2, 4, 6):  # Pillow reduces these to 8 bits: decode all 16
+        if transparency is not None:
+            raise _refuse(path, "a 16-bit PNG with a transparent colour key (tRNS)")
+        import tensorflow as tf
+
+        array = tf.io.decode_png(data, channels=0, dtype=tf.uint16).numpy()
+        return array, {2: "RGB", 4: "LA", 6: "RGBA"}[colour_type], 16, icc
+    if mode in ("I;16", "I;16L", "I;16B", "I;16N") or (mode == "I" and depth == 16):
+        if transparency is not None:
+            raise _refuse(path, f"16-bit grey with a transparent colour key (mode {mode})")
+        return np.asarray(image).astype(np.uint16), "L", 16, icc
+    if mode == "1":
+        return np.asarray(image.convert("L")), "L", 8, icc
+    if mode in ("L", "RGB") and transparency is not None and not isinstance(transparency, bytes):
+        array = np.asarray(image)
+        alpha = _colour_key_alpha(array, transparency, 255)
+        array = array[..., None] if array.ndim == 2 else array
+        return np.concatenate([array, alpha[..., None]], axis=-1), mode[0] + "A" if mode == "L" else "RGBA", 8, icc
+    if mode in ("L", "LA", "RGB", "RGBA"):
+        return np.asarray(image), mode, 8, icc
+    if mode == "RGBX":
+        return np.asarray(image.convert("RGB")), "RGB", 8, icc
+    if mode in ("P", "PA"):
+        target = "RGBA" if mode == "PA" or transparency is not None else "RGB"
+        return np.asarray(image.convert(target)), target, 8, icc
+    if mode == "CMYK":
+        array, srgb = _cmyk_to_srgb(path, image, icc)
+        return array, "RGB", 8, srgb
+    described = {
+        "I": "32-bit integer",
+        "F": "32-bit floating-point",
+        "La": "premultiplied grey + alpha",
+        "RGBa": "premultiplied RGBA",
+        "YCbCr": "YCbCr",
+        "LAB": "CIE Lab",
+        "HSV": "HSV",
+    }.get(mode, "in an unusual mode")
+    raise _refuse(path, f"{described} (mode {mode})")
+
+
+def _decode_error(path, error):
+    """One line for a file the decoder rejects (its reason without the path)."""
+    reason = error_text(error)
+    if reason.startswith("cannot identify image file"):
+        reason = "not a PNG, JPEG, BMP, TIFF or WebP image"
+    return ValueError(f"Could not decode the image file {path!r} (corrupt, or not an image): {reason}")
+
+
+def _webp_kind(data):
+    """"lossless" or "lossy": the kind of a WebP file's bitstream (RIFF chunks)."""
+    offset = 12
+    while offset + 8 <= len(data):
+        fourcc, size = data[offset : offset + 4], struct.unpack("<I", data[offset + 4 : offset + 8])[0]
+        if fourcc in (b"VP8L", b"VP8 "):
+            return "lossless" if fourcc == b"VP8L" else "lossy"
+        offset += 8 + size + (size & 1)
+    return "lossy"
+
+
+def read_image(path):
+    """Reads an image file: `(pixels, info)`.
+
+    The pixels are turned upright by the file's EXIF orientation, and
+    converted per the module's mode policy (refused modes raise).
+
+    Args:
+        path: the image file (str or path-like; `gs://` works).
+
+    Returns:
+        `pixels`: float32 `(H, W, C)` in [0, 1], C = `len(info.mode)`
+        (1 grey, 2 grey + alpha, 3 RGB, 4 RGBA), scaled by 255 or 65535;
+        `info`: an `ImageInfo` for `write_image`.
+
+    Raises:
+        FileNotFoundError: if the file does not exist.
+        ValueError: for a folder, FIFO or other non-regular file, a file
+            that is not a readable image, one too large to decode safely,
+            and `UnsupportedImageError` (a `ValueError`) for a refused mode
+            or format. The message is one line that names the file.
+    """
+    from PIL import Image
+
+    path = _check_file(path)
+    data = _read_bytes(path)
+    if not data:
+        raise ValueError(f"Could not decode the image file {path!r} (corrupt, or not an image): the file is empty.")
+    bomb = getattr(Image, "DecompressionBombError", ())
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.format not in FORMATS:
+                raise _refuse(path, f"a {image.format} file (kfreqgan reads PNG, JPEG, BMP, TIFF and WebP)")
+            frames = getattr(image, "n_frames", 1)
+            if frames > 1 and image.format != "MPO":
+                raise _refuse(path, f"an animated or multi-page {image.format} ({frames} frames)")
+            image.load()
+            exif = image.getexif()
+            orientation = exif.get(_ORIENTATION, 1)
+            array, mode, bit_depth, icc = _pixels(path, data, image)
+            info_format = "JPEG" if image.format == "MPO" else image.format
+            compression = image.info.get("compression") if image.format == "TIFF" else None
+            compression = _webp_kind(data) if image.format == "WEBP" else compression
+    except UnsupportedImageError:
+        raise
+    except bomb as error:
+        raise ValueError(f"Could not decode the image file {path!r} (too large to decode safely): {error_text(error)}") from None
+    except Exception as error:  # Pillow's OSError/SyntaxError/..., TensorFlow's decode_png errors
+        raise _decode_error(path, error) from None
+    if _ORIENTATION in exif:
+        del exif[_ORIENTATION]
+    array = array[..., None] if array.ndim == 2 else array
+    array = np.ascontiguousarray(_orient(array, orientation))
+    pixels = array.astype(np.float32) / np.float32(65535.0 if bit_depth == 16 else 255.0)
+    info = ImageInfo(
+        mode=mode,
+        bit_depth=bit_depth,
+        format=info_format,
+        source_mode=image.mode,
+        icc_profile=icc,
+        exif=exif.tobytes() if len(exif) else None,
+        compression=compression,
+    )
+    return pixels, info
+
+
+def load_image(path):
+    """Reads an image file as float32 RGB `(H, W, 3)` in [0, 1], for models.
+
+    `read_image` (upright, the mode policy), then grey is repeated over the
+    three channels and an alpha channel is dropped (not composited).
+
+    Raises:
+        FileNotFoundError / ValueError: as `read_image`.
+    """
+    pixels, info = read_image(path)
+    if info.is_grey:
+        return np.repeat(pixels[..., :1], 3, axis=-1)
+    return np.ascontiguousarray(pixels[..., :3])
+
+
+def image_size(path):
+    """`(height, width)` of an image as `read_image` returns it (upright),
+    from the header only, without decoding the pixels.
+
+    Raises:
+        FileNotFoundError / ValueError: as `read_image`, for what the header shows.
+    """
+    from PIL import Image
+
+    path = _check_file(path)
+    bomb = getattr(Image, "DecompressionBombError", ())
+    try:
+        if _is_url(path):
+            data = io.BytesIO(_read_bytes(path))
+        else:
+            data = path
+        with Image.open(data) as image:
+            width, height = image.size
+            orientation = image.getexif().get(_ORIENTATION, 1)
+    except bomb as error:  # a header that claims billions of pixels
+        raise ValueError(f"The image file {path!r} is too large to read: {error_text(error)}") from None
+    except Exception as error:
+        raise _decode_error(path, error) from None
+    return (width, height) if orientation in (5, 6, 7, 8) else (height, width)
+
+
+# --- writing ------------------------------------------------------------------
+
+
+def _png_chunk(kind, payload):
+    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload) & 0xFFFFFFFF)
+
+
+def _encode_png16(array, icc_profile):
+    """A 16-bit PNG (any channel count) with an optional iCCP chunk."""
+    import tensorflow as tf
+
+    data = tf.io.encode_png(array.astype(np.uint16)).numpy()
+    if icc_profile:
+        chunk = _png_chunk(b"iCCP", b"ICC Profile\x00\x00" + zlib.compress(icc_profile))
+        end_of_ihdr = 8 + 4 + 4 + 13 + 4
+        data = data[:end_of_ihdr] + chunk + data[end_of_ihdr:]
+    return data
+
+
+_SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP"}
+_EIGHT_BIT_MODES = {"JPEG": ("L", "RGB"), "BMP": ("L", "RGB", "RGBA"), "WEBP": ("RGB", "RGBA")}
+
+
+def _quantised(pixels, info):
+    pixels = np.asarray(pixels)
+    if pixels.ndim == 2:
+        pixels = pixels[..., None]
+    if pixels.ndim != 3 or pixels.shape[-1] != info.channels:
+        raise ValueError(f"`pixels` must have shape (height, width, {info.channels}) for mode {info.mode}. Received: shape={pixels.shape}")
+    maximum = 65535 if info.bit_depth == 16 else 255
+    dtype = np.uint16 if info.bit_depth == 16 else np.uint8
+    if np.issubdtype(pixels.dtype, np.integer):
+        if pixels.min(initial=0) < 0 or pixels.max(initial=0) > maximum:
+            raise ValueError(f"Integer `pixels` must lie in [0, {maximum}]. Received: dtype={pixels.dtype}")
+        return pixels.astype(dtype)
+    pixels = np.asarray(pixels, np.float64)
+    if not np.all(np.isfinite(pixels)):
+        raise ValueError("`pixels` contains NaN or Inf values.")
+    return np.round(np.clip(pixels, 0.0, 1.0) * maximum).astype(dtype)
+
+
+def write_image(path, pixels, info):
+    """Writes pixels as an image file like the one `info` describes, atomically.
+
+    Args:
+        path: the file to write; its extension picks the format (one of
+            `IMAGE_EXTENSIONS`). Its folder is created if missing.
+        pixels: float `(H, W, C)` in [0, 1] (clipped, then rounded to the
+            bit depth), or integers at `info.bit_depth`; C = `len(info.mode)`.
+        info: an `ImageInfo` (from `read_image`, or made for new images,
+            e.g. `ImageInfo("RGB")`).
+
+    Raises:
+        ValueError: if the format cannot hold `info`'s mode or bit depth
+            (say, 16 bits as JPEG), or the pixels do not fit `info`.
+        OSError: if the file cannot be written (naming `path`).
+    """
+    from PIL import Image
+
+    from kfreqgan.atomic_files import write_atomically
+
+    path = os.fspath(path)
+    extension = os.path.splitext(path)[1].lower()
+    format_name = _SAVE_FORMATS.get(extension)
+    if format_name is None:
+        raise ValueError(f"Cannot write an image with this extension (use one of {', '.join(IMAGE_EXTENSIONS)}). Received: path={path!r}")
+    array = _quantised(pixels, info)
+    if info.bit_depth == 16:
+        if format_name not in ("PNG", "TIFF") or (format_name == "TIFF" and info.mode != "L"):
+            raise ValueError(f"{format_name} cannot hold 16-bit {info.mode} pixels without losing bits. Received: path={path!r}")
+        if info.mode == "L":
+            image = Image.fromarray(np.ascontiguousarray(array[..., 0]))  # uint16: I;16
+        else:
+            encoded = _encode_png16(array, info.icc_profile)
+
+            def save_encoded(temporary):
+                with open(temporary, "wb") as handle:
+                    handle.write(encoded)
+
+            write_atomically(path, save_encoded)
+            return
+    else:
+        if format_name in _EIGHT_BIT_MODES and info.mode not in _EIGHT_BIT_MODES[format_name]:
+            raise ValueError(f"{format_name} cannot hold {info.mode} pixels. Received: path={path!r}")
+        image = Image.fromarray(np.ascontiguousarray(array[..., 0] if info.mode == "L" else array))  # uint8: L, LA, RGB, RGBA
+    options = {}
+    if info.icc_profile:
+        options["icc_profile"] = info.icc_profile
+    if info.exif and format_name in ("JPEG", "PNG", "WEBP"):
+        options["exif"] = info.exif
+    if format_name == "JPEG":
+        options.update(quality=95, subsampling=0)
+    elif format_name == "WEBP":
+        options.update(lossless=True) if info.compression == "lossless" else options.update(quality=95)
+    elif format_name == "TIFF" and info.compression in ("raw", "tiff_lzw", "tiff_deflate", "tiff_adobe_deflate", "packbits"):
+        options["compression"] = info.compression
+
+    def save(temporary):
+        image.save(temporary, format=format_name, **options)
+
+    write_atomically(path, save)
