@@ -14,7 +14,7 @@ import tensorflow as tf
 
 from kfreqgan import spectral
 
-ADVERSARIAL_LOSSES = ("non_saturating", "hinge", "least_squares")
+ADVERSARIAL_LOSSES = ("non_saturating", "hinge", "least_squares", "wasserstein")
 
 
 def per_example_mean(values):
@@ -37,7 +37,9 @@ def generator_adversarial_loss(fake_logits, kind="non_saturating"):
     - `"non_saturating"`: `softplus(-D(G(z)))`, i.e. `-log sigmoid(D)`
       (Goodfellow et al. 2014);
     - `"hinge"`: `-D(G(z))` (Lim & Ye 2017, SNGAN, SSD-GAN);
-    - `"least_squares"`: `(D(G(z)) - 1)^2 / 2` (Mao et al. 2017).
+    - `"least_squares"`: `(D(G(z)) - 1)^2 / 2` (Mao et al. 2017);
+    - `"wasserstein"`: `-D(G(z))` (Arjovsky et al. 2017; use it with a
+      Lipschitz critic, e.g. `FreqGAN(gradient_penalty="wgan_gp")`).
 
     Returns:
         float32 `(N,)`.
@@ -46,7 +48,7 @@ def generator_adversarial_loss(fake_logits, kind="non_saturating"):
     logits = tf.cast(fake_logits, tf.float32)
     if kind == "non_saturating":
         return per_example_mean(tf.nn.softplus(-logits))
-    if kind == "hinge":
+    if kind in ("hinge", "wasserstein"):
         return per_example_mean(-logits)
     return per_example_mean(0.5 * tf.square(logits - 1.0))
 
@@ -56,7 +58,8 @@ def discriminator_adversarial_loss(real_logits, fake_logits, kind="non_saturatin
 
     - `"non_saturating"`: `softplus(-D(x)) + softplus(D(G(z)))`;
     - `"hinge"`: `relu(1 - D(x)) + relu(1 + D(G(z)))`;
-    - `"least_squares"`: `((D(x) - 1)^2 + D(G(z))^2) / 2`.
+    - `"least_squares"`: `((D(x) - 1)^2 + D(G(z))^2) / 2`;
+    - `"wasserstein"`: `D(G(z)) - D(x)` (the critic's loss of WGAN).
 
     Returns:
         float32 `(N,)`.
@@ -68,6 +71,8 @@ def discriminator_adversarial_loss(real_logits, fake_logits, kind="non_saturatin
         return per_example_mean(tf.nn.softplus(-real)) + per_example_mean(tf.nn.softplus(fake))
     if kind == "hinge":
         return per_example_mean(tf.nn.relu(1.0 - real)) + per_example_mean(tf.nn.relu(1.0 + fake))
+    if kind == "wasserstein":
+        return per_example_mean(fake) - per_example_mean(real)
     return per_example_mean(0.5 * tf.square(real - 1.0)) + per_example_mean(0.5 * tf.square(fake))
 
 
@@ -169,3 +174,172 @@ def reduce_loss(per_example, global_batch_size=None):
         count = replicas.num_replicas_in_sync if replicas is not None else 1
         global_batch_size = tf.shape(per_example)[0] * count
     return tf.nn.compute_average_loss(per_example, global_batch_size=global_batch_size)
+
+
+# ---------------------------------------------------------------------------
+# Stabilizers: gradient penalties and feature matching.
+# ---------------------------------------------------------------------------
+
+
+def input_gradients(discriminator_fn, images, loss_scale=None):
+    """Gradient of each example's logit with respect to its own input.
+
+    Runs `discriminator_fn(images)` (one logit tensor or a list of them, e.g.
+    patch maps or a two-branch discriminator), reduces each output to one
+    value per example (`per_example_mean`) and sums the outputs, then takes
+    the gradient of the sum over the batch. For a discriminator that treats
+    the examples of a batch independently this is each example's own input
+    gradient; with batch-coupling layers (`MinibatchStdDev`) it also holds
+    the other examples' small cross terms, as in StyleGAN.
+
+    The logits are cast to float32 before the sum, and under mixed float16
+    `loss_scale` (the optimizer's dynamic loss scale) multiplies the sum
+    before the gradient and divides the gradient afterwards, so that small
+    input gradients do not underflow in the float16 backward pass. Call it
+    under an outer `tf.GradientTape` to differentiate the penalty.
+
+    Args:
+        discriminator_fn: callable `images -> logits` (or a list of logits).
+        images: float tensor `(N, ...)`.
+        loss_scale: None or a scalar tensor (e.g.
+            `LossScaleOptimizer.dynamic_scale`).
+
+    Returns:
+        float32 tensor shaped like `images`.
+    """
+    images = tf.cast(images, tf.float32)
+    with tf.GradientTape() as tape:
+        tape.watch(images)
+        logits = tf.nest.flatten(discriminator_fn(images))
+        total = tf.add_n([tf.reduce_sum(per_example_mean(logit)) for logit in logits])
+        if loss_scale is not None:
+            total = total * tf.cast(loss_scale, tf.float32)
+    gradients = tf.cast(tape.gradient(total, images), tf.float32)
+    if loss_scale is not None:
+        gradients = gradients / tf.cast(loss_scale, tf.float32)
+    return gradients
+
+
+def _squared_norms(gradients):
+    return tf.reduce_sum(tf.reshape(tf.square(gradients), (tf.shape(gradients)[0], -1)), axis=1)
+
+
+def r1_penalty(discriminator_fn, real_images, loss_scale=None):
+    """R1 gradient penalty on real data (Mescheder et al., ICML 2018), per example.
+
+    `||grad_x D(x)||^2 / 2` for each real example `x`: the discriminator is
+    pushed to be flat on the data, which makes the GAN's equilibrium locally
+    convergent where unregularised training circles around it or drifts away
+    (the paper's Dirac-GAN). Multiply by the weight `gamma` (10 in the paper
+    and StyleGAN on FFHQ; smaller for low-resolution data) and add it to the
+    discriminator's loss.
+
+    Args:
+        discriminator_fn: callable `images -> logits`, see `input_gradients`.
+        real_images: float tensor `(N, ...)`, exactly what the discriminator
+            sees (after any instance noise).
+        loss_scale: see `input_gradients`.
+
+    Returns:
+        float32 `(N,)`.
+    """
+    return 0.5 * _squared_norms(input_gradients(discriminator_fn, real_images, loss_scale))
+
+
+def wasserstein_gradient_penalty(
+    discriminator_fn, real_images, fake_images, seed=None, target=1.0, epsilon=1e-10, loss_scale=None
+):
+    """WGAN-GP's gradient penalty (Gulrajani et al., NeurIPS 2017), per example.
+
+    At random points on the lines between real and generated examples,
+    `x_hat = u x + (1 - u) G(z)` with `u ~ U(0, 1)` drawn per example, the
+    penalty is `(||grad D(x_hat)|| - target)^2`: it drives the critic's
+    gradient norm towards `target` (1: a 1-Lipschitz critic, as the
+    Wasserstein distance needs). Multiply by `lambda` (10 in the paper) and
+    add it to the discriminator's loss. The norm is
+    `sqrt(sum g^2 + epsilon)`, which keeps its gradient finite at `g = 0`.
+
+    Args:
+        discriminator_fn: callable `images -> logits`, see `input_gradients`.
+        real_images, fake_images: float tensors of the same shape `(N, ...)`.
+        seed: seed for `u` (an int, a `keras.random.SeedGenerator` or None).
+        target: the gradient norm aimed at (> 0).
+        epsilon: added under the square root (>= 0).
+        loss_scale: see `input_gradients`.
+
+    Returns:
+        float32 `(N,)`.
+    """
+    import keras
+
+    real_images = tf.cast(real_images, tf.float32)
+    fake_images = tf.cast(fake_images, tf.float32)
+    shape = tf.concat([tf.shape(real_images)[:1], tf.ones([tf.rank(real_images) - 1], tf.int32)], axis=0)
+    mix = keras.random.uniform(shape, seed=seed)
+    between = mix * real_images + (1.0 - mix) * fake_images
+    norms = tf.sqrt(_squared_norms(input_gradients(discriminator_fn, between, loss_scale)) + epsilon)
+    return tf.square(norms - target)
+
+
+def _flat_features(features):
+    features = tf.cast(features, tf.float32)
+    return tf.reshape(features, (tf.shape(features)[0], -1))
+
+
+def _global_mean(features):
+    """Mean over the batch axis of the *global* batch (all replicas)."""
+    context = tf.distribute.get_replica_context()
+    total = tf.reduce_sum(features, axis=0)
+    count = tf.cast(tf.shape(features)[0], tf.float32)
+    if context is not None and context.num_replicas_in_sync > 1:
+        total = context.all_reduce(tf.distribute.ReduceOp.SUM, total)
+        count = context.all_reduce(tf.distribute.ReduceOp.SUM, count)
+    return total / count
+
+
+def feature_matching_loss(real_features, fake_features):
+    """Feature matching (Salimans et al., NeurIPS 2016) for the generator.
+
+    `mean_j (E_x f_j(x) - E_z f_j(G(z)))^2`: the squared distance between
+    the batch means of an intermediate discriminator feature `f` on real and
+    generated data, divided by the number of features `d` so that weights
+    carry over between layers of different sizes. The generator is asked to
+    match the statistics of real data rather than to fool the current
+    discriminator, which damps the chase that makes GAN training oscillate.
+
+    The means are over the *global* batch (summed across replicas inside a
+    `tf.distribute` replica context), so the loss is one number per batch;
+    it is returned repeated for every local example, so that `reduce_loss`
+    gives back exactly that number on one device and its correct share on
+    each replica.
+
+    Args:
+        real_features: float tensor `(N_r, ...)` (features of real data;
+            stop their gradient yourself if they should not train anything).
+        fake_features: float tensor `(N, ...)`, same feature shape.
+
+    Returns:
+        float32 `(N,)`, every entry the batch's loss.
+    """
+    real = _global_mean(_flat_features(real_features))
+    fake = _flat_features(fake_features)
+    loss = tf.reduce_mean(tf.square(real - _global_mean(fake)))
+    return tf.fill(tf.shape(fake)[:1], loss)
+
+
+def paired_feature_matching_loss(real_features, fake_features):
+    """Feature matching between each pair (pix2pixHD, Wang et al., CVPR 2018).
+
+    For image-to-image training, where each generated image has its own
+    target: `mean |f(x, y) - f(x, G(x))|` per example, the L1 distance between
+    the discriminator's features of the pair with the real target and with
+    the generated one.
+
+    Args:
+        real_features: float tensor `(N, ...)`.
+        fake_features: float tensor `(N, ...)`, same shape.
+
+    Returns:
+        float32 `(N,)`.
+    """
+    return tf.reduce_mean(tf.abs(_flat_features(real_features) - _flat_features(fake_features)), axis=1)

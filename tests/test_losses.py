@@ -20,12 +20,14 @@ def test_adversarial_losses_match_their_formulas(kind, rng):
         "non_saturating": lambda f: softplus(-f),
         "hinge": lambda f: -f,
         "least_squares": lambda f: 0.5 * (f - 1) ** 2,
+        "wasserstein": lambda f: -f,
     }[kind](fake).reshape(5, -1).mean(1)
     np.testing.assert_allclose(losses.generator_adversarial_loss(fake, kind).numpy(), fake_mean, rtol=1e-5)
     d_real, d_fake = {
         "non_saturating": (softplus(-real), softplus(fake)),
         "hinge": (np.maximum(0, 1 - real), np.maximum(0, 1 + fake)),
         "least_squares": (0.5 * (real - 1) ** 2, 0.5 * fake**2),
+        "wasserstein": (-real, fake),
     }[kind]
     expected = d_real.reshape(5, -1).mean(1) + d_fake.reshape(5, -1).mean(1)
     np.testing.assert_allclose(losses.discriminator_adversarial_loss(real, fake, kind).numpy(), expected, rtol=1e-5)

@@ -5,6 +5,7 @@ from kfreqgan.layers.any_size import CropToMatch
 from kfreqgan.layers.any_size import ReflectPadToMultiple
 from kfreqgan.layers.fft_band_filter import FFTBandFilter
 from kfreqgan.layers.frequency_shift import FrequencyShift
+from kfreqgan.layers.minibatch_std import MinibatchStdDev
 from kfreqgan.layers.scattering_inversion import InvertScattering
 from kfreqgan.layers.spectral_profile import SpectralProfile
 
@@ -14,6 +15,7 @@ __all__ = [
     "FFTBandFilter",
     "FrequencyShift",
     "InvertScattering",
+    "MinibatchStdDev",
     "ReflectPadToMultiple",
     "SpectralProfile",
 ]

@@ -4,10 +4,12 @@ import keras
 import tensorflow as tf
 
 from kfreqgan import losses
+from kfreqgan.instance_noise import add_instance_noise
 from kfreqgan.models.spectral_discriminator import SpectralDiscriminator
 
 MODES = ("paired", "unconditional")
 FREQUENCY_LOSSES = (None, "focal", "radial")
+GRADIENT_PENALTIES = (None, "r1", "wgan_gp")
 
 
 def _is_multi_worker(strategy):
@@ -45,6 +47,43 @@ class FreqGAN(keras.Model):
 
     `call` (and so `predict`) returns generated images clipped to [0, 1].
 
+    Stabilizers (all off by default; see the README for when to use which):
+
+    - `gradient_penalty="r1"`: `gradient_penalty_weight / 2 * ||grad D(x)||^2`
+      on real data (Mescheder et al. 2018), for any adversarial loss;
+      `"wgan_gp"`: `gradient_penalty_weight * (||grad D(x_hat)|| - 1)^2` at
+      random interpolates of real and generated data (Gulrajani et al.
+      2017), meant for `adversarial_loss="wasserstein"`. Both are per example
+      (`losses.r1_penalty`, `losses.wasserstein_gradient_penalty`) and reduced
+      over the global batch like the other losses; the input gradients are
+      taken of float32 logits and, under mixed float16, of the loss-scaled
+      sum (then unscaled), so they are right under `tf.distribute` and mixed
+      precision. In paired mode the gradient is taken with respect to the
+      candidate image, the condition held fixed. `gradient_penalty_interval=k`
+      is StyleGAN2's lazy regularisation: the penalty is computed on one
+      discriminator step in `k` (counted by the discriminator optimizer's
+      `iterations`) with its weight multiplied by `k`.
+    - `feature_matching_weight > 0` adds feature matching to the generator's
+      loss: Salimans et al. (2016) in unconditional mode
+      (`losses.feature_matching_loss`, batch means of an intermediate
+      discriminator feature), pix2pixHD's per-pair L1 in paired mode
+      (`losses.paired_feature_matching_loss`). The features are the outputs
+      of the layers named in `feature_matching_layers` of the (spatial, for a
+      `SpectralDiscriminator`) Functional discriminator; by default, the
+      inputs of its output layers (the last hidden features of each branch).
+    - `instance_noise`: Gaussian noise added to the real and generated images
+      the discriminator sees, in both steps (`kfreqgan.instance_noise`); a
+      number (constant sigma) or a schedule called with the discriminator
+      optimizer's `iterations`, e.g. `InstanceNoiseSchedule(0.1, 2000)`, which
+      decays it to zero.
+    - minibatch standard deviation is a discriminator layer
+      (`kfreqgan.layers.MinibatchStdDev`, `minibatch_std=True` in the bundled
+      discriminators), not a `FreqGAN` option.
+
+    When on, their values are logged as `d_penalty` (unweighted, averaged
+    over the steps that computed it), `g_feature_matching` and
+    `d_noise_sigma`.
+
     Args:
         generator: `keras.Model`; `(N, H, W, C) -> (N, H, W, C)` in paired
             mode, `(N, latent_dim) -> images` in unconditional mode.
@@ -56,6 +95,16 @@ class FreqGAN(keras.Model):
         frequency_loss: None, `"focal"` (focal frequency loss) or `"radial"`
             (L1 between log radial power profiles); paired mode.
         frequency_weight: weight of the frequency loss.
+        gradient_penalty: None, `"r1"` or `"wgan_gp"`.
+        gradient_penalty_weight: R1's gamma or WGAN-GP's lambda (>= 0).
+        gradient_penalty_interval: compute the penalty every this many
+            discriminator steps (positive int; lazy regularisation).
+        feature_matching_weight: weight of the generator's feature matching
+            loss (0 turns it off).
+        feature_matching_layers: None (the inputs of the discriminator's
+            output layers) or a list of layer names of the discriminator.
+        instance_noise: None, a number >= 0 (constant sigma) or a schedule
+            `step -> sigma` (`InstanceNoiseSchedule`).
         **kwargs: base `keras.Model` arguments.
     """
 
@@ -69,6 +118,12 @@ class FreqGAN(keras.Model):
         l1_weight=100.0,
         frequency_loss="focal",
         frequency_weight=10.0,
+        gradient_penalty=None,
+        gradient_penalty_weight=10.0,
+        gradient_penalty_interval=1,
+        feature_matching_weight=0.0,
+        feature_matching_layers=None,
+        instance_noise=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -87,9 +142,41 @@ class FreqGAN(keras.Model):
             )
         if frequency_loss not in FREQUENCY_LOSSES:
             raise ValueError(f"`frequency_loss` must be one of {FREQUENCY_LOSSES}. Received: frequency_loss={frequency_loss!r}")
-        for name, value in (("adversarial_weight", adversarial_weight), ("l1_weight", l1_weight), ("frequency_weight", frequency_weight)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        for name, value in (
+            ("adversarial_weight", adversarial_weight),
+            ("l1_weight", l1_weight),
+            ("frequency_weight", frequency_weight),
+            ("gradient_penalty_weight", gradient_penalty_weight),
+            ("feature_matching_weight", feature_matching_weight),
+        ):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf"):
                 raise ValueError(f"`{name}` must be a number >= 0. Received: {name}={value!r}")
+        if gradient_penalty not in GRADIENT_PENALTIES:
+            raise ValueError(
+                f"`gradient_penalty` must be one of {GRADIENT_PENALTIES}. Received: gradient_penalty={gradient_penalty!r}"
+            )
+        if isinstance(gradient_penalty_interval, bool) or not isinstance(gradient_penalty_interval, int) or gradient_penalty_interval < 1:
+            raise ValueError(
+                f"`gradient_penalty_interval` must be a positive integer. Received: gradient_penalty_interval={gradient_penalty_interval!r}"
+            )
+        if feature_matching_layers is not None:
+            if isinstance(feature_matching_layers, str):
+                feature_matching_layers = [feature_matching_layers]
+            if not feature_matching_layers or not all(isinstance(name, str) for name in feature_matching_layers):
+                raise ValueError(
+                    "`feature_matching_layers` must be None or a non-empty list of layer names. "
+                    f"Received: feature_matching_layers={feature_matching_layers!r}"
+                )
+            feature_matching_layers = list(feature_matching_layers)
+        if isinstance(instance_noise, dict):
+            instance_noise = keras.saving.deserialize_keras_object(instance_noise)
+        if instance_noise is not None and not callable(instance_noise):
+            if isinstance(instance_noise, bool) or not isinstance(instance_noise, (int, float)) or not 0 <= instance_noise < float("inf"):
+                raise ValueError(
+                    "`instance_noise` must be None, a number >= 0 or a schedule (step -> sigma). "
+                    f"Received: instance_noise={instance_noise!r}"
+                )
+            instance_noise = float(instance_noise)
         self.generator = generator
         self.discriminator = discriminator
         self.mode = mode
@@ -98,12 +185,28 @@ class FreqGAN(keras.Model):
         self.l1_weight = float(l1_weight)
         self.frequency_loss = frequency_loss
         self.frequency_weight = float(frequency_weight)
+        self.gradient_penalty = gradient_penalty
+        self.gradient_penalty_weight = float(gradient_penalty_weight)
+        self.gradient_penalty_interval = int(gradient_penalty_interval)
+        self.feature_matching_weight = float(feature_matching_weight)
+        self.feature_matching_layers = feature_matching_layers
+        self.instance_noise = instance_noise
+        # Not tracked as a sub-model: it shares the discriminator's layers.
+        self.__dict__["_feature_model"] = None
+        if feature_matching_weight > 0:
+            self._check_feature_source()
         if mode == "unconditional":
             self.latent_dim = int(generator.inputs[0].shape[-1])
         self.seed_generator = keras.random.SeedGenerator(1337)
         names = ["g_loss", "d_loss", "g_adversarial", "d_real", "d_fake"]
         if mode == "paired":
             names += ["g_l1"] + (["g_frequency"] if frequency_loss else [])
+        if gradient_penalty:
+            names.append("d_penalty")
+        if feature_matching_weight > 0:
+            names.append("g_feature_matching")
+        if instance_noise is not None:
+            names.append("d_noise_sigma")
         self._trackers = {name: keras.metrics.Mean(name=name) for name in names}
         self._eval_trackers = {name: keras.metrics.Mean(name=name) for name in ("psnr", "ssim", "l1")}
 
@@ -179,6 +282,16 @@ class FreqGAN(keras.Model):
             "l1_weight": self.l1_weight,
             "frequency_loss": self.frequency_loss,
             "frequency_weight": self.frequency_weight,
+            "gradient_penalty": self.gradient_penalty,
+            "gradient_penalty_weight": self.gradient_penalty_weight,
+            "gradient_penalty_interval": self.gradient_penalty_interval,
+            "feature_matching_weight": self.feature_matching_weight,
+            "feature_matching_layers": self.feature_matching_layers,
+            "instance_noise": (
+                keras.saving.serialize_keras_object(self.instance_noise)
+                if callable(self.instance_noise)
+                else self.instance_noise
+            ),
         }
 
     # -- training -----------------------------------------------------------
@@ -208,6 +321,86 @@ class FreqGAN(keras.Model):
             logits = self.discriminator(images, training=training)
         return tf.nest.flatten(logits)
 
+    # -- stabilizers -------------------------------------------------------
+
+    def _feature_source(self):
+        """The Functional network whose layers give the matched features."""
+        return self.discriminator.spatial if isinstance(self.discriminator, SpectralDiscriminator) else self.discriminator
+
+    def _check_feature_source(self):
+        source = self._feature_source()
+        try:
+            functional = isinstance(source.inputs, list) and isinstance(source.outputs, list)
+        except (AttributeError, ValueError):
+            functional = False
+        if not functional:
+            raise ValueError(
+                "Feature matching needs a Functional discriminator (keras.Model(inputs, outputs)) "
+                "to take intermediate features from. Received: "
+                f"discriminator={type(self.discriminator).__name__}"
+            )
+        if self.feature_matching_layers:
+            names = {layer.name for layer in source.layers}
+            missing = [name for name in self.feature_matching_layers if name not in names]
+            if missing:
+                raise ValueError(
+                    f"`feature_matching_layers` names layers the discriminator does not have: {missing}. "
+                    f"Its layers: {sorted(names)}. Received: feature_matching_layers={self.feature_matching_layers!r}"
+                )
+
+    def _features(self, inputs):
+        """Intermediate discriminator features of `inputs` (a list of tensors)."""
+        if self._feature_model is None:
+            source = self._feature_source()
+            if self.feature_matching_layers:
+                tensors = [source.get_layer(name).output for name in self.feature_matching_layers]
+            else:
+                # The inputs of each output's layer: the last hidden features.
+                tensors = []
+                for output in source.outputs:
+                    operation, node_index, _ = output._keras_history
+                    tensors.extend(tf.nest.flatten(operation._inbound_nodes[node_index].input_tensors))
+            self.__dict__["_feature_model"] = keras.Model(source.inputs, tensors, name="discriminator_features")
+        # Inference mode: the real and generated features come from the same
+        # weights (a spectrally normalised layer in training mode would run a
+        # power iteration, and change its kernel, between the two calls).
+        return tf.nest.flatten(self._feature_model(inputs, training=False))
+
+    def _noise_sigma(self):
+        if self.instance_noise is None:
+            return None
+        if callable(self.instance_noise):
+            return tf.cast(self.instance_noise(self.discriminator_optimizer.iterations), tf.float32)
+        return tf.constant(self.instance_noise, tf.float32)
+
+    def _noisy(self, images, sigma):
+        images = tf.cast(images, tf.float32)
+        if sigma is None:
+            return images
+        return add_instance_noise(images, sigma, seed=self.seed_generator)
+
+    def _penalty(self, condition, real, fake):
+        """The unweighted gradient penalty per example, `(N,)`."""
+
+        def discriminate(images):
+            return self._discriminate(condition, images, training=True)
+
+        optimizer = self.discriminator_optimizer
+        scale = optimizer.dynamic_scale if isinstance(optimizer, keras.optimizers.LossScaleOptimizer) else None
+        if self.gradient_penalty == "r1":
+            return losses.r1_penalty(discriminate, real, loss_scale=scale)
+        return losses.wasserstein_gradient_penalty(discriminate, real, fake, seed=self.seed_generator, loss_scale=scale)
+
+    def _matching_term(self, condition, real, fake):
+        if self.mode == "paired":
+            condition = tf.cast(condition, tf.float32)
+            real = tf.concat([condition, real], axis=-1)
+            fake = tf.concat([condition, fake], axis=-1)
+        pairs = zip(self._features(real), self._features(fake))
+        if self.mode == "paired":
+            return tf.add_n([losses.paired_feature_matching_loss(tf.stop_gradient(r), f) for r, f in pairs])
+        return tf.add_n([losses.feature_matching_loss(tf.stop_gradient(r), f) for r, f in pairs])
+
     def _frequency_term(self, target, prediction):
         if self.frequency_loss == "focal":
             return losses.focal_frequency_loss(target, prediction)
@@ -221,13 +414,31 @@ class FreqGAN(keras.Model):
         real = tf.cast(real, tf.float32)
 
         # Discriminator step.
+        sigma = self._noise_sigma()
         fake = self.generator(self._generator_input(condition, real), training=True)
+        real_seen = self._noisy(real, sigma)
+        fake_seen = self._noisy(tf.stop_gradient(fake), sigma)
+        terms = {}
         with tf.GradientTape() as tape:
-            real_logits = self._discriminate(condition, real, training=True)
-            fake_logits = self._discriminate(condition, tf.stop_gradient(fake), training=True)
+            real_logits = self._discriminate(condition, real_seen, training=True)
+            fake_logits = self._discriminate(condition, fake_seen, training=True)
             d_per_example = tf.add_n(
                 [losses.discriminator_adversarial_loss(r, f, self.adversarial_loss) for r, f in zip(real_logits, fake_logits)]
             )
+            if self.gradient_penalty:
+                interval = self.gradient_penalty_interval
+                if interval == 1:
+                    penalty, applied = self._penalty(condition, real_seen, fake_seen), 1.0
+                else:
+                    due = tf.equal(self.discriminator_optimizer.iterations % interval, 0)
+                    penalty = tf.cond(
+                        due,
+                        lambda: self._penalty(condition, real_seen, fake_seen),
+                        lambda: tf.zeros_like(d_per_example),
+                    )
+                    applied = tf.cast(due, tf.float32)
+                terms["d_penalty"] = penalty
+                d_per_example += (self.gradient_penalty_weight * interval) * penalty
             d_loss = losses.reduce_loss(d_per_example)
             # Loss scaling (mixed_float16) must happen on the tape.
             scaled = self.discriminator_optimizer.scale_loss(d_loss)
@@ -236,10 +447,13 @@ class FreqGAN(keras.Model):
         # Generator step.
         with tf.GradientTape() as tape:
             fake = tf.cast(self.generator(self._generator_input(condition, real), training=True), tf.float32)
-            logits = self._discriminate(condition, fake, training=True, generator_step=True)
+            fake_seen = self._noisy(fake, sigma)
+            logits = self._discriminate(condition, fake_seen, training=True, generator_step=True)
             adversarial = tf.add_n([losses.generator_adversarial_loss(f, self.adversarial_loss) for f in logits])
             g_per_example = self.adversarial_weight * adversarial
-            terms = {}
+            if self.feature_matching_weight > 0:
+                terms["g_feature_matching"] = self._matching_term(condition, self._noisy(real, sigma), fake_seen)
+                g_per_example += self.feature_matching_weight * terms["g_feature_matching"]
             if self.mode == "paired":
                 terms["g_l1"] = losses.l1_loss(real, fake)
                 g_per_example += self.l1_weight * terms["g_l1"]
@@ -263,8 +477,13 @@ class FreqGAN(keras.Model):
         # the global one.
         replicas = tf.distribute.get_replica_context()
         count = float(replicas.num_replicas_in_sync) if replicas is not None else 1.0
+        weights = {}
+        if self.gradient_penalty:
+            weights["d_penalty"] = applied  # lazy: only the steps that computed it
+        if sigma is not None:
+            values["d_noise_sigma"] = sigma / count
         for name, value in values.items():
-            self._trackers[name].update_state(value * count)
+            self._trackers[name].update_state(value * count, sample_weight=weights.get(name))
         return self._logs(self._trackers)
 
     def _logs(self, trackers):
