@@ -37,16 +37,11 @@ BENCH_SEED = 2026
 
 
 def hazy_versions(clean, photo_index, draws):
-    """`draws` hazed copies of one photo, seeded by photo and draw."""
-    from kfreqgan.data import haze
+    """`draws` hazed copies of one photo, seeded by photo (`make_hazy_pairs`: draw `i` is image `i`)."""
+    from kfreqgan.data import make_hazy_pairs
 
-    height, width = clean.shape[:2]
-    versions = []
-    for draw in range(draws):
-        depth = haze.synthetic_depth(height, width, (BENCH_SEED + photo_index, draw))
-        hazy = haze.random_haze(clean[None], depth[None], (BENCH_SEED + draw, photo_index))[0][0]
-        versions.append(hazy.numpy())
-    return versions
+    copies = np.repeat(np.asarray(clean, np.float32)[None], draws, axis=0)
+    return list(make_hazy_pairs(copies, np.array([BENCH_SEED, photo_index]))[0].numpy())
 
 
 def quality(clean, image):

@@ -6,9 +6,11 @@ in use. Three sources (`SOURCES`):
 
 - `"hazy"` (the default for this project's image-to-image generators,
   which are dehazers): random patches of the bundled training photos
-  (`kfreqgan.data.TRAIN_PHOTOS`), hazed with the atmospheric scattering
-  model as in training: a `synthetic_depth` map per patch and
-  `random_haze` with RESIDE-ITS ranges of `beta` and airlight.
+  (`kfreqgan.data.TRAIN_PHOTOS`), hazed as in training by
+  `kfreqgan.data.make_hazy_pairs`: a `synthetic_depth` map per patch and
+  random `beta` and airlight, from the RESIDE ITS ranges unless the
+  training configuration's ranges are passed (`kfreqgan-export` passes
+  those of the `metrics.json` that `kfreqgan-train` wrote beside the model).
 - `"clean"`: the same patches without haze, for generators whose inputs
   are ordinary photos.
 - a folder of images (`.png`, `.jpg`, `.jpeg`, `.bmp`): random patches of
@@ -29,31 +31,13 @@ import tensorflow as tf
 
 from kfreqgan._validation import check_array_size
 from kfreqgan._validation import check_positive_int
+from kfreqgan.data.haze import ITS_AIRLIGHT_RANGE
+from kfreqgan.data.haze import ITS_BETA_RANGE
+from kfreqgan.data.haze import make_hazy_pairs
 from kfreqgan.spectral import to_grayscale
 
 SOURCES = ("hazy", "clean")
 """Built-in sources; any other value is read as a folder of images."""
-
-
-def haze_images(clean, seed=0):
-    """Adds random synthetic haze to clean images, as `kfreqgan-train` does.
-
-    Args:
-        clean: float32 array `(N, H, W, C)` in [0, 1].
-        seed: int seed; the same seed gives the same haze.
-
-    Returns:
-        float32 array `(N, H, W, C)` in [0, 1].
-    """
-    from kfreqgan.data import haze
-
-    clean = np.asarray(clean, np.float32)
-    if clean.ndim != 4:
-        raise ValueError(f"`clean` must have shape (N, H, W, C). Received: shape={clean.shape}")
-    height, width = clean.shape[1:3]
-    depth = tf.stack([haze.synthetic_depth(height, width, tf.constant([index, seed])) for index in range(len(clean))])
-    hazy, _, _, _ = haze.random_haze(clean, depth, tf.constant([seed, 7]))
-    return hazy.numpy()
 
 
 def _photo_patches(names, size, count, channels, seed, short_side):
@@ -91,7 +75,16 @@ def _folder_patches(directory, size, count, channels, seed):
     return np.stack(patches).astype(np.float32)
 
 
-def representative_images(image_shape, source="hazy", count=64, seed=0, short_side=None, photos=None):
+def representative_images(
+    image_shape,
+    source="hazy",
+    count=64,
+    seed=0,
+    short_side=None,
+    photos=None,
+    beta_range=ITS_BETA_RANGE,
+    airlight_range=ITS_AIRLIGHT_RANGE,
+):
     """Images of the kind a model will see, to calibrate int8 quantization.
 
     Args:
@@ -107,6 +100,9 @@ def representative_images(image_shape, source="hazy", count=64, seed=0, short_si
         photos: for `"hazy"` / `"clean"`: the bundled photos to cut from
             (default `kfreqgan.data.TRAIN_PHOTOS`; pass `HELDOUT_PHOTOS` for
             check images that calibration never saw).
+        beta_range, airlight_range: for `"hazy"`: the haze ranges (see
+            `kfreqgan.data.make_hazy_pairs`); use the training
+            configuration's, default RESIDE ITS.
 
     Returns:
         float32 array `(count, height, width, channels)` in [0, 1].
@@ -131,7 +127,7 @@ def representative_images(image_shape, source="hazy", count=64, seed=0, short_si
         short_side = 4 * size if short_side is None else check_positive_int(short_side, "short_side")
         patches = _photo_patches(TRAIN_PHOTOS if photos is None else photos, size, count, channels, seed, short_side)
         if source == "hazy":
-            patches = haze_images(patches, seed)
+            patches = make_hazy_pairs(patches, seed, beta_range=beta_range, airlight_range=airlight_range)[0].numpy()
     else:
         if not os.path.isdir(source):
             raise FileNotFoundError(

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from kfreqgan.export.calibration import haze_images
+from kfreqgan.data import make_hazy_pairs
 from kfreqgan.export.calibration import representative_images
 
 
@@ -40,10 +40,13 @@ def test_gray_and_non_square_shapes():
     assert images.shape == (4, 16, 24, 1)
 
 
-def test_haze_images_is_seeded():
-    clean = representative_images((16, 16, 3), "clean", count=3)
-    np.testing.assert_array_equal(haze_images(clean, seed=5), haze_images(clean, seed=5))
-    assert not np.array_equal(haze_images(clean, seed=5), haze_images(clean, seed=6))
+def test_hazy_calibration_uses_the_given_haze_ranges():
+    clean = representative_images((16, 16, 3), "clean", count=3, seed=2)
+    thin = representative_images((16, 16, 3), "hazy", count=3, seed=2, beta_range=(0.0, 0.0))
+    np.testing.assert_allclose(thin, clean, atol=1e-6)  # beta = 0: no haze at all
+    dense = representative_images((16, 16, 3), "hazy", count=3, seed=2, beta_range=(3.0, 3.0), airlight_range=(1.0, 1.0))
+    expected = make_hazy_pairs(clean, 2, beta_range=(3.0, 3.0), airlight_range=(1.0, 1.0))[0].numpy()
+    np.testing.assert_array_equal(dense, expected)
 
 
 def test_a_folder_of_images(tmp_path, photos_64):

@@ -16,10 +16,10 @@ import tensorflow as tf
 
 from kfreqgan.data import HELDOUT_PHOTOS
 from kfreqgan.data import TRAIN_PHOTOS
+from kfreqgan.data import make_hazy_pairs
 from kfreqgan.data import photo_patches
 from kfreqgan.export import serving
 from kfreqgan.export import tflite
-from kfreqgan.export.calibration import haze_images
 from kfreqgan.export.calibration import representative_images
 from kfreqgan.export.generator import clipped_model
 from kfreqgan.export.generator import unit_range_outputs
@@ -35,7 +35,7 @@ def psnr(reference, images):
 def dehazer():
     keras.utils.set_random_seed(6)
     clean = photo_patches(TRAIN_PHOTOS, 32, 8, seed=0, short_side=128)
-    hazy = haze_images(clean, seed=3)
+    hazy = make_hazy_pairs(clean, 3)[0].numpy()
     model = unet_generator((32, 32, 3), filters=8, depth=2)
     model.compile(keras.optimizers.Adam(2e-3), loss="mae")
     model.fit(hazy, clean, batch_size=8, epochs=6, verbose=0)
@@ -46,7 +46,7 @@ def dehazer():
 def test_images(photos_32):
     """Hazy held-out patches (what the dehazer is for) and clean real photos."""
     clean = photo_patches(HELDOUT_PHOTOS, 32, 4, seed=11, short_side=128)
-    hazy = haze_images(clean, seed=12)
+    hazy = make_hazy_pairs(clean, 12)[0].numpy()
     return {"clean": clean, "hazy": hazy, "inputs": np.concatenate([hazy, photos_32]).astype(np.float32)}
 
 

@@ -8,6 +8,8 @@ import copy
 
 from kfreqgan.data import HELDOUT_PHOTOS
 from kfreqgan.data import TRAIN_PHOTOS
+from kfreqgan.data.haze import ITS_AIRLIGHT_RANGE
+from kfreqgan.data.haze import ITS_BETA_RANGE
 
 _DEHAZE = {
     "task": "dehaze",
@@ -19,8 +21,8 @@ _DEHAZE = {
     "patches_per_photo": 96,
     "eval_patches_per_photo": 8,
     "photo_short_side": 256,
-    "beta_range": [0.6, 1.8],
-    "airlight_range": [0.7, 1.0],
+    "beta_range": list(ITS_BETA_RANGE),  # RESIDE ITS, see kfreqgan.data.haze
+    "airlight_range": list(ITS_AIRLIGHT_RANGE),
     # Networks.
     "frequency_aware": True,  # band-filtered inputs, frequency discriminator branch and loss
     "generator_filters": 32,
@@ -150,7 +152,7 @@ def check_config(config):
     import math
 
     from kfreqgan._validation import check_choice
-    from kfreqgan.data.haze import _check_range
+    from kfreqgan.data.haze import check_range
     from kfreqgan.data.photos import _check_names
 
     for key, value in config.items():
@@ -181,7 +183,7 @@ def check_config(config):
             )
     for key, bounds in (("beta_range", (0.0, None)), ("airlight_range", (0.0, 1.0))):
         if key in config:
-            _check_range(config[key], key, *bounds)
+            check_range(config[key], key, *bounds)
     patches = config["patches_per_photo"] * len(config["train_photos"])
     if config["batch_size"] > patches:
         raise ValueError(

@@ -34,16 +34,15 @@ def dehaze_whole_photos(generator, config, size=128, seed=2024):
 
     from kfreqgan import spectral
     from kfreqgan.data import center_crop
-    from kfreqgan.data import haze
     from kfreqgan.data import load_photo
+    from kfreqgan.data import make_hazy_pairs
     from kfreqgan.training import train
 
     gray = config["channels"] == 1
     clean = np.stack([center_crop(load_photo(name), size) for name in config["eval_photos"]])
     if gray:
         clean = spectral.to_grayscale(clean).numpy()
-    depth = np.stack([haze.synthetic_depth(size, size, (index, seed)).numpy() for index in range(len(clean))])
-    hazy = haze.random_haze(clean, depth, (seed, 1), config["beta_range"], config["airlight_range"])[0].numpy()
+    hazy = make_hazy_pairs(clean, seed, beta_range=config["beta_range"], airlight_range=config["airlight_range"])[0].numpy()
     any_size = train.size_free_generator(generator, config)
     dehazed = tf.clip_by_value(any_size(hazy, training=False), 0.0, 1.0).numpy()
     return clean, hazy, dehazed

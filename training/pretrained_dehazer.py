@@ -70,6 +70,7 @@ def hazy_photo_crops(photos, crop, batch_size, seed, scale_range=(0.25, 1.0), cr
     import tensorflow as tf
 
     from kfreqgan.data import haze
+    from kfreqgan.data import make_hazy_pairs
 
     config = config or {}
     beta_range = config.get("beta_range", haze.ITS_BETA_RANGE)
@@ -86,15 +87,14 @@ def hazy_photo_crops(photos, crop, batch_size, seed, scale_range=(0.25, 1.0), cr
         rng = np.random.default_rng(seed)
         while True:
             index = int(rng.integers(len(photos)))
-            yield photos[index], rng.integers(0, 2**31 - 1, size=6)
+            yield photos[index], rng.integers(0, 2**31 - 1, size=4)
 
     def haze_whole(photo, seeds):
         size = tf.cast(tf.shape(photo)[:2], tf.float32)
         scale = tf.random.stateless_uniform((), seeds[0:2], low, high)
         shape = tf.cast(tf.round(size * scale), tf.int32)
         clean = tf.image.resize(photo, shape, method="area")
-        depth = haze.synthetic_depth(shape[0], shape[1], seeds[2:4])
-        hazy = haze.random_haze(clean[tf.newaxis], depth[tf.newaxis], seeds[4:6], beta_range, airlight_range)[0][0]
+        hazy, _ = make_hazy_pairs(clean, seeds[2:4], beta_range=beta_range, airlight_range=airlight_range)
         pair = tf.concat([hazy, clean], axis=-1)
         crops = []
         for index in range(crops_per_photo):
@@ -106,7 +106,7 @@ def hazy_photo_crops(photos, crop, batch_size, seed, scale_range=(0.25, 1.0), cr
 
     dataset = tf.data.Dataset.from_generator(
         pick,
-        output_signature=(tf.TensorSpec((None, None, 3), tf.float32), tf.TensorSpec((6,), tf.int64)),
+        output_signature=(tf.TensorSpec((None, None, 3), tf.float32), tf.TensorSpec((4,), tf.int64)),
     )
     dataset = dataset.map(lambda photo, seeds: (photo, tf.cast(seeds, tf.int32)))
     dataset = dataset.interleave(haze_whole, cycle_length=4, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)

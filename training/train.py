@@ -65,21 +65,12 @@ def _worker(strategy):
     return chief, int(resolver.task_id or 0)
 
 
-def _hazify(config, seed):
-    """A map function clean -> (hazy, clean) with per-example random haze."""
-    import tensorflow as tf
+def _hazify(config):
+    """A map function (clean, seed) -> (hazy, clean) with the config's haze."""
+    from kfreqgan.data import make_hazy_pairs
 
-    from kfreqgan.data import haze
-
-    size = config["image_size"]
-
-    def apply(clean, seeds):
-        seeds = tf.cast(seeds, tf.int32)
-        depth = haze.synthetic_depth(size, size, tf.stack([seeds[0], seed]))
-        hazy, _, _, _ = haze.random_haze(
-            clean, depth, tf.stack([seeds[1], seed]), config["beta_range"], config["airlight_range"]
-        )
-        return hazy, clean
+    def apply(clean, seed):
+        return make_hazy_pairs(clean, seed, beta_range=config["beta_range"], airlight_range=config["airlight_range"])
 
     return apply
 
@@ -103,14 +94,14 @@ def dehazing_data(config, global_batch_size):
     clean = photo_patches(
         config["train_photos"], size, config["patches_per_photo"], seed=seed, short_side=config["photo_short_side"], gray=gray
     )
-    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2, drop_remainder=True)
     train = (
         tf.data.Dataset.from_tensor_slices(clean)
         .shuffle(len(clean), seed=seed, reshuffle_each_iteration=True)
         .repeat(1)
     )
-    train = tf.data.Dataset.zip(train, seeds.map(lambda s: s % (2**31 - 1)))
-    train = train.map(_hazify(config, seed), num_parallel_calls=tf.data.AUTOTUNE)
+    train = tf.data.Dataset.zip(train, seeds)
+    train = train.map(_hazify(config), num_parallel_calls=tf.data.AUTOTUNE)
     train = train.batch(global_batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
@@ -125,9 +116,7 @@ def dehazing_data(config, global_batch_size):
         short_side=config["photo_short_side"],
         gray=gray,
     )
-    apply = _hazify(config, seed + 7)
-    pairs = [apply(tf.constant(image), tf.constant([index, 11], tf.int64)) for index, image in enumerate(eval_clean)]
-    eval_hazy = np.stack([hazy.numpy() for hazy, _ in pairs])
+    eval_hazy = _hazify(config)(eval_clean, seed + 7)[0].numpy()
     return train, eval_hazy, eval_clean
 
 

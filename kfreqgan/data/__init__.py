@@ -11,6 +11,7 @@ from kfreqgan.data.folders import image_pair_dataset
 from kfreqgan.data.folders import list_image_files
 from kfreqgan.data.folders import load_image
 from kfreqgan.data.folders import load_image_pair
+from kfreqgan.data.haze import make_hazy_pairs
 from kfreqgan.data.photos import HELDOUT_PHOTOS
 from kfreqgan.data.photos import PHOTO_NAMES
 from kfreqgan.data.photos import TRAIN_PHOTOS
@@ -31,5 +32,6 @@ __all__ = [
     "load_image_pair",
     "load_photo",
     "load_photo_depth",
+    "make_hazy_pairs",
     "photo_patches",
 ]

@@ -13,6 +13,14 @@ Everything is TensorFlow, vectorised over the batch and usable inside
 `tf.data.Dataset.map` with stateless seeds, so a pipeline synthesises fresh,
 reproducible haze on the fly.
 
+`make_hazy_pairs` is the one way the project makes `(hazy, clean)` training
+and evaluation pairs (training, the demos, int8 calibration, the
+`hazy_pairs` TFDS builder and the benchmarks all call it), with one seeding
+scheme: image `i` of a batch hazed with `seed` gets what (to float
+rounding) the single image would get with `tf.random.experimental.stateless_fold_in(seed, i)`
+(seed and `i` as int64; an int seed `s` is `[s, 0]`), and one image's seed
+is split (`stateless_split`) into its depth seed and its haze seed.
+
 Depth can come from
 
 - a depth map you have (`add_haze(clean, depth, ...)`, normalised with
@@ -33,8 +41,15 @@ import tensorflow as tf
 from kfreqgan._validation import FLOAT_DTYPES
 from kfreqgan._validation import check_array_size
 
+# RESIDE's ranges (Li et al., "Benchmarking Single-Image Dehazing and
+# Beyond", 2019). ITS (indoor training set): depth normalised to [0, 1], the
+# default everywhere in kfreqgan. OTS (outdoor training set): for depth in
+# the units of the estimated outdoor depth maps RESIDE uses, not [0, 1]
+# (on normalised depth these ranges give a thin haze).
 ITS_BETA_RANGE = (0.6, 1.8)
 ITS_AIRLIGHT_RANGE = (0.7, 1.0)
+OTS_BETA_RANGE = (0.04, 0.2)
+OTS_AIRLIGHT_RANGE = (0.8, 1.0)
 
 
 def _as_float_images(value, name, ranks=(3, 4)):
@@ -66,6 +81,15 @@ def _check_eagerly(condition, message):
         raise ValueError(message())
 
 
+def _check_clean_values(clean):
+    _check_eagerly(lambda: tf.reduce_all(tf.math.is_finite(clean)), lambda: "`clean` contains NaN or Inf values.")
+    _check_eagerly(
+        lambda: tf.reduce_all((clean >= 0.0) & (clean <= 1.0)),
+        lambda: "`clean` must have values in [0, 1]. Received: "
+        f"min={float(tf.reduce_min(clean)):.9g}, max={float(tf.reduce_max(clean)):.9g}",
+    )
+
+
 def _check_inputs(clean, depth):
     clean = _as_float_images(clean, "clean")
     depth = _as_float_images(depth, "depth", ranks=(clean.shape.rank,))
@@ -76,12 +100,7 @@ def _check_inputs(clean, depth):
             "`clean` and `depth` must have the same height and width. "
             f"Received: clean.shape={tuple(clean.shape)}, depth.shape={tuple(depth.shape)}"
         )
-    _check_eagerly(lambda: tf.reduce_all(tf.math.is_finite(clean)), lambda: "`clean` contains NaN or Inf values.")
-    _check_eagerly(
-        lambda: tf.reduce_all((clean >= 0.0) & (clean <= 1.0)),
-        lambda: "`clean` must have values in [0, 1]. Received: "
-        f"min={float(tf.reduce_min(clean)):.9g}, max={float(tf.reduce_max(clean)):.9g}",
-    )
+    _check_clean_values(clean)
     _check_eagerly(lambda: tf.reduce_all(tf.math.is_finite(depth)), lambda: "`depth` contains NaN or Inf values.")
     _check_eagerly(
         lambda: tf.reduce_all(depth >= 0.0),
@@ -149,7 +168,8 @@ def add_haze(clean, depth, beta, airlight):
     return hazy, transmission
 
 
-def _check_range(value, name, low=0.0, high=None):
+def check_range(value, name, low=0.0, high=None):
+    """`value` as a `(min, max)` pair of finite floats with `low <= min <= max <= high`; ValueError otherwise."""
     if not isinstance(value, (tuple, list)) or len(value) != 2:
         raise ValueError(f"`{name}` must be a (min, max) pair. Received: {name}={value!r}")
     try:
@@ -178,8 +198,8 @@ def random_haze(clean, depth, seed, beta_range=ITS_BETA_RANGE, airlight_range=IT
     Returns:
         `(hazy, transmission, beta, airlight)`.
     """
-    beta_range = _check_range(beta_range, "beta_range")
-    airlight_range = _check_range(airlight_range, "airlight_range", 0.0, 1.0)
+    beta_range = check_range(beta_range, "beta_range")
+    airlight_range = check_range(airlight_range, "airlight_range", 0.0, 1.0)
     clean, depth = _check_inputs(clean, depth)
     seed = tf.convert_to_tensor(seed)
     if seed.shape != (2,) or not seed.dtype.is_integer:
@@ -262,3 +282,124 @@ def synthetic_depth(height, width, seed, relief=0.15):
     grid = tf.random.stateless_uniform((1, 4, 4, 1), seeds[1], -1.0, 1.0)
     smooth = tf.image.resize(grid, tf.stack([height, width]), method="bicubic")[0, ..., 0]
     return tf.clip_by_value(plane + relief * smooth, 0.0, 1.0)[..., tf.newaxis]
+
+
+def _as_seed(seed):
+    """`seed` (an int >= 0 or a shape `(2,)` integer seed) as an int64 `(2,)` tensor."""
+    if isinstance(seed, bool):
+        raise ValueError(f"`seed` must be an int >= 0 or a shape (2,) integer seed. Received: seed={seed!r}")
+    if isinstance(seed, int):
+        if seed < 0:
+            raise ValueError(f"`seed` must be an int >= 0 or a shape (2,) integer seed. Received: seed={seed}")
+        return tf.constant([seed, 0], tf.int64)
+    try:
+        tensor = tf.convert_to_tensor(seed)
+    except (TypeError, ValueError):
+        tensor = None
+    if tensor is None or tensor.shape != (2,) or not tensor.dtype.is_integer:
+        raise ValueError(f"`seed` must be an int >= 0 or a shape (2,) integer seed. Received: seed={seed!r}")
+    return tf.cast(tensor, tf.int64)
+
+
+def _hazy_image(clean, depth, key, beta_range, airlight_range, gray_airlight):
+    """One image `(H, W, C)` hazed with the `(2,)` key: (hazy, transmission, beta, airlight, depth)."""
+    depth_key, haze_key = tf.unstack(tf.random.experimental.stateless_split(key, 2))
+    if depth is None:
+        shape = tf.shape(clean)
+        depth = synthetic_depth(shape[0], shape[1], depth_key)
+    hazy, transmission, beta, airlight = random_haze(clean, depth, haze_key, beta_range, airlight_range, gray_airlight)
+    return hazy, transmission, beta, airlight, depth
+
+
+@tf.function(reduce_retracing=True)
+def _hazy_batch(clean, depth, key, options):
+    """`_hazy_image` over a batch, image `i` with `stateless_fold_in(key, i)` (one graph: fast eagerly)."""
+    beta_range, airlight_range, gray_airlight = options
+    count = tf.shape(clean)[0]
+    keys = tf.map_fn(
+        lambda index: tf.random.experimental.stateless_fold_in(key, index),
+        tf.range(tf.cast(count, tf.int64)),
+        fn_output_signature=tf.TensorSpec((2,), tf.int64),
+    )
+    channels = 1 if gray_airlight else clean.shape[-1]
+    signature = (
+        tf.TensorSpec(clean.shape[1:], tf.float32),
+        tf.TensorSpec(clean.shape[1:-1] + (1,), tf.float32),
+        tf.TensorSpec((), tf.float32),
+        tf.TensorSpec((channels,), tf.float32),
+        tf.TensorSpec(clean.shape[1:-1] + (1,), tf.float32),
+    )
+    if depth is None:
+        return tf.map_fn(lambda item: _hazy_image(item[0], None, item[1], *options), (clean, keys), fn_output_signature=signature)
+    return tf.map_fn(
+        lambda item: _hazy_image(item[0], item[1], item[2], *options), (clean, depth, keys), fn_output_signature=signature
+    )
+
+
+def make_hazy_pairs(
+    clean,
+    seed,
+    *,
+    depth=None,
+    beta_range=ITS_BETA_RANGE,
+    airlight_range=ITS_AIRLIGHT_RANGE,
+    gray_airlight=True,
+    return_parameters=False,
+):
+    """`(hazy, clean)` pairs: clean images hazed with seeded random haze.
+
+    Each image gets its own depth (the `synthetic_depth` prior unless
+    `depth` is given), scattering coefficient `beta` and airlight, drawn
+    uniformly from the ranges. The seeding is stateless and the same
+    everywhere (see the module docstring): the same seed gives the same
+    pairs, image `i` of a batch equals (to float rounding) the single image
+    hazed with `tf.random.experimental.stateless_fold_in(seed, i)`, a batch's
+    first `k` pairs do not depend on the images after them. Works eagerly
+    and inside `tf.data.Dataset.map` (pass a per-example seed there).
+
+    Args:
+        clean: clean images `(N, H, W, C)` or one image `(H, W, C)`, float
+            in [0, 1].
+        seed: an int >= 0 or a shape `(2,)` integer seed (a tensor in a
+            `tf.data` pipeline).
+        depth: optional depth `(N, H, W, 1)` / `(H, W, 1)`, >= 0, in the
+            units the ranges expect (normalised to [0, 1] for the ITS ranges:
+            see `normalize_depth`); default: `synthetic_depth` per image.
+        beta_range: `(min, max)` of `beta`; default RESIDE ITS
+            (`ITS_BETA_RANGE`).
+        airlight_range: `(min, max)` of the airlight, within [0, 1]; default
+            `ITS_AIRLIGHT_RANGE`.
+        gray_airlight: one airlight for all channels (as RESIDE); if False
+            each channel draws its own (tinted haze).
+        return_parameters: also return a dict of the haze parameters:
+            `transmission` and `depth` shaped like the depth, `beta` (one per
+            image) and `airlight` (one per image, or per image and channel).
+
+    Returns:
+        `(hazy, clean)` float32 tensors shaped like `clean`, or
+        `(hazy, clean, parameters)` with `return_parameters=True`.
+
+    Example:
+
+    >>> clean = kfreqgan.data.photo_patches(["astronaut"], 64, 4, seed=0)
+    >>> hazy, clean = kfreqgan.data.make_hazy_pairs(clean, seed=1)
+    >>> hazy.shape
+    TensorShape([4, 64, 64, 3])
+    """
+    beta_range = check_range(beta_range, "beta_range")
+    airlight_range = check_range(airlight_range, "airlight_range", 0.0, 1.0)
+    if depth is None:
+        clean = _as_float_images(clean, "clean")
+        _check_clean_values(clean)
+    else:
+        clean, depth = _check_inputs(clean, depth)
+    key = _as_seed(seed)
+    options = (beta_range, airlight_range, gray_airlight)
+    if clean.shape.rank == 3:
+        hazy, transmission, beta, airlight, depth = _hazy_image(clean, depth, key, *options)
+    else:
+        hazy, transmission, beta, airlight, depth = _hazy_batch(clean, depth, key, options)
+    if not return_parameters:
+        return hazy, clean
+    parameters = {"transmission": transmission, "depth": depth, "beta": beta, "airlight": airlight}
+    return hazy, clean, parameters

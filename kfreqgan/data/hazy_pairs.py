@@ -3,7 +3,7 @@
 The builder reads a local folder of clean images (TFDS's `manual_dir`; it
 never downloads anything), cuts `examples_per_image` random square crops
 from each, and hazes every crop with the atmospheric scattering model
-(`kfreqgan.data.haze.random_haze`), storing the clean crop, the hazy crop,
+(`kfreqgan.data.make_hazy_pairs`), storing the clean crop, the hazy crop,
 the transmission map and the haze parameters:
 
     import tensorflow_datasets as tfds
@@ -40,8 +40,9 @@ What the builder does with each image, in order:
    that, so the stored arrays satisfy `hazy = clean t + A (1 - t)` to within
    the rounding of `hazy` (0.5 / 255), with `t` and `A` as stored.
 
-Everything is deterministic. Crop windows and haze parameters come from a
-seed hashed from (config seed, image stem, crop index), so two builds give
+Everything is deterministic. Crop windows and the `make_hazy_pairs` seed
+(depth, `beta`, airlight) are hashed from (config seed, image stem, crop
+index), so two builds give
 identical examples and adding an image changes nothing about the others.
 Each *image* (not each crop) goes to `train` or `test` by a hash of its stem
 (`split_sources`), so no scene feeds both splits, and the assignment is the
@@ -80,8 +81,7 @@ _RESIDE_CITATION = """\
 
 # Graph versions of the haze functions: traced once per crop size and config
 # (Python arguments), then reused for every example, ~10x faster than eager.
-_synthetic_depth = tf.function(haze.synthetic_depth)
-_random_haze = tf.function(haze.random_haze)
+_make_hazy_pairs = tf.function(haze.make_hazy_pairs)
 
 
 def _is_int(value):
@@ -150,8 +150,8 @@ class HazyPairsConfig(tfds.core.BuilderConfig):
                 f"{where}: `test_fraction` must lie strictly between 0 and 1. Received: test_fraction={self.test_fraction!r}"
             )
         try:
-            self.beta_range = haze._check_range(self.beta_range, "beta_range")
-            self.airlight_range = haze._check_range(self.airlight_range, "airlight_range", 0.0, 1.0)
+            self.beta_range = haze.check_range(self.beta_range, "beta_range")
+            self.airlight_range = haze.check_range(self.airlight_range, "airlight_range", 0.0, 1.0)
         except ValueError as error:
             raise ValueError(f"{where}: {error}") from None
 
@@ -205,10 +205,10 @@ def split_sources(stems, test_fraction=0.1):
 
 
 def _example_seeds(config_seed, stem, index):
-    """(crop seed for NumPy, depth seed (2,), haze seed (2,)) for one example."""
+    """(crop seed for NumPy, haze seed (2,) for `make_hazy_pairs`) for one example."""
     digest = hashlib.sha256(f"hazy_pairs/{config_seed}/{stem}/{index}".encode("utf-8")).digest()
     words = np.frombuffer(digest, dtype="<u4").astype(np.int64)
-    return [int(word) for word in words[:4]], words[4:6], words[6:8]
+    return [int(word) for word in words[:4]], words[4:6]
 
 
 def _to_uint8(image):
@@ -314,8 +314,12 @@ class HazyPairs(tfds.core.GeneratorBasedBuilder):
     `HazyPairs(config=HazyPairsConfig(name=..., ...))`.
     """
 
-    VERSION = tfds.core.Version("1.0.0")
-    RELEASE_NOTES = {"1.0.0": "Initial release."}
+    VERSION = tfds.core.Version("1.1.0")
+    RELEASE_NOTES = {
+        "1.0.0": "Initial release.",
+        "1.1.0": "Haze made by kfreqgan.data.make_hazy_pairs (one seeding scheme for the project): "
+        "same ranges and crops, other draws of depth, beta and airlight.",
+    }
     BUILDER_CONFIGS = [
         HazyPairsConfig(
             name="rgb-64",
@@ -421,7 +425,7 @@ class HazyPairs(tfds.core.GeneratorBasedBuilder):
         """One hazed crop; every random choice is seeded by (seed, stem, index)."""
         config = self.builder_config
         size = config.size
-        crop_seed, depth_seed, haze_seed = _example_seeds(config.seed, stem, index)
+        crop_seed, haze_seed = _example_seeds(config.seed, stem, index)
         rng = np.random.default_rng(crop_seed)
         top = int(rng.integers(0, image.shape[0] - size + 1))
         left = int(rng.integers(0, image.shape[1] - size + 1))
@@ -429,17 +433,16 @@ class HazyPairs(tfds.core.GeneratorBasedBuilder):
         if config.channels == 1:
             clean = clean @ np.asarray(GRAY_WEIGHTS, np.float32)[:, np.newaxis]
         clean = _to_uint8(clean)
-        if depth is None:
-            crop_depth = _synthetic_depth(size, size, tf.constant(depth_seed, tf.int64))
-        else:
-            crop_depth = depth[top : top + size, left : left + size]
-        hazy, transmission, beta, airlight = _random_haze(
+        crop_depth = None if depth is None else tf.constant(depth[top : top + size, left : left + size], tf.float32)
+        hazy, _, parameters = _make_hazy_pairs(
             tf.constant(clean, tf.float32) / 255.0,
-            tf.constant(crop_depth, tf.float32),
             tf.constant(haze_seed, tf.int64),
+            depth=crop_depth,
             beta_range=config.beta_range,
             airlight_range=config.airlight_range,
+            return_parameters=True,
         )
+        transmission, beta, airlight = parameters["transmission"], parameters["beta"], parameters["airlight"]
         return {
             "hazy": _to_uint8(hazy.numpy()),
             "clean": clean,
