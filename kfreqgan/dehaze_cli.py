@@ -6,10 +6,18 @@
 
 Every image is written under `--out` with its own name (and, for a folder,
 its path below the folder), at its own size, in its own format (PNG stays
-PNG, JPEG stays JPEG); images with an EXIF orientation are turned upright
-first, and written upright. Any size works: large photos are tiled with
-overlapping, blended tiles (`kfreqgan.dehazing.Dehazer`), so memory stays
-bounded.
+PNG, JPEG stays JPEG), mode and bit depth, with its alpha channel and colour
+profile (`kfreqgan.data.image_files` says which modes round-trip and which
+are refused); images with an EXIF orientation are turned upright first, and
+written upright. Any size works: large photos are tiled with overlapping,
+blended tiles (`kfreqgan.dehazing.Dehazer`), so memory stays bounded; a
+photo that takes more than a few seconds reports its tiles as it goes.
+
+The originals are never written: `--out` may not be the input folder or an
+input file by any spelling (symlinks, `..`, bind mounts, hard links;
+`kfreqgan.paths`). An `--out` inside the input folder is allowed and left
+out of the input, so a rerun never dehazes earlier outputs. `--out` is
+created and checked writable before anything is dehazed.
 
 `--model` takes a `.keras` file (a generator from `kfreqgan-train`), a
 SavedModel directory or a `.tflite` file from `kfreqgan-export`; the default
@@ -28,97 +36,95 @@ import numpy as np
 
 from kfreqgan._cli import ArgumentParser
 from kfreqgan._cli import error_line
+from kfreqgan.data.image_files import IMAGE_EXTENSIONS
 from kfreqgan.dehazing import DEFAULT_TILE_SIZE
-
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
-
 
 class UsageError(Exception):
     """A bad command line, input path or model: exit status 2."""
 
 
-def find_images(path):
+def find_images(path, exclude=()):
     """`[(source, relative_name)]` for a file, or the images below a folder.
 
+    A folder is searched recursively for regular files with an image
+    extension (`kfreqgan.data.image_files.list_image_files`, non-strict:
+    other files are skipped); the trees in `exclude` are left out.
+
     Raises:
-        UsageError: if `path` does not exist, or a folder holds no image.
+        UsageError: if `path` does not exist, is not a regular file or
+            folder, or a folder holds no image.
     """
+    from kfreqgan.data.image_files import list_image_files
+    from kfreqgan.paths import is_regular_file
+
     path = os.fspath(path)
     if not os.path.exists(path):
         raise UsageError(f"input not found: {path}")
-    if os.path.isfile(path):
+    if not os.path.isdir(path):
+        if not is_regular_file(path):
+            raise UsageError(f"input is not a regular file or a folder: {path}")
         return [(path, os.path.basename(path))]
-    found = []
-    for root, directories, files in os.walk(path):
-        directories.sort()
-        for name in sorted(files):
-            if name.lower().endswith(IMAGE_EXTENSIONS) and not name.startswith("."):
-                source = os.path.join(root, name)
-                found.append((source, os.path.relpath(source, path)))
-    if not found:
-        raise UsageError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) in folder: {path}")
-    return found
-
-
-def read_image(path):
-    """`(rgb uint8 (H, W, 3), PIL image upright, alpha or None)` from a file.
-
-    Raises:
-        ValueError: for a file PIL cannot decode (one line, naming the file).
-    """
-    from PIL import Image
-    from PIL import ImageOps
-
     try:
-        with Image.open(path) as opened:
-            opened.load()
-            image = ImageOps.exif_transpose(opened)
-    except Image.DecompressionBombError as error:
-        raise ValueError(f"image too large to decode safely ({error})") from error
-    except (OSError, SyntaxError, ValueError) as error:
-        raise ValueError(f"not a readable image ({str(error).splitlines()[0] if str(error) else type(error).__name__})") from error
-    alpha = image.getchannel("A") if image.mode in ("RGBA", "LA") else None
-    return np.asarray(image.convert("RGB")), image, alpha
+        found = list_image_files(path, "input", recursive=True, strict=False, exclude=exclude)
+    except ValueError:
+        raise UsageError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) in folder: {path}") from None
+    return [(source, os.path.relpath(source, path)) for source in found]
 
 
-def write_image(path, rgb, original, alpha):
-    """Writes `rgb` in the format of `original`'s file name, atomically."""
-    from PIL import Image
+def dehaze_file(dehazer, source, target, progress=None):
+    """Reads `source`, dehazes it and writes it to `target` in the same
+    mode, bit depth and format, alpha and colour profile kept.
 
-    from kfreqgan.atomic_files import write_atomically
+    Grey images are dehazed as RGB (R = G = B) and written back as grey
+    (luma); a 1-channel model gets the grey channel itself.
+    """
+    from kfreqgan.data.image_files import read_image
+    from kfreqgan.data.image_files import write_image
+    from kfreqgan.spectral import GRAY_WEIGHTS
 
-    image = Image.fromarray(rgb, "RGB")
-    if original.mode in ("L", "LA", "I;16", "I", "F"):
-        image = image.convert("L")
-    if alpha is not None:
-        image.putalpha(alpha)
-    extension = os.path.splitext(path)[1].lower()
-    options = {}
-    if extension in (".jpg", ".jpeg"):
-        image = image.convert("RGB") if image.mode == "RGBA" else image
-        options = {"quality": 95, "subsampling": 0}
-        exif = original.getexif()
-        if exif:
-            options["exif"] = exif.tobytes()
-    if original.info.get("icc_profile"):
-        options["icc_profile"] = original.info["icc_profile"]
-    format_name = Image.registered_extensions().get(extension)
-
-    def save(temporary):
-        image.save(temporary, format=format_name, **options)
-
-    write_atomically(path, save)
+    pixels, info = read_image(source)
+    colour = pixels[..., : 1 if info.is_grey else 3]
+    if dehazer.runner.channels == 3 and info.is_grey:
+        colour = np.repeat(colour, 3, axis=-1)
+    dehazed = dehazer(colour, progress=progress)
+    if info.is_grey and dehazed.shape[-1] == 3:
+        dehazed = np.clip(dehazed @ np.asarray(GRAY_WEIGHTS, np.float32), 0.0, 1.0)[..., None]
+    if info.has_alpha:
+        dehazed = np.concatenate([dehazed, pixels[..., -1:]], axis=-1)
+    write_image(target, dehazed, info)
 
 
 class _Progress:
-    """A progress bar over files (tqdm on a terminal, plain lines otherwise)."""
+    """Progress over files (tqdm on a terminal, plain lines otherwise), and
+    over the tiles of a photo that takes longer than `tile_after` seconds
+    (a line at most every `tile_every` seconds without a terminal)."""
 
-    def __init__(self, total, quiet):
+    def __init__(self, total, quiet, tile_after=5.0, tile_every=10.0):
         self.total, self.quiet, self.bar, self.index = total, quiet, None, 0
+        self.tile_after, self.tile_every = tile_after, tile_every
         if not quiet and sys.stderr.isatty():
             from tqdm import tqdm
 
             self.bar = tqdm(total=total, unit="image", file=sys.stderr)
+
+    def tiles(self, name):
+        """A `progress(done, total)` callback for the tiles of one image."""
+        import time
+
+        start = last = time.monotonic()
+
+        def report(done, total):
+            nonlocal last
+            now = time.monotonic()
+            if self.quiet or total < 2 or now - start < self.tile_after:
+                return
+            if self.bar is not None:
+                self.bar.set_postfix_str(f"{name[-30:]}: tile {done}/{total}")
+            elif now - last >= self.tile_every or done == total:
+                last = now
+                print(f"[{self.index + 1}/{self.total}] {name}: tile {done}/{total}", file=sys.stderr, flush=True)
+
+        return report
 
     def step(self, name):
         if self.bar is not None:
@@ -151,21 +157,45 @@ def _parser():
     return parser
 
 
+def _check_paths(args):
+    """The path-safety rule (`kfreqgan.paths`) for this run: `(images, out)`.
+
+    `--out` may not be the input folder or an input file by any spelling; it
+    may lie inside the input folder, and is then left out of the input. No
+    output may land on an input file. `--out` is created and checked
+    writable here, before any work.
+    """
+    from kfreqgan import paths
+
+    source_root = args.input if os.path.isdir(args.input) else os.path.dirname(args.input) or "."
+    out = args.out
+    try:
+        if os.path.isdir(args.input):
+            paths.check_output_folder(out, paths.InputFiles(folders=[args.input]), allow_inside=True)
+        elif os.path.lexists(out) and not os.path.isdir(out):
+            raise ValueError(f"--out exists and is not a folder. Received: --out={out}")
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    images = find_images(args.input, exclude=[out] if os.path.isdir(args.input) else ())
+    inputs = paths.InputFiles(files=[source for source, _ in images], folders=[source_root])
+    try:
+        for _, name in images:
+            paths.check_output_file(os.path.join(out, name), inputs)
+        paths.check_writable_folder(out, create=False)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    return images, out
+
+
 def run(args):
     """Dehazes what `args` names; returns `(done, failures)`."""
     from kfreqgan.dehazing import Dehazer
 
-    images = find_images(args.input)
-    out = os.path.abspath(args.out)
-    source_root = os.path.abspath(args.input if os.path.isdir(args.input) else os.path.dirname(args.input) or ".")
-    if out == source_root:
-        raise UsageError(f"--out must not be the input folder (the originals would be overwritten): {args.out}")
-    if os.path.exists(out) and not os.path.isdir(out):
-        raise UsageError(f"--out exists and is not a folder: {args.out}")
     if args.tile_size < 16:
         raise UsageError(f"--tile-size must be >= 16. Received: {args.tile_size}")
     if args.overlap is not None and not 0 <= args.overlap < args.tile_size:
         raise UsageError(f"--overlap must be in [0, --tile-size). Received: {args.overlap}")
+    images, out = _check_paths(args)
     try:
         if args.model is None:
             from kfreqgan import pretrained
@@ -176,17 +206,19 @@ def run(args):
         dehazer = Dehazer(model, tile_size=args.tile_size, overlap=args.overlap)
     except (FileNotFoundError, ValueError) as error:
         raise UsageError(f"cannot use model {args.model or 'kfreqgan.pretrained.dehazer'}: {error}") from error
+    try:
+        from kfreqgan.paths import check_writable_folder
+
+        check_writable_folder(out)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
 
     failures = []
     progress = _Progress(len(images), args.quiet)
     try:
         for source, name in images:
             try:
-                rgb, original, alpha = read_image(source)
-                dehazed = dehazer(rgb)
-                target = os.path.join(out, name)
-                os.makedirs(os.path.dirname(target), exist_ok=True)
-                write_image(target, dehazed, original, alpha)
+                dehaze_file(dehazer, source, os.path.join(out, name), progress.tiles(name))
             except Exception as error:  # one bad file must not stop the folder
                 if args.debug:
                     import traceback

@@ -144,8 +144,15 @@ def check_output_folder(out, inputs, name="--out", allow_inside=False):
             )
 
 
-def check_writable_folder(out, name="--out"):
-    """Creates the folder `out` if needed and checks a file can be made in it.
+def check_writable_folder(out, name="--out", create=True):
+    """Checks that files can be made in the folder `out`, before any work.
+
+    Args:
+        out: the folder.
+        name: the flag's name in messages.
+        create: create `out` (and its parents) and make and remove a probe
+            file in it; with `create=False` nothing is created: the nearest
+            existing folder on the way must be writable.
 
     Raises:
         ValueError: naming `out` (never a temporary file) if it cannot be
@@ -155,6 +162,15 @@ def check_writable_folder(out, name="--out"):
 
     out = os.fspath(out)
     try:
+        if not create:
+            existing = os.path.abspath(out)
+            while not os.path.exists(existing):
+                existing = os.path.dirname(existing)
+            if not os.path.isdir(existing):
+                raise NotADirectoryError(20, "Not a directory", existing)
+            if not os.access(existing, os.W_OK | os.X_OK):
+                raise PermissionError(13, "Permission denied", existing)
+            return
         os.makedirs(out, exist_ok=True)
         handle, probe = tempfile.mkstemp(dir=out, prefix=".tmp-probe-")
         os.close(handle)
