@@ -7,6 +7,7 @@ from kfreqgan.analysis.comparison import compare_image_sets
 from kfreqgan.analysis.comparison import frequency_bias
 from kfreqgan.analysis.comparison import set_spectrum
 from kfreqgan.analysis.plots import plot_band_errors
+from kfreqgan.analysis.plots import plot_precision_recall_curve
 from kfreqgan.analysis.plots import plot_radial_power
 from kfreqgan.analysis.plots import plot_spectra_2d
 from kfreqgan.analysis.plots import plot_spectral_evolution
@@ -16,6 +17,7 @@ __all__ = [
     "compare_image_sets",
     "frequency_bias",
     "plot_band_errors",
+    "plot_precision_recall_curve",
     "plot_radial_power",
     "plot_spectra_2d",
     "plot_spectral_evolution",

@@ -174,6 +174,44 @@ def plot_spectral_evolution(steps, frequencies, gaps, title=None):
     return figure
 
 
+def plot_precision_recall_curve(curves, title=None):
+    """Precision-recall distribution curves (Sajjadi et al. 2018), one per model.
+
+    Args:
+        curves: dict `label -> curve`, each a
+            `kfreqgan.fidelity_diversity.PRDCurve` or a `(precision, recall)`
+            pair of equal-length arrays.
+        title: optional figure title.
+
+    Returns:
+        `matplotlib.figure.Figure`: recall on x, precision on y, both in
+        [0, 1]; the legend gives `F_8 / F_1/8` where the curve carries them.
+    """
+    if not curves:
+        raise ValueError("`curves` must hold at least one curve. Received: curves={}")
+    figure = _figure(figsize=(4.4, 4.2))
+    axis = figure.subplots()
+    for label, curve in curves.items():
+        precision, recall = np.asarray(curve[0], np.float64), np.asarray(curve[1], np.float64)
+        if precision.ndim != 1 or precision.shape != recall.shape:
+            raise ValueError(
+                f"Curve {label!r} needs 1-D precision and recall of one length. "
+                f"Received: shapes {precision.shape} and {recall.shape}"
+            )
+        if len(curve) == 4:
+            label = f"{label} (F8 {curve[2]:.2f}, F1/8 {curve[3]:.2f})"
+        axis.plot(recall, precision, label=label)
+    axis.set_xlim(0, 1.02)
+    axis.set_ylim(0, 1.02)
+    axis.set_xlabel("recall")
+    axis.set_ylabel("precision")
+    axis.grid(True, alpha=0.3)
+    axis.legend(fontsize="small", loc="lower left")
+    if title:
+        axis.set_title(title)
+    return figure
+
+
 def figure_to_png(figure, dpi=100):
     """Encodes a Figure as PNG bytes (for TensorBoard or files)."""
     import io

@@ -7,9 +7,12 @@
   or Inf, before anything saves it (raises `DivergenceError`).
 - `SpectrumMonitor` (`spectrum_monitor.py`): records how far a generator's
   spectrum is from the real one, per epoch (TensorBoard optional).
+- `GANMetricsMonitor` (`gan_metrics_monitor.py`): precision, recall,
+  density, coverage and diversity of generated samples every N epochs.
 """
 
 from kfreqgan.callbacks.atomic_backup_and_restore import AtomicBackupAndRestore
+from kfreqgan.callbacks.gan_metrics_monitor import GANMetricsMonitor
 from kfreqgan.callbacks.spectrum_monitor import SpectrumMonitor
 from kfreqgan.callbacks.stop_on_divergence import DivergenceError
 from kfreqgan.callbacks.stop_on_divergence import StopOnDivergence
@@ -17,6 +20,7 @@ from kfreqgan.callbacks.stop_on_divergence import StopOnDivergence
 __all__ = [
     "AtomicBackupAndRestore",
     "DivergenceError",
+    "GANMetricsMonitor",
     "SpectrumMonitor",
     "StopOnDivergence",
 ]
