@@ -25,7 +25,8 @@ file and the mode; nothing is ever converted silently into something else:
 | file holds                                   | read as            | written back as     |
 |----------------------------------------------|--------------------|---------------------|
 | 8-bit grey (L), grey + alpha (LA)            | L / LA, 8 bits     | the same            |
-| 8-bit RGB, RGBA; RGBX (BMP, TIFF)            | RGB / RGBA         | the same (RGBX: RGB)|
+| 8-bit RGB, RGBA; RGBX (BMP, TIFF)            | RGB / RGBA         | the same (RGBX: RGB;|
+|                                              |                    | no RGBA BMP: refused)|
 | grey or RGB with a tRNS colour key (PNG)     | LA / RGBA          | LA / RGBA           |
 | palette (P, PA), with or without transparency| RGB, or RGBA       | RGB, or RGBA        |
 | 1-bit (bilevel)                              | L (0 and 1)        | 8-bit L             |
@@ -137,7 +138,9 @@ def _check_directory(directory, name):
 
 
 def _entries(directory):
-    """`[(name, path, kind)]` in a folder, kind "file", "dir" or "other"."""
+    """`[(name, path, kind)]` in a folder; kind "file" (regular), "dir",
+    "linked-dir" (a symlink to a folder) or "other" (FIFO, socket, device,
+    dangling link)."""
     if _is_url(directory):
         import tensorflow as tf
 
@@ -155,8 +158,10 @@ def _entries(directory):
             except OSError:
                 kind = "other"  # a dangling link: not an image
             else:
-                is_link_dir = entry.is_symlink() and stat.S_ISDIR(mode)
-                kind = "file" if stat.S_ISREG(mode) else "dir" if stat.S_ISDIR(mode) and not is_link_dir else "other"
+                if stat.S_ISDIR(mode):
+                    kind = "linked-dir" if entry.is_symlink() else "dir"  # linked folders: never followed
+                else:
+                    kind = "file" if stat.S_ISREG(mode) else "other"
             found.append((entry.name, entry.path, kind))
     return found
 
@@ -198,14 +203,14 @@ def list_image_files(directory, name="directory", *, recursive=False, strict=Tru
         for entry, path, kind in sorted(_entries(folder)):
             if entry.startswith("."):
                 continue
-            if kind == "dir":
-                if recursive and not any(same_place(path, excluded) for excluded in exclude):
+            if kind in ("dir", "linked-dir"):
+                if kind == "dir" and recursive and not any(same_place(path, excluded) for excluded in exclude):
                     visit(path)
             elif kind == "file" and has_image_extension(entry):
                 images.append(path)
             elif kind == "other" and has_image_extension(entry):
                 strays.append((path, "not a regular file"))
-            elif kind != "dir":
+            else:
                 strays.append((path, "not an image"))
 
     visit(directory)
@@ -524,7 +529,7 @@ def _encode_png16(array, icc_profile):
 
 
 _SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP"}
-_EIGHT_BIT_MODES = {"JPEG": ("L", "RGB"), "BMP": ("L", "RGB", "RGBA"), "WEBP": ("RGB", "RGBA")}
+_EIGHT_BIT_MODES = {"JPEG": ("L", "RGB"), "BMP": ("L", "RGB"), "WEBP": ("RGB", "RGBA")}  # Pillow reads RGBA BMPs back as RGB
 
 
 def _quantised(pixels, info):
