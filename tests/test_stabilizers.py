@@ -459,3 +459,29 @@ def test_mirrored_step_with_penalty_and_matching_equals_one_device(patches, mirr
         weights.append(gan.generator.get_weights() + gan.discriminator.get_weights())
     for a, b in zip(*weights):
         np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-6)
+
+
+# --- kfreqgan-train configuration keys ----------------------------------------
+
+
+def test_config_keys_reach_freqgan_and_bad_values_fail_early():
+    from kfreqgan.training import configs
+    from kfreqgan.training.train import build_gan
+
+    overrides = dict(gradient_penalty="r1", gradient_penalty_weight=1, gradient_penalty_interval=4, minibatch_std=True,
+                     feature_matching_weight=0.5, instance_noise=0.1, instance_noise_decay_steps=100,
+                     instance_noise_decay="exponential")
+    for name in ("dehaze-demo", "dcgan-32"):
+        config = configs.get_config(name, overrides)
+        gan = build_gan(config)
+        assert (gan.gradient_penalty, gan.gradient_penalty_weight, gan.gradient_penalty_interval) == ("r1", 1.0, 4)
+        assert gan.feature_matching_weight == 0.5
+        assert (gan.instance_noise.initial_sigma, gan.instance_noise.decay_steps, gan.instance_noise.kind) == (0.1, 100, "exponential")
+        critic = gan.discriminator.spatial if isinstance(gan.discriminator, SpectralDiscriminator) else gan.discriminator
+        assert any(isinstance(layer, MinibatchStdDev) for layer in critic.layers)
+    plain = build_gan(configs.get_config("dehaze-demo"))
+    assert plain.gradient_penalty is None and plain.instance_noise is None and plain.feature_matching_weight == 0
+    for key, value in (("gradient_penalty", "r3"), ("gradient_penalty_interval", 0), ("instance_noise", -0.1),
+                       ("instance_noise_decay", "cosine"), ("minibatch_std", 1), ("feature_matching_weight", -1.0)):
+        with pytest.raises(ValueError, match=key):
+            configs.get_config("dehaze-demo", {key: value})

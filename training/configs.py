@@ -11,6 +11,19 @@ from kfreqgan.data import TRAIN_PHOTOS
 from kfreqgan.data.haze import ITS_AIRLIGHT_RANGE
 from kfreqgan.data.haze import ITS_BETA_RANGE
 
+# GAN stabilizers: FreqGAN options, all off by default (see the README,
+# "Stabilizers"). Every configuration has these keys.
+_STABILIZERS = {
+    "gradient_penalty": None,  # None, "r1" (Mescheder et al. 2018) or "wgan_gp" (Gulrajani et al. 2017)
+    "gradient_penalty_weight": 10.0,  # R1's gamma or WGAN-GP's lambda
+    "gradient_penalty_interval": 1,  # lazy regularisation: the penalty every k discriminator steps
+    "minibatch_std": False,  # MinibatchStdDev in the discriminator (Karras et al. 2018)
+    "feature_matching_weight": 0.0,  # the generator's feature matching (Salimans et al. 2016)
+    "instance_noise": 0.0,  # initial sigma of Gaussian noise on the discriminator's inputs (0: off)
+    "instance_noise_decay_steps": 2000,  # discriminator steps until the noise is off
+    "instance_noise_decay": "linear",  # or "exponential"
+}
+
 _DEHAZE = {
     "task": "dehaze",
     "image_size": 64,
@@ -44,6 +57,7 @@ _DEHAZE = {
     "seed": 0,
     "mixed_precision": None,  # None, "mixed_float16" or "mixed_bfloat16"
     "jit_compile": False,
+    **_STABILIZERS,
 }
 
 CONFIGS = {
@@ -93,6 +107,7 @@ CONFIGS = {
         "seed": 0,
         "mixed_precision": None,
         "jit_compile": False,
+    **_STABILIZERS,
     },
 }
 
@@ -136,8 +151,17 @@ _POSITIVE_INTS = (
     "discriminator_layers",
     "batch_size",
     "epochs",
+    "gradient_penalty_interval",
+    "instance_noise_decay_steps",
 )
-_NON_NEGATIVE_FLOATS = ("adversarial_weight", "l1_weight", "frequency_weight")
+_NON_NEGATIVE_FLOATS = (
+    "adversarial_weight",
+    "l1_weight",
+    "frequency_weight",
+    "gradient_penalty_weight",
+    "feature_matching_weight",
+    "instance_noise",
+)
 _POSITIVE_FLOATS = ("generator_lr", "discriminator_lr")
 _MIXED_PRECISION = (None, "mixed_float16", "mixed_bfloat16")
 
@@ -168,6 +192,10 @@ def check_config(config):
         raise ValueError(f"`seed` must be an integer >= 0. Received: seed={config['seed']!r}")
     check_choice(config["channels"], "channels", (1, 3))
     check_choice(config["mixed_precision"], "mixed_precision", _MIXED_PRECISION)
+    if "gradient_penalty" in config:
+        check_choice(config["gradient_penalty"], "gradient_penalty", (None, "r1", "wgan_gp"))
+    if "instance_noise_decay" in config:
+        check_choice(config["instance_noise_decay"], "instance_noise_decay", ("linear", "exponential"))
     for key in ("train_photos", "eval_photos"):
         if key in config:
             try:

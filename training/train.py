@@ -140,6 +140,24 @@ def unconditional_data(config, global_batch_size):
     return dataset.with_options(options), clean
 
 
+def _stabilizers(config):
+    """The FreqGAN stabilizer options of `config` (off where a key is missing)."""
+    from kfreqgan.instance_noise import InstanceNoiseSchedule
+
+    noise = config.get("instance_noise", 0.0)
+    return {
+        "gradient_penalty": config.get("gradient_penalty"),
+        "gradient_penalty_weight": config.get("gradient_penalty_weight", 10.0),
+        "gradient_penalty_interval": config.get("gradient_penalty_interval", 1),
+        "feature_matching_weight": config.get("feature_matching_weight", 0.0),
+        "instance_noise": InstanceNoiseSchedule(
+            noise, config["instance_noise_decay_steps"], kind=config["instance_noise_decay"]
+        )
+        if noise
+        else None,
+    }
+
+
 def build_gan(config):
     """The FreqGAN described by `config` (not compiled)."""
     from kfreqgan.models import DEFAULT_BANDS
@@ -155,10 +173,14 @@ def build_gan(config):
     shape = (size, size, channels)
     if config["task"] == "unconditional":
         generator = dcgan_generator(config["latent_dim"], size, channels, config["generator_filters"])
-        discriminator = dcgan_discriminator(shape, config["discriminator_filters"])
+        discriminator = dcgan_discriminator(
+            shape, config["discriminator_filters"], minibatch_std=config.get("minibatch_std", False)
+        )
         if config["spectral_discriminator"]:
             discriminator = SpectralDiscriminator(discriminator)
-        return FreqGAN(generator, discriminator, mode="unconditional", adversarial_loss=config["adversarial_loss"])
+        return FreqGAN(
+            generator, discriminator, mode="unconditional", adversarial_loss=config["adversarial_loss"], **_stabilizers(config)
+        )
     aware = config["frequency_aware"]
     generator = unet_generator(
         shape,
@@ -168,10 +190,19 @@ def build_gan(config):
         head=config["generator_head"],
     )
     if aware:
-        discriminator = dehazing_discriminator(shape, config["discriminator_filters"], config["discriminator_layers"])
+        discriminator = dehazing_discriminator(
+            shape,
+            config["discriminator_filters"],
+            config["discriminator_layers"],
+            minibatch_std=config.get("minibatch_std", False),
+        )
     else:
         discriminator = patchgan_discriminator(
-            shape, channels, config["discriminator_filters"], config["discriminator_layers"]
+            shape,
+            channels,
+            config["discriminator_filters"],
+            config["discriminator_layers"],
+            minibatch_std=config.get("minibatch_std", False),
         )
     return FreqGAN(
         generator,
@@ -182,6 +213,7 @@ def build_gan(config):
         l1_weight=config["l1_weight"],
         frequency_loss=config["frequency_loss"] if aware else None,
         frequency_weight=config["frequency_weight"],
+        **_stabilizers(config),
     )
 
 
