@@ -92,7 +92,7 @@ def _network_multiple(model):
         if isinstance(layer, ReflectPadToMultiple):
             return layer.multiple
         if isinstance(layer, keras.layers.Conv2D) and not isinstance(layer, keras.layers.Conv2DTranspose):
-            multiple *= int(np.prod(layer.strides))
+            multiple *= int(max(layer.strides))  # per side (the product of (2, 2) would count it twice)
     return multiple
 
 
@@ -256,6 +256,48 @@ def _as_image(image):
     return array, False
 
 
+def choose_margin_and_overlap(tile_size, multiple, margin=None, overlap=None, radius=None, fixed_size=None):
+    """The `(margin, overlap)` a `Dehazer` tiles with.
+
+    The margin wanted is `margin`, else the receptive `radius` (size-free
+    Keras models), else an eighth of the tile; the overlap wanted is
+    `overlap`, else `2 * margin + 2 * multiple`, rounded up to the multiple.
+    When the tile cannot hold that (a small fixed-size model, e.g. 32x32;
+    or small `tile_size`), defaults shrink to what the tile allows: the
+    overlap to at most half the tile (a multiple of `multiple`, so 0 when
+    the tile is one multiple), the margin so that the blend ramp keeps at
+    least a quarter of the overlap. Results are then *tile-limited*: pixels
+    near tile seams were computed with less context than one pass over the
+    whole image would give them, and tiled and untiled results differ there.
+
+    Raises:
+        ValueError: if an explicit `margin` or `overlap` cannot fit the
+            tile; the message gives the bounds for this tile.
+    """
+    what = f"this model's fixed {tile_size}x{tile_size} input" if fixed_size is not None else f"tile_size={tile_size}"
+    largest = (tile_size - multiple) // multiple * multiple  # one step of `multiple` at least
+    if overlap is not None:
+        overlap = tiling.padded_size(overlap, multiple)
+        if overlap > largest:
+            raise ValueError(
+                f"`overlap` must be at most {largest} pixels (a multiple of {multiple}) for {what}. Received: overlap={overlap}"
+            )
+    if margin is not None:
+        limit = (overlap - 1) // 2 if overlap is not None else max(0, (largest - 1) // 2)
+        if margin > limit:
+            raise ValueError(f"`margin` must be at most {limit} pixels for {what}. Received: margin={margin}")
+    wanted_margin = margin if margin is not None else radius if radius is not None else tile_size // 8
+    if overlap is None:
+        overlap = tiling.padded_size(2 * wanted_margin + 2 * multiple, multiple)
+        if overlap > largest:
+            overlap = min(largest, tile_size // 2 // multiple * multiple)
+            if margin is not None and overlap <= 2 * margin:
+                overlap = min(largest, tiling.padded_size(2 * margin + 1, multiple))
+    if margin is None:
+        margin = wanted_margin if overlap > 2 * wanted_margin else max(0, (overlap - max(1, overlap // 4)) // 2)
+    return margin, overlap
+
+
 class Dehazer:
     """Dehazes images of any size and aspect ratio with a trained generator.
 
@@ -283,6 +325,10 @@ class Dehazer:
         overlap: pixels shared by neighbouring tiles (rounded up to the
             multiple), more than `2 * margin`; the blend ramps over the
             part between the margins. Default: `2 * margin + 2 * multiple`.
+            A fixed-size model (a `.keras` trained at 32x32, its SavedModel
+            or TFLite export) or a small `tile_size` may not hold these
+            defaults; they then shrink to what the tile allows and results
+            are tile-limited (see `choose_margin_and_overlap`).
         airlight_size: longer side of the downscaled copy the airlight is
             estimated from (scattering-head Keras generators only).
         batch_size: tiles per network call.
@@ -321,16 +367,12 @@ class Dehazer:
             if fixed[0] != fixed[1]:
                 raise ValueError(f"Tiling needs a model with a square input. Received: input size={fixed}")
             tile_size = fixed[0]
+            multiple = math.gcd(multiple, tile_size)  # tiles start on the model's grid, and fit it
         else:
             tile_size = max(multiple, tile_size // multiple * multiple)
-        if margin is None:
-            margin = self.runner.radius if self.runner.radius is not None else tile_size // 8
-        overlap = tiling.padded_size(2 * margin + 2 * multiple if overlap is None else overlap, multiple)
-        if overlap >= tile_size or overlap <= 2 * margin:
-            raise ValueError(
-                f"Tiles need 2 * margin < overlap < tile size. Received: margin={margin}, overlap={overlap}, "
-                f"tile_size={tile_size}; use larger tiles (tile_size) or a smaller margin."
-            )
+        margin, overlap = choose_margin_and_overlap(
+            tile_size, multiple, margin, overlap, None if margin is not None else self.runner.radius, self.runner.fixed_size
+        )
         self.tile_size, self.overlap, self.multiple, self.margin = tile_size, overlap, multiple, margin
         self.airlight_size, self.batch_size = airlight_size, batch_size
 
