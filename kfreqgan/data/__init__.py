@@ -1,5 +1,6 @@
-"""Image data for kfreqgan: bundled real photos, synthetic haze, carrier datasets
-and paired dehazing folders.
+"""Image data for kfreqgan: bundled real photos, synthetic haze, carrier datasets,
+paired dehazing folders, and image files (`kfreqgan.data.image_files`: the one
+place that lists, reads and writes them).
 
 The `hazy_pairs` TFDS builder lives in `kfreqgan.data.hazy_pairs`; importing
 that module registers it with TFDS (it is not imported here, so that
@@ -8,10 +9,14 @@ that module registers it with TFDS (it is not imported here, so that
 
 from kfreqgan.data.folders import find_image_pairs
 from kfreqgan.data.folders import image_pair_dataset
-from kfreqgan.data.folders import list_image_files
-from kfreqgan.data.folders import load_image
 from kfreqgan.data.folders import load_image_pair
 from kfreqgan.data.haze import make_hazy_pairs
+from kfreqgan.data.image_files import IMAGE_EXTENSIONS
+from kfreqgan.data.image_files import ImageInfo
+from kfreqgan.data.image_files import list_image_files
+from kfreqgan.data.image_files import load_image
+from kfreqgan.data.image_files import read_image
+from kfreqgan.data.image_files import write_image
 from kfreqgan.data.photos import HELDOUT_PHOTOS
 from kfreqgan.data.photos import PHOTO_NAMES
 from kfreqgan.data.photos import TRAIN_PHOTOS
@@ -22,6 +27,8 @@ from kfreqgan.data.photos import photo_patches
 
 __all__ = [
     "HELDOUT_PHOTOS",
+    "IMAGE_EXTENSIONS",
+    "ImageInfo",
     "PHOTO_NAMES",
     "TRAIN_PHOTOS",
     "center_crop",
@@ -34,4 +41,6 @@ __all__ = [
     "load_photo_depth",
     "make_hazy_pairs",
     "photo_patches",
+    "read_image",
+    "write_image",
 ]
