@@ -100,7 +100,8 @@ def check_frequency(value, name, allow_none=False):
     """Checks a cut-off frequency in cycles/pixel: a finite number >= 0."""
     if value is None and allow_none:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    # NumPy scalars (np.float32(0.25), np.int64(0)) are numbers too.
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise ValueError(
             f"`{name}` must be a frequency in cycles/pixel (a number >= 0). "
             f"Received: {name}={value!r}"

@@ -30,7 +30,17 @@ from kfreqgan._validation import check_positive_int
 from kfreqgan._validation import static_spatial_size
 
 GRAY_WEIGHTS = (0.299, 0.587, 0.114)
-"""ITU-R BT.601 luma weights used by `to_grayscale`."""
+"""ITU-R BT.601 luma weights used by `to_grayscale` and the `mode="gray"`
+spectra."""
+
+SSD_GAN_GRAY_WEIGHTS = (0.2989, 0.5870, 0.1140)
+"""Grey weights of SSD-GAN's reference code (MATLAB's `rgb2gray` weights
+rounded to 4 digits; they sum to 0.9999). `kfreqgan.layers.SpectralProfile`
+uses them so that it reproduces SSD-GAN's feature exactly (to 1e-5): with
+the ITU-R 601 weights the features of the bundled RGB photos move by up to
+4e-5 (measured at 32, 64 and 128 pixels)."""
+
+_NUMBERS = (int, float, np.integer, np.floating)  # NumPy scalars are numbers too
 
 BAND_KINDS = ("ideal", "gaussian", "butterworth")
 BINNINGS = ("normalized", "integer")
@@ -61,7 +71,7 @@ def to_grayscale(images):
     return _gray(images)
 
 
-def _gray(images):
+def _gray(images, weights=GRAY_WEIGHTS):
     channels = images.shape[-1]
     if channels == 1:
         return images
@@ -71,7 +81,7 @@ def _gray(images):
         # matmul corrupts memory for a rank-4 input whose batch shape holds
         # a 1, as (N, 1) does for one-row images (measured here, see
         # tests/test_spectral.py).
-        weights = tf.constant(GRAY_WEIGHTS, dtype=images.dtype)
+        weights = tf.constant(weights, dtype=images.dtype)
         shape = tf.shape(images)
         rows = tf.reshape(images, tf.concat([[-1], shape[2:]], 0))
         return tf.reshape(tf.linalg.matvec(rows, weights), tf.concat([shape[:-1], [1]], 0))
@@ -173,7 +183,7 @@ def log_magnitude(images, mode="gray", epsilon=1e-10):
 
 
 def _check_epsilon(epsilon):
-    if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or not epsilon > 0:
+    if isinstance(epsilon, (bool, np.bool_)) or not isinstance(epsilon, _NUMBERS) or not epsilon > 0:
         raise ValueError(f"`epsilon` must be a number > 0. Received: epsilon={epsilon!r}")
 
 
@@ -539,6 +549,100 @@ def _bin_average(values, bins):
     return tf.transpose(means, (1, 0, 2))
 
 
+# ---------------------------------------------------------------------------
+# Compiled kernels of the radial profiles.
+#
+# Profile of SSD-GAN's feature on a 64x128x128x3 batch, 2-core CPU, TF 2.21
+# graph mode (BENCHMARKS.md, "Spectral core: where the time goes"): the grey
+# conversion as a matvec costs ~0.8x the FFT it feeds, and each elementwise
+# op on the half spectrum (real, imag, square, add, log, ...) another
+# 0.1-0.3x, because graph mode runs every op as its own pass over memory.
+# Compiled with XLA the grey conversion is one fused pass (2x faster than the
+# matvec) and the log power fuses into the ring average, which leaves little
+# beyond the FFT. So the profiles run as small XLA-compiled functions, one per
+# static image size and setting, also when called eagerly or from a plain
+# `tf.function`; the batch size stays free (XLA compiles once per batch size).
+# ---------------------------------------------------------------------------
+
+
+def _gray_sum(images, weights):
+    """Grey (N, H, W) as `w0 R + w1 G + w2 B` from channel slices.
+
+    Under XLA this is one fused pass over the batch (the matvec of `_gray`
+    is the faster form in graph mode only).
+    """
+    if images.shape[-1] == 1:
+        return images[..., 0]
+    return weights[0] * images[..., 0] + weights[1] * images[..., 1] + weights[2] * images[..., 2]
+
+
+@functools.lru_cache(maxsize=128)
+def _ring_factors(height, width, num_bins, max_frequency, binning, scale):
+    """Per-frequency factors of a half-spectrum ring mean, read-only float32.
+
+    `weight / count` of the frequency's bin, times `scale`: a ring's mean is
+    then a plain segment sum of `factor * value`, with the doubling of the
+    mirrored columns and the division by the bin count folded in.
+    """
+    bins = radial_bins(height, width, num_bins, max_frequency, binning, "half")
+    counts = np.append(bins.counts.astype(np.float64), 1.0)  # left-out frequencies
+    factors = (scale * bins.weights / counts[bins.segment_ids]).astype(np.float32)
+    factors.setflags(write=False)
+    return bins, factors
+
+
+def _ring_means(values, height, width, num_bins, max_frequency, binning, scale=1.0):
+    """Ring means of half-spectrum maps `values` (N, H, W // 2 + 1) -> (N, B)."""
+    bins, factors = _ring_factors(height, width, num_bins, max_frequency, binning, scale)
+    flat = tf.reshape(values, (-1, factors.size)) * factors
+    sums = tf.math.unsorted_segment_sum(tf.transpose(flat), bins.segment_ids, bins.num_bins + 1)
+    return tf.transpose(sums[: bins.num_bins])
+
+
+def _log_profile_kernel(images, gray_weights, bin_args, epsilon):
+    """SSD-GAN's ring means of `log|F|` of float32 NHWC images -> (N, B)."""
+    height, width = int(images.shape[1]), int(images.shape[2])
+    # The mean-free transform of `_dft_power` matters here too: without it
+    # the float32 round-off of the DC term moves SSD-GAN's feature of photos
+    # by up to 5e-5 (3e-6 with it, against a float64 reference).
+    power = _dft_power(_gray_sum(images, gray_weights)[..., tf.newaxis], half=True)[..., 0]
+    # log|F| = 0.5 log|F|^2; the 0.5 lives in the ring factors.
+    return _ring_means(tf.math.log(power + epsilon), height, width, *bin_args, scale=0.5)
+
+
+def _power_profile_kernel(images, gray_weights, bin_args):
+    """Ring means of `|F|^2 / (H W)` per channel (grey if `gray_weights`) -> (N, B, C)."""
+    height, width = int(images.shape[1]), int(images.shape[2])
+    if gray_weights is not None:
+        images = _gray_sum(images, gray_weights)[..., tf.newaxis]
+    power = _dft_power(images, half=True)  # mean-free transform, exact DC
+    channels = power.shape[-1]
+    if channels == 1:
+        by_image = power[..., 0]
+    else:  # one profile per channel: channels become images
+        by_image = tf.reshape(tf.transpose(power, (0, 3, 1, 2)), (-1, height, width // 2 + 1))
+    means = _ring_means(by_image, height, width, *bin_args, scale=1.0 / (height * width))
+    return tf.transpose(tf.reshape(means, (-1, channels, means.shape[-1])), (0, 2, 1))
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(kernel, height, width, channels, *args):
+    """`kernel(images, *args)` compiled with XLA for float32 `(None, H, W, C)`."""
+    spec = tf.TensorSpec((None, height, width, channels), tf.float32)
+    return tf.function(
+        functools.partial(_call_kernel, kernel, args), input_signature=[spec], jit_compile=True
+    )
+
+
+def _call_kernel(kernel, args, images):
+    return kernel(images, *args)
+
+
+def _run_compiled(kernel, images, *args):
+    height, width, channels = (int(d) for d in images.shape[1:])
+    return _compiled(kernel, height, width, channels, *args)(images)
+
+
 def radial_profile(spectrum, num_bins=None, max_frequency=0.5, binning="normalized"):
     """Azimuthal average of centred spectra into radial bins.
 
@@ -586,11 +690,18 @@ def radial_power_profile(
     Returns:
         float32 tensor `(N, num_bins, C')`.
     """
-    images = _select_channels(as_image_batch(images), mode)
+    images = as_image_batch(images)
+    check_choice(mode, "mode", MODES)
+    gray_weights = GRAY_WEIGHTS if mode == "gray" else None
+    if gray_weights is not None and images.shape[-1] not in (1, 3):
+        _gray(images)  # raises the grey-conversion error
     height, width = static_spatial_size(images, purpose="radial_power_profile")
-    bins = radial_bins(height, width, _check_num_bins(num_bins), max_frequency, binning, "half")
-    power = _dft_power(images, half=True) / float(height * width)
-    return _bin_average(power, bins)
+    bin_args = (_check_num_bins(num_bins), max_frequency, binning)
+    bins = radial_bins(height, width, *bin_args, "half")  # also checks the arguments
+    if images.shape[-1] is None:  # unknown channel count: no compiled kernel
+        power = _dft_power(_select_channels(images, mode), half=True) / float(height * width)
+        return _bin_average(power, bins)
+    return _run_compiled(_power_profile_kernel, images, gray_weights, bin_args)
 
 
 def decibels(power, epsilon=1e-10):
@@ -618,15 +729,21 @@ def radial_log_magnitude_profile(images, num_bins=None, max_frequency=0.5, binni
         float32 tensor `(N, num_bins)`.
     """
     _check_epsilon(epsilon)
-    images = _gray(as_image_batch(images))
+    images = as_image_batch(images)
+    if images.shape[-1] not in (1, 3):
+        _gray(images)  # raises the grey-conversion error
     height, width = static_spatial_size(images, purpose="radial_log_magnitude_profile")
-    bins = radial_bins(height, width, _check_num_bins(num_bins), max_frequency, binning, "half")
-    return _radial_log_magnitude(images, bins, epsilon)
+    bin_args = (_check_num_bins(num_bins), max_frequency, binning)
+    radial_bins(height, width, *bin_args, "half")  # checks the arguments
+    return _radial_log_magnitude(images, bin_args, float(epsilon))
 
 
-def _radial_log_magnitude(gray_images, bins, epsilon):
-    log_mag = 0.5 * tf.math.log(_dft_power(gray_images, half=True) + epsilon)
-    return _bin_average(log_mag, bins)[..., 0]
+def _radial_log_magnitude(images, bin_args, epsilon, gray_weights=GRAY_WEIGHTS):
+    """Ring means of the grey `log|F|` of float32 NHWC images (1 or 3 channels).
+
+    `bin_args` is `(num_bins, max_frequency, binning)` of `radial_bins`.
+    """
+    return _run_compiled(_log_profile_kernel, images, gray_weights, tuple(bin_args), epsilon)
 
 
 def spectral_distance(real, fake, num_bins=None, max_frequency=0.5, mode="gray", epsilon=1e-10):
@@ -684,7 +801,7 @@ def check_shift_frequency(frequency):
         )
     checked = []
     for value in frequency:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not -0.5 <= value <= 0.5:
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, _NUMBERS) or not -0.5 <= value <= 0.5:
             raise ValueError(
                 "`frequency` entries must be numbers in [-0.5, 0.5] cycles/pixel "
                 f"(beyond Nyquist they alias). Received: frequency={tuple(frequency)!r}"

@@ -101,6 +101,28 @@ def test_spectral_profile_reproduces_the_ssd_gan_feature(size, length, photos_64
     np.testing.assert_allclose(feature, expected, atol=1e-5)
 
 
+def test_spectral_profile_equals_ssd_gan_on_full_size_rgb_photos():
+    # SSD-GAN's 128x128 setting on two crops of every bundled photo, as RGB:
+    # its grey weights (0.2989/0.5870/0.1140, not ITU-R 601's
+    # 0.299/0.587/0.114) and its 88 rings.
+    from kfreqgan.data import PHOTO_NAMES
+    from kfreqgan.data import load_photo
+
+    crops = []
+    for name in PHOTO_NAMES:
+        photo = load_photo(name)
+        top, left = (photo.shape[0] - 128) // 2, (photo.shape[1] - 128) // 2
+        crops.append(photo[top : top + 128, left : left + 128])
+        crops.append(photo[:128, -128:])
+    images = np.stack(crops)
+    expected = ref.ssd_gan_feature(images)
+    assert expected.shape == (len(images), 88)
+    for function in (SpectralProfile(), tf.function(SpectralProfile())):
+        np.testing.assert_allclose(function(images).numpy(), expected, atol=1e-5)
+    itu = ref.ssd_gan_feature(ref.gray(images)[..., None])  # 601 grey first
+    assert np.abs(itu - expected).max() > 2e-5  # the 601 weights would fail
+
+
 def test_spectral_profile_is_differentiable_unlike_the_reference(photos_32):
     images = tf.Variable(photos_32)
     with tf.GradientTape() as tape:

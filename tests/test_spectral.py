@@ -380,3 +380,34 @@ def test_other_bad_arguments_raise():
         tf.function(
             spectral.radial_power_profile, input_signature=[tf.TensorSpec((None, None, None, 1), tf.float32)]
         ).get_concrete_function()
+
+
+@pytest.mark.parametrize("scalar", [np.float32, np.float64, np.float16])
+def test_numpy_scalar_frequencies_are_numbers(scalar, photos_32):
+    # Frequencies often come out of NumPy (np.linspace, an array of cut-offs);
+    # a NumPy scalar gives the same result as the Python float it holds.
+    from kfreqgan.layers import FFTBandFilter
+    from kfreqgan.layers import FrequencyShift
+    from kfreqgan.layers import SpectralProfile
+
+    low, high, top = scalar(0.125), scalar(0.25), scalar(0.375)
+    same = [
+        (spectral.band_mask((16, 16), low, high), spectral.band_mask((16, 16), float(low), float(high))),
+        (spectral.band_filter(photos_32, low, high), spectral.band_filter(photos_32, float(low), float(high))),
+        (FFTBandFilter(low, high)(photos_32), FFTBandFilter(float(low), float(high))(photos_32)),
+        (
+            spectral.radial_power_profile(photos_32, max_frequency=top),
+            spectral.radial_power_profile(photos_32, max_frequency=float(top)),
+        ),
+        (
+            SpectralProfile(binning="normalized", min_frequency=low, epsilon=scalar(1e-3))(photos_32),
+            SpectralProfile(binning="normalized", min_frequency=float(low), epsilon=float(scalar(1e-3)))(photos_32),
+        ),
+        (FrequencyShift((low, -high))(photos_32), FrequencyShift((float(low), -float(high)))(photos_32)),
+        (spectral.band_energy(photos_32, [(np.int64(0), low), (low, None)]), spectral.band_energy(photos_32, [(0, float(low)), (float(low), None)])),
+    ]
+    for numpy_scalar, python_float in same:
+        np.testing.assert_array_equal(np.asarray(numpy_scalar), np.asarray(python_float))
+    # A NumPy bool is no more a frequency than a Python bool.
+    with pytest.raises(ValueError, match="`low` must be a frequency"):
+        spectral.band_mask((16, 16), np.bool_(True))

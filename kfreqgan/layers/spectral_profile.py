@@ -16,7 +16,9 @@ class SpectralProfile(keras.layers.Layer):
     """Image -> normalised 1D radial profile of its log-magnitude spectrum.
 
     This is the spectral feature of SSD-GAN (Chen et al., AAAI 2021) that its
-    discriminator classifies next to the image: convert to grey (ITU-R 601),
+    discriminator classifies next to the image: convert to grey (with
+    SSD-GAN's weights 0.2989/0.5870/0.1140, `spectral.SSD_GAN_GRAY_WEIGHTS`;
+    `spectral.to_grayscale` keeps ITU-R 601's 0.299/0.587/0.114),
     take the centred log magnitude `log|F|` of the 2D DFT, average it over
     rings of equal frequency (azimuthal average), drop the DC ring and the two
     outermost rings, and min-max normalise each profile to [0, 1].
@@ -24,8 +26,9 @@ class SpectralProfile(keras.layers.Layer):
     Unlike the reference code, which computes the feature in NumPy and
     detaches it, this layer is differentiable end to end (whether a GAN lets
     the generator's gradient through it is the model's choice, see
-    `SpectralDiscriminator`), runs in the graph with no host round trip, and
-    has no Python loop over the batch. With the defaults on square images it
+    `SpectralDiscriminator`), runs in the graph with no host round trip (as
+    one XLA-compiled function per image size, also when called eagerly or
+    from a plain `tf.function`), and has no Python loop over the batch. With the defaults on square images it
     reproduces SSD-GAN's feature (20 values at 32x32, 43 at 64x64).
 
     Example:
@@ -115,8 +118,11 @@ class SpectralProfile(keras.layers.Layer):
 
     def call(self, inputs):
         check_layer_dtype(self, inputs)
-        images = spectral._gray(tf.cast(inputs, tf.float32))
-        profile = spectral._radial_log_magnitude(images, self._bins, self.epsilon)
+        images = tf.cast(inputs, tf.float32)
+        bin_args = (self.num_bins, self.max_frequency, self.binning)
+        profile = spectral._radial_log_magnitude(
+            images, bin_args, self.epsilon, gray_weights=spectral.SSD_GAN_GRAY_WEIGHTS
+        )
         profile = profile[:, self._start : self._stop]
         if self.normalize:
             low = tf.reduce_min(profile, axis=1, keepdims=True)
