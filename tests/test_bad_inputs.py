@@ -692,3 +692,67 @@ def test_console_script_prints_one_error_line(tmp_path):
     # TensorFlow may log its start-up on stderr; the error is the last line.
     assert result.stderr.strip().splitlines()[-1] == "kfreqgan-train: error: `epochs` must be a positive integer. Received: epochs=-1"
     assert not (tmp_path / "run").exists()
+
+
+# ---------------------------------------------------------------------------
+# Outputs never land on inputs (kfreqgan.paths), for every command that
+# writes: any spelling of an input folder or file is refused in one line
+# before any work, and the originals stay byte-identical.
+# ---------------------------------------------------------------------------
+
+
+def _tree_hashes(root):
+    import hashlib
+
+    return {
+        os.path.join(folder, name): hashlib.sha256(open(os.path.join(folder, name), "rb").read()).hexdigest()
+        for folder, _, names in os.walk(root)
+        for name in names
+    }
+
+
+OUTPUT_SPELLINGS = {
+    "the real folder": lambda t, p: p,
+    "real/../real": lambda t, p: p / ".." / p.name,
+    "a symlink to it": lambda t, p: _symlink(t / "link", p),
+    "with a trailing dot": lambda t, p: p / ".",
+}
+
+
+def _symlink(link, target):
+    link.symlink_to(target)
+    return link
+
+
+@pytest.mark.parametrize("case", list(OUTPUT_SPELLINGS))
+@pytest.mark.parametrize("command", ["spectrum", "dehaze"])
+def test_no_command_writes_into_its_input_folder(command, case, tmp_path):
+    from kfreqgan import dehaze_cli
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for index in range(2):
+        _png(photos / f"{index}.png")
+    (photos / "radial.png").write_bytes((photos / "0.png").read_bytes())  # an input with an output's name
+    before = _tree_hashes(photos)
+    out = OUTPUT_SPELLINGS[case](tmp_path, photos)
+    if command == "spectrum":
+        status, lines = _run(spectrum_cli.main, [str(photos), str(photos), "--out", str(out)])
+        _assert_one_error_line(status, lines, "kfreqgan-spectrum", "is the input folder")
+    else:
+        status, lines = _run(dehaze_cli.main, [str(photos), "--out", str(out), "--quiet"])
+        _assert_one_error_line(status, lines, "kfreqgan-dehaze", "is the input folder")
+    assert _tree_hashes(photos) == before
+
+
+def test_spectrum_never_replaces_an_input_file_through_a_link(tmp_path):
+    photos, out = tmp_path / "photos", tmp_path / "out"
+    photos.mkdir()
+    out.mkdir()
+    for index in range(2):
+        _png(photos / f"{index}.png")
+    os.link(photos / "0.png", out / "radial.png")  # a hard link in --out to an original
+    before = _tree_hashes(photos)
+    status, lines = _run(spectrum_cli.main, [str(photos), str(photos), "--out", str(out)])
+    _assert_one_error_line(status, lines, "kfreqgan-spectrum", "would overwrite the input file")
+    assert _tree_hashes(photos) == before

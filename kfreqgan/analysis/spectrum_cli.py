@@ -35,8 +35,8 @@ def load_folder(directory, resize=None, name="folder"):
         (the message names the files).
     """
     from kfreqgan.data import center_crop
-    from kfreqgan.data.folders import list_image_files
-    from kfreqgan.data.folders import load_image
+    from kfreqgan.data.image_files import list_image_files
+    from kfreqgan.data.image_files import load_image
 
     images, first = [], None
     for path in list_image_files(directory, name=name):
@@ -53,6 +53,27 @@ def load_folder(directory, resize=None, name="folder"):
             )
         images.append(image)
     return np.stack(images)
+
+
+REPORT_FILES = ("radial.png", "spectra_2d.png", "bias.png", "report.json")
+
+
+def check_output_paths(args):
+    """The path-safety rule (`kfreqgan.paths`) before any work: `--out` is
+    not an input folder by any spelling (a sub-folder is fine: folders are
+    read without their sub-folders), no report file would replace an input
+    file, and `--out` can be written to."""
+    from kfreqgan import paths
+    from kfreqgan.data.image_files import has_image_extension
+
+    folders = [folder for folder in (args.real, args.fake, args.inputs) if folder and os.path.isdir(folder)]
+    files = [os.path.join(folder, name) for folder in folders for name in os.listdir(folder) if has_image_extension(name)]
+    files += [args.fake] if os.path.isfile(args.fake) else []
+    inputs = paths.InputFiles(files=files, folders=folders)
+    paths.check_output_folder(args.out, inputs, allow_inside=True)
+    for name in REPORT_FILES:
+        paths.check_output_file(os.path.join(args.out, name), inputs)
+    paths.check_writable_folder(args.out, create=False)
 
 
 def generate(model_path, inputs_dir, num_samples, seed, resize):
@@ -142,6 +163,7 @@ def main(argv=None):
             raise ValueError(f"--num-samples must be at least 2. Received: {args.num_samples}")
         if os.path.exists(args.out) and not os.path.isdir(args.out):
             raise ValueError(f"--out must be a folder. Received: --out={args.out!r}")
+        check_output_paths(args)
         real = load_folder(args.real, args.resize, name="real")
         if os.path.isdir(args.fake):
             fake = load_folder(args.fake, args.resize, name="fake")
