@@ -5,6 +5,9 @@ from kfreqgan.layers.any_size import CropToMatch
 from kfreqgan.layers.any_size import ReflectPadToMultiple
 from kfreqgan.layers.fft_band_filter import FFTBandFilter
 from kfreqgan.layers.frequency_shift import FrequencyShift
+from kfreqgan.layers.guided_filter import GuidedFilter
+from kfreqgan.layers.haze_features import DarkChannel
+from kfreqgan.layers.haze_features import Luminance
 from kfreqgan.layers.minibatch_std import MinibatchStdDev
 from kfreqgan.layers.scattering_inversion import InvertScattering
 from kfreqgan.layers.spectral_profile import SpectralProfile
@@ -12,9 +15,12 @@ from kfreqgan.layers.spectral_profile import SpectralProfile
 __all__ = [
     "BilinearUpsampling2D",
     "CropToMatch",
+    "DarkChannel",
     "FFTBandFilter",
     "FrequencyShift",
+    "GuidedFilter",
     "InvertScattering",
+    "Luminance",
     "MinibatchStdDev",
     "ReflectPadToMultiple",
     "SpectralProfile",

@@ -3,6 +3,7 @@
 The callbacks that keep training safe (`AtomicBackupAndRestore`,
 `StopOnDivergence`) live in `kfreqgan.callbacks`."""
 
+from kfreqgan.models.coherent_dehazer import coherent_dehazer
 from kfreqgan.models.discriminators import dcgan_discriminator
 from kfreqgan.models.discriminators import dehazing_discriminator
 from kfreqgan.models.discriminators import patchgan_discriminator
@@ -17,6 +18,7 @@ __all__ = [
     "DEFAULT_BANDS",
     "FreqGAN",
     "SpectralDiscriminator",
+    "coherent_dehazer",
     "copy_weights_by_name",
     "dcgan_discriminator",
     "dcgan_generator",

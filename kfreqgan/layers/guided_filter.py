@@ -1,0 +1,164 @@
+"""`GuidedFilter`: He, Sun & Tang's edge-aware filter from box means only."""
+
+import keras
+import tensorflow as tf
+
+from kfreqgan._validation import check_positive_int
+
+
+def box_mean(images, radius):
+    """Mean of each pixel's `(2 radius + 1)^2` window, clipped at the borders.
+
+    Near a border the window holds fewer pixels and the mean is over those
+    only (He et al.'s `N = box(ones)` normalisation). Computed as two
+    separable average pools with `SAME` padding, which TensorFlow and
+    TFLite normalise by the count of in-image pixels: `AVERAGE_POOL_2D`
+    builtins, any image size.
+
+    Args:
+        images: `(N, H, W, C)` float tensor.
+        radius: window radius in pixels (int >= 0).
+
+    Returns:
+        A tensor shaped like `images`.
+    """
+    if radius == 0:
+        return images
+    size = 2 * radius + 1
+    rows = tf.nn.avg_pool2d(images, (size, 1), strides=1, padding="SAME")
+    return tf.nn.avg_pool2d(rows, (1, size), strides=1, padding="SAME")
+
+
+@keras.saving.register_keras_serializable(package="kfreqgan")
+class GuidedFilter(keras.layers.Layer):
+    """Edge-preserving smoothing of `source`, following the edges of `guide`.
+
+    The guided filter (He, Sun & Tang, ECCV 2010 / TPAMI 2013) models the
+    output as a local linear function of the guide, `q = a I + b` in every
+    `(2 radius + 1)^2` window, with `a` and `b` the ridge-regularised least
+    squares fit of the source `p` in that window:
+
+        a = cov(I, p) / (var(I) + epsilon),   b = mean(p) - a mean(I),
+        q = mean(a) I + mean(b)
+
+    so `q` is a smoothed `p` whose edges are where the guide has edges. It
+    needs box means only (`box_mean`: separable `AVERAGE_POOL_2D`), so it
+    runs in the graph, at any image size, differentiably, and converts to
+    TFLite builtins. `epsilon` sets what counts as an edge: guide variance
+    well above `epsilon` is kept, well below it is smoothed away (with
+    guide values in [0, 1], 1e-3 keeps edges of contrast above ~0.03).
+
+    With a third input, `full_guide`, the layer is the *fast* guided filter
+    (He & Sun, 2015): `a` and `b` are computed at the resolution of `guide`
+    and `source` (e.g. a downscaled photo), bilinearly upsampled to the size
+    of `full_guide` (the photo itself), and the output is
+    `a_up * full_guide + b_up`. The box filtering then costs the same for a
+    12-megapixel photo as for a thumbnail, and the output still follows the
+    full-resolution edges. `radius` is in pixels of `guide`.
+
+    The guide has either one channel (a grey guide for every source
+    channel) or as many channels as the source (channel `c` guides source
+    channel `c`). A colour guide with a 3x3 covariance per pixel is not
+    implemented. Internally float32 (the variance is a difference of
+    means); the output has the layer's compute dtype.
+
+    Example:
+
+    >>> guide = keras.random.uniform((1, 64, 64, 1))
+    >>> noisy = guide + 0.1 * keras.random.normal((1, 64, 64, 1))
+    >>> GuidedFilter(radius=4, epsilon=1e-2)([guide, noisy]).shape
+    TensorShape([1, 64, 64, 1])
+
+    Args:
+        radius: window radius in pixels of `guide` (int >= 1).
+        epsilon: regularisation (> 0), in squared guide units.
+        **kwargs: base `keras.layers.Layer` arguments.
+
+    Call arguments:
+        inputs: `[guide, source]` or `[guide, source, full_guide]`.
+
+    Input shape:
+        guide `(N, H, W, 1 or C)`, source `(N, H, W, C)`, full_guide
+        `(N, H2, W2, channels of guide)`.
+
+    Output shape:
+        `(N, H, W, C)`, or `(N, H2, W2, C)` with `full_guide`.
+    """
+
+    def __init__(self, radius=8, epsilon=1e-3, **kwargs):
+        super().__init__(**kwargs)
+        self.radius = check_positive_int(radius, "radius")
+        if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or not epsilon > 0:
+            raise ValueError(f"`epsilon` must be a number > 0. Received: epsilon={epsilon!r}")
+        self.epsilon = float(epsilon)
+
+    def _check_shapes(self, shapes):
+        if not isinstance(shapes, (list, tuple)) or len(shapes) not in (2, 3):
+            raise ValueError(
+                f"{type(self).__name__} expects [guide, source] or [guide, source, full_guide]. "
+                f"Received: {type(shapes).__name__} of {len(shapes) if isinstance(shapes, (list, tuple)) else 1} input(s)"
+            )
+        shapes = [tuple(shape) for shape in shapes]
+        for name, shape in zip(("guide", "source", "full_guide"), shapes):
+            if len(shape) != 4:
+                raise ValueError(
+                    f"{type(self).__name__}: `{name}` must have rank 4 (batch, height, width, channels). "
+                    f"Received: {name}.shape={shape}"
+                )
+        guide, source = shapes[0], shapes[1]
+        if guide[-1] not in (1, source[-1]) and None not in (guide[-1], source[-1]):
+            raise ValueError(
+                f"{type(self).__name__}: `guide` must have 1 channel or as many as `source`. "
+                f"Received: guide.shape={guide}, source.shape={source}"
+            )
+        for axis in (1, 2):
+            if None not in (guide[axis], source[axis]) and guide[axis] != source[axis]:
+                raise ValueError(
+                    f"{type(self).__name__}: `guide` and `source` must have the same height and width. "
+                    f"Received: guide.shape={guide}, source.shape={source}"
+                )
+        if len(shapes) == 3 and None not in (shapes[2][-1], guide[-1]) and shapes[2][-1] != guide[-1]:
+            raise ValueError(
+                f"{type(self).__name__}: `full_guide` must have the channels of `guide`. "
+                f"Received: guide.shape={guide}, full_guide.shape={shapes[2]}"
+            )
+        return shapes
+
+    def build(self, input_shape):
+        self._check_shapes(input_shape)
+
+    def coefficients(self, guide, source):
+        """The smoothed linear coefficients `(mean(a), mean(b))`, shaped like `source`."""
+        guide = tf.cast(guide, tf.float32)
+        source = tf.cast(source, tf.float32)
+        mean_guide = box_mean(guide, self.radius)
+        mean_source = box_mean(source, self.radius)
+        covariance = box_mean(guide * source, self.radius) - mean_guide * mean_source
+        variance = box_mean(guide * guide, self.radius) - mean_guide * mean_guide
+        # Round-off can make a flat window's variance slightly negative.
+        a = covariance / (tf.maximum(variance, 0.0) + self.epsilon)
+        b = mean_source - a * mean_guide
+        return box_mean(a, self.radius), box_mean(b, self.radius)
+
+    def call(self, inputs):
+        self._check_shapes([x.shape for x in inputs])
+        guide, source = inputs[0], inputs[1]
+        mean_a, mean_b = self.coefficients(guide, source)
+        if len(inputs) == 2:
+            output = mean_a * tf.cast(guide, tf.float32) + mean_b
+        else:
+            full_guide = tf.cast(inputs[2], tf.float32)
+            size = tf.shape(full_guide)[1:3]
+            mean_a = tf.image.resize(mean_a, size, method="bilinear")
+            mean_b = tf.image.resize(mean_b, size, method="bilinear")
+            output = mean_a * full_guide + mean_b
+        return tf.cast(output, self.compute_dtype)
+
+    def compute_output_shape(self, input_shape):
+        shapes = self._check_shapes(input_shape)
+        source = shapes[1]
+        spatial = shapes[2][1:3] if len(shapes) == 3 else source[1:3]
+        return (source[0], *spatial, source[3])
+
+    def get_config(self):
+        return {**super().get_config(), "radius": self.radius, "epsilon": self.epsilon}

@@ -1,0 +1,72 @@
+"""Hand-made haze cues as layers: `Luminance` and `DarkChannel`."""
+
+import keras
+import tensorflow as tf
+
+from kfreqgan._validation import check_positive_int
+
+LUMA_WEIGHTS = (0.299, 0.587, 0.114)
+"""ITU-R BT.601 luma weights (as `kfreqgan.spectral.to_grayscale`)."""
+
+
+@keras.saving.register_keras_serializable(package="kfreqgan")
+class Luminance(keras.layers.Layer):
+    """ITU-R BT.601 grey level of an RGB image: `0.299 R + 0.587 G + 0.114 B`.
+
+    A one-channel image passes through unchanged. Multiplications and a sum
+    over channels (no matmul), so it converts to TFLite `MUL` / `SUM`.
+
+    Input shape:
+        `(batch, height, width, 3 or 1)`.
+
+    Output shape:
+        `(batch, height, width, 1)`.
+    """
+
+    def call(self, inputs):
+        if inputs.shape[-1] == 1:
+            return inputs
+        if inputs.shape[-1] != 3:
+            raise ValueError(f"Luminance expects 1 or 3 channels. Received: shape={tuple(inputs.shape)}")
+        weights = tf.constant(LUMA_WEIGHTS, inputs.dtype)
+        return tf.reduce_sum(inputs * weights, axis=-1, keepdims=True)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], 1)
+
+
+@keras.saving.register_keras_serializable(package="kfreqgan")
+class DarkChannel(keras.layers.Layer):
+    """He et al.'s dark channel: the minimum over channels and over a window.
+
+    `dark(I)(p) = min over c and over q in the (2 radius + 1)^2 window of p
+    of I_c(q)`. In haze-free outdoor photos it is close to 0 almost
+    everywhere; haze lifts it towards the airlight, so it is a direct cue
+    to `1 - t` (the dark channel prior). Computed as `-max_pool(-x)` with
+    `SAME` padding (TFLite `MAX_POOL_2D`), any size.
+
+    Args:
+        radius: window radius in pixels (int >= 1; He et al. use 7).
+        **kwargs: base `keras.layers.Layer` arguments.
+
+    Input shape:
+        `(batch, height, width, channels)`.
+
+    Output shape:
+        `(batch, height, width, 1)`.
+    """
+
+    def __init__(self, radius=7, **kwargs):
+        super().__init__(**kwargs)
+        self.radius = check_positive_int(radius, "radius")
+
+    def call(self, inputs):
+        darkest = -tf.reduce_max(-inputs, axis=-1, keepdims=True)
+        size = 2 * self.radius + 1
+        return -tf.nn.max_pool2d(-darkest, size, strides=1, padding="SAME")
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], 1)
+
+    def get_config(self):
+        return {**super().get_config(), "radius": self.radius}

@@ -1,0 +1,174 @@
+"""`coherent_dehazer`: whole-image transmission at a coarse scale, refined
+edge-aware at full resolution (the v2 dehazer design).
+
+Why: a transmission map `t = exp(-beta d)` is a function of scene depth.
+Over most of an image it is a smooth, low-frequency field; it jumps only
+where depth jumps (a building against the sky, an object in front of a
+wall), and those jumps sit on image edges. A fully convolutional network
+that predicts `t` from a local window (the v1 U-Net sees 88 pixels around a
+pixel) cannot know whether a bright, flat patch is a white wall near the
+camera or haze far away, and it decides patch by patch: islands of dehazed
+image inside residual haze. This model splits the frequency range instead:
+
+1. **Low frequencies, whole-image context.** The photo, whatever its size,
+   is resized to a fixed `coarse_size` square (bilinear to `4 coarse_size`,
+   then two 2x2 average pools, which limits aliasing), and a small encoder-
+   decoder sees all of it: four stride-2 levels down to `coarse_size / 16`,
+   where a global-average-pooled descriptor is broadcast back and two 3x3
+   convolutions (one dilated) cover the whole picture. It predicts a coarse
+   transmission `(coarse_size, coarse_size)` and, from the global
+   descriptor, one airlight per channel: the airlight is judged from the
+   whole scene (haze colour over distant regions), not from the brightest
+   pixels, which are lamps, sky or white objects as often as haze.
+2. **Edges at full resolution.** The coarse transmission is upsampled to
+   `2 coarse_size` and refined with a fast guided filter (`GuidedFilter`,
+   He, Sun & Tang): its local linear coefficients are computed against the
+   grey hazy image at that size, upsampled to the photo's size and applied
+   to the full-resolution grey image, so the transmission's discontinuities
+   snap to the photo's own edges without any learned full-resolution
+   layer.
+3. **Physics.** `InvertScattering` forms `J = (I - A (1 - t)) / max(t, t0)`
+   at full resolution; the output is clipped to [0, 1].
+
+The learned part costs the same for a thumbnail and a 12-megapixel photo;
+the full-resolution part is resizing, box means and arithmetic. So large
+photos need no tiling and the receptive field is the whole image at every
+size. Every op is a TFLite builtin (CONV_2D, AVERAGE_POOL_2D, MAX_POOL_2D,
+RESIZE_BILINEAR, MEAN, ...).
+"""
+
+import keras
+
+from kfreqgan._validation import check_positive_int
+from kfreqgan.layers import BilinearUpsampling2D
+from kfreqgan.layers import InvertScattering
+from kfreqgan.layers.guided_filter import GuidedFilter
+from kfreqgan.layers.haze_features import DarkChannel
+from kfreqgan.layers.haze_features import Luminance
+
+
+def _conv(x, filters, kernel=3, strides=1, dilation=1, name=None):
+    x = keras.layers.Conv2D(filters, kernel, strides=strides, dilation_rate=dilation, padding="same", name=name)(x)
+    return keras.layers.LeakyReLU(0.2, name=None if name is None else f"{name}_act")(x)
+
+
+def coherent_dehazer(
+    coarse_size=128,
+    filters=16,
+    channels=3,
+    radius=8,
+    epsilon=1e-3,
+    min_transmission=0.05,
+    name="coherent_dehazer",
+):
+    """Dehazing generator with a whole-image coarse transmission and a guided-filter refinement.
+
+    See the module docstring for the design and why. The model takes RGB
+    images of any height and width (`(None, None, None, 3)`, values in
+    [0, 1]) and returns dehazed images of the same size in [0, 1].
+
+    Args:
+        coarse_size: side of the square the whole photo is resized to for
+            the learned part (a multiple of 16, >= 32).
+        filters: filters of the coarse network's first level (doubling
+            down to the third level, then 3x, then 4x).
+        channels: image channels (3; 1 for grey images).
+        radius: guided-filter radius in pixels at `2 coarse_size` (8 at
+            the default: about 3% of the image side).
+        epsilon: guided-filter regularisation (squared grey levels).
+        min_transmission: floor on `t` when inverting the haze model.
+        name: model name.
+
+    Returns:
+        A Functional `keras.Model` `(None, H, W, C) -> (None, H, W, C)`.
+
+    Example:
+
+    >>> model = coherent_dehazer()
+    >>> model(np.zeros((1, 75, 101, 3), "float32")).shape
+    TensorShape([1, 75, 101, 3])
+    """
+    coarse_size = check_positive_int(coarse_size, "coarse_size")
+    if coarse_size % 16 or coarse_size < 32:
+        raise ValueError(f"`coarse_size` must be a multiple of 16 and >= 32. Received: coarse_size={coarse_size}")
+    check_positive_int(filters, "filters")
+    if channels not in (1, 3) or isinstance(channels, bool):
+        raise ValueError(f"`channels` must be 1 or 3. Received: channels={channels!r}")
+    if isinstance(min_transmission, bool) or not isinstance(min_transmission, (int, float)) or not 0 < min_transmission < 1:
+        raise ValueError(f"`min_transmission` must lie in (0, 1). Received: min_transmission={min_transmission!r}")
+
+    hazy = keras.Input((None, None, channels), name="hazy")
+    # A pyramid of the whole photo at fixed sizes: bilinear to 4x the coarse
+    # size, then 2x2 means (less aliasing than one big bilinear step).
+    fine = keras.layers.Resizing(4 * coarse_size, 4 * coarse_size, interpolation="bilinear", name="to_fixed_size")(hazy)
+    middle = keras.layers.AveragePooling2D(2, name="guide_scale")(fine)
+    coarse = keras.layers.AveragePooling2D(2, name="coarse_scale")(middle)
+
+    # Coarse network: the whole image in view.
+    x = keras.layers.Concatenate(name="with_dark_channel")([coarse, DarkChannel(radius=3, name="dark_channel")(coarse)])
+    widths = (filters, 2 * filters, 4 * filters, 6 * filters, 8 * filters)
+    x = _conv(x, widths[0], name="stem")
+    skips = []
+    for level in range(1, 5):
+        skips.append(x)
+        x = _conv(x, widths[level], kernel=4, strides=2, name=f"down{level}")
+        x = _conv(x, widths[level], name=f"down{level}_conv")
+    # Global context: the image's mean descriptor, broadcast to every cell.
+    pooled = keras.layers.GlobalAveragePooling2D(name="global_pool")(x)
+    context = keras.layers.Dense(widths[4], name="context")(pooled)
+    context = keras.layers.LeakyReLU(0.2)(context)
+    bottom = coarse_size // 16
+    tiled = keras.layers.Reshape((1, 1, widths[4]))(context)
+    tiled = keras.layers.UpSampling2D(bottom, name="broadcast_context")(tiled)
+    x = keras.layers.Concatenate(name="with_context")([x, tiled])
+    x = _conv(x, widths[4], name="context_conv")
+    x = _conv(x, widths[4], dilation=2, name="context_conv_dilated")
+    for level in reversed(range(1, 5)):
+        x = BilinearUpsampling2D(2)(x)
+        x = _conv(x, widths[level - 1], name=f"up{level}")
+        x = keras.layers.Concatenate()([x, skips[level - 1]])
+        x = _conv(x, widths[level - 1], name=f"up{level}_conv")
+    transmission = keras.layers.Conv2D(
+        1,
+        3,
+        padding="same",
+        activation="sigmoid",
+        bias_initializer=keras.initializers.Constant(1.0),  # starts near t = 0.73: mild dehazing
+        dtype="float32",
+        name="coarse_transmission",
+    )(x)
+
+    # Airlight from the whole scene (global descriptor + the coarse image's
+    # channel means), one per channel.
+    image_mean = keras.layers.GlobalAveragePooling2D(name="image_mean")(coarse)
+    a = keras.layers.Concatenate(name="airlight_features")([pooled, image_mean])
+    a = keras.layers.Dense(32, name="airlight_hidden")(a)
+    a = keras.layers.LeakyReLU(0.2)(a)
+    airlight = keras.layers.Dense(
+        channels, activation="sigmoid", bias_initializer=keras.initializers.Constant(1.7), dtype="float32", name="airlight"
+    )(a)
+    airlight = keras.layers.Reshape((1, 1, channels), name="airlight_map")(airlight)
+
+    # Edge-aware refinement: fast guided filter against the hazy image.
+    transmission = BilinearUpsampling2D(2, dtype="float32", name="transmission_up")(transmission)
+    guide = Luminance(dtype="float32", name="guide")(middle)
+    full_guide = Luminance(dtype="float32", name="full_guide")(hazy)
+    transmission = GuidedFilter(radius, epsilon, dtype="float32", name="guided_filter")([guide, transmission, full_guide])
+    transmission = keras.layers.ReLU(max_value=1.0, dtype="float32", name="transmission")(transmission)
+    clean = InvertScattering(min_transmission, dtype="float32", name="invert")([hazy, transmission, airlight])
+    clean = keras.layers.ReLU(max_value=1.0, dtype="float32", name="output")(clean)
+    return keras.Model(hazy, clean, name=name)
+
+
+def transmission_model(dehazer):
+    """A model `hazy -> (transmission, airlight)` sharing `dehazer`'s layers.
+
+    For inspection and for supervising the transmission directly: the
+    full-resolution `t` (after the guided filter) and the `(N, 1, 1, C)`
+    airlight of a `coherent_dehazer`.
+    """
+    return keras.Model(
+        dehazer.inputs,
+        [dehazer.get_layer("transmission").output, dehazer.get_layer("airlight_map").output],
+        name=f"{dehazer.name}_transmission",
+    )
