@@ -187,3 +187,35 @@ def is_regular_file(path):
         return stat.S_ISREG(os.stat(path).st_mode)
     except (OSError, ValueError):
         return False
+
+
+def check_command_paths(out, read_files=(), read_folders=(), writes=(), name="--out", allow_inside=True, writable=True):
+    """The whole rule for one command, in one call, before any work.
+
+    Args:
+        out: the output folder.
+        read_files: files the command reads (a model file, ...).
+        read_folders: folders it reads images from; the files in them with
+            an image extension count as read files too.
+        writes: file names (relative to `out`) it will write.
+        name: the flag's name in messages.
+        allow_inside: whether `out` may be a sub-folder of a read folder
+            (fine when folders are read without their sub-folders, or the
+            caller excludes `out` from what it lists).
+        writable: also check that `out` can be written to (nothing is
+            created).
+
+    Raises:
+        ValueError: one line naming `out` and the input it would hit.
+    """
+    from kfreqgan.data.image_files import has_image_extension
+
+    folders = [os.fspath(folder) for folder in read_folders if folder is not None and os.path.isdir(folder)]
+    files = [os.fspath(path) for path in read_files if path is not None and os.path.exists(path)]
+    files += [os.path.join(folder, entry) for folder in folders for entry in os.listdir(folder) if has_image_extension(entry)]
+    inputs = InputFiles(files=files, folders=folders)
+    check_output_folder(out, inputs, name=name, allow_inside=allow_inside)
+    for relative in writes:
+        check_output_file(os.path.join(os.fspath(out), relative), inputs, name=name)
+    if writable:
+        check_writable_folder(out, name=name, create=False)

@@ -345,6 +345,26 @@ def test_an_output_never_resolves_onto_an_input(tmp_path):
         paths.check_output_folder(photos / "a.png", inputs)
 
 
+def test_one_call_applies_the_rule_for_a_command(tmp_path):
+    """`check_command_paths`, as `kfreqgan-export` uses it: its model file
+    and calibration folder are inputs, `models.config` is what it writes."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    (photos / "a.png").write_bytes(b"original")
+    (tmp_path / "model.keras").write_bytes(b"model")
+    (tmp_path / "link").symlink_to(photos)
+    for out in (photos, tmp_path / "link", photos / ".." / "photos"):
+        with pytest.raises(ValueError, match=r"--out is the input folder"):
+            paths.check_command_paths(out, [tmp_path / "model.keras"], [photos], ["models.config"])
+    with pytest.raises(ValueError, match=r"would overwrite the input file .*model\.keras"):
+        paths.check_command_paths(tmp_path, [tmp_path / "model.keras"], [], ["model.keras"])
+    with pytest.raises(ValueError, match=r"--out exists and is not a folder"):
+        paths.check_command_paths(tmp_path / "model.keras", [], [photos])
+    paths.check_command_paths(photos / "exported", [tmp_path / "model.keras"], [photos], ["models.config"])
+    paths.check_command_paths(tmp_path / "exported", [tmp_path / "model.keras"], [photos], ["models.config"])
+    assert sorted(os.listdir(tmp_path)) == ["link", "model.keras", "photos"]  # nothing created
+
+
 # --- atomic files -----------------------------------------------------------------------------
 
 
