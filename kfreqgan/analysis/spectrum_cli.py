@@ -63,17 +63,9 @@ def check_output_paths(args):
     not an input folder by any spelling (a sub-folder is fine: folders are
     read without their sub-folders), no report file would replace an input
     file, and `--out` can be written to."""
-    from kfreqgan import paths
-    from kfreqgan.data.image_files import has_image_extension
+    from kfreqgan.paths import check_command_paths
 
-    folders = [folder for folder in (args.real, args.fake, args.inputs) if folder and os.path.isdir(folder)]
-    files = [os.path.join(folder, name) for folder in folders for name in os.listdir(folder) if has_image_extension(name)]
-    files += [args.fake] if os.path.isfile(args.fake) else []
-    inputs = paths.InputFiles(files=files, folders=folders)
-    paths.check_output_folder(args.out, inputs, allow_inside=True)
-    for name in REPORT_FILES:
-        paths.check_output_file(os.path.join(args.out, name), inputs)
-    paths.check_writable_folder(args.out, create=False)
+    check_command_paths(args.out, [args.fake], [args.real, args.fake, args.inputs], REPORT_FILES)
 
 
 def generate(model_path, inputs_dir, num_samples, seed, resize):
