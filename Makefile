@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.kfreqgan-installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: demo test test-fast bench clean
+.PHONY: demo test test-fast bench clean dehazer-data
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,17 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
+
+# Training photos for the v2 dehazer (`kfreqgan-train --config dehaze-v2`):
+# Debian bookworm wallpaper packages, listed file by file with their
+# licences in kfreqgan/data/photo_sources.py (keep the two lists equal; a
+# test checks). Needs apt and root (sudo); the tests do not need them.
+DEHAZER_PHOTO_PACKAGES := mate-backgrounds lomiri-wallpapers-16.04 lomiri-wallpapers-20.04 plasma-workspace-wallpapers
+SUDO ?= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+dehazer-data:
+	$(SUDO) apt-get update
+	$(SUDO) apt-get install -y --no-install-recommends $(DEHAZER_PHOTO_PACKAGES)
 
 clean:
 	rm -rf outputs .pytest_cache build *.egg-info
