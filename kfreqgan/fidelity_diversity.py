@@ -260,17 +260,19 @@ def kmeans(features, num_clusters, seed=0, num_init=10, max_iterations=100):
             index = rng.choice(features.shape[0], p=closest / total) if total > 0 else rng.integers(features.shape[0])
             centres = np.vstack([centres, features[index]])
             closest = np.minimum(closest, np.maximum(norms - 2 * features @ features[index] + norms[index], 0.0))
+        labels = None
         for _ in range(check_positive_int(max_iterations, "max_iterations")):
             squared = norms[:, np.newaxis] - 2 * features @ centres.T + (centres * centres).sum(1)[np.newaxis, :]
-            labels = squared.argmin(axis=1)
-            updated = centres.copy()
-            for cluster in range(num_clusters):
-                members = features[labels == cluster]
-                if len(members):
-                    updated[cluster] = members.mean(axis=0)
-            if np.allclose(updated, centres, rtol=0, atol=1e-12):
+            updated_labels = squared.argmin(axis=1)
+            if labels is not None and np.array_equal(updated_labels, labels):
                 break
-            centres = updated
+            labels = updated_labels
+            counts = np.bincount(labels, minlength=num_clusters)
+            members = np.zeros((len(labels), num_clusters))
+            members[np.arange(len(labels)), labels] = 1.0
+            sums = members.T @ features
+            filled = counts > 0  # an empty cluster keeps its centre
+            centres[filled] = sums[filled] / counts[filled, np.newaxis]
         squared = norms[:, np.newaxis] - 2 * features @ centres.T + (centres * centres).sum(1)[np.newaxis, :]
         labels = squared.argmin(axis=1)
         inertia = np.maximum(squared[np.arange(len(labels)), labels], 0.0).sum()

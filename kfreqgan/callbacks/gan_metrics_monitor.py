@@ -18,8 +18,9 @@ class GANMetricsMonitor(keras.callbacks.Callback):
     """Logs precision, recall, density, coverage, diversity (and optionally
     FID, PRD and Inception Score) of generated samples every N epochs.
 
-    Every `every_n_epochs` epochs it generates from fixed `inputs`
-    (`model.predict`, which for `FreqGAN` returns images in [0, 1]), embeds
+    Every `every_n_epochs` epochs it generates from fixed `inputs` (the
+    model called in inference mode, in batches, inside a `tf.function`; for
+    `FreqGAN` that returns images in [0, 1]), embeds
     the images with `extractor` and compares them with the features of
     `real_images` (embedded once, at the first measurement):
 
@@ -58,6 +59,7 @@ class GANMetricsMonitor(keras.callbacks.Callback):
         classifier: optional classifier (extractor or Keras model returning
             logits) for the Inception Score.
         log_dir: optional TensorBoard log directory.
+        batch_size: inputs per forward pass of the model.
     """
 
     def __init__(
@@ -71,6 +73,7 @@ class GANMetricsMonitor(keras.callbacks.Callback):
         prd=False,
         classifier=None,
         log_dir=None,
+        batch_size=128,
     ):
         super().__init__()
         self.real_images = as_image_batch(real_images, name="real_images")
@@ -92,6 +95,8 @@ class GANMetricsMonitor(keras.callbacks.Callback):
         self.fid = bool(fid)
         self.prd = bool(prd)
         self.log_dir = log_dir
+        self.batch_size = check_positive_int(batch_size, "batch_size")
+        self._generate = None
         self.epochs, self.seconds = [], []
         self.values = {}
         self._real = None
@@ -107,7 +112,14 @@ class GANMetricsMonitor(keras.callbacks.Callback):
         the images, a dict of the metrics and the PRD curve (or None)."""
         if self._real is None:
             self._real = self.extractor(self.real_images)
-        images = np.clip(self.model.predict(self.inputs, verbose=0), 0.0, 1.0)
+        if self._generate is None:
+            model = self.model
+            self._generate = tf.function(lambda batch: model(batch, training=False), reduce_retracing=True)
+        batches = [
+            self._generate(tf.convert_to_tensor(self.inputs[start : start + self.batch_size])).numpy()
+            for start in range(0, len(self.inputs), self.batch_size)
+        ]
+        images = np.clip(np.concatenate(batches, axis=0).astype(np.float32), 0.0, 1.0)
         fake = self.extractor(images)
         result = fidelity_diversity.prdc(self._real, fake, self.nearest_k)
         values = dict(result._asdict())
@@ -125,6 +137,10 @@ class GANMetricsMonitor(keras.callbacks.Callback):
                 images, self.classifier, splits=min(10, len(images))
             ).mean
         return images, values, curve
+
+    def set_model(self, model):
+        super().set_model(model)
+        self._generate = None
 
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every_n_epochs:
