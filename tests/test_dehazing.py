@@ -68,8 +68,12 @@ def test_tiling_rejects_bad_arguments(shipped):
         tiling.tile_grid(64, 64, 40, 16, 16)
     with pytest.raises(ValueError, match="margin"):
         tiling.tile_grid(64, 64, 48, 16, 16, margin=8)
-    with pytest.raises(ValueError, match=r"2 \* margin < overlap < tile size"):
-        Dehazer(shipped, tile_size=128)  # a 96-pixel margin needs larger tiles
+    # Tiles smaller than the network's reach: defaults shrink to fit (tile-limited),
+    # an explicit margin that cannot fit names the bound.
+    small = Dehazer(shipped, tile_size=128)
+    assert small.overlap == 64 and small.overlap % 16 == 0 and 0 < 2 * small.margin < small.overlap
+    with pytest.raises(ValueError, match=r"`margin` must be at most 55 pixels for tile_size=128\. Received: margin=96"):
+        Dehazer(shipped, tile_size=128, margin=96)
 
 
 def test_receptive_radius_matches_what_a_crop_changes(shipped):

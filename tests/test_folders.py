@@ -1,5 +1,6 @@
 """Paired dehazing folders (RESIDE layout), on real photos hazed with `add_haze`."""
 
+import os
 import re
 
 import numpy as np
@@ -297,3 +298,32 @@ def test_crop_larger_than_an_image_names_it(reside, tmp_path):
         image_pair_dataset(hazy_dir, clear_dir, seed=1.5)
     with pytest.raises(ValueError, match="shuffle"):
         image_pair_dataset(hazy_dir, clear_dir, shuffle="yes")
+
+
+def test_a_phone_photo_is_read_upright_by_the_pipeline_too(tmp_path):
+    """One reader (`kfreqgan.data.image_files`): EXIF orientation 6 (stored
+    sideways) comes out upright in `load_image`, the header size check and
+    inside `image_pair_dataset`, as in `kfreqgan-dehaze`."""
+    from PIL import Image
+
+    stored = _small_photo("coffee", 12, 20)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    hazy_dir, clear_dir = _pair_dirs(tmp_path, clear={"0001.png": np.ascontiguousarray(np.rot90(stored, k=-1))}, hazy={})
+    Image.fromarray(stored).save(hazy_dir / "0001_a.png", exif=exif.tobytes())
+    upright = np.rot90(stored, k=-1) / 255.0
+    np.testing.assert_allclose(load_image(hazy_dir / "0001_a.png"), upright, atol=1e-7)
+    (hazy, clear), = list(image_pair_dataset(hazy_dir, clear_dir, crop_size=8, seed=3).as_numpy_iterator())
+    np.testing.assert_array_equal(hazy, clear)  # the same window of the same upright pixels
+    (whole, _), = list(image_pair_dataset(hazy_dir, clear_dir).as_numpy_iterator())
+    np.testing.assert_allclose(whole, upright, atol=1e-7)
+
+
+def test_listing_is_not_recursive_and_strict_by_default(tmp_path):
+    _write_png(tmp_path / "a.png", _small_photo("coffee", 4, 4))
+    (tmp_path / "sub").mkdir()
+    _write_png(tmp_path / "sub" / "b.png", _small_photo("coffee", 4, 4))
+    assert [os.path.basename(p) for p in list_image_files(tmp_path)] == ["a.png"]
+    os.mkfifo(tmp_path / "c.png")
+    with pytest.raises(ValueError, match=r"not a regular file: '.*c\.png'"):
+        list_image_files(tmp_path, "clear_dir")
