@@ -272,3 +272,23 @@ def test_a_fixed_size_model_and_its_exports_just_work(kind, fixed_models, photos
     reference = Dehazer(model)(A8[..., :3])
     assert written.shape == (21, 34, 3)
     assert np.abs(np.round(written * 255) - reference.astype(float)).max() <= 2  # exports round to uint8 / float32 TFLite
+
+
+def test_a_bind_mount_of_the_input_is_the_input(photos, tmp_path, capsys, identity_model):
+    """Real paths differ across a bind mount; (st_dev, st_ino) do not."""
+    import subprocess
+
+    bound = tmp_path / "bound"
+    bound.mkdir()
+    if subprocess.run(["mount", "--bind", str(photos), str(bound)], capture_output=True).returncode != 0:
+        pytest.skip("bind mounts need privileges this machine does not give")
+    try:
+        assert os.path.realpath(bound) != os.path.realpath(photos)
+        before = hashes(photos)
+        for source, out in ((photos, bound), (bound / "a.png", photos), (photos / "a.png", bound)):
+            code, _, stderr = run_cli([source, "--out", out, "--model", identity_model], capsys)
+            assert code == 2 and stderr.count("\n") == 1, stderr
+            assert "is the input folder" in stderr or "would overwrite the input file" in stderr
+        assert hashes(photos) == before
+    finally:
+        subprocess.run(["umount", str(bound)], capture_output=True)

@@ -153,6 +153,16 @@ def test_jpeg_round_trip_is_close_and_keeps_exif_but_not_its_orientation(tmp_pat
         assert written.getexif().get(0x010F) == "TestCam" and written.getexif().get(0x0112, 1) == 1
 
 
+def test_a_phone_mpo_jpeg_is_its_first_frame_written_as_jpeg(tmp_path):
+    Image.fromarray(A8[..., :3]).save(tmp_path / "x.jpg", "MPO", save_all=True, append_images=[Image.fromarray(A8[..., 1:])], quality=95)
+    with Image.open(tmp_path / "x.jpg") as image:
+        assert image.format == "MPO" and image.n_frames == 2
+        first = np.asarray(image.convert("RGB"))
+    pixels, info = read_image(tmp_path / "x.jpg")
+    assert info.format == "JPEG" and info.mode == "RGB"
+    np.testing.assert_array_equal(np.round(pixels * 255).astype(np.uint8), first)
+
+
 @pytest.mark.parametrize("orientation", range(1, 9))
 def test_exif_orientation_is_applied_like_pillow(orientation, tmp_path):
     exif = Image.Exif()

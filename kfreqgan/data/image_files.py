@@ -53,6 +53,7 @@ import io
 import os
 import stat
 import struct
+import warnings
 import zlib
 
 import numpy as np
@@ -432,7 +433,10 @@ def read_image(path):
         raise ValueError(f"Could not decode the image file {path!r} (corrupt, or not an image): the file is empty.")
     bomb = getattr(Image, "DecompressionBombError", ())
     try:
-        with Image.open(io.BytesIO(data)) as image:
+        with warnings.catch_warnings(), Image.open(io.BytesIO(data)) as image:
+            # Between Pillow's warning and error limits (~89M-179M pixels) a
+            # photo is read without a warning on stderr; above, it is refused.
+            warnings.simplefilter("ignore", getattr(Image, "DecompressionBombWarning", Warning))
             if image.format not in FORMATS:
                 raise _refuse(path, f"a {image.format} file (kfreqgan reads PNG, JPEG, BMP, TIFF and WebP)")
             frames = getattr(image, "n_frames", 1)
