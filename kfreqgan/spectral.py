@@ -559,10 +559,19 @@ def _bin_average(values, bins):
 # 0.1-0.3x, because graph mode runs every op as its own pass over memory.
 # Compiled with XLA the grey conversion is one fused pass (2x faster than the
 # matvec) and the log power fuses into the ring average, which leaves little
-# beyond the FFT. So the profiles run as small XLA-compiled functions, one per
-# static image size and setting, also when called eagerly or from a plain
-# `tf.function`; the batch size stays free (XLA compiles once per batch size).
+# beyond the FFT. So the profiles of large batches run as small XLA-compiled
+# functions, one per static image size and setting, also when called eagerly
+# or from a plain `tf.function`; the batch size stays free (XLA compiles once
+# per batch size). Small batches run the same ops uncompiled: there a
+# compilation (~0.5 s per shape here) costs more than it could save.
 # ---------------------------------------------------------------------------
+
+COMPILE_MIN_VALUES = 2**20
+"""Radial profiles of batches with at least this many values (or of a batch
+of unknown size, inside a traced function) run as XLA-compiled kernels;
+smaller batches run the same ops uncompiled. 0 compiles always (tests use it
+to check the compiled path on small inputs), None never (for a runtime
+without XLA)."""
 
 
 def _gray_sum(images, weights):
@@ -639,7 +648,13 @@ def _call_kernel(kernel, args, images):
 
 
 def _run_compiled(kernel, images, *args):
+    """`kernel(images, *args)`, XLA-compiled for large or unknown batches."""
+    batch = images.shape[0]
     height, width, channels = (int(d) for d in images.shape[1:])
+    if COMPILE_MIN_VALUES is None or (
+        batch is not None and batch * height * width * channels < COMPILE_MIN_VALUES
+    ):
+        return kernel(images, *args)
     return _compiled(kernel, height, width, channels, *args)(images)
 
 

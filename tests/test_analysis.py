@@ -97,6 +97,8 @@ def test_spectrum_monitor_records_history_and_writes_tensorboard(patches, tmp_pa
     assert list(monitor.history["epochs"]) == [2, 4]
     assert monitor.history["gap_db"].shape == (2, 16)
     assert np.isfinite(monitor.history["distance_db"]).all()
+    # 12 real + 6 generated images per measurement, in a positive time.
+    assert monitor.history["images_per_second"].shape == (2,) and np.all(monitor.history["images_per_second"] > 0)
     # The distance also reaches the logs (and so History) at measured epochs.
     np.testing.assert_allclose(history.history["spectral_distance_db"], monitor.history["distance_db"], rtol=1e-6)
     assert any(name.startswith("events") for name in os.listdir(tmp_path / "tb"))

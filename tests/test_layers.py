@@ -101,13 +101,15 @@ def test_spectral_profile_reproduces_the_ssd_gan_feature(size, length, photos_64
     np.testing.assert_allclose(feature, expected, atol=1e-5)
 
 
-def test_spectral_profile_equals_ssd_gan_on_full_size_rgb_photos():
+@pytest.mark.parametrize("compile_min_values", [None, 0], ids=["uncompiled", "compiled"])
+def test_spectral_profile_equals_ssd_gan_on_full_size_rgb_photos(compile_min_values, monkeypatch):
     # SSD-GAN's 128x128 setting on two crops of every bundled photo, as RGB:
     # its grey weights (0.2989/0.5870/0.1140, not ITU-R 601's
     # 0.299/0.587/0.114) and its 88 rings.
     from kfreqgan.data import PHOTO_NAMES
     from kfreqgan.data import load_photo
 
+    monkeypatch.setattr(spectral, "COMPILE_MIN_VALUES", compile_min_values)
     crops = []
     for name in PHOTO_NAMES:
         photo = load_photo(name)
@@ -123,7 +125,9 @@ def test_spectral_profile_equals_ssd_gan_on_full_size_rgb_photos():
     assert np.abs(itu - expected).max() > 2e-5  # the 601 weights would fail
 
 
-def test_spectral_profile_is_differentiable_unlike_the_reference(photos_32):
+@pytest.mark.parametrize("compile_min_values", [None, 0], ids=["uncompiled", "compiled"])
+def test_spectral_profile_is_differentiable_unlike_the_reference(photos_32, compile_min_values, monkeypatch):
+    monkeypatch.setattr(spectral, "COMPILE_MIN_VALUES", compile_min_values)
     images = tf.Variable(photos_32)
     with tf.GradientTape() as tape:
         feature = SpectralProfile()(images)

@@ -128,8 +128,16 @@ def test_sinusoid_lands_in_the_expected_radial_bin(cycles):
         assert rest.max() < 1e-6 * power[expected_bin]
 
 
+@pytest.fixture(params=["uncompiled", "compiled"])
+def profile_path(request, monkeypatch):
+    """Runs a test on both paths of the radial profiles: plain ops (small
+    batches) and the XLA-compiled kernel (large or unknown batches)."""
+    monkeypatch.setattr(spectral, "COMPILE_MIN_VALUES", None if request.param == "uncompiled" else 0)
+    return request.param
+
+
 @pytest.mark.parametrize("height,width", SHAPES)
-def test_half_spectrum_profiles_equal_full_spectrum_profiles(height, width, rng):
+def test_half_spectrum_profiles_equal_full_spectrum_profiles(height, width, rng, profile_path):
     images = rng.random((2, height, width, 3)).astype(np.float32)
     full = spectral.radial_profile(spectral.power_spectrum(images)).numpy()
     half = spectral.radial_power_profile(images).numpy()
@@ -262,7 +270,7 @@ FUNCTIONS = {
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
-def test_graph_xla_and_eager_agree_and_gradients_are_finite(name, photos_32):
+def test_graph_xla_and_eager_agree_and_gradients_are_finite(name, photos_32, profile_path):
     function = FUNCTIONS[name]
     images = tf.constant(photos_32[:4])
     eager = function(images).numpy()
@@ -303,7 +311,7 @@ def test_band_filter_accepts_dynamic_sizes_in_the_graph(photos_32):
 
 
 @pytest.mark.parametrize("dtype", [tf.float16, tf.bfloat16, tf.float64])
-def test_low_precision_inputs_are_computed_in_float32(dtype, photos_32):
+def test_low_precision_inputs_are_computed_in_float32(dtype, photos_32, profile_path):
     images = tf.constant(photos_32)
     low = tf.cast(images, dtype)
     result = spectral.radial_power_profile(low)
@@ -411,3 +419,15 @@ def test_numpy_scalar_frequencies_are_numbers(scalar, photos_32):
     # A NumPy bool is no more a frequency than a Python bool.
     with pytest.raises(ValueError, match="`low` must be a frequency"):
         spectral.band_mask((16, 16), np.bool_(True))
+
+
+def test_large_batches_run_compiled_and_small_ones_plain(photos_32):
+    # The same numbers either way; the path is chosen by the batch's size.
+    assert photos_32.size < spectral.COMPILE_MIN_VALUES
+    large = np.concatenate([photos_32] * (spectral.COMPILE_MIN_VALUES // photos_32.size + 1))
+    profile = spectral.radial_power_profile(large).numpy()
+    cache = spectral._compiled.cache_info().currsize
+    assert cache >= 1
+    np.testing.assert_allclose(profile[: len(photos_32)], spectral.radial_power_profile(photos_32).numpy(), rtol=1e-5, atol=1e-9)
+    spectral.radial_power_profile(photos_32)
+    assert spectral._compiled.cache_info().currsize == cache  # nothing new compiled
