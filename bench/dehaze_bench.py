@@ -8,7 +8,7 @@ scattering model (depth prior `synthetic_depth` over the whole photo,
 same draws for every method), then dehazed by
 
 - the dark channel prior (He, Sun & Tang 2009: 15x15 patch, omega 0.95,
-  t >= 0.1; `bench/dark_channel_prior.py`), raw and with the guided-filter
+  t >= 0.1; `kfreqgan/dark_channel_prior.py`), raw and with the guided-filter
   refinement that usually replaces soft matting,
 - `kfreqgan.pretrained.dehazer()` through `kfreqgan.dehazing.Dehazer`
   (default 768-pixel tiles, `DEFAULT_TILE_SIZE`).
@@ -22,16 +22,13 @@ a subprocess; prints wall time and the process's peak resident memory.
 """
 
 import argparse
-import os
 import subprocess
 import sys
 import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from dark_channel_prior import dehaze_dark_channel  # noqa: E402
+from kfreqgan.dark_channel_prior import dehaze_dark_channel
 
 BENCH_SEED = 2026
 

@@ -70,8 +70,8 @@ def main():
     from kfreqgan.export import serving
     from kfreqgan.export import tflite
     from kfreqgan.export.calibration import representative_images
-    from kfreqgan.export.generator import clipped_model
-    from kfreqgan.export.generator import unit_range_outputs
+    from kfreqgan.models.image_to_image import clipped_model
+    from kfreqgan.models.image_to_image import unit_range_outputs
     from kfreqgan.models import unet_generator
 
     size = args.size

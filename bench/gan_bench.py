@@ -27,7 +27,7 @@ import tensorflow as tf  # noqa: E402
 
 from kfreqgan.data import photo_patches  # noqa: E402
 from kfreqgan.layers import FFTBandFilter  # noqa: E402
-from kfreqgan.models import DEFAULT_BANDS  # noqa: E402
+from kfreqgan.bands import DEFAULT_BANDS  # noqa: E402
 from kfreqgan.models import SpectralDiscriminator  # noqa: E402
 from kfreqgan.models import dcgan_discriminator  # noqa: E402
 from kfreqgan.training import configs  # noqa: E402
@@ -38,7 +38,7 @@ def band_branch_discriminator(shape, filters):
     """Spatial DCGAN discriminator + a second one on band-filtered copies."""
     inputs = keras.Input(shape)
     spatial = dcgan_discriminator(shape, filters, name="spatial")(inputs)
-    copies = keras.layers.Concatenate()([FFTBandFilter(lo, hi, kind="gaussian")(inputs) for lo, hi in DEFAULT_BANDS])
+    copies = keras.layers.Concatenate()([FFTBandFilter(lo, hi, kind="gaussian")(inputs) for lo, hi in DEFAULT_BANDS.values()])
     bands = dcgan_discriminator(shape[:2] + (3 * shape[2],), filters, name="bands")(copies)
     return keras.Model(inputs, keras.layers.Average()([spatial, bands]))
 

@@ -27,7 +27,6 @@ import math
 import os
 
 import numpy as np
-import tensorflow as tf
 
 from kfreqgan._validation import check_array_size
 from kfreqgan._validation import check_positive_int

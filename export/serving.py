@@ -6,7 +6,8 @@ expects):
     <out>/models.config            text-format ModelServerConfig
     <out>/<model_name>/<version>/  one SavedModel per integer version
 
-Signatures of every exported SavedModel (`saved_model_cli show --dir
+Signatures of every exported SavedModel (names in `kfreqgan.models.loading`,
+which also loads the SavedModel back; `saved_model_cli show --dir
 <out>/<model_name>/<version> --all` lists them):
 
 - `serving_default`: input `images`, float32 `(batch, H, W, C)` in [0, 1];
@@ -16,12 +17,12 @@ Signatures of every exported SavedModel (`saved_model_cli show --dir
   runs the generator and rounds `255 * outputs` back to uint8.
 
 Both compute `clip(generator(images), 0, 1)` (see
-`kfreqgan.export.generator`). The batch size is dynamic; H, W and C are
+`kfreqgan.models.image_to_image`). The batch size is dynamic; H, W and C are
 those the generator was built for. A model built without a fixed H and W
 (`unet_generator(image_shape=(None, None, C))`, the shipped dehazer) gets
 dynamic ones: it reflect-pads any size to its multiple and crops back, so
 one SavedModel serves every size; `kfreqgan-export --image-size` fixes one
-(`kfreqgan.export.generator.with_static_size`), which TFLite needs.
+(`kfreqgan.models.image_to_image.with_static_size`), which TFLite needs.
 
 Bad input fails with `INVALID_ARGUMENT` instead of producing garbage: a
 wrong dtype is rejected when the input is fed, and a wrong rank, size or
@@ -41,13 +42,12 @@ import keras
 import tensorflow as tf
 
 from kfreqgan.atomic_files import write_text_atomically
-from kfreqgan.export.generator import check_image_to_image
-from kfreqgan.export.generator import unit_range_outputs
-
-SERVING_DEFAULT = "serving_default"
-SERVING_UINT8 = "serving_uint8"
-INPUT_NAME = "images"
-OUTPUT_NAME = "outputs"
+from kfreqgan.models.image_to_image import check_image_to_image
+from kfreqgan.models.image_to_image import unit_range_outputs
+from kfreqgan.models.loading import INPUT_NAME
+from kfreqgan.models.loading import OUTPUT_NAME
+from kfreqgan.models.loading import SERVING_DEFAULT
+from kfreqgan.models.loading import SERVING_UINT8
 
 _MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 

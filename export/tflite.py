@@ -41,6 +41,9 @@ import numpy as np
 import tensorflow as tf
 
 from kfreqgan.layers import FFTBandFilter
+from kfreqgan.models.loading import INPUT_NAME
+from kfreqgan.models.loading import OUTPUT_NAME
+from kfreqgan.models.loading import SERVING_DEFAULT
 
 VARIANTS = ("float32", "float16", "dynamic_range", "int8")
 """TFLite variants that `convert_to_tflite` produces, see the module docstring."""
@@ -48,9 +51,7 @@ VARIANTS = ("float32", "float16", "dynamic_range", "int8")
 IO_DTYPES = ("float32", "uint8")
 """Input/output types of a converted model, see the module docstring."""
 
-SIGNATURE_KEY = "serving_default"
-INPUT_NAME = "images"
-OUTPUT_NAME = "outputs"
+SIGNATURE_KEY = SERVING_DEFAULT
 
 # Ops that only move quantized values in and out of the float domain, or
 # compute shapes, are not "float compute" for `float_op_names`.

@@ -4,7 +4,11 @@
 profiles, band masks and energies, spectral distance); `kfreqgan.layers`
 the Keras layers built on it (`FFTBandFilter`, `SpectralProfile`,
 `FrequencyShift`, `InvertScattering`); `kfreqgan.losses` and
-`kfreqgan.models` the GAN losses and models (`FreqGAN`); `kfreqgan.data`
+`kfreqgan.models` the GAN losses and models (`FreqGAN`), with
+`kfreqgan.load_generator` (`kfreqgan.models.loading`) opening a trained
+generator from any file kfreqgan writes; `kfreqgan.callbacks` the Keras
+callbacks (`AtomicBackupAndRestore`, `StopOnDivergence`, `SpectrumMonitor`);
+`kfreqgan.data`
 photos, haze and datasets; `kfreqgan.analysis` set comparisons and plots;
 `kfreqgan.metrics` PSNR, SSIM, FID and KID; `kfreqgan.fidelity_diversity`
 precision/recall, density/coverage, PRD curves, Inception Score and
@@ -13,11 +17,40 @@ diversity; `kfreqgan.dehazing` any-size
 that ships in the package.
 """
 
+# The public API, as `keras` exposes its own: every entry point a user
+# needs is one attribute away. Importing `kfreqgan` also registers every
+# serializable class (layers, FreqGAN, SpectralDiscriminator, callbacks), so
+# `keras.saving.load_model("freqgan.keras")` works after `import kfreqgan`
+# alone. TensorFlow Datasets is not imported (`kfreqgan.data.hazy_pairs` is
+# imported on demand); the programs (`kfreqgan.training`, `kfreqgan.export`)
+# are not imported either.
+from kfreqgan import analysis
+from kfreqgan import callbacks
+from kfreqgan import data
+from kfreqgan import dehazing
 from kfreqgan import fidelity_diversity
 from kfreqgan import layers
+from kfreqgan import losses
 from kfreqgan import metrics
+from kfreqgan import models
+from kfreqgan import pretrained
 from kfreqgan import spectral
+from kfreqgan.models.loading import load_generator
 
 __version__ = "0.1.0"
 
-__all__ = ["fidelity_diversity", "layers", "metrics", "spectral", "__version__"]
+__all__ = [
+    "analysis",
+    "callbacks",
+    "data",
+    "dehazing",
+    "fidelity_diversity",
+    "layers",
+    "load_generator",
+    "losses",
+    "metrics",
+    "models",
+    "pretrained",
+    "spectral",
+    "__version__",
+]

@@ -34,8 +34,10 @@ import sys
 
 import numpy as np
 
-from kfreqgan._cli import ArgumentParser
-from kfreqgan._cli import error_line
+from kfreqgan.command_line import EXIT_PARTIAL
+from kfreqgan.command_line import ArgumentParser
+from kfreqgan.command_line import error_line
+from kfreqgan.command_line import run_main
 from kfreqgan.data.image_files import IMAGE_EXTENSIONS
 from kfreqgan.dehazing import DEFAULT_TILE_SIZE
 
@@ -153,7 +155,6 @@ def _parser():
         "--overlap", type=int, help="pixels shared by neighbouring tiles (default: twice the network's receptive radius, plus 32)"
     )
     parser.add_argument("--quiet", action="store_true", help="no progress output")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks")
     return parser
 
 
@@ -233,22 +234,21 @@ def run(args):
     return len(images) - len(failures), failures
 
 
-def main(argv=None):
-    parser = _parser()
-    args = parser.parse_args(argv)
-    try:
-        done, failures = run(args)
-    except UsageError as error:
-        if args.debug:
-            raise
-        print(f"kfreqgan-dehaze: error: {error_line(error)}", file=sys.stderr)
-        return 2
+def _run(args):
+    done, failures = run(args)
     total = done + len(failures)
     print(f"dehazed {done} of {total} image{'s' if total != 1 else ''} into {args.out}")
     if failures:
         print(f"failed ({len(failures)}): " + "; ".join(f"{path} ({reason})" for path, reason in failures), file=sys.stderr)
-        return 1
+        return EXIT_PARTIAL
     return 0
+
+
+def main(argv=None):
+    """Runs `kfreqgan-dehaze`; returns the exit status: 0, 1 when some images
+    failed (the others are written), 2 with one line for a usage or input
+    error, 130 when interrupted (`kfreqgan.command_line`)."""
+    return run_main(_parser(), _run, argv)
 
 
 if __name__ == "__main__":

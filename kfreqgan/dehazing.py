@@ -23,7 +23,8 @@ weights apply to any image; what limits the size is memory. `Dehazer`
 Models: a Keras generator (a `.keras` file or a `keras.Model`), a
 SavedModel directory written by `kfreqgan-export` (signature
 `serving_default` or `serving_uint8`), or a `.tflite` file from
-`kfreqgan-export --format tflite` (float32 or uint8 input). The exported
+`kfreqgan-export --format tflite` (float32 or uint8 input), opened by the
+package's one loader, `kfreqgan.models.loading.load_generator`. The exported
 ones have a fixed input size, which becomes the tile size, and are run as
 black boxes (each tile estimates its own airlight; the blending hides the
 seams but tiled and untiled results then differ slightly).
@@ -103,7 +104,7 @@ class _KerasRunner:
         import keras
         import tensorflow as tf
 
-        from kfreqgan.export.generator import check_image_to_image
+        from kfreqgan.models.image_to_image import check_image_to_image
 
         height, width, self.channels = check_image_to_image(model)
         self.fixed_size = None if None in (height, width) else (height, width)
@@ -133,82 +134,24 @@ class _KerasRunner:
         return self._parts(np.asarray(image[None], np.float32))[1].numpy().reshape(-1)
 
 
-def _to_pixels(images, uint8):
-    """Float images in [0, 1] as a model's input: uint8 pixels if `uint8`."""
-    return np.round(images * 255).astype(np.uint8) if uint8 else images
+class _ExportedRunner:
+    """A SavedModel or `.tflite` file from `kfreqgan-export`, run as a black box
+    (`kfreqgan.models.loading.SavedModelGenerator` / `TFLiteGenerator`)."""
 
-
-def _from_pixels(outputs, uint8):
-    """A model's outputs as float32 in [0, 1] (uint8 pixels divided by 255)."""
-    return outputs.astype(np.float32) / 255.0 if uint8 else outputs
-
-
-class _SavedModelRunner:
-    """A SavedModel written by `kfreqgan-export` (float32 or uint8 signature)."""
-
-    def __init__(self, path):
-        import tensorflow as tf
-
-        try:
-            loaded = tf.saved_model.load(path)
-        except Exception as error:  # TF raises several types for a bad directory
-            raise ValueError(f"Not a loadable SavedModel ({str(error).splitlines()[0][:200]}). Received: path={path!r}") from error
-        signatures = loaded.signatures
-        key = "serving_default" if "serving_default" in signatures else next(iter(signatures), None)
-        if key is None:
-            raise ValueError(f"The SavedModel has no serving signature. Received: path={path!r}")
-        self._loaded, self._function = loaded, signatures[key]
-        (self._input_name, spec), = self._function.structured_input_signature[1].items()
-        self._uint8 = spec.dtype == tf.uint8
-        self.channels = spec.shape[-1]
-        self.fixed_size = None if None in tuple(spec.shape[1:3]) else tuple(spec.shape[1:3])
-        self.multiple = math.gcd(self.fixed_size[0], 16) if self.fixed_size else 16
+    def __init__(self, generator):
+        height, width, self.channels = generator.input_shape
+        self.fixed_size = None if None in (height, width) else (height, width)
+        self.multiple = math.gcd(height, 16) if self.fixed_size else 16
         self.scattering = False
         self.radius = None
-
-    def run(self, batch):
-        import tensorflow as tf
-
-        inputs = _to_pixels(np.asarray(batch, np.float32), self._uint8)
-        output = next(iter(self._function(**{self._input_name: tf.constant(inputs)}).values())).numpy()
-        return _from_pixels(output, self._uint8)
-
-
-class _TFLiteRunner:
-    """A `.tflite` model with a fixed input size (float32 or uint8 input)."""
-
-    def __init__(self, path, num_threads=None):
-        from ai_edge_litert.interpreter import Interpreter
-
-        try:
-            self._interpreter = Interpreter(model_path=path, num_threads=num_threads)
-        except Exception as error:
-            raise ValueError(f"Not a loadable TFLite model ({str(error).splitlines()[0][:200]}). Received: path={path!r}") from error
-        detail = self._interpreter.get_input_details()[0]
-        self._input_index = detail["index"]
-        self._output_index = self._interpreter.get_output_details()[0]["index"]
-        self._uint8 = detail["dtype"] == np.uint8
-        shape = tuple(int(d) for d in detail["shape"])
-        if len(shape) != 4:
-            raise ValueError(f"The TFLite model must take (1, H, W, C) images. Received: input shape={shape}")
-        self.channels = shape[3]
-        self.fixed_size = shape[1:3]
-        self.multiple = math.gcd(shape[1], 16)
-        self.scattering = False
-        self.radius = None
-        self._interpreter.allocate_tensors()
-
-    def run(self, batch):
-        outputs = []
-        for tile in np.asarray(batch, np.float32):
-            self._interpreter.set_tensor(self._input_index, _to_pixels(tile, self._uint8)[None])
-            self._interpreter.invoke()
-            outputs.append(_from_pixels(self._interpreter.get_tensor(self._output_index)[0], self._uint8))
-        return np.stack(outputs)
+        self.run = generator
 
 
 def load_dehazing_model(path):
     """Opens a dehazer from a `.keras` file, a SavedModel directory or a `.tflite` file.
+
+    The file is opened by `kfreqgan.models.loading.load_generator`, the
+    package's one loader (same checks and messages everywhere).
 
     Returns:
         An object for `Dehazer` (or pass the path to `Dehazer` directly).
@@ -217,20 +160,12 @@ def load_dehazing_model(path):
         FileNotFoundError: if `path` does not exist.
         ValueError: if it is not one of the three kinds, or does not load.
     """
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"Model not found. Received: path={path!r}")
-    if os.path.isdir(path):
-        if not os.path.exists(os.path.join(path, "saved_model.pb")):
-            raise ValueError(f"A model folder must be a SavedModel (with saved_model.pb). Received: path={path!r}")
-        return _SavedModelRunner(path)
-    if path.endswith(".tflite"):
-        return _TFLiteRunner(path)
-    if path.endswith(".keras"):
-        from kfreqgan.export.generator import load_generator
+    import keras
 
-        return _KerasRunner(load_generator(path))
-    raise ValueError(f"A model must be a .keras file, a SavedModel folder or a .tflite file. Received: path={path!r}")
+    from kfreqgan.models.loading import load_generator
+
+    generator = load_generator(path)
+    return _KerasRunner(generator) if isinstance(generator, keras.Model) else _ExportedRunner(generator)
 
 
 def _as_image(image):

@@ -570,7 +570,7 @@ def test_spectrum_cli_errors(files, tmp_path, case):
 
 
 EXPORT_ERRORS = {
-    "missing model": (lambda r, m: [r / "missing.keras"], "Model file not found. Received: model="),
+    "missing model": (lambda r, m: [r / "missing.keras"], "Model file not found. Received: path="),
     "garbage model": (lambda r, m: [r / "corrupt" / "0001.png"], "Not a Keras model file (a .keras file is a zip archive"),
     "a folder as the model": (lambda r, m: [r / "good"], "Expected a .keras model file, not a folder. Received: model="),
     "--version -1": (lambda r, m: [m, "--version", "-1"], "--version must be a non-negative integer. Received: --version=-1"),

@@ -1,15 +1,10 @@
-"""The dark-channel-prior baseline of the benchmarks (bench/dark_channel_prior.py)."""
-
-import os
-import sys
+"""The dark-channel-prior baseline of the benchmarks (`kfreqgan.dark_channel_prior`)."""
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench"))
-
-from dark_channel_prior import dark_channel  # noqa: E402
-from dark_channel_prior import dehaze_dark_channel  # noqa: E402
+from kfreqgan.dark_channel_prior import dark_channel
+from kfreqgan.dark_channel_prior import dehaze_dark_channel
 
 
 def test_dark_channel_is_a_windowed_minimum_over_channels():

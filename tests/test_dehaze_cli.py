@@ -14,8 +14,8 @@ from kfreqgan import dehaze_cli
 from kfreqgan.data import load_photo
 from kfreqgan.export import serving
 from kfreqgan.export import tflite
-from kfreqgan.export.generator import clipped_model
-from kfreqgan.export.generator import with_static_size
+from kfreqgan.models.image_to_image import clipped_model
+from kfreqgan.models.image_to_image import with_static_size
 from kfreqgan.models import unet_generator
 
 ORIENTATION = 0x0112

@@ -14,7 +14,7 @@ import tensorflow as tf
 from kfreqgan.export import serving
 from kfreqgan.export.atomic_dirs import publish_directory
 from kfreqgan.export.atomic_dirs import staged_directory
-from kfreqgan.export.generator import unit_range_outputs
+from kfreqgan.models.image_to_image import unit_range_outputs
 from kfreqgan.layers import FFTBandFilter
 
 

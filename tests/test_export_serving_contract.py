@@ -1,7 +1,7 @@
 """TF Serving's Predict contract against the exported SavedModel.
 
 REST bodies (row and columnar JSON) and gRPC `PredictRequest`s are turned
-into tensors as the server does (`kfreqgan.export.serving_contract`), run
+into tensors as the server does (`tests/serving_contract.py`), run
 through the signatures of the SavedModel loaded with `tf.saved_model.load`,
 and must give the Keras model's outputs. The last test runs the real
 `tensorflow_model_server` on loopback ports when it is on PATH.
@@ -22,12 +22,12 @@ import tensorflow as tf
 from tensorflow_serving.apis import predict_pb2
 
 from kfreqgan.export import serving
-from kfreqgan.export.generator import unit_range_outputs
-from kfreqgan.export.serving_contract import InvalidArgument
-from kfreqgan.export.serving_contract import json_to_tensors
-from kfreqgan.export.serving_contract import predict_grpc
-from kfreqgan.export.serving_contract import predict_rest
-from kfreqgan.export.serving_contract import request_to_tensors
+from kfreqgan.models.image_to_image import unit_range_outputs
+from serving_contract import InvalidArgument
+from serving_contract import json_to_tensors
+from serving_contract import predict_grpc
+from serving_contract import predict_rest
+from serving_contract import request_to_tensors
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from kfreqgan.data import load_photo
 from kfreqgan.data.hazy_pairs import GRAY_WEIGHTS
 from kfreqgan.data.hazy_pairs import HazyPairs
 from kfreqgan.data.hazy_pairs import HazyPairsConfig
-from kfreqgan.data.hazy_pairs import _example_seeds
+from kfreqgan.data.hazy_pairs import example_seeds
 from kfreqgan.data.hazy_pairs import split_sources
 
 HEIGHT, WIDTH = 48, 64
@@ -232,10 +232,10 @@ def test_two_builds_are_identical(rgb64, manual_dir, tmp_path):
 def test_example_seeds_are_sha256_of_seed_stem_and_index():
     # Fixed values: Python's hash() is salted per process, SHA-256 is not, so
     # a build in another process (or on another machine) draws the same crops.
-    crop, haze_seed = _example_seeds(0, "swatch", 0)
+    crop, haze_seed = example_seeds(0, "swatch", 0)
     assert crop == [2966497225, 2693365841, 1903245051, 2025559399]
     assert list(haze_seed) == [3082852629, 1824982342]  # make_hazy_pairs splits it into depth and haze seeds
-    others = [_example_seeds(1, "swatch", 0), _example_seeds(0, "swatch", 1), _example_seeds(0, "chelsea", 0)]
+    others = [example_seeds(1, "swatch", 0), example_seeds(0, "swatch", 1), example_seeds(0, "chelsea", 0)]
     assert all(list(other[1]) != list(haze_seed) for other in others)
 
 

@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 
+import backup_crash
 import h5py
 import keras
 import numpy as np
@@ -69,6 +70,9 @@ class _Training:
         script = os.path.join(os.path.dirname(sys.executable), "kfreqgan-train")
         command = [script] if os.path.exists(script) else [sys.executable, "-m", "kfreqgan.training.train"]
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "2", **env}
+        if backup_crash.CRASH_ENV in env:  # tests/crash_hook/sitecustomize.py installs the crash point
+            hook = os.path.join(os.path.dirname(os.path.abspath(__file__)), "crash_hook")
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [hook, env.get("PYTHONPATH")]))
         self.process = subprocess.Popen(
             command + _argv(out), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )
@@ -133,7 +137,7 @@ def test_killed_mid_epoch_resumes_after_the_last_backup(tmp_path, capsys):
 def test_killed_while_writing_the_backup_resumes_from_the_previous_one(tmp_path, capsys):
     backup_dir = tmp_path / "backup" / "worker-0"
     # The writer kills itself with half of epoch 2's weights file written.
-    first = _Training(tmp_path, **{atomic_backup.CRASH_ENV: "weights:2"})
+    first = _Training(tmp_path, **{backup_crash.CRASH_ENV: "weights:2"})
     assert first.finish() == -signal.SIGKILL, first.output[-3000:]
     torn = [name for name in os.listdir(backup_dir) if name.startswith(".tmp-")]
     assert len(torn) == 1 and torn[0].endswith(".weights.h5")
@@ -209,19 +213,18 @@ class _RecordWeights(keras.callbacks.Callback):
         self.weights.append([w.copy() for w in self.model.get_weights()])
 
 
-@pytest.mark.parametrize("stage", atomic_backup.CRASH_STAGES)
+@pytest.mark.parametrize("stage", backup_crash.STAGES)
 def test_a_crash_at_any_point_of_the_write_keeps_the_previous_backup(stage, tmp_path, monkeypatch):
-    def kill(pid, signum):
+    def kill():
         raise _Killed()  # stands in for SIGKILL; the subprocess test kills for real
 
-    monkeypatch.setenv(atomic_backup.CRASH_ENV, f"{stage}:2")
-    monkeypatch.setattr(atomic_backup.os, "kill", kill)
+    backup_crash.install(stage, 2, kill=kill, set_attribute=monkeypatch.setattr)
     model, record = _tiny_model(), _RecordWeights()
     with pytest.raises(_Killed):
         model.fit(_X, _Y, batch_size=8, epochs=3, verbose=0, callbacks=[record, AtomicBackupAndRestore(tmp_path, delete_checkpoint=False)])
     metadata = AtomicBackupAndRestore.read_metadata(tmp_path)
     assert metadata["epoch"] == 1 and metadata["steps"] == {"optimizer": 2} and len(metadata["history"]["loss"]) == 1
-    monkeypatch.delenv(atomic_backup.CRASH_ENV)
+    monkeypatch.undo()
 
     restored, backup = _tiny_model(), AtomicBackupAndRestore(tmp_path, delete_checkpoint=False)
     backup.set_model(restored)

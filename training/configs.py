@@ -10,6 +10,8 @@ from kfreqgan.data import HELDOUT_PHOTOS
 from kfreqgan.data import TRAIN_PHOTOS
 from kfreqgan.data.haze import ITS_AIRLIGHT_RANGE
 from kfreqgan.data.haze import ITS_BETA_RANGE
+from kfreqgan.data.haze import WIDE_AIRLIGHT_RANGE
+from kfreqgan.data.haze import WIDE_BETA_RANGE
 
 # GAN stabilizers: FreqGAN options, all off by default (see the README,
 # "Stabilizers"). Every configuration has these keys.
@@ -87,6 +89,38 @@ CONFIGS = {
         discriminator_filters=16,
         discriminator_layers=2,
     ),
+    # The v2 dehazer (issue #15): whole-image coarse transmission refined by a
+    # guided filter (`kfreqgan.models.coherent_dehazer`), trained on whole
+    # photos (most of the scene in each 256-pixel example) from the registry
+    # photo catalogue (`make dehazer-data`; its held-out split and
+    # `eval_photos` are never trained on) and the bundled training photos,
+    # with the layered depth prior and haze from thin to dense.
+    "dehaze-v2": dict(
+        {k: v for k, v in _DEHAZE.items() if k not in ("photo_short_side", "generator_depth", "generator_head")},
+        image_size=256,
+        photo_catalogue=True,  # add kfreqgan.data.photo_sources' train split (eval: its held-out split)
+        # Bundled photos of scenes (not the microscopy and deep-sky images).
+        train_photos=["chelsea", "rocket", "motorcycle", "flower"],
+        photo_max_side=384,  # photos are shrunk to this longer side before cropping
+        patches_per_photo=6,  # whole-photo crops per photo per epoch
+        eval_patches_per_photo=1,
+        crop_range=[0.6, 1.0],  # crop side / photo's shorter side
+        depth_variants=4,  # layered_depth maps per photo
+        beta_range=list(WIDE_BETA_RANGE),
+        airlight_range=list(WIDE_AIRLIGHT_RANGE),
+        airlight_tint=0.05,  # per-channel shift of the grey airlight (make_hazy_pairs)
+        generator_architecture="coherent",
+        generator_filters=16,
+        coarse_size=128,
+        guide_radius=8,
+        guide_epsilon=1e-3,
+        discriminator_filters=16,
+        discriminator_layers=3,
+        frequency_weight=10.0,
+        batch_size=8,
+        epochs=36,  # 23 steps each (186 examples): 3-7 s a step on the shared 2-core CPU, about 70 min
+        generator_lr=5e-4,
+    ),
     # Unconditional SSD-GAN style: DCGAN generator, spectral discriminator.
     "dcgan-32": {
         "task": "unconditional",
@@ -153,16 +187,21 @@ _POSITIVE_INTS = (
     "epochs",
     "gradient_penalty_interval",
     "instance_noise_decay_steps",
+    "photo_max_side",
+    "depth_variants",
+    "coarse_size",
+    "guide_radius",
 )
 _NON_NEGATIVE_FLOATS = (
     "adversarial_weight",
     "l1_weight",
     "frequency_weight",
+    "airlight_tint",
     "gradient_penalty_weight",
     "feature_matching_weight",
     "instance_noise",
 )
-_POSITIVE_FLOATS = ("generator_lr", "discriminator_lr")
+_POSITIVE_FLOATS = ("generator_lr", "discriminator_lr", "guide_epsilon")
 _MIXED_PRECISION = (None, "mixed_float16", "mixed_bfloat16")
 
 
@@ -209,7 +248,9 @@ def check_config(config):
                 "`train_photos` and `eval_photos` must not share a photo (held-out photos stay unseen). "
                 f"Received: both hold {sorted(overlap)}"
             )
-    for key, bounds in (("beta_range", (0.0, None)), ("airlight_range", (0.0, 1.0))):
+    if "generator_architecture" in config:
+        check_choice(config["generator_architecture"], "generator_architecture", ("unet", "coherent"))
+    for key, bounds in (("beta_range", (0.0, None)), ("airlight_range", (0.0, 1.0)), ("crop_range", (0.0, 1.0))):
         if key in config:
             check_range(config[key], key, *bounds)
     patches = config["patches_per_photo"] * len(config["train_photos"])

@@ -20,7 +20,6 @@ never seen.
     python -m kfreqgan.training.demo --out outputs/demo [--epochs N]
 """
 
-import argparse
 import json
 import os
 import sys
@@ -56,6 +55,8 @@ def run(out, epochs=None, overrides=None, verbose=2):
     from kfreqgan.analysis import plot_radial_power
     from kfreqgan.atomic_files import write_atomically
     from kfreqgan.atomic_files import write_text_atomically
+    from kfreqgan.bands import DEFAULT_BANDS
+    from kfreqgan.models.loading import load_generator
     from kfreqgan.training import configs
     from kfreqgan.training import train
 
@@ -64,10 +65,10 @@ def run(out, epochs=None, overrides=None, verbose=2):
         overrides["epochs"] = epochs
     config = configs.get_config("dehaze-demo", overrides)
     result = train.train(config, out, tf.distribute.get_strategy(), verbose=verbose)
-    generator = __import__("keras").models.load_model(os.path.join(out, "generator.keras"))
+    generator = load_generator(os.path.join(out, "generator.keras"), kinds=("keras",))
     clean, hazy, dehazed = dehaze_whole_photos(generator, config)
     whole = {"hazy_input": train.image_quality(clean, hazy), "dehazed": train.image_quality(clean, dehazed)}
-    train._grid_png([hazy, dehazed, clean], os.path.join(out, "before_after.png"))
+    train.grid_png([hazy, dehazed, clean], os.path.join(out, "before_after.png"))
 
     num_bins = clean.shape[1] // 2
     frequencies = spectral.radial_bin_frequencies(clean.shape[1], clean.shape[2], num_bins)
@@ -77,7 +78,7 @@ def run(out, epochs=None, overrides=None, verbose=2):
     figure = plot_radial_power(
         frequencies,
         curves,
-        bands={"low": (0.0, 0.08), "mid": (0.08, 0.25), "high": (0.25, None)},
+        bands=DEFAULT_BANDS,
         reference="clean",
         title="Held-out photos: radial power of clean, hazy and dehazed images",
     )
@@ -92,13 +93,20 @@ def run(out, epochs=None, overrides=None, verbose=2):
     return report
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def _parser():
+    from kfreqgan.command_line import ArgumentParser
+
+    parser = ArgumentParser(prog="kfreqgan-demo", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default="outputs/demo", help="output folder")
     parser.add_argument("--epochs", type=int, help="training epochs (default: the config's)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def _run(args):
     if args.epochs is not None and args.epochs < 1:
-        parser.error(f"--epochs must be >= 1. Received: {args.epochs}")
+        raise ValueError(f"--epochs must be >= 1. Received: {args.epochs}")
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        raise ValueError(f"--out must be a folder. Received: --out={args.out!r}")
     report = run(args.out, args.epochs, verbose=1 if sys.stdout.isatty() else 2)
     print(f"\ntrained in {report['train_seconds']:.0f} s; held-out photos (never seen in training), synthetic haze:")
     print(f"{'':<34}{'PSNR dB':>9}{'SSIM':>8}{'HF error dB':>13}")
@@ -108,6 +116,14 @@ def main(argv=None):
             print(f"{label + ', ' + which.replace('_input', ''):<34}{q['psnr']:>9.2f}{q['ssim']:>8.3f}{q['high_frequency_error_db']:>13.2f}")
     print(f"wrote {args.out}/before_after.png, spectrum.png, samples.png, demo.json, generator.keras")
     return 0
+
+
+def main(argv=None):
+    """Runs `kfreqgan-demo`; returns the exit status (`kfreqgan.command_line`:
+    2 with one line on error, 130 when interrupted)."""
+    from kfreqgan.command_line import run_main
+
+    return run_main(_parser(), _run, argv)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,6 @@ package ships), `dehazer.json` (how it was made, and the architecture) and
 TensorBoard logs; `--install` copies the last two into `kfreqgan/pretrained/`.
 """
 
-import argparse
 import json
 import os
 import shutil
@@ -187,7 +186,7 @@ def run(out, settings, verbose=2):
             "channels": config["channels"],
             "filters": config["generator_filters"],
             "depth": config["generator_depth"],
-            "bands": [list(band) for band in DEFAULT_BANDS],
+            "bands": [list(band) for band in DEFAULT_BANDS.values()],
             "head": config["generator_head"],
         },
         "weights": "dehazer.weights.npz (float16)",
@@ -208,15 +207,20 @@ def run(out, settings, verbose=2):
     return card
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def _parser():
+    from kfreqgan.command_line import ArgumentParser
+
+    parser = ArgumentParser(prog="python -m kfreqgan.training.pretrained_dehazer", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default="outputs/pretrained", help="output folder")
     for key, value in DEFAULTS.items():
         kind = type(value[0]) if isinstance(value, list) else type(value)
         nargs = len(value) if isinstance(value, list) else None
         parser.add_argument(f"--{key.replace('_', '-')}", type=kind, nargs=nargs, default=value)
     parser.add_argument("--install", action="store_true", help="copy the result into kfreqgan/pretrained/")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def _run(args):
     settings = {key: getattr(args, key) for key in DEFAULTS}
     card = run(args.out, settings, verbose=1 if sys.stdout.isatty() else 2)
     print(f"trained {card['generator_steps']} steps in {card['train_seconds']:.0f} s; wrote {args.out}/dehazer.keras")
@@ -230,6 +234,14 @@ def main(argv=None):
             shutil.copyfile(os.path.join(args.out, name), os.path.join(target, name))
         print(f"installed into {target}")
     return 0
+
+
+def main(argv=None):
+    """Runs the program; returns the exit status (`kfreqgan.command_line`:
+    2 with one line on error, 130 when interrupted)."""
+    from kfreqgan.command_line import run_main
+
+    return run_main(_parser(), _run, argv)
 
 
 if __name__ == "__main__":

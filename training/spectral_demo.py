@@ -15,7 +15,6 @@ into `--out`, and prints a summary table.
     python -m kfreqgan.training.spectral_demo --out outputs/spectral_demo
 """
 
-import argparse
 import json
 import math
 import os
@@ -114,16 +113,21 @@ def run(out, size=256, photos=PHOTO_NAMES):
     return report
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def _parser():
+    from kfreqgan.command_line import ArgumentParser
+
+    parser = ArgumentParser(prog="python -m kfreqgan.training.spectral_demo", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default="outputs/demo", help="output folder (created if missing)")
     parser.add_argument("--size", type=int, default=256, help="crop size in pixels (default 256)")
     parser.add_argument(
         "--photos", nargs="+", default=list(PHOTO_NAMES), choices=PHOTO_NAMES, help="bundled photos to use"
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def _run(args):
     if args.size < 16:
-        parser.error(f"--size must be at least 16 pixels. Received: {args.size}")
+        raise ValueError(f"--size must be at least 16 pixels. Received: {args.size}")
     report = run(args.out, args.size, tuple(args.photos))
     print(f"{len(report['photos'])} real photos at {args.size}x{args.size}; spectral gap to the originals:")
     print(f"{'set':<24}{'distance dB':>12}{'low dB':>9}{'mid dB':>9}{'high dB':>9}   energy low/mid/high (no DC)")
@@ -136,6 +140,14 @@ def main(argv=None):
         print(f"{label:<24}{distance}{numbers}   {shares}")
     print(f"wrote {os.path.join(args.out, 'spectral_demo.png')} and spectral_demo.json")
     return 0
+
+
+def main(argv=None):
+    """Runs the program; returns the exit status (`kfreqgan.command_line`:
+    2 with one line on error, 130 when interrupted)."""
+    from kfreqgan.command_line import run_main
+
+    return run_main(_parser(), _run, argv)
 
 
 if __name__ == "__main__":

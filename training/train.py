@@ -86,6 +86,8 @@ def dehazing_data(config, global_batch_size):
 
     from kfreqgan.data import photo_patches
 
+    if config.get("photo_catalogue") is not None:
+        return whole_photo_data(config, global_batch_size)
     overlap = set(config["train_photos"]) & set(config["eval_photos"])
     if overlap:
         raise ValueError(f"train_photos and eval_photos overlap: {sorted(overlap)}")
@@ -117,6 +119,40 @@ def dehazing_data(config, global_batch_size):
         gray=gray,
     )
     eval_hazy = _hazify(config)(eval_clean, seed + 7)[0].numpy()
+    return train, eval_hazy, eval_clean
+
+
+def whole_photo_data(config, global_batch_size):
+    """`dehazing_data` for configs with `photo_catalogue` (e.g. `dehaze-v2`):
+    square crops of whole photos with layered depth (`kfreqgan.data.whole_photos`).
+
+    Training photos: the bundled `train_photos` and, if `photo_catalogue`,
+    the registry catalogue's train split; held out: `eval_photos` and the
+    catalogue's held-out split, one centred square each.
+    """
+    from kfreqgan.data import photo_sources
+    from kfreqgan.data import whole_photos
+
+    train_sources, eval_sources = [], []
+    if config["photo_catalogue"]:
+        split = photo_sources.split_photos(photo_sources.installed_photos())
+        train_sources, eval_sources = split["train"], split["heldout"]
+    haze_ranges = {
+        "beta_range": config["beta_range"],
+        "airlight_range": config["airlight_range"],
+        "airlight_tint": config.get("airlight_tint", 0.0),
+    }
+    max_side, seed = config["photo_max_side"], config["seed"]
+    _, photos = whole_photos.load_photos(train_sources, config["train_photos"], max_side)
+    depths = whole_photos.depth_maps(photos, config["depth_variants"], seed)
+    examples = config["patches_per_photo"] * len(photos)
+    train = whole_photos.whole_photo_pairs(
+        photos, depths, config["image_size"], examples, global_batch_size, seed, config["crop_range"], **haze_ranges
+    )
+    _, held = whole_photos.load_photos(eval_sources, config["eval_photos"], max_side)
+    eval_hazy, eval_clean = whole_photos.heldout_pairs(
+        held, config["image_size"], seed + 1, config["eval_patches_per_photo"], **haze_ranges
+    )
     return train, eval_hazy, eval_clean
 
 
@@ -182,13 +218,20 @@ def build_gan(config):
             generator, discriminator, mode="unconditional", adversarial_loss=config["adversarial_loss"], **_stabilizers(config)
         )
     aware = config["frequency_aware"]
-    generator = unet_generator(
-        shape,
-        config["generator_filters"],
-        config["generator_depth"],
-        bands=DEFAULT_BANDS if aware else None,
-        head=config["generator_head"],
-    )
+    if config.get("generator_architecture") == "coherent":
+        from kfreqgan.models.coherent_dehazer import coherent_dehazer
+
+        generator = coherent_dehazer(
+            config["coarse_size"], config["generator_filters"], channels, config["guide_radius"], config["guide_epsilon"]
+        )
+    else:
+        generator = unet_generator(
+            shape,
+            config["generator_filters"],
+            config["generator_depth"],
+            bands=DEFAULT_BANDS if aware else None,
+            head=config["generator_head"],
+        )
     if aware:
         discriminator = dehazing_discriminator(
             shape,

@@ -2,7 +2,7 @@
 frequency-bias measure and plots. The training monitor (`SpectrumMonitor`)
 is a callback in `kfreqgan.callbacks`."""
 
-from kfreqgan.analysis.comparison import DEFAULT_BANDS
+from kfreqgan.bands import DEFAULT_BANDS
 from kfreqgan.analysis.comparison import compare_image_sets
 from kfreqgan.analysis.comparison import frequency_bias
 from kfreqgan.analysis.comparison import set_spectrum

@@ -16,9 +16,7 @@ import tensorflow as tf
 
 from kfreqgan import spectral
 from kfreqgan._validation import as_image_batch
-
-DEFAULT_BANDS = {"low": (0.0, 0.08), "mid": (0.08, 0.25), "high": (0.25, None)}
-"""Low / mid / high bands in cycles/pixel used by the reports."""
+from kfreqgan.bands import DEFAULT_BANDS
 
 
 def _batches(images, batch_size):

@@ -5,25 +5,29 @@
     kfreqgan-spectrum CLEAN_DIR dehazer.keras --inputs HAZY_DIR --out report/
     kfreqgan-spectrum REAL_DIR FAKE_DIR --resize 128 --out report/
 
-The second set is a folder of images or a saved Keras model: a generator
-that takes latent vectors is sampled (`--num-samples`, `--seed`); one that
-takes images (e.g. a dehazer, or a `FreqGAN`) is run on `--inputs`. Writes
+The second set is a folder of images or a saved model (opened by
+`kfreqgan.models.loading.load_generator`: a `.keras` file, a SavedModel
+folder or a `.tflite` file from `kfreqgan-export`): a generator that takes
+latent vectors is sampled (`--num-samples`, `--seed`); one that takes
+images (e.g. a dehazer, or a `FreqGAN`) is run on `--inputs`. Writes
 into `--out`: `radial.png` (mean radial power of both sets with the bands
 shaded, and the gap), `spectra_2d.png` (mean 2D log spectra), `bias.png`
 (the frequency-bias measure per band) and `report.json`
 (`kfreqgan.analysis.compare_image_sets`). Images of different sizes are an
-error unless `--resize N` (centre crop and resize to N x N).
+error unless `--resize N` (centre crop and resize to N x N). `report.json`
+is strict JSON: a value that is not a finite number (the dB of a band with
+no power) is written as `null`. Errors follow `kfreqgan.command_line`.
 """
 
 import json
+import math
 import os
 import sys
-import zipfile
 
 import numpy as np
 
-from kfreqgan._cli import ArgumentParser
-from kfreqgan._cli import error_line
+from kfreqgan.command_line import ArgumentParser
+from kfreqgan.command_line import run_main
 
 
 def load_folder(directory, resize=None, name="folder"):
@@ -68,24 +72,26 @@ def check_output_paths(args):
     check_command_paths(args.out, [args.fake], [args.real, args.fake, args.inputs], REPORT_FILES)
 
 
+def is_model(path):
+    """Whether `path` names a model rather than a folder of images: a file, or a SavedModel folder."""
+    return not os.path.isdir(path) or os.path.isfile(os.path.join(path, "saved_model.pb"))
+
+
 def generate(model_path, inputs_dir, num_samples, seed, resize):
-    """Images from a saved generator (or FreqGAN) for the comparison."""
+    """Images from a saved generator (or FreqGAN, or an export) for the comparison."""
     import keras
 
-    import kfreqgan.layers  # noqa: F401  (registers the custom layers)
-    import kfreqgan.models  # noqa: F401
+    from kfreqgan.models.loading import load_generator
 
-    if not os.path.isfile(model_path):
-        raise FileNotFoundError(f"Model file does not exist. Received: {model_path!r}")
-    if not model_path.endswith((".keras", ".h5")):
-        raise ValueError(f"The second set must be a folder of images or a .keras model file. Received: {model_path!r}")
-    if model_path.endswith(".keras") and not zipfile.is_zipfile(model_path):
-        raise ValueError(f"Not a Keras model file (a .keras file is a zip archive). Received: {model_path!r}")
-    try:
-        model = keras.models.load_model(model_path)
-    except Exception as error:
-        raise ValueError(f"Could not load a Keras model from {model_path!r}: {str(error).splitlines()[0]}") from None
-    generator = getattr(model, "generator", model)
+    if os.path.isfile(model_path) and not model_path.endswith((".keras", ".tflite")):
+        raise ValueError(
+            "The second set must be a folder of images or a model (a .keras file, a SavedModel folder or a .tflite file). "
+            f"Received: {model_path!r}"
+        )
+    generator = load_generator(model_path, image_to_image=False)
+    if not isinstance(generator, keras.Model):  # an export: images to images, float32 in [0, 1]
+        return _run_on_inputs(generator, generator.input_shape, model_path, inputs_dir, resize)
+    model = generator
     input_shape = tuple(generator.inputs[0].shape)
     if len(input_shape) == 2:  # latent vectors
         from kfreqgan._validation import check_array_size
@@ -94,15 +100,36 @@ def generate(model_path, inputs_dir, num_samples, seed, resize):
         check_array_size((num_samples,) + output_shape, "The generated images", f"--num-samples={num_samples}")
         latent = np.random.default_rng(seed).standard_normal((num_samples, input_shape[1])).astype(np.float32)
         return np.clip(model.predict(latent, verbose=0), 0.0, 1.0)
+    return _run_on_inputs(lambda images: model.predict(images, verbose=0), input_shape[1:], model_path, inputs_dir, resize)
+
+
+def _run_on_inputs(run, input_shape, model_path, inputs_dir, resize):
+    """An image-to-image model's outputs on the `--inputs` images, in [0, 1]."""
     if inputs_dir is None:
-        raise ValueError(f"{os.path.basename(model_path)} maps images to images: pass the images to run it on with --inputs DIR.")
-    size = input_shape[1] if input_shape[1] is not None else resize
+        raise ValueError(f"{os.path.basename(os.path.normpath(model_path))} maps images to images: pass the images to run it on with --inputs DIR.")
+    size = input_shape[0] if input_shape[0] is not None else resize
     inputs = load_folder(inputs_dir, resize=size, name="--inputs")
     if input_shape[-1] == 1:
         from kfreqgan.spectral import to_grayscale
 
         inputs = to_grayscale(inputs).numpy()
-    return np.clip(model.predict(inputs, verbose=0), 0.0, 1.0)
+    return np.clip(run(inputs), 0.0, 1.0)
+
+
+def strict_json(value):
+    """`value` with every float that is not finite (NaN, +-Inf) replaced by None,
+    so that `json.dumps(..., allow_nan=False)` writes valid JSON."""
+    if isinstance(value, dict):
+        return {key: strict_json(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict_json(item) for item in value]
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.ndarray):
+        return strict_json(value.tolist())
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
 
 
 def write_report(real, fake, out, num_bins=None):
@@ -132,48 +159,51 @@ def write_report(real, fake, out, num_bins=None):
     }
     for name, figure in figures.items():
         write_atomically(os.path.join(out, name), lambda path, figure=figure: figure.savefig(path, dpi=100))
-    write_text_atomically(os.path.join(out, "report.json"), json.dumps(report, indent=2))
+    write_text_atomically(os.path.join(out, "report.json"), json.dumps(strict_json(report), indent=2, allow_nan=False))
     return report
 
 
-def main(argv=None):
+def _parser():
     parser = ArgumentParser(prog="kfreqgan-spectrum", description=__doc__.split("\n\n")[0])
     parser.add_argument("real", help="folder of reference images")
-    parser.add_argument("fake", help="folder of images to compare, or a saved .keras generator")
+    parser.add_argument("fake", help="folder of images to compare, or a model (.keras, SavedModel folder, .tflite)")
     parser.add_argument("--out", required=True, help="output folder")
     parser.add_argument("--inputs", help="folder of input images for an image-to-image model")
     parser.add_argument("--num-samples", type=int, default=256, help="samples from a latent-vector generator")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--resize", type=int, help="centre-crop and resize every image to N x N")
     parser.add_argument("--num-bins", type=int, help="radial bins (default: half the image size)")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks")
-    args = parser.parse_args(argv)
-    try:
-        if args.resize is not None and args.resize < 8:
-            raise ValueError(f"--resize must be at least 8 pixels. Received: {args.resize}")
-        if args.num_samples < 2:
-            raise ValueError(f"--num-samples must be at least 2. Received: {args.num_samples}")
-        if os.path.exists(args.out) and not os.path.isdir(args.out):
-            raise ValueError(f"--out must be a folder. Received: --out={args.out!r}")
-        check_output_paths(args)
-        real = load_folder(args.real, args.resize, name="real")
-        if os.path.isdir(args.fake):
-            fake = load_folder(args.fake, args.resize, name="fake")
-        else:
-            fake = generate(args.fake, args.inputs, args.num_samples, args.seed, args.resize)
-        if real.shape[1:3] != fake.shape[1:3]:
-            raise ValueError(
-                f"The two sets have different image sizes ({real.shape[1]}x{real.shape[2]} and "
-                f"{fake.shape[1]}x{fake.shape[2]}); pass --resize N."
-            )
-        if real.shape[-1] != fake.shape[-1]:
-            real = real[..., :1] if fake.shape[-1] == 1 else real
-        report = write_report(real, fake, args.out, args.num_bins)
-    except Exception as error:
-        if args.debug:
-            raise
-        print(f"kfreqgan-spectrum: error: {error_line(error)}", file=sys.stderr)
-        return 2
+    return parser
+
+
+def _run(args):
+    if args.resize is not None and args.resize < 8:
+        raise ValueError(f"--resize must be at least 8 pixels. Received: {args.resize}")
+    if args.num_samples < 2:
+        raise ValueError(f"--num-samples must be at least 2. Received: {args.num_samples}")
+    if args.num_bins is not None and args.num_bins < 1:
+        raise ValueError(f"--num-bins must be a positive integer. Received: --num-bins={args.num_bins}")
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        raise ValueError(f"--out must be a folder. Received: --out={args.out!r}")
+    check_output_paths(args)
+    real = load_folder(args.real, args.resize, name="real")
+    if is_model(args.fake):
+        fake = generate(args.fake, args.inputs, args.num_samples, args.seed, args.resize)
+    else:
+        fake = load_folder(args.fake, args.resize, name="fake")
+    if real.shape[1:3] != fake.shape[1:3]:
+        raise ValueError(
+            f"The two sets have different image sizes ({real.shape[1]}x{real.shape[2]} and "
+            f"{fake.shape[1]}x{fake.shape[2]}); pass --resize N."
+        )
+    if args.num_bins is None and min(real.shape[1:3]) < 2:
+        raise ValueError(
+            f"The images are {real.shape[1]}x{real.shape[2]} pixels: too small for a radial spectrum "
+            "(both sides need at least 2 pixels); pass --resize N or larger images."
+        )
+    if real.shape[-1] != fake.shape[-1]:
+        real = real[..., :1] if fake.shape[-1] == 1 else real
+    report = write_report(real, fake, args.out, args.num_bins)
     bias = report["frequency_bias"]
     print(
         f"{report['images']['real']} real vs {report['images']['fake']} fake images: spectral distance "
@@ -183,7 +213,11 @@ def main(argv=None):
     for name, entry in report["bands"].items():
         print(f"  {name:<5} gap {entry['mean_gap_db']:+7.2f} dB   energy share real {entry['real_energy_share'][0]:.3f} fake {entry['fake_energy_share'][0]:.3f}")
     print(f"wrote {args.out}/radial.png, spectra_2d.png, bias.png, report.json")
-    return 0
+
+
+def main(argv=None):
+    """Runs `kfreqgan-spectrum` (see the module docstring); returns the exit status."""
+    return run_main(_parser(), _run, argv)
 
 
 if __name__ == "__main__":

@@ -31,18 +31,13 @@ when `fit` starts (keras-team/keras#19389): `FreqGAN.compile` builds both of
 its optimizers, a plain model's `optimizer` is built here, and any other
 unbuilt optimizer attribute raises an error instead of losing its state.
 
-Test hook: with the environment variable `KFREQGAN_TEST_CRASH_BACKUP` set
-to `"<stage>:<epoch>"`, the process kills itself (SIGKILL) while it saves
-the backup whose epoch count is `<epoch>`. `weights` kills it after half of
-the temporary weights file is written, `slot` kills it after the new slot is
-in place but before the metadata names it, and `metadata` kills it after
-half of the temporary metadata file is written. The tests use it to
-interrupt a write at a known point. Without the variable it does nothing.
+The tests kill a process at each point of a write (`tests/backup_crash.py`,
+which wraps this module's `write_atomically` from the test process; nothing
+of it ships in the package).
 """
 
 import json
 import os
-import signal
 
 import keras
 import numpy as np
@@ -50,21 +45,9 @@ import numpy as np
 from kfreqgan.atomic_files import TEMPORARY_PREFIX
 from kfreqgan.atomic_files import write_atomically
 
-CRASH_ENV = "KFREQGAN_TEST_CRASH_BACKUP"
-CRASH_STAGES = ("weights", "slot", "metadata")
 METADATA = "training_metadata.json"
 SLOTS = ("backup-a.weights.h5", "backup-b.weights.h5")
 KERAS_WEIGHTS = "latest.weights.h5"  # Keras's own BackupAndRestore
-
-
-def _crash_point(stage, epoch, partial=None):
-    """The test hook (see the module docstring): a no-op unless `CRASH_ENV` names this point."""
-    if os.environ.get(CRASH_ENV) != f"{stage}:{epoch}":
-        return
-    if partial is not None:
-        with open(partial, "r+b") as handle:
-            handle.truncate(os.path.getsize(partial) // 2)
-    os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
 
 
 def optimizer_steps(model):
@@ -203,10 +186,8 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
 
         def write_weights(temporary):
             self.model.save_weights(temporary, overwrite=True)
-            _crash_point("weights", epoch, temporary)
 
         write_atomically(os.path.join(self.backup_dir, slot), write_weights, suffix=".weights.h5", sync=True)
-        _crash_point("slot", epoch)
         text = json.dumps(
             {
                 "epoch": epoch,
@@ -220,7 +201,6 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         def write_metadata(temporary):
             with open(temporary, "w", encoding="utf-8") as handle:
                 handle.write(text)
-            _crash_point("metadata", epoch, temporary)
 
         write_atomically(os.path.join(self.backup_dir, METADATA), write_metadata, sync=True)
         self._slot = slot

@@ -182,7 +182,9 @@ def check_range(value, name, low=0.0, high=None):
     return lo, hi
 
 
-def random_haze(clean, depth, seed, beta_range=ITS_BETA_RANGE, airlight_range=ITS_AIRLIGHT_RANGE, gray_airlight=True):
+def random_haze(
+    clean, depth, seed, beta_range=ITS_BETA_RANGE, airlight_range=ITS_AIRLIGHT_RANGE, gray_airlight=True, airlight_tint=0.0
+):
     """Hazes each image with its own random `beta` and `A` (stateless, seeded).
 
     Args:
@@ -194,10 +196,15 @@ def random_haze(clean, depth, seed, beta_range=ITS_BETA_RANGE, airlight_range=IT
         airlight_range: `(min, max)` of the uniform `A`.
         gray_airlight: one `A` for all channels (white-grey haze, as RESIDE);
             if False each channel draws its own (tinted haze).
+        airlight_tint: with `gray_airlight`, each channel of the grey `A`
+            is shifted by its own uniform draw in `[-tint, tint]` (slightly
+            tinted greys: warm, cold or greenish haze), then clipped to
+            [0, 1]; 0 (default) keeps it grey and the draws unchanged.
 
     Returns:
         `(hazy, transmission, beta, airlight)`.
     """
+    _check_tint(airlight_tint)
     beta_range = check_range(beta_range, "beta_range")
     airlight_range = check_range(airlight_range, "airlight_range", 0.0, 1.0)
     clean, depth = _check_inputs(clean, depth)
@@ -209,8 +216,22 @@ def random_haze(clean, depth, seed, beta_range=ITS_BETA_RANGE, airlight_range=IT
     beta = tf.random.stateless_uniform(batch_shape, beta_seed, *beta_range)
     channels = 1 if gray_airlight else clean.shape[-1]
     airlight = tf.random.stateless_uniform(tf.concat([batch_shape, [channels]], 0), airlight_seed, *airlight_range)
+    if gray_airlight and airlight_tint > 0:
+        shape = tf.concat([batch_shape, [clean.shape[-1]]], 0)
+        tint_seed = tf.random.experimental.stateless_fold_in(airlight_seed, 1)
+        shift = tf.random.stateless_uniform(shape, tint_seed, -airlight_tint, airlight_tint)
+        airlight = tf.clip_by_value(airlight + shift, 0.0, 1.0)
     hazy, transmission = add_haze(clean, depth, beta, airlight)
     return hazy, transmission, beta, airlight
+
+
+def _check_tint(airlight_tint):
+    if isinstance(airlight_tint, bool) or not isinstance(airlight_tint, (int, float)) or not 0 <= airlight_tint <= 0.5:
+        raise ValueError(f"`airlight_tint` must be a number in [0, 0.5]. Received: airlight_tint={airlight_tint!r}")
+
+
+def _airlight_channels(clean, gray_airlight, airlight_tint):
+    return clean.shape[-1] if (not gray_airlight or airlight_tint > 0) else 1
 
 
 def normalize_depth(depth):
@@ -301,27 +322,29 @@ def _as_seed(seed):
     return tf.cast(tensor, tf.int64)
 
 
-def _hazy_image(clean, depth, key, beta_range, airlight_range, gray_airlight):
+def _hazy_image(clean, depth, key, beta_range, airlight_range, gray_airlight, airlight_tint=0.0):
     """One image `(H, W, C)` hazed with the `(2,)` key: (hazy, transmission, beta, airlight, depth)."""
     depth_key, haze_key = tf.unstack(tf.random.experimental.stateless_split(key, 2))
     if depth is None:
         shape = tf.shape(clean)
         depth = synthetic_depth(shape[0], shape[1], depth_key)
-    hazy, transmission, beta, airlight = random_haze(clean, depth, haze_key, beta_range, airlight_range, gray_airlight)
+    hazy, transmission, beta, airlight = random_haze(
+        clean, depth, haze_key, beta_range, airlight_range, gray_airlight, airlight_tint
+    )
     return hazy, transmission, beta, airlight, depth
 
 
 @tf.function(reduce_retracing=True)
 def _hazy_batch(clean, depth, key, options):
     """`_hazy_image` over a batch, image `i` with `stateless_fold_in(key, i)` (one graph: fast eagerly)."""
-    beta_range, airlight_range, gray_airlight = options
+    beta_range, airlight_range, gray_airlight, airlight_tint = options
     count = tf.shape(clean)[0]
     keys = tf.map_fn(
         lambda index: tf.random.experimental.stateless_fold_in(key, index),
         tf.range(tf.cast(count, tf.int64)),
         fn_output_signature=tf.TensorSpec((2,), tf.int64),
     )
-    channels = 1 if gray_airlight else clean.shape[-1]
+    channels = _airlight_channels(clean, gray_airlight, airlight_tint)
     signature = (
         tf.TensorSpec(clean.shape[1:], tf.float32),
         tf.TensorSpec(clean.shape[1:-1] + (1,), tf.float32),
@@ -344,6 +367,7 @@ def make_hazy_pairs(
     beta_range=ITS_BETA_RANGE,
     airlight_range=ITS_AIRLIGHT_RANGE,
     gray_airlight=True,
+    airlight_tint=0.0,
     return_parameters=False,
 ):
     """`(hazy, clean)` pairs: clean images hazed with seeded random haze.
@@ -371,6 +395,9 @@ def make_hazy_pairs(
             `ITS_AIRLIGHT_RANGE`.
         gray_airlight: one airlight for all channels (as RESIDE); if False
             each channel draws its own (tinted haze).
+        airlight_tint: shifts each channel of the grey airlight by its own
+            uniform draw in `[-tint, tint]` (slightly tinted greys; 0, the
+            default, keeps it grey and every draw as without it).
         return_parameters: also return a dict of the haze parameters:
             `transmission` and `depth` shaped like the depth, `beta` (one per
             image) and `airlight` (one per image, or per image and channel).
@@ -394,7 +421,8 @@ def make_hazy_pairs(
     else:
         clean, depth = _check_inputs(clean, depth)
     key = _as_seed(seed)
-    options = (beta_range, airlight_range, gray_airlight)
+    _check_tint(airlight_tint)
+    options = (beta_range, airlight_range, gray_airlight, float(airlight_tint))
     if clean.shape.rank == 3:
         hazy, transmission, beta, airlight, depth = _hazy_image(clean, depth, key, *options)
     else:
@@ -403,3 +431,182 @@ def make_hazy_pairs(
         return hazy, clean
     parameters = {"transmission": transmission, "depth": depth, "beta": beta, "airlight": airlight}
     return hazy, clean, parameters
+
+
+# Haze for the v2 dehazer (`dehaze-v2`): with `layered_depth` (sky at 1,
+# ground up to 0.7-0.9), beta from 0.3 (thin: t >= 0.74 on the sky) through
+# RESIDE ITS's range to dense haze (t = 0.05 on the sky, 0.07-0.12 on the far
+# ground), and airlight from grey-white down to a darker grey (dusk, indoor
+# light), slightly tinted per channel (`airlight_tint`).
+WIDE_BETA_RANGE = (0.3, 3.0)
+WIDE_AIRLIGHT_RANGE = (0.6, 1.0)
+
+
+def _box_mean_np(values, radius):
+    from scipy import ndimage
+
+    return ndimage.uniform_filter(values, size=2 * radius + 1, mode="nearest")
+
+
+def _guided_filter_np(guide, source, radius, epsilon):
+    """He et al.'s guided filter, grey guide, NumPy (for `layered_depth`)."""
+    import numpy as np
+
+    mean_guide, mean_source = _box_mean_np(guide, radius), _box_mean_np(source, radius)
+    covariance = _box_mean_np(guide * source, radius) - mean_guide * mean_source
+    variance = _box_mean_np(guide * guide, radius) - mean_guide**2
+    a = covariance / (np.maximum(variance, 0.0) + epsilon)
+    b = mean_source - a * mean_guide
+    return _box_mean_np(a, radius) * guide + _box_mean_np(b, radius)
+
+
+def sky_mask(image, brightness=0.4, texture=0.03):
+    """Where a photo shows sky: bright, low-texture regions connected to the top row.
+
+    A pixel is a sky candidate when its local mean grey level (a window of
+    about 3% of the shorter side) is above `brightness` and its local
+    standard deviation below `texture`; sky is every connected candidate
+    region that touches the top row, with its holes (birds, wires) filled.
+    Clear, overcast and sunset skies qualify; so does a smooth, out-of-focus
+    background at the top of a close-up, which is also far away.
+
+    Args:
+        image: `(H, W, 3)` or `(H, W, 1)` array in [0, 1].
+        brightness: minimum local mean grey level.
+        texture: maximum local standard deviation of the grey level.
+
+    Returns:
+        bool `(H, W)` array.
+    """
+    import numpy as np
+    from scipy import ndimage
+
+    image = np.asarray(image, np.float32)
+    grey = image @ np.asarray([0.299, 0.587, 0.114], np.float32) if image.shape[-1] == 3 else image[..., 0]
+    radius = max(1, int(round(0.015 * min(grey.shape))))
+    mean = _box_mean_np(grey, radius)
+    deviation = np.sqrt(np.maximum(_box_mean_np(grey * grey, radius) - mean * mean, 0.0))
+    candidate = (mean > brightness) & (deviation < texture)
+    labels, _ = ndimage.label(candidate)
+    top = np.unique(labels[0][labels[0] > 0])
+    sky = np.isin(labels, top)
+    # Fill holes that do not reach the bottom edge (birds, wires, a plane).
+    return ndimage.binary_fill_holes(sky) if sky.any() else sky
+
+
+def layered_depth(image, seed, near_range=(0.03, 0.25), far_range=(0.7, 0.9), horizon_range=(0.3, 0.65), relief=0.04):
+    """A depth prior `(H, W, 1)` in [0, 1] for a photo that has no depth map.
+
+    It builds the layered geometry of a typical photo and aligns its depth
+    discontinuities with the photo's own edges:
+
+    1. **Sky at infinity**: `sky_mask` (bright, low-texture, connected to
+       the top row) gets depth 1, the farthest.
+    2. **Ground receding to the horizon**: below the horizon (the sky's
+       lower edge where there is sky, else a random row in
+       `horizon_range`, tilted by up to +-5%) the depth of a ground plane
+       seen from a camera, `d(y) = near (1 - y_h + e) / (y - y_h + e)`,
+       rising from `near` at the bottom row towards `far` at the horizon
+       (clipped there; rows are fractions of the height, `e = 0.05`).
+       Non-sky content above the horizon (mountains, buildings, walls) is
+       at `far`.
+    3. **Objects in front of walls**: the photo is cut into regions
+       (Felzenszwalb's graph segmentation, scikit-image); a region that is
+       at least about as tall as it is wide stands upright on the ground,
+       at the ground depth of its lowest rows (so it is nearer than what is
+       above and behind it); flat, wide regions (floors, lawns, water) keep
+       the receding ground plane. Each region's depth is jittered by +-5%.
+    4. **Edges where the image has edges**: the layered map is smoothed
+       with a guided filter guided by the photo (edge-aware: smooth within
+       regions, sharp at their borders), a smooth random relief of
+       amplitude `relief` is added, and the sky is set back to 1.
+
+    It is a prior about typical framing (camera roughly level, ground at
+    the bottom), not an estimate of the photo's geometry: an aerial view or
+    a ceiling gets the same ground plane.
+
+    Args:
+        image: `(H, W, 3)` array in [0, 1] (NumPy; not usable in a graph).
+        seed: an int or NumPy seed sequence; the same seed gives the same map.
+        near_range: `(min, max)` of the depth at the bottom row.
+        far_range: `(min, max)` of the farthest non-sky depth (< 1).
+        horizon_range: `(min, max)` of the horizon row (fraction of the
+            height from the top) when there is no sky.
+        relief: amplitude of the smooth random relief (>= 0).
+
+    Returns:
+        float32 `(H, W, 1)` array in [0, 1].
+
+    Raises:
+        ImportError: without scikit-image (`pip install kfreqgan[demo]`).
+    """
+    try:
+        from skimage.segmentation import felzenszwalb
+        from skimage.transform import resize
+    except ImportError as error:
+        raise ImportError("`layered_depth` needs scikit-image: pip install 'kfreqgan[demo]'") from error
+    import numpy as np
+
+    image = np.asarray(image, np.float32)
+    if image.ndim != 3 or image.shape[-1] not in (1, 3) or min(image.shape[:2]) < 8:
+        raise ValueError(f"`image` must have shape (H, W, 3) or (H, W, 1) with sides >= 8. Received: shape={image.shape}")
+    if not np.all(np.isfinite(image)) or image.min() < 0 or image.max() > 1:
+        raise ValueError("`image` must hold finite values in [0, 1].")
+    near_range = check_range(near_range, "near_range", 0.0, 1.0)
+    far_range = check_range(far_range, "far_range", 0.0, 1.0)
+    horizon_range = check_range(horizon_range, "horizon_range", 0.0, 1.0)
+    if near_range[1] >= far_range[0] or far_range[1] >= 1.0:
+        raise ValueError(
+            "`near_range` must lie below `far_range`, and `far_range` below 1 (the sky). "
+            f"Received: near_range={near_range}, far_range={far_range}"
+        )
+    if isinstance(relief, bool) or not isinstance(relief, (int, float)) or not relief >= 0:
+        raise ValueError(f"`relief` must be a number >= 0. Received: relief={relief!r}")
+    rng = np.random.default_rng(seed)
+    height, width = image.shape[:2]
+    rgb = np.repeat(image, 3, axis=-1) if image.shape[-1] == 1 else image
+    grey = rgb @ np.asarray([0.299, 0.587, 0.114], np.float32)
+    near = rng.uniform(*near_range)
+    far = rng.uniform(*far_range)
+
+    # 1-2. Sky and the horizon; the ground plane below it.
+    sky = sky_mask(rgb)
+    rows = (np.arange(height, dtype=np.float32) + 0.5) / height
+    columns = (np.arange(width, dtype=np.float32) + 0.5) / width - 0.5
+    if sky.any() and sky.mean() > 0.02:
+        lowest = np.where(sky.any(axis=0), height - 1 - np.argmax(sky[::-1], axis=0), -1)
+        horizon = float(np.clip(np.median(lowest[lowest >= 0]) / height, 0.05, 0.9))
+    else:
+        horizon = rng.uniform(*horizon_range)
+    horizon_map = horizon + rng.uniform(-0.05, 0.05) * columns[np.newaxis, :]  # (1, W)
+    margin = 0.05
+    y = rows[:, np.newaxis]
+    ground = near * (1.0 - horizon_map + margin) / np.maximum(y - horizon_map + margin, 1e-6)
+    ground = np.where(y > horizon_map, np.minimum(ground, far), far).astype(np.float32)
+
+    # 3. Regions: upright ones stand at the ground depth of their foot.
+    scale = 0.5 * max(height, width)
+    regions = felzenszwalb(rgb, scale=scale, sigma=0.8, min_size=max(16, height * width // 600))
+    depth = ground.copy()
+    order = np.argsort(regions, axis=None, kind="stable")
+    boundaries = np.flatnonzero(np.diff(regions.ravel()[order])) + 1
+    for members in np.split(order, boundaries):
+        r, c = np.unravel_index(members, regions.shape)
+        tall = (r.max() - r.min() + 1) >= 0.8 * (c.max() - c.min() + 1)
+        jitter = 1.0 + rng.uniform(-0.05, 0.05)
+        if tall:
+            foot = np.percentile(r, 95).astype(int)
+            depth[r, c] = ground[foot, c] * jitter
+        else:
+            depth[r, c] = ground[r, c] * jitter
+
+    # 4. Edge-aware smoothing guided by the photo, relief, the sky at 1.
+    radius = max(1, int(round(0.02 * min(height, width))))
+    depth = _guided_filter_np(grey, depth, radius, 1e-3)
+    if relief > 0:
+        grid = rng.uniform(-1.0, 1.0, (4, 4))
+        smooth = resize(grid, (height, width), order=3, mode="edge")
+        depth = depth + relief * smooth
+    depth = np.clip(depth, 0.0, far)
+    depth[sky] = 1.0
+    return depth[..., np.newaxis].astype(np.float32)

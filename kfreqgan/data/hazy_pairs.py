@@ -204,7 +204,7 @@ def split_sources(stems, test_fraction=0.1):
     return {"train": sorted(train), "test": sorted(test)}
 
 
-def _example_seeds(config_seed, stem, index):
+def example_seeds(config_seed, stem, index):
     """(crop seed for NumPy, haze seed (2,) for `make_hazy_pairs`) for one example."""
     digest = hashlib.sha256(f"hazy_pairs/{config_seed}/{stem}/{index}".encode("utf-8")).digest()
     words = np.frombuffer(digest, dtype="<u4").astype(np.int64)
@@ -425,7 +425,7 @@ class HazyPairs(tfds.core.GeneratorBasedBuilder):
         """One hazed crop; every random choice is seeded by (seed, stem, index)."""
         config = self.builder_config
         size = config.size
-        crop_seed, haze_seed = _example_seeds(config.seed, stem, index)
+        crop_seed, haze_seed = example_seeds(config.seed, stem, index)
         rng = np.random.default_rng(crop_seed)
         top = int(rng.integers(0, image.shape[0] - size + 1))
         left = int(rng.integers(0, image.shape[1] - size + 1))

@@ -104,7 +104,8 @@ def load_photo_depth(name):
     return depth_from_disparity(skimage.data.stereo_motorcycle()[2]).numpy()
 
 
-def _check_names(names):
+def check_photo_names(names):
+    """`names` as a tuple if it is a non-empty sequence of `PHOTO_NAMES`; ValueError otherwise."""
     if isinstance(names, str) or not names:
         raise ValueError(f"`names` must be a non-empty sequence of photo names. Received: names={names!r}")
     unknown = [name for name in names if name not in PHOTO_NAMES]
@@ -135,7 +136,7 @@ def photo_patches(names, size, per_photo, seed=0, short_side=None, gray=False):
     Raises:
         ValueError: for unknown names, bad sizes, or photos smaller than `size`.
     """
-    names = _check_names(names)
+    names = check_photo_names(names)
     check_positive_int(size, "size")
     check_positive_int(per_photo, "per_photo")
     check_positive_int(short_side, "short_side", allow_none=True)

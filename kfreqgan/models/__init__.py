@@ -8,7 +8,7 @@ from kfreqgan.models.discriminators import dcgan_discriminator
 from kfreqgan.models.discriminators import dehazing_discriminator
 from kfreqgan.models.discriminators import patchgan_discriminator
 from kfreqgan.models.freqgan import FreqGAN
-from kfreqgan.models.generators import DEFAULT_BANDS
+from kfreqgan.bands import DEFAULT_BANDS
 from kfreqgan.models.generators import copy_weights_by_name
 from kfreqgan.models.generators import dcgan_generator
 from kfreqgan.models.generators import unet_generator

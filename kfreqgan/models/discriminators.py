@@ -5,7 +5,8 @@ import keras
 from kfreqgan._validation import check_positive_int
 from kfreqgan.layers import FFTBandFilter
 from kfreqgan.layers import MinibatchStdDev
-from kfreqgan.models.generators import DEFAULT_BANDS
+from kfreqgan.bands import DEFAULT_BANDS
+from kfreqgan.bands import band_ranges
 
 
 def _maybe_sn(layer, spectral_norm):
@@ -139,6 +140,8 @@ def dehazing_discriminator(
         raise ValueError(f"`bands` must list at least one (low, high) band. Received: bands={bands!r}")
     inputs = keras.Input((height, width, 2 * channels), name="hazy_and_image")
     spatial = _patch_stack(inputs, filters, num_layers, spectral_norm, minibatch_std, "minibatch_std")
-    copies = [FFTBandFilter(low, high, kind="gaussian", name=f"d_band_{i}")(inputs) for i, (low, high) in enumerate(bands)]
+    copies = [
+        FFTBandFilter(low, high, kind="gaussian", name=f"d_band_{i}")(inputs) for i, (low, high) in enumerate(band_ranges(bands))
+    ]
     frequency = _patch_stack(keras.layers.Concatenate()(copies), filters, num_layers, spectral_norm, minibatch_std, "frequency_minibatch_std")
     return keras.Model(inputs, [spatial, frequency], name=name)

@@ -10,10 +10,9 @@ from kfreqgan.layers import BilinearUpsampling2D
 from kfreqgan.layers import CropToMatch
 from kfreqgan.layers import FFTBandFilter
 from kfreqgan.layers import InvertScattering
+from kfreqgan.bands import DEFAULT_BANDS
+from kfreqgan.bands import band_ranges
 from kfreqgan.layers import ReflectPadToMultiple
-
-DEFAULT_BANDS = ((0.0, 0.08), (0.08, 0.25), (0.25, None))
-"""Low / mid / high bands (cycles/pixel) used for frequency-aware inputs."""
 
 
 def dcgan_generator(latent_dim=128, image_size=32, channels=3, filters=64, name="dcgan_generator"):
@@ -98,7 +97,9 @@ def unet_generator(image_shape=(64, 64, 3), filters=32, depth=3, bands=DEFAULT_B
             `kfreqgan.dehazing.dehaze`, which tiles.
         filters: filters at full resolution (doubling per level).
         depth: number of down/up-sampling levels.
-        bands: sequence of `(low, high)` bands in cycles/pixel, or None.
+        bands: `(low, high)` bands in cycles/pixel: a `{name: (low, high)}`
+            dict (default `kfreqgan.bands.DEFAULT_BANDS`), a sequence of
+            pairs, or None.
         head: `"scattering"`, `"residual"` or `"direct"`, see above.
 
     Returns:
@@ -125,7 +126,9 @@ def unet_generator(image_shape=(64, 64, 3), filters=32, depth=3, bands=DEFAULT_B
 
     x = padded
     if bands:
-        copies = [FFTBandFilter(low, high, kind="gaussian", name=f"band_{i}")(padded) for i, (low, high) in enumerate(bands)]
+        copies = [
+            FFTBandFilter(low, high, kind="gaussian", name=f"band_{i}")(padded) for i, (low, high) in enumerate(band_ranges(bands))
+        ]
         x = keras.layers.Concatenate(name="with_bands")([padded, *copies])
     # Weighted layers have fixed names, so that weights can be copied by name
     # between the fixed-size network used in training and a size-free one

@@ -1,9 +1,10 @@
-"""The model that gets exported: a trained image-to-image generator.
+"""Image-to-image generators: the check, a fixed-size clone, the clipped model.
 
-`kfreqgan-train` writes two files, `generator.keras` (the generator alone)
-and `freqgan.keras` (the whole GAN); either can be exported, and for a
-`FreqGAN` only its `.generator` goes out. Every export computes the same
-function, the one `FreqGAN.predict` computes:
+What the dehazer, the analysis and the exports share about a trained
+image-to-image generator (a dehazer): `check_image_to_image` (one image
+input, an output of the same shape), `with_static_size` (a clone with a
+fixed input size, which TFLite needs) and the function every use and every
+export computes, the one `FreqGAN.predict` computes:
 
     outputs = clip(generator(images), 0, 1)
 
@@ -13,49 +14,11 @@ where the predicted transmission is small; it also bounds the range that
 int8 quantization has to cover.
 """
 
-import os
-
 import keras
 import tensorflow as tf
 
 from kfreqgan.layers import InvertScattering
-
-
-def load_generator(path):
-    """Loads the generator to export from a `.keras` file.
-
-    Args:
-        path: a `.keras` file holding an image-to-image generator (a
-            `keras.Model` mapping `(N, H, W, C)` to `(N, H, W, C)`) or a
-            `FreqGAN` in paired mode, whose `.generator` is used.
-
-    Returns:
-        The generator, a `keras.Model` (not compiled).
-
-    Raises:
-        FileNotFoundError: if `path` does not exist.
-        ValueError: if the file is not a Keras model file, or the model is
-            not an image-to-image generator (see `check_image_to_image`).
-    """
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"Model file not found. Received: path={path!r}")
-    if os.path.isdir(path):
-        raise ValueError(f"Expected a `.keras` model file, not a folder. Received: path={path!r}")
-    # Registers FreqGAN, SpectralDiscriminator and the kfreqgan layers, so
-    # that both files written by kfreqgan-train deserialize.
-    import kfreqgan.models  # noqa: F401
-
-    try:
-        model = keras.saving.load_model(path, compile=False)
-    except Exception as error:  # Keras raises ValueError, zipfile and OS errors
-        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise ValueError(f"Not a loadable Keras model file ({message}). Received: path={path!r}") from error
-    generator = getattr(model, "generator", None)
-    if isinstance(generator, keras.Model):
-        model = generator
-    check_image_to_image(model)
-    return model
+from kfreqgan.models.loading import INPUT_NAME
 
 
 def check_image_to_image(model):
@@ -159,7 +122,7 @@ def clipped_model(model):
     """A Functional model `images -> clip(model(images), 0, 1)`.
 
     This is the model that goes to TFLite (see `unit_range_outputs`); its
-    input is named `images`.
+    input is named `images` (`kfreqgan.models.loading.INPUT_NAME`).
 
     Args:
         model: an image-to-image `keras.Model`.
@@ -168,6 +131,6 @@ def clipped_model(model):
         A Functional `keras.Model` wrapping `model`.
     """
     shape = check_image_to_image(model)
-    images = keras.Input(shape, name="images")
+    images = keras.Input(shape, name=INPUT_NAME)
     outputs = keras.ops.clip(keras.ops.cast(model(images), "float32"), 0.0, 1.0)
     return keras.Model(images, outputs, name=f"{model.name}_clipped")

@@ -15,11 +15,11 @@ the method as stated in the issue (dark channel, omega, t >= 0.1) with the
 blocky transmission of the raw prior.
 
 NumPy / SciPy only, float64, one image at a time: a reference, not a layer.
+The benchmarks (`bench/dehaze_bench.py`) compare the learned dehazers with it:
 
-    python bench/dark_channel_prior.py hazy.png dehazed.png
+    from kfreqgan.dark_channel_prior import dehaze_dark_channel
+    dehazed, transmission, airlight = dehaze_dark_channel(hazy, refine="guided")
 """
-
-import sys
 
 import numpy as np
 from scipy import ndimage
@@ -84,19 +84,3 @@ def dehaze_dark_channel(image, patch=15, omega=0.95, t0=0.1, refine=None):
     dehazed = (image - airlight) / transmission[..., None] + airlight
     return np.clip(dehazed, 0.0, 1.0), transmission, airlight
 
-
-def main(argv=None):
-    from PIL import Image
-
-    argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 2:
-        print("usage: python bench/dark_channel_prior.py HAZY_IMAGE OUTPUT_IMAGE", file=sys.stderr)
-        return 2
-    image = np.asarray(Image.open(argv[0]).convert("RGB"), np.float64) / 255.0
-    dehazed = dehaze_dark_channel(image, refine="guided")[0]
-    Image.fromarray(np.round(dehazed * 255).astype(np.uint8)).save(argv[1])
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

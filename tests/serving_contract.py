@@ -1,4 +1,4 @@
-"""TF Serving's Predict contract, in Python: requests to tensors and back.
+"""TF Serving's Predict contract, in Python: requests to tensors and back (a test helper, not shipped).
 
 `tensorflow_model_server` cannot be installed everywhere (not with pip),
 but what it does with a Predict call is small and documented, so the
@@ -44,7 +44,9 @@ import json
 import numpy as np
 import tensorflow as tf
 
-DEFAULT_SIGNATURE = "serving_default"
+from kfreqgan.models.loading import SERVING_DEFAULT
+
+DEFAULT_SIGNATURE = SERVING_DEFAULT
 
 
 class InvalidArgument(ValueError):

@@ -1,0 +1,147 @@
+"""The shape every kfreqgan command-line program shares: parser, errors, exit status.
+
+Every program (`kfreqgan-train`, `-demo`, `-spectrum`, `-export`, `-dehaze`
+and the `python -m kfreqgan.training.*` scripts) is built the same way:
+
+    def main(argv=None):
+        return run_main(_parser(), _run, argv)
+
+with `_parser()` an `ArgumentParser` from this module and `_run(args)` the
+program's work, returning its exit status (or None for 0). `run_main` keeps
+the error contract, the same for every program:
+
+- 0: success.
+- 1 (`EXIT_PARTIAL`): partly done, where a program documents it
+  (`kfreqgan-dehaze`: some images failed, the others are written).
+- 2 (`EXIT_ERROR`): a usage or input error, or any other failure: one line
+  on stderr, `<prog>: error: <what is wrong>`, no usage text and no
+  traceback. An OS error (a full disk, no permission, a read-only file
+  system) is one line too, naming the file and the reason.
+- 130 (`EXIT_INTERRUPTED`): interrupted (Ctrl-C): one line,
+  `<prog>: interrupted`, no traceback.
+
+`--debug` (added by the parser) shows the traceback instead of the line
+(and turns off Keras's traceback filtering).
+
+A program started from the command line (`argv=None`) that fails or is
+interrupted exits right after its line (`os._exit`, stdout and stderr
+flushed), without the interpreter's teardown: libraries whose cleanup
+fails on a broken disk (h5py closing a file on a full disk) would
+otherwise print tracebacks after it, or crash (exit status 139). Called
+with an `argv` list (tests, notebooks), `main` returns the status instead.
+"""
+
+import argparse
+import gc
+import os
+import sys
+
+EXIT_OK = 0
+EXIT_PARTIAL = 1
+EXIT_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """`argparse.ArgumentParser` with `--debug` whose usage errors are one line (exit status 2).
+
+    argparse prints the whole usage text before the error; the programs
+    print only the error, like their other errors (`--help` shows the usage).
+
+    Args:
+        prog: the program's name, as the user types it (`kfreqgan-train`).
+        description: the first paragraph of `--help`.
+        **kwargs: passed to `argparse.ArgumentParser`.
+    """
+
+    def __init__(self, prog, description=None, **kwargs):
+        super().__init__(prog=prog, description=description, **kwargs)
+        self.add_argument("--debug", action="store_true", help="show tracebacks")
+
+    def error(self, message):
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message}\n")
+
+
+def error_line(error):
+    """One line that says what went wrong, for stderr.
+
+    An `OSError` with an error number reads `<reason>: <file>` (e.g. `No
+    space left on device: runs/x/generator.keras`); any other error gives the
+    first non-empty line of its message, with ` (more with --debug)`
+    appended when there is more, or its type name when it has no message.
+    """
+    if isinstance(error, OSError) and error.errno is not None:
+        # h5py and TensorFlow put pages of their own text in strerror: the
+        # errno says it in a few words (No space left on device, ...).
+        reason = os.strerror(error.errno)
+        if error.filename is not None:
+            names = [error.filename] + ([error.filename2] if error.filename2 is not None else [])
+            return f"{reason}: {' -> '.join(map(str, names))}"
+        return reason
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    if not lines:
+        return type(error).__name__
+    return lines[0] + (" (more with --debug)" if len(lines) > 1 else "")
+
+
+def print_error(prog, message):
+    """Prints `<prog>: error: <message>` on stderr."""
+    print(f"{prog}: error: {message}", file=sys.stderr, flush=True)
+
+
+def _release(error):
+    """Frees what a failed run still holds (open HDF5 files in the traceback's
+    frames) now, with their close errors silenced: a file that cannot be
+    flushed on a full disk must not print a traceback, or crash at exit."""
+    error.__traceback__ = None
+    error.__context__ = error.__cause__ = None
+    previous = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: None
+    try:
+        gc.collect()
+    finally:
+        sys.unraisablehook = previous
+
+
+def run_main(parser, run, argv=None):
+    """Parses `argv`, calls `run(args)` and keeps the error contract (see the module docstring).
+
+    Args:
+        parser: the program's `ArgumentParser` (from this module).
+        run: a callable taking the parsed arguments; it does the work and
+            returns the exit status (None means 0).
+        argv: the arguments (default: `sys.argv[1:]`).
+
+    Returns:
+        The exit status.
+    """
+    args = parser.parse_args(argv)
+    prog = parser.prog
+    if args.debug:
+        import keras
+
+        keras.config.disable_traceback_filtering()
+        status = run(args)
+        return EXIT_OK if status is None else int(status)
+    try:
+        status = run(args)
+    except KeyboardInterrupt as error:
+        print(f"{prog}: interrupted", file=sys.stderr, flush=True)
+        return _failed(error, EXIT_INTERRUPTED, argv)
+    except Exception as error:  # one clear line for users, the traceback with --debug
+        print_error(prog, error_line(error))
+        return _failed(error, EXIT_ERROR, argv)
+    return EXIT_OK if status is None else int(status)
+
+
+def _failed(error, status, argv):
+    """Ends a failed run: at once for a command-line run (see the module docstring)."""
+    if argv is None:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(status)
+    _release(error)
+    return status

@@ -1,0 +1,252 @@
+"""Loading a trained generator, whatever file it is in, and the serving interface.
+
+The one loader of the package (as Keras loads every model through
+`keras.saving.load_model`): `load_generator(path)` opens
+
+- a `.keras` file written by `kfreqgan-train`: `generator.keras` (the
+  generator alone) or `freqgan.keras` (a `FreqGAN`, whose `.generator` is
+  returned), or any Keras model file;
+- a SavedModel folder written by `kfreqgan-export` (`SavedModelGenerator`);
+- a `.tflite` file written by `kfreqgan-export` (`TFLiteGenerator`);
+
+with the same checks and messages for every program (`kfreqgan-dehaze
+--model`, `kfreqgan-spectrum`, `kfreqgan-export`, `kfreqgan-demo`) and for
+`kfreqgan.dehazing.Dehazer`. `model_kind(path)` tells the kind (or says
+what is wrong) without TensorFlow.
+
+The interface every export has, and that the loaded exports are called
+through: signatures `SERVING_DEFAULT` (float32 in [0, 1]) and
+`SERVING_UINT8` (uint8 pixels), one input `INPUT_NAME` (`images`, NHWC)
+and one output `OUTPUT_NAME` (`outputs`, the same shape). A TFLite model
+has the one signature `SERVING_DEFAULT`, with float32 or uint8 tensors.
+"""
+
+import os
+import zipfile
+
+import numpy as np
+
+SERVING_DEFAULT = "serving_default"
+SERVING_UINT8 = "serving_uint8"
+INPUT_NAME = "images"
+OUTPUT_NAME = "outputs"
+
+KINDS = ("keras", "saved_model", "tflite")
+"""The kinds of model file `load_generator` opens, see the module docstring."""
+
+_TFLITE_IDENTIFIER = b"TFL3"  # the FlatBuffer file identifier, bytes 4-8 of a .tflite file
+
+
+def _first_line(error, limit=200):
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return (lines[0] if lines else type(error).__name__)[:limit]
+
+
+def model_kind(path, kinds=KINDS):
+    """The kind of the model at `path`: `"keras"`, `"saved_model"` or `"tflite"`.
+
+    Cheap checks that need no TensorFlow: the path exists, a folder holds
+    `saved_model.pb`, a `.keras` file is a zip archive with `config.json`,
+    a `.tflite` file has the TFLite file identifier.
+
+    Args:
+        path: a file or folder path.
+        kinds: the kinds the caller accepts (a subset of `KINDS`).
+
+    Returns:
+        One of `kinds`.
+
+    Raises:
+        FileNotFoundError: if nothing exists at `path`.
+        ValueError: if it is none of the accepted kinds (the message says
+            what it is instead and what was expected).
+    """
+    path = os.fspath(path)
+    expected = {"keras": "a .keras file", "saved_model": "a SavedModel folder", "tflite": "a .tflite file"}
+    wanted = " or ".join(expected[kind] for kind in kinds)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"Model file not found. Received: path={path!r}")
+    if os.path.isdir(path):
+        if "saved_model" not in kinds:
+            raise ValueError(f"A model must be {wanted}, not a folder. Received: path={path!r}")
+        if not os.path.isfile(os.path.join(path, "saved_model.pb")):
+            raise ValueError(f"A model folder must be a SavedModel (with saved_model.pb). Received: path={path!r}")
+        return "saved_model"
+    kind = "tflite" if path.endswith(".tflite") else "keras" if path.endswith(".keras") else None
+    if kind is None:
+        raise ValueError(f"A model must be {wanted}. Received: path={path!r}")
+    if kind not in kinds:
+        raise ValueError(f"A model must be {wanted}, not {expected[kind]}. Received: path={path!r}")
+    if kind == "tflite":
+        with open(path, "rb") as handle:
+            header = handle.read(8)
+        if header[4:8] != _TFLITE_IDENTIFIER:
+            raise ValueError(f"Not a TFLite model file (no TFL3 identifier). Received: path={path!r}")
+    elif not zipfile.is_zipfile(path):
+        raise ValueError(f"Not a Keras model file (a .keras file is a zip archive with config.json). Received: path={path!r}")
+    else:
+        with zipfile.ZipFile(path) as archive:
+            if "config.json" not in archive.namelist():
+                raise ValueError(f"Not a Keras model file (the archive has no config.json). Received: path={path!r}")
+    return kind
+
+
+def load_keras_model(path):
+    """The model in a `.keras` file, every kfreqgan class registered; not compiled.
+
+    Raises:
+        FileNotFoundError / ValueError: as `model_kind`, or if Keras cannot
+            load the file (the message gives Keras's first line).
+    """
+    import keras
+
+    import kfreqgan.models  # noqa: F401  (registers FreqGAN, the layers, ...)
+
+    path = os.fspath(path)
+    model_kind(path, ("keras",))
+    try:
+        return keras.saving.load_model(path, compile=False)
+    except Exception as error:  # Keras raises ValueError, TypeError, zipfile and OS errors
+        raise ValueError(f"Not a loadable Keras model file ({_first_line(error)}). Received: path={path!r}") from error
+
+
+class SavedModelGenerator:
+    """An image-to-image generator exported as a SavedModel (`kfreqgan-export`).
+
+    Calls the `SERVING_DEFAULT` signature (or the only one there is) with
+    float32 images in [0, 1], converting to and from uint8 pixels when the
+    signature takes them.
+
+    Attributes:
+        input_shape: `(height, width, channels)`; height and width are None
+            for a SavedModel that takes any size.
+        uint8: whether the signature takes and returns uint8 pixels.
+    """
+
+    kind = "saved_model"
+
+    def __init__(self, path):
+        import tensorflow as tf
+
+        self.path = os.fspath(path)
+        try:
+            loaded = tf.saved_model.load(self.path)
+        except Exception as error:  # TF raises several types for a bad folder
+            raise ValueError(f"Not a loadable SavedModel ({_first_line(error)}). Received: path={self.path!r}") from error
+        signatures = loaded.signatures
+        key = SERVING_DEFAULT if SERVING_DEFAULT in signatures else next(iter(signatures), None)
+        if key is None:
+            raise ValueError(f"The SavedModel has no serving signature. Received: path={self.path!r}")
+        self._loaded, self._function = loaded, signatures[key]
+        inputs = self._function.structured_input_signature[1]
+        if len(inputs) != 1 or len(self._function.structured_outputs) != 1:
+            raise ValueError(
+                f"The SavedModel's {key!r} signature must have one input and one output. "
+                f"Received: inputs {sorted(inputs)}, outputs {sorted(self._function.structured_outputs)}"
+            )
+        ((self._input_name, spec),) = inputs.items()
+        if spec.shape.rank != 4 or spec.shape[-1] is None:
+            raise ValueError(f"The SavedModel must take (batch, height, width, channels) images. Received: shape={spec.shape}")
+        self.uint8 = spec.dtype == tf.uint8
+        self.input_shape = tuple(spec.shape[1:])
+
+    def __call__(self, images):
+        """float32 `(N, H, W, C)` in [0, 1] -> float32 outputs in [0, 1] (NumPy)."""
+        import tensorflow as tf
+
+        inputs = _to_pixels(np.asarray(images, np.float32), self.uint8)
+        output = next(iter(self._function(**{self._input_name: tf.constant(inputs)}).values())).numpy()
+        return _from_pixels(output, self.uint8)
+
+
+class TFLiteGenerator:
+    """An image-to-image generator exported as a `.tflite` file (`kfreqgan-export`).
+
+    Runs the interpreter image by image on float32 images in [0, 1],
+    converting to and from uint8 pixels for a model with uint8 input.
+
+    Attributes:
+        input_shape: `(height, width, channels)` (TFLite models have a fixed size).
+        uint8: whether the model takes and returns uint8 pixels.
+    """
+
+    kind = "tflite"
+
+    def __init__(self, path, num_threads=None):
+        from ai_edge_litert.interpreter import Interpreter
+
+        self.path = os.fspath(path)
+        try:
+            self._interpreter = Interpreter(model_path=self.path, num_threads=num_threads)
+        except Exception as error:
+            raise ValueError(f"Not a loadable TFLite model ({_first_line(error)}). Received: path={self.path!r}") from error
+        detail = self._interpreter.get_input_details()[0]
+        self._input_index = detail["index"]
+        self._output_index = self._interpreter.get_output_details()[0]["index"]
+        self.uint8 = detail["dtype"] == np.uint8
+        shape = tuple(int(d) for d in detail["shape"])
+        if len(shape) != 4:
+            raise ValueError(f"The TFLite model must take (1, H, W, C) images. Received: input shape={shape}")
+        self.input_shape = shape[1:]
+        self._interpreter.allocate_tensors()
+
+    def __call__(self, images):
+        """float32 `(N, H, W, C)` in [0, 1] -> float32 outputs in [0, 1] (NumPy)."""
+        outputs = []
+        for image in np.asarray(images, np.float32):
+            self._interpreter.set_tensor(self._input_index, _to_pixels(image, self.uint8)[None])
+            self._interpreter.invoke()
+            outputs.append(_from_pixels(self._interpreter.get_tensor(self._output_index)[0], self.uint8))
+        return np.stack(outputs)
+
+
+def _to_pixels(images, uint8):
+    """Float images in [0, 1] as a model's input: uint8 pixels if `uint8`."""
+    return np.round(images * 255).astype(np.uint8) if uint8 else images
+
+
+def _from_pixels(outputs, uint8):
+    """A model's outputs as float32 in [0, 1] (uint8 pixels divided by 255)."""
+    return outputs.astype(np.float32) / 255.0 if uint8 else outputs
+
+
+def load_generator(path, kinds=KINDS, image_to_image=True):
+    """Loads a trained generator from any file kfreqgan writes (see the module docstring).
+
+    Args:
+        path: a `.keras` file, a SavedModel folder or a `.tflite` file.
+        kinds: the kinds the caller accepts (a subset of `KINDS`); e.g.
+            `("keras",)` where the Keras model itself is needed (export).
+        image_to_image: require an image-to-image generator (one image
+            input, an output of the same shape; exports always are). With
+            False a `.keras` generator of latent vectors is returned too.
+
+    Returns:
+        A `keras.Model` for a `.keras` file (the `.generator` of a
+        `FreqGAN`), a `SavedModelGenerator` or a `TFLiteGenerator`; the
+        last two are called on float32 images in [0, 1].
+
+    Raises:
+        FileNotFoundError: if nothing exists at `path`.
+        ValueError: if it is not an accepted kind of model file, does not
+            load, or is not an image-to-image generator when required.
+    """
+    import keras
+
+    kind = model_kind(path, kinds)
+    if kind == "saved_model":
+        return SavedModelGenerator(path)
+    if kind == "tflite":
+        return TFLiteGenerator(path)
+    model = load_keras_model(path)
+    generator = getattr(model, "generator", None)
+    if isinstance(generator, keras.Model):
+        model = generator
+    if not isinstance(model, keras.Model):
+        raise ValueError(f"The file holds a {type(model).__name__}, not a keras.Model. Received: path={os.fspath(path)!r}")
+    if image_to_image:
+        from kfreqgan.models.image_to_image import check_image_to_image
+
+        check_image_to_image(model)
+    return model
+

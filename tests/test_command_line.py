@@ -1,0 +1,266 @@
+"""The error contract every command keeps (`kfreqgan.command_line`): one line
+and exit status 2 for usage, input and OS errors, 130 with one line on
+Ctrl-C, no traceback, nothing written before a bad configuration is refused."""
+
+import errno
+import importlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from kfreqgan import command_line
+from kfreqgan.training import train
+from kfreqgan.training.folder_lock import FolderLock
+
+PROGRAMS = {
+    "kfreqgan-train": ("kfreqgan.training.train", []),
+    "kfreqgan-demo": ("kfreqgan.training.demo", []),
+    "kfreqgan-spectrum": ("kfreqgan.analysis.spectrum_cli", ["a", "b", "--out", "o"]),
+    "kfreqgan-export": ("kfreqgan.export.cli", ["m.keras", "--out", "o"]),
+    "kfreqgan-dehaze": ("kfreqgan.dehaze_cli", ["in", "--out", "o"]),
+    "python -m kfreqgan.training.spectral_demo": ("kfreqgan.training.spectral_demo", []),
+    "python -m kfreqgan.training.pretrained_dehazer": ("kfreqgan.training.pretrained_dehazer", []),
+}
+TINY = {
+    "patches_per_photo": 8,
+    "eval_patches_per_photo": 1,
+    "batch_size": 8,
+    "epochs": 1,
+    "generator_filters": 4,
+    "discriminator_filters": 4,
+    "generator_depth": 1,
+    "discriminator_layers": 1,
+    "frequency_aware": False,
+    "image_size": 16,
+    "photo_short_side": 64,
+}
+
+
+def _train_argv(out, **overrides):
+    argv = ["--config", "dehaze-demo", "--out", str(out), "--quiet"]
+    for key, value in {**TINY, **overrides}.items():
+        argv += ["--set", f"{key}={value}"]
+    return argv
+
+
+def _error_lines(err):
+    """stderr without TensorFlow's start-up logs."""
+    return [line for line in err.splitlines() if line.strip() and not line.startswith(("I0000", "E0000", "W0000", "WARNING: All log"))]
+
+
+# ---------------------------------------------------------------------------
+# run_main itself
+
+
+def _parser():
+    parser = command_line.ArgumentParser(prog="prog")
+    parser.add_argument("--n", type=int)
+    return parser
+
+
+@pytest.mark.parametrize(
+    "error, line",
+    [
+        (ValueError("`x` must be positive. Received: x=-1"), "prog: error: `x` must be positive. Received: x=-1"),
+        (ValueError("first line\nsecond line"), "prog: error: first line (more with --debug)"),
+        (RuntimeError(), "prog: error: RuntimeError"),
+        (OSError(errno.ENOSPC, "Can't write data (pages of HDF5 text)\n...", "/runs/x/backup-a.weights.h5"),
+         "prog: error: No space left on device: /runs/x/backup-a.weights.h5"),
+        (PermissionError(errno.EACCES, "Permission denied", "/srv/out"), "prog: error: Permission denied: /srv/out"),
+        (OSError(errno.EROFS, "Read-only file system", "/mnt/ro/report.json"), "prog: error: Read-only file system: /mnt/ro/report.json"),
+        (OSError(errno.ENOSPC, "file write failed"), "prog: error: No space left on device"),
+    ],
+)
+def test_errors_are_one_line_with_status_2(capsys, error, line):
+    def run(args):
+        raise error
+
+    assert command_line.run_main(_parser(), run, []) == 2
+    captured = capsys.readouterr()
+    assert captured.err == line + "\n" and captured.out == ""
+
+
+def test_interrupt_is_one_line_with_status_130(capsys):
+    def run(args):
+        raise KeyboardInterrupt
+
+    assert command_line.run_main(_parser(), run, []) == 130
+    assert capsys.readouterr().err == "prog: interrupted\n"
+
+
+def test_status_debug_and_usage(capsys):
+    assert command_line.run_main(_parser(), lambda args: None, []) == 0
+    assert command_line.run_main(_parser(), lambda args: command_line.EXIT_PARTIAL, []) == 1
+
+    def run(args):
+        raise ValueError("boom")
+
+    with pytest.raises(ValueError, match="boom"):
+        command_line.run_main(_parser(), run, ["--debug"])
+    with pytest.raises(SystemExit) as caught:
+        command_line.run_main(_parser(), run, ["--n", "x"])
+    assert caught.value.code == 2
+    assert capsys.readouterr().err == "prog: error: argument --n: invalid int value: 'x'\n"  # no usage text
+
+
+# ---------------------------------------------------------------------------
+# Every program has the same shape
+
+
+@pytest.mark.parametrize("prog", list(PROGRAMS))
+def test_every_program_has_one_line_usage_errors_and_debug(prog, capsys):
+    name, argv = PROGRAMS[prog]
+    module = importlib.import_module(name)
+    with pytest.raises(SystemExit) as caught:
+        module.main(argv + ["--bogus-flag"])
+    assert caught.value.code == 2
+    assert capsys.readouterr().err == f"{prog}: error: unrecognized arguments: --bogus-flag\n"
+    assert "--debug" in module._parser().format_help()
+
+
+@pytest.mark.parametrize("prog", list(PROGRAMS))
+def test_every_program_answers_an_interrupt_with_one_line_and_130(prog, capsys, monkeypatch):
+    name, argv = PROGRAMS[prog]
+    module = importlib.import_module(name)
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(module, "_run", interrupted)
+    assert module.main(argv) == 130
+    captured = capsys.readouterr()
+    assert captured.err == f"{prog}: interrupted\n"
+
+
+# ---------------------------------------------------------------------------
+# kfreqgan-train
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"task": "bogus"}, "kfreqgan-train: error: `task` must be one of 'dehaze', 'unconditional'. Received: task='bogus'"),
+        ({"task": "unconditional"}, "kfreqgan-train: error: task='unconditional' needs the keys latent_dim"),
+    ],
+)
+def test_a_bad_task_is_refused_before_anything_is_written(tmp_path, capsys, overrides, message):
+    out = tmp_path / "run"
+    assert train.main(_train_argv(out, **overrides)) == 2
+    lines = _error_lines(capsys.readouterr().err)
+    assert len(lines) == 1 and lines[0].startswith(message)
+    assert not out.exists()  # no data loaded, no event file, no lock
+
+
+def test_a_second_run_into_the_same_out_is_locked_out(tmp_path, capsys):
+    out = tmp_path / "run"
+    with FolderLock(out, name="kfreqgan-train-worker-0"):
+        assert train.main(_train_argv(out)) == 2
+    lines = _error_lines(capsys.readouterr().err)
+    assert len(lines) == 1 and f"Another process (pid {os.getpid()}) is writing into {out}" in lines[0]
+    assert os.listdir(out) == []  # the holder's lock is gone after release; the refused run wrote nothing
+
+
+def test_full_disk_during_training_is_one_line(tmp_path, capsys, monkeypatch):
+    from kfreqgan.callbacks import atomic_backup_and_restore
+
+    def full(path, write, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "Can't synchronously write data (file write failed: ...)", path)
+
+    monkeypatch.setattr(atomic_backup_and_restore, "write_atomically", full)
+    assert train.main(_train_argv(tmp_path / "run")) == 2
+    lines = _error_lines(capsys.readouterr().err)
+    assert lines == [f"kfreqgan-train: error: No space left on device: {tmp_path / 'run' / 'backup' / 'worker-0' / 'backup-a.weights.h5'}"]
+    assert not (tmp_path / "run" / ".kfreqgan-train-worker-0.lock").exists()
+
+
+def _small_tmpfs(path):
+    """A 3 MiB tmpfs at `path`, or None where mounting is not allowed (not root, containers)."""
+    if not hasattr(os, "geteuid") or os.geteuid() != 0 or not shutil.which("mount"):
+        return None
+    path.mkdir()
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3M", "tmpfs", str(path)], capture_output=True)
+    return path if result.returncode == 0 else None
+
+
+def _console(name, argv, **kwargs):
+    script = os.path.join(os.path.dirname(sys.executable), name)
+    module = {"kfreqgan-train": "kfreqgan.training.train"}[name]
+    command = [script] if os.path.exists(script) else [sys.executable, "-m", module]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(command + argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+
+
+@pytest.mark.slow
+def test_a_really_full_disk_ends_in_one_line_not_a_crash(tmp_path):
+    disk = _small_tmpfs(tmp_path / "disk")
+    if disk is None:
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    try:
+        process = _console("kfreqgan-train", _train_argv(disk / "run", generator_filters=32, discriminator_filters=32, epochs=2))
+        out, err = process.communicate(timeout=600)
+        assert process.returncode == 2, err[-3000:]  # not 139 (h5py crashing at exit)
+        lines = _error_lines(err)
+        assert "Traceback" not in err and "Exception ignored" not in err
+        assert len(lines) == 1 and lines[0].startswith("kfreqgan-train: error: No space left on device: "), lines
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_training_is_one_line_and_130(tmp_path):
+    process = _console("kfreqgan-train", _train_argv(tmp_path / "run", epochs=50))
+    deadline = time.monotonic() + 300
+    seen = ""
+    while "Epoch 2/" not in seen:  # well into training
+        assert process.poll() is None and time.monotonic() < deadline, process.stderr.read()[-3000:]
+        seen += process.stdout.readline()
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 130
+    assert "Traceback" not in err
+    assert _error_lines(err) == ["kfreqgan-train: interrupted"]
+
+
+# ---------------------------------------------------------------------------
+# kfreqgan-spectrum
+
+
+def test_the_spectrum_report_is_strict_json(tmp_path, capsys):
+    from kfreqgan.analysis import spectrum_cli
+
+    folder = tmp_path / "images"
+    folder.mkdir()
+    pixels = np.random.default_rng(0).integers(0, 256, (3, 16, 16, 3), dtype=np.uint8)
+    for index, image in enumerate(pixels):
+        tf.io.write_file(str(folder / f"{index}.png"), tf.io.encode_png(image))
+    # The same set twice: zero error in every band, so the high/low error ratio is not a finite number.
+    assert spectrum_cli.main([str(folder), str(folder), "--out", str(tmp_path / "report")]) == 0
+    text = (tmp_path / "report" / "report.json").read_text()
+
+    def refuse(constant):
+        raise ValueError(f"not JSON: {constant}")
+
+    report = json.loads(text, parse_constant=refuse)
+    assert report["frequency_bias"]["high_to_low"] is None
+    assert report["spectral_distance_db"] == 0.0
+
+
+def test_spectrum_names_the_image_size_not_an_internal_argument(tmp_path, capsys):
+    from kfreqgan.analysis import spectrum_cli
+
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    for index in range(2):
+        tf.io.write_file(str(folder / f"{index}.png"), tf.io.encode_png(np.zeros((1, 9, 3), np.uint8)))
+    assert spectrum_cli.main([str(folder), str(folder), "--out", str(tmp_path / "report")]) == 2
+    line = _error_lines(capsys.readouterr().err)[0]
+    assert line.startswith("kfreqgan-spectrum: error: The images are 1x9 pixels: too small for a radial spectrum")
+    assert "num_bins" not in line

@@ -1,0 +1,134 @@
+"""`kfreqgan.models.loading`: the one loader, for every kind of model file and every bad one."""
+
+import os
+import subprocess
+import sys
+import zipfile
+
+import keras
+import numpy as np
+import pytest
+
+from kfreqgan.export import serving
+from kfreqgan.export import tflite
+from kfreqgan.models import FreqGAN
+from kfreqgan.models import dcgan_generator
+from kfreqgan.models import patchgan_discriminator
+from kfreqgan.models.image_to_image import clipped_model
+from kfreqgan.models.image_to_image import unit_range_outputs
+from kfreqgan.models.loading import INPUT_NAME
+from kfreqgan.models.loading import OUTPUT_NAME
+from kfreqgan.models.loading import SERVING_DEFAULT
+from kfreqgan.models.loading import SavedModelGenerator
+from kfreqgan.models.loading import TFLiteGenerator
+from kfreqgan.models.loading import load_generator
+from kfreqgan.models.loading import model_kind
+
+
+@pytest.fixture(scope="module")
+def files(generator, tmp_path_factory):
+    """The tiny generator saved as every kind of file kfreqgan writes."""
+    folder = tmp_path_factory.mktemp("models")
+    generator.save(folder / "generator.keras")
+    gan = FreqGAN(generator, patchgan_discriminator((32, 32, 3), 3, filters=4, num_layers=1), mode="paired")
+    gan.compile()
+    gan.save(folder / "freqgan.keras")
+    serving.save_serving_model(generator, str(folder / "saved_model"))
+    model = clipped_model(generator)
+    (folder / "float32.tflite").write_bytes(tflite.convert_to_tflite(model))
+    (folder / "uint8.tflite").write_bytes(tflite.convert_to_tflite(model, io_dtype="uint8"))
+    dcgan_generator(16, 8, filters=4).save(folder / "latent.keras")
+    return folder
+
+
+def test_the_interface_names():
+    assert (SERVING_DEFAULT, INPUT_NAME, OUTPUT_NAME) == ("serving_default", "images", "outputs")
+    assert serving.SERVING_DEFAULT is SERVING_DEFAULT and tflite.SIGNATURE_KEY is SERVING_DEFAULT  # one definition
+
+
+@pytest.mark.parametrize("name", ["generator.keras", "freqgan.keras"])
+def test_keras_files_give_the_generator(files, generator, photos_32, name):
+    loaded = load_generator(files / name)
+    assert isinstance(loaded, keras.Model) and not isinstance(loaded, FreqGAN)
+    assert model_kind(files / name) == "keras"
+    np.testing.assert_allclose(loaded.predict(photos_32, verbose=0), generator.predict(photos_32, verbose=0), atol=1e-6)
+
+
+@pytest.mark.parametrize("name, kind, cls, tolerance", [
+    ("saved_model", "saved_model", SavedModelGenerator, 1e-5),
+    ("float32.tflite", "tflite", TFLiteGenerator, 1e-3),
+    ("uint8.tflite", "tflite", TFLiteGenerator, 1.01 / 255 + 1e-6),  # rounded to pixels on the way in and out
+])
+def test_exports_load_and_compute_what_the_keras_model_computes(files, generator, photos_32, name, kind, cls, tolerance):
+    loaded = load_generator(files / name)
+    assert isinstance(loaded, cls) and loaded.kind == kind == model_kind(files / name)
+    assert loaded.input_shape == (32, 32, 3) and loaded.uint8 == (name == "uint8.tflite")
+    reference = unit_range_outputs(generator, np.round(photos_32[:3] * 255) / 255).numpy()
+    outputs = loaded(np.round(photos_32[:3] * 255) / 255)
+    assert outputs.dtype == np.float32 and outputs.shape == reference.shape
+    assert np.abs(outputs - reference).max() <= tolerance
+
+
+def test_a_latent_generator_only_where_asked(files):
+    with pytest.raises(ValueError, match="Only image-to-image generators"):
+        load_generator(files / "latent.keras")
+    assert load_generator(files / "latent.keras", image_to_image=False).input_shape == (None, 16)
+
+
+def _garbage(path, text=b"not a model"):
+    path.write_bytes(text)
+    return path
+
+
+BAD = {
+    "missing file": (lambda d: d / "missing.keras", FileNotFoundError, r"Model file not found\. Received: path='.*missing\.keras'"),
+    "folder without saved_model.pb": (lambda d: (d / "empty").mkdir() or d / "empty", ValueError, r"must be a SavedModel \(with saved_model\.pb\)"),
+    "text named .keras": (lambda d: _garbage(d / "notamodel.keras"), ValueError, r"Not a Keras model file \(a \.keras file is a zip archive"),
+    "zip without config.json": (
+        lambda d: zipfile.ZipFile(d / "readme.keras", "w").writestr("readme.txt", "hi") or d / "readme.keras",
+        ValueError,
+        "the archive has no config.json",
+    ),
+    "broken config.json": (
+        lambda d: zipfile.ZipFile(d / "broken.keras", "w").writestr("config.json", "{") or d / "broken.keras",
+        ValueError,
+        r"Not a loadable Keras model file \(",
+    ),
+    "text named .tflite": (lambda d: _garbage(d / "model.tflite"), ValueError, r"Not a TFLite model file \(no TFL3 identifier\)"),
+    "an image": (lambda d: _garbage(d / "photo.png"), ValueError, r"A model must be a \.keras file or a SavedModel folder or a \.tflite file\. Received: path="),
+    "an HDF5 file": (lambda d: _garbage(d / "weights.h5"), ValueError, "A model must be"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_model_files_get_one_clear_error(tmp_path, case):
+    make, error, message = BAD[case]
+    path = make(tmp_path)
+    with pytest.raises(error, match=message):
+        load_generator(path)
+    if error is ValueError and case != "broken config.json":
+        with pytest.raises(error, match=message):
+            model_kind(path)  # the cheap checks, without TensorFlow
+
+
+def test_kinds_a_caller_does_not_accept(files):
+    with pytest.raises(ValueError, match=r"A model must be a \.keras file, not a SavedModel folder|A model must be a \.keras file, not a folder"):
+        load_generator(files / "saved_model", kinds=("keras",))
+    with pytest.raises(ValueError, match=r"A model must be a \.keras file, not a \.tflite file"):
+        load_generator(files / "float32.tflite", kinds=("keras",))
+
+
+def test_import_kfreqgan_alone_registers_what_freqgan_keras_needs(files):
+    """`keras.saving.load_model("freqgan.keras")` after `import kfreqgan`, nothing else."""
+    code = (
+        "import keras, kfreqgan, sys; "
+        "model = keras.saving.load_model(sys.argv[1]); "
+        "assert type(model).__name__ == 'FreqGAN', type(model); "
+        "assert not [m for m in sys.modules if m.startswith(('tensorflow_datasets', 'kfreqgan.export', 'kfreqgan.training'))]; "
+        "print('ok')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(files / "freqgan.keras")],
+        capture_output=True, text=True, timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-2000:]
