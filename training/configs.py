@@ -203,6 +203,7 @@ _NON_NEGATIVE_FLOATS = (
 )
 _POSITIVE_FLOATS = ("generator_lr", "discriminator_lr", "guide_epsilon")
 _MIXED_PRECISION = (None, "mixed_float16", "mixed_bfloat16")
+TASKS = ("dehaze", "unconditional")
 
 
 def check_config(config):
@@ -216,7 +217,7 @@ def check_config(config):
 
     from kfreqgan._validation import check_choice
     from kfreqgan.data.haze import check_range
-    from kfreqgan.data.photos import _check_names
+    from kfreqgan.data.photos import check_photo_names
 
     for key, value in config.items():
         if key in _POSITIVE_INTS and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
@@ -227,6 +228,15 @@ def check_config(config):
                 value <= 0 if positive else value < 0
             ):
                 raise ValueError(f"`{key}` must be a finite number {'>' if positive else '>='} 0. Received: {key}={value!r}")
+    check_choice(config.get("task"), "task", TASKS)
+    required = set.intersection(*(set(named) for named in CONFIGS.values() if named["task"] == config["task"]))
+    missing = sorted(required - set(config))
+    if missing:
+        names = ", ".join(name for name, named in CONFIGS.items() if named["task"] == config["task"])
+        raise ValueError(
+            f"task={config['task']!r} needs the keys {', '.join(missing)}, which this configuration does not have; "
+            f"start from a configuration made for that task ({names}). Received: task={config['task']!r}"
+        )
     if isinstance(config["seed"], bool) or not isinstance(config["seed"], int) or config["seed"] < 0:
         raise ValueError(f"`seed` must be an integer >= 0. Received: seed={config['seed']!r}")
     check_choice(config["channels"], "channels", (1, 3))
@@ -238,7 +248,7 @@ def check_config(config):
     for key in ("train_photos", "eval_photos"):
         if key in config:
             try:
-                _check_names(config[key])
+                check_photo_names(config[key])
             except ValueError as error:
                 raise ValueError(f"`{key}`: {error} Received: {key}={config[key]!r}") from None
     if "eval_photos" in config:
