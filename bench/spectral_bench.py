@@ -263,7 +263,10 @@ def main():
     parser.add_argument("--size", type=int, default=128)
     parser.add_argument("--rounds", type=int, default=60)
     parser.add_argument("--profile", action="store_true", help="time the stages of the feature instead")
+    parser.add_argument("--torch-threads", type=int, help="torch.set_num_threads (default: torch's own)")
     args = parser.parse_args()
+    if torch is not None and args.torch_threads:
+        torch.set_num_threads(args.torch_threads)
 
     images_np = real_crops(args.batch, args.size)
     if args.profile:

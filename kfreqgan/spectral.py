@@ -153,8 +153,31 @@ def power_spectrum(images, mode="gray"):
     Returns:
         float32 tensor `(N, H, W, 1)` or `(N, H, W, C)`, DC at `(H//2, W//2)`.
     """
-    images = _select_channels(as_image_batch(images), mode)
+    images = as_image_batch(images)
+    return _run_maybe_compiled(_power_spectrum_kernel, images, _gray_weights(images, mode))
+
+
+def _power_spectrum_kernel(images, gray_weights):
+    if gray_weights is not None:
+        images = _gray_sum(images, gray_weights)[..., tf.newaxis]
     return _centre(_power(images))
+
+
+def _gray_weights(images, mode):
+    """GRAY_WEIGHTS for mode="gray" (checking the channels), None for "channels"."""
+    check_choice(mode, "mode", MODES)
+    if mode == "channels":
+        return None
+    if images.shape[-1] not in (1, 3):
+        _gray(images)  # raises the grey-conversion error
+    return GRAY_WEIGHTS
+
+
+def _run_maybe_compiled(kernel, images, *args):
+    """`_run_compiled` where the spatial size is static, else plain ops."""
+    if None in images.shape[1:]:
+        return kernel(images, *args)
+    return _run_compiled(kernel, images, *args)
 
 
 def _power(images):
@@ -178,7 +201,13 @@ def log_magnitude(images, mode="gray", epsilon=1e-10):
         float32 tensor `(N, H, W, 1)` or `(N, H, W, C)`.
     """
     _check_epsilon(epsilon)
-    images = _select_channels(as_image_batch(images), mode)
+    images = as_image_batch(images)
+    return _run_maybe_compiled(_log_magnitude_kernel, images, _gray_weights(images, mode), float(epsilon))
+
+
+def _log_magnitude_kernel(images, gray_weights, epsilon):
+    if gray_weights is not None:
+        images = _gray_sum(images, gray_weights)[..., tf.newaxis]
     return _centre(0.5 * tf.math.log(_dft_power(images) + epsilon))
 
 
@@ -403,7 +432,8 @@ def band_energy(images, bands, kind="ideal", order=2, mode="gray", include_dc=Tr
     Returns:
         float32 tensor `(N, len(bands), C')` with `C' = 1` for grey.
     """
-    images = _select_channels(as_image_batch(images), mode)
+    images = as_image_batch(images)
+    gray_weights = _gray_weights(images, mode)
     if not isinstance(bands, (list, tuple)) or not bands:
         raise ValueError(
             f"`bands` must be a non-empty list of (low, high) pairs. Received: bands={bands!r}"
@@ -415,16 +445,33 @@ def band_energy(images, bands, kind="ideal", order=2, mode="gray", include_dc=Tr
                 f"Each band must be a (low, high) pair. Received: band={band!r}"
             )
         checked.append(_check_band(band[0], band[1], kind, order))
-    height, width = static_spatial_size(images, purpose="band_energy")
-    masks = np.stack([_static_mask(height, width, *band, "unshifted") for band in checked])
-    power = _dft_power(images)
+    static_spatial_size(images, purpose="band_energy")
+    return _run_compiled(_band_energy_kernel, images, gray_weights, tuple(checked), bool(include_dc))
+
+
+@functools.lru_cache(maxsize=64)
+def _half_band_weights(height, width, bands, include_dc):
+    """Masks (B, H, W // 2 + 1) and total weights (H, W // 2 + 1) over the
+    half spectrum, with the mirrored columns counted twice."""
+    columns = np.full((height, width // 2 + 1), 2.0, np.float32)
+    columns[:, 0] = 1.0
+    if width % 2 == 0:
+        columns[:, -1] = 1.0
     if not include_dc:
-        dc = np.zeros((height, width, 1), np.float32)
-        dc[0, 0, 0] = 1.0
-        power = power * (1.0 - dc)
-    # (N, H, W, C) x (B, H, W) -> (N, B, C)
+        columns[0, 0] = 0.0
+    masks = np.stack([_static_mask(height, width, *band, "half") for band in bands]) * columns
+    return masks, columns
+
+
+def _band_energy_kernel(images, gray_weights, bands, include_dc):
+    height, width = int(images.shape[1]), int(images.shape[2])
+    if gray_weights is not None:
+        images = _gray_sum(images, gray_weights)[..., tf.newaxis]
+    masks, columns = _half_band_weights(height, width, bands, include_dc)
+    power = _dft_power(images, half=True)  # a real image's power is symmetric
+    # (N, H, W', C) x (B, H, W') -> (N, B, C)
     energy = tf.einsum("nhwc,bhw->nbc", power, tf.constant(masks))
-    total = tf.reduce_sum(power, axis=(1, 2))[:, tf.newaxis, :]
+    total = tf.einsum("nhwc,hw->nc", power, tf.constant(columns))[:, tf.newaxis, :]
     return tf.math.divide_no_nan(energy, total)
 
 
