@@ -135,7 +135,7 @@ def test_spectrum_cli_errors_name_the_problem(patches, tmp_path, capsys):
     cases = [
         ([str(tmp_path / "real"), str(tmp_path / "mixed")], "different sizes"),
         ([str(tmp_path / "real"), str(tmp_path / "empty")], "empty"),
-        ([str(tmp_path / "real"), str(tmp_path / "nope.keras")], "does not exist"),
+        ([str(tmp_path / "real"), str(tmp_path / "nope.keras")], "Model file not found"),
         ([str(tmp_path / "missing"), str(tmp_path / "real")], "does not exist"),
     ]
     for argv, message in cases:
