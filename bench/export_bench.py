@@ -71,6 +71,9 @@ def main():
     from kfreqgan.export import tflite
     from kfreqgan.export.calibration import representative_images
     from kfreqgan.models.image_to_image import clipped_model
+    from kfreqgan.models.loading import INPUT_NAME
+    from kfreqgan.models.loading import OUTPUT_NAME
+    from kfreqgan.models.loading import SERVING_DEFAULT
     from kfreqgan.models.image_to_image import unit_range_outputs
     from kfreqgan.models import unet_generator
 
@@ -86,8 +89,8 @@ def main():
 
     directory = tempfile.mkdtemp(prefix="kfreqgan-export-bench-")
     serving.save_serving_model(generator, os.path.join(directory, "1"))
-    signature = tf.saved_model.load(os.path.join(directory, "1")).signatures["serving_default"]
-    runners["SavedModel"] = lambda x: signature(images=tf.constant(x))["outputs"].numpy()
+    signature = tf.saved_model.load(os.path.join(directory, "1")).signatures[SERVING_DEFAULT]
+    runners["SavedModel"] = lambda x: signature(**{INPUT_NAME: tf.constant(x)})[OUTPUT_NAME].numpy()
     sizes["SavedModel"] = sum(
         os.path.getsize(os.path.join(root, name)) for root, _, names in os.walk(os.path.join(directory, "1")) for name in names
     )
@@ -100,8 +103,8 @@ def main():
         sizes[f"TFLite {variant}"] = len(model_bytes)
         interpreter = Interpreter(model_content=model_bytes, num_threads=args.threads)
         interpreter.allocate_tensors()  # batch 1, as converted
-        run = interpreter.get_signature_runner("serving_default")
-        runners[f"TFLite {variant}"] = lambda x, run=run: run(images=x)["outputs"]
+        run = interpreter.get_signature_runner(SERVING_DEFAULT)
+        runners[f"TFLite {variant}"] = lambda x, run=run: run(**{INPUT_NAME: x})[OUTPUT_NAME]
     conversion_seconds = time.perf_counter() - started
 
     agreement = {}

@@ -84,6 +84,18 @@ def test_next_export_gets_the_next_version(exported, model_file, capsys):
     assert (exported / "models.config").read_text().count('name: "dehazer"') == 1
 
 
+def test_versions_count_both_formats(model_file, tmp_path):
+    """A TFLite-only export after a TFLite-only one (or after a SavedModel one) gets the next
+    version, never one that exists in the other format's folder."""
+    out = tmp_path / "out"
+    tflite_only = [model_file, "--out", str(out), "--name", "m", "--formats", "tflite", "--variants", "float32", "--no-verify"]
+    assert cli.main(tflite_only) == 0
+    assert cli.main(tflite_only) == 0
+    assert sorted(os.listdir(out / "tflite" / "m")) == ["1", "2"]
+    assert cli.main([model_file, "--out", str(out), "--name", "m", "--formats", "saved_model", "--no-verify"]) == 0
+    assert os.listdir(out / "m") == ["3"]
+
+
 def test_an_existing_version_is_kept_without_overwrite(exported, model_file, capsys):
     before = (exported / "dehazer" / "1" / "saved_model.pb").stat().st_mtime_ns
     argv = [model_file, "--out", str(exported), "--name", "dehazer", "--version", "1", "--formats", "saved_model"]
