@@ -25,6 +25,14 @@ runs the same command, and only the chief (worker 0) writes the outputs.
 A NaN or Inf in a loss stops training with a one-line error naming the
 global step, the epoch and the loss terms (exit status 2), before the
 diverged weights reach the backup or any output file.
+
+Errors follow `kfreqgan.command_line`: one line and exit status 2 (a bad
+`--set` value or task is refused before any data loads or file is
+written; a full disk is one line too), 130 on Ctrl-C (rerun to resume).
+While it runs, the command holds a lock in `--out`
+(`kfreqgan.training.folder_lock`): a second run into the same folder stops
+at once, naming the first one's pid; a lock left by a killed run is taken
+over.
 """
 
 import ast
@@ -86,6 +94,8 @@ def dehazing_data(config, global_batch_size):
 
     from kfreqgan.data import photo_patches
 
+    if config.get("photo_catalogue") is not None:
+        return whole_photo_data(config, global_batch_size)
     overlap = set(config["train_photos"]) & set(config["eval_photos"])
     if overlap:
         raise ValueError(f"train_photos and eval_photos overlap: {sorted(overlap)}")
@@ -117,6 +127,40 @@ def dehazing_data(config, global_batch_size):
         gray=gray,
     )
     eval_hazy = _hazify(config)(eval_clean, seed + 7)[0].numpy()
+    return train, eval_hazy, eval_clean
+
+
+def whole_photo_data(config, global_batch_size):
+    """`dehazing_data` for configs with `photo_catalogue` (e.g. `dehaze-v2`):
+    square crops of whole photos with layered depth (`kfreqgan.data.whole_photos`).
+
+    Training photos: the bundled `train_photos` and, if `photo_catalogue`,
+    the registry catalogue's train split; held out: `eval_photos` and the
+    catalogue's held-out split, one centred square each.
+    """
+    from kfreqgan.data import photo_sources
+    from kfreqgan.data import whole_photos
+
+    train_sources, eval_sources = [], []
+    if config["photo_catalogue"]:
+        split = photo_sources.split_photos(photo_sources.installed_photos())
+        train_sources, eval_sources = split["train"], split["heldout"]
+    haze_ranges = {
+        "beta_range": config["beta_range"],
+        "airlight_range": config["airlight_range"],
+        "airlight_tint": config.get("airlight_tint", 0.0),
+    }
+    max_side, seed = config["photo_max_side"], config["seed"]
+    _, photos = whole_photos.load_photos(train_sources, config["train_photos"], max_side)
+    depths = whole_photos.depth_maps(photos, config["depth_variants"], seed)
+    examples = config["patches_per_photo"] * len(photos)
+    train = whole_photos.whole_photo_pairs(
+        photos, depths, config["image_size"], examples, global_batch_size, seed, config["crop_range"], **haze_ranges
+    )
+    _, held = whole_photos.load_photos(eval_sources, config["eval_photos"], max_side)
+    eval_hazy, eval_clean = whole_photos.heldout_pairs(
+        held, config["image_size"], seed + 1, config["eval_patches_per_photo"], **haze_ranges
+    )
     return train, eval_hazy, eval_clean
 
 
@@ -182,13 +226,20 @@ def build_gan(config):
             generator, discriminator, mode="unconditional", adversarial_loss=config["adversarial_loss"], **_stabilizers(config)
         )
     aware = config["frequency_aware"]
-    generator = unet_generator(
-        shape,
-        config["generator_filters"],
-        config["generator_depth"],
-        bands=DEFAULT_BANDS if aware else None,
-        head=config["generator_head"],
-    )
+    if config.get("generator_architecture") == "coherent":
+        from kfreqgan.models.coherent_dehazer import coherent_dehazer
+
+        generator = coherent_dehazer(
+            config["coarse_size"], config["generator_filters"], channels, config["guide_radius"], config["guide_epsilon"]
+        )
+    else:
+        generator = unet_generator(
+            shape,
+            config["generator_filters"],
+            config["generator_depth"],
+            bands=DEFAULT_BANDS if aware else None,
+            head=config["generator_head"],
+        )
     if aware:
         discriminator = dehazing_discriminator(
             shape,
@@ -253,7 +304,7 @@ def image_quality(clean, images):
     }
 
 
-def _grid_png(rows, path):
+def grid_png(rows, path):
     """Saves rows of equally sized images as one PNG (atomically)."""
     import tensorflow as tf
 
@@ -374,7 +425,7 @@ def train(config, out, strategy, verbose=2, callbacks=()):
     try:
         for name, model in (("generator.keras", gan.generator), ("freqgan.keras", gan)):
             write_atomically(os.path.join(target, name), model.save)
-        _grid_png(rows, os.path.join(target, "samples.png"))
+        grid_png(rows, os.path.join(target, "samples.png"))
         write_text_atomically(os.path.join(target, "metrics.json"), json.dumps(result, indent=2))
     finally:
         if not chief:
@@ -396,9 +447,8 @@ def _parse_overrides(pairs):
     return overrides
 
 
-def main(argv=None):
-    from kfreqgan._cli import ArgumentParser
-    from kfreqgan._cli import error_line
+def _parser():
+    from kfreqgan.command_line import ArgumentParser
 
     parser = ArgumentParser(prog="kfreqgan-train", description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", default="dehaze-demo", help="named configuration (see --list-configs)")
@@ -408,35 +458,32 @@ def main(argv=None):
     parser.add_argument("--strategy", default="default", choices=("default", "mirrored", "multiworker"))
     parser.add_argument("--quiet", action="store_true", help="one line per epoch instead of a progress bar")
     parser.add_argument("--list-configs", action="store_true", help="print the configurations and exit")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def _run(args):
     from kfreqgan.training import configs
+    from kfreqgan.training.folder_lock import FolderLock
 
-    if args.debug:
-        import keras
-
-        keras.config.disable_traceback_filtering()
     if args.list_configs:
         print(configs.describe())
         return 0
-    try:
-        overrides = _parse_overrides(args.set)
-        if args.epochs is not None:
-            overrides["epochs"] = args.epochs
-        config = configs.get_config(args.config, overrides)  # checks every value
-        if os.path.exists(args.out) and not os.path.isdir(args.out):
-            raise ValueError(f"--out must be a folder. Received: --out={args.out!r}")
-        from kfreqgan.paths import check_writable_folder  # before any data is loaded (kfreqgan.paths)
+    # Everything that can be checked is checked before data loads or a file is written.
+    overrides = _parse_overrides(args.set)
+    if args.epochs is not None:
+        overrides["epochs"] = args.epochs
+    config = configs.get_config(args.config, overrides)  # checks every value
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        raise ValueError(f"--out must be a folder. Received: --out={args.out!r}")
+    from kfreqgan.paths import check_writable_folder  # before any data is loaded (kfreqgan.paths)
 
-        check_writable_folder(args.out, create=False)
-        strategy = make_strategy(args.strategy)
-        verbose = 2 if args.quiet or not sys.stdout.isatty() else 1
+    check_writable_folder(args.out, create=False)
+    strategy = make_strategy(args.strategy)
+    verbose = 2 if args.quiet or not sys.stdout.isatty() else 1
+    _, worker_id = _worker(strategy)
+    # One run per --out (and worker): a second one stops here, naming the first's pid.
+    with FolderLock(args.out, name=f"kfreqgan-train-worker-{worker_id}"):
         result = train(config, args.out, strategy, verbose=verbose)
-    except Exception as error:  # one clear line for users, traceback with --debug
-        if args.debug:
-            raise
-        print(f"kfreqgan-train: error: {error_line(error)}", file=sys.stderr)
-        return 2
     if "held_out" in result:
         held = result["held_out"]
         print(
@@ -447,6 +494,14 @@ def main(argv=None):
     if result["chief"]:
         print(f"wrote {args.out}/generator.keras, freqgan.keras, samples.png, metrics.json")
     return 0
+
+
+def main(argv=None):
+    """Runs `kfreqgan-train` (see the module docstring); returns the exit status
+    (`kfreqgan.command_line`: 2 with one line on error, 130 when interrupted)."""
+    from kfreqgan.command_line import run_main
+
+    return run_main(_parser(), _run, argv)
 
 
 if __name__ == "__main__":
