@@ -404,6 +404,17 @@ def _webp_kind(data):
     return "lossy"
 
 
+def _open_quietly(source):
+    """`Image.open` without Pillow's DecompressionBombWarning: between its
+    warning and error limits (~89M-179M pixels) a photo is read without a
+    line on stderr; above, Pillow refuses it (DecompressionBombError)."""
+    from PIL import Image
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", getattr(Image, "DecompressionBombWarning", Warning))
+        return Image.open(source)
+
+
 def read_image(path):
     """Reads an image file: `(pixels, info)`.
 
@@ -433,10 +444,7 @@ def read_image(path):
         raise ValueError(f"Could not decode the image file {path!r} (corrupt, or not an image): the file is empty.")
     bomb = getattr(Image, "DecompressionBombError", ())
     try:
-        with warnings.catch_warnings(), Image.open(io.BytesIO(data)) as image:
-            # Between Pillow's warning and error limits (~89M-179M pixels) a
-            # photo is read without a warning on stderr; above, it is refused.
-            warnings.simplefilter("ignore", getattr(Image, "DecompressionBombWarning", Warning))
+        with _open_quietly(io.BytesIO(data)) as image:
             if image.format not in FORMATS:
                 raise _refuse(path, f"a {image.format} file (kfreqgan reads PNG, JPEG, BMP, TIFF and WebP)")
             frames = getattr(image, "n_frames", 1)
@@ -503,7 +511,7 @@ def image_size(path):
             data = io.BytesIO(_read_bytes(path))
         else:
             data = path
-        with Image.open(data) as image:
+        with _open_quietly(data) as image:
             width, height = image.size
             orientation = image.getexif().get(_ORIENTATION, 1)
     except bomb as error:  # a header that claims billions of pixels
