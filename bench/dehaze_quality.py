@@ -1,0 +1,218 @@
+"""Dehazing quality: kfreqgan against the dark channel prior, on held-out
+photos with synthetic haze and on any folder of real hazy/clear pairs.
+
+    python bench/dehaze_quality.py                          # the shipped dehazer
+    python bench/dehaze_quality.py --model runs/v2/generator.keras
+    python bench/dehaze_quality.py --pairs HAZY_DIR CLEAR_DIR --model ...
+
+Contenders, run one after another on each image (so the shared machine's
+load hits them alike): the hazy input itself, the dark channel prior (He et
+al. 2009) raw and refined with the guided filter
+(`kfreqgan.dark_channel_prior`), the shipped dehazer as `kfreqgan-dehaze`
+runs it (`kfreqgan.dehazing.Dehazer`, tiled), and with `--model` a
+candidate generator (a `.keras` / SavedModel / `.tflite` file, loaded by
+`kfreqgan.models.loading.load_generator`). A candidate whose learned part
+sees the whole image at a fixed size (it contains a `GuidedFilter`, e.g.
+`kfreqgan.models.coherent_dehazer`) is run on the whole image untiled;
+anything else goes through `Dehazer` like the shipped model.
+
+Synthetic set (default): the held-out photos of the registry catalogue
+(`kfreqgan.data.photo_sources.split_photos`, if `make dehazer-data` was run)
+and the bundled `HELDOUT_PHOTOS`, never trained on, shrunk to `--max-side`,
+each hazed three times with `make_hazy_pairs` on its `layered_depth`:
+thin (beta 0.3-0.8), RESIDE ITS (0.8-1.8) and dense (1.8-3.0) haze, airlight
+in [0.6, 1.0] with a +-0.05 channel tint; seeded, the same every run.
+
+`--pairs HAZY_DIR CLEAR_DIR`: real pairs with RESIDE naming
+(`kfreqgan.data.find_image_pairs`), read with `kfreqgan.data.load_image`.
+
+Prints PSNR / SSIM (mean over images, per haze level and overall) and
+seconds per megapixel, writes `--out`/montage.png (rows: images; columns:
+hazy / DCP + guided filter / kfreqgan shipped / candidate / clear) and
+`--out`/results.json.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+LEVELS = {"thin": (0.3, 0.8), "its": (0.8, 1.8), "dense": (1.8, 3.0)}
+
+
+def synthetic_pairs(max_side, seed):
+    """[(name, level, hazy, clean)] from the held-out photos (see the module docstring)."""
+    from kfreqgan.data import HELDOUT_PHOTOS
+    from kfreqgan.data import haze
+    from kfreqgan.data import photo_sources
+    from kfreqgan.data import whole_photos
+
+    try:
+        heldout = photo_sources.split_photos(photo_sources.installed_photos())["heldout"]
+    except FileNotFoundError as error:
+        print(f"note: {error} Using the bundled held-out photos only.", file=sys.stderr)
+        heldout = []
+    names, photos = whole_photos.load_photos(heldout, HELDOUT_PHOTOS, max_side)
+    pairs = []
+    for index, (name, photo) in enumerate(zip(names, photos)):
+        depth = haze.layered_depth(photo, [seed, index])
+        for level_index, (level, beta_range) in enumerate(LEVELS.items()):
+            hazy, clean = haze.make_hazy_pairs(
+                photo,
+                [seed, 100 * index + level_index],
+                depth=depth,
+                beta_range=beta_range,
+                airlight_range=haze.WIDE_AIRLIGHT_RANGE,
+                airlight_tint=0.05,
+            )
+            pairs.append((name, level, np.clip(hazy.numpy(), 0.0, 1.0), clean.numpy()))
+    return pairs
+
+
+def folder_pairs(hazy_dir, clear_dir, limit=None):
+    """[(name, "real", hazy, clean)] from two folders with RESIDE naming."""
+    from kfreqgan.data import find_image_pairs
+    from kfreqgan.data import load_image
+
+    pairs = []
+    for hazy_path, clear_path in find_image_pairs(hazy_dir, clear_dir)[:limit]:
+        hazy, clean = load_image(hazy_path), load_image(clear_path)
+        if hazy.shape != clean.shape:
+            raise ValueError(f"{hazy_path} and {clear_path} differ in size: {hazy.shape} vs {clean.shape}")
+        pairs.append((os.path.basename(hazy_path), "real", hazy, clean))
+    return pairs
+
+
+def _whole_image_runner(model):
+    import tensorflow as tf
+
+    run = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+    return lambda image: np.clip(run(image[np.newaxis])[0].numpy(), 0.0, 1.0)
+
+
+def contenders(model_path):
+    """{name: callable(image) -> dehazed image}, in the order they run."""
+    from kfreqgan import pretrained
+    from kfreqgan.dark_channel_prior import dehaze_dark_channel
+    from kfreqgan.dehazing import Dehazer
+
+    methods = {
+        "hazy input": lambda image: image,
+        "DCP": lambda image: dehaze_dark_channel(image)[0].astype(np.float32),
+        "DCP + guided filter": lambda image: dehaze_dark_channel(image, refine="guided")[0].astype(np.float32),
+        "kfreqgan shipped": Dehazer(pretrained.dehazer()),
+    }
+    if model_path:
+        import keras
+
+        from kfreqgan.layers import GuidedFilter
+        from kfreqgan.models.loading import load_generator
+
+        model = load_generator(model_path)
+        whole = isinstance(model, keras.Model) and any(isinstance(layer, GuidedFilter) for layer in model._flatten_layers())
+        methods["candidate"] = _whole_image_runner(model) if whole else Dehazer(model_path)
+    return methods
+
+
+def score(clean, image):
+    import tensorflow as tf
+
+    clean, image = tf.constant(clean[np.newaxis]), tf.constant(np.clip(image, 0.0, 1.0)[np.newaxis], tf.float32)
+    return float(tf.image.psnr(clean, image, 1.0)[0]), float(tf.image.ssim(clean, image, 1.0)[0])
+
+
+def montage(rows, path, height=200):
+    """Saves rows of images (each resized to `height`) as one PNG."""
+    import tensorflow as tf
+
+    lines = []
+    for row in rows:
+        tiles = []
+        for image in row:
+            width = max(1, round(image.shape[1] * height / image.shape[0]))
+            tiles.append(np.clip(tf.image.resize(image, (height, width), method="area", antialias=True).numpy(), 0, 1))
+            tiles.append(np.ones((height, 4, 3), np.float32))
+        lines.append(np.concatenate(tiles[:-1], axis=1))
+    width = max(line.shape[1] for line in lines)
+    lines = [np.pad(line, ((0, 4), (0, width - line.shape[1]), (0, 0)), constant_values=1.0) for line in lines]
+    grid = np.concatenate(lines, axis=0)
+    tf.io.write_file(path, tf.io.encode_png(tf.cast(np.round(grid * 255), tf.uint8)))
+
+
+def run(pairs, methods, montage_rows=6):
+    results = {name: [] for name in methods}
+    seconds = {name: 0.0 for name in methods}
+    megapixels = 0.0
+    rows = []
+    step = max(1, len(pairs) // montage_rows)
+    for function in methods.values():  # not timed: graph tracing, the shipped model's receptive-field probe
+        function(pairs[0][2])
+    for index, (name, level, hazy, clean) in enumerate(pairs):
+        megapixels += hazy.shape[0] * hazy.shape[1] / 1e6
+        outputs = {}
+        for method, function in methods.items():
+            started = time.perf_counter()
+            outputs[method] = np.asarray(function(hazy), np.float32)
+            seconds[method] += time.perf_counter() - started
+            psnr, ssim = score(clean, outputs[method])
+            results[method].append({"image": name, "level": level, "psnr": psnr, "ssim": ssim})
+        if index % step == 0 and len(rows) < montage_rows:
+            shown = ["hazy input", "DCP + guided filter", "kfreqgan shipped"] + (["candidate"] if "candidate" in methods else [])
+            rows.append([outputs[m] for m in shown] + [clean])
+    timing = {method: seconds[method] / megapixels for method in methods}
+    return results, timing, rows
+
+
+def summary(results, timing):
+    order = list(LEVELS) + ["real"]
+    levels = sorted({entry["level"] for entries in results.values() for entry in entries}, key=order.index)
+    table = {}
+    header = f"{'method':<22}" + "".join(f"{level + ' PSNR/SSIM':>20}" for level in levels + ["all"]) + f"{'s/MP':>8}"
+    lines = [header]
+    for method, entries in results.items():
+        table[method] = {}
+        cells = []
+        for level in levels + ["all"]:
+            chosen = [e for e in entries if level == "all" or e["level"] == level]
+            psnr, ssim = np.mean([e["psnr"] for e in chosen]), np.mean([e["ssim"] for e in chosen])
+            table[method][level] = {"psnr": float(psnr), "ssim": float(ssim), "count": len(chosen)}
+            cells.append(f"{psnr:>12.2f} / {ssim:.3f}")
+        table[method]["seconds_per_megapixel"] = timing[method]
+        lines.append(f"{method:<22}" + "".join(cells) + f"{timing[method]:>8.2f}")
+    return table, "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", help="a candidate generator (.keras, SavedModel folder or .tflite)")
+    parser.add_argument("--pairs", nargs=2, metavar=("HAZY_DIR", "CLEAR_DIR"), help="real pairs (RESIDE naming)")
+    parser.add_argument("--max-side", type=int, default=512, help="held-out photos' longer side (synthetic set)")
+    parser.add_argument("--limit", type=int, help="at most this many pairs")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default="outputs/dehaze_quality", help="folder for montage.png and results.json")
+    args = parser.parse_args(argv)
+    if args.pairs:
+        pairs = folder_pairs(*args.pairs, limit=args.limit)
+    else:
+        pairs = synthetic_pairs(args.max_side, args.seed)[: args.limit]
+    methods = contenders(args.model)
+    results, timing, rows = run(pairs, methods)
+    table, text = summary(results, timing)
+    megapixels = sum(p[2].shape[0] * p[2].shape[1] for p in pairs) / 1e6
+    print(f"{len(pairs)} pairs ({megapixels:.2f} megapixels), {'folders ' + ' '.join(args.pairs) if args.pairs else 'synthetic haze on held-out photos'}")
+    print(text)
+    os.makedirs(args.out, exist_ok=True)
+    montage(rows, os.path.join(args.out, "montage.png"))
+    record = {"command": " ".join(["python", "bench/dehaze_quality.py", *(argv if argv is not None else sys.argv[1:])]),
+              "pairs": len(pairs), "megapixels": megapixels, "model": args.model, "summary": table, "per_image": results}
+    with open(os.path.join(args.out, "results.json"), "w", encoding="utf-8") as file:
+        json.dump(record, file, indent=2)
+    print(f"wrote {args.out}/montage.png (hazy / DCP + guided filter / kfreqgan shipped{' / candidate' if args.model else ''} / clear) and results.json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
