@@ -48,10 +48,10 @@ import matplotlib  # noqa: E402
 matplotlib.use("Agg")
 import matplotlib.figure  # noqa: E402
 import numpy as np  # noqa: E402
-import scipy.stats  # noqa: E402
 
-from kfreqgan import spectral  # noqa: E402
-from kfreqgan.analysis import frequency_bias  # noqa: E402
+from kfreqgan.analysis.carrier_scores import MEASURES  # noqa: E402
+from kfreqgan.analysis.carrier_scores import carrier_scores  # noqa: E402
+from kfreqgan.analysis.carrier_scores import paired_differences  # noqa: E402
 from kfreqgan.data import carriers  # noqa: E402
 from kfreqgan.layers import FrequencyShift  # noqa: E402
 from kfreqgan.models import FreqGAN  # noqa: E402
@@ -59,7 +59,6 @@ from kfreqgan.models import dcgan_discriminator  # noqa: E402
 from kfreqgan.models import dcgan_generator  # noqa: E402
 
 BANDWIDTH = 0.1
-MEASURES = ("band_error_db", "spectral_distance_db", "pixel_w1")
 
 
 def make_gan(latent, filters, shift):
@@ -72,24 +71,8 @@ def make_gan(latent, filters, shift):
     return FreqGAN(generator, dcgan_discriminator((32, 32, 1), filters), mode="unconditional", adversarial_loss="hinge")
 
 
-def baseband(images, carrier):
-    """The content band of each image, back at baseband: demodulated for a
-    carrier, low-passed to the same band for the low version, so that all
-    variants are scored on the same band (out-of-band output is ignored)."""
-    if carrier != (0.0, 0.0):
-        return carriers.demodulate(images, carrier, BANDWIDTH).numpy()
-    return (0.5 + spectral.band_filter(images - 0.5, 0.0, BANDWIDTH)).numpy()
-
-
 def score(real, fake, carrier):
-    real, fake = baseband(real, carrier), baseband(fake, carrier)
-    # Baseband content lies within BANDWIDTH; 4 rings of one DFT step (1/32).
-    bias = frequency_bias(real, fake, num_bands=4, max_frequency=0.125)
-    return {
-        "band_error_db": float(np.mean(bias["band_error_db"])),
-        "spectral_distance_db": float(spectral.spectral_distance(real, fake, num_bins=4, max_frequency=0.125).distance),
-        "pixel_w1": float(scipy.stats.wasserstein_distance(real.ravel(), fake.ravel())),
-    }
+    return carrier_scores(real, fake, carrier, BANDWIDTH)
 
 
 class SnapshotScores(keras.callbacks.Callback):
@@ -132,17 +115,8 @@ def variant_names(frequencies):
 
 
 def paired(results, a, b, key="band_error_db"):
-    """Per-seed differences `a - b` of one measure (two seeds or more), with a
-    paired t-test: a one-sample t-test of the differences against zero."""
-    diff = np.array([x[key] - y[key] for x, y in zip(results[a], results[b])])
-    return {
-        "mean": float(diff.mean()),
-        "sd": float(diff.std(ddof=1)),
-        "positive": int((diff > 0).sum()),
-        "n": len(diff),
-        "p": float(scipy.stats.ttest_1samp(diff, 0.0).pvalue),
-        "per_seed": diff.tolist(),
-    }
+    """Per-seed differences `a - b` of one measure, with a paired t-test."""
+    return paired_differences([x[key] for x in results[a]], [y[key] for y in results[b]])
 
 
 def plot(results, path):

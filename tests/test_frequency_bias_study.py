@@ -1,28 +1,42 @@
-"""The frequency-bias study's scoring (bench/frequency_bias_study.py).
+"""The frequency-bias study's scoring (`kfreqgan.analysis.carrier_scores`,
+used by bench/frequency_bias_study.py).
 
 The study's numbers in BENCHMARKS.md rest on three things tested here: the
 high versions are scored on the same content as the low one (demodulated to
 baseband), a perfect generator scores zero while a wrong one does not, and
-the paired per-seed comparison is the plain difference of the runs.
+the paired per-seed comparison is the plain difference of the runs. The
+study script's own bookkeeping (variant names, resuming from its runs file)
+is tested by loading the script from its path, not through `sys.path`.
 """
 
+import functools
+import importlib.util
 import json
 import os
-import sys
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench"))
+from kfreqgan.analysis.carrier_scores import baseband
+from kfreqgan.analysis.carrier_scores import carrier_scores
+from kfreqgan.analysis.carrier_scores import paired_differences
+from kfreqgan.data import carriers
 
-from frequency_bias_study import BANDWIDTH  # noqa: E402
-from frequency_bias_study import baseband  # noqa: E402
-from frequency_bias_study import paired  # noqa: E402
-from frequency_bias_study import read_runs  # noqa: E402
-from frequency_bias_study import score  # noqa: E402
-from frequency_bias_study import variant_names  # noqa: E402
+@functools.lru_cache(maxsize=None)
+def _study():
+    """bench/frequency_bias_study.py as a module (it is a script, not part of the package)."""
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench", "frequency_bias_study.py")
+    spec = importlib.util.spec_from_file_location("frequency_bias_study", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
-from kfreqgan.data import carriers  # noqa: E402
+
+BANDWIDTH = _study().BANDWIDTH  # the study's content band
+
+
+def score(real, fake, carrier):
+    return carrier_scores(real, fake, carrier, BANDWIDTH)
 
 CARRIERS = [(0.25, 0.25), (0.1875, 0.3125)]
 
@@ -38,7 +52,7 @@ def test_high_versions_are_scored_on_the_low_versions_content(low_set, carrier):
     # Not exact: the patches are clipped to [0, 1] after band-limiting, and
     # the little content that clipping puts near the corners of the spectrum
     # folds into the band on demodulation (measured: < 1e-3).
-    np.testing.assert_allclose(baseband(high, carrier), baseband(low_set, (0.0, 0.0)), atol=2e-3)
+    np.testing.assert_allclose(baseband(high, carrier, BANDWIDTH), baseband(low_set, (0.0, 0.0), BANDWIDTH), atol=2e-3)
 
 
 @pytest.mark.parametrize("carrier", [(0.0, 0.0)] + CARRIERS)
@@ -57,7 +71,8 @@ def test_paired_differences_are_per_seed():
         "a": [{"band_error_db": 3.0}, {"band_error_db": 2.0}, {"band_error_db": 4.0}],
         "b": [{"band_error_db": 1.0}, {"band_error_db": 2.5}, {"band_error_db": 1.0}],
     }
-    comparison = paired(results, "a", "b")
+    comparison = paired_differences([r["band_error_db"] for r in results["a"]], [r["band_error_db"] for r in results["b"]])
+    assert _study().paired(results, "a", "b") == comparison  # the study compares through it
     assert comparison["per_seed"] == [2.0, -0.5, 3.0]
     assert comparison["positive"] == 2 and comparison["n"] == 3
     assert comparison["mean"] == pytest.approx(1.5)
@@ -65,7 +80,7 @@ def test_paired_differences_are_per_seed():
 
 
 def test_variants_pair_each_carrier_with_its_shifted_generator():
-    variants = variant_names(CARRIERS)
+    variants = _study().variant_names(CARRIERS)
     assert variants["low"] == ((0.0, 0.0), None)
     assert variants["high (0.1875, 0.3125)"] == ((0.1875, 0.3125), None)
     assert variants["high (0.1875, 0.3125) + FrequencyShift"] == ((0.1875, 0.3125), (0.1875, 0.3125))
@@ -73,6 +88,7 @@ def test_variants_pair_each_carrier_with_its_shifted_generator():
 
 
 def test_finished_runs_are_read_back_only_for_the_same_setup(tmp_path):
+    read_runs = _study().read_runs
     setup = {"epochs": 80, "snapshots": 6, "filters": 16}
     path = tmp_path / "runs.jsonl"
     scores = {"band_error_db": 2.5, "spectral_distance_db": 1.5, "pixel_w1": 0.03}
