@@ -152,7 +152,10 @@ def _parser():
         "--tile-size", type=int, default=DEFAULT_TILE_SIZE, help=f"largest tile side in pixels (default {DEFAULT_TILE_SIZE})"
     )
     parser.add_argument(
-        "--overlap", type=int, help="pixels shared by neighbouring tiles (default: twice the network's receptive radius, plus 32)"
+        "--overlap",
+        type=int,
+        help="pixels shared by neighbouring tiles (default: twice the network's receptive radius, plus 32; "
+        "fitted to the tile for a fixed-size model)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     return parser
@@ -163,8 +166,8 @@ def _check_paths(args):
 
     `--out` may not be the input folder or an input file by any spelling; it
     may lie inside the input folder, and is then left out of the input. No
-    output may land on an input file. `--out` is created and checked
-    writable here, before any work.
+    output may land on an input file. `--out` must be writable (it is
+    created, and checked again, once the model has loaded).
     """
     from kfreqgan import paths
 
