@@ -172,7 +172,7 @@ def check_writable_folder(out, name="--out", create=True):
                 raise PermissionError(13, "Permission denied", existing)
             return
         os.makedirs(out, exist_ok=True)
-        handle, probe = tempfile.mkstemp(dir=out, prefix=".tmp-probe-")
+        handle, probe = tempfile.mkstemp(dir=out, prefix=f".tmp-{os.getpid()}-")  # swept like any leftover if killed here
         os.close(handle)
         os.remove(probe)
     except OSError as error:
