@@ -163,6 +163,24 @@ def test_a_phone_mpo_jpeg_is_its_first_frame_written_as_jpeg(tmp_path):
     np.testing.assert_array_equal(np.round(pixels * 255).astype(np.uint8), first)
 
 
+def test_max_side_shrinks_with_an_area_filter_and_jpeg_draft(tmp_path):
+    from kfreqgan.data import load_photo
+
+    photo = np.round(load_photo("coffee") * 255).astype(np.uint8)  # 400 x 600
+    Image.fromarray(photo).save(tmp_path / "x.jpg", quality=95)
+    Image.fromarray(photo).save(tmp_path / "x.png")
+    full = image_files.load_image(tmp_path / "x.png")
+    expected = tf.image.resize(full, (100, 150), method="area", antialias=True).numpy()
+    np.testing.assert_allclose(image_files.load_image(tmp_path / "x.png", max_side=150), expected, atol=1e-6)
+    small = image_files.load_image(tmp_path / "x.jpg", max_side=150)  # decoded at 1/2 scale first, then area-filtered
+    assert small.shape == (100, 150, 3) and np.abs(small - expected).mean() < 0.01
+    assert image_files.load_image(tmp_path / "x.png", max_side=1000).shape == (400, 600, 3)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(photo).save(tmp_path / "r.jpg", exif=exif.tobytes())
+    assert image_files.load_image(tmp_path / "r.jpg", max_side=150).shape == (150, 100, 3)  # upright
+
+
 @pytest.mark.parametrize("orientation", range(1, 9))
 def test_exif_orientation_is_applied_like_pillow(orientation, tmp_path):
     exif = Image.Exif()

@@ -50,6 +50,7 @@ lossless and TIFF keeps its compression.
 
 import dataclasses
 import io
+import math
 import os
 import stat
 import struct
@@ -415,7 +416,7 @@ def _open_quietly(source):
         return Image.open(source)
 
 
-def read_image(path):
+def read_image(path, max_side=None):
     """Reads an image file: `(pixels, info)`.
 
     The pixels are turned upright by the file's EXIF orientation, and
@@ -423,6 +424,10 @@ def read_image(path):
 
     Args:
         path: the image file (str or path-like; `gs://` works).
+        max_side: if given, a larger image is shrunk (area filter, aspect
+            kept) so that its longer side is this many pixels; a JPEG is
+            first decoded at 1/2, 1/4 or 1/8 scale where that stays at
+            least this large (fast: the DCT does the first reduction).
 
     Returns:
         `pixels`: float32 `(H, W, C)` in [0, 1], C = `len(info.mode)`
@@ -450,6 +455,9 @@ def read_image(path):
             frames = getattr(image, "n_frames", 1)
             if frames > 1 and image.format != "MPO":
                 raise _refuse(path, f"an animated or multi-page {image.format} ({frames} frames)")
+            if max_side is not None and image.format in ("JPEG", "MPO") and max(image.size) > max_side:
+                scale = max_side / max(image.size)
+                image.draft(image.mode, tuple(max(1, math.ceil(side * scale)) for side in image.size))
             image.load()
             exif = image.getexif()
             orientation = exif.get(_ORIENTATION, 1)
@@ -468,6 +476,8 @@ def read_image(path):
     array = array[..., None] if array.ndim == 2 else array
     array = np.ascontiguousarray(_orient(array, orientation))
     pixels = array.astype(np.float32) / np.float32(65535.0 if bit_depth == 16 else 255.0)
+    if max_side is not None and max(pixels.shape[:2]) > max_side:
+        pixels = _shrink(pixels, max_side)
     info = ImageInfo(
         mode=mode,
         bit_depth=bit_depth,
@@ -480,16 +490,28 @@ def read_image(path):
     return pixels, info
 
 
-def load_image(path):
+def _shrink(pixels, max_side):
+    """Area-filtered resize so that the longer side is `max_side`."""
+    import tensorflow as tf
+
+    height, width = pixels.shape[:2]
+    scale = max_side / max(height, width)
+    size = (max(int(round(height * scale)), 1), max(int(round(width * scale)), 1))
+    shrunk = tf.image.resize(pixels, size, method="area", antialias=True).numpy()
+    return np.clip(shrunk, 0.0, 1.0).astype(np.float32)
+
+
+def load_image(path, max_side=None):
     """Reads an image file as float32 RGB `(H, W, 3)` in [0, 1], for models.
 
-    `read_image` (upright, the mode policy), then grey is repeated over the
-    three channels and an alpha channel is dropped (not composited).
+    `read_image` (upright, the mode policy, `max_side`), then grey is
+    repeated over the three channels and an alpha channel is dropped (not
+    composited).
 
     Raises:
         FileNotFoundError / ValueError: as `read_image`.
     """
-    pixels, info = read_image(path)
+    pixels, info = read_image(path, max_side=max_side)
     if info.is_grey:
         return np.repeat(pixels[..., :1], 3, axis=-1)
     return np.ascontiguousarray(pixels[..., :3])
