@@ -186,6 +186,9 @@ def _run(args):
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         raise ValueError(f"--out must be a folder. Received: --out={args.out!r}")
     check_output_paths(args)
+    import time
+
+    start = time.perf_counter()
     real = load_folder(args.real, args.resize, name="real")
     if is_model(args.fake):
         fake = generate(args.fake, args.inputs, args.num_samples, args.seed, args.resize)
@@ -212,6 +215,8 @@ def _run(args):
     )
     for name, entry in report["bands"].items():
         print(f"  {name:<5} gap {entry['mean_gap_db']:+7.2f} dB   energy share real {entry['real_energy_share'][0]:.3f} fake {entry['fake_energy_share'][0]:.3f}")
+    count, seconds = report["images"]["real"] + report["images"]["fake"], time.perf_counter() - start
+    print(f"read and analysed {count} images in {seconds:.1f} s ({count / seconds:.0f} images/s)")
     print(f"wrote {args.out}/radial.png, spectra_2d.png, bias.png, report.json")
 
 
