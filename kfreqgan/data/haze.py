@@ -27,6 +27,10 @@ Depth can come from
   `normalize_depth`),
 - a stereo disparity map (`depth_from_disparity`: depth is proportional to
   1 / disparity), as for scikit-image's `stereo_motorcycle`,
+- for a photo without one, the layered prior `layered_depth` (NumPy and
+  scikit-image, computed once per photo: sky at infinity, ground receding
+  to the horizon, upright regions in front of what is behind them, depth
+  edges on image edges; `sky_mask` finds the sky),
 - or, when there is none, the synthetic prior `synthetic_depth`: a ground
   plane seen from a camera (depth grows linearly from the bottom row to the
   top row, with a random horizon tilt and range) plus a smooth random
