@@ -161,12 +161,44 @@ def _parser():
     return parser
 
 
+OUTPUT_MARKER = ".kfreqgan-dehaze-output"
+"""Marks an `--out` folder inside the input folder as this command's own."""
+
+
+def _files_not_ours(out):
+    """The image files under an `--out` inside the input folder that this
+    command did not write (none once it has marked the folder its own)."""
+    from kfreqgan.data.image_files import list_image_files
+
+    if not os.path.isdir(out) or os.path.exists(os.path.join(out, OUTPUT_MARKER)):
+        return []
+    try:
+        return list_image_files(out, "--out", recursive=True, strict=False)
+    except ValueError:  # no images
+        return []
+
+
+def _mark_as_ours(out, input_folder):
+    """Marks an `--out` inside the input folder, so that reruns may replace
+    what this run writes there (and never files that were there before)."""
+    from kfreqgan import paths
+    from kfreqgan.atomic_files import write_text_atomically
+
+    if os.path.isdir(input_folder) and paths.is_inside(out, input_folder) and not os.path.exists(os.path.join(out, OUTPUT_MARKER)):
+        write_text_atomically(
+            os.path.join(out, OUTPUT_MARKER),
+            "kfreqgan-dehaze writes its outputs here; this folder is not read as input.\n",
+        )
+
+
 def _check_paths(args):
     """The path-safety rule (`kfreqgan.paths`) for this run: `(images, out)`.
 
     `--out` may not be the input folder or an input file by any spelling; it
     may lie inside the input folder, and is then left out of the input. No
-    output may land on an input file. `--out` must be writable (it is
+    output may land on an input file, nor on a file that was in an `--out`
+    inside the input folder before this command first wrote there
+    (`OUTPUT_MARKER`). `--out` must be writable (it is
     created, and checked again, once the model has loaded).
     """
     from kfreqgan import paths
@@ -181,7 +213,8 @@ def _check_paths(args):
     except ValueError as error:
         raise UsageError(str(error)) from None
     images = find_images(args.input, exclude=[out] if os.path.isdir(args.input) else ())
-    inputs = paths.InputFiles(files=[source for source, _ in images], folders=[source_root])
+    protected = _files_not_ours(out) if os.path.isdir(args.input) and paths.is_inside(out, args.input) else []
+    inputs = paths.InputFiles(files=[source for source, _ in images] + protected, folders=[source_root])
     try:
         for _, name in images:
             paths.check_output_file(os.path.join(out, name), inputs)
@@ -214,8 +247,9 @@ def run(args):
         from kfreqgan.paths import check_writable_folder
 
         check_writable_folder(out)
-    except ValueError as error:
-        raise UsageError(str(error)) from None
+        _mark_as_ours(out, args.input)
+    except (ValueError, OSError) as error:
+        raise UsageError(error_line(error)) from None
 
     failures = []
     progress = _Progress(len(images), args.quiet)

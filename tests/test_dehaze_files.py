@@ -120,7 +120,7 @@ def test_out_inside_the_input_is_left_out_on_every_rerun(photos, capsys, identit
         assert code == 0, stderr
         assert "dehazed 3 of 3 images" in stdout
     written = sorted(os.path.relpath(os.path.join(f, n), out) for f, _, ns in os.walk(out) for n in ns)
-    assert written == ["a.png", "c.png", os.path.join("sub", "b.jpg")]
+    assert written == [".kfreqgan-dehaze-output", "a.png", "c.png", os.path.join("sub", "b.jpg")]
     assert {k: v for k, v in hashes(photos).items() if not k.startswith("dehazed")} == before
 
 
@@ -292,3 +292,21 @@ def test_a_bind_mount_of_the_input_is_the_input(photos, tmp_path, capsys, identi
         assert hashes(photos) == before
     finally:
         subprocess.run(["umount", str(bound)], capture_output=True)
+
+
+def test_an_existing_sub_folder_as_out_never_loses_its_own_originals(photos, capsys, identity_model):
+    """`--out photos/sub`: sub's originals are not read (the out tree is left
+    out) and never replaced, even where an output has the same name."""
+    Image.fromarray(A8[..., 1:]).save(photos / "sub" / "a.png")  # same name as photos/a.png's output
+    before = hashes(photos)
+    code, _, stderr = run_cli([photos, "--out", photos / "sub", "--model", identity_model], capsys)
+    assert code == 2 and "would overwrite the input file" in stderr and stderr.count("\n") == 1
+    assert hashes(photos) == before
+    # A sub-folder with originals of other names: written beside them, and reruns still work.
+    os.remove(photos / "sub" / "a.png")
+    before = hashes(photos)
+    for _ in range(2):
+        code, stdout, stderr = run_cli([photos, "--out", photos / "sub", "--model", identity_model], capsys)
+        assert code == 0 and "dehazed 2 of 2 images" in stdout, stderr
+    assert {k: v for k, v in hashes(photos).items() if k in before} == before
+    assert sorted(os.listdir(photos / "sub")) == [".kfreqgan-dehaze-output", "a.png", "b.jpg", "c.png"]
