@@ -197,6 +197,8 @@ def profile_stages(images_np):
     ids = tf.constant(np.broadcast_to(bins.segment_ids, (len(images_np), factors.size)))
     flat_log = tf.reshape(log_power, (len(images_np), -1))
     args = ((None, 0.5, "integer"), 1e-10)
+    layer = SpectralProfile()
+    channels_first = tf.constant(np.ascontiguousarray(images_np.transpose(0, 3, 1, 2)))
     graph, xla = tf.function, (lambda f: tf.function(f, jit_compile=True))
     return {
         "floor: rfft2d + abs (graph)": graph(lambda: tf.abs(tf.signal.rfft2d(gray))),
@@ -224,6 +226,14 @@ def profile_stages(images_np):
             )
         ),
         "all, compiled kernel": xla(lambda: spectral._log_profile_kernel(images, WEIGHTS, *args)),
+        "SpectralProfile (graph)": graph(lambda: layer(images)),
+        "radial_power_profile (graph)": graph(lambda: spectral.radial_power_profile(images)),
+        # The band filter works on all three channels and needs both transforms.
+        "RGB floor: rfft2d + abs (graph)": graph(lambda: tf.abs(tf.signal.rfft2d(channels_first))),
+        "RGB rfft2d + irfft2d (graph)": graph(
+            lambda: tf.signal.irfft2d(tf.signal.rfft2d(channels_first), fft_length=[height, width])
+        ),
+        "band_filter (graph)": graph(lambda: spectral.band_filter(images, 0.1, 0.3)),
     }
 
 
