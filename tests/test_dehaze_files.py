@@ -175,6 +175,9 @@ def test_a_fifo_named_png_never_hangs_the_folder(photos, tmp_path, capsys, ident
         assert code == 0 and "dehazed 3 of 3 images" in stdout, stderr
         code, _, stderr = run_cli([photos / "pipe.png", "--out", tmp_path / "out", "--model", identity_model], capsys)
         assert code == 2 and "input is not a regular file or a folder" in stderr
+        os.mkfifo(tmp_path / "model.keras")
+        code, _, stderr = run_cli([photos, "--out", tmp_path / "out2", "--model", tmp_path / "model.keras"], capsys)
+        assert code == 2 and "not a FIFO, socket or device" in stderr and not (tmp_path / "out2").exists()
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)

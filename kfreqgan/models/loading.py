@@ -72,6 +72,8 @@ def model_kind(path, kinds=KINDS):
         if not os.path.isfile(os.path.join(path, "saved_model.pb")):
             raise ValueError(f"A model folder must be a SavedModel (with saved_model.pb). Received: path={path!r}")
         return "saved_model"
+    if not os.path.isfile(path):  # a FIFO, socket or device: opening it would block or fail in the reader
+        raise ValueError(f"A model must be {wanted}, not a FIFO, socket or device. Received: path={path!r}")
     kind = "tflite" if path.endswith(".tflite") else "keras" if path.endswith(".keras") else None
     if kind is None:
         raise ValueError(f"A model must be {wanted}. Received: path={path!r}")
