@@ -67,6 +67,12 @@ def _cmyk_profile():
     return header + struct.pack(">I", len(tags)) + table + body
 
 
+def _srgb_profile():
+    from PIL import ImageCms
+
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
 # --- the mode policy: what round-trips ------------------------------------------------
 
 ROUND_TRIPS = {
@@ -75,6 +81,7 @@ ROUND_TRIPS = {
     "rgb png": ("x.png", lambda p: Image.fromarray(A8[..., :3]).save(p), "RGB", 8),
     "rgba png": ("x.png", lambda p: Image.fromarray(A8).save(p), "RGBA", 8),
     "rgb png with icc": ("x.png", lambda p: Image.fromarray(A8[..., :3]).save(p, icc_profile=ICC), "RGB", 8),
+    "rgb png with an sRGB profile": ("x.png", lambda p: Image.fromarray(A8[..., :3]).save(p, icc_profile=_srgb_profile()), "RGB", 8),
     "16-bit grey png": ("x.png", lambda p: Image.fromarray(A16[..., 0]).save(p), "L", 16),
     "16-bit grey tiff": ("x.tif", lambda p: Image.fromarray(A16[..., 0]).save(p), "L", 16),
     "16-bit big-endian grey tiff": ("x.tiff", lambda p: Image.fromarray(A16[..., 0].astype(">u2")).save(p), "L", 16),
@@ -230,6 +237,9 @@ REFUSED = {
     "animated gif": ("x.gif", lambda p: Image.fromarray(A8[..., :3]).save(p, save_all=True, append_images=[Image.fromarray(A8[..., 1:])]), r"a GIF file"),
     "ycbcr tiff": ("x.tif", lambda p: Image.fromarray(A8[..., :3]).convert("YCbCr").save(p, "TIFF"), r"YCbCr \(mode YCbCr\)"),
     "lab tiff": ("x.tif", lambda p: Image.fromarray(A8[..., :3]).convert("LAB").save(p, "TIFF"), r"CIE Lab \(mode LAB\)"),
+    "rgb tagged with a cmyk profile": ("x.png", lambda p: Image.fromarray(A8[..., :3]).save(p, icc_profile=_cmyk_profile()), r"RGB pixels tagged with a CMYK ICC profile"),
+    "rgb jpeg tagged with a cmyk profile": ("x.jpg", lambda p: Image.fromarray(A8[..., :3]).save(p, icc_profile=_cmyk_profile()), r"RGB pixels tagged with a CMYK ICC profile"),
+    "grey tagged with an sRGB profile": ("x.png", lambda p: Image.fromarray(A8[..., 0]).save(p, icc_profile=_srgb_profile()), r"L pixels tagged with a RGB ICC profile"),
     "16-bit png with a colour key": ("x.png", lambda p: Image.fromarray(A16[..., 0]).save(p, transparency=int(A16[0, 0, 0])), r"colour key"),
     "empty file": ("x.png", lambda p: p.write_bytes(b""), r"the file is empty"),
     "garbage": ("x.jpg", lambda p: p.write_bytes(os.urandom(300)), r"not a PNG, JPEG, BMP, TIFF or WebP image"),

@@ -35,6 +35,7 @@ file and the mode; nothing is ever converted silently into something else:
 | CMYK JPEG/TIFF with an ICC profile           | RGB (ICC to sRGB)  | RGB tagged sRGB     |
 | CMYK without profile or without LittleCMS    | refused            |                     |
 | 16-bit colour TIFF, 16-bit PNG with tRNS     | refused            |                     |
+| an ICC profile of another colour space (RGB tagged CMYK, grey tagged RGB) | refused |      |
 | 32-bit int (I), float (F), premultiplied (La, RGBa), YCbCr, LAB, HSV | refused |  |
 | animated GIF/PNG/WebP, multi-page TIFF       | refused            |                     |
 | GIF, and formats other than PNG, JPEG (and MPO, a phone JPEG's primary image), BMP, TIFF, WebP | refused | |
@@ -394,6 +395,19 @@ def _decode_error(path, error):
     return ValueError(f"Could not decode the image file {path!r} (corrupt, or not an image): {reason}")
 
 
+def _check_profile(path, icc, mode):
+    """Refuses an ICC profile for another colour space than the pixels'
+    (RGB pixels tagged CMYK, grey tagged RGB): writing it back would keep a
+    wrong image. Bytes that are not an ICC profile are carried as they are."""
+    if not icc or len(icc) < 40 or icc[36:40] != b"acsp":
+        return
+    space = icc[16:20]
+    expected = b"GRAY" if mode.startswith("L") else b"RGB "
+    if space != expected:
+        described = space.decode("ascii", "replace").strip()
+        raise _refuse(path, f"{mode} pixels tagged with a {described} ICC profile (the profile does not describe them)")
+
+
 def _webp_kind(data):
     """"lossless" or "lossy": the kind of a WebP file's bitstream (RIFF chunks)."""
     offset = 12
@@ -462,6 +476,7 @@ def read_image(path, max_side=None):
             exif = image.getexif()
             orientation = exif.get(_ORIENTATION, 1)
             array, mode, bit_depth, icc = _pixels(path, data, image)
+            _check_profile(path, icc, mode)
             info_format = "JPEG" if image.format == "MPO" else image.format
             compression = image.info.get("compression") if image.format == "TIFF" else None
             compression = _webp_kind(data) if image.format == "WEBP" else compression
