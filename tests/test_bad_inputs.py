@@ -756,3 +756,45 @@ def test_spectrum_never_replaces_an_input_file_through_a_link(tmp_path):
     status, lines = _run(spectrum_cli.main, [str(photos), str(photos), "--out", str(out)])
     _assert_one_error_line(status, lines, "kfreqgan-spectrum", "would overwrite the input file")
     assert _tree_hashes(photos) == before
+
+
+# ---------------------------------------------------------------------------
+# One image-mode policy for every reader (kfreqgan.data.image_files): a mode
+# that cannot round-trip, and anything that is not a regular image file, is
+# refused in one line that names the file, never read half-right.
+# ---------------------------------------------------------------------------
+
+
+def _write_with_pil(path, make):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    make(Image, rng.integers(0, 256, (6, 7, 4), dtype=np.uint8), path)
+
+
+REFUSED_IMAGES = {
+    "float tiff": ("x.tif", lambda I, a, p: I.fromarray(a[..., 0].astype(np.float32)).save(p), r"32-bit floating-point \(mode F\)"),
+    "int32 tiff": ("x.tif", lambda I, a, p: I.fromarray(a[..., 0].astype(np.int32)).save(p), r"32-bit integer \(mode I\)"),
+    "cmyk without profile": ("x.jpg", lambda I, a, p: I.fromarray(a, "CMYK").save(p), r"CMYK without an ICC profile"),
+    "animated png": ("x.png", lambda I, a, p: I.fromarray(a[..., :3]).save(p, save_all=True, append_images=[I.fromarray(a[..., 1:])]), r"animated or multi-page PNG"),
+    "gif": ("x.png", lambda I, a, p: I.fromarray(a[..., :3]).convert("P").save(p, "GIF"), r"a GIF file"),
+    "fifo": ("x.png", lambda I, a, p: os.mkfifo(p), r"Expected an image file, got a FIFO"),
+}
+
+
+@pytest.mark.parametrize("reader", ["load_image", "read_image", "load_image_pair"])
+@pytest.mark.parametrize("case", list(REFUSED_IMAGES))
+def test_every_reader_refuses_what_cannot_round_trip(tmp_path, case, reader):
+    from kfreqgan.data import image_files
+
+    name, make, message = REFUSED_IMAGES[case]
+    _write_with_pil(tmp_path / name, make)
+    _png(tmp_path / "good.png", size=6)
+    call = {
+        "load_image": lambda: folders.load_image(tmp_path / name),
+        "read_image": lambda: image_files.read_image(tmp_path / name),
+        "load_image_pair": lambda: folders.load_image_pair(tmp_path / "good.png", tmp_path / name),
+    }[reader]
+    with pytest.raises(ValueError, match=message) as caught:
+        call()
+    assert "\n" not in str(caught.value) and name in str(caught.value)
