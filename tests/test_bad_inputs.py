@@ -798,3 +798,17 @@ def test_every_reader_refuses_what_cannot_round_trip(tmp_path, case, reader):
     with pytest.raises(ValueError, match=message) as caught:
         call()
     assert "\n" not in str(caught.value) and name in str(caught.value)
+
+
+@pytest.mark.parametrize("spelling", ["same", "dot-dot", "symlink"])
+def test_export_never_writes_into_its_calibration_folder(files, generator_file, tmp_path, spelling):
+    calibration = tmp_path / "calibration"
+    calibration.mkdir()
+    for index in range(2):
+        _png(calibration / f"{index}.png", size=32)
+    before = _tree_hashes(calibration)
+    out = {"same": calibration, "dot-dot": calibration / ".." / "calibration", "symlink": _symlink(tmp_path / "link", calibration)}[spelling]
+    argv = [str(generator_file), "--variants", "int8", "--calibration", str(calibration), "--out", str(out)]
+    status, lines = _run(export_cli.main, argv)
+    _assert_one_error_line(status, lines, "kfreqgan-export", "is the input folder")
+    assert _tree_hashes(calibration) == before
