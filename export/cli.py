@@ -15,6 +15,7 @@ import os
 import sys
 
 from kfreqgan.command_line import ArgumentParser
+from kfreqgan.command_line import int_at_least
 from kfreqgan.command_line import run_main
 from kfreqgan.export.generator_export import FORMATS
 from kfreqgan.export.generator_export import TFLITE_IO
@@ -29,7 +30,7 @@ def _parser():
     parser.add_argument("model", help="the .keras file (generator.keras or freqgan.keras)")
     parser.add_argument("--out", required=True, help="output folder (TF Serving model root)")
     parser.add_argument("--name", help="model name for TF Serving and the file names (default: the model file's name)")
-    parser.add_argument("--version", type=int, help="version number (default: highest existing + 1, in either format)")
+    parser.add_argument("--version", type=int_at_least(0), help="version number (default: highest existing + 1, in either format)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing version")
     parser.add_argument("--formats", default=",".join(FORMATS), help=f"comma-separated subset of {','.join(FORMATS)}")
     parser.add_argument("--variants", default=",".join(VARIANTS), help=f"TFLite variants, subset of {','.join(VARIANTS)}")
@@ -42,9 +43,9 @@ def _parser():
         choices=TFLITE_IO,
         help="TFLite input/output type: float32 in [0, 1] (default), uint8 pixels (not for int8), or both files",
     )
-    parser.add_argument("--calibration-count", type=int, default=64, help="number of calibration images (default 64)")
+    parser.add_argument("--calibration-count", type=int_at_least(1), default=64, help="number of calibration images (default 64)")
     parser.add_argument(
-        "--calibration-short-side", type=int, help="resize the bundled photos to this shorter side first (default 4x the image size)"
+        "--calibration-short-side", type=int_at_least(1), help="resize the bundled photos to this shorter side first (default 4x the image size)"
     )
     parser.add_argument(
         "--image-size",
@@ -64,12 +65,6 @@ def _check_options(args):
     formats = check_choices(args.formats, FORMATS, "--formats")
     variants = check_choices(args.variants, VARIANTS, "--variants") if "tflite" in formats else ()
     image_size = parse_image_size(args.image_size, "--image-size")
-    if args.version is not None and args.version < 0:
-        raise ValueError(f"--version must be a non-negative integer. Received: --version={args.version}")
-    if args.calibration_count < 1:
-        raise ValueError(f"--calibration-count must be >= 1. Received: --calibration-count={args.calibration_count}")
-    if args.calibration_short_side is not None and args.calibration_short_side < 1:
-        raise ValueError(f"--calibration-short-side must be >= 1. Received: --calibration-short-side={args.calibration_short_side}")
     if "int8" in variants and args.calibration not in ("hazy", "clean") and not os.path.isdir(args.calibration):
         raise FileNotFoundError(
             f"--calibration is neither hazy, clean nor an existing folder. Received: --calibration={args.calibration!r}"

@@ -62,6 +62,27 @@ class ArgumentParser(argparse.ArgumentParser):
         self.exit(EXIT_ERROR, f"{self.prog}: error: {message}\n")
 
 
+def int_at_least(minimum):
+    """An argparse `type`: an integer >= `minimum`, else a one-line usage error.
+
+    `parser.add_argument("--size", type=int_at_least(16))` makes
+    `--size 4` fail as `<prog>: error: argument --size: must be an integer
+    >= 16. Received: '4'` (exit status 2), before the program does anything.
+    """
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {minimum}. Received: {text!r}")
+        return value
+
+    parse.__name__ = f"integer >= {minimum}"
+    return parse
+
+
 def error_line(error):
     """One line that says what went wrong, for stderr.
 

@@ -41,7 +41,7 @@ def test_demo_command_line_runs_and_rejects_bad_arguments(tmp_path, capsys):
     # Bad arguments, in-process (argparse exits with status 2).
     from kfreqgan.training import spectral_demo
 
-    for argv, message in ((["--photos", "nope"], "invalid choice"), (["--size", "4"], "--size must be at least 16")):
+    for argv, message in ((["--photos", "nope"], "invalid choice"), (["--size", "4"], "argument --size: must be an integer >= 16. Received: '4'")):
         with pytest.raises(SystemExit) as exit_info:
             spectral_demo.main(["--out", str(tmp_path)] + argv)
         assert exit_info.value.code != 0 and message in capsys.readouterr().err

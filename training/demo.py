@@ -95,16 +95,15 @@ def run(out, epochs=None, overrides=None, verbose=2):
 
 def _parser():
     from kfreqgan.command_line import ArgumentParser
+    from kfreqgan.command_line import int_at_least
 
     parser = ArgumentParser(prog="kfreqgan-demo", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default="outputs/demo", help="output folder")
-    parser.add_argument("--epochs", type=int, help="training epochs (default: the config's)")
+    parser.add_argument("--epochs", type=int_at_least(1), help="training epochs (default: the config's)")
     return parser
 
 
 def _run(args):
-    if args.epochs is not None and args.epochs < 1:
-        raise ValueError(f"--epochs must be >= 1. Received: {args.epochs}")
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         raise ValueError(f"--out must be a folder. Received: --out={args.out!r}")
     report = run(args.out, args.epochs, verbose=1 if sys.stdout.isatty() else 2)

@@ -115,10 +115,11 @@ def run(out, size=256, photos=PHOTO_NAMES):
 
 def _parser():
     from kfreqgan.command_line import ArgumentParser
+    from kfreqgan.command_line import int_at_least
 
     parser = ArgumentParser(prog="python -m kfreqgan.training.spectral_demo", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default="outputs/demo", help="output folder (created if missing)")
-    parser.add_argument("--size", type=int, default=256, help="crop size in pixels (default 256)")
+    parser.add_argument("--size", type=int_at_least(16), default=256, help="crop size in pixels (default 256)")
     parser.add_argument(
         "--photos", nargs="+", default=list(PHOTO_NAMES), choices=PHOTO_NAMES, help="bundled photos to use"
     )
@@ -126,8 +127,6 @@ def _parser():
 
 
 def _run(args):
-    if args.size < 16:
-        raise ValueError(f"--size must be at least 16 pixels. Received: {args.size}")
     report = run(args.out, args.size, tuple(args.photos))
     print(f"{len(report['photos'])} real photos at {args.size}x{args.size}; spectral gap to the originals:")
     print(f"{'set':<24}{'distance dB':>12}{'low dB':>9}{'mid dB':>9}{'high dB':>9}   energy low/mid/high (no DC)")

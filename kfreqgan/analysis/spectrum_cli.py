@@ -27,6 +27,7 @@ import sys
 import numpy as np
 
 from kfreqgan.command_line import ArgumentParser
+from kfreqgan.command_line import int_at_least
 from kfreqgan.command_line import run_main
 
 
@@ -169,20 +170,14 @@ def _parser():
     parser.add_argument("fake", help="folder of images to compare, or a model (.keras, SavedModel folder, .tflite)")
     parser.add_argument("--out", required=True, help="output folder")
     parser.add_argument("--inputs", help="folder of input images for an image-to-image model")
-    parser.add_argument("--num-samples", type=int, default=256, help="samples from a latent-vector generator")
+    parser.add_argument("--num-samples", type=int_at_least(2), default=256, help="samples from a latent-vector generator")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--resize", type=int, help="centre-crop and resize every image to N x N")
-    parser.add_argument("--num-bins", type=int, help="radial bins (default: half the image size)")
+    parser.add_argument("--resize", type=int_at_least(8), help="centre-crop and resize every image to N x N")
+    parser.add_argument("--num-bins", type=int_at_least(1), help="radial bins (default: half the image size)")
     return parser
 
 
 def _run(args):
-    if args.resize is not None and args.resize < 8:
-        raise ValueError(f"--resize must be at least 8 pixels. Received: {args.resize}")
-    if args.num_samples < 2:
-        raise ValueError(f"--num-samples must be at least 2. Received: {args.num_samples}")
-    if args.num_bins is not None and args.num_bins < 1:
-        raise ValueError(f"--num-bins must be a positive integer. Received: --num-bins={args.num_bins}")
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         raise ValueError(f"--out must be a folder. Received: --out={args.out!r}")
     check_output_paths(args)
