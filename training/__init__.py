@@ -1,1 +1,11 @@
-"""Training entry points of kfreqgan (installed as `kfreqgan.training`)."""
+"""Training programs of kfreqgan (installed as `kfreqgan.training`).
+
+- `train.py`: `kfreqgan-train` (named configurations in `configs.py`; its
+  `--out` lock in `folder_lock.py`);
+- `demo.py`: `kfreqgan-demo`; `spectral_demo.py`: the spectra of real photos
+  and degraded copies; `pretrained_dehazer.py`: how the shipped dehazer was
+  trained.
+
+Every program has the shape of `kfreqgan.command_line` (one-line errors,
+exit statuses, `--debug`). The core (`kfreqgan/`) never imports this package.
+"""

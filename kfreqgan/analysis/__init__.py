@@ -1,8 +1,9 @@
 """Analysis of image sets in the frequency domain: comparisons, the
-frequency-bias measure and plots. The training monitor (`SpectrumMonitor`)
-is a callback in `kfreqgan.callbacks`."""
+frequency-bias measure and plots (`comparison.py`, `plots.py`), scores of
+carrier datasets at baseband (`carrier_scores.py`) and the `kfreqgan-spectrum`
+command (`spectrum_cli.py`). The training monitor (`SpectrumMonitor`) is a
+callback in `kfreqgan.callbacks`."""
 
-from kfreqgan.bands import DEFAULT_BANDS
 from kfreqgan.analysis.comparison import compare_image_sets
 from kfreqgan.analysis.comparison import frequency_bias
 from kfreqgan.analysis.comparison import set_spectrum
@@ -11,6 +12,7 @@ from kfreqgan.analysis.plots import plot_precision_recall_curve
 from kfreqgan.analysis.plots import plot_radial_power
 from kfreqgan.analysis.plots import plot_spectra_2d
 from kfreqgan.analysis.plots import plot_spectral_evolution
+from kfreqgan.bands import DEFAULT_BANDS
 
 __all__ = [
     "DEFAULT_BANDS",

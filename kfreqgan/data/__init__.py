@@ -2,6 +2,11 @@
 paired dehazing folders, and image files (`kfreqgan.data.image_files`: the one
 place that lists, reads and writes them).
 
+Hazy/clean pairs are made in one place, `make_hazy_pairs` (in
+`kfreqgan.data.haze`, with the scattering model, the depth priors and the
+RESIDE haze ranges `ITS_*` / `OTS_*`); training, the demos, int8
+calibration, the TFDS builder and the benchmarks all call it.
+
 The `hazy_pairs` TFDS builder lives in `kfreqgan.data.hazy_pairs`; importing
 that module registers it with TFDS (it is not imported here, so that
 `kfreqgan.data` does not pull in TFDS).

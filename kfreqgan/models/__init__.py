@@ -1,14 +1,22 @@
 """GAN building blocks (generators, discriminators) and the `FreqGAN` model.
 
-The callbacks that keep training safe (`AtomicBackupAndRestore`,
-`StopOnDivergence`) live in `kfreqgan.callbacks`."""
+- `kfreqgan.models.loading`: the one loader of trained generators
+  (`load_generator`: `.keras`, `freqgan.keras`, SavedModel, `.tflite`) and
+  the serving names (`serving_default`, `images`, `outputs`);
+- `kfreqgan.models.image_to_image`: the image-to-image check, a fixed-size
+  clone and `clip(generator(images), 0, 1)`, shared by the dehazer, the
+  analysis and the exports.
 
+The callbacks that keep training safe (`AtomicBackupAndRestore`,
+`StopOnDivergence`) live in `kfreqgan.callbacks`; the default frequency
+bands in `kfreqgan.bands`."""
+
+from kfreqgan.bands import DEFAULT_BANDS
 from kfreqgan.models.coherent_dehazer import coherent_dehazer
 from kfreqgan.models.discriminators import dcgan_discriminator
 from kfreqgan.models.discriminators import dehazing_discriminator
 from kfreqgan.models.discriminators import patchgan_discriminator
 from kfreqgan.models.freqgan import FreqGAN
-from kfreqgan.bands import DEFAULT_BANDS
 from kfreqgan.models.generators import copy_weights_by_name
 from kfreqgan.models.generators import dcgan_generator
 from kfreqgan.models.generators import unet_generator
