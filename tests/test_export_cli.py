@@ -96,6 +96,31 @@ def test_versions_count_both_formats(model_file, tmp_path):
     assert os.listdir(out / "m") == ["3"]
 
 
+def test_int8_calibration_uses_the_haze_of_the_training_configuration(generator, tmp_path, monkeypatch):
+    from kfreqgan.export import calibration
+    from kfreqgan.export import generator_export
+
+    run = tmp_path / "run"
+    run.mkdir()
+    generator.save(run / "generator.keras")
+    (run / "metrics.json").write_text(json.dumps({"config": {"beta_range": [0.2, 0.4], "airlight_range": [0.9, 1.0]}}))
+    assert generator_export.training_haze(run / "generator.keras") == {"beta_range": (0.2, 0.4), "airlight_range": (0.9, 1.0)}
+    assert generator_export.training_haze(tmp_path / "elsewhere.keras") is None
+    seen = []
+    representative = calibration.representative_images
+
+    def spy(*args, **kwargs):
+        seen.append({key: kwargs.get(key) for key in ("beta_range", "airlight_range")})
+        return representative(*args, **kwargs)
+
+    monkeypatch.setattr(calibration, "representative_images", spy)
+    argv = [str(run / "generator.keras"), "--out", str(tmp_path / "out"), "--formats", "tflite", "--variants", "int8"]
+    assert cli.main(argv + ["--calibration-count", "4", "--no-verify"]) == 0
+    assert seen == [{"beta_range": (0.2, 0.4), "airlight_range": (0.9, 1.0)}]
+    manifest = json.loads((tmp_path / "out" / "tflite" / "generator" / "1" / "export.json").read_text())
+    assert manifest["calibration"]["beta_range"] == [0.2, 0.4]
+
+
 def test_an_existing_version_is_kept_without_overwrite(exported, model_file, capsys):
     before = (exported / "dehazer" / "1" / "saved_model.pb").stat().st_mtime_ns
     argv = [model_file, "--out", str(exported), "--name", "dehazer", "--version", "1", "--formats", "saved_model"]
