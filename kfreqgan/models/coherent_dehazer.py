@@ -145,7 +145,7 @@ def coherent_dehazer(
     a = keras.layers.Dense(32, name="airlight_hidden")(a)
     a = keras.layers.LeakyReLU(0.2)(a)
     airlight = keras.layers.Dense(
-        channels, activation="sigmoid", bias_initializer=keras.initializers.Constant(1.7), dtype="float32", name="airlight"
+        channels, activation="sigmoid", bias_initializer=keras.initializers.Constant(1.7), dtype="float32", name="airlight_estimate"
     )(a)
     airlight = keras.layers.Reshape((1, 1, channels), name="airlight_map")(airlight)
 
@@ -154,7 +154,9 @@ def coherent_dehazer(
     guide = Luminance(dtype="float32", name="guide")(middle)
     full_guide = Luminance(dtype="float32", name="full_guide")(hazy)
     transmission = GuidedFilter(radius, epsilon, dtype="float32", name="guided_filter")([guide, transmission, full_guide])
-    transmission = keras.layers.ReLU(max_value=1.0, dtype="float32", name="transmission")(transmission)
+    # Not named "transmission" / "airlight": `kfreqgan.dehazing.Dehazer` reads
+    # those names as the v1 U-Net's scattering head, which it tiles in two parts.
+    transmission = keras.layers.ReLU(max_value=1.0, dtype="float32", name="refined_transmission")(transmission)
     clean = InvertScattering(min_transmission, dtype="float32", name="invert")([hazy, transmission, airlight])
     clean = keras.layers.ReLU(max_value=1.0, dtype="float32", name="output")(clean)
     return keras.Model(hazy, clean, name=name)
@@ -169,6 +171,6 @@ def transmission_model(dehazer):
     """
     return keras.Model(
         dehazer.inputs,
-        [dehazer.get_layer("transmission").output, dehazer.get_layer("airlight_map").output],
+        [dehazer.get_layer("refined_transmission").output, dehazer.get_layer("airlight_map").output],
         name=f"{dehazer.name}_transmission",
     )
