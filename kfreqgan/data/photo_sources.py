@@ -6,7 +6,8 @@ This catalogue lists photographs that install from Debian bookworm
 wallpaper packages (`make dehazer-data` installs them), each with its
 package, version, author and licence as recorded in the package's
 `/usr/share/doc/<package>/copyright` (Plasma: each wallpaper's
-`metadata.json`). Every file was looked at: only real photographs are
+`metadata.json` says LGPLv3 and names the photographer; the package's
+copyright file covers all of it as GPL-2+). Every file was looked at: only real photographs are
 listed (no drawings, renders or abstract art), and none with visible haze
 or fog of its own (a foggy "clean" photo would teach the model to keep
 haze): Plasma's "ColdRipple" (a pier in fog) and "DarkestHour" (a lake in
