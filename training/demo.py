@@ -26,6 +26,10 @@ import sys
 
 import numpy as np
 
+from kfreqgan.command_line import ArgumentParser
+from kfreqgan.command_line import int_at_least
+from kfreqgan.command_line import run_main
+
 
 def dehaze_whole_photos(generator, config, size=128, seed=2024):
     """Held-out photos, hazed, and dehazed by a size-free copy of `generator`."""
@@ -94,9 +98,6 @@ def run(out, epochs=None, overrides=None, verbose=2):
 
 
 def _parser():
-    from kfreqgan.command_line import ArgumentParser
-    from kfreqgan.command_line import int_at_least
-
     parser = ArgumentParser(prog="kfreqgan-demo", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default="outputs/demo", help="output folder")
     parser.add_argument("--epochs", type=int_at_least(1), help="training epochs (default: the config's)")
@@ -118,10 +119,7 @@ def _run(args):
 
 
 def main(argv=None):
-    """Runs `kfreqgan-demo`; returns the exit status (`kfreqgan.command_line`:
-    2 with one line on error, 130 when interrupted)."""
-    from kfreqgan.command_line import run_main
-
+    """Runs the program with `argv` (default `sys.argv[1:]`); returns its exit status."""
     return run_main(_parser(), _run, argv)
 
 

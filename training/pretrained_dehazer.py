@@ -32,6 +32,9 @@ import time
 
 import numpy as np
 
+from kfreqgan.command_line import ArgumentParser
+from kfreqgan.command_line import run_main
+
 DEFAULTS = {
     "crop": 64,
     "batch_size": 12,
@@ -208,8 +211,6 @@ def run(out, settings, verbose=2):
 
 
 def _parser():
-    from kfreqgan.command_line import ArgumentParser
-
     parser = ArgumentParser(prog="python -m kfreqgan.training.pretrained_dehazer", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default="outputs/pretrained", help="output folder")
     for key, value in DEFAULTS.items():
@@ -237,10 +238,7 @@ def _run(args):
 
 
 def main(argv=None):
-    """Runs the program; returns the exit status (`kfreqgan.command_line`:
-    2 with one line on error, 130 when interrupted)."""
-    from kfreqgan.command_line import run_main
-
+    """Runs the program with `argv` (default `sys.argv[1:]`); returns its exit status."""
     return run_main(_parser(), _run, argv)
 
 

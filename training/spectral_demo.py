@@ -24,9 +24,12 @@ import numpy as np
 import tensorflow as tf
 
 from kfreqgan import spectral
+from kfreqgan.analysis import plot_radial_power
 from kfreqgan.atomic_files import write_atomically
 from kfreqgan.atomic_files import write_text_atomically
-from kfreqgan.analysis import plot_radial_power
+from kfreqgan.command_line import ArgumentParser
+from kfreqgan.command_line import int_at_least
+from kfreqgan.command_line import run_main
 from kfreqgan.data import PHOTO_NAMES
 from kfreqgan.data import center_crop
 from kfreqgan.data import load_photo
@@ -114,9 +117,6 @@ def run(out, size=256, photos=PHOTO_NAMES):
 
 
 def _parser():
-    from kfreqgan.command_line import ArgumentParser
-    from kfreqgan.command_line import int_at_least
-
     parser = ArgumentParser(prog="python -m kfreqgan.training.spectral_demo", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default="outputs/demo", help="output folder (created if missing)")
     parser.add_argument("--size", type=int_at_least(16), default=256, help="crop size in pixels (default 256)")
@@ -142,10 +142,7 @@ def _run(args):
 
 
 def main(argv=None):
-    """Runs the program; returns the exit status (`kfreqgan.command_line`:
-    2 with one line on error, 130 when interrupted)."""
-    from kfreqgan.command_line import run_main
-
+    """Runs the program with `argv` (default `sys.argv[1:]`); returns its exit status."""
     return run_main(_parser(), _run, argv)
 
 
