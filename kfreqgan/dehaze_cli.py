@@ -84,6 +84,8 @@ def dehaze_file(dehazer, source, target, progress=None):
     from kfreqgan.data.image_files import write_image
     from kfreqgan.spectral import GRAY_WEIGHTS
 
+    if not target.lower().endswith(IMAGE_EXTENSIONS):  # checked before the work, not after it
+        raise ValueError(f"cannot write this format back (kfreqgan writes {', '.join(IMAGE_EXTENSIONS)}): {target}")
     pixels, info = read_image(source)
     colour = pixels[..., : 1 if info.is_grey else 3]
     if dehazer.runner.channels == 3 and info.is_grey:
