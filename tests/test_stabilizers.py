@@ -485,3 +485,25 @@ def test_config_keys_reach_freqgan_and_bad_values_fail_early():
                        ("instance_noise_decay", "cosine"), ("minibatch_std", 1), ("feature_matching_weight", -1.0)):
         with pytest.raises(ValueError, match=key):
             configs.get_config("dehaze-demo", {key: value})
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("penalty", ["r1", "wgan_gp"])
+def test_penalties_train_under_mixed_float16(patches, penalty):
+    """Under mixed_float16 the penalty's input gradient is taken of the
+    loss-scaled float32 logit sum: the penalty is finite and non-zero and
+    the weights stay finite."""
+    previous = keras.mixed_precision.global_policy()
+    try:
+        keras.mixed_precision.set_global_policy("mixed_float16")
+        keras.utils.set_random_seed(0)
+        gan = FreqGAN(dcgan_generator(8, 16, 3, filters=4), dcgan_discriminator((16, 16, 3), filters=4, minibatch_std=True),
+                      mode="unconditional", gradient_penalty=penalty)
+        gan.compile()
+        assert isinstance(gan.discriminator_optimizer, keras.optimizers.LossScaleOptimizer)
+        history = gan.fit(patches[:16], batch_size=8, epochs=2, verbose=0).history
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+    assert all(np.isfinite(v).all() for v in history.values())
+    assert min(history["d_penalty"]) > 0
+    assert all(np.isfinite(w).all() for w in gan.discriminator.get_weights())
