@@ -72,6 +72,47 @@ def synthetic_pairs(max_side, seed):
     return pairs
 
 
+def airlight_errors(max_side, seed, model):
+    """Mean |estimated - true| airlight (over channels and photos) of the
+    dark channel prior's estimate and of a whole-image candidate's, on the
+    held-out photos with ITS-level haze, as they are and with a "lamp" (a
+    white disk of 4% of the longer side, value 1) in the upper left quarter."""
+    from kfreqgan.dark_channel_prior import dark_channel
+    from kfreqgan.dark_channel_prior import estimate_airlight
+    from kfreqgan.data import HELDOUT_PHOTOS
+    from kfreqgan.data import haze
+    from kfreqgan.data import photo_sources
+    from kfreqgan.data import whole_photos
+    from kfreqgan.models.coherent_dehazer import transmission_model
+
+    try:
+        heldout = photo_sources.split_photos(photo_sources.installed_photos())["heldout"]
+    except FileNotFoundError:
+        heldout = []
+    _, photos = whole_photos.load_photos(heldout, HELDOUT_PHOTOS, max_side)
+    parts = transmission_model(model)
+    errors = {"DCP": {"plain": [], "lamp": []}, "candidate": {"plain": [], "lamp": []}}
+    for index, photo in enumerate(photos):
+        depth = haze.layered_depth(photo, [seed, index])
+        hazy, _, parameters = haze.make_hazy_pairs(
+            photo, [seed, 100 * index + 1], depth=depth, beta_range=LEVELS["its"],
+            airlight_range=haze.WIDE_AIRLIGHT_RANGE, airlight_tint=0.05, return_parameters=True,
+        )
+        truth = parameters["airlight"].numpy().reshape(-1)
+        hazy = np.clip(hazy.numpy(), 0.0, 1.0)
+        lamp = hazy.copy()
+        height, width = lamp.shape[:2]
+        rows, columns = np.ogrid[:height, :width]
+        radius = 0.04 * max(height, width)
+        lamp[(rows - height / 4) ** 2 + (columns - width / 4) ** 2 <= radius**2] = 1.0
+        for kind, image in (("plain", hazy), ("lamp", lamp)):
+            dcp = estimate_airlight(image.astype(np.float64), dark_channel(image.astype(np.float64)))
+            errors["DCP"][kind].append(float(np.abs(dcp - truth).mean()))
+            estimate = parts(image[np.newaxis])[1].numpy().reshape(-1)
+            errors["candidate"][kind].append(float(np.abs(estimate - truth).mean()))
+    return {method: {kind: float(np.mean(values)) for kind, values in kinds.items()} for method, kinds in errors.items()}
+
+
 def folder_pairs(hazy_dir, clear_dir, limit=None):
     """[(name, "real", hazy, clean)] from two folders with RESIDE naming."""
     from kfreqgan.data import find_image_pairs
@@ -212,6 +253,7 @@ def main(argv=None):
     parser.add_argument("--limit", type=int, help="at most this many pairs")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="outputs/dehaze_quality", help="folder for montage.png and results.json")
+    parser.add_argument("--airlight", action="store_true", help="airlight error with and without a lamp (whole-image candidate)")
     parser.add_argument("--large", type=float, metavar="MEGAPIXELS", help="also time the learned models on one photo this large")
     args = parser.parse_args(argv)
     if args.pairs:
@@ -229,10 +271,16 @@ def main(argv=None):
         per_megapixel, size = large_photo_timing(pairs[0][2], methods, args.large)
         large = {"size": size, "seconds_per_megapixel": per_megapixel}
         print(f"{size[0]}x{size[1]} photo, best of 2: " + ", ".join(f"{k} {v:.2f} s/MP" for k, v in per_megapixel.items()))
+    airlight = None
+    if args.airlight and args.model and not args.pairs:
+        from kfreqgan.models.loading import load_generator
+
+        airlight = airlight_errors(args.max_side, args.seed, load_generator(args.model))
+        print("airlight mean |error| (plain / with a lamp): " + ", ".join(f"{k} {v['plain']:.3f} / {v['lamp']:.3f}" for k, v in airlight.items()))
     os.makedirs(args.out, exist_ok=True)
     montage(rows, os.path.join(args.out, "montage.png"))
     record = {"command": " ".join(["python", "bench/dehaze_quality.py", *(argv if argv is not None else sys.argv[1:])]),
-              "pairs": len(pairs), "megapixels": megapixels, "model": args.model, "summary": table, "large_photo": large, "per_image": results}
+              "pairs": len(pairs), "megapixels": megapixels, "model": args.model, "summary": table, "large_photo": large, "airlight_error": airlight, "per_image": results}
     with open(os.path.join(args.out, "results.json"), "w", encoding="utf-8") as file:
         json.dump(record, file, indent=2)
     print(f"wrote {args.out}/montage.png (hazy / DCP + guided filter / kfreqgan shipped{' / candidate' if args.model else ''} / clear) and results.json")
