@@ -18,6 +18,13 @@ the fixed-size clone and `clip(generator(images), 0, 1)` in
 `kfreqgan.models.image_to_image`.
 """
 
-from kfreqgan.export.generator_export import export_generator
-
 __all__ = ["export_generator"]
+
+
+def __getattr__(name):  # lazy: `kfreqgan-export --help` imports no TensorFlow
+    if name == "export_generator":
+        from kfreqgan.export.generator_export import export_generator
+
+        return export_generator
+    raise AttributeError(f"module 'kfreqgan.export' has no attribute {name!r}")
+

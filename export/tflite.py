@@ -36,11 +36,8 @@ back, with no code of its own around the model.
 import tempfile
 import warnings
 
-import keras
 import numpy as np
-import tensorflow as tf
 
-from kfreqgan.layers import FFTBandFilter
 from kfreqgan.models.loading import INPUT_NAME
 from kfreqgan.models.loading import OUTPUT_NAME
 from kfreqgan.models.loading import SERVING_DEFAULT
@@ -75,6 +72,10 @@ def export_safe_clone(model):
     Raises:
         ValueError: if `model` is not a `keras.Model`.
     """
+    import keras
+
+    from kfreqgan.layers import FFTBandFilter
+
     if not isinstance(model, keras.Model):
         raise ValueError(f"`model` must be a keras.Model. Received: {type(model).__name__}")
 
@@ -145,6 +146,9 @@ def convert_to_tflite(model, variant="float32", representative_images=None, io_d
             with several inputs or outputs or a dynamic input shape, or a
             model that needs an op that is not a TFLite builtin.
     """
+    import keras
+    import tensorflow as tf
+
     if not isinstance(model, keras.Model):
         raise ValueError(f"`model` must be a keras.Model. Received: {type(model).__name__}")
     if len(model.inputs) != 1 or len(model.outputs) != 1:

@@ -24,18 +24,32 @@ that ships in the package.
 # alone. TensorFlow Datasets is not imported (`kfreqgan.data.hazy_pairs` is
 # imported on demand); the programs (`kfreqgan.training`, `kfreqgan.export`)
 # are not imported either.
-from kfreqgan import analysis
-from kfreqgan import callbacks
-from kfreqgan import data
-from kfreqgan import dehazing
-from kfreqgan import fidelity_diversity
-from kfreqgan import layers
-from kfreqgan import losses
-from kfreqgan import metrics
-from kfreqgan import models
-from kfreqgan import pretrained
-from kfreqgan import spectral
-from kfreqgan.models.loading import load_generator
+#
+# One exception: a kfreqgan command started as its console script
+# (`kfreqgan-export`, ...) defers these imports to the first attribute
+# access, so that `--help` and argument errors answer without importing
+# TensorFlow (see `kfreqgan._startup`).
+from kfreqgan._startup import export_names
+
+
+def _public_names():
+    from kfreqgan import analysis
+    from kfreqgan import callbacks
+    from kfreqgan import data
+    from kfreqgan import dehazing
+    from kfreqgan import fidelity_diversity
+    from kfreqgan import layers
+    from kfreqgan import losses
+    from kfreqgan import metrics
+    from kfreqgan import models
+    from kfreqgan import pretrained
+    from kfreqgan import spectral
+    from kfreqgan.models.loading import load_generator
+
+    return locals()
+
+
+export_names(globals(), _public_names)
 
 __version__ = "0.1.0"
 

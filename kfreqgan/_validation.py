@@ -5,11 +5,20 @@ bad input fails early with a `ValueError` that names the argument, what was
 expected and what arrived (`... Received: shape=(2, 3)`).
 """
 
-import keras
 import numpy as np
-import tensorflow as tf
 
-FLOAT_DTYPES = (tf.float16, tf.bfloat16, tf.float32, tf.float64)
+_FLOAT_DTYPE_NAMES = ("float16", "bfloat16", "float32", "float64")
+
+
+def __getattr__(name):
+    # TensorFlow is imported on first use, not with this module (the
+    # command-line programs import it for their option defaults, see
+    # kfreqgan._startup).
+    if name == "FLOAT_DTYPES":
+        import tensorflow as tf
+
+        return tuple(tf.as_dtype(dtype) for dtype in _FLOAT_DTYPE_NAMES)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 MAX_ARRAY_ELEMENTS = 2**31 - 1
 """The most elements kfreqgan lets one array it allocates have (8 GiB of
@@ -37,8 +46,10 @@ def check_array_size(shape, what, received):
 
 def check_float_dtype(dtype, name):
     """Raises `ValueError` unless `dtype` (a tf.DType or a name) is a float type."""
+    import tensorflow as tf
+
     dtype = tf.as_dtype(dtype)
-    if dtype not in FLOAT_DTYPES:
+    if dtype.name not in _FLOAT_DTYPE_NAMES:
         raise ValueError(
             f"`{name}` must be a floating tensor (float16, bfloat16, float32 or "
             f"float64) with values in [0, 1]; convert integer images with "
@@ -54,6 +65,8 @@ def as_image_batch(images, name="images", check_finite=True):
     when `check_finite`) it holds no NaN or Inf. Inside a `tf.function` the
     values are not inspected, so traced code pays nothing for the check.
     """
+    import tensorflow as tf
+
     try:
         tensor = tf.convert_to_tensor(images)
     except (TypeError, ValueError) as error:
@@ -171,8 +184,11 @@ def check_layer_dtype(layer, inputs):
     through; the frequency layers would silently drop the imaginary part of a
     complex input or treat `uint8` pixels as values up to 255.
     """
+    import keras
+    import tensorflow as tf
+
     dtype = keras.backend.standardize_dtype(inputs.dtype)
-    if tf.as_dtype(dtype) not in FLOAT_DTYPES:
+    if tf.as_dtype(dtype).name not in _FLOAT_DTYPE_NAMES:
         raise ValueError(
             f"{type(layer).__name__} expects floating images (float16, bfloat16, float32 or "
             f"float64) with values in [0, 1]; convert integer images with "

@@ -124,6 +124,44 @@ def _release(error):
         sys.unraisablehook = previous
 
 
+def quiet_tensorflow(debug=False):
+    """Imports TensorFlow without its start-up log lines, unless `debug`.
+
+    TensorFlow's C++ start-up lines (`I0000 ... oneDNN custom operations
+    are on`, `cudart_stub.cc`, `cpu_feature_guard.cc`, "All log messages
+    before absl::InitializeLog() ...") are written before
+    `TF_CPP_MIN_LOG_LEVEL` is read, so they are silenced by pointing the
+    stderr file descriptor at /dev/null while `tensorflow` is first
+    imported; `TF_CPP_MIN_LOG_LEVEL` (default 3 here: fatal errors only) then
+    quiets the later C++ lines, and absl's Python logging is set to errors.
+    With `debug`, `TF_CPP_MIN_LOG_LEVEL` defaults to 0 and nothing is
+    silenced. A value the user set in the environment is kept. Called by
+    `run_main` after the arguments are parsed, so `--help` and usage errors
+    never import TensorFlow. A failing import still raises (its Python
+    error is not hidden, only the C++ lines printed while it runs).
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0" if debug else "3")
+    if debug or "tensorflow" in sys.modules:
+        return
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real stderr (a notebook): nothing to silence
+        saved = None
+    try:
+        if saved is not None:
+            with open(os.devnull, "w") as devnull:
+                os.dup2(devnull.fileno(), 2)
+        import tensorflow  # noqa: F401
+    finally:
+        if saved is not None:
+            os.dup2(saved, 2)
+            os.close(saved)
+    from absl import logging as absl_logging
+
+    absl_logging.set_verbosity(absl_logging.ERROR)
+
+
 def run_main(parser, run, argv=None):
     """Parses `argv`, calls `run(args)` and keeps the error contract (see the module docstring).
 
@@ -138,6 +176,7 @@ def run_main(parser, run, argv=None):
     """
     args = parser.parse_args(argv)
     prog = parser.prog
+    quiet_tensorflow(debug=args.debug)
     if args.debug:
         import keras
 

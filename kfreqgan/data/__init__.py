@@ -12,23 +12,33 @@ that module registers it with TFDS (it is not imported here, so that
 `kfreqgan.data` does not pull in TFDS).
 """
 
-from kfreqgan.data.folders import find_image_pairs
-from kfreqgan.data.folders import image_pair_dataset
-from kfreqgan.data.folders import load_image_pair
-from kfreqgan.data.haze import make_hazy_pairs
-from kfreqgan.data.image_files import IMAGE_EXTENSIONS
-from kfreqgan.data.image_files import ImageInfo
-from kfreqgan.data.image_files import list_image_files
-from kfreqgan.data.image_files import load_image
-from kfreqgan.data.image_files import read_image
-from kfreqgan.data.image_files import write_image
-from kfreqgan.data.photos import HELDOUT_PHOTOS
-from kfreqgan.data.photos import PHOTO_NAMES
-from kfreqgan.data.photos import TRAIN_PHOTOS
-from kfreqgan.data.photos import center_crop
-from kfreqgan.data.photos import load_photo
-from kfreqgan.data.photos import load_photo_depth
-from kfreqgan.data.photos import photo_patches
+from kfreqgan._startup import export_names
+
+
+def _public_names():
+    from kfreqgan.data.folders import find_image_pairs
+    from kfreqgan.data.folders import image_pair_dataset
+    from kfreqgan.data.folders import load_image_pair
+    from kfreqgan.data.haze import make_hazy_pairs
+    from kfreqgan.data.image_files import IMAGE_EXTENSIONS
+    from kfreqgan.data.image_files import ImageInfo
+    from kfreqgan.data.image_files import list_image_files
+    from kfreqgan.data.image_files import load_image
+    from kfreqgan.data.image_files import read_image
+    from kfreqgan.data.image_files import write_image
+    from kfreqgan.data.photos import HELDOUT_PHOTOS
+    from kfreqgan.data.photos import PHOTO_NAMES
+    from kfreqgan.data.photos import TRAIN_PHOTOS
+    from kfreqgan.data.photos import center_crop
+    from kfreqgan.data.photos import load_photo
+    from kfreqgan.data.photos import load_photo_depth
+    from kfreqgan.data.photos import photo_patches
+
+    return locals()
+
+
+export_names(globals(), _public_names)
+
 
 __all__ = [
     "HELDOUT_PHOTOS",

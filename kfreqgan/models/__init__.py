@@ -11,16 +11,26 @@ The callbacks that keep training safe (`AtomicBackupAndRestore`,
 `StopOnDivergence`) live in `kfreqgan.callbacks`; the default frequency
 bands in `kfreqgan.bands`."""
 
-from kfreqgan.bands import DEFAULT_BANDS
-from kfreqgan.models.coherent_dehazer import coherent_dehazer
-from kfreqgan.models.discriminators import dcgan_discriminator
-from kfreqgan.models.discriminators import dehazing_discriminator
-from kfreqgan.models.discriminators import patchgan_discriminator
-from kfreqgan.models.freqgan import FreqGAN
-from kfreqgan.models.generators import copy_weights_by_name
-from kfreqgan.models.generators import dcgan_generator
-from kfreqgan.models.generators import unet_generator
-from kfreqgan.models.spectral_discriminator import SpectralDiscriminator
+from kfreqgan._startup import export_names
+
+
+def _public_names():
+    from kfreqgan.bands import DEFAULT_BANDS
+    from kfreqgan.models.coherent_dehazer import coherent_dehazer
+    from kfreqgan.models.discriminators import dcgan_discriminator
+    from kfreqgan.models.discriminators import dehazing_discriminator
+    from kfreqgan.models.discriminators import patchgan_discriminator
+    from kfreqgan.models.freqgan import FreqGAN
+    from kfreqgan.models.generators import copy_weights_by_name
+    from kfreqgan.models.generators import dcgan_generator
+    from kfreqgan.models.generators import unet_generator
+    from kfreqgan.models.spectral_discriminator import SpectralDiscriminator
+
+    return locals()
+
+
+export_names(globals(), _public_names)
+
 
 __all__ = [
     "DEFAULT_BANDS",
