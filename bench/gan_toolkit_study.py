@@ -13,11 +13,11 @@ the diversity ratio, all on the features of a small random-init conv net
 Part 2 (`gans`): the `dcgan-32` GAN (DCGAN generator, SSD-GAN
 discriminator, hinge loss) trained on the training photos' patches with no
 stabilizer and with each stabilizer alone, for `--epochs` epochs and
-`--seeds` seeds, then measured as in part 1 on 256 samples against 256
-patches not used for training. One line per run goes to
+`--seeds` seeds, then measured as in part 1 on 256 samples against the
+part-1 reference patches (a draw of their own, not the training batches). One line per run goes to
 `OUT/runs.jsonl`; runs already there are skipped, so the study resumes.
 
-    python bench/gan_toolkit_study.py [--out /work/runs/gan_toolkit] [--epochs 12] [--seeds 2] [--part all]
+    python bench/gan_toolkit_study.py [--out /work/runs/gan_toolkit] [--epochs 12] [--seeds 3] [--part all]
 """
 
 import argparse
@@ -136,7 +136,8 @@ def part_gans(embed, out, epochs, seeds):
             for line in handle:
                 row = json.loads(line)
                 done[(row["variant"], row["seed"], row["epochs"])] = row
-    # Held-out *patches* of the training photos (another seed), never trained on.
+    # The part-1 reference: a draw of patches of its own (seed 100), not the
+    # training batches (they come from the same photos).
     real_features = embed(reference_patches(100))
     for seed in range(seeds):
         for name, options in VARIANTS.items():
@@ -167,7 +168,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default="/work/runs/gan_toolkit")
     parser.add_argument("--epochs", type=int, default=12)
-    parser.add_argument("--seeds", type=int, default=2)
+    parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--part", choices=("all", "metrics", "gans"), default="all")
     args = parser.parse_args()
     embed = extractor()
