@@ -3,6 +3,7 @@
     kfreqgan-export runs/dehaze/generator.keras --out exported --name dehazer
     kfreqgan-export runs/dehaze/freqgan.keras --out exported --name dehazer --version 2 --overwrite
     kfreqgan-export generator.keras --out exported --variants float32,int8 --calibration my_photos/
+    kfreqgan-export pretrained:dehazer --out serving/     # the shipped dehazer, any size
 
 The command-line face of `kfreqgan.export.export_generator` (see
 `kfreqgan.export.generator_export` for what is written where, versions,
@@ -27,13 +28,17 @@ from kfreqgan.export.tflite import VARIANTS
 
 def _parser():
     parser = ArgumentParser(prog="kfreqgan-export", description=__doc__.split("\n\n")[0])
-    parser.add_argument("model", help="the .keras file (generator.keras or freqgan.keras)")
+    parser.add_argument("model", help="the .keras file (generator.keras or freqgan.keras), or pretrained:dehazer for the shipped dehazer")
     parser.add_argument("--out", required=True, help="output folder (TF Serving model root)")
     parser.add_argument("--name", help="model name for TF Serving and the file names (default: the model file's name)")
     parser.add_argument("--version", type=int_at_least(0), help="version number (default: highest existing + 1, in either format)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing version")
-    parser.add_argument("--formats", default=",".join(FORMATS), help=f"comma-separated subset of {','.join(FORMATS)}")
-    parser.add_argument("--variants", default=",".join(VARIANTS), help=f"TFLite variants, subset of {','.join(VARIANTS)}")
+    parser.add_argument(
+        "--formats",
+        help=f"comma-separated subset of {','.join(FORMATS)} (default: both; only saved_model for a generator "
+        "without a fixed size when neither --image-size nor --variants is given)",
+    )
+    parser.add_argument("--variants", help=f"TFLite variants, subset of {','.join(VARIANTS)} (default: all)")
     parser.add_argument(
         "--calibration", default="hazy", help="int8 calibration images: hazy (default), clean or a folder of images"
     )
@@ -62,8 +67,12 @@ def _parser():
 
 def _check_options(args):
     """The options' own checks, with the messages naming the flags (before any work)."""
-    formats = check_choices(args.formats, FORMATS, "--formats")
-    variants = check_choices(args.variants, VARIANTS, "--variants") if "tflite" in formats else ()
+    # None: both formats, or the SavedModel alone for a size-free generator
+    # (export_generator decides once the model is loaded).
+    auto = args.formats is None and args.variants is None and args.image_size is None
+    formats = None if auto else check_choices(args.formats or ",".join(FORMATS), FORMATS, "--formats")
+    tflite_possible = formats is None or "tflite" in formats
+    variants = check_choices(args.variants or ",".join(VARIANTS), VARIANTS, "--variants") if tflite_possible else ()
     image_size = parse_image_size(args.image_size, "--image-size")
     if "int8" in variants and args.calibration not in ("hazy", "clean") and not os.path.isdir(args.calibration):
         raise FileNotFoundError(

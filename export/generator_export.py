@@ -8,7 +8,9 @@ options and calls it); notebooks and scripts call it directly:
 
 The model is a `.keras` file written by `kfreqgan-train` (`generator.keras`,
 or `freqgan.keras`, whose `.generator` is exported; opened by
-`kfreqgan.models.loading.load_generator`) or a `keras.Model`. Writes into
+`kfreqgan.models.loading.load_generator`), `"pretrained:dehazer"` (the
+dehazer that ships in the package, exported as `dehazer`, its int8
+calibrated with the haze it was trained on) or a `keras.Model`. Writes into
 `out`:
 
 - `<name>/<version>/`: a SavedModel for TF Serving with the signatures
@@ -244,6 +246,17 @@ def training_haze(model_path):
         `{"beta_range": ..., "airlight_range": ...}` (tuples), or None when
         there is no readable `metrics.json` of a dehazing run beside the file.
     """
+    from kfreqgan.models.loading import pretrained_name
+
+    name = pretrained_name(os.fspath(model_path))
+    if name is not None:  # a shipped model: its card says how it was trained
+        from kfreqgan import pretrained
+
+        haze = getattr(pretrained, f"{name}_card")().get("haze", {})
+        try:
+            return {key: tuple(float(v) for v in haze[key]) for key in ("beta_range", "airlight_range")}
+        except (KeyError, TypeError, ValueError):
+            return None
     path = os.path.join(os.path.dirname(os.path.abspath(os.fspath(model_path))), "metrics.json")
     try:
         with open(path, encoding="utf-8") as handle:
@@ -251,6 +264,14 @@ def training_haze(model_path):
         return {key: tuple(float(v) for v in config[key]) for key in ("beta_range", "airlight_range")}
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return None
+
+
+def _source_model(model_path, generator):
+    from kfreqgan.models.loading import pretrained_name
+
+    if model_path is None:
+        return f"keras.Model {generator.name!r}"
+    return model_path if pretrained_name(model_path) is not None else os.path.abspath(model_path)
 
 
 def export_versions(out, name):
@@ -263,7 +284,11 @@ def export_versions(out, name):
 def _model_name(model, path):
     from kfreqgan.export import serving
 
-    if path is not None:
+    from kfreqgan.models.loading import pretrained_name
+
+    if path is not None and pretrained_name(path) is not None:
+        stem = pretrained_name(path)
+    elif path is not None:
         stem = os.path.splitext(os.path.basename(os.path.normpath(path)))[0]
     else:
         stem = model.name
@@ -292,12 +317,14 @@ def export_generator(
 
     Args:
         model: the path of a `.keras` file (`generator.keras` or
-            `freqgan.keras`) or a `keras.Model` (a `FreqGAN` exports its
+            `freqgan.keras`), `"pretrained:NAME"` or a `keras.Model` (a `FreqGAN` exports its
             `.generator`).
         out: output folder (the TF Serving model root).
         name: model name for TF Serving and the file names (default: the
             model file's name, or the model's `name`).
-        formats: a subset of `FORMATS` (a sequence, or a comma-separated string).
+        formats: a subset of `FORMATS` (a sequence, or a comma-separated
+            string); None: both, but only the SavedModel for a generator
+            without a fixed size and no `image_size`.
         variants: TFLite variants, a subset of `kfreqgan.export.tflite.VARIANTS`.
         image_size: `(height, width)`, one int, or `"HxW"`: fixes the size of
             every export, for generators built without one (needed for TFLite;
@@ -327,7 +354,8 @@ def export_generator(
             model that is not an image-to-image generator, a failed
             conversion or a failed check.
     """
-    formats = check_choices(formats, FORMATS, "formats")
+    auto_formats = formats is None  # both, or the SavedModel alone for a size-free generator
+    formats = FORMATS if auto_formats else check_choices(formats, FORMATS, "formats")
     variants = check_choices(variants, VARIANTS, "variants") if "tflite" in formats else ()
     if isinstance(image_size, int) and not isinstance(image_size, bool):
         image_size = (image_size, image_size)
@@ -378,9 +406,15 @@ def export_generator(
         targets["saved_model"] = os.path.join(base_path, str(version))
     if "tflite" in formats:
         targets["tflite"] = os.path.join(out, "tflite", name, str(version))
-    for target in targets.values():  # fail before the slow work
-        if os.path.exists(target) and not overwrite:
-            raise FileExistsError(f"{target} already exists; pass --overwrite to replace it (overwrite=True in Python).")
+
+    def check_targets(targets):
+        for target in targets.values():
+            if os.path.exists(target) and not overwrite:
+                raise FileExistsError(f"{target} already exists; pass --overwrite to replace it (overwrite=True in Python).")
+
+    # Before the slow work (the TFLite folder of automatic formats once the
+    # model says whether there will be one).
+    check_targets({kind: path for kind, path in targets.items() if not (auto_formats and kind == "tflite")})
     source = os.fspath(calibration)
     if "int8" in variants and source not in calibration_data.SOURCES and not os.path.isdir(source):
         raise FileNotFoundError(f"The calibration source is neither hazy, clean nor an existing folder. Received: calibration={source!r}")
@@ -391,6 +425,10 @@ def export_generator(
         generator = with_static_size(generator, *image_size)
         height, width = image_size
     size_free = height is None or width is None
+    if auto_formats and size_free:
+        formats, variants = ("saved_model",), ()
+        del targets["tflite"]
+    check_targets(targets)
     if size_free and "tflite" in formats:
         raise ValueError(
             "The generator was built without a fixed image size and TFLite needs one; pass --image-size HxW "
@@ -427,7 +465,7 @@ def export_generator(
     info = {
         "model_name": name,
         "version": version,
-        "source_model": os.path.abspath(model_path) if model_path is not None else f"keras.Model {generator.name!r}",
+        "source_model": _source_model(model_path, generator),
         "kfreqgan_version": kfreqgan.__version__,
         "computes": "clip(generator(images), 0, 1)",
         "check_images": f"{CHECK_IMAGES} {check_source} {check_height}x{check_width} patches of the held-out photos "

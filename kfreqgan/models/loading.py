@@ -8,6 +8,10 @@ The one loader of the package (as Keras loads every model through
   returned), or any Keras model file;
 - a SavedModel folder written by `kfreqgan-export` (`SavedModelGenerator`);
 - a `.tflite` file written by `kfreqgan-export` (`TFLiteGenerator`);
+- `pretrained:NAME`: a model that ships inside the package
+  (`pretrained:dehazer` is `kfreqgan.pretrained.dehazer()`), a Keras model
+  (so `kfreqgan-export pretrained:dehazer --out serving/` needs no file; a
+  file of that name is spelled `./pretrained:dehazer`);
 
 with the same checks and messages for every program (`kfreqgan-dehaze
 --model`, `kfreqgan-spectrum`, `kfreqgan-export`, `kfreqgan-demo`) and for
@@ -34,12 +38,34 @@ OUTPUT_NAME = "outputs"
 KINDS = ("keras", "saved_model", "tflite")
 """The kinds of model file `load_generator` opens, see the module docstring."""
 
+PRETRAINED_PREFIX = "pretrained:"
+PRETRAINED = ("dehazer",)
+"""The models that ship inside the package, loaded as `pretrained:NAME`
+(each is the function of that name in `kfreqgan.pretrained`)."""
+
 _TFLITE_IDENTIFIER = b"TFL3"  # the FlatBuffer file identifier, bytes 4-8 of a .tflite file
 
 
 def _first_line(error, limit=200):
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
     return (lines[0] if lines else type(error).__name__)[:limit]
+
+
+def pretrained_name(path):
+    """NAME for a `pretrained:NAME` spelling (see `PRETRAINED`), else None.
+
+    Raises:
+        ValueError: for `pretrained:` followed by a name kfreqgan does not ship.
+    """
+    if not isinstance(path, str) or not path.startswith(PRETRAINED_PREFIX):
+        return None
+    name = path[len(PRETRAINED_PREFIX) :]
+    if name not in PRETRAINED:
+        raise ValueError(
+            f"Unknown pretrained model {name!r}; kfreqgan ships {', '.join(PRETRAINED_PREFIX + n for n in PRETRAINED)}. "
+            f"Received: path={path!r}"
+        )
+    return name
 
 
 def model_kind(path, kinds=KINDS):
@@ -64,6 +90,10 @@ def model_kind(path, kinds=KINDS):
     path = os.fspath(path)
     expected = {"keras": "a .keras file", "saved_model": "a SavedModel folder", "tflite": "a .tflite file"}
     wanted = " or ".join(expected[kind] for kind in kinds)
+    if pretrained_name(path) is not None:
+        if "keras" not in kinds:
+            raise ValueError(f"A model must be {wanted}; {path} is a Keras model. Received: path={path!r}")
+        return "keras"
     if not os.path.exists(path):
         raise FileNotFoundError(f"Model file not found. Received: path={path!r}")
     if os.path.isdir(path):
@@ -106,6 +136,11 @@ def load_keras_model(path):
 
     path = os.fspath(path)
     model_kind(path, ("keras",))
+    name = pretrained_name(path)
+    if name is not None:
+        from kfreqgan import pretrained
+
+        return getattr(pretrained, name)()
     try:
         return keras.saving.load_model(path, compile=False)
     except Exception as error:  # Keras raises ValueError, TypeError, zipfile and OS errors
@@ -216,7 +251,8 @@ def load_generator(path, kinds=KINDS, image_to_image=True):
     """Loads a trained generator from any file kfreqgan writes (see the module docstring).
 
     Args:
-        path: a `.keras` file, a SavedModel folder or a `.tflite` file.
+        path: a `.keras` file, a SavedModel folder, a `.tflite` file or
+            `pretrained:NAME` (see `PRETRAINED`).
         kinds: the kinds the caller accepts (a subset of `KINDS`); e.g.
             `("keras",)` where the Keras model itself is needed (export).
         image_to_image: require an image-to-image generator (one image
