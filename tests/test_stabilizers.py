@@ -429,6 +429,7 @@ class _Subclassed(keras.Model):
         return tf.reduce_mean(x, axis=(1, 2, 3))[:, None]
 
 
+@pytest.mark.slow
 def test_paired_freqgan_trains_with_every_stabilizer(patches):
     keras.utils.set_random_seed(0)
     clean = patches[:16]
@@ -507,3 +508,18 @@ def test_penalties_train_under_mixed_float16(patches, penalty):
     assert all(np.isfinite(v).all() for v in history.values())
     assert min(history["d_penalty"]) > 0
     assert all(np.isfinite(w).all() for w in gan.discriminator.get_weights())
+
+
+@pytest.mark.slow
+def test_every_stabilizer_trains_under_xla(patches):
+    """Lazy R1 (a tf.cond around a nested tape), feature matching, instance
+    noise and minibatch std compile with jit_compile=True."""
+    keras.utils.set_random_seed(0)
+    gan = FreqGAN(dcgan_generator(8, 16, 3, filters=4), dcgan_discriminator((16, 16, 3), filters=4, minibatch_std=True),
+                  mode="unconditional", gradient_penalty="r1", gradient_penalty_interval=2, feature_matching_weight=1.0,
+                  instance_noise=InstanceNoiseSchedule(0.1, 4))
+    gan.compile(jit_compile=True)
+    history = gan.fit(patches[:16], batch_size=8, epochs=2, verbose=0).history
+    assert all(np.isfinite(v).all() for v in history.values())
+    np.testing.assert_allclose(history["d_noise_sigma"], [0.0875, 0.0375], rtol=1e-5)
+    assert min(history["d_penalty"]) > 0
