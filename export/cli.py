@@ -72,6 +72,10 @@ def _check_options(args):
     auto = args.formats is None and args.variants is None and args.image_size is None
     formats = None if auto else check_choices(args.formats or ",".join(FORMATS), FORMATS, "--formats")
     tflite_possible = formats is None or "tflite" in formats
+    if formats is not None and "tflite" in formats:
+        from kfreqgan._extras import require
+
+        require("ai_edge_litert", "TFLite export (--formats tflite)")
     variants = check_choices(args.variants or ",".join(VARIANTS), VARIANTS, "--variants") if tflite_possible else ()
     image_size = parse_image_size(args.image_size, "--image-size")
     if "int8" in variants and args.calibration not in ("hazy", "clean") and not os.path.isdir(args.calibration):

@@ -15,7 +15,8 @@ calibrated with the haze it was trained on) or a `keras.Model`. Writes into
 
 - `<name>/<version>/`: a SavedModel for TF Serving with the signatures
   `serving_default` (float32 `images` in [0, 1] -> float32 `outputs`) and
-  `serving_uint8` (uint8 `images` -> uint8 `outputs`), dynamic batch size
+  `serving_uint8` (uint8 `images` -> uint8 `outputs`) and `serving_bytes`
+  (JPEG or PNG files -> PNG files, `png_bytes`), dynamic batch size
   (see `kfreqgan.export.serving`); a generator built without a fixed
   size (`unet_generator((None, None, C))`, the shipped dehazer) gives a
   SavedModel that takes any size, or one size with `image_size`, plus
@@ -133,6 +134,12 @@ def _build_saved_model(directory, generator, check_images, reference, verify, in
                 "inputs": [_tensor_doc(serving.INPUT_NAME, "uint8", shape, [0, 255])],
                 "outputs": [_tensor_doc(serving.OUTPUT_NAME, "uint8", shape, [0, 255])],
             },
+            serving.SERVING_BYTES: {
+                "inputs": [
+                    _tensor_doc(serving.INPUT_NAME, "string", (None,), f"JPEG or PNG files of at most {serving.MAX_IMAGE_PIXELS} pixels")
+                ],
+                "outputs": [_tensor_doc(serving.BYTES_OUTPUT_NAME, "string", (None,), "PNG files")],
+            },
         },
     }
     if verify:
@@ -142,7 +149,15 @@ def _build_saved_model(directory, generator, check_images, reference, verify, in
         uint8_in, uint8_reference = _uint8_reference(generator, check_images)
         uint8_out = loaded.signatures[serving.SERVING_UINT8](images=tf.constant(uint8_in))[serving.OUTPUT_NAME].numpy()
         uint8_check = {"max_abs_difference": int(np.abs(uint8_out.astype(int) - uint8_reference.astype(int)).max())}
-        manifest["agreement_with_keras"] = {serving.SERVING_DEFAULT: float_check, serving.SERVING_UINT8: uint8_check}
+        files = tf.constant([tf.io.encode_png(image).numpy() for image in uint8_in])
+        pngs = loaded.signatures[serving.SERVING_BYTES](images=files)[serving.BYTES_OUTPUT_NAME].numpy()
+        bytes_out = np.stack([tf.io.decode_png(png, channels=uint8_in.shape[-1]).numpy() for png in pngs])
+        bytes_check = {"max_abs_difference": int(np.abs(bytes_out.astype(int) - uint8_reference.astype(int)).max())}
+        manifest["agreement_with_keras"] = {
+            serving.SERVING_DEFAULT: float_check,
+            serving.SERVING_UINT8: uint8_check,
+            serving.SERVING_BYTES: bytes_check,
+        }
         if not float_check["max_abs_error"] <= SAVED_MODEL_TOLERANCE:
             raise ValueError(
                 f"The SavedModel disagrees with the Keras model: max abs error {float_check['max_abs_error']:.3g} "
@@ -151,6 +166,10 @@ def _build_saved_model(directory, generator, check_images, reference, verify, in
         if uint8_check["max_abs_difference"] > 1:
             raise ValueError(
                 f"serving_uint8 disagrees with the Keras model by {uint8_check['max_abs_difference']} grey levels (> 1)."
+            )
+        if bytes_check["max_abs_difference"] > 1:
+            raise ValueError(
+                f"serving_bytes disagrees with the Keras model by {bytes_check['max_abs_difference']} grey levels (> 1)."
             )
     extra = os.path.join(directory, "assets.extra")
     os.makedirs(extra, exist_ok=True)
@@ -266,6 +285,13 @@ def training_haze(model_path):
         return None
 
 
+def _require_litert():
+    """TFLite exports run every variant with LiteRT before publishing: one line naming the extra, before any writing."""
+    from kfreqgan._extras import require
+
+    require("ai_edge_litert", "TFLite export (--formats tflite)")
+
+
 def _source_model(model_path, generator):
     from kfreqgan.models.loading import pretrained_name
 
@@ -356,6 +382,8 @@ def export_generator(
     """
     auto_formats = formats is None  # both, or the SavedModel alone for a size-free generator
     formats = FORMATS if auto_formats else check_choices(formats, FORMATS, "formats")
+    if "tflite" in formats and not auto_formats:
+        _require_litert()
     variants = check_choices(variants, VARIANTS, "variants") if "tflite" in formats else ()
     if isinstance(image_size, int) and not isinstance(image_size, bool):
         image_size = (image_size, image_size)
@@ -428,6 +456,8 @@ def export_generator(
     if auto_formats and size_free:
         formats, variants = ("saved_model",), ()
         del targets["tflite"]
+    if "tflite" in formats:
+        _require_litert()
     check_targets(targets)
     if size_free and "tflite" in formats:
         raise ValueError(

@@ -1,4 +1,4 @@
-"""TF Serving export: a SavedModel with two signatures, versions, models.config.
+"""TF Serving export: a SavedModel with three signatures, versions, models.config.
 
 Layout (what `tensorflow_model_server --model_config_file=<out>/models.config`
 expects):
@@ -16,7 +16,21 @@ which also loads the SavedModel back; `saved_model_cli show --dir
   output `outputs`, uint8 `(batch, H, W, C)`. The graph divides by 255,
   runs the generator and rounds `255 * outputs` back to uint8.
 
-Both compute `clip(generator(images), 0, 1)` (see
+- `serving_bytes`: input `images`, a 1-D string tensor `(batch,)` of JPEG or
+  PNG files (TF Serving's REST API decodes `{"b64": "..."}` into these
+  bytes; gRPC clients send them as a `DT_STRING` tensor); output
+  `png_bytes`, a 1-D string tensor of PNG files (8-bit RGB, or grey for a
+  1-channel model), base64 in the REST answer (TF Serving base64-encodes
+  outputs whose name ends in `_bytes`). Images are decoded to the model's
+  channel count (grey to RGB, alpha dropped; 16-bit PNGs to 8 bits) and run
+  one at a time (`tf.map_fn`), so a batch may mix sizes when the model takes
+  any size; a fixed-size model refuses other sizes with a message naming
+  its size. An image of more than `max_pixels` pixels (default
+  `MAX_IMAGE_PIXELS`, 16 megapixels; the model's memory grows with it) is refused from its header, before its
+  pixels are decoded; so are an empty batch, an empty string and bytes that
+  are neither JPEG nor PNG (all `INVALID_ARGUMENT`).
+
+All compute `clip(generator(images), 0, 1)` (see
 `kfreqgan.models.image_to_image`). The batch size is dynamic; H, W and C are
 those the generator was built for. A model built without a fixed H and W
 (`unet_generator(image_shape=(None, None, C))`, the shipped dehazer) gets
@@ -44,10 +58,18 @@ import tensorflow as tf
 from kfreqgan.atomic_files import write_text_atomically
 from kfreqgan.models.image_to_image import check_image_to_image
 from kfreqgan.models.image_to_image import unit_range_outputs
+from kfreqgan.models.loading import BYTES_OUTPUT_NAME
 from kfreqgan.models.loading import INPUT_NAME
 from kfreqgan.models.loading import OUTPUT_NAME
+from kfreqgan.models.loading import SERVING_BYTES
 from kfreqgan.models.loading import SERVING_DEFAULT
 from kfreqgan.models.loading import SERVING_UINT8
+
+MAX_IMAGE_PIXELS = 4096 * 4096
+"""The largest image (height x width) `serving_bytes` accepts by default."""
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_JPEG_SIGNATURE = b"\xff\xd8\xff"
 
 _MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 
@@ -72,11 +94,12 @@ def check_model_name(name):
     return name
 
 
-def serving_archive(generator):
-    """A `keras.export.ExportArchive` with the two serving signatures.
+def serving_archive(generator, max_pixels=MAX_IMAGE_PIXELS):
+    """A `keras.export.ExportArchive` with the three serving signatures.
 
     Args:
         generator: an image-to-image `keras.Model`.
+        max_pixels: the largest image `serving_bytes` accepts (height x width).
 
     Returns:
         The archive; `archive.write_out(directory)` writes the SavedModel.
@@ -97,11 +120,81 @@ def serving_archive(generator):
         outputs = unit_range_outputs(generator, tf.cast(images, tf.float32) / 255.0)
         return {OUTPUT_NAME: tf.cast(tf.round(outputs * 255.0), tf.uint8)}
 
+    def serve_bytes(images):
+        """JPEG or PNG files -> PNG files."""
+        return {BYTES_OUTPUT_NAME: _serve_files(generator, images, shape, max_pixels)}
+
+    if isinstance(max_pixels, bool) or not isinstance(max_pixels, int) or max_pixels < 1:
+        raise ValueError(f"`max_pixels` must be a positive integer. Received: max_pixels={max_pixels!r}")
     archive = keras.export.ExportArchive()
     archive.track(generator)
     archive.add_endpoint(SERVING_DEFAULT, serve, input_signature=[tf.TensorSpec(shape, tf.float32, name=INPUT_NAME)])
     archive.add_endpoint(SERVING_UINT8, serve_uint8, input_signature=[tf.TensorSpec(shape, tf.uint8, name=INPUT_NAME)])
+    archive.add_endpoint(SERVING_BYTES, serve_bytes, input_signature=[tf.TensorSpec((None,), tf.string, name=INPUT_NAME)])
     return archive
+
+
+def _header_size(data):
+    """`(height, width)` of a JPEG or PNG file from its header, without decoding pixels.
+
+    INVALID_ARGUMENT for anything else (an empty string, another format).
+    """
+    is_png = tf.equal(tf.strings.substr(data, 0, 8), _PNG_SIGNATURE)
+    is_jpeg = tf.equal(tf.strings.substr(data, 0, 3), _JPEG_SIGNATURE)
+    check = tf.debugging.Assert(
+        tf.logical_or(is_png, tf.logical_and(is_jpeg, tf.strings.length(data) > 3)),
+        [f"serving_bytes: every element of `{INPUT_NAME}` must be a JPEG or PNG file. Received: ", tf.strings.length(data),
+         " bytes starting ", tf.strings.substr(data, 0, 8)],
+    )
+
+    def png_size():
+        # IHDR, the first chunk: width and height as big-endian uint32 at bytes 16-23.
+        fields = tf.io.decode_raw(tf.strings.substr(data, 16, 8), tf.uint8)
+        fields = tf.cast(tf.pad(fields, [[0, 8 - tf.shape(fields)[0]]]), tf.int64)
+        weights = tf.constant([2**24, 2**16, 2**8, 1], tf.int64)
+        return tf.stack([tf.reduce_sum(fields[4:] * weights), tf.reduce_sum(fields[:4] * weights)])
+
+    def jpeg_size():
+        return tf.cast(tf.image.extract_jpeg_shape(data)[:2], tf.int64)
+
+    with tf.control_dependencies([check]):
+        return tf.cond(is_png, png_size, jpeg_size)
+
+
+def _serve_files(generator, files, shape, max_pixels):
+    """The `serving_bytes` graph: decode, check, run one image at a time, encode PNG."""
+    files = tf.ensure_shape(files, (None,))
+    _, height, width, channels = shape
+    nonempty = tf.debugging.Assert(
+        tf.size(files) > 0, [f"`{INPUT_NAME}` must hold at least one image. Received: shape=", tf.shape(files)]
+    )
+
+    def run_one(data):
+        size = _header_size(data)
+        pixels = size[0] * size[1]
+        checks = [
+            tf.debugging.Assert(
+                tf.logical_and(pixels > 0, pixels <= max_pixels),
+                [f"serving_bytes: an image may have at most {max_pixels} pixels (height x width). Received: size=", size],
+            )
+        ]
+        if height is not None and width is not None:
+            checks.append(
+                tf.debugging.Assert(
+                    tf.reduce_all(tf.equal(size, tf.constant([height, width], tf.int64))),
+                    [f"serving_bytes: this model takes {height}x{width} images (it was exported with a fixed size); "
+                     "resize them first, or export a size-free generator. Received: size=", size],
+                )
+            )
+        with tf.control_dependencies(checks):
+            image = tf.io.decode_image(data, channels=channels, dtype=tf.uint8, expand_animations=False)
+        image = tf.ensure_shape(image, (height, width, channels))
+        outputs = unit_range_outputs(generator, tf.cast(image, tf.float32)[None] / 255.0)[0]
+        return tf.io.encode_png(tf.cast(tf.round(outputs * 255.0), tf.uint8))
+
+    with tf.control_dependencies([nonempty]):
+        files = tf.identity(files)
+    return tf.map_fn(run_one, files, fn_output_signature=tf.TensorSpec((), tf.string))
 
 
 def _checked_images(images, shape):
@@ -122,8 +215,8 @@ def _checked_images(images, shape):
     return images
 
 
-def save_serving_model(generator, directory):
-    """Writes the SavedModel with `serving_default` and `serving_uint8`.
+def save_serving_model(generator, directory, max_pixels=MAX_IMAGE_PIXELS):
+    """Writes the SavedModel with `serving_default`, `serving_uint8` and `serving_bytes`.
 
     Not atomic on its own: use `kfreqgan.export.atomic_dirs.publish_directory`
     (as `kfreqgan-export` does) to write where a server watches.
@@ -131,11 +224,12 @@ def save_serving_model(generator, directory):
     Args:
         generator: an image-to-image `keras.Model`.
         directory: the SavedModel folder (empty or not yet existing).
+        max_pixels: the largest image `serving_bytes` accepts (height x width).
 
     Raises:
         ValueError: if `generator` is not an image-to-image model.
     """
-    serving_archive(generator).write_out(os.fspath(directory), verbose=False)
+    serving_archive(generator, max_pixels).write_out(os.fspath(directory), verbose=False)
 
 
 def signature_specs(loaded):

@@ -225,6 +225,9 @@ def convert_to_tflite(model, variant="float32", representative_images=None, io_d
 
 
 def _interpreter(model_bytes, num_threads=None):
+    from kfreqgan._extras import require
+
+    require("ai_edge_litert", "Running a TFLite model")
     from ai_edge_litert.interpreter import Interpreter
 
     return Interpreter(model_content=model_bytes, num_threads=num_threads)  # no Flex delegate

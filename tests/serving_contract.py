@@ -17,6 +17,11 @@ exported SavedModels can be tested against it without the server:
     `"inputs": {input_name: value}`; the value includes the batch
     dimension. The answer is `{"outputs": value}` (or an object).
 
+  A string input (the `serving_bytes` signature's JPEG or PNG files) takes
+  `{"b64": "<base64>"}` leaves, which the server decodes to bytes, or plain
+  JSON strings (their UTF-8 bytes). An output whose name ends in `_bytes`
+  comes back as `{"b64": "<base64>"}` (other string outputs as text).
+
   A value is a nested list of numbers, all leaves at the same depth and
   every list of one level the same length. float inputs take any JSON
   number that converts to float32 without loss; integer inputs (uint8)
@@ -39,6 +44,8 @@ server's wording where it has one. Errors raised by the graph itself (the
 are raised as `InvalidArgument` too.
 """
 
+import base64
+import binascii
 import json
 
 import numpy as np
@@ -80,8 +87,22 @@ def _dense_shape(value):
     return shape
 
 
+def _string_leaf(value):
+    """A string input's JSON leaf as bytes (`{"b64": ...}` decoded, or a string's UTF-8)."""
+    if isinstance(value, dict) and set(value) == {"b64"} and isinstance(value["b64"], str):
+        try:
+            return base64.b64decode(value["b64"], validate=True)
+        except (binascii.Error, ValueError):
+            raise InvalidArgument(f"Unable to base64 decode: {_json_text(value['b64'])}") from None
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    raise InvalidArgument(f"JSON Value: {_json_text(value)} Type: {_json_type(value)} is not of expected type: string")
+
+
 def _check_leaf(value, dtype):
-    if dtype.is_floating:
+    if dtype == tf.string:
+        _string_leaf(value)
+    elif dtype.is_floating:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise InvalidArgument(f"JSON Value: {_json_text(value)} Type: {_json_type(value)} is not of expected type: {dtype.name}")
         # Lossless conversion: integers up to 2^24 - 1 (float32), decimals within range.
@@ -147,6 +168,20 @@ def json_value_to_array(value, dtype):
     dtype = tf.as_dtype(dtype)
     shape = _dense_shape(value)
     _fill(value, 0, shape, dtype)
+    if dtype == tf.string:
+        leaves = []
+
+        def collect(item):
+            if isinstance(item, list):
+                for element in item:
+                    collect(element)
+            else:
+                leaves.append(_string_leaf(item))
+
+        collect(value)
+        array = np.empty(len(leaves), dtype=object)
+        array[:] = leaves
+        return array.reshape(shape)
     return np.asarray(value, dtype=dtype.as_numpy_dtype).reshape(shape)
 
 
@@ -263,7 +298,7 @@ def tensors_to_json(outputs, request_format):
     Raises:
         InvalidArgument: for row format with outputs of different batch sizes.
     """
-    arrays = {name: np.asarray(value) for name, value in sorted(outputs.items())}
+    arrays = {name: _json_ready(name, np.asarray(value)) for name, value in sorted(outputs.items())}
     if request_format == "columnar":
         if len(arrays) == 1:
             return {"outputs": next(iter(arrays.values())).tolist()}
@@ -279,6 +314,20 @@ def tensors_to_json(outputs, request_format):
     return {"predictions": [{name: array[i].tolist() for name, array in arrays.items()} for i in range(batch)]}
 
 
+def _json_ready(name, array):
+    """Strings as JSON: base64 objects for an output named `*_bytes` (as TF Serving), else text."""
+    if array.dtype != object:
+        return array
+    if name.endswith("_bytes"):
+        encode = lambda item: {"b64": base64.b64encode(item).decode("ascii")}  # noqa: E731
+    else:
+        encode = lambda item: item.decode("utf-8")  # noqa: E731
+    result = np.empty(array.shape, dtype=object)
+    for index in np.ndindex(array.shape):
+        result[index] = encode(array[index])
+    return result
+
+
 def _run(signature, tensors):
     specs = _input_specs(signature)
     for name, tensor in tensors.items():
@@ -290,7 +339,7 @@ def _run(signature, tensors):
         return signature(**tensors)
     except tf.errors.InvalidArgumentError as error:
         lines = [line.strip() for line in error.message.splitlines() if line.strip()]
-        detail = next((line for line in lines if "Shape of tensor" in line or "expected" in line), lines[-1])
+        detail = next((line for line in lines if "assertion failed" in line or "Shape of tensor" in line or "expected" in line), lines[-1])
         raise InvalidArgument(detail) from None
 
 

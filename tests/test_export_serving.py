@@ -32,7 +32,7 @@ def loaded(saved_dir):
 
 def test_signatures_have_the_documented_names_dtypes_and_shapes(loaded):
     specs = serving.signature_specs(loaded)
-    assert set(specs) == {"serving_default", "serving_uint8"}
+    assert set(specs) == {"serving_default", "serving_uint8", "serving_bytes"}  # serving_bytes: test_export_serving_bytes
     for name, dtype in (("serving_default", tf.float32), ("serving_uint8", tf.uint8)):
         inputs, outputs = specs[name]
         assert list(inputs) == ["images"] and list(outputs) == ["outputs"]

@@ -21,7 +21,9 @@ what is wrong) without TensorFlow.
 The interface every export has, and that the loaded exports are called
 through: signatures `SERVING_DEFAULT` (float32 in [0, 1]) and
 `SERVING_UINT8` (uint8 pixels), one input `INPUT_NAME` (`images`, NHWC)
-and one output `OUTPUT_NAME` (`outputs`, the same shape). A TFLite model
+and one output `OUTPUT_NAME` (`outputs`, the same shape); a SavedModel also
+has `SERVING_BYTES` (`images`: JPEG or PNG files as strings -> `png_bytes`,
+see `kfreqgan.export.serving`). A TFLite model
 has the one signature `SERVING_DEFAULT`, with float32 or uint8 tensors.
 """
 
@@ -32,8 +34,12 @@ import numpy as np
 
 SERVING_DEFAULT = "serving_default"
 SERVING_UINT8 = "serving_uint8"
+SERVING_BYTES = "serving_bytes"
 INPUT_NAME = "images"
 OUTPUT_NAME = "outputs"
+BYTES_OUTPUT_NAME = "png_bytes"
+"""The output of `SERVING_BYTES` (encoded PNG files). TF Serving's REST API
+answers base64 (`{"b64": ...}`) for an output whose name ends in `_bytes`."""
 
 KINDS = ("keras", "saved_model", "tflite")
 """The kinds of model file `load_generator` opens, see the module docstring."""
@@ -210,6 +216,9 @@ class TFLiteGenerator:
     kind = "tflite"
 
     def __init__(self, path, num_threads=None):
+        from kfreqgan._extras import require
+
+        require("ai_edge_litert", "Running a .tflite model")
         from ai_edge_litert.interpreter import Interpreter
 
         self.path = os.fspath(path)
