@@ -35,7 +35,7 @@ def load_photo(name):
     Raises:
         ValueError: for an unknown name.
         ImportError: if scikit-image (or scikit-learn for `china` /
-            `flower`) is not installed; install `kfreqgan[demo]`.
+            `flower`) is not installed (both are dependencies of kfreqgan).
     """
     if name not in PHOTO_NAMES:
         raise ValueError(f"Unknown photo. Expected one of {PHOTO_NAMES}. Received: name={name!r}")
