@@ -190,7 +190,7 @@ def profile_stages(images_np):
     power = tf.square(tf.math.real(spectrum)) + tf.square(tf.math.imag(spectrum))
     log_power = tf.math.log(power + 1e-10)
     bins = spectral.radial_bins(height, width, None, 0.5, "integer", "half")
-    _, factors = spectral._ring_factors(height, width, None, 0.5, "integer", 0.5)
+    _, factors = spectral.ring_factors(height, width, None, 0.5, "integer", 0.5)
     matrix = np.zeros((factors.size, bins.num_bins), np.float32)
     kept = bins.segment_ids < bins.num_bins
     matrix[np.flatnonzero(kept), bins.segment_ids[kept]] = factors[kept]
@@ -202,9 +202,9 @@ def profile_stages(images_np):
     graph, xla = tf.function, (lambda f: tf.function(f, jit_compile=True))
     return {
         "floor: rfft2d + abs (graph)": graph(lambda: tf.abs(tf.signal.rfft2d(gray))),
-        "grey, matvec (graph)": graph(lambda: spectral._gray(images, WEIGHTS)),
-        "grey, channel sum (XLA)": xla(lambda: spectral._gray_sum(images, WEIGHTS)),
-        "rfft2d mean-free, |F|^2 (graph)": graph(lambda: spectral._dft_power(gray[..., None], half=True)),
+        "grey, matvec (graph)": graph(lambda: spectral.to_grayscale(images, WEIGHTS)),
+        "grey, channel sum (XLA)": xla(lambda: WEIGHTS[0] * images[..., 0] + WEIGHTS[1] * images[..., 1] + WEIGHTS[2] * images[..., 2]),
+        "rfft2d mean-free, |F|^2 (graph)": graph(lambda: spectral.dft_power(gray[..., None], half=True)),
         "rfft2d, half (graph)": graph(lambda: tf.signal.rfft2d(gray)),
         "fft2d, full (graph)": graph(lambda: tf.signal.fft2d(tf.complex(gray, tf.zeros_like(gray)))),
         "fftshift of full (graph)": graph(lambda: tf.signal.fftshift(full, axes=(1, 2))),
@@ -212,20 +212,20 @@ def profile_stages(images_np):
         "abs, complex (graph)": graph(lambda: tf.abs(spectrum)),
         "log (graph)": graph(lambda: tf.math.log(power + 1e-10)),
         "log power (XLA)": xla(lambda: tf.math.log(tf.square(tf.math.real(spectrum)) + tf.square(tf.math.imag(spectrum)) + 1e-10)),
-        "rings, segment sum (graph)": graph(lambda: spectral._bin_average(log_power[..., None], bins)),
+        "rings, segment sum (graph)": graph(lambda: spectral.bin_average(log_power[..., None], bins)),
         "rings, matmul (graph)": graph(lambda: tf.matmul(flat_log, matrix)),
         "rings, bincount (graph)": graph(
             lambda: tf.math.bincount(ids, weights=flat_log * factors, minlength=bins.num_bins + 1, axis=-1)
         ),
         "rings, segment sum (XLA)": xla(
-            lambda: spectral._ring_means(log_power, height, width, None, 0.5, "integer", 0.5)
+            lambda: spectral.ring_means(log_power, height, width, None, 0.5, "integer", 0.5)
         ),
         "all, graph ops": graph(
-            lambda: spectral._bin_average(
-                0.5 * tf.math.log(spectral._dft_power(spectral._gray(images, WEIGHTS), half=True) + 1e-10), bins
+            lambda: spectral.bin_average(
+                0.5 * tf.math.log(spectral.dft_power(spectral.to_grayscale(images, WEIGHTS), half=True) + 1e-10), bins
             )
         ),
-        "all, compiled kernel": xla(lambda: spectral._log_profile_kernel(images, WEIGHTS, *args)),
+        "all, compiled kernel": xla(lambda: spectral.radial_log_magnitude_core(images, *args, gray_weights=WEIGHTS)),
         "SpectralProfile (graph)": graph(lambda: layer(images)),
         "radial_power_profile (graph)": graph(lambda: spectral.radial_power_profile(images)),
         # The band filter works on all three channels and needs both transforms.

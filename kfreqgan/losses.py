@@ -154,8 +154,8 @@ def radial_profile_loss(target, prediction, num_bins=None, epsilon=1e-8):
     height, width = int(target.shape[1]), int(target.shape[2])
     bins = spectral.radial_bins(height, width, num_bins, 0.5, "normalized", "half")
     size = float(height * width)
-    profile_target = spectral._bin_average(spectral._dft_power(target, half=True) / size, bins)
-    profile_prediction = spectral._bin_average(spectral._dft_power(prediction, half=True) / size, bins)
+    profile_target = spectral.bin_average(spectral.dft_power(target, half=True) / size, bins)
+    profile_prediction = spectral.bin_average(spectral.dft_power(prediction, half=True) / size, bins)
     gap = tf.math.log(profile_prediction + epsilon) - tf.math.log(profile_target + epsilon)
     return tf.reduce_mean(tf.abs(gap), axis=(1, 2))
 

@@ -57,18 +57,22 @@ SpectralDistance = collections.namedtuple(
 # ---------------------------------------------------------------------------
 
 
-def to_grayscale(images):
-    """Converts RGB images to grey with the ITU-R BT.601 luma weights.
+def to_grayscale(images, weights=GRAY_WEIGHTS):
+    """Converts RGB images to grey, by default with the ITU-R BT.601 luma weights.
 
     Args:
         images: float tensor of shape `(N, H, W, 3)` or `(N, H, W, 1)`.
+        weights: the `(R, G, B)` weights; `GRAY_WEIGHTS` (ITU-R 601) or
+            `SSD_GAN_GRAY_WEIGHTS` (what `kfreqgan.layers.SpectralProfile`
+            uses).
 
     Returns:
         float32 tensor of shape `(N, H, W, 1)`: `0.299 R + 0.587 G + 0.114 B`
-        (single-channel input is returned unchanged, as float32).
+        with the default weights (single-channel input is returned
+        unchanged, as float32).
     """
     images = as_image_batch(images)
-    return _gray(images)
+    return _gray(images, weights)
 
 
 def _gray(images, weights=GRAY_WEIGHTS):
@@ -96,7 +100,7 @@ def _select_channels(images, mode):
     return _gray(images) if mode == "gray" else images
 
 
-def _dft_power(images, half=False):
+def dft_power(images, half=False):
     """Squared DFT magnitude `|F|^2` over H and W of a float32 NHWC batch.
 
     Unshifted and unnormalised. With `half=True` only the non-negative W
@@ -182,7 +186,7 @@ def _run_maybe_compiled(kernel, images, *args):
 
 def _power(images):
     size = tf.cast(tf.shape(images)[1] * tf.shape(images)[2], tf.float32)
-    return _dft_power(images) / size
+    return dft_power(images) / size
 
 
 def log_magnitude(images, mode="gray", epsilon=1e-10):
@@ -200,7 +204,7 @@ def log_magnitude(images, mode="gray", epsilon=1e-10):
     Returns:
         float32 tensor `(N, H, W, 1)` or `(N, H, W, C)`.
     """
-    _check_epsilon(epsilon)
+    check_epsilon(epsilon)
     images = as_image_batch(images)
     return _run_maybe_compiled(_log_magnitude_kernel, images, _gray_weights(images, mode), float(epsilon))
 
@@ -208,10 +212,11 @@ def log_magnitude(images, mode="gray", epsilon=1e-10):
 def _log_magnitude_kernel(images, gray_weights, epsilon):
     if gray_weights is not None:
         images = _gray_sum(images, gray_weights)[..., tf.newaxis]
-    return _centre(0.5 * tf.math.log(_dft_power(images) + epsilon))
+    return _centre(0.5 * tf.math.log(dft_power(images) + epsilon))
 
 
-def _check_epsilon(epsilon):
+def check_epsilon(epsilon):
+    """Checks a log floor `epsilon` (a number > 0); raises `ValueError` otherwise."""
     if isinstance(epsilon, (bool, np.bool_)) or not isinstance(epsilon, _NUMBERS) or not epsilon > 0:
         raise ValueError(f"`epsilon` must be a number > 0. Received: epsilon={epsilon!r}")
 
@@ -298,7 +303,9 @@ def _lowpass_response(radius, cutoff, kind, order):
     return 1.0 / (1.0 + tf.pow(radius / cutoff, 2.0 * order))
 
 
-def _check_band(low, high, kind, order):
+def check_band(low, high, kind, order):
+    """Checks a band as `band_mask` takes it; returns `(low, high, kind, order)`
+    normalised (floats, `low=None` as 0.0, `order` an int) or raises `ValueError`."""
     low = check_frequency(0.0 if low is None else low, "low")
     high = check_frequency(high, "high", allow_none=True)
     if high is not None and not high > low:
@@ -370,7 +377,7 @@ def band_mask(shape, low=0.0, high=None, kind="ideal", order=2):
             f"`shape` must be (height, width). Received: shape={shape!r}"
         )
     height, width = _check_size(*shape)
-    low, high, kind, order = _check_band(low, high, kind, order)
+    low, high, kind, order = check_band(low, high, kind, order)
     return _mask_for(height, width, low, high, kind, order, "centred")
 
 
@@ -392,12 +399,16 @@ def band_filter(images, low=0.0, high=None, kind="ideal", order=2, implementatio
         float32 tensor with the shape of `images`.
     """
     images = as_image_batch(images)
-    low, high, kind, order = _check_band(low, high, kind, order)
+    low, high, kind, order = check_band(low, high, kind, order)
     check_choice(implementation, "implementation", ("fft", "matmul"))
-    return _band_filter(images, low, high, kind, order, implementation)
+    return band_filter_core(images, low, high, kind, order, implementation)
 
 
-def _band_filter(images, low, high, kind, order, implementation):
+def band_filter_core(images, low, high, kind, order, implementation):
+    """The computation of `band_filter` without its checks: float32 NHWC
+    `images`, a band as `check_band` returns it and a valid `implementation`.
+    For callers that checked them once already (`kfreqgan.layers.FFTBandFilter`
+    checks at construction and build, so its `call` does not re-check)."""
     height, width = images.shape[1], images.shape[2]
     if implementation == "matmul":
         from kfreqgan import dft
@@ -444,7 +455,7 @@ def band_energy(images, bands, kind="ideal", order=2, mode="gray", include_dc=Tr
             raise ValueError(
                 f"Each band must be a (low, high) pair. Received: band={band!r}"
             )
-        checked.append(_check_band(band[0], band[1], kind, order))
+        checked.append(check_band(band[0], band[1], kind, order))
     static_spatial_size(images, purpose="band_energy")
     return _run_compiled(_band_energy_kernel, images, gray_weights, tuple(checked), bool(include_dc))
 
@@ -468,7 +479,7 @@ def _band_energy_kernel(images, gray_weights, bands, include_dc):
     if gray_weights is not None:
         images = _gray_sum(images, gray_weights)[..., tf.newaxis]
     masks, columns = _half_band_weights(height, width, bands, include_dc)
-    power = _dft_power(images, half=True)  # a real image's power is symmetric
+    power = dft_power(images, half=True)  # a real image's power is symmetric
     # (N, H, W', C) x (B, H, W') -> (N, B, C)
     energy = tf.einsum("nhwc,bhw->nbc", power, tf.constant(masks))
     total = tf.einsum("nhwc,hw->nc", power, tf.constant(columns))[:, tf.newaxis, :]
@@ -484,7 +495,8 @@ RadialBins = collections.namedtuple(
 )
 
 
-def _check_num_bins(num_bins):
+def check_num_bins(num_bins):
+    """Checks `num_bins` of `radial_bins` (a positive int or None) and returns it."""
     return check_positive_int(num_bins, "num_bins", allow_none=True)
 
 
@@ -514,7 +526,7 @@ def radial_bins(height, width, num_bins=None, max_frequency=0.5, binning="normal
         number of frequencies per bin, and bin edges in cycles/pixel.
     """
     height, width = _check_size(height, width)
-    num_bins = _check_num_bins(num_bins)
+    num_bins = check_num_bins(num_bins)
     if num_bins is not None and num_bins > height * width:
         # Checked before any array of num_bins entries is allocated.
         raise ValueError(
@@ -584,8 +596,14 @@ def radial_bin_frequencies(height, width, num_bins=None, max_frequency=0.5, binn
     return 0.5 * (edges[:-1] + edges[1:])
 
 
-def _bin_average(values, bins):
-    """Weighted mean of `values` (N, H, W, C) over each radial bin -> (N, B, C)."""
+def bin_average(values, bins):
+    """Weighted mean of `values` (N, H, W, C) over each radial bin -> (N, B, C).
+
+    `bins` is a `RadialBins` of `radial_bins` for the layout of `values`
+    (`"centred"` for centred spectra, `"half"` for `dft_power(..., half=True)`,
+    whose mirrored columns the bins' weights count twice). One segment sum,
+    no loop over the batch.
+    """
     shape = tf.shape(values)
     flat = tf.reshape(values, (shape[0], -1, shape[3]))
     if bins.weights is not None:
@@ -633,12 +651,14 @@ def _gray_sum(images, weights):
 
 
 @functools.lru_cache(maxsize=128)
-def _ring_factors(height, width, num_bins, max_frequency, binning, scale):
+def ring_factors(height, width, num_bins, max_frequency, binning, scale):
     """Per-frequency factors of a half-spectrum ring mean, read-only float32.
 
     `weight / count` of the frequency's bin, times `scale`: a ring's mean is
     then a plain segment sum of `factor * value`, with the doubling of the
-    mirrored columns and the division by the bin count folded in.
+    mirrored columns and the division by the bin count folded in. Returns
+    `(bins, factors)`: the half-layout `RadialBins` and `(H * (W // 2 + 1),)`
+    factors. Cached per argument set.
     """
     bins = radial_bins(height, width, num_bins, max_frequency, binning, "half")
     counts = np.append(bins.counts.astype(np.float64), 1.0)  # left-out frequencies
@@ -647,9 +667,14 @@ def _ring_factors(height, width, num_bins, max_frequency, binning, scale):
     return bins, factors
 
 
-def _ring_means(values, height, width, num_bins, max_frequency, binning, scale=1.0):
-    """Ring means of half-spectrum maps `values` (N, H, W // 2 + 1) -> (N, B)."""
-    bins, factors = _ring_factors(height, width, num_bins, max_frequency, binning, scale)
+def ring_means(values, height, width, num_bins, max_frequency, binning, scale=1.0):
+    """Ring means of half-spectrum maps `values` (N, H, W // 2 + 1) -> (N, B).
+
+    One segment sum of `ring_factors * values` (times `scale`): the form that
+    fuses into an XLA-compiled kernel. Equal to `bin_average` on half-spectrum
+    bins, times `scale`.
+    """
+    bins, factors = ring_factors(height, width, num_bins, max_frequency, binning, scale)
     flat = tf.reshape(values, (-1, factors.size)) * factors
     sums = tf.math.unsorted_segment_sum(tf.transpose(flat), bins.segment_ids, bins.num_bins + 1)
     return tf.transpose(sums[: bins.num_bins])
@@ -658,12 +683,12 @@ def _ring_means(values, height, width, num_bins, max_frequency, binning, scale=1
 def _log_profile_kernel(images, gray_weights, bin_args, epsilon):
     """SSD-GAN's ring means of `log|F|` of float32 NHWC images -> (N, B)."""
     height, width = int(images.shape[1]), int(images.shape[2])
-    # The mean-free transform of `_dft_power` matters here too: without it
+    # The mean-free transform of `dft_power` matters here too: without it
     # the float32 round-off of the DC term moves SSD-GAN's feature of photos
     # by up to 5e-5 (3e-6 with it, against a float64 reference).
-    power = _dft_power(_gray_sum(images, gray_weights)[..., tf.newaxis], half=True)[..., 0]
+    power = dft_power(_gray_sum(images, gray_weights)[..., tf.newaxis], half=True)[..., 0]
     # log|F| = 0.5 log|F|^2; the 0.5 lives in the ring factors.
-    return _ring_means(tf.math.log(power + epsilon), height, width, *bin_args, scale=0.5)
+    return ring_means(tf.math.log(power + epsilon), height, width, *bin_args, scale=0.5)
 
 
 def _power_profile_kernel(images, gray_weights, bin_args):
@@ -671,13 +696,13 @@ def _power_profile_kernel(images, gray_weights, bin_args):
     height, width = int(images.shape[1]), int(images.shape[2])
     if gray_weights is not None:
         images = _gray_sum(images, gray_weights)[..., tf.newaxis]
-    power = _dft_power(images, half=True)  # mean-free transform, exact DC
+    power = dft_power(images, half=True)  # mean-free transform, exact DC
     channels = power.shape[-1]
     if channels == 1:
         by_image = power[..., 0]
     else:  # one profile per channel: channels become images
         by_image = tf.reshape(tf.transpose(power, (0, 3, 1, 2)), (-1, height, width // 2 + 1))
-    means = _ring_means(by_image, height, width, *bin_args, scale=1.0 / (height * width))
+    means = ring_means(by_image, height, width, *bin_args, scale=1.0 / (height * width))
     return tf.transpose(tf.reshape(means, (-1, channels, means.shape[-1])), (0, 2, 1))
 
 
@@ -731,8 +756,8 @@ def radial_profile(spectrum, num_bins=None, max_frequency=0.5, binning="normaliz
     """
     spectrum = as_image_batch(spectrum, name="spectrum")
     height, width = static_spatial_size(spectrum, name="spectrum", purpose="radial_profile")
-    bins = radial_bins(height, width, _check_num_bins(num_bins), max_frequency, binning, "centred")
-    return _bin_average(spectrum, bins)
+    bins = radial_bins(height, width, check_num_bins(num_bins), max_frequency, binning, "centred")
+    return bin_average(spectrum, bins)
 
 
 def radial_power_profile(
@@ -758,17 +783,17 @@ def radial_power_profile(
     if gray_weights is not None and images.shape[-1] not in (1, 3):
         _gray(images)  # raises the grey-conversion error
     height, width = static_spatial_size(images, purpose="radial_power_profile")
-    bin_args = (_check_num_bins(num_bins), max_frequency, binning)
+    bin_args = (check_num_bins(num_bins), max_frequency, binning)
     bins = radial_bins(height, width, *bin_args, "half")  # also checks the arguments
     if images.shape[-1] is None:  # unknown channel count: no compiled kernel
-        power = _dft_power(_select_channels(images, mode), half=True) / float(height * width)
-        return _bin_average(power, bins)
+        power = dft_power(_select_channels(images, mode), half=True) / float(height * width)
+        return bin_average(power, bins)
     return _run_compiled(_power_profile_kernel, images, gray_weights, bin_args)
 
 
 def decibels(power, epsilon=1e-10):
     """`10 log10(power + epsilon)`: power in decibels, floored at `epsilon`."""
-    _check_epsilon(epsilon)
+    check_epsilon(epsilon)
     return 10.0 * tf.math.log(tf.cast(power, tf.float32) + epsilon) / math.log(10.0)
 
 
@@ -790,20 +815,24 @@ def radial_log_magnitude_profile(images, num_bins=None, max_frequency=0.5, binni
     Returns:
         float32 tensor `(N, num_bins)`.
     """
-    _check_epsilon(epsilon)
+    check_epsilon(epsilon)
     images = as_image_batch(images)
     if images.shape[-1] not in (1, 3):
         _gray(images)  # raises the grey-conversion error
     height, width = static_spatial_size(images, purpose="radial_log_magnitude_profile")
-    bin_args = (_check_num_bins(num_bins), max_frequency, binning)
+    bin_args = (check_num_bins(num_bins), max_frequency, binning)
     radial_bins(height, width, *bin_args, "half")  # checks the arguments
-    return _radial_log_magnitude(images, bin_args, float(epsilon))
+    return radial_log_magnitude_core(images, bin_args, float(epsilon))
 
 
-def _radial_log_magnitude(images, bin_args, epsilon, gray_weights=GRAY_WEIGHTS):
+def radial_log_magnitude_core(images, bin_args, epsilon, gray_weights=GRAY_WEIGHTS):
     """Ring means of the grey `log|F|` of float32 NHWC images (1 or 3 channels).
 
-    `bin_args` is `(num_bins, max_frequency, binning)` of `radial_bins`.
+    The computation of `radial_log_magnitude_profile` without its checks,
+    with a choice of grey weights (`kfreqgan.layers.SpectralProfile` passes
+    `SSD_GAN_GRAY_WEIGHTS`; it checks its arguments once, at construction and
+    build). `bin_args` is `(num_bins, max_frequency, binning)` of
+    `radial_bins`. XLA-compiled for batches of `COMPILE_MIN_VALUES` or more.
     """
     return _run_compiled(_log_profile_kernel, images, gray_weights, tuple(bin_args), epsilon)
 
@@ -830,7 +859,7 @@ def spectral_distance(real, fake, num_bins=None, max_frequency=0.5, mode="gray",
         `SpectralDistance(per_bin, distance, frequencies)`: float32 tensors of
         shape `(num_bins,)` and `()`, and the bin centres in cycles/pixel.
     """
-    _check_epsilon(epsilon)
+    check_epsilon(epsilon)
     real = as_image_batch(real, name="real")
     fake = as_image_batch(fake, name="fake")
     if real.shape[1:] != fake.shape[1:]:

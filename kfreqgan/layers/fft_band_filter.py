@@ -58,7 +58,7 @@ class FFTBandFilter(keras.layers.Layer):
 
     def __init__(self, low=0.0, high=None, kind="ideal", order=2, implementation="fft", **kwargs):
         super().__init__(**kwargs)
-        self.low, self.high, self.kind, self.order = spectral._check_band(low, high, kind, order)
+        self.low, self.high, self.kind, self.order = spectral.check_band(low, high, kind, order)
         self.implementation = check_choice(implementation, "implementation", ("fft", "matmul"))
 
     def build(self, input_shape):
@@ -75,7 +75,7 @@ class FFTBandFilter(keras.layers.Layer):
     def call(self, inputs):
         check_layer_dtype(self, inputs)
         images = tf.cast(inputs, tf.float32)
-        filtered = spectral._band_filter(
+        filtered = spectral.band_filter_core(
             images, self.low, self.high, self.kind, self.order, self.implementation
         )
         return tf.cast(filtered, self.compute_dtype)

@@ -73,10 +73,10 @@ class SpectralProfile(keras.layers.Layer):
     ):
         super().__init__(**kwargs)
         check_choice(binning, "binning", spectral.BINNINGS)
-        spectral._check_num_bins(num_bins)
+        spectral.check_num_bins(num_bins)
         check_frequency(max_frequency, "max_frequency")
         check_frequency(min_frequency, "min_frequency", allow_none=True)
-        spectral._check_epsilon(epsilon)
+        spectral.check_epsilon(epsilon)
         if isinstance(drop_highest, bool) or not isinstance(drop_highest, int) or drop_highest < 0:
             raise ValueError(
                 f"`drop_highest` must be an integer >= 0. Received: drop_highest={drop_highest!r}"
@@ -120,7 +120,7 @@ class SpectralProfile(keras.layers.Layer):
         check_layer_dtype(self, inputs)
         images = tf.cast(inputs, tf.float32)
         bin_args = (self.num_bins, self.max_frequency, self.binning)
-        profile = spectral._radial_log_magnitude(
+        profile = spectral.radial_log_magnitude_core(
             images, bin_args, self.epsilon, gray_weights=spectral.SSD_GAN_GRAY_WEIGHTS
         )
         profile = profile[:, self._start : self._stop]
