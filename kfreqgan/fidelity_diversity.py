@@ -34,7 +34,8 @@ import collections
 import numpy as np
 
 from kfreqgan._validation import check_positive_int
-from kfreqgan.metrics import _features
+from kfreqgan.metrics import as_feature_extractor
+from kfreqgan.metrics import check_features
 
 PRDC = collections.namedtuple("PRDC", ["precision", "recall", "density", "coverage"])
 PrecisionRecall = collections.namedtuple("PrecisionRecall", ["precision", "recall"])
@@ -51,8 +52,8 @@ _ROWS_PER_CHUNK = 1024
 
 
 def _pair(real_features, fake_features):
-    real = _features(real_features, "real_features")
-    fake = _features(fake_features, "fake_features")
+    real = check_features(real_features, "real_features")
+    fake = check_features(fake_features, "fake_features")
     if real.shape[1] != fake.shape[1]:
         raise ValueError(
             "`real_features` and `fake_features` must have the same number of features. "
@@ -87,7 +88,7 @@ def nearest_neighbour_radii(features, nearest_k):
     Returns:
         float64 array `(N,)`.
     """
-    features = _features(features, "features")
+    features = check_features(features, "features")
     nearest_k = _check_k(nearest_k, features.shape[0], "features")
     radii = np.empty(features.shape[0])
     for start in range(0, features.shape[0], _ROWS_PER_CHUNK):
@@ -242,7 +243,7 @@ def kmeans(features, num_clusters, seed=0, num_init=10, max_iterations=100):
     Returns:
         `(labels, centres)`: int array `(N,)` in `[0, K)` and float64 `(K, d)`.
     """
-    features = _features(features, "features")
+    features = check_features(features, "features")
     num_clusters = check_positive_int(num_clusters, "num_clusters")
     if num_clusters > features.shape[0]:
         raise ValueError(
@@ -371,7 +372,7 @@ def inception_score(logits=None, probabilities=None, splits=10, shuffle=True, se
     if (logits is None) == (probabilities is None):
         raise ValueError("Give exactly one of `logits` and `probabilities`.")
     name = "logits" if logits is not None else "probabilities"
-    values = _features(logits if logits is not None else probabilities, name)
+    values = check_features(logits if logits is not None else probabilities, name)
     if probabilities is not None:
         if values.min() < 0 or not np.allclose(values.sum(axis=1), 1.0, atol=1e-4):
             raise ValueError(
@@ -418,9 +419,7 @@ def classifier_inception_score(images, classifier, from_logits=True, batch_size=
     Returns:
         `InceptionScore(mean, std, per_split)`.
     """
-    from kfreqgan.metrics import _as_extractor
-
-    outputs = _as_extractor(classifier)(images, batch_size=batch_size)
+    outputs = as_feature_extractor(classifier)(images, batch_size=batch_size)
     if from_logits:
         return inception_score(logits=outputs, **kwargs)
     return inception_score(probabilities=outputs, **kwargs)
@@ -451,7 +450,7 @@ def mean_pairwise_distance(samples, max_samples=None, seed=0):
     array = np.asarray(samples)
     if array.ndim < 2:
         raise ValueError(f"`samples` must have shape (N, ...) with N >= 2. Received: shape={array.shape}")
-    array = _features(array.reshape(array.shape[0], -1), "samples")
+    array = check_features(array.reshape(array.shape[0], -1), "samples")
     if array.shape[0] < 2:
         raise ValueError(f"`samples` must hold at least 2 samples. Received: shape={np.shape(samples)}")
     if max_samples is not None and array.shape[0] > check_positive_int(max_samples, "max_samples"):

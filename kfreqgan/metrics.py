@@ -165,7 +165,17 @@ def _real_array(value, name, expected="a numeric array"):
         raise ValueError(f"`{name}` must be {expected}. Received: dtype={array.dtype} ({error})") from None
 
 
-def _features(features, name):
+def check_features(features, name):
+    """`features` as a float64 `(num_samples, num_features)` NumPy array.
+
+    The one check of feature arrays for the distances here and in
+    `kfreqgan.fidelity_diversity`.
+
+    Raises:
+        ValueError: naming `name`, for data that is not real numbers (bool,
+            complex, strings, objects), not 2-D with both sizes > 0, or holds
+            NaN or Inf.
+    """
     array = _real_array(features, name, "a numeric array of shape (num_samples, num_features)")
     if array.ndim != 2 or 0 in array.shape:
         raise ValueError(
@@ -197,7 +207,7 @@ def feature_statistics(features):
         ValueError: if `features` is not a finite 2-D array, or has fewer
             than 2 rows.
     """
-    features = _features(features, "features")
+    features = check_features(features, "features")
     if features.shape[0] < 2:
         raise ValueError(
             "`features` needs at least 2 samples to estimate a covariance. "
@@ -367,8 +377,8 @@ def kernel_inception_distance(features_a, features_b, num_subsets=100, subset_si
             counts `d`, fewer than 2 rows, or bad `num_subsets`,
             `subset_size` (also one larger than either set) or `seed`.
     """
-    features_a = _features(features_a, "features_a")
-    features_b = _features(features_b, "features_b")
+    features_a = check_features(features_a, "features_a")
+    features_b = check_features(features_b, "features_b")
     if features_a.shape[1] != features_b.shape[1]:
         raise ValueError(
             "`features_a` and `features_b` must have the same number of features. "
@@ -644,7 +654,10 @@ def inception_v3_extractor(weights_path, batch_size=32):
 # ---------------------------------------------------------------------------
 
 
-def _as_extractor(extractor):
+def as_feature_extractor(extractor):
+    """`extractor` as a `FeatureExtractor`: returned as is, or a Keras model
+    wrapped with the defaults; anything else raises `ValueError`. What `fid`,
+    `kid`, `GANMetricsMonitor` and `classifier_inception_score` accept."""
     if isinstance(extractor, FeatureExtractor):
         return extractor
     if isinstance(extractor, keras.layers.Layer):
@@ -656,7 +669,7 @@ def _as_extractor(extractor):
 
 
 def _set_features(real_images, fake_images, extractor, batch_size):
-    extractor = _as_extractor(extractor)
+    extractor = as_feature_extractor(extractor)
     if batch_size is not None:
         check_positive_int(batch_size, "batch_size")
     real = extractor._extract(real_images, batch_size, "real_images")

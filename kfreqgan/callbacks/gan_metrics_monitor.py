@@ -79,8 +79,8 @@ class GANMetricsMonitor(keras.callbacks.Callback):
         super().__init__()
         self.real_images = as_image_batch(real_images, name="real_images")
         self.inputs = inputs
-        self.extractor = metrics._as_extractor(extractor)
-        self.classifier = None if classifier is None else metrics._as_extractor(classifier)
+        self.extractor = metrics.as_feature_extractor(extractor)
+        self.classifier = None if classifier is None else metrics.as_feature_extractor(classifier)
         self.every_n_epochs = check_positive_int(every_n_epochs, "every_n_epochs")
         count = int(self.real_images.shape[0])
         self.nearest_k = check_positive_int(nearest_k, "nearest_k")
