@@ -81,3 +81,129 @@ def test_test_only_code_is_not_in_the_package():
     for path in _python_files(CORE):
         text = open(path, encoding="utf-8").read()
         assert "KFREQGAN_TEST_CRASH" not in text, f"{path} holds a test hook"
+
+
+# ---------------------------------------------------------------------------
+# No module reaches into another module's private helpers.
+# ---------------------------------------------------------------------------
+
+WINGS = {"training": "kfreqgan.training", "export": "kfreqgan.export", "bench": "bench"}
+NAMEDTUPLE_API = {"_asdict", "_replace", "_fields", "_make", "_field_defaults"}
+
+
+def _module_name(path, root=ROOT):
+    """Dotted name a file imports as (training/ and export/ install under kfreqgan)."""
+    parts = os.path.relpath(path, root)[: -len(".py")].split(os.sep)
+    parts = WINGS.get(parts[0], parts[0]).split(".") + parts[1:]
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _is_private(name):
+    return name.startswith("_") and not name.startswith("__") and name not in NAMEDTUPLE_API
+
+
+def _is_private_module(dotted, root=ROOT):
+    """`kfreqgan._validation` and the like: the package's internal modules, shared by design."""
+    if not dotted.startswith("kfreqgan."):
+        return False
+    relative = dotted.split(".")[1:]
+    folder = relative.pop(0) if relative[0] in ("training", "export") else "kfreqgan"
+    path = os.path.join(root, folder, *relative)
+    return _is_private(relative[-1]) and (os.path.isfile(path + ".py") or os.path.isdir(path))
+
+
+def _private_uses(path, root=ROOT):
+    """(line, 'owner._name') for each private name of another kfreqgan module the
+    file imports, reads through a module or class it imported, or names in
+    getattr/setattr/hasattr/delattr."""
+    tree = ast.parse(open(path, encoding="utf-8").read(), filename=path)
+    me = _module_name(path, root)
+    package = me if path.endswith("__init__.py") else me.rpartition(".")[0]
+    bound = {}  # local name -> dotted kfreqgan path it was imported as
+
+    def foreign(dotted):
+        return dotted.startswith("kfreqgan") and not (dotted == me or dotted.startswith(me + "."))
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("kfreqgan"):
+                    if alias.asname:  # import kfreqgan.spectral as spectral
+                        bound[alias.asname] = alias.name
+                    else:  # import kfreqgan.spectral binds kfreqgan
+                        bound[alias.name.split(".")[0]] = alias.name.split(".")[0]
+        elif isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                module = ".".join(parts[: len(parts) - node.level + 1] + ([module] if module else []))
+            if not module.startswith("kfreqgan"):
+                continue
+            for alias in node.names:
+                dotted = f"{module}.{alias.name}"
+                if _is_private(alias.name) and foreign(module) and not _is_private_module(dotted, root):
+                    yield node.lineno, dotted
+                bound[alias.asname or alias.name] = dotted
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and _is_private(node.attr):
+            chain, base = [], node.value
+            while isinstance(base, ast.Attribute):
+                chain.insert(0, base.attr)
+                base = base.value
+            if isinstance(base, ast.Name) and base.id in bound:
+                owner = ".".join([bound[base.id]] + chain)
+                dotted = f"{owner}.{node.attr}"
+                if foreign(owner) and not _is_private_module(dotted, root):
+                    yield node.lineno, dotted
+        elif (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "id", getattr(node.func, "attr", None)) in ("getattr", "setattr", "hasattr", "delattr")
+            and len(node.args) >= 2
+            and isinstance(node.args[0], ast.Name)
+            and node.args[0].id in bound
+            and isinstance(node.args[1], ast.Constant)
+            and isinstance(node.args[1].value, str)
+            and _is_private(node.args[1].value)
+            and foreign(bound[node.args[0].id])
+        ):
+            yield node.lineno, f"{bound[node.args[0].id]}.{node.args[1].value}"
+
+
+def test_no_module_uses_another_modules_private_names():
+    files = [path for folder in ("kfreqgan", "training", "export", "bench") for path in _python_files(os.path.join(ROOT, folder))]
+    assert len(files) > 60  # the walk found the four folders
+    offences = [
+        f"{os.path.relpath(path, ROOT)}:{line} uses {name}" for path in files for line, name in _private_uses(path)
+    ]
+    assert not offences, (
+        "What modules share is public (documented, no underscore); a private helper stays in its module:\n"
+        + "\n".join(offences)
+    )
+
+
+@pytest.mark.parametrize(
+    "source, found",
+    [
+        ("from kfreqgan.metrics import _features", ["kfreqgan.metrics._features"]),
+        ("from kfreqgan import spectral\nspectral._gray(x)", ["kfreqgan.spectral._gray"]),
+        ("import kfreqgan.spectral as s\ns._dft_power(x)", ["kfreqgan.spectral._dft_power"]),
+        ("import kfreqgan.spectral\nkfreqgan.spectral._gray(x)", ["kfreqgan.spectral._gray"]),
+        ("def f():\n    from kfreqgan.metrics import _as_extractor", ["kfreqgan.metrics._as_extractor"]),
+        ("from kfreqgan.metrics import FeatureExtractor\nFeatureExtractor._extract", ["kfreqgan.metrics.FeatureExtractor._extract"]),
+        ("from kfreqgan import spectral\ngetattr(spectral, '_gray')", ["kfreqgan.spectral._gray"]),
+        ("from ..spectral import _gray", ["kfreqgan.spectral._gray"]),
+        ("from kfreqgan._validation import check_choice", []),  # the package's internal module
+        ("from kfreqgan import _validation\n_validation.check_choice(1)", []),
+        ("from kfreqgan.layers import _private_thing", ["kfreqgan.layers._private_thing"]),
+        ("from kfreqgan.tiling import tile\nresult._asdict()\nx._private", []),  # not through an import
+        ("from kfreqgan import spectral\nspectral.RadialBins._fields", []),  # namedtuple API
+        ("from kfreqgan.analysis import comparison\ncomparison._own_helper(1)", []),  # its own module
+        ("import numpy as np\nnp._NoValue", []),
+    ],
+)
+def test_the_private_name_check_sees_every_spelling(tmp_path, source, found):
+    (tmp_path / "kfreqgan" / "analysis").mkdir(parents=True)
+    (tmp_path / "kfreqgan" / "_validation.py").write_text("")
+    path = tmp_path / "kfreqgan" / "analysis" / "comparison.py"
+    path.write_text(source)
+    assert [name for _, name in _private_uses(str(path), root=str(tmp_path))] == found
