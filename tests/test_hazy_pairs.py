@@ -11,11 +11,11 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from kfreqgan.data import load_photo
-from kfreqgan.data.hazy_pairs import GRAY_WEIGHTS
 from kfreqgan.data.hazy_pairs import HazyPairs
 from kfreqgan.data.hazy_pairs import HazyPairsConfig
 from kfreqgan.data.hazy_pairs import example_seeds
 from kfreqgan.data.hazy_pairs import split_sources
+from kfreqgan.spectral import GRAY_WEIGHTS
 
 HEIGHT, WIDTH = 48, 64
 PHOTOS = ("astronaut", "chelsea", "china", "coffee", "rocket")

@@ -60,9 +60,7 @@ from etils import epath
 from kfreqgan.data import haze
 from kfreqgan.data.folders import list_image_files
 from kfreqgan.data.folders import load_image
-
-GRAY_WEIGHTS = (0.299, 0.587, 0.114)
-"""ITU-R BT.601 luma weights used for the grey configs."""
+from kfreqgan.spectral import GRAY_WEIGHTS  # ITU-R BT.601, for the grey configs
 
 DEPTH_EXTENSIONS = (".png", ".npy")
 """Depth map formats read from `<manual_dir>/depth/`."""
