@@ -35,6 +35,7 @@ import numpy as np
 
 from kfreqgan._validation import check_positive_int
 from kfreqgan.metrics import as_feature_extractor
+from kfreqgan.metrics import check_feature_pair
 from kfreqgan.metrics import check_features
 
 PRDC = collections.namedtuple("PRDC", ["precision", "recall", "density", "coverage"])
@@ -49,17 +50,6 @@ _ROWS_PER_CHUNK = 1024
 # ---------------------------------------------------------------------------
 # k-NN manifolds: precision, recall, density, coverage.
 # ---------------------------------------------------------------------------
-
-
-def _pair(real_features, fake_features):
-    real = check_features(real_features, "real_features")
-    fake = check_features(fake_features, "fake_features")
-    if real.shape[1] != fake.shape[1]:
-        raise ValueError(
-            "`real_features` and `fake_features` must have the same number of features. "
-            f"Received: real_features.shape={real.shape}, fake_features.shape={fake.shape}"
-        )
-    return real, fake
 
 
 def _distances(a, b):
@@ -130,7 +120,7 @@ def prdc(real_features, fake_features, nearest_k=5):
         ValueError: for features that are not finite 2-D arrays with the
             same `d`, or a bad `nearest_k`.
     """
-    real, fake = _pair(real_features, fake_features)
+    real, fake = check_feature_pair(real_features, fake_features, ("real_features", "fake_features"))
     _check_k(nearest_k, fake.shape[0], "fake_features")
     real_radii = nearest_neighbour_radii(real, nearest_k)
     fake_radii = nearest_neighbour_radii(fake, nearest_k)
@@ -310,7 +300,7 @@ def prd_curve(real_features, fake_features, num_clusters=20, num_angles=1001, nu
         `PRDCurve(precision, recall, f_beta, f_beta_inv)`: float64 arrays
         `(num_angles,)` and the two summaries (`max_f_beta`).
     """
-    real, fake = _pair(real_features, fake_features)
+    real, fake = check_feature_pair(real_features, fake_features, ("real_features", "fake_features"))
     if real.shape[0] != fake.shape[0]:
         raise ValueError(
             "`prd_curve` needs as many generated as real samples (the histograms compare counts). "

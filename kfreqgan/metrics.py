@@ -187,6 +187,27 @@ def check_features(features, name):
     return array
 
 
+def check_feature_pair(features_a, features_b, names=("features_a", "features_b")):
+    """Two feature arrays, each checked by `check_features`, with the same
+    number of features `d`; `names` are the argument names errors give.
+
+    The one check of the two sets that `kernel_inception_distance` and the
+    k-NN and PRD metrics of `kfreqgan.fidelity_diversity` compare.
+
+    Returns:
+        The two float64 arrays `(N, d)` and `(M, d)`.
+    """
+    first, second = names
+    features_a = check_features(features_a, first)
+    features_b = check_features(features_b, second)
+    if features_a.shape[1] != features_b.shape[1]:
+        raise ValueError(
+            f"`{first}` and `{second}` must have the same number of features. "
+            f"Received: {first}.shape={features_a.shape}, {second}.shape={features_b.shape}"
+        )
+    return features_a, features_b
+
+
 def feature_statistics(features):
     """Mean and covariance of a set of feature vectors, as FID needs them.
 
@@ -377,13 +398,7 @@ def kernel_inception_distance(features_a, features_b, num_subsets=100, subset_si
             counts `d`, fewer than 2 rows, or bad `num_subsets`,
             `subset_size` (also one larger than either set) or `seed`.
     """
-    features_a = check_features(features_a, "features_a")
-    features_b = check_features(features_b, "features_b")
-    if features_a.shape[1] != features_b.shape[1]:
-        raise ValueError(
-            "`features_a` and `features_b` must have the same number of features. "
-            f"Received: features_a.shape={features_a.shape}, features_b.shape={features_b.shape}"
-        )
+    features_a, features_b = check_feature_pair(features_a, features_b)
     num_subsets = check_positive_int(num_subsets, "num_subsets")
     available = min(features_a.shape[0], features_b.shape[0])
     if subset_size is None:
