@@ -28,23 +28,9 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from kfreqgan.callbacks import GANMetricsMonitor  # noqa: E402
-from kfreqgan.metrics import FeatureExtractor  # noqa: E402
+from kfreqgan.metrics import random_conv_extractor  # noqa: E402
 from kfreqgan.training import configs  # noqa: E402
 from kfreqgan.training import train  # noqa: E402
-
-
-def random_conv_extractor(size, seed=7):
-    init = keras.initializers.HeNormal
-    model = keras.Sequential(
-        [
-            keras.Input((size, size, 3)),
-            keras.layers.Rescaling(2.0, offset=-1.0),
-            keras.layers.Conv2D(32, 3, strides=2, activation="relu", kernel_initializer=init(seed)),
-            keras.layers.Conv2D(64, 3, strides=2, activation="relu", kernel_initializer=init(seed + 1)),
-            keras.layers.Conv2D(64, 3, strides=2, activation="relu", kernel_initializer=init(seed + 2)),
-        ]
-    )
-    return FeatureExtractor(model, batch_size=128)
 
 
 def main():

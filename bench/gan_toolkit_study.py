@@ -51,20 +51,6 @@ VARIANTS = {
 }
 
 
-def extractor(seed=7):
-    init = keras.initializers.HeNormal
-    model = keras.Sequential(
-        [
-            keras.Input((SIZE, SIZE, 3)),
-            keras.layers.Rescaling(2.0, offset=-1.0),
-            keras.layers.Conv2D(32, 3, strides=2, activation="relu", kernel_initializer=init(seed)),
-            keras.layers.Conv2D(64, 3, strides=2, activation="relu", kernel_initializer=init(seed + 1)),
-            keras.layers.Conv2D(64, 3, strides=2, activation="relu", kernel_initializer=init(seed + 2)),
-        ]
-    )
-    return metrics.FeatureExtractor(model, batch_size=128)
-
-
 def measure(real_features, images, embed):
     fake = embed(np.clip(images, 0, 1))
     result = fd.prdc(real_features, fake, nearest_k=5)
@@ -171,7 +157,7 @@ def main():
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--part", choices=("all", "metrics", "gans"), default="all")
     args = parser.parse_args()
-    embed = extractor()
+    embed = metrics.random_conv_extractor(SIZE)
     if args.part in ("all", "metrics"):
         part_metrics(embed)
     if args.part in ("all", "gans"):

@@ -16,7 +16,8 @@ The feature extractor is pluggable. `FeatureExtractor` wraps any Keras model
 and average-pools its output to `(N, d)`), and `inception_v3_extractor`
 builds Keras's InceptionV3 from a weights file the user points to. Nothing is
 ever downloaded: without a weights file you get an error that says how to
-get one.
+get one. `random_conv_extractor` needs no weights at all (a fixed random net,
+for studies and benchmarks whose numbers compare only among themselves).
 
 FID values depend on the network, its weights, the resizing and the number
 of samples, so compare them only within one setup. In particular Keras's
@@ -662,6 +663,49 @@ def inception_v3_extractor(weights_path, batch_size=32):
     return FeatureExtractor(
         model, image_size=INCEPTION_V3_IMAGE_SIZE, preprocess=_inception_preprocess, batch_size=batch_size
     )
+
+
+def random_conv_extractor(image_size, seed=7, batch_size=128):
+    """Features from a small convolutional net with fixed random weights.
+
+    Three ReLU convolutions (32, 64 and 64 filters of 3x3, stride 2, He
+    normal initialisation seeded with `seed`, `seed + 1`, `seed + 2`) on the
+    RGB images rescaled to [-1, 1], average-pooled to 64 features. It needs
+    no weights file, so studies and benchmarks can run the set metrics where
+    the InceptionV3 weights are not at hand; a random net still separates
+    sets that differ in texture, colour or diversity. Its numbers compare
+    only with numbers from the same `image_size` and `seed`.
+
+    Args:
+        image_size: side (int) or `(height, width)` of the RGB input.
+        seed: seed of the first layer's initializer.
+        batch_size: images per forward pass (positive int).
+
+    Returns:
+        `FeatureExtractor` giving float32 features `(N, 64)`.
+
+    Example:
+
+    >>> extractor = random_conv_extractor(32)
+    >>> extractor(np.zeros((5, 32, 32, 3), np.float32)).shape
+    (5, 64)
+    """
+    if isinstance(image_size, (int, np.integer)) and not isinstance(image_size, bool):
+        image_size = (image_size, image_size)
+    if image_size is None:
+        raise ValueError("`image_size` must be a side or (height, width). Received: image_size=None")
+    height, width = _check_image_size(image_size)
+    init = keras.initializers.HeNormal
+    model = keras.Sequential(
+        [
+            keras.Input((height, width, 3)),
+            keras.layers.Rescaling(2.0, offset=-1.0),
+            keras.layers.Conv2D(32, 3, strides=2, activation="relu", kernel_initializer=init(seed)),
+            keras.layers.Conv2D(64, 3, strides=2, activation="relu", kernel_initializer=init(seed + 1)),
+            keras.layers.Conv2D(64, 3, strides=2, activation="relu", kernel_initializer=init(seed + 2)),
+        ]
+    )
+    return FeatureExtractor(model, batch_size=batch_size)
 
 
 # ---------------------------------------------------------------------------

@@ -337,6 +337,31 @@ def test_extractor_rejects_bad_models_and_images(patches):
         extractor(patches[:2] * 2 - 1)
 
 
+def test_random_conv_extractor_is_a_fixed_three_layer_net(patches):
+    """The net the GAN-metrics benchmarks used (written out by hand here): the
+    same seeds give the same features, another seed other features."""
+    init = keras.initializers.HeNormal
+    by_hand = keras.Sequential(
+        [
+            keras.Input((32, 32, 3)),
+            keras.layers.Rescaling(2.0, offset=-1.0),
+            keras.layers.Conv2D(32, 3, strides=2, activation="relu", kernel_initializer=init(7)),
+            keras.layers.Conv2D(64, 3, strides=2, activation="relu", kernel_initializer=init(8)),
+            keras.layers.Conv2D(64, 3, strides=2, activation="relu", kernel_initializer=init(9)),
+        ]
+    )
+    expected = tf.reduce_mean(by_hand(patches[:20]), axis=(1, 2)).numpy()
+    features = metrics.random_conv_extractor(32)(patches[:20])
+    assert features.shape == (20, 64)
+    np.testing.assert_allclose(features, expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(metrics.random_conv_extractor((32, 32), batch_size=7)(patches[:20]), features)
+    assert np.abs(metrics.random_conv_extractor(32, seed=8)(patches[:20]) - features).max() > 1e-3
+    assert metrics.random_conv_extractor(16).image_size == (16, 16)
+    for bad in (None, 0, (32,), True):
+        with pytest.raises(ValueError, match="image_size"):
+            metrics.random_conv_extractor(bad)
+
+
 def test_inception_extractor_explains_how_to_get_weights_without_downloading(tmp_path):
     with pytest.raises(ValueError, match=metrics.INCEPTION_V3_WEIGHTS_FILE) as error:
         metrics.inception_v3_extractor(None)
