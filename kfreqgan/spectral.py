@@ -43,6 +43,7 @@ the ITU-R 601 weights the features of the bundled RGB photos move by up to
 _NUMBERS = (int, float, np.integer, np.floating)  # NumPy scalars are numbers too
 
 BAND_KINDS = ("ideal", "gaussian", "butterworth")
+BAND_FILTER_IMPLEMENTATIONS = ("fft", "matmul")
 BINNINGS = ("normalized", "integer")
 MODES = ("gray", "channels")
 
@@ -400,7 +401,7 @@ def band_filter(images, low=0.0, high=None, kind="ideal", order=2, implementatio
     """
     images = as_image_batch(images)
     low, high, kind, order = check_band(low, high, kind, order)
-    check_choice(implementation, "implementation", ("fft", "matmul"))
+    check_choice(implementation, "implementation", BAND_FILTER_IMPLEMENTATIONS)
     return band_filter_core(images, low, high, kind, order, implementation)
 
 

@@ -59,7 +59,7 @@ class FFTBandFilter(keras.layers.Layer):
     def __init__(self, low=0.0, high=None, kind="ideal", order=2, implementation="fft", **kwargs):
         super().__init__(**kwargs)
         self.low, self.high, self.kind, self.order = spectral.check_band(low, high, kind, order)
-        self.implementation = check_choice(implementation, "implementation", ("fft", "matmul"))
+        self.implementation = check_choice(implementation, "implementation", spectral.BAND_FILTER_IMPLEMENTATIONS)
 
     def build(self, input_shape):
         shape = check_layer_input(self, input_shape)
