@@ -170,7 +170,7 @@ def transmission_model(dehazer):
     airlight of a `coherent_dehazer`.
     """
     return keras.Model(
-        dehazer.inputs,
+        dehazer.input,
         [dehazer.get_layer("refined_transmission").output, dehazer.get_layer("airlight_map").output],
         name=f"{dehazer.name}_transmission",
     )
