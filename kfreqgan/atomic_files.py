@@ -57,6 +57,15 @@ def _process_is_running(pid):
     return True
 
 
+def temporary_prefix():
+    """`.tmp-<pid>-`: how this process's temporary files begin (`mkstemp`
+    adds 8 random characters). `sweep_temporaries` removes the files of this
+    shape that processes no longer running left behind, so any temporary a
+    kfreqgan process makes beside a user's files (`write_atomically`'s, the
+    write probe of `kfreqgan.paths.check_writable_folder`) is named with it."""
+    return f"{TEMPORARY_PREFIX}{os.getpid()}-"
+
+
 def sweep_temporaries(directory):
     """Removes temporary files that killed writers left in `directory`.
 
@@ -139,7 +148,7 @@ def write_atomically(path, write, suffix=None, sync=False):
     try:
         os.makedirs(directory, exist_ok=True)
         _sweep_once(directory)
-        handle, temporary = tempfile.mkstemp(dir=directory, prefix=f"{TEMPORARY_PREFIX}{os.getpid()}-", suffix=suffix)
+        handle, temporary = tempfile.mkstemp(dir=directory, prefix=temporary_prefix(), suffix=suffix)
         os.close(handle)
     except OSError as error:
         raise _naming_target(error, path) from error

@@ -160,6 +160,8 @@ def check_writable_folder(out, name="--out", create=True):
     """
     import tempfile
 
+    from kfreqgan.atomic_files import temporary_prefix
+
     out = os.fspath(out)
     try:
         if not create:
@@ -172,7 +174,7 @@ def check_writable_folder(out, name="--out", create=True):
                 raise PermissionError(13, "Permission denied", existing)
             return
         os.makedirs(out, exist_ok=True)
-        handle, probe = tempfile.mkstemp(dir=out, prefix=f".tmp-{os.getpid()}-")  # swept like any leftover if killed here
+        handle, probe = tempfile.mkstemp(dir=out, prefix=temporary_prefix())  # swept like any leftover if killed here
         os.close(handle)
         os.remove(probe)
     except OSError as error:
