@@ -173,7 +173,7 @@ def run(out, settings, verbose=2):
     dehazer = train.size_free_generator(gan.generator, config, name="kfreqgan_dehazer")
     os.makedirs(out, exist_ok=True)
     write_atomically(os.path.join(out, "dehazer.keras"), dehazer.save)
-    write_atomically(os.path.join(out, "dehazer.weights.npz"), lambda path: pretrained.save_weights(dehazer, path))
+    write_atomically(os.path.join(out, pretrained.DEHAZER_WEIGHTS_FILE), lambda path: pretrained.save_weights(dehazer, path))
     card = {
         "command": "python -m kfreqgan.training.pretrained_dehazer " + " ".join(sys.argv[1:]),
         "training_photos": list(TRAIN_PHOTOS),
@@ -192,7 +192,7 @@ def run(out, settings, verbose=2):
             "bands": [list(band) for band in DEFAULT_BANDS.values()],
             "head": config["generator_head"],
         },
-        "weights": "dehazer.weights.npz (float16)",
+        "weights": f"{pretrained.DEHAZER_WEIGHTS_FILE} (float16)",
         "losses": {
             "l1_weight": config["l1_weight"],
             "frequency_loss": config["frequency_loss"],
@@ -206,7 +206,7 @@ def run(out, settings, verbose=2):
         "final_losses": {name: float(np.ravel(values[-1])[0]) for name, values in history.history.items()},
         "versions": {"tensorflow": __import__("tensorflow").__version__, "keras": keras.__version__},
     }
-    write_text_atomically(os.path.join(out, "dehazer.json"), json.dumps(card, indent=2) + "\n")
+    write_text_atomically(os.path.join(out, pretrained.DEHAZER_CARD_FILE), json.dumps(card, indent=2) + "\n")
     return card
 
 
@@ -231,7 +231,7 @@ def _run(args):
         # Where the package loads them from: the source tree for an editable
         # install, site-packages otherwise.
         target = os.path.dirname(pretrained.DEHAZER_PATH)
-        for name in ("dehazer.weights.npz", "dehazer.json"):
+        for name in (pretrained.DEHAZER_WEIGHTS_FILE, pretrained.DEHAZER_CARD_FILE):
             shutil.copyfile(os.path.join(args.out, name), os.path.join(target, name))
         print(f"installed into {target}")
     return 0

@@ -12,11 +12,16 @@
 import json
 import os
 
-DEHAZER_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "dehazer.weights.npz")
+DEHAZER_WEIGHTS_FILE = "dehazer.weights.npz"
+DEHAZER_CARD_FILE = "dehazer.json"
+"""File names of the shipped dehazer's weights and card, in this package and
+in the folder `python -m kfreqgan.training.pretrained_dehazer` writes."""
+
+DEHAZER_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), DEHAZER_WEIGHTS_FILE)
 """Path of the shipped dehazer's weights: float16 arrays keyed `layer/index`
 (half the size of float32; the outputs move by less than 1e-3, see the tests)."""
 
-_CARD_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "dehazer.json")
+_CARD_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), DEHAZER_CARD_FILE)
 
 
 def save_weights(model, path):
