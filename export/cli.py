@@ -18,6 +18,7 @@ import sys
 from kfreqgan.command_line import ArgumentParser
 from kfreqgan.command_line import int_at_least
 from kfreqgan.command_line import run_main
+from kfreqgan.export.generator_export import DEFAULT_MIN_PSNR
 from kfreqgan.export.generator_export import FORMATS
 from kfreqgan.export.generator_export import TFLITE_IO
 from kfreqgan.export.generator_export import check_choices
@@ -60,6 +61,13 @@ def _parser():
     parser.add_argument(
         "--serving-base-path",
         help="folder that holds <out> as the server sees it, e.g. /models in a container (default: <out> as an absolute path)",
+    )
+    parser.add_argument(
+        "--min-psnr",
+        type=float,
+        default=DEFAULT_MIN_PSNR,
+        help=f"refuse to publish a TFLite variant further than this many dB PSNR from the Keras model on held-out "
+        f"hazy photos (default {DEFAULT_MIN_PSNR:g}; 0 publishes anyway)",
     )
     parser.add_argument("--no-verify", action="store_true", help="skip the comparison with the Keras model")
     return parser
@@ -132,6 +140,7 @@ def _run(args):
         tflite_io=args.tflite_io,
         serving_base_path=args.serving_base_path,
         verify=not args.no_verify,
+        min_psnr=args.min_psnr,
     )
     _print_summary(summary)
 

@@ -52,7 +52,9 @@ patches of the held-out photos and compared with the Keras model: the
 SavedModel must agree to 1e-4 and the float32 TFLite model to 1e-3 (max
 abs error), else the export fails (`verify=False` skips the check); the
 figures of every variant, int8's PSNR included, go into the JSON files and
-the summary.
+the summary. A TFLite variant further than `min_psnr` (default 30 dB) from
+the Keras model on those photos is refused, naming the variant and by how
+much, before anything is published (`--min-psnr 0` publishes it anyway).
 """
 
 import contextlib
@@ -67,6 +69,9 @@ TFLITE_IO = ("float32", "uint8", "both")
 SAVED_MODEL_TOLERANCE = 1e-4
 TFLITE_FLOAT32_TOLERANCE = 1e-3
 CHECK_IMAGES = 4
+DEFAULT_MIN_PSNR = 30.0
+"""No TFLite variant (int8, dynamic range, float16) is published further than
+this many dB PSNR from the Keras model on the held-out check photos."""
 # Check images for a generator without a fixed size: not a multiple of 8, so
 # the model's own padding and cropping are exercised.
 SIZE_FREE_CHECK_SIZE = (72, 100)
@@ -192,7 +197,22 @@ def _uint8_reference(generator, check_images):
     return pixels, np.round(_keras_outputs(generator, pixels / np.float32(255)) * 255)
 
 
-def _build_tflite(directory, name, generator, variants, calibration, check_images, reference, verify, info, io_dtypes=("float32",)):
+def _check_min_psnr(key, agreement, min_psnr):
+    """Refuses a variant further than `min_psnr` dB from the Keras model (before anything is published)."""
+    psnr = agreement.get("psnr_db")
+    if min_psnr is None or psnr is None or psnr >= min_psnr:
+        return
+    raise ValueError(
+        f"The {key} TFLite model is {psnr:.1f} dB PSNR from the Keras model on held-out hazy photos, "
+        f"{min_psnr - psnr:.1f} dB below --min-psnr {min_psnr:g} (min_psnr=); nothing was published. "
+        f"Leave it out (--variants) or lower --min-psnr."
+    )
+
+
+def _build_tflite(
+    directory, name, generator, variants, calibration, check_images, reference, verify, info, io_dtypes=("float32",),
+    min_psnr=None,
+):
     """Converts each variant (and I/O type) into `directory`, checks them, writes export.json.
 
     A uint8 model `<name>_<variant>_uint8.tflite` takes and returns uint8
@@ -236,7 +256,11 @@ def _build_tflite(directory, name, generator, variants, calibration, check_image
         if verify and io_dtype == "uint8":
             outputs = tflite.run_tflite(model_bytes, uint8_images).astype(np.int64)
             levels = int(np.abs(outputs - uint8_reference.astype(np.int64)).max())
-            entry["agreement_with_keras"] = {"max_abs_difference_grey_levels": levels}
+            entry["agreement_with_keras"] = {
+                "max_abs_difference_grey_levels": levels,
+                "psnr_db": _agreement(uint8_reference / 255.0, outputs / 255.0)["psnr_db"],
+            }
+            _check_min_psnr(key, entry["agreement_with_keras"], min_psnr)
             if variant == "float32" and levels > 1:
                 raise ValueError(
                     f"The uint8 float32 TFLite model disagrees with the Keras model by {levels} grey levels (> 1) "
@@ -245,6 +269,7 @@ def _build_tflite(directory, name, generator, variants, calibration, check_image
         elif verify:
             entry["agreement_with_keras"] = _agreement(reference, tflite.run_tflite(model_bytes, check_images))
             error = entry["agreement_with_keras"]["max_abs_error"]
+            _check_min_psnr(key, entry["agreement_with_keras"], min_psnr)
             if variant == "float32" and not error <= TFLITE_FLOAT32_TOLERANCE:
                 raise ValueError(
                     f"The float32 TFLite model disagrees with the Keras model: max abs error {error:.3g} > "
@@ -338,6 +363,7 @@ def export_generator(
     tflite_io="float32",
     serving_base_path=None,
     verify=True,
+    min_psnr=DEFAULT_MIN_PSNR,
 ):
     """Exports a trained image-to-image generator (see the module docstring).
 
@@ -369,6 +395,10 @@ def export_generator(
         serving_base_path: folder that holds `out` as the server sees it
             (e.g. `/models` in a container); default `out` as an absolute path.
         verify: compare every export with the Keras model before publishing.
+        min_psnr: refuse to publish (ValueError, nothing written) a TFLite
+            variant whose PSNR against the Keras model on the held-out hazy
+            check photos is below this many dB (default `DEFAULT_MIN_PSNR`,
+            30; None or 0 publishes whatever comes out). Needs `verify`.
 
     Returns:
         A dict summarising what was written (paths, manifests).
@@ -397,6 +427,9 @@ def export_generator(
         raise ValueError(f"`version` must be a non-negative integer. Received: version={version!r}")
     if isinstance(calibration_count, bool) or not isinstance(calibration_count, int) or calibration_count < 1:
         raise ValueError(f"`calibration_count` must be an integer >= 1. Received: calibration_count={calibration_count!r}")
+    if min_psnr is not None and (isinstance(min_psnr, bool) or not isinstance(min_psnr, (int, float)) or min_psnr < 0):
+        raise ValueError(f"`min_psnr` must be a number of dB >= 0, or None. Received: min_psnr={min_psnr!r}")
+    min_psnr = float(min_psnr) if min_psnr else None
     if tflite_io not in TFLITE_IO:
         raise ValueError(f"`tflite_io` must be one of {', '.join(TFLITE_IO)}. Received: tflite_io={tflite_io!r}")
     model_path = os.fspath(model) if isinstance(model, (str, os.PathLike)) else None
@@ -514,6 +547,7 @@ def export_generator(
             summary["tflite"] = _build_tflite(
                 staged["tflite"], name, generator, variants, calibration, check_images, reference, verify, info,
                 ("float32", "uint8") if tflite_io == "both" else (tflite_io,),
+                min_psnr=min_psnr,
             )
     if "saved_model" in targets:
         server_base = base_path if serving_base_path is None else f"{serving_base_path.rstrip('/')}/{name}"

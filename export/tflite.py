@@ -33,6 +33,7 @@ in [0, 255], the model dividing by 255 at its input and rounding `255 x` its
 back, with no code of its own around the model.
 """
 
+import contextlib
 import tempfile
 import warnings
 
@@ -120,7 +121,7 @@ def _check_variant(variant, representative_images, model):
     return images.astype(np.float32)
 
 
-def convert_to_tflite(model, variant="float32", representative_images=None, io_dtype="float32"):
+def convert_to_tflite(model, variant="float32", representative_images=None, io_dtype="float32", float_nodes=()):
     """Converts a Keras model to a builtin-only TFLite flatbuffer.
 
     Args:
@@ -135,6 +136,9 @@ def convert_to_tflite(model, variant="float32", representative_images=None, io_d
         io_dtype: `"float32"` (images in [0, 1]) or `"uint8"` (images in
             [0, 255], converted inside the model; the outputs are clipped
             to [0, 1] and rounded to uint8). Not with `variant="int8"`.
+        float_nodes: for `variant="int8"`: names of ops (their output
+            tensors, as `op_errors` lists them) kept in float
+            (selective quantization; builtin float kernels).
 
     Returns:
         The `.tflite` model as bytes, with the signature `serving_default`
@@ -173,6 +177,120 @@ def convert_to_tflite(model, variant="float32", representative_images=None, io_d
             "about 19 grey levels on average); use float32, float16 or dynamic_range with "
             "io_dtype='uint8', or int8 with float32 I/O. Received: variant='int8', io_dtype='uint8'"
         )
+    with _converter(model, variant, images, io_dtype) as (converter, dataset):
+        try:
+            with warnings.catch_warnings():
+                # "Statistics for quantized inputs were expected": the float
+                # input is quantized by the model's own QUANTIZE op.
+                warnings.filterwarnings("ignore", message="Statistics for quantized inputs")
+                if float_nodes:
+                    # Selective quantization: these ops keep float kernels
+                    # (TFLite builtins still; no Flex).
+                    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
+                    debugger = tf.lite.experimental.QuantizationDebugger(
+                        converter=converter,
+                        debug_dataset=dataset,
+                        debug_options=tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=list(float_nodes)),
+                    )
+                    model_bytes = debugger.get_nondebug_quantized_model()
+                else:
+                    model_bytes = converter.convert()
+        except Exception as error:  # the converter raises ConverterError and others
+            raise ValueError(
+                "The model needs ops that are not TFLite builtins, so it would need "
+                f"the Flex delegate on a phone: {error}"
+            ) from error
+    ops = tflite_op_names(model_bytes)
+    foreign = sorted(op for op in ops if op.startswith("Flex") or op in ("CUSTOM", "DELEGATE"))
+    if foreign:
+        raise ValueError(f"The converted model contains non-builtin ops. Received: ops={foreign}")
+    return model_bytes
+
+
+def op_errors(float_model, int8_model, images):
+    """Per-op int8 error: each quantized tensor of `int8_model` against the same tensor of `float_model`.
+
+    Both models (bytes from `convert_to_tflite`, `"float32"` and `"int8"` of
+    the same Keras model) run on `images` with every intermediate tensor kept
+    (LiteRT's `experimental_preserve_all_tensors`); each int8 tensor is
+    dequantized and compared with the float tensor of the same name. The
+    error of a tensor includes what its inputs brought with them: where it
+    jumps between an op's inputs and its output, that op hurts.
+
+    Args:
+        float_model, int8_model: `.tflite` bytes.
+        images: float32 `(N, H, W, C)` in [0, 1] (use images calibration did
+            not see).
+
+    Returns:
+        A list of dicts, one per matched int8 tensor, in execution order:
+        `op_name` (the op writing it), `tensor_name` (for
+        `convert_to_tflite(float_nodes=...)`), `scale`, `rmse`,
+        `rmse_per_scale` (in quantization steps; rounding alone gives 0.29)
+        and `relative_rmse` (RMSE / the float tensor's standard deviation).
+    """
+    from kfreqgan._extras import require
+
+    require("ai_edge_litert", "Running a TFLite model")
+    from ai_edge_litert.interpreter import Interpreter
+    from ai_edge_litert.interpreter import OpResolverType
+
+    runs = {}
+    for key, model_bytes in (("float", float_model), ("int8", int8_model)):
+        # Without the XNNPACK delegate, which would take over the ops (and their names).
+        interpreter = Interpreter(
+            model_content=model_bytes, experimental_preserve_all_tensors=True,
+            experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
+        )
+        interpreter.allocate_tensors()
+        runs[key] = interpreter
+    producers = {}
+    for op in runs["int8"]._get_ops_details():
+        for index in op["outputs"]:
+            producers[int(index)] = op["op_name"]
+    float_index = {detail["name"]: detail["index"] for detail in runs["float"].get_tensor_details()}
+    tensors = [
+        detail for detail in runs["int8"].get_tensor_details()
+        if detail["dtype"] == np.int8 and detail["quantization"][0] > 0 and detail["name"] in float_index
+        and detail["index"] in producers
+    ]
+    sums = {detail["index"]: [0.0, 0.0, 0] for detail in tensors}
+    for image in np.asarray(images, np.float32):
+        for interpreter in runs.values():
+            interpreter.set_tensor(interpreter.get_input_details()[0]["index"], image[None])
+            interpreter.invoke()
+        for detail in tensors:
+            scale, zero_point = detail["quantization"]
+            reference = runs["float"].get_tensor(float_index[detail["name"]]).astype(np.float64)
+            quantized = runs["int8"].get_tensor(detail["index"]).astype(np.float64)
+            if quantized.shape != reference.shape:
+                continue
+            error = (quantized - zero_point) * scale - reference
+            total = sums[detail["index"]]
+            total[0] += float(np.sum(error**2))
+            total[1] += float(np.sum((reference - reference.mean()) ** 2))
+            total[2] += reference.size
+    rows = []
+    for detail in sorted(tensors, key=lambda d: d["index"]):
+        squared, variance, count = sums[detail["index"]]
+        if not count:
+            continue
+        scale = float(detail["quantization"][0])
+        rmse = float(np.sqrt(squared / count))
+        spread = float(np.sqrt(variance / count))
+        rows.append({
+            "op_name": producers[detail["index"]], "tensor_name": detail["name"], "scale": scale, "rmse": rmse,
+            "rmse_per_scale": rmse / scale, "relative_rmse": rmse / spread if spread else float("inf"),
+        })
+    return rows
+
+@contextlib.contextmanager
+def _converter(model, variant, images, io_dtype):
+    """`(converter, representative_dataset)` for `model` (see `convert_to_tflite`), valid inside the block."""
+    import keras
+    import tensorflow as tf
+
+    shape = tuple(model.inputs[0].shape)
     model = export_safe_clone(model)
     if io_dtype == "uint8":
         spec = tf.TensorSpec((None,) + shape[1:], tf.uint8, name=INPUT_NAME)
@@ -206,22 +324,8 @@ def convert_to_tflite(model, variant="float32", representative_images=None, io_d
         elif variant == "int8":
             converter.representative_dataset = lambda: ([images[i : i + 1]] for i in range(len(images)))
             converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        try:
-            with warnings.catch_warnings():
-                # "Statistics for quantized inputs were expected": the float
-                # input is quantized by the model's own QUANTIZE op.
-                warnings.filterwarnings("ignore", message="Statistics for quantized inputs")
-                model_bytes = converter.convert()
-        except Exception as error:  # the converter raises ConverterError and others
-            raise ValueError(
-                "The model needs ops that are not TFLite builtins, so it would need "
-                f"the Flex delegate on a phone: {error}"
-            ) from error
-    ops = tflite_op_names(model_bytes)
-    foreign = sorted(op for op in ops if op.startswith("Flex") or op in ("CUSTOM", "DELEGATE"))
-    if foreign:
-        raise ValueError(f"The converted model contains non-builtin ops. Received: ops={foreign}")
-    return model_bytes
+        dataset = (lambda: ([images[i : i + 1]] for i in range(len(images)))) if images is not None else None
+        yield converter, dataset
 
 
 def _interpreter(model_bytes, num_threads=None):

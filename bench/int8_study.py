@@ -1,0 +1,111 @@
+"""Which ops hurt int8 on the shipped dehazer, and what keeps them in float (#17 item 2).
+
+    python bench/int8_study.py --size 256 --out /work/runs/int8_study
+
+Exports `kfreqgan.pretrained.dehazer()` at `--size` as `kfreqgan-export`
+does (matmul FFT filters, builtin ops only, calibrated on hazy patches of the
+training photos with the card's haze) and measures each model's PSNR against
+the float Keras model on hazy patches of the held-out photos (as
+`kfreqgan-export`'s `--min-psnr` check). Then runs the per-op error
+(`kfreqgan.export.tflite.op_errors`: every int8 tensor against the float32
+model's tensor of the same name, LiteRT keeping all tensors; RMSE in
+quantization steps and relative to the tensor's spread) and tries keeping the worst ops in float
+(`denylisted_nodes`, builtin float kernels; still no Flex), and whole op
+types. Writes `results.json` with every figure.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--calibration-count", type=int, default=64)
+    parser.add_argument("--check-count", type=int, default=8)
+    parser.add_argument("--top", default="8", help="numbers of worst tensors kept in float (comma-separated)")
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args(argv)
+    os.makedirs(args.out, exist_ok=True)
+
+    import tensorflow as tf
+
+    from kfreqgan import pretrained
+    from kfreqgan.data import HELDOUT_PHOTOS
+    from kfreqgan.export import calibration
+    from kfreqgan.export import tflite
+    from kfreqgan.export.generator_export import training_haze
+    from kfreqgan.models.image_to_image import clipped_model
+    from kfreqgan.models.image_to_image import unit_range_outputs
+    from kfreqgan.models.image_to_image import with_static_size
+
+    haze = training_haze("pretrained:dehazer")
+    model = clipped_model(with_static_size(pretrained.dehazer(), args.size, args.size))
+    shape = (args.size, args.size, 3)
+    calib = calibration.representative_images(shape, "hazy", args.calibration_count, seed=0, **haze)
+    check = calibration.representative_images(shape, "hazy", args.check_count, seed=1, photos=HELDOUT_PHOTOS, **haze)
+    reference = unit_range_outputs(model, check).numpy()
+
+    def psnr(model_bytes):
+        outputs = tflite.run_tflite(model_bytes, check)
+        mse = float(np.mean((outputs.astype(np.float64) - reference) ** 2))
+        return float(10 * np.log10(1 / mse)) if mse else float("inf")
+
+    results = {"size": args.size, "haze": {k: list(v) for k, v in haze.items()}, "calibration_count": len(calib),
+               "check": f"{len(check)} hazy {args.size}x{args.size} patches of {', '.join(HELDOUT_PHOTOS)}", "models": {}}
+
+    def record(name, model_bytes, started, **extra):
+        entry = {"psnr_db": psnr(model_bytes), "bytes": len(model_bytes), "convert_s": round(time.time() - started, 1),
+                 "float_ops": sorted(tflite.float_op_names(model_bytes)), **extra}
+        results["models"][name] = entry
+        print(f"{name:42s} {entry['psnr_db']:6.2f} dB  {entry['bytes'] / 1e6:5.2f} MB  float ops {entry['float_ops']}", flush=True)
+        with open(os.path.join(args.out, "results.json"), "w") as handle:
+            json.dump(results, handle, indent=2)
+
+    for variant in ("dynamic_range", "int8"):
+        started = time.time()
+        record(variant, tflite.convert_to_tflite(model, variant, calib if variant == "int8" else None), started)
+
+    started = time.time()
+    float_bytes = tflite.convert_to_tflite(model, "float32")
+    int8_bytes = tflite.convert_to_tflite(model, "int8", calib)
+    layer_stats = tflite.op_errors(float_bytes, int8_bytes, check)
+    # The op that hurts is where the error jumps: its tensor's error in
+    # quantization steps, and its share of the output's spread.
+    ranked = sorted(layer_stats, key=lambda row: -row["rmse_per_scale"])
+    results["op_errors"] = {"seconds": round(time.time() - started, 1), "in_order": layer_stats}
+    print("worst tensors (rmse / quantization step, rmse / std):")
+    for row in ranked[:15]:
+        print(f"  {row['rmse_per_scale']:8.2f} {row['relative_rmse']:7.3f}  {row['op_name']:16s} {row['tensor_name'][:110]}")
+    print("last 12 tensors in execution order:")
+    for row in layer_stats[-12:]:
+        print(f"  {row['rmse_per_scale']:8.2f} {row['relative_rmse']:7.3f}  {row['op_name']:16s} {row['tensor_name'][:110]}")
+    # Remedies: the worst tensors, the FFT band filters (their DFT matrix
+    # products carry spectra whose DC term is ~H*W times the rest), the
+    # output head (transmission, airlight, the division), and both.
+    names = [row["tensor_name"] for row in layer_stats]
+    bands = [name for name in names if "/band_" in name]
+    head = [name for name in names if any(key in name for key in ("/transmission", "/airlight", "/output_", "global_average_pooling"))]
+    remedies = {f"int8, worst {n} tensors in float": [row["tensor_name"] for row in ranked[:n]] for n in (int(k) for k in args.top.split(",") if k)}
+    remedies["int8, band filters in float"] = bands
+    remedies["int8, band filters and head in float"] = bands + head
+    for label, nodes in remedies.items():
+        started = time.time()
+        record(label, tflite.convert_to_tflite(model, "int8", calib, float_nodes=nodes), started, nodes=nodes)
+    by_type = {}
+    for row in layer_stats:
+        by_type.setdefault(row["op_name"], []).append(row["rmse_per_scale"])
+    results["by_op_type"] = {op: {"count": len(v), "mean_rmse_per_scale": float(np.mean(v)), "max": float(np.max(v))}
+                             for op, v in by_type.items()}
+    print({op: round(v["mean_rmse_per_scale"], 3) for op, v in results["by_op_type"].items()})
+    with open(os.path.join(args.out, "results.json"), "w") as handle:
+        json.dump(results, handle, indent=2)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
