@@ -58,8 +58,8 @@ import tensorflow_datasets as tfds
 from etils import epath
 
 from kfreqgan.data import haze
-from kfreqgan.data.folders import list_image_files
-from kfreqgan.data.folders import load_image
+from kfreqgan.data.image_files import list_image_files
+from kfreqgan.data.image_files import load_image
 from kfreqgan.spectral import GRAY_WEIGHTS  # ITU-R BT.601, for the grey configs
 
 DEPTH_EXTENSIONS = (".png", ".npy")
