@@ -109,6 +109,17 @@ def static_spatial_size(images, name="images", purpose="this operation"):
     return int(height), int(width)
 
 
+def spatial_size(images):
+    """(height, width) of an NHWC tensor: Python ints where the shape is
+    static, scalar int32 tensors where it is not (what `spectral.carrier`
+    and the band masks take)."""
+    import tensorflow as tf
+
+    height, width = images.shape[1], images.shape[2]
+    dynamic = tf.shape(images)
+    return (dynamic[1] if height is None else int(height), dynamic[2] if width is None else int(width))
+
+
 def check_frequency(value, name, allow_none=False):
     """Checks a cut-off frequency in cycles/pixel: a finite number >= 0."""
     if value is None and allow_none:

@@ -27,6 +27,7 @@ from kfreqgan._validation import check_array_size
 from kfreqgan._validation import check_choice
 from kfreqgan._validation import check_frequency
 from kfreqgan._validation import check_positive_int
+from kfreqgan._validation import spatial_size
 from kfreqgan._validation import static_spatial_size
 
 GRAY_WEIGHTS = (0.299, 0.587, 0.114)
@@ -410,16 +411,13 @@ def band_filter_core(images, low, high, kind, order, implementation):
     `images`, a band as `check_band` returns it and a valid `implementation`.
     For callers that checked them once already (`kfreqgan.layers.FFTBandFilter`
     checks at construction and build, so its `call` does not re-check)."""
-    height, width = images.shape[1], images.shape[2]
     if implementation == "matmul":
         from kfreqgan import dft
 
         height, width = static_spatial_size(images, purpose="implementation='matmul'")
         mask = _static_mask(height, width, low, high, kind, order, "half")
         return dft.filter_with_half_spectrum_mask(images, mask)
-    dynamic = tf.shape(images)
-    height = dynamic[1] if height is None else int(height)
-    width = dynamic[2] if width is None else int(width)
+    height, width = spatial_size(images)
     mask = _mask_for(height, width, low, high, kind, order, "half")
     channels_first = tf.transpose(images, (0, 3, 1, 2))
     spectrum = tf.signal.rfft2d(channels_first)

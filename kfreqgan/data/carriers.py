@@ -23,6 +23,7 @@ import tensorflow as tf
 from kfreqgan import spectral
 from kfreqgan._validation import as_image_batch
 from kfreqgan._validation import check_frequency
+from kfreqgan._validation import spatial_size
 from kfreqgan.data.photos import TRAIN_PHOTOS
 from kfreqgan.data.photos import photo_patches
 
@@ -39,10 +40,7 @@ def modulate(images, frequency, phase=0.0):
         float32 tensor like `images`, still in [0, 1].
     """
     images = as_image_batch(images)
-    height, width = images.shape[1], images.shape[2]
-    dynamic = tf.shape(images)
-    height = dynamic[1] if height is None else int(height)
-    width = dynamic[2] if width is None else int(width)
+    height, width = spatial_size(images)
     cos, _ = spectral.carrier(height, width, frequency, phase)
     return 0.5 + (images - 0.5) * cos[..., tf.newaxis]
 

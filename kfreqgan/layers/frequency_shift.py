@@ -8,6 +8,7 @@ import tensorflow as tf
 from kfreqgan import spectral
 from kfreqgan._validation import check_layer_dtype
 from kfreqgan._validation import check_layer_input
+from kfreqgan._validation import spatial_size
 
 
 @keras.saving.register_keras_serializable(package="kfreqgan")
@@ -78,10 +79,7 @@ class FrequencyShift(keras.layers.Layer):
     def call(self, inputs):
         check_layer_dtype(self, inputs)
         images = tf.cast(inputs, tf.float32)
-        height, width = images.shape[1], images.shape[2]
-        dynamic = tf.shape(images)
-        height = dynamic[1] if height is None else int(height)
-        width = dynamic[2] if width is None else int(width)
+        height, width = spatial_size(images)
         cos, sin = spectral.carrier(height, width, self.frequency, self.phase)
         cos, sin = cos[..., tf.newaxis], sin[..., tf.newaxis]
         if self.quadrature:
