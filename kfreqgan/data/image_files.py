@@ -60,8 +60,12 @@ import zlib
 
 import numpy as np
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
-"""File extensions listed as images (compared case-insensitively)."""
+_SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP"}
+
+IMAGE_EXTENSIONS = tuple(_SAVE_FORMATS)
+"""File extensions listed as images (compared case-insensitively): `.png`,
+`.jpg`, `.jpeg`, `.bmp`, `.tif`, `.tiff`, `.webp`; `write_image` writes each
+of them back, in the Pillow format its extension names."""
 
 FORMATS = ("PNG", "JPEG", "MPO", "BMP", "TIFF", "WEBP")
 """Pillow formats that are read (MPO: a phone JPEG with preview frames;
@@ -577,7 +581,6 @@ def _encode_png16(array, icc_profile):
     return data
 
 
-_SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP"}
 _EIGHT_BIT_MODES = {"JPEG": ("L", "RGB"), "BMP": ("L", "RGB"), "WEBP": ("RGB", "RGBA")}  # Pillow reads RGBA BMPs back as RGB
 
 
