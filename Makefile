@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.kfreqgan-installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: demo test test-fast bench clean dehazer-data
+.PHONY: demo test test-fast bench clean dehazer-data notebooks
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
+
+# Executes every notebook and stores it with its figures (committed, so they
+# read on GitHub); volatile metadata is stripped so reruns diff cleanly.
+notebooks: $(STAMP)
+	$(BIN)/python notebooks/regenerate.py
 
 # Training photos for the v2 dehazer (`kfreqgan-train --config dehaze-v2`):
 # Debian bookworm wallpaper packages, listed file by file with their

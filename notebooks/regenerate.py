@@ -1,0 +1,134 @@
+"""Executes every notebook and stores it with its outputs (`make notebooks`).
+
+    python notebooks/regenerate.py [notebooks/01_....ipynb ...]
+
+The notebooks are committed with their outputs so that they read on GitHub
+with their figures. Each runs top to bottom in a fresh kernel, with a
+temporary folder as its working directory (the figure files it saves land
+there, not in the checkout); then what changes from run to run without the
+content changing is removed, so that a rerun diffs only where the results
+differ: the cells' execution timestamps, TensorFlow's C++ log lines on
+stderr (they carry times and process ids) and the text repr of figures.
+The notebooks build their figures as `matplotlib.figure.Figure` objects
+(kfreqgan.analysis.plots) and save them as files, which Jupyter does not
+display by itself: while regenerating, a setup cell (removed again before
+saving, execution counts renumbered) displays each new figure as a PNG
+output of the cell that made it (72 dpi; the notebooks select the Agg
+backend, so pyplot shows nothing by itself either);
+`tests/test_notebooks.py` checks that the stored notebooks hold figures and
+stay small, and executes a copy of each (never rewriting the stored file).
+"""
+
+import pathlib
+import re
+import sys
+import tempfile
+
+NOTEBOOKS = pathlib.Path(__file__).resolve().parent
+_TF_LOG_LINE = re.compile(
+    r"^([IWEF]\d{4} \S+\s+\d+ [^\s:]+:\d+\] .*|WARNING: All log messages before absl::InitializeLog\(\).*"
+    r"|To enable the following instructions: .*|.*This TensorFlow binary is optimized to use .*)\n?",
+    re.MULTILINE,
+)
+_SETUP = """
+import IPython as _ipython
+import matplotlib.figure as _figure
+
+_new_figures = []
+_figure_init = _figure.Figure.__init__
+
+
+def _tracked_init(self, *args, **kwargs):
+    _figure_init(self, *args, **kwargs)
+    _new_figures.append(self)
+
+
+def _display_new_figures(*_):
+    import io
+
+    from IPython.display import Image
+    from IPython.display import display
+
+    while _new_figures:
+        figure = _new_figures.pop(0)
+        if figure.axes:
+            buffer = io.BytesIO()
+            figure.savefig(buffer, format="png", dpi=72, bbox_inches="tight")
+            display(Image(buffer.getvalue()))
+
+
+_figure.Figure.__init__ = _tracked_init
+_ipython.get_ipython().events.register("post_execute", _display_new_figures)
+"""
+
+MAX_OUTPUT_BYTES = 1_500_000
+"""A stored notebook above this size holds more than figures (arrays printed in full)."""
+
+
+def clean(notebook):
+    """Removes run-to-run noise from an executed notebook (in place) and returns it."""
+    notebook.metadata.pop("widgets", None)
+    for cell in notebook.cells:
+        cell.metadata.pop("execution", None)  # timestamps
+        cell.metadata.pop("ExecuteTime", None)
+        outputs = []
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                output["text"] = _TF_LOG_LINE.sub("", output["text"])
+                if not output["text"].strip():
+                    continue
+            outputs.append(output)
+        if cell.cell_type == "code":
+            cell.outputs = outputs
+        for output in cell.get("outputs", []):
+            output.get("metadata", {}).pop("transient", None)
+            data = output.get("data", {})
+            if "image/png" in data:  # the PNG is the figure; its repr text is noise ("<Figure size ...>")
+                data.pop("text/plain", None)
+    return notebook
+
+
+def execute(path, timeout=600):
+    """Runs `path` in a fresh kernel (working directory: a temporary folder) and returns the cleaned notebook."""
+    import nbclient
+    import nbformat
+
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells.insert(0, nbformat.v4.new_code_cell(_SETUP))
+    with tempfile.TemporaryDirectory(prefix="kfreqgan-notebook-") as directory:
+        nbclient.NotebookClient(
+            notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": directory}}
+        ).execute()
+    setup = notebook.cells.pop(0)
+    if setup.outputs:
+        raise RuntimeError(f"the figure-display setup failed in {path}: {setup.outputs}")
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and cell.execution_count is not None:
+            cell.execution_count -= 1
+            for output in cell.outputs:
+                if "execution_count" in output:
+                    output["execution_count"] = cell.execution_count
+    return clean(notebook)
+
+
+def main(argv=None):
+    import nbformat
+
+    paths = [pathlib.Path(p) for p in (argv if argv is not None else sys.argv[1:])] or sorted(NOTEBOOKS.glob("*.ipynb"))
+    for path in paths:
+        notebook = execute(path)
+        errors = [o for c in notebook.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+        if errors:
+            print(f"{path}: failed: {errors[0].get('ename')}: {errors[0].get('evalue')}", file=sys.stderr)
+            return 1
+        text = nbformat.writes(notebook) + "\n"
+        if len(text.encode()) > MAX_OUTPUT_BYTES:
+            print(f"{path}: {len(text.encode())} bytes with outputs (> {MAX_OUTPUT_BYTES}); not written", file=sys.stderr)
+            return 1
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path} ({len(text.encode()) // 1024} KiB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
