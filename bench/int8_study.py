@@ -1,6 +1,7 @@
 """Which ops hurt int8 on the shipped dehazer, and what keeps them in float (#17 item 2).
 
     python bench/int8_study.py --size 256 --out /work/runs/int8_study
+    python bench/int8_study.py --size 256 --int16x8 --out /work/runs/int8_study
 
 Exports `kfreqgan.pretrained.dehazer()` at `--size` as `kfreqgan-export`
 does (matmul FFT filters, builtin ops only, calibrated on hazy patches of the
@@ -29,6 +30,7 @@ def main(argv=None):
     parser.add_argument("--calibration-count", type=int, default=64)
     parser.add_argument("--check-count", type=int, default=8)
     parser.add_argument("--top", default="8", help="numbers of worst tensors kept in float (comma-separated)")
+    parser.add_argument("--int16x8", action="store_true", help="only: int16 activations with int8 weights (TFLite 16x8), PSNR and latency")
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
@@ -67,6 +69,9 @@ def main(argv=None):
         with open(os.path.join(args.out, "results.json"), "w") as handle:
             json.dump(results, handle, indent=2)
 
+    if args.int16x8:
+        _int16x8(args, tf, tflite, model, calib, check, psnr, results)
+        return 0
     for variant in ("dynamic_range", "int8"):
         started = time.time()
         record(variant, tflite.convert_to_tflite(model, variant, calib if variant == "int8" else None), started)
@@ -104,6 +109,35 @@ def main(argv=None):
                              for op, v in by_type.items()}
     print({op: round(v["mean_rmse_per_scale"], 3) for op, v in results["by_op_type"].items()})
     with open(os.path.join(args.out, "results.json"), "w") as handle:
+        json.dump(results, handle, indent=2)
+
+
+def _int16x8(args, tf, tflite, model, calib, check, psnr, results):
+    """int16 activations, int8 weights (builtin 16x8 kernels, not XNNPACK): PSNR and ms per image against float32."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    started = time.time()
+    with tflite._converter(model, "int8", calib, "float32") as (converter, _):
+        converter.target_spec.supported_ops = [
+            tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS
+        ]
+        int16x8 = converter.convert()
+    models = {"float32": tflite.convert_to_tflite(model, "float32"), "int16x8": int16x8}
+    for name, model_bytes in models.items():
+        interpreter = Interpreter(model_content=model_bytes, num_threads=2)
+        interpreter.allocate_tensors()
+        index = interpreter.get_input_details()[0]["index"]
+        times = []
+        for image in check[:4]:
+            interpreter.set_tensor(index, image[None])
+            begin = time.perf_counter()
+            interpreter.invoke()
+            times.append(round(1000 * (time.perf_counter() - begin)))
+        results["models"][name] = {"psnr_db": psnr(model_bytes), "bytes": len(model_bytes), "ms_per_image": times,
+                                   "float_ops": sorted(tflite.float_op_names(model_bytes))}
+        print(name, results["models"][name], flush=True)
+    results["models"]["int16x8"]["convert_s"] = round(time.time() - started, 1)
+    with open(os.path.join(args.out, "results_int16x8.json"), "w") as handle:
         json.dump(results, handle, indent=2)
 
 
