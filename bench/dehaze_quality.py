@@ -9,12 +9,13 @@ Contenders, run one after another on each image (so the shared machine's
 load hits them alike): the hazy input itself, the dark channel prior (He et
 al. 2009) raw and refined with the guided filter
 (`kfreqgan.dark_channel_prior`), the shipped dehazer as `kfreqgan-dehaze`
-runs it (`kfreqgan.dehazing.Dehazer`, tiled), and with `--model` a
-candidate generator (a `.keras` / SavedModel / `.tflite` file, loaded by
-`kfreqgan.models.loading.load_generator`). A candidate whose learned part
-sees the whole image at a fixed size (it contains a `GuidedFilter`, e.g.
-`kfreqgan.models.coherent_dehazer`) is run on the whole image untiled;
-anything else goes through `Dehazer` like the shipped model.
+runs it (`kfreqgan.dehazing.Dehazer`), and with `--model` a candidate
+generator (a `.keras` / SavedModel / `.tflite` file, loaded by
+`kfreqgan.models.loading.load_generator`), also through `Dehazer`: a model
+whose learned part sees the whole image at a fixed size (it contains a
+`GuidedFilter`, `kfreqgan.dehazing.is_whole_image_model`, e.g.
+`kfreqgan.models.coherent_dehazer` and the shipped v2 dehazer) runs on the
+whole image untiled; anything else is tiled.
 
 Synthetic set (default): the held-out photos of the registry catalogue
 (`kfreqgan.data.photo_sources.split_photos`, if `make dehazer-data` was run)
@@ -127,13 +128,6 @@ def folder_pairs(hazy_dir, clear_dir, limit=None):
     return pairs
 
 
-def _whole_image_runner(model):
-    import tensorflow as tf
-
-    run = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
-    return lambda image: np.clip(run(image[np.newaxis])[0].numpy(), 0.0, 1.0)
-
-
 def contenders(model_path):
     """{name: callable(image) -> dehazed image}, in the order they run."""
     from kfreqgan import pretrained
@@ -147,14 +141,7 @@ def contenders(model_path):
         "kfreqgan shipped": Dehazer(pretrained.dehazer()),
     }
     if model_path:
-        import keras
-
-        from kfreqgan.layers import GuidedFilter
-        from kfreqgan.models.loading import load_generator
-
-        model = load_generator(model_path)
-        whole = isinstance(model, keras.Model) and any(isinstance(layer, GuidedFilter) for layer in model._flatten_layers())
-        methods["candidate"] = _whole_image_runner(model) if whole else Dehazer(model_path)
+        methods["candidate"] = Dehazer(model_path)
     return methods
 
 

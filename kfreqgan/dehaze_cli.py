@@ -9,9 +9,11 @@ its path below the folder), at its own size, in its own format (PNG stays
 PNG, JPEG stays JPEG), mode and bit depth, with its alpha channel and colour
 profile (`kfreqgan.data.image_files` says which modes round-trip and which
 are refused); images with an EXIF orientation are turned upright first, and
-written upright. Any size works: large photos are tiled with overlapping,
-blended tiles (`kfreqgan.dehazing.Dehazer`), so memory stays bounded; a
-photo that takes more than a few seconds reports its tiles as it goes.
+written upright. Any size works: the shipped dehazer, a whole-image model,
+runs once on the whole photo (about a second for 12 megapixels); other
+models are run on overlapping, blended tiles (`kfreqgan.dehazing.Dehazer`),
+so memory stays bounded; a photo that takes more than a few seconds
+reports its tiles as it goes.
 
 The originals are never written: `--out` may not be the input folder or an
 input file by any spelling (symlinks, `..`, bind mounts, hard links;
@@ -151,7 +153,7 @@ def _parser():
     parser.add_argument("--out", required=True, help="output folder (created; never the input folder)")
     parser.add_argument("--model", help="a .keras file, a SavedModel folder or a .tflite file (default: the shipped dehazer)")
     parser.add_argument(
-        "--tile-size", type=int, default=DEFAULT_TILE_SIZE, help=f"largest tile side in pixels (default {DEFAULT_TILE_SIZE})"
+        "--tile-size", type=int, default=DEFAULT_TILE_SIZE, help=f"largest tile side in pixels for tiled models (default {DEFAULT_TILE_SIZE}; a whole-image model such as the shipped one is not tiled)"
     )
     parser.add_argument(
         "--overlap",

@@ -1,6 +1,15 @@
 """Dehazing photos of any size with a trained generator: `Dehazer`, `dehaze`.
 
-A dehazer trained on small crops is fully convolutional, so the same
+A whole-image dehazer (`is_whole_image_model`: one with a `GuidedFilter`,
+such as `kfreqgan.models.coherent_dehazer` and the shipped
+`kfreqgan.pretrained.dehazer()`) sees the whole photo at a fixed size in
+its learned part and works at full resolution only with resizing, box means
+and arithmetic, so `Dehazer` runs it once on the whole photo, untiled: its
+cost and memory grow only linearly with the pixels (a 12-megapixel photo
+in about a second and 2-3 GB here, see the tests and BENCHMARKS.md), and
+tiling would cut its whole-image context. No receptive radius is measured.
+
+A U-Net dehazer trained on small crops is fully convolutional, so the same
 weights apply to any image; what limits the size is memory. `Dehazer`
 
 1. reflect-pads the image to the multiple of `2 ** depth` that the U-Net
@@ -82,6 +91,21 @@ def receptive_radius(model, threshold=1e-4, probe=512):
     return int(max(np.abs(rows - probe // 2).max(), np.abs(columns - probe // 2).max()))
 
 
+def is_whole_image_model(model):
+    """Whether `model` is a whole-image dehazer, run untiled by `Dehazer`: a
+    `keras.Model` with a `GuidedFilter` layer (at any nesting depth), whose
+    learned part sees the whole photo resized to a fixed size."""
+    import keras
+
+    from kfreqgan.layers import GuidedFilter
+
+    if not isinstance(model, keras.Model):
+        return False
+    return any(
+        isinstance(layer, GuidedFilter) or (isinstance(layer, keras.Model) and is_whole_image_model(layer)) for layer in model.layers
+    )
+
+
 def _network_multiple(model):
     """`2 ** depth` for a U-Net: the product of the strides on its encoder path."""
     import keras
@@ -110,8 +134,9 @@ class _KerasRunner:
         self.fixed_size = None if None in (height, width) else (height, width)
         self.multiple = _network_multiple(model)
         self._model = model
+        self.whole_image = is_whole_image_model(model) and self.fixed_size is None
         names = {layer.name for layer in model.layers}
-        self.scattering = {"transmission", "airlight"} <= names and self.fixed_size is None
+        self.scattering = {"transmission", "airlight"} <= names and self.fixed_size is None and not self.whole_image
         if self.scattering:
             parts = keras.Model(model.inputs, [model.get_layer("transmission").output, model.get_layer("airlight").output])
             self._parts = tf.function(lambda x: parts(x, training=False), reduce_retracing=True)
@@ -121,8 +146,9 @@ class _KerasRunner:
     @functools.cached_property
     def radius(self):
         # Measured only when a default margin needs it (a forward and a
-        # backward pass on a 512x512 probe, about a second on a CPU).
-        return receptive_radius(self._model) if self.fixed_size is None else None
+        # backward pass on a 512x512 probe, about a second on a CPU); never
+        # for a whole-image model, which is not tiled.
+        return receptive_radius(self._model) if self.fixed_size is None and not self.whole_image else None
 
     def run(self, batch):
         return self._full(np.asarray(batch, np.float32)).numpy()
@@ -143,6 +169,7 @@ class _ExportedRunner:
         self.fixed_size = None if None in (height, width) else (height, width)
         self.multiple = math.gcd(height, 16) if self.fixed_size else 16
         self.scattering = False
+        self.whole_image = False
         self.radius = None
         self.run = generator
 
@@ -249,6 +276,11 @@ class Dehazer:
     >>> dehazer(np.full((300, 500, 3), 0.8, np.float32)).shape
     (300, 500, 3)
 
+    A whole-image model (`is_whole_image_model`, e.g. the shipped
+    dehazer) is run once on the whole image instead: `tile_size`,
+    `overlap`, `margin`, `airlight_size` and `batch_size` do not apply
+    (`tile_size`, `overlap` and `margin` are then None).
+
     Args:
         model: a `keras.Model` image-to-image generator, or the path of a
             `.keras` file, SavedModel directory or `.tflite` file.
@@ -305,6 +337,11 @@ class Dehazer:
             multiple = math.gcd(multiple, tile_size)  # tiles start on the model's grid, and fit it
         else:
             tile_size = max(multiple, tile_size // multiple * multiple)
+        self.whole_image = bool(getattr(self.runner, "whole_image", False))
+        if self.whole_image:  # run untiled: tiling arguments do not apply
+            self.tile_size, self.overlap, self.multiple, self.margin = None, None, 1, None
+            self.airlight_size, self.batch_size = airlight_size, batch_size
+            return
         margin, overlap = choose_margin_and_overlap(
             tile_size, multiple, margin, overlap, None if margin is not None else self.runner.radius, self.runner.fixed_size
         )
@@ -327,6 +364,11 @@ class Dehazer:
         if image.shape[-1] != self.runner.channels:
             raise ValueError(f"The model takes {self.runner.channels}-channel images. Received: shape={image.shape}")
         height, width = image.shape[:2]
+        if self.whole_image:
+            result = self.runner.run(image[np.newaxis])[0]
+            if progress is not None:
+                progress(1, 1)
+            return _finish(result, was_uint8)
         if self.runner.fixed_size is not None:
             size = [max(side, self.tile_size) for side in (height, width)]
             size = [side if side == self.tile_size else tiling.padded_size(side, self.multiple) for side in size]
@@ -348,12 +390,17 @@ class Dehazer:
                 self.runner.run, padded, self.tile_size, self.overlap, self.multiple, None, self.batch_size, progress, self.margin
             )[:height, :width]
         del padded, image
-        np.clip(result, 0.0, 1.0, out=result)
-        if was_uint8:
-            result *= 255.0
-            np.round(result, out=result)
-            return result.astype(np.uint8)
-        return np.ascontiguousarray(result)
+        return _finish(result, was_uint8)
+
+
+def _finish(result, was_uint8):
+    """`result` clipped to [0, 1]; uint8 when the input was."""
+    np.clip(result, 0.0, 1.0, out=result)
+    if was_uint8:
+        result *= 255.0
+        np.round(result, out=result)
+        return result.astype(np.uint8)
+    return np.ascontiguousarray(result)
 
 
 def dehaze(image, model=None, **kwargs):

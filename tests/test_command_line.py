@@ -27,7 +27,7 @@ PROGRAMS = {
     "kfreqgan-export": ("kfreqgan.export.cli", ["m.keras", "--out", "o"]),
     "kfreqgan-dehaze": ("kfreqgan.dehaze_cli", ["in", "--out", "o"]),
     "python -m kfreqgan.training.spectral_demo": ("kfreqgan.training.spectral_demo", []),
-    "python -m kfreqgan.training.pretrained_dehazer": ("kfreqgan.training.pretrained_dehazer", []),
+    "python -m kfreqgan.training.package_dehazer": ("kfreqgan.training.package_dehazer", ["run", "--quality", "q.json"]),
 }
 TINY = {
     "patches_per_photo": 8,

@@ -1,0 +1,229 @@
+"""Packages a finished `kfreqgan-train` dehazing run as the shipped dehazer.
+
+    python -m kfreqgan.training.package_dehazer RUN_DIR [RUN_DIR ...] \\
+        --quality RESULTS_JSON --out outputs/pretrained [--install]
+
+This is a packaging step, not a trainer: the shipped model is trained by
+`kfreqgan-train --config dehaze-v2` (crash-safe backup, divergence stop).
+The run folders are one training, earliest sitting first: a continuation
+run (a later folder started from a copy of the earlier one's `backup/`,
+e.g. with lower learning rates) comes after the run it continued. The last
+folder's `generator.keras` is shipped.
+
+It writes, into `--out`:
+
+- `dehazer.weights.npz`: the generator's weights as float16 arrays keyed
+  `layer/index` (`kfreqgan.pretrained.save_weights`), checked on the spot:
+  the float16-loaded model against the float32 run model on a held-out
+  photo (largest absolute difference, recorded in the card, refused above
+  `MAX_FLOAT16_ERROR`);
+- `dehazer.json`: the card. The `kfreqgan-train` command of each folder
+  (the named config and every key its `metrics.json` config changes, as
+  `--set`), the photo sources with package, version, author and licence
+  (`kfreqgan.data.photo_sources`) and the bundled photos, the held-out
+  photos (never trained on), the generator steps, the wall time (the sum
+  over folders and sittings of the span of each TensorBoard event file,
+  first to last event: training only, not start-up), and the held-out
+  scores of `bench/dehaze_quality.py`'s `results.json` (`--quality`).
+
+`--install` copies both files into the package (`kfreqgan/pretrained/`).
+"""
+
+import glob
+import json
+import os
+import shutil
+import sys
+
+import numpy as np
+
+from kfreqgan.command_line import ArgumentParser
+from kfreqgan.command_line import run_main
+
+MAX_FLOAT16_ERROR = 1e-2
+"""Largest absolute output difference allowed between the float16-stored
+weights and the run's float32 model (pixel values in [0, 1])."""
+
+
+def read_metrics(run_dir):
+    """The `metrics.json` of a finished `kfreqgan-train` run folder.
+
+    Raises:
+        FileNotFoundError: if `run_dir` has no `generator.keras` or `metrics.json`.
+    """
+    for name in ("generator.keras", "metrics.json"):
+        if not os.path.isfile(os.path.join(run_dir, name)):
+            raise FileNotFoundError(f"{run_dir} is not a finished kfreqgan-train run: it has no {name}.")
+    with open(os.path.join(run_dir, "metrics.json"), encoding="utf-8") as file:
+        return json.load(file)
+
+
+def train_command(config, run_dir):
+    """The `kfreqgan-train` command that gives `config`: the named config of
+    the same task that needs the fewest `--set` overrides, and those."""
+    from kfreqgan.training.configs import CONFIGS
+
+    def changes(named):
+        return {key: value for key, value in config.items() if key in named and named[key] != value}
+
+    candidates = [name for name, named in CONFIGS.items() if named["task"] == config["task"] and set(named) <= set(config)]
+    if not candidates:
+        raise ValueError(f"No named config of task {config['task']!r} matches the run's keys. Received: run_dir={run_dir!r}")
+    name = min(candidates, key=lambda n: len(changes(CONFIGS[n])))
+    sets = [f"--set {key}={json.dumps(value).replace(' ', '') if isinstance(value, list) else value}" for key, value in changes(CONFIGS[name]).items()]
+    return " ".join(["kfreqgan-train", "--config", name, "--out", run_dir, *sets])
+
+
+def wall_seconds(run_dir):
+    """Seconds of training in `run_dir`: per TensorBoard event file (one per
+    sitting) the span from its first to its last event, summed."""
+    import tensorflow as tf
+    from tensorflow.core.util import event_pb2
+
+    total = 0.0
+    for path in sorted(glob.glob(os.path.join(run_dir, "logs", "*", "train", "events.out.tfevents.*"))):
+        times = [event_pb2.Event.FromString(record.numpy()).wall_time for record in tf.data.TFRecordDataset(path)]
+        if times:
+            total += max(times) - min(times)
+    return total
+
+
+def photo_records():
+    """`(sources, heldout)`: the catalogue's photos used for training (with
+    package, version, author, licence, scene) and the held-out ones."""
+    from kfreqgan.data import photo_sources
+
+    try:
+        photos = photo_sources.installed_photos()
+    except FileNotFoundError:
+        photos = photo_sources.CATALOGUE
+    split = photo_sources.split_photos(photos)
+
+    def record(photo):
+        return {"key": photo.key, "package": photo.package, "version": photo.version, "author": photo.author,
+                "licence": photo.licence, "scene": photo.scene}
+
+    return [record(p) for p in split["train"]], [record(p) for p in split["heldout"]]
+
+
+def float16_error(model, packed, image):
+    """Largest absolute output difference of `packed` (float16-loaded) vs `model`."""
+    return float(np.max(np.abs(model.predict(image[None], verbose=0) - packed.predict(image[None], verbose=0))))
+
+
+def package(run_dirs, quality, out):
+    """Writes the npz and the card for `run_dirs` into `out`; returns the card."""
+    import keras
+    import tensorflow as tf
+
+    from kfreqgan import pretrained
+    from kfreqgan.data import HELDOUT_PHOTOS
+    from kfreqgan.data import load_photo
+    from kfreqgan.atomic_files import write_atomically
+    from kfreqgan.atomic_files import write_text_atomically
+    from kfreqgan.models.loading import load_generator
+
+    runs = [(os.path.abspath(run_dir), read_metrics(run_dir)) for run_dir in run_dirs]
+    with open(quality, encoding="utf-8") as file:
+        results = json.load(file)
+    last_dir, last = runs[-1]
+    config = last["config"]
+    if config.get("generator_architecture") != "coherent":
+        raise ValueError(f"Only coherent dehazers are packaged. Received: generator_architecture={config.get('generator_architecture')!r}")
+    model = load_generator(os.path.join(last_dir, "generator.keras"))
+    arguments = {
+        "coarse_size": config["coarse_size"],
+        "filters": config["generator_filters"],
+        "channels": config["channels"],
+        "radius": config["guide_radius"],
+        "epsilon": config["guide_epsilon"],
+        "min_transmission": float(model.get_layer("invert").min_transmission),
+    }
+    architecture = {"builder": "coherent", "arguments": arguments}
+    os.makedirs(out, exist_ok=True)
+    weights = os.path.join(out, pretrained.DEHAZER_WEIGHTS_FILE)
+    write_atomically(weights, lambda path: pretrained.save_weights(model, path))
+    packed = pretrained.load_weights(pretrained.build_dehazer(architecture), weights)
+    error = float16_error(model, packed, load_photo(HELDOUT_PHOTOS[0]))
+    if error > MAX_FLOAT16_ERROR:
+        raise ValueError(f"The float16 weights move the output by {error:.3g} > {MAX_FLOAT16_ERROR}. Received: run_dir={last_dir!r}")
+    sources, heldout = photo_records()
+    seconds = [wall_seconds(run_dir) for run_dir, _ in runs]
+    summary = results["summary"]
+    card = {
+        "model": "kfreqgan dehazer v2 (kfreqgan.models.coherent_dehazer)",
+        "commands": [train_command(metrics["config"], run_dir) for run_dir, metrics in runs],
+        "continuation": [
+            f"{run_dir} continued from epoch {metrics.get('resumed_from_epoch')} of the previous folder's backup"
+            for (run_dir, metrics) in runs[1:]
+        ],
+        "package_command": "python -m kfreqgan.training.package_dehazer " + " ".join(run_dirs) + f" --quality {quality} --out {out}",
+        "config": config,
+        "training_photos": {
+            "catalogue": sources if config.get("photo_catalogue") else [],
+            "bundled": {"photos": list(config["train_photos"]), "source": "scikit-image / scikit-learn sample data (kfreqgan.data.photos)"},
+        },
+        "heldout_photos": {
+            "never_trained_on": [photo["key"] for photo in heldout] + list(HELDOUT_PHOTOS),
+            "catalogue": heldout,
+            "note": "Never used for training. The choice between the runs' generators used bench/dehaze_quality.py on these "
+            "photos, so they are no longer fully untouched for this model.",
+        },
+        "haze": {"beta_range": config["beta_range"], "airlight_range": config["airlight_range"],
+                 "airlight_tint": config.get("airlight_tint", 0.0), "depth": "kfreqgan.data.haze.layered_depth"},
+        "generator_steps": int(last["generator_steps"]),
+        "epochs": int(config["epochs"]),
+        "train_seconds": round(sum(seconds), 1),
+        "train_seconds_per_folder": [round(s, 1) for s in seconds],
+        "wall_time_measured_as": "sum over folders and sittings of first-to-last event time of each TensorBoard event file "
+        "(logs/*/train): training only, no start-up; 2 shared CPU cores",
+        "heldout_scores": {
+            "command": results["command"],
+            "pairs": results["pairs"],
+            "model": results.get("model"),
+            "candidate": summary.get("candidate"),
+            "dark_channel_prior_guided": summary.get("DCP + guided filter"),
+            "hazy_input": summary.get("hazy input"),
+        },
+        "parameters": int(model.count_params()),
+        "float16_max_output_difference": error,
+        "versions": {"tensorflow": tf.__version__, "keras": keras.__version__},
+        "architecture": architecture,
+        "weights": f"{pretrained.DEHAZER_WEIGHTS_FILE} (float16)",
+    }
+    write_text_atomically(os.path.join(out, pretrained.DEHAZER_CARD_FILE), json.dumps(card, indent=2) + "\n")
+    return card
+
+
+def _parser():
+    parser = ArgumentParser(prog="python -m kfreqgan.training.package_dehazer", description=__doc__.split("\n\n")[0])
+    parser.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="kfreqgan-train run folders of one training, earliest first")
+    parser.add_argument("--quality", required=True, help="bench/dehaze_quality.py's results.json for the last folder's generator")
+    parser.add_argument("--out", default="outputs/pretrained", help="output folder")
+    parser.add_argument("--install", action="store_true", help="copy the result into kfreqgan/pretrained/")
+    return parser
+
+
+def _run(args):
+    card = package(args.run_dirs, args.quality, args.out)
+    print(f"packaged {card['generator_steps']} steps ({card['train_seconds'] / 60:.0f} min); float16 max output "
+          f"difference {card['float16_max_output_difference']:.2g}; wrote {args.out}")
+    if args.install:
+        from kfreqgan import pretrained
+
+        # Where the package loads them from: the source tree for an editable
+        # install, site-packages otherwise.
+        target = os.path.dirname(pretrained.DEHAZER_PATH)
+        for name in (pretrained.DEHAZER_WEIGHTS_FILE, pretrained.DEHAZER_CARD_FILE):
+            shutil.copyfile(os.path.join(args.out, name), os.path.join(target, name))
+        print(f"installed into {target}")
+    return 0
+
+
+def main(argv=None):
+    """Runs the program with `argv` (default `sys.argv[1:]`); returns its exit status."""
+    return run_main(_parser(), _run, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
