@@ -7,18 +7,21 @@ with their figures. Each runs top to bottom in a fresh kernel, with a
 temporary folder as its working directory (the figure files it saves land
 there, not in the checkout); then what changes from run to run without the
 content changing is removed, so that a rerun diffs only where the results
-differ: the cells' execution timestamps, TensorFlow's C++ log lines on
-stderr (they carry times and process ids) and the text repr of figures.
+differ: the cells' execution timestamps, TensorFlow's C++ log lines and
+converter chatter (they carry times, process ids and temporary paths), the
+temporary working folder's path in printed text (shown as `.`) and the text
+repr of figures.
 The notebooks build their figures as `matplotlib.figure.Figure` objects
 (kfreqgan.analysis.plots) and save them as files, which Jupyter does not
 display by itself: while regenerating, a setup cell (removed again before
-saving, execution counts renumbered) displays each new figure as a PNG
-output of the cell that made it (72 dpi; the notebooks select the Agg
+saving, execution counts renumbered) displays each figure a cell saves to a
+file as a PNG output of that cell (72 dpi; the notebooks select the Agg
 backend, so pyplot shows nothing by itself either);
 `tests/test_notebooks.py` checks that the stored notebooks hold figures and
 stay small, and executes a copy of each (never rewriting the stored file).
 """
 
+import os
 import pathlib
 import re
 import sys
@@ -27,7 +30,9 @@ import tempfile
 NOTEBOOKS = pathlib.Path(__file__).resolve().parent
 _TF_LOG_LINE = re.compile(
     r"^([IWEF]\d{4} \S+\s+\d+ [^\s:]+:\d+\] .*|WARNING: All log messages before absl::InitializeLog\(\).*"
-    r"|To enable the following instructions: .*|.*This TensorFlow binary is optimized to use .*)\n?",
+    r"|To enable the following instructions: .*|.*This TensorFlow binary is optimized to use .*"
+    r"|INFO:tensorflow:Assets written to: .*|INFO: Created TensorFlow Lite XNNPACK delegate for CPU\."
+    r"|fully_quantize: \d+, inference_type: .*)\n?",
     re.MULTILINE,
 )
 _SETUP = """
@@ -35,12 +40,16 @@ import IPython as _ipython
 import matplotlib.figure as _figure
 
 _new_figures = []
-_figure_init = _figure.Figure.__init__
+_figure_savefig = _figure.Figure.savefig
 
 
-def _tracked_init(self, *args, **kwargs):
-    _figure_init(self, *args, **kwargs)
-    _new_figures.append(self)
+def _tracked_savefig(self, fname, *args, **kwargs):
+    # The figures a notebook saves to a file are its figures (callbacks
+    # render others into buffers for TensorBoard).
+    if isinstance(fname, (str, bytes)) or hasattr(fname, "__fspath__"):
+        if self not in _new_figures:
+            _new_figures.append(self)
+    return _figure_savefig(self, fname, *args, **kwargs)
 
 
 def _display_new_figures(*_):
@@ -53,11 +62,11 @@ def _display_new_figures(*_):
         figure = _new_figures.pop(0)
         if figure.axes:
             buffer = io.BytesIO()
-            figure.savefig(buffer, format="png", dpi=72, bbox_inches="tight")
+            _figure_savefig(figure, buffer, format="png", dpi=72, bbox_inches="tight")
             display(Image(buffer.getvalue()))
 
 
-_figure.Figure.__init__ = _tracked_init
+_figure.Figure.savefig = _tracked_savefig
 _ipython.get_ipython().events.register("post_execute", _display_new_figures)
 """
 
@@ -73,7 +82,7 @@ def clean(notebook):
         cell.metadata.pop("ExecuteTime", None)
         outputs = []
         for output in cell.get("outputs", []):
-            if output.get("output_type") == "stream" and output.get("name") == "stderr":
+            if output.get("output_type") == "stream":
                 output["text"] = _TF_LOG_LINE.sub("", output["text"])
                 if not output["text"].strip():
                     continue
@@ -88,6 +97,17 @@ def clean(notebook):
     return notebook
 
 
+def _replace_in_text_outputs(notebook, old, new):
+    """The temporary working folder's path, printed by a cell, as `.` (it differs on every run)."""
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            if "text" in output:
+                output["text"] = output["text"].replace(old, new)
+            for key, value in output.get("data", {}).items():
+                if key.startswith("text/") and isinstance(value, str):
+                    output["data"][key] = value.replace(old, new)
+
+
 def execute(path, timeout=600):
     """Runs `path` in a fresh kernel (working directory: a temporary folder) and returns the cleaned notebook."""
     import nbclient
@@ -99,6 +119,8 @@ def execute(path, timeout=600):
         nbclient.NotebookClient(
             notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": directory}}
         ).execute()
+        _replace_in_text_outputs(notebook, os.path.realpath(directory), ".")
+        _replace_in_text_outputs(notebook, directory, ".")
     setup = notebook.cells.pop(0)
     if setup.outputs:
         raise RuntimeError(f"the figure-display setup failed in {path}: {setup.outputs}")
