@@ -154,8 +154,8 @@ def package(run_dirs, quality, out):
         "model": "kfreqgan dehazer v2 (kfreqgan.models.coherent_dehazer)",
         "commands": [train_command(metrics["config"], run_dir) for run_dir, metrics in runs],
         "continuation": [
-            f"{run_dir} continued from epoch {metrics.get('resumed_from_epoch')} of the previous folder's backup"
-            for (run_dir, metrics) in runs[1:]
+            f"{run_dir} continued the training of {previous_dir} from its backup after its last epoch ({previous['config']['epochs']})"
+            for (previous_dir, previous), (run_dir, _) in zip(runs, runs[1:])
         ],
         "package_command": "python -m kfreqgan.training.package_dehazer " + " ".join(run_dirs) + f" --quality {quality} --out {out}",
         "config": config,
