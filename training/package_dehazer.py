@@ -70,7 +70,8 @@ def train_command(config, run_dir):
     if not candidates:
         raise ValueError(f"No named config of task {config['task']!r} matches the run's keys. Received: run_dir={run_dir!r}")
     name = min(candidates, key=lambda n: len(changes(CONFIGS[n])))
-    sets = [f"--set {key}={json.dumps(value).replace(' ', '') if isinstance(value, list) else value}" for key, value in changes(CONFIGS[name]).items()]
+    # Values as `kfreqgan-train --set` reads them (`ast.literal_eval`, else a bare string), without spaces.
+    sets = [f"--set {key}={value if isinstance(value, str) else repr(value).replace(' ', '')}" for key, value in changes(CONFIGS[name]).items()]
     return " ".join(["kfreqgan-train", "--config", name, "--out", run_dir, *sets])
 
 

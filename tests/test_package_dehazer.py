@@ -1,0 +1,103 @@
+"""`python -m kfreqgan.training.package_dehazer`: a finished `kfreqgan-train
+--config dehaze-v2` run (and its continuation) becomes the shipped
+dehazer's float16 weights and card."""
+
+import ast
+import json
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+from kfreqgan import pretrained
+from kfreqgan.training import configs
+from kfreqgan.training import package_dehazer
+from kfreqgan.training import train
+
+pytest.importorskip("skimage")
+
+TINY = {
+    "photo_catalogue": False,
+    "image_size": 64,
+    "photo_max_side": 128,
+    "patches_per_photo": 4,
+    "batch_size": 8,
+    "epochs": 1,
+    "depth_variants": 1,
+    "coarse_size": 32,
+    "generator_filters": 4,
+    "discriminator_filters": 4,
+    "discriminator_layers": 2,
+}
+
+
+def _results(path, model):
+    scores = {level: {"psnr": psnr, "ssim": 0.8, "count": 3} for level, psnr in (("thin", 20.0), ("all", 18.0))}
+    record = {
+        "command": f"python bench/dehaze_quality.py --model {model}",
+        "pairs": 3,
+        "model": model,
+        "summary": {"hazy input": scores, "DCP + guided filter": scores, "candidate": scores},
+    }
+    path.write_text(json.dumps(record))
+    return str(path)
+
+
+@pytest.mark.slow
+def test_a_run_and_its_continuation_become_weights_and_a_card(tmp_path, monkeypatch, capsys):
+    import keras
+    import tensorflow as tf
+
+    first, second = str(tmp_path / "first"), str(tmp_path / "second")
+    train.train(configs.get_config("dehaze-v2", TINY), first, tf.distribute.get_strategy(), verbose=0)
+    shutil.copytree(os.path.join(first, "backup"), os.path.join(second, "backup"))  # continue in a later sitting
+    train.train(configs.get_config("dehaze-v2", {**TINY, "epochs": 2, "generator_lr": 1e-4}), second, tf.distribute.get_strategy(), verbose=0)
+    quality = _results(tmp_path / "results.json", os.path.join(second, "generator.keras"))
+    out = tmp_path / "packaged"
+    installed = tmp_path / "installed"
+    installed.mkdir()
+    monkeypatch.setattr(pretrained, "DEHAZER_PATH", str(installed / pretrained.DEHAZER_WEIGHTS_FILE))
+
+    assert package_dehazer.main([first, second, "--quality", quality, "--out", str(out), "--install"]) == 0
+    assert "packaged 4 steps" in capsys.readouterr().out
+    for name in (pretrained.DEHAZER_WEIGHTS_FILE, pretrained.DEHAZER_CARD_FILE):
+        assert (installed / name).read_bytes() == (out / name).read_bytes()
+    card = json.loads((out / pretrained.DEHAZER_CARD_FILE).read_text())
+    default = configs.get_config("dehaze-v2")
+    prefix = f"kfreqgan-train --config dehaze-v2 --out {first} "
+    assert card["commands"][0].startswith(prefix)
+    # Every key the run changed, as kfreqgan-train's --set reads it back.
+    words = card["commands"][0][len(prefix):].split()
+    assert words[::2] == ["--set"] * (len(words) // 2)
+    sets = dict(word.split("=", 1) for word in words[1::2])
+    assert set(sets) == {key for key, value in TINY.items() if default[key] != value}
+    for key, text in sets.items():  # as kfreqgan-train reads --set: a Python literal, else a bare string
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            value = text
+        assert value == TINY[key], key
+    assert card["commands"][1].startswith(f"kfreqgan-train --config dehaze-v2 --out {second} ")
+    assert "--set epochs=2" in card["commands"][1] and "--set generator_lr=0.0001" in card["commands"][1]
+    assert card["continuation"] == [f"{second} continued the training of {first} from its backup after its last epoch (1)"]
+    assert card["generator_steps"] == 4 and card["epochs"] == 2
+    assert len(card["train_seconds_per_folder"]) == 2 and all(s > 0 for s in card["train_seconds_per_folder"])
+    assert card["train_seconds"] == pytest.approx(sum(card["train_seconds_per_folder"]), abs=0.2)
+    assert card["heldout_scores"]["candidate"]["all"]["psnr"] == 18.0
+    assert card["training_photos"]["catalogue"] == []  # photo_catalogue=False
+    assert not set(card["training_photos"]["bundled"]["photos"]) & set(card["heldout_photos"]["never_trained_on"])
+
+    # The float16 weights in the card's architecture give the run model's outputs.
+    run_model = keras.models.load_model(os.path.join(second, "generator.keras"))
+    packed = pretrained.load_weights(pretrained.build_dehazer(card["architecture"]), out / pretrained.DEHAZER_WEIGHTS_FILE)
+    image = np.random.default_rng(0).uniform(0.2, 0.9, (1, 45, 70, 3)).astype(np.float32)
+    difference = np.abs(packed.predict(image, verbose=0) - run_model.predict(image, verbose=0)).max()
+    assert difference < package_dehazer.MAX_FLOAT16_ERROR
+    assert card["float16_max_output_difference"] < package_dehazer.MAX_FLOAT16_ERROR
+
+
+def test_a_folder_that_is_not_a_finished_run_is_refused(tmp_path, capsys):
+    (tmp_path / "run").mkdir()
+    assert package_dehazer.main([str(tmp_path / "run"), "--quality", "q.json"]) != 0
+    assert "is not a finished kfreqgan-train run: it has no generator.keras" in capsys.readouterr().err
