@@ -13,8 +13,9 @@ photos, haze and datasets; `kfreqgan.analysis` set comparisons and plots;
 `kfreqgan.metrics` PSNR, SSIM, FID and KID; `kfreqgan.fidelity_diversity`
 precision/recall, density/coverage, PRD curves, Inception Score and
 diversity; `kfreqgan.dehazing` any-size
-(tiled) dehazing with `kfreqgan.pretrained.dehazer()`, the trained dehazer
-that ships in the package.
+dehazing (whole-image models untiled, others tiled) with
+`kfreqgan.pretrained.dehazer()`, the trained dehazer that ships in the
+package.
 """
 
 # The public API, as `keras` exposes its own: every entry point a user
