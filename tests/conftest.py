@@ -61,3 +61,37 @@ def generator():
 
     keras.utils.set_random_seed(5)
     return unet_generator((32, 32, 3), filters=4, depth=2)
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory):
+    """The kfreqgan wheel, built once per session (for the packaging and
+    fresh-install tests).
+
+    Built from a copy of the sources, so that a stale build/ folder in the
+    checkout cannot leak into (or fill gaps in) the wheel, and the build
+    writes nothing into the checkout; with this environment's build backend
+    (`--no-build-isolation`: nothing is downloaded).
+    """
+    import pathlib
+    import shutil
+    import subprocess
+    import sys
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    folder = tmp_path_factory.mktemp("wheel")
+    source = folder / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(root / name, source / name)
+    for name in ("kfreqgan", "training", "export"):
+        shutil.copytree(root / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(folder), str(source)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    (built,) = folder.glob("kfreqgan-*.whl")
+    return built

@@ -14,7 +14,6 @@ metadata, so a core dependency missing from pyproject fails here too.
 import os
 import pathlib
 import re
-import shutil
 import subprocess
 import sys
 import sysconfig
@@ -23,25 +22,7 @@ import zipfile
 import numpy as np
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 EXTRA_PACKAGES = {"export": ("ai_edge_litert",)}
-
-
-def _build_wheel(tmp_path):
-    source = tmp_path / "source"
-    source.mkdir()
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(ROOT / name, source / name)
-    for name in ("kfreqgan", "training", "export"):
-        shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
-    result = subprocess.run(
-        # --no-build-isolation: the build backend of this environment (no download).
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(source)],
-        capture_output=True, text=True, timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    (wheel,) = tmp_path.glob("kfreqgan-*.whl")
-    return wheel
 
 
 def _requirements(wheel):
@@ -100,11 +81,6 @@ def _photos(folder, count, seed):
         coarse = rng.random((4, 5, 3))
         image = np.kron(coarse, np.ones((8, 8, 1)))[:32, :36]
         Image.fromarray(np.round(image * 255).astype(np.uint8)).save(folder / f"{index}.png")
-
-
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory):
-    return _build_wheel(tmp_path_factory.mktemp("wheel"))
 
 
 @pytest.mark.slow

@@ -29,30 +29,13 @@ def test_console_script_and_version_are_declared():
     assert kfreqgan.__version__ == distribution.version
 
 
-def test_the_wheel_holds_every_subpackage_and_the_shipped_weights(tmp_path):
-    """An editable install hides a package missing from pyproject's list; a wheel does not."""
+def test_the_wheel_holds_every_subpackage_and_the_shipped_weights(wheel):
+    """An editable install hides a package missing from pyproject's list; a wheel does not
+    (the `wheel` fixture builds it from a copy of the sources)."""
     import pathlib
-    import shutil
     import zipfile
 
     root = pathlib.Path(__file__).resolve().parents[1]
-    # Built from a copy of the sources, so that a stale build/ folder in the
-    # checkout cannot leak into (or fill gaps in) the wheel, and the build
-    # writes nothing into the checkout.
-    source = tmp_path / "source"
-    source.mkdir()
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(root / name, source / name)
-    for name in ("kfreqgan", "training", "export"):
-        shutil.copytree(root / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
-    result = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(source)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    (wheel,) = tmp_path.glob("kfreqgan-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = {f"kfreqgan/{p.relative_to(root / 'kfreqgan').as_posix()}" for p in (root / "kfreqgan").rglob("__init__.py")}
     expected |= {"kfreqgan/training/__init__.py", "kfreqgan/export/__init__.py"}
