@@ -39,16 +39,34 @@ def estimate_airlight(image, dark, top_fraction=0.001):
     return pixels[np.argmax(pixels.sum(axis=1))]
 
 
-def guided_filter(guide, source, radius=60, eps=1e-4):
-    """He et al.'s guided filter with a grey `guide` (box means, O(N))."""
+def guided_filter(guide, source, radius=60, eps=1e-4, border="reflect"):
+    """He et al.'s guided filter with a grey `guide` (box means, O(N)).
+
+    The one NumPy guided filter of the package: the dark channel prior's
+    transmission refinement and the layered depth prior of
+    `kfreqgan.data.haze` both use it (`kfreqgan.layers.GuidedFilter` is the
+    graph version, for models).
+
+    Args:
+        guide: `(H, W)` grey guide image.
+        source: `(H, W)` map to filter.
+        radius: box radius in pixels (window `2 radius + 1`).
+        eps: regularisation; larger keeps fewer of the guide's edges.
+        border: how the box means extend the image (`scipy.ndimage` mode,
+            e.g. `"reflect"` or `"nearest"`).
+
+    Returns:
+        The filtered `(H, W)` map.
+    """
     size = 2 * radius + 1
 
     def mean(x):
-        return ndimage.uniform_filter(x, size=size, mode="reflect")
+        return ndimage.uniform_filter(x, size=size, mode=border)
 
     mean_guide, mean_source = mean(guide), mean(source)
     covariance = mean(guide * source) - mean_guide * mean_source
-    variance = mean(guide * guide) - mean_guide**2
+    # A variance is >= 0; round-off can make the difference of means negative.
+    variance = np.maximum(mean(guide * guide) - mean_guide**2, 0.0)
     a = covariance / (variance + eps)
     b = mean_source - a * mean_guide
     return mean(a) * guide + mean(b)

@@ -3,7 +3,6 @@
 import os
 import re
 
-import numpy as np
 import pytest
 
 from kfreqgan.data import photo_sources
@@ -65,16 +64,3 @@ def test_split_is_deterministic_disjoint_and_covers_every_scene():
     assert alone == {photo.key for photo in split["heldout"] if photo.scene == "outdoor"}
     with pytest.raises(ValueError, match="heldout_fraction"):
         photo_sources.split_photos(photo_sources.CATALOGUE, heldout_fraction=1.0)
-
-
-def test_load_photo_file_shrinks(tmp_path):
-    import tensorflow as tf
-
-    image = np.random.default_rng(0).integers(0, 256, (300, 500, 3), dtype=np.uint8)
-    for name, encode in (("a.jpg", tf.io.encode_jpeg), ("a.png", tf.io.encode_png)):
-        path = str(tmp_path / name)
-        tf.io.write_file(path, encode(image))
-        loaded = photo_sources.load_photo_file(path, max_side=120)
-        assert loaded.shape == (72, 120, 3) and loaded.dtype == np.float32
-        assert 0.0 <= loaded.min() and loaded.max() <= 1.0
-        assert photo_sources.load_photo_file(path).shape == (300, 500, 3)

@@ -452,18 +452,6 @@ def _box_mean_np(values, radius):
     return ndimage.uniform_filter(values, size=2 * radius + 1, mode="nearest")
 
 
-def _guided_filter_np(guide, source, radius, epsilon):
-    """He et al.'s guided filter, grey guide, NumPy (for `layered_depth`)."""
-    import numpy as np
-
-    mean_guide, mean_source = _box_mean_np(guide, radius), _box_mean_np(source, radius)
-    covariance = _box_mean_np(guide * source, radius) - mean_guide * mean_source
-    variance = _box_mean_np(guide * guide, radius) - mean_guide**2
-    a = covariance / (np.maximum(variance, 0.0) + epsilon)
-    b = mean_source - a * mean_guide
-    return _box_mean_np(a, radius) * guide + _box_mean_np(b, radius)
-
-
 def sky_mask(image, brightness=0.4, texture=0.03):
     """Where a photo shows sky: bright, low-texture regions connected to the top row.
 
@@ -485,8 +473,10 @@ def sky_mask(image, brightness=0.4, texture=0.03):
     import numpy as np
     from scipy import ndimage
 
+    from kfreqgan.spectral import GRAY_WEIGHTS
+
     image = np.asarray(image, np.float32)
-    grey = image @ np.asarray([0.299, 0.587, 0.114], np.float32) if image.shape[-1] == 3 else image[..., 0]
+    grey = image @ np.asarray(GRAY_WEIGHTS, np.float32) if image.shape[-1] == 3 else image[..., 0]
     radius = max(1, int(round(0.015 * min(grey.shape))))
     mean = _box_mean_np(grey, radius)
     deviation = np.sqrt(np.maximum(_box_mean_np(grey * grey, radius) - mean * mean, 0.0))
@@ -551,6 +541,9 @@ def layered_depth(image, seed, near_range=(0.03, 0.25), far_range=(0.7, 0.9), ho
         raise ImportError("`layered_depth` needs scikit-image: pip install 'kfreqgan[demo]'") from error
     import numpy as np
 
+    from kfreqgan.dark_channel_prior import guided_filter
+    from kfreqgan.spectral import GRAY_WEIGHTS
+
     image = np.asarray(image, np.float32)
     if image.ndim != 3 or image.shape[-1] not in (1, 3) or min(image.shape[:2]) < 8:
         raise ValueError(f"`image` must have shape (H, W, 3) or (H, W, 1) with sides >= 8. Received: shape={image.shape}")
@@ -569,7 +562,7 @@ def layered_depth(image, seed, near_range=(0.03, 0.25), far_range=(0.7, 0.9), ho
     rng = np.random.default_rng(seed)
     height, width = image.shape[:2]
     rgb = np.repeat(image, 3, axis=-1) if image.shape[-1] == 1 else image
-    grey = rgb @ np.asarray([0.299, 0.587, 0.114], np.float32)
+    grey = rgb @ np.asarray(GRAY_WEIGHTS, np.float32)
     near = rng.uniform(*near_range)
     far = rng.uniform(*far_range)
 
@@ -606,7 +599,7 @@ def layered_depth(image, seed, near_range=(0.03, 0.25), far_range=(0.7, 0.9), ho
 
     # 4. Edge-aware smoothing guided by the photo, relief, the sky at 1.
     radius = max(1, int(round(0.02 * min(height, width))))
-    depth = _guided_filter_np(grey, depth, radius, 1e-3)
+    depth = guided_filter(grey, depth, radius, 1e-3, border="nearest")
     if relief > 0:
         grid = rng.uniform(-1.0, 1.0, (4, 4))
         smooth = resize(grid, (height, width), order=3, mode="edge")

@@ -29,14 +29,13 @@ Nothing here downloads: a source that is not installed raises
 
     from kfreqgan.data import photo_sources
     split = photo_sources.split_photos(photo_sources.installed_photos())
-    photos = [photo_sources.load_photo_file(p.path, max_side=512) for p in split["train"]]
+    photos = [load_image(p.path, max_side=512) for p in split["train"]]   # kfreqgan.data.load_image
 """
 
 import dataclasses
 import hashlib
 import os
 
-import numpy as np
 
 APT_INSTALL = "apt-get install -y --no-install-recommends"
 
@@ -210,34 +209,3 @@ def split_photos(photos, heldout_fraction=0.2):
         "heldout": [photo for photo in photos if photo.key in heldout],
     }
 
-
-def load_photo_file(path, max_side=None):
-    """Reads a JPEG or PNG photo as float32 `(H, W, 3)` in [0, 1].
-
-    Args:
-        path: the file.
-        max_side: if given, the photo is shrunk (area filter) so that its
-            longer side is at most this many pixels. JPEGs are decoded at
-            1/2, 1/4 or 1/8 scale first where that stays above it (fast).
-
-    Returns:
-        float32 `(H, W, 3)` array.
-    """
-    import tensorflow as tf
-
-    data = tf.io.read_file(path)
-    ratio = 1
-    if max_side is not None and path.lower().endswith((".jpg", ".jpeg")):
-        shape = tf.io.extract_jpeg_shape(data).numpy()
-        while ratio < 8 and max(shape[:2]) / (2 * ratio) >= max_side:
-            ratio *= 2
-        image = tf.io.decode_jpeg(data, channels=3, ratio=ratio)
-    else:
-        image = tf.io.decode_image(data, channels=3, expand_animations=False)
-    image = tf.image.convert_image_dtype(image, tf.float32)
-    height, width = image.shape[:2]
-    if max_side is not None and max(height, width) > max_side:
-        scale = max_side / max(height, width)
-        size = (max(int(round(height * scale)), 1), max(int(round(width * scale)), 1))
-        image = tf.image.resize(image, size, method="area", antialias=True)
-    return np.clip(image.numpy(), 0.0, 1.0).astype(np.float32)

@@ -36,13 +36,13 @@ def load_photos(catalogue_photos=(), bundled_names=(), max_side=384):
     Returns:
         `(names, photos)`: the photos' keys / names and the arrays.
     """
-    from kfreqgan.data import photo_sources
+    from kfreqgan.data.image_files import load_image
     from kfreqgan.data.photos import load_photo
 
     names, photos = [], []
     for photo in catalogue_photos:
         names.append(photo.key)
-        photos.append(photo_sources.load_photo_file(photo.path, max_side=max_side))
+        photos.append(load_image(photo.path, max_side=max_side))
     for name in bundled_names:
         image = load_photo(name)
         if max(image.shape[:2]) > max_side:

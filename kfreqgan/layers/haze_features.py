@@ -4,14 +4,13 @@ import keras
 import tensorflow as tf
 
 from kfreqgan._validation import check_positive_int
-
-LUMA_WEIGHTS = (0.299, 0.587, 0.114)
-"""ITU-R BT.601 luma weights (as `kfreqgan.spectral.to_grayscale`)."""
+from kfreqgan.spectral import GRAY_WEIGHTS
 
 
 @keras.saving.register_keras_serializable(package="kfreqgan")
 class Luminance(keras.layers.Layer):
-    """ITU-R BT.601 grey level of an RGB image: `0.299 R + 0.587 G + 0.114 B`.
+    """ITU-R BT.601 grey level of an RGB image: `0.299 R + 0.587 G + 0.114 B`
+    (`kfreqgan.spectral.GRAY_WEIGHTS`, as `spectral.to_grayscale`).
 
     A one-channel image passes through unchanged. Multiplications and a sum
     over channels (no matmul), so it converts to TFLite `MUL` / `SUM`.
@@ -28,7 +27,7 @@ class Luminance(keras.layers.Layer):
             return inputs
         if inputs.shape[-1] != 3:
             raise ValueError(f"Luminance expects 1 or 3 channels. Received: shape={tuple(inputs.shape)}")
-        weights = tf.constant(LUMA_WEIGHTS, inputs.dtype)
+        weights = tf.constant(GRAY_WEIGHTS, inputs.dtype)
         return tf.reduce_sum(inputs * weights, axis=-1, keepdims=True)
 
     def compute_output_shape(self, input_shape):
