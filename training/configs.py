@@ -12,6 +12,8 @@ from kfreqgan.data.haze import ITS_AIRLIGHT_RANGE
 from kfreqgan.data.haze import ITS_BETA_RANGE
 from kfreqgan.data.haze import WIDE_AIRLIGHT_RANGE
 from kfreqgan.data.haze import WIDE_BETA_RANGE
+from kfreqgan.data.whole_photos import DEFAULT_CROP_RANGE
+from kfreqgan.instance_noise import SCHEDULE_KINDS
 
 # GAN stabilizers: FreqGAN options, all off by default (see the README,
 # "Stabilizers"). Every configuration has these keys.
@@ -104,7 +106,7 @@ CONFIGS = {
         photo_max_side=384,  # photos are shrunk to this longer side before cropping
         patches_per_photo=6,  # whole-photo crops per photo per epoch
         eval_patches_per_photo=1,
-        crop_range=[0.6, 1.0],  # crop side / photo's shorter side
+        crop_range=list(DEFAULT_CROP_RANGE),  # crop side / photo's shorter side
         depth_variants=4,  # layered_depth maps per photo
         beta_range=list(WIDE_BETA_RANGE),
         airlight_range=list(WIDE_AIRLIGHT_RANGE),
@@ -244,7 +246,7 @@ def check_config(config):
     if "gradient_penalty" in config:
         check_choice(config["gradient_penalty"], "gradient_penalty", (None, "r1", "wgan_gp"))
     if "instance_noise_decay" in config:
-        check_choice(config["instance_noise_decay"], "instance_noise_decay", ("linear", "exponential"))
+        check_choice(config["instance_noise_decay"], "instance_noise_decay", SCHEDULE_KINDS)
     for key in ("train_photos", "eval_photos"):
         if key in config:
             try:

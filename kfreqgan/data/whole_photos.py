@@ -24,6 +24,11 @@ import tensorflow as tf
 
 from kfreqgan.data import haze
 
+DEFAULT_CROP_RANGE = (0.6, 1.0)
+"""Side of a square training crop as a fraction of the photo's shorter side
+(most of the scene in every example, so the coarse branch sees whole-image
+context)."""
+
 
 def load_photos(catalogue_photos=(), bundled_names=(), max_side=384):
     """Photos as float32 `(H, W, 3)` arrays, longer side at most `max_side`.
@@ -81,7 +86,7 @@ def whole_photo_pairs(
     examples,
     batch_size,
     seed,
-    crop_range=(0.6, 1.0),
+    crop_range=DEFAULT_CROP_RANGE,
     beta_range=haze.WIDE_BETA_RANGE,
     airlight_range=haze.WIDE_AIRLIGHT_RANGE,
     **haze_options,
