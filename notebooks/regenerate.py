@@ -87,8 +87,18 @@ def clean(notebook):
                 if not output["text"].strip():
                     continue
             outputs.append(output)
+        merged = []  # consecutive stream chunks of one stream as one output (chunking varies by run)
+        for output in outputs:
+            previous = merged[-1] if merged else None
+            if (
+                previous is not None and output.get("output_type") == "stream" and previous.get("output_type") == "stream"
+                and previous.get("name") == output.get("name")
+            ):
+                previous["text"] += output["text"]
+            else:
+                merged.append(output)
         if cell.cell_type == "code":
-            cell.outputs = outputs
+            cell.outputs = merged
         for output in cell.get("outputs", []):
             output.get("metadata", {}).pop("transient", None)
             data = output.get("data", {})
