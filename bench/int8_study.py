@@ -117,7 +117,7 @@ def _int16x8(args, tf, tflite, model, calib, check, psnr, results):
     from ai_edge_litert.interpreter import Interpreter
 
     started = time.time()
-    with tflite._converter(model, "int8", calib, "float32") as (converter, _):
+    with tflite.tflite_converter(model, "int8", calib, "float32") as (converter, _):
         converter.target_spec.supported_ops = [
             tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS
         ]

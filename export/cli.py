@@ -86,7 +86,9 @@ def _check_options(args):
         require("ai_edge_litert", "TFLite export (--formats tflite)")
     variants = check_choices(args.variants or ",".join(VARIANTS), VARIANTS, "--variants") if tflite_possible else ()
     image_size = parse_image_size(args.image_size, "--image-size")
-    if "int8" in variants and args.calibration not in ("hazy", "clean") and not os.path.isdir(args.calibration):
+    from kfreqgan.export.calibration import SOURCES as CALIBRATION_SOURCES
+
+    if "int8" in variants and args.calibration not in CALIBRATION_SOURCES and not os.path.isdir(args.calibration):
         raise FileNotFoundError(
             f"--calibration is neither hazy, clean nor an existing folder. Received: --calibration={args.calibration!r}"
         )

@@ -62,6 +62,7 @@ import json
 import os
 import re
 
+from kfreqgan.export.tflite import IO_DTYPES
 from kfreqgan.export.tflite import VARIANTS
 
 FORMATS = ("saved_model", "tflite")
@@ -228,7 +229,7 @@ def _build_tflite(
     shape = (None,) + tuple(model.inputs[0].shape[1:])
     manifest = {
         **info,
-        "signature": tflite.SIGNATURE_KEY,
+        "signature": tflite.SERVING_DEFAULT,
         "inputs": [_tensor_doc(tflite.INPUT_NAME, "float32", shape, [0, 1])],
         "outputs": [_tensor_doc(tflite.OUTPUT_NAME, "float32", shape, [0, 1])],
         "variants": {},
@@ -546,7 +547,7 @@ def export_generator(
         if "tflite" in staged:
             summary["tflite"] = _build_tflite(
                 staged["tflite"], name, generator, variants, calibration, check_images, reference, verify, info,
-                ("float32", "uint8") if tflite_io == "both" else (tflite_io,),
+                IO_DTYPES if tflite_io == "both" else (tflite_io,),
                 min_psnr=min_psnr,
             )
     if "saved_model" in targets:

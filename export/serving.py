@@ -56,6 +56,7 @@ import keras
 import tensorflow as tf
 
 from kfreqgan.atomic_files import write_text_atomically
+from kfreqgan.data.image_files import PNG_SIGNATURE
 from kfreqgan.models.image_to_image import check_image_to_image
 from kfreqgan.models.image_to_image import unit_range_outputs
 from kfreqgan.models.loading import BYTES_OUTPUT_NAME
@@ -68,7 +69,6 @@ from kfreqgan.models.loading import SERVING_UINT8
 MAX_IMAGE_PIXELS = 4096 * 4096
 """The largest image (height x width) `serving_bytes` accepts by default."""
 
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _JPEG_SIGNATURE = b"\xff\xd8\xff"
 
 _MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
@@ -139,7 +139,7 @@ def _header_size(data):
 
     INVALID_ARGUMENT for anything else (an empty string, another format).
     """
-    is_png = tf.equal(tf.strings.substr(data, 0, 8), _PNG_SIGNATURE)
+    is_png = tf.equal(tf.strings.substr(data, 0, 8), PNG_SIGNATURE)
     is_jpeg = tf.equal(tf.strings.substr(data, 0, 3), _JPEG_SIGNATURE)
     check = tf.debugging.Assert(
         tf.logical_or(is_png, tf.logical_and(is_jpeg, tf.strings.length(data) > 3)),

@@ -49,7 +49,6 @@ VARIANTS = ("float32", "float16", "dynamic_range", "int8")
 IO_DTYPES = ("float32", "uint8")
 """Input/output types of a converted model, see the module docstring."""
 
-SIGNATURE_KEY = SERVING_DEFAULT
 
 # Ops that only move quantized values in and out of the float domain, or
 # compute shapes, are not "float compute" for `float_op_names`.
@@ -177,7 +176,7 @@ def convert_to_tflite(model, variant="float32", representative_images=None, io_d
             "about 19 grey levels on average); use float32, float16 or dynamic_range with "
             "io_dtype='uint8', or int8 with float32 I/O. Received: variant='int8', io_dtype='uint8'"
         )
-    with _converter(model, variant, images, io_dtype) as (converter, dataset):
+    with tflite_converter(model, variant, images, io_dtype) as (converter, dataset):
         try:
             with warnings.catch_warnings():
                 # "Statistics for quantized inputs were expected": the float
@@ -285,8 +284,20 @@ def op_errors(float_model, int8_model, images):
     return rows
 
 @contextlib.contextmanager
-def _converter(model, variant, images, io_dtype):
-    """`(converter, representative_dataset)` for `model` (see `convert_to_tflite`), valid inside the block."""
+def tflite_converter(model, variant, images, io_dtype):
+    """The configured `tf.lite.TFLiteConverter` for `model`, as a context manager.
+
+    Yields `(converter, representative_dataset)`, valid inside the `with`
+    block (the converter reads a temporary SavedModel): what
+    `convert_to_tflite` converts, for callers that change a setting before
+    `converter.convert()` (e.g. int16 activations in `bench/int8_study.py`).
+
+    Args:
+        model: the Keras generator (fixed input size).
+        variant: one of `VARIANTS`.
+        images: float32 calibration images in [0, 1] for `"int8"`, else None.
+        io_dtype: `"float32"` or `"uint8"` input and output tensors.
+    """
     import keras
     import tensorflow as tf
 
@@ -313,9 +324,9 @@ def _converter(model, variant, images, io_dtype):
         # model's signature has the names `images` and `outputs`.
         archive = keras.export.ExportArchive()
         archive.track(model)
-        archive.add_endpoint(SIGNATURE_KEY, serve, input_signature=[spec])
+        archive.add_endpoint(SERVING_DEFAULT, serve, input_signature=[spec])
         archive.write_out(directory, verbose=False)
-        converter = tf.lite.TFLiteConverter.from_saved_model(directory, signature_keys=[SIGNATURE_KEY])
+        converter = tf.lite.TFLiteConverter.from_saved_model(directory, signature_keys=[SERVING_DEFAULT])
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
         if variant != "float32":
             converter.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -408,5 +419,5 @@ def run_tflite(tflite_model, images, num_threads=None):
         raise ValueError(
             f"`images` must have shape (N, {', '.join(map(str, expected))}). Received: shape={images.shape}"
         )
-    runner = interpreter.get_signature_runner(SIGNATURE_KEY)
+    runner = interpreter.get_signature_runner(SERVING_DEFAULT)
     return runner(**{INPUT_NAME: images})[OUTPUT_NAME]

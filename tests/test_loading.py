@@ -43,7 +43,7 @@ def files(generator, tmp_path_factory):
 
 def test_the_interface_names():
     assert (SERVING_DEFAULT, INPUT_NAME, OUTPUT_NAME) == ("serving_default", "images", "outputs")
-    assert serving.SERVING_DEFAULT is SERVING_DEFAULT and tflite.SIGNATURE_KEY is SERVING_DEFAULT  # one definition
+    assert serving.SERVING_DEFAULT is SERVING_DEFAULT and tflite.SERVING_DEFAULT is SERVING_DEFAULT  # one definition
 
 
 @pytest.mark.parametrize("name", ["generator.keras", "freqgan.keras"])

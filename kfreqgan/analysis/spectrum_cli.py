@@ -75,7 +75,9 @@ def check_output_paths(args):
 
 def is_model(path):
     """Whether `path` names a model rather than a folder of images: a file, or a SavedModel folder."""
-    return not os.path.isdir(path) or os.path.isfile(os.path.join(path, "saved_model.pb"))
+    from kfreqgan.models.loading import SAVED_MODEL_FILE
+
+    return not os.path.isdir(path) or os.path.isfile(os.path.join(path, SAVED_MODEL_FILE))
 
 
 def generate(model_path, inputs_dir, num_samples, seed, resize):

@@ -72,7 +72,8 @@ FORMATS = ("PNG", "JPEG", "MPO", "BMP", "TIFF", "WEBP")
 its first frame is the photo)."""
 
 _ORIENTATION = 0x0112
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+"""The eight bytes every PNG file starts with (also checked in the serving graph)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -289,7 +290,7 @@ def _refuse(path, what):
 
 def _png_header(data):
     """(bit depth, colour type) from a PNG's IHDR, or (None, None)."""
-    if data[:8] == _PNG_SIGNATURE and data[12:16] == b"IHDR" and len(data) >= 26:
+    if data[:8] == PNG_SIGNATURE and data[12:16] == b"IHDR" and len(data) >= 26:
         return data[24], data[25]
     return None, None
 

@@ -41,6 +41,9 @@ BYTES_OUTPUT_NAME = "png_bytes"
 """The output of `SERVING_BYTES` (encoded PNG files). TF Serving's REST API
 answers base64 (`{"b64": ...}`) for an output whose name ends in `_bytes`."""
 
+SAVED_MODEL_FILE = "saved_model.pb"
+"""The file that makes a folder a SavedModel."""
+
 KINDS = ("keras", "saved_model", "tflite")
 """The kinds of model file `load_generator` opens, see the module docstring."""
 
@@ -105,7 +108,7 @@ def model_kind(path, kinds=KINDS):
     if os.path.isdir(path):
         if "saved_model" not in kinds:
             raise ValueError(f"A model must be {wanted}, not a folder. Received: path={path!r}")
-        if not os.path.isfile(os.path.join(path, "saved_model.pb")):
+        if not os.path.isfile(os.path.join(path, SAVED_MODEL_FILE)):
             raise ValueError(f"A model folder must be a SavedModel (with saved_model.pb). Received: path={path!r}")
         return "saved_model"
     if not os.path.isfile(path):  # a FIFO, socket or device: opening it would block or fail in the reader
