@@ -205,3 +205,12 @@ def check_layer_dtype(layer, inputs):
             f"float64) with values in [0, 1]; convert integer images with "
             f"`tf.image.convert_image_dtype`. Received: dtype={dtype}"
         )
+
+
+def first_line(error, limit=None):
+    """The first non-empty line of an exception's message, stripped (its type
+    name when the message is empty), cut to `limit` characters if given: how
+    kfreqgan quotes another library's error inside its own one-line message."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    text = lines[0] if lines else type(error).__name__
+    return text if limit is None else text[:limit]

@@ -36,6 +36,8 @@ import gc
 import os
 import sys
 
+from kfreqgan._validation import first_line
+
 EXIT_OK = 0
 EXIT_PARTIAL = 1
 EXIT_ERROR = 2
@@ -99,10 +101,8 @@ def error_line(error):
             names = [error.filename] + ([error.filename2] if error.filename2 is not None else [])
             return f"{reason}: {' -> '.join(map(str, names))}"
         return reason
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    if not lines:
-        return type(error).__name__
-    return lines[0] + (" (more with --debug)" if len(lines) > 1 else "")
+    more = sum(1 for line in str(error).splitlines() if line.strip()) > 1
+    return first_line(error) + (" (more with --debug)" if more else "")
 
 
 def print_error(prog, message):

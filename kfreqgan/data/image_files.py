@@ -60,6 +60,8 @@ import zlib
 
 import numpy as np
 
+from kfreqgan._validation import first_line
+
 _SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP"}
 
 IMAGE_EXTENSIONS = tuple(_SAVE_FORMATS)
@@ -322,14 +324,8 @@ def _cmyk_to_srgb(path, image, icc):
     except ImportError:
         raise _refuse(path, "CMYK, and Pillow has no LittleCMS to convert it") from None
     except Exception as error:  # ImageCms.PyCMSError and friends
-        raise _refuse(path, f"CMYK with an ICC profile that cannot be applied ({_error_text(error)})") from None
+        raise _refuse(path, f"CMYK with an ICC profile that cannot be applied ({first_line(error)})") from None
     return np.asarray(converted), srgb.tobytes()
-
-
-def _error_text(error):
-    """The first line of an exception's message (its type name if empty)."""
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    return lines[0] if lines else type(error).__name__
 
 
 def _colour_key_alpha(array, key, maximum):
@@ -394,7 +390,7 @@ def _pixels(path, data, image):
 
 def _decode_error(path, error):
     """One line for a file the decoder rejects (its reason without the path)."""
-    reason = _error_text(error)
+    reason = first_line(error)
     if reason.startswith("cannot identify image file"):
         reason = "not a PNG, JPEG, BMP, TIFF or WebP image"
     return ValueError(f"Could not decode the image file {path!r} (corrupt, or not an image): {reason}")
@@ -488,7 +484,7 @@ def read_image(path, max_side=None):
     except UnsupportedImageError:
         raise
     except bomb as error:
-        raise ValueError(f"Could not decode the image file {path!r} (too large to decode safely): {_error_text(error)}") from None
+        raise ValueError(f"Could not decode the image file {path!r} (too large to decode safely): {first_line(error)}") from None
     except Exception as error:  # Pillow's OSError/SyntaxError/..., TensorFlow's decode_png errors
         raise _decode_error(path, error) from None
     if _ORIENTATION in exif:
@@ -557,7 +553,7 @@ def image_size(path):
             width, height = image.size
             orientation = image.getexif().get(_ORIENTATION, 1)
     except bomb as error:  # a header that claims billions of pixels
-        raise ValueError(f"The image file {path!r} is too large to read: {_error_text(error)}") from None
+        raise ValueError(f"The image file {path!r} is too large to read: {first_line(error)}") from None
     except Exception as error:
         raise _decode_error(path, error) from None
     return (width, height) if orientation in (5, 6, 7, 8) else (height, width)

@@ -32,6 +32,8 @@ import zipfile
 
 import numpy as np
 
+from kfreqgan._validation import first_line
+
 SERVING_DEFAULT = "serving_default"
 SERVING_UINT8 = "serving_uint8"
 SERVING_BYTES = "serving_bytes"
@@ -53,11 +55,6 @@ PRETRAINED = ("dehazer",)
 (each is the function of that name in `kfreqgan.pretrained`)."""
 
 _TFLITE_IDENTIFIER = b"TFL3"  # the FlatBuffer file identifier, bytes 4-8 of a .tflite file
-
-
-def _first_line(error, limit=200):
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    return (lines[0] if lines else type(error).__name__)[:limit]
 
 
 def pretrained_name(path):
@@ -153,7 +150,7 @@ def load_keras_model(path):
     try:
         return keras.saving.load_model(path, compile=False)
     except Exception as error:  # Keras raises ValueError, TypeError, zipfile and OS errors
-        raise ValueError(f"Not a loadable Keras model file ({_first_line(error)}). Received: path={path!r}") from error
+        raise ValueError(f"Not a loadable Keras model file ({first_line(error, 200)}). Received: path={path!r}") from error
 
 
 class SavedModelGenerator:
@@ -178,7 +175,7 @@ class SavedModelGenerator:
         try:
             loaded = tf.saved_model.load(self.path)
         except Exception as error:  # TF raises several types for a bad folder
-            raise ValueError(f"Not a loadable SavedModel ({_first_line(error)}). Received: path={self.path!r}") from error
+            raise ValueError(f"Not a loadable SavedModel ({first_line(error, 200)}). Received: path={self.path!r}") from error
         signatures = loaded.signatures
         key = SERVING_DEFAULT if SERVING_DEFAULT in signatures else next(iter(signatures), None)
         if key is None:
@@ -228,7 +225,7 @@ class TFLiteGenerator:
         try:
             self._interpreter = Interpreter(model_path=self.path, num_threads=num_threads)
         except Exception as error:
-            raise ValueError(f"Not a loadable TFLite model ({_first_line(error)}). Received: path={self.path!r}") from error
+            raise ValueError(f"Not a loadable TFLite model ({first_line(error, 200)}). Received: path={self.path!r}") from error
         detail = self._interpreter.get_input_details()[0]
         self._input_index = detail["index"]
         self._output_index = self._interpreter.get_output_details()[0]["index"]
