@@ -26,6 +26,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from kfreqgan.models.loading import GENERATOR_FILE  # noqa: E402
 from kfreqgan.training import configs  # noqa: E402
 from kfreqgan.training import demo  # noqa: E402
 from kfreqgan.training import train  # noqa: E402
@@ -34,7 +35,7 @@ from kfreqgan.training import train  # noqa: E402
 def run_variant(frequency_aware, epochs, seed, out):
     config = configs.get_config("dehaze-demo", {"frequency_aware": frequency_aware, "epochs": epochs, "seed": seed})
     result = train.train(config, out, tf.distribute.get_strategy(), verbose=0)
-    generator = keras.models.load_model(os.path.join(out, "generator.keras"))
+    generator = keras.models.load_model(os.path.join(out, GENERATOR_FILE))
     clean, hazy, dehazed = demo.dehaze_whole_photos(generator, config)
     return {
         "train_seconds": result["train_seconds"],

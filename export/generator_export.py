@@ -302,7 +302,9 @@ def training_haze(model_path):
             return {key: tuple(float(v) for v in haze[key]) for key in ("beta_range", "airlight_range")}
         except (KeyError, TypeError, ValueError):
             return None
-    path = os.path.join(os.path.dirname(os.path.abspath(os.fspath(model_path))), "metrics.json")
+    from kfreqgan.models.loading import RUN_METRICS_FILE
+
+    path = os.path.join(os.path.dirname(os.path.abspath(os.fspath(model_path))), RUN_METRICS_FILE)
     try:
         with open(path, encoding="utf-8") as handle:
             config = json.load(handle).get("config", {})

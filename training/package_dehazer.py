@@ -51,10 +51,13 @@ def read_metrics(run_dir):
     Raises:
         FileNotFoundError: if `run_dir` has no `generator.keras` or `metrics.json`.
     """
-    for name in ("generator.keras", "metrics.json"):
+    from kfreqgan.models.loading import GENERATOR_FILE
+    from kfreqgan.models.loading import RUN_METRICS_FILE
+
+    for name in (GENERATOR_FILE, RUN_METRICS_FILE):
         if not os.path.isfile(os.path.join(run_dir, name)):
             raise FileNotFoundError(f"{run_dir} is not a finished kfreqgan-train run: it has no {name}.")
-    with open(os.path.join(run_dir, "metrics.json"), encoding="utf-8") as file:
+    with open(os.path.join(run_dir, RUN_METRICS_FILE), encoding="utf-8") as file:
         return json.load(file)
 
 
@@ -122,6 +125,7 @@ def package(run_dirs, quality, out):
     from kfreqgan.data import load_photo
     from kfreqgan.atomic_files import write_atomically
     from kfreqgan.atomic_files import write_text_atomically
+    from kfreqgan.models.loading import GENERATOR_FILE
     from kfreqgan.models.loading import load_generator
 
     runs = [(os.path.abspath(run_dir), read_metrics(run_dir)) for run_dir in run_dirs]
@@ -131,7 +135,7 @@ def package(run_dirs, quality, out):
     config = last["config"]
     if config.get("generator_architecture") != "coherent":
         raise ValueError(f"Only coherent dehazers are packaged. Received: generator_architecture={config.get('generator_architecture')!r}")
-    model = load_generator(os.path.join(last_dir, "generator.keras"))
+    model = load_generator(os.path.join(last_dir, GENERATOR_FILE))
     arguments = {
         "coarse_size": config["coarse_size"],
         "filters": config["generator_filters"],

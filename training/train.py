@@ -421,12 +421,14 @@ def train(config, out, strategy, verbose=2, callbacks=()):
 
     # Every worker saves (saving may read synchronised variables), only the
     # chief into `out`; the others into a directory that is then removed.
+    from kfreqgan.models import loading
+
     target = out if chief else tempfile.mkdtemp(prefix=f"kfreqgan-worker-{worker_id}-")
     try:
-        for name, model in (("generator.keras", gan.generator), ("freqgan.keras", gan)):
+        for name, model in ((loading.GENERATOR_FILE, gan.generator), (loading.GAN_FILE, gan)):
             write_atomically(os.path.join(target, name), model.save)
         grid_png(rows, os.path.join(target, "samples.png"))
-        write_text_atomically(os.path.join(target, "metrics.json"), json.dumps(result, indent=2))
+        write_text_atomically(os.path.join(target, loading.RUN_METRICS_FILE), json.dumps(result, indent=2))
     finally:
         if not chief:
             shutil.rmtree(target, ignore_errors=True)

@@ -46,6 +46,14 @@ answers base64 (`{"b64": ...}`) for an output whose name ends in `_bytes`."""
 SAVED_MODEL_FILE = "saved_model.pb"
 """The file that makes a folder a SavedModel."""
 
+GENERATOR_FILE = "generator.keras"
+GAN_FILE = "freqgan.keras"
+RUN_METRICS_FILE = "metrics.json"
+"""What `kfreqgan-train` writes into its `--out` folder: the generator alone,
+the whole `FreqGAN`, and the configuration, history and held-out scores
+(read back by `kfreqgan-export` for the training haze and by
+`python -m kfreqgan.training.package_dehazer`)."""
+
 KINDS = ("keras", "saved_model", "tflite")
 """The kinds of model file `load_generator` opens, see the module docstring."""
 
