@@ -9,6 +9,7 @@ import pytest
 
 from kfreqgan.training import configs
 from kfreqgan.training import train
+from tiny_configs import DEHAZE_V2_TINY
 
 pytest.importorskip("skimage")
 
@@ -29,19 +30,7 @@ def test_config_values_are_checked():
 
 
 def test_tiny_run_on_bundled_photos(tmp_path):
-    overrides = {
-        "photo_catalogue": False,
-        "image_size": 64,
-        "photo_max_side": 128,
-        "patches_per_photo": 4,
-        "batch_size": 8,
-        "epochs": 1,
-        "depth_variants": 1,
-        "coarse_size": 32,
-        "generator_filters": 4,
-        "discriminator_filters": 4,
-        "discriminator_layers": 2,
-    }
+    overrides = dict(DEHAZE_V2_TINY)
     config = configs.get_config("dehaze-v2", overrides)
     out = str(tmp_path / "run")
     import tensorflow as tf

@@ -14,22 +14,11 @@ from kfreqgan import pretrained
 from kfreqgan.training import configs
 from kfreqgan.training import package_dehazer
 from kfreqgan.training import train
+from tiny_configs import DEHAZE_V2_TINY
 
 pytest.importorskip("skimage")
 
-TINY = {
-    "photo_catalogue": False,
-    "image_size": 64,
-    "photo_max_side": 128,
-    "patches_per_photo": 4,
-    "batch_size": 8,
-    "epochs": 1,
-    "depth_variants": 1,
-    "coarse_size": 32,
-    "generator_filters": 4,
-    "discriminator_filters": 4,
-    "discriminator_layers": 2,
-}
+TINY = DEHAZE_V2_TINY
 
 
 def _results(path, model):

@@ -1,0 +1,16 @@
+"""Overrides that make a named training configuration small enough for a test run."""
+
+DEHAZE_V2_TINY = {
+    "photo_catalogue": False,  # the bundled photos only: no registry packages needed
+    "image_size": 64,
+    "photo_max_side": 128,
+    "patches_per_photo": 4,
+    "batch_size": 8,
+    "epochs": 1,
+    "depth_variants": 1,
+    "coarse_size": 32,
+    "generator_filters": 4,
+    "discriminator_filters": 4,
+    "discriminator_layers": 2,
+}
+"""`dehaze-v2` on 4 bundled photos, 64-pixel crops, tiny networks: one epoch of 2 steps."""
