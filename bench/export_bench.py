@@ -22,6 +22,7 @@ products (TFLite has no inverse FFT builtin), Keras and the SavedModel
 with FFTs.
 
     python bench/export_bench.py [--size 256] [--filters 16] [--depth 3] [--threads 2] [--repeats 30]
+    python bench/export_bench.py --model pretrained:dehazer     # the shipped dehazer at 256x256
 """
 
 import argparse
@@ -42,6 +43,10 @@ def parse_args():
     parser.add_argument("--size", type=int, default=256, help="image side in pixels (default 256)")
     parser.add_argument("--filters", type=int, default=16, help="unet_generator filters (default 16)")
     parser.add_argument("--depth", type=int, default=3, help="unet_generator depth (default 3)")
+    parser.add_argument(
+        "--model",
+        help="bench this generator instead (anything the loader opens, e.g. pretrained:dehazer), fixed to --size",
+    )
     parser.add_argument("--threads", type=int, default=2, help="CPU threads for every runtime (default 2)")
     parser.add_argument("--repeats", type=int, default=30, help="timed rounds (default 30)")
     parser.add_argument("--warmup", type=int, default=3, help="untimed rounds first (default 3)")
@@ -79,7 +84,15 @@ def main():
 
     size = args.size
     keras.utils.set_random_seed(0)
-    generator = unet_generator((size, size, 3), filters=args.filters, depth=args.depth)
+    if args.model:
+        from kfreqgan.models.image_to_image import with_static_size
+        from kfreqgan.models.loading import load_generator
+
+        generator = with_static_size(load_generator(args.model, kinds=("keras",)), size, size)
+        described = f"{args.model} at ({size}, {size}, 3)"
+    else:
+        generator = unet_generator((size, size, 3), filters=args.filters, depth=args.depth)
+        described = f"unet_generator(({size}, {size}, 3), filters={args.filters}, depth={args.depth})"
     images = representative_images((size, size, 3), "hazy", count=4, seed=1, photos=HELDOUT_PHOTOS)
     reference = unit_range_outputs(generator, images).numpy()
 
@@ -127,7 +140,7 @@ def main():
     fastest = {name: min(values) * 1000 for name, values in times.items()}
     p90 = {name: sorted(values)[int(0.9 * (len(values) - 1))] * 1000 for name, values in times.items()}
     print(
-        f"kfreqgan export bench: unet_generator(({size}, {size}, 3), filters={args.filters}, depth={args.depth}), batch 1, "
+        f"kfreqgan export bench: {described}, batch 1, "
         f"{args.threads} CPU threads, {args.repeats} interleaved rounds after {args.warmup} warm-up"
     )
     print(
