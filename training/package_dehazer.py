@@ -37,6 +37,7 @@ import sys
 
 import numpy as np
 
+from kfreqgan.atomic_files import write_atomically
 from kfreqgan.command_line import ArgumentParser
 from kfreqgan.command_line import run_main
 
@@ -220,7 +221,9 @@ def _run(args):
         # install, site-packages otherwise.
         target = os.path.dirname(pretrained.DEHAZER_PATH)
         for name in (pretrained.DEHAZER_WEIGHTS_FILE, pretrained.DEHAZER_CARD_FILE):
-            shutil.copyfile(os.path.join(args.out, name), os.path.join(target, name))
+            # Atomic: a killed install leaves the previous weights, never a torn file the loader reads.
+            source = os.path.join(args.out, name)
+            write_atomically(os.path.join(target, name), lambda temporary, source=source: shutil.copyfile(source, temporary))
         print(f"installed into {target}")
     return 0
 
