@@ -41,6 +41,26 @@ def test_configs_override_and_reject_bad_keys():
         assert not set(configs.get_config(name)["train_photos"]) & set(configs.get_config(name).get("eval_photos", []))
 
 
+def test_dcgan_config_chooses_whether_the_generator_learns_through_the_spectral_branch():
+    """`spectral_stop_gradient` (default True: SSD-GAN detaches the spectral
+    feature) reaches the SpectralDiscriminator that build_gan makes: with it,
+    the generator step's input gradient is the spatial branch's alone."""
+    small = {"generator_filters": 8, "discriminator_filters": 8}
+    assert configs.get_config("dcgan-32")["spectral_stop_gradient"] is True
+    with pytest.raises(ValueError, match="expects bool"):
+        configs.get_config("dcgan-32", {"spectral_stop_gradient": "no"})
+    images = tf.random.stateless_uniform((2, 32, 32, 3), seed=(1, 2))
+    for stop in (True, False):
+        discriminator = train.build_gan(configs.get_config("dcgan-32", dict(small, spectral_stop_gradient=stop))).discriminator
+        assert discriminator.stop_generator_gradient is stop
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch(images)
+            combined = tf.reduce_sum(discriminator(images, generator_step=True))
+            spatial = tf.reduce_sum((1.0 - discriminator.spectral_weight) * discriminator.spatial(images))
+        through_spectral = (tape.gradient(combined, images) - tape.gradient(spatial, images)).numpy()
+        assert bool(np.abs(through_spectral).max() < 1e-6) is stop
+
+
 @pytest.mark.parametrize(
     "argv,message",
     [

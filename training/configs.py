@@ -26,6 +26,7 @@ _STABILIZERS = {
     "instance_noise": 0.0,  # initial sigma of Gaussian noise on the discriminator's inputs (0: off)
     "instance_noise_decay_steps": 2000,  # discriminator steps until the noise is off
     "instance_noise_decay": "linear",  # or "exponential"
+    "spectrum_matching_weight": 0.0,  # the generator's spectral regulariser (losses.spectrum_matching_loss)
 }
 
 _DEHAZE = {
@@ -138,6 +139,9 @@ CONFIGS = {
         "adversarial_loss": "hinge",
         "batch_size": 32,
         "epochs": 10,
+        # SSD-GAN stops the generator's gradient through the spectral branch;
+        # False trains the generator through it too (SpectralDiscriminator).
+        "spectral_stop_gradient": True,
         "generator_lr": 2e-4,
         "discriminator_lr": 2e-4,
         "seed": 0,
@@ -205,6 +209,7 @@ _NON_NEGATIVE_FLOATS = (
 )
 _POSITIVE_FLOATS = ("generator_lr", "discriminator_lr", "guide_epsilon")
 _MIXED_PRECISION = (None, "mixed_float16", "mixed_bfloat16")
+    "spectrum_matching_weight",
 TASKS = ("dehaze", "unconditional")
 
 

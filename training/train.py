@@ -194,6 +194,7 @@ def _stabilizers(config):
         "gradient_penalty_weight": config.get("gradient_penalty_weight", 10.0),
         "gradient_penalty_interval": config.get("gradient_penalty_interval", 1),
         "feature_matching_weight": config.get("feature_matching_weight", 0.0),
+        "spectrum_matching_weight": config.get("spectrum_matching_weight", 0.0),
         "instance_noise": InstanceNoiseSchedule(
             noise, config["instance_noise_decay_steps"], kind=config["instance_noise_decay"]
         )
@@ -221,7 +222,9 @@ def build_gan(config):
             shape, config["discriminator_filters"], minibatch_std=config.get("minibatch_std", False)
         )
         if config["spectral_discriminator"]:
-            discriminator = SpectralDiscriminator(discriminator)
+            discriminator = SpectralDiscriminator(
+                discriminator, stop_generator_gradient=config.get("spectral_stop_gradient", True)
+            )
         return FreqGAN(
             generator, discriminator, mode="unconditional", adversarial_loss=config["adversarial_loss"], **_stabilizers(config)
         )

@@ -76,13 +76,19 @@ class FreqGAN(keras.Model):
       number (constant sigma) or a schedule called with the discriminator
       optimizer's `iterations`, e.g. `InstanceNoiseSchedule(0.1, 2000)`, which
       decays it to zero.
+    - `spectrum_matching_weight > 0` adds a spectral regulariser to the
+      generator's loss (`losses.spectrum_matching_loss`, after Durall et al.
+      2020): the L1 gap between the batch-mean log radial power spectra of
+      the real and the generated images (in paired mode: of the targets and
+      the outputs). Unlike a spectral discriminator branch it gives the
+      generator a direct gradient toward the real spectrum.
     - minibatch standard deviation is a discriminator layer
       (`kfreqgan.layers.MinibatchStdDev`, `minibatch_std=True` in the bundled
       discriminators), not a `FreqGAN` option.
 
     When on, their values are logged as `d_penalty` (unweighted, averaged
-    over the steps that computed it), `g_feature_matching` and
-    `d_noise_sigma`.
+    over the steps that computed it), `g_feature_matching`,
+    `g_spectrum_matching` and `d_noise_sigma`.
 
     Args:
         generator: `keras.Model`; `(N, H, W, C) -> (N, H, W, C)` in paired
@@ -108,6 +114,8 @@ class FreqGAN(keras.Model):
         **kwargs: base `keras.Model` arguments.
     """
 
+        spectrum_matching_weight: weight of the generator's spectrum
+            matching loss (0 turns it off).
     def __init__(
         self,
         generator,
@@ -127,6 +135,7 @@ class FreqGAN(keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
+        spectrum_matching_weight=0.0,
         if isinstance(generator, dict):
             generator = keras.saving.deserialize_keras_object(generator)
         if isinstance(discriminator, dict):
@@ -151,6 +160,7 @@ class FreqGAN(keras.Model):
         ):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf"):
                 raise ValueError(f"`{name}` must be a number >= 0. Received: {name}={value!r}")
+            ("spectrum_matching_weight", spectrum_matching_weight),
         if gradient_penalty not in GRADIENT_PENALTIES:
             raise ValueError(
                 f"`gradient_penalty` must be one of {GRADIENT_PENALTIES}. Received: gradient_penalty={gradient_penalty!r}"
@@ -194,6 +204,7 @@ class FreqGAN(keras.Model):
         # Not tracked as a sub-model: it shares the discriminator's layers.
         self.__dict__["_feature_model"] = None
         if feature_matching_weight > 0:
+        self.spectrum_matching_weight = float(spectrum_matching_weight)
             self._check_feature_source()
         if mode == "unconditional":
             self.latent_dim = int(generator.inputs[0].shape[-1])
@@ -208,6 +219,8 @@ class FreqGAN(keras.Model):
         if instance_noise is not None:
             names.append("d_noise_sigma")
         self._trackers = {name: keras.metrics.Mean(name=name) for name in names}
+        if spectrum_matching_weight > 0:
+            names.append("g_spectrum_matching")
         self._eval_trackers = {name: keras.metrics.Mean(name=name) for name in ("psnr", "ssim", "l1")}
 
     # -- Keras plumbing -----------------------------------------------------
@@ -295,6 +308,7 @@ class FreqGAN(keras.Model):
         }
 
     # -- training -----------------------------------------------------------
+            "spectrum_matching_weight": self.spectrum_matching_weight,
 
     def _unpack(self, data):
         if self.mode == "paired":
@@ -461,6 +475,9 @@ class FreqGAN(keras.Model):
                     terms["g_frequency"] = self._frequency_term(real, fake)
                     g_per_example += self.frequency_weight * terms["g_frequency"]
             g_loss = losses.reduce_loss(g_per_example)
+            if self.spectrum_matching_weight > 0:
+                terms["g_spectrum_matching"] = losses.spectrum_matching_loss(real, fake)
+                g_per_example += self.spectrum_matching_weight * terms["g_spectrum_matching"]
             scaled = self.generator_optimizer.scale_loss(g_loss)
         self._apply(self.generator_optimizer, scaled, self.generator.trainable_variables, tape)
 
