@@ -136,12 +136,12 @@ CONFIGS = {
         "generator_filters": 32,
         "discriminator_filters": 32,
         "spectral_discriminator": True,
-        "adversarial_loss": "hinge",
-        "batch_size": 32,
-        "epochs": 10,
         # SSD-GAN stops the generator's gradient through the spectral branch;
         # False trains the generator through it too (SpectralDiscriminator).
         "spectral_stop_gradient": True,
+        "adversarial_loss": "hinge",
+        "batch_size": 32,
+        "epochs": 10,
         "generator_lr": 2e-4,
         "discriminator_lr": 2e-4,
         "seed": 0,
@@ -206,10 +206,10 @@ _NON_NEGATIVE_FLOATS = (
     "gradient_penalty_weight",
     "feature_matching_weight",
     "instance_noise",
+    "spectrum_matching_weight",
 )
 _POSITIVE_FLOATS = ("generator_lr", "discriminator_lr", "guide_epsilon")
 _MIXED_PRECISION = (None, "mixed_float16", "mixed_bfloat16")
-    "spectrum_matching_weight",
 TASKS = ("dehaze", "unconditional")
 
 

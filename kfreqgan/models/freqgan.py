@@ -111,11 +111,11 @@ class FreqGAN(keras.Model):
             output layers) or a list of layer names of the discriminator.
         instance_noise: None, a number >= 0 (constant sigma) or a schedule
             `step -> sigma` (`InstanceNoiseSchedule`).
+        spectrum_matching_weight: weight of the generator's spectrum
+            matching loss (0 turns it off).
         **kwargs: base `keras.Model` arguments.
     """
 
-        spectrum_matching_weight: weight of the generator's spectrum
-            matching loss (0 turns it off).
     def __init__(
         self,
         generator,
@@ -132,10 +132,10 @@ class FreqGAN(keras.Model):
         feature_matching_weight=0.0,
         feature_matching_layers=None,
         instance_noise=None,
+        spectrum_matching_weight=0.0,
         **kwargs,
     ):
         super().__init__(**kwargs)
-        spectrum_matching_weight=0.0,
         if isinstance(generator, dict):
             generator = keras.saving.deserialize_keras_object(generator)
         if isinstance(discriminator, dict):
@@ -157,10 +157,10 @@ class FreqGAN(keras.Model):
             ("frequency_weight", frequency_weight),
             ("gradient_penalty_weight", gradient_penalty_weight),
             ("feature_matching_weight", feature_matching_weight),
+            ("spectrum_matching_weight", spectrum_matching_weight),
         ):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf"):
                 raise ValueError(f"`{name}` must be a number >= 0. Received: {name}={value!r}")
-            ("spectrum_matching_weight", spectrum_matching_weight),
         if gradient_penalty not in GRADIENT_PENALTIES:
             raise ValueError(
                 f"`gradient_penalty` must be one of {GRADIENT_PENALTIES}. Received: gradient_penalty={gradient_penalty!r}"
@@ -201,10 +201,10 @@ class FreqGAN(keras.Model):
         self.feature_matching_weight = float(feature_matching_weight)
         self.feature_matching_layers = feature_matching_layers
         self.instance_noise = instance_noise
+        self.spectrum_matching_weight = float(spectrum_matching_weight)
         # Not tracked as a sub-model: it shares the discriminator's layers.
         self.__dict__["_feature_model"] = None
         if feature_matching_weight > 0:
-        self.spectrum_matching_weight = float(spectrum_matching_weight)
             self._check_feature_source()
         if mode == "unconditional":
             self.latent_dim = int(generator.inputs[0].shape[-1])
@@ -216,11 +216,11 @@ class FreqGAN(keras.Model):
             names.append("d_penalty")
         if feature_matching_weight > 0:
             names.append("g_feature_matching")
+        if spectrum_matching_weight > 0:
+            names.append("g_spectrum_matching")
         if instance_noise is not None:
             names.append("d_noise_sigma")
         self._trackers = {name: keras.metrics.Mean(name=name) for name in names}
-        if spectrum_matching_weight > 0:
-            names.append("g_spectrum_matching")
         self._eval_trackers = {name: keras.metrics.Mean(name=name) for name in ("psnr", "ssim", "l1")}
 
     # -- Keras plumbing -----------------------------------------------------
@@ -305,10 +305,10 @@ class FreqGAN(keras.Model):
                 if callable(self.instance_noise)
                 else self.instance_noise
             ),
+            "spectrum_matching_weight": self.spectrum_matching_weight,
         }
 
     # -- training -----------------------------------------------------------
-            "spectrum_matching_weight": self.spectrum_matching_weight,
 
     def _unpack(self, data):
         if self.mode == "paired":
@@ -468,6 +468,9 @@ class FreqGAN(keras.Model):
             if self.feature_matching_weight > 0:
                 terms["g_feature_matching"] = self._matching_term(condition, self._noisy(real, sigma), fake_seen)
                 g_per_example += self.feature_matching_weight * terms["g_feature_matching"]
+            if self.spectrum_matching_weight > 0:
+                terms["g_spectrum_matching"] = losses.spectrum_matching_loss(real, fake)
+                g_per_example += self.spectrum_matching_weight * terms["g_spectrum_matching"]
             if self.mode == "paired":
                 terms["g_l1"] = losses.l1_loss(real, fake)
                 g_per_example += self.l1_weight * terms["g_l1"]
@@ -475,9 +478,6 @@ class FreqGAN(keras.Model):
                     terms["g_frequency"] = self._frequency_term(real, fake)
                     g_per_example += self.frequency_weight * terms["g_frequency"]
             g_loss = losses.reduce_loss(g_per_example)
-            if self.spectrum_matching_weight > 0:
-                terms["g_spectrum_matching"] = losses.spectrum_matching_loss(real, fake)
-                g_per_example += self.spectrum_matching_weight * terms["g_spectrum_matching"]
             scaled = self.generator_optimizer.scale_loss(g_loss)
         self._apply(self.generator_optimizer, scaled, self.generator.trainable_variables, tape)
 
