@@ -137,6 +137,76 @@ def focal_frequency_loss(target, prediction, alpha=1.0, patch_factor=1, log_matr
     return tf.reduce_mean(weight * distance, axis=(1, 2, 3, 4))
 
 
+def band_log_spectral_loss(target, prediction, band_weights=(1.0, 1.0, 1.0), bands=None, epsilon=1e-4):
+    """Band-weighted L1 distance between log power spectra, per example.
+
+    With `P = |F(x)|^2` the power of the orthonormal 2D DFT of each channel,
+    the gap at each frequency is `|log(P_pred + eps) - log(P_target + eps)|`
+    (natural log; 10 / ln 10 = 4.34 dB per unit). The gaps are averaged
+    within each band of `bands` (by the radius of the frequency, in
+    cycles/pixel, a band holding `low <= r < high`), and the band means are
+    combined with `band_weights` (a weighted mean, so the loss has the units
+    of one gap). Unlike the focal frequency loss, whose weight grows with the
+    size of the complex error and so lands on the low frequencies where
+    images hold most of their power (haze lives there), every band counts by
+    its weight however little power it holds: this is the loss that asks a
+    dehazer to restore the fine texture haze washes out. Unlike
+    `radial_profile_loss`, it compares every frequency, not ring averages.
+    Phase is ignored: L1 in pixels carries it.
+
+    Args:
+        target, prediction: float tensors `(N, H, W, C)`.
+        band_weights: one weight >= 0 per band (not all zero).
+        bands: `{name: (low, high)}` or a sequence of `(low, high)` pairs in
+            cycles/pixel, `high=None` running to the corner of the spectrum;
+            default `kfreqgan.bands.DEFAULT_BANDS` (low, mid, high).
+        epsilon: added to the power before the log (> 0): gaps between
+            powers far below it count little.
+
+    Returns:
+        float32 `(N,)`.
+    """
+    import numpy as np
+
+    from kfreqgan.bands import DEFAULT_BANDS
+    from kfreqgan.bands import band_ranges
+
+    ranges = band_ranges(DEFAULT_BANDS if bands is None else bands)
+    weights = [float(w) for w in band_weights]
+    if len(weights) != len(ranges) or any(not np.isfinite(w) or w < 0 for w in weights) or sum(weights) <= 0:
+        raise ValueError(
+            f"`band_weights` must hold one finite weight >= 0 per band ({len(ranges)}), not all zero. "
+            f"Received: band_weights={tuple(band_weights)!r}"
+        )
+    if not epsilon > 0:
+        raise ValueError(f"`epsilon` must be > 0. Received: epsilon={epsilon!r}")
+    target = tf.cast(target, tf.float32)
+    prediction = tf.cast(prediction, tf.float32)
+    height, width = int(target.shape[1]), int(target.shape[2])
+    fy = np.fft.fftfreq(height)[:, None]
+    fx = np.fft.fftfreq(width)[None, :]
+    radius = np.sqrt(fy**2 + fx**2)
+    # One weight per frequency: a band's weight spread over its frequencies
+    # (a band with no frequency at this size drops out of the weighted mean).
+    combined, total = np.zeros((height, width)), 0.0
+    for (low, high), weight in zip(ranges, weights):
+        inside = (radius >= low) & (radius < (np.inf if high is None else high))
+        if inside.any():
+            combined += weight * inside / inside.sum()
+            total += weight
+    if total <= 0:
+        raise ValueError(f"`band_weights` put no weight on a band this {height}x{width} image has. Received: band_weights={tuple(band_weights)!r}")
+    combined /= total
+
+    def log_power(images):
+        spectrum = _orthonormal_dft(images, 1)[:, 0]  # (N, C, H, W)
+        return tf.math.log(tf.square(tf.math.real(spectrum)) + tf.square(tf.math.imag(spectrum)) + epsilon)
+
+    gap = tf.abs(log_power(prediction) - log_power(target))
+    per_channel = tf.reduce_sum(gap * tf.constant(combined, tf.float32), axis=(2, 3))
+    return tf.reduce_mean(per_channel, axis=1)
+
+
 def radial_profile_loss(target, prediction, num_bins=None, epsilon=1e-8):
     """L1 distance between log radial power profiles, per example.
 

@@ -98,3 +98,71 @@ def test_reduce_loss_is_the_global_mean_under_mirrored_strategy(mirrored_strateg
     total = mirrored_strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
     assert float(total) == pytest.approx(3.0)
     assert float(losses.reduce_loss(values)) == pytest.approx(3.0)
+
+
+def numpy_band_log_spectral_loss(target, prediction, band_weights=(1.0, 1.0, 1.0), bands=None, epsilon=1e-4):
+    """The band-weighted log spectral loss written out: per image and channel,
+    the orthonormal DFT power of both images, the |log gap| at every
+    frequency, its mean over each band's frequencies (by radius), and the
+    weighted mean of the band means; then the mean over channels."""
+    bands = [(0.0, 0.08), (0.08, 0.25), (0.25, None)] if bands is None else bands
+    n, h, w, c = target.shape
+    out = np.zeros(n)
+    for i in range(n):
+        per_channel = []
+        for ch in range(c):
+            gap = np.abs(
+                np.log(np.abs(np.fft.fft2(prediction[i, :, :, ch], norm="ortho")) ** 2 + epsilon)
+                - np.log(np.abs(np.fft.fft2(target[i, :, :, ch], norm="ortho")) ** 2 + epsilon)
+            )
+            total, weights = 0.0, 0.0
+            for (low, high), weight in zip(bands, band_weights):
+                values = []
+                for y in range(h):
+                    for x in range(w):
+                        radius = np.hypot(np.fft.fftfreq(h)[y], np.fft.fftfreq(w)[x])
+                        if radius >= low and (high is None or radius < high):
+                            values.append(gap[y, x])
+                if values:
+                    total += weight * np.mean(values)
+                    weights += weight
+            per_channel.append(total / weights)
+        out[i] = np.mean(per_channel)
+    return out
+
+
+@pytest.mark.parametrize("band_weights,bands", [((1.0, 1.0, 1.0), None), ((0.0, 1.0, 4.0), None), ((2.0, 1.0), [(0.0, 0.2), (0.2, 0.3)])])
+def test_band_log_spectral_loss_matches_a_numpy_reference(band_weights, bands, photos_32, rng):
+    target = photos_32[:3].astype(np.float64)
+    prediction = np.clip(spectral.band_filter(photos_32[:3], 0.0, 0.15, "gaussian").numpy() + 0.02 * rng.standard_normal(target.shape), 0, 1)
+    got = losses.band_log_spectral_loss(target, prediction, band_weights, bands).numpy()
+    expected = numpy_band_log_spectral_loss(target, prediction, band_weights, bands)
+    np.testing.assert_allclose(got, expected, rtol=2e-4)
+    np.testing.assert_allclose(losses.band_log_spectral_loss(target, target).numpy(), 0.0, atol=1e-6)
+
+
+def test_band_log_spectral_loss_counts_the_high_band_by_its_weight(photos_32):
+    # Blurring loses the high band: the loss grows with that band's weight,
+    # while a focal loss on the same pair barely registers it.
+    target = photos_32[:2]
+    blurred = spectral.band_filter(target, 0.0, 0.2, "gaussian").numpy()
+    low_only = losses.band_log_spectral_loss(target, blurred, (1.0, 0.0, 0.0)).numpy()
+    high_only = losses.band_log_spectral_loss(target, blurred, (0.0, 0.0, 1.0)).numpy()
+    assert np.all(high_only > 5 * low_only)
+    with pytest.raises(ValueError, match="band_weights"):
+        losses.band_log_spectral_loss(target, blurred, (1.0, 1.0))
+    with pytest.raises(ValueError, match="band_weights"):
+        losses.band_log_spectral_loss(target, blurred, (0.0, 0.0, 0.0))
+    with pytest.raises(ValueError, match="epsilon"):
+        losses.band_log_spectral_loss(target, blurred, epsilon=0.0)
+
+
+def test_band_log_spectral_loss_gradient_restores_the_high_band(photos_32):
+    target = tf.constant(photos_32[:2])
+    prediction = tf.Variable(spectral.band_filter(photos_32[:2], 0.0, 0.2, "gaussian"))
+    before = float(tf.reduce_sum(losses.band_log_spectral_loss(target, prediction)))
+    for _ in range(30):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(losses.band_log_spectral_loss(target, prediction))
+        prediction.assign_sub(0.01 * tf.sign(tape.gradient(loss, prediction)))
+    assert float(tf.reduce_sum(losses.band_log_spectral_loss(target, prediction))) < 0.7 * before

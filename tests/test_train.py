@@ -166,3 +166,26 @@ def test_other_named_configs_train(name, tmp_path):
     else:
         assert generator.output_shape == (None, 32, 32, 3)
     assert np.isfinite(result["history"]["g_loss"]).all()
+
+
+@pytest.mark.parametrize(
+    "overrides,band_inputs,branches,loss",
+    [
+        ({}, True, 2, "focal"),  # frequency_aware: every part on
+        ({"frequency_aware": False}, False, 1, None),  # the spatial twin: no part, whatever the other keys say
+        ({"frequency_inputs": False, "frequency_discriminator": False, "frequency_loss": "band_log"}, False, 1, "band_log"),
+        ({"frequency_discriminator": False, "frequency_loss": "focal_log"}, True, 1, "focal_log"),
+    ],
+)
+def test_frequency_parts_choose_the_networks_and_the_loss(overrides, band_inputs, branches, loss):
+    config = configs.get_config("dehaze-demo", overrides)
+    gan = train.build_gan(config)
+    has_bands = any(layer.name.startswith("band_") for layer in gan.generator.layers)
+    assert has_bands == band_inputs
+    assert len(gan.discriminator.outputs) == branches
+    assert gan.frequency_loss == loss
+    # The size-free copy (whole photos) has the same architecture, so every weight copies over.
+    any_size = train.size_free_generator(gan.generator, config)
+    assert any(layer.name.startswith("band_") for layer in any_size.layers) == band_inputs
+    hazy = np.random.default_rng(0).uniform(size=(1, 48, 48, 3)).astype("float32")
+    assert any_size(hazy).shape == (1, 48, 48, 3)

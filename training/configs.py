@@ -43,6 +43,9 @@ _DEHAZE = {
     "airlight_range": list(ITS_AIRLIGHT_RANGE),
     # Networks.
     "frequency_aware": True,  # band-filtered inputs, frequency discriminator branch and loss
+    # The parts of frequency_aware=True (each ignored when it is False):
+    "frequency_inputs": True,  # band-filtered copies of the input as generator channels
+    "frequency_discriminator": True,  # the band-filtered discriminator branch
     "generator_filters": 32,
     "generator_depth": 3,
     "generator_head": "scattering",  # or "residual", "direct" (see unet_generator)
@@ -52,7 +55,7 @@ _DEHAZE = {
     "adversarial_loss": "least_squares",
     "adversarial_weight": 1.0,
     "l1_weight": 100.0,
-    "frequency_loss": "focal",
+    "frequency_loss": "focal",  # None, "focal", "focal_log", "radial" or "band_log" (see FreqGAN)
     "frequency_weight": 20.0,
     # Optimisation.
     "batch_size": 16,

@@ -229,6 +229,9 @@ def build_gan(config):
             generator, discriminator, mode="unconditional", adversarial_loss=config["adversarial_loss"], **_stabilizers(config)
         )
     aware = config["frequency_aware"]
+    # The parts of frequency awareness (keys absent from older configs: on).
+    band_inputs = aware and config.get("frequency_inputs", True)
+    band_discriminator = aware and config.get("frequency_discriminator", True)
     if config.get("generator_architecture") == "coherent":
         from kfreqgan.models.coherent_dehazer import coherent_dehazer
 
@@ -240,10 +243,10 @@ def build_gan(config):
             shape,
             config["generator_filters"],
             config["generator_depth"],
-            bands=DEFAULT_BANDS if aware else None,
+            bands=DEFAULT_BANDS if band_inputs else None,
             head=config["generator_head"],
         )
-    if aware:
+    if band_discriminator:
         discriminator = dehazing_discriminator(
             shape,
             config["discriminator_filters"],
@@ -282,7 +285,7 @@ def size_free_generator(generator, config, name="unet_generator"):
         (None, None, config["channels"]),
         config["generator_filters"],
         config["generator_depth"],
-        bands=DEFAULT_BANDS if config["frequency_aware"] else None,
+        bands=DEFAULT_BANDS if config["frequency_aware"] and config.get("frequency_inputs", True) else None,
         head=config["generator_head"],
         name=name,
     )

@@ -8,7 +8,7 @@ from kfreqgan.instance_noise import add_instance_noise
 from kfreqgan.models.spectral_discriminator import SpectralDiscriminator
 
 MODES = ("paired", "unconditional")
-FREQUENCY_LOSSES = (None, "focal", "radial")
+FREQUENCY_LOSSES = (None, "focal", "focal_log", "radial", "band_log")
 GRADIENT_PENALTIES = (None, "r1", "wgan_gp")
 
 
@@ -98,8 +98,11 @@ class FreqGAN(keras.Model):
         adversarial_loss: `"non_saturating"`, `"hinge"` or `"least_squares"`.
         adversarial_weight: weight of the generator's adversarial loss.
         l1_weight: weight of the L1 reconstruction loss (paired mode).
-        frequency_loss: None, `"focal"` (focal frequency loss) or `"radial"`
-            (L1 between log radial power profiles); paired mode.
+        frequency_loss: None, `"focal"` (focal frequency loss), `"focal_log"`
+            (the same with its log weight matrix), `"radial"` (L1 between log
+            radial power profiles) or `"band_log"`
+            (`losses.band_log_spectral_loss`: L1 between log power spectra,
+            each band counted alike); paired mode.
         frequency_weight: weight of the frequency loss.
         gradient_penalty: None, `"r1"` or `"wgan_gp"`.
         gradient_penalty_weight: R1's gamma or WGAN-GP's lambda (>= 0).
@@ -418,6 +421,10 @@ class FreqGAN(keras.Model):
     def _frequency_term(self, target, prediction):
         if self.frequency_loss == "focal":
             return losses.focal_frequency_loss(target, prediction)
+        if self.frequency_loss == "focal_log":
+            return losses.focal_frequency_loss(target, prediction, log_matrix=True)
+        if self.frequency_loss == "band_log":
+            return losses.band_log_spectral_loss(target, prediction)
         return losses.radial_profile_loss(target, prediction)
 
     def _apply(self, optimizer, scaled_loss, variables, tape):
