@@ -55,6 +55,11 @@ figures of every variant, int8's PSNR included, go into the JSON files and
 the summary. A TFLite variant further than `min_psnr` (default 30 dB) from
 the Keras model on those photos is refused, naming the variant and by how
 much, before anything is published (`--min-psnr 0` publishes it anyway).
+The int8 variant first keeps as many of its leading ops in float as it takes
+to be within `min_psnr` + 1 dB on calibration images
+(`kfreqgan.export.tflite.selective_int8`; builtin float kernels, no Flex):
+`export.json` records how many (`kept_in_float`), and `--min-psnr 0` gives
+the plain full-integer model.
 """
 
 import contextlib
@@ -71,6 +76,11 @@ SAVED_MODEL_TOLERANCE = 1e-4
 TFLITE_FLOAT32_TOLERANCE = 1e-3
 CHECK_IMAGES = 4
 DEFAULT_MIN_PSNR = 30.0
+SELECTION_IMAGES = 8
+SELECTION_MARGIN_DB = 1.0
+"""int8 keeps leading ops in float until it is `min_psnr` + this many dB from
+the Keras model on `SELECTION_IMAGES` calibration images
+(`kfreqgan.export.tflite.selective_int8`)."""
 """No TFLite variant (int8, dynamic range, float16) is published further than
 this many dB PSNR from the Keras model on the held-out check photos."""
 # Check images for a generator without a fixed size: not a multiple of 8, so
@@ -246,14 +256,31 @@ def _build_tflite(
     # uint8 I/O is not offered for int8 (see kfreqgan.export.tflite).
     for variant, io_dtype in ((v, io) for v in variants for io in io_dtypes if not (v == "int8" and io == "uint8")):
         images = calibration["images"] if variant == "int8" else None
-        model_bytes = tflite.convert_to_tflite(model, variant, representative_images=images, io_dtype=io_dtype)
+        selection = None
+        if variant == "int8" and verify and min_psnr is not None:
+            # Ops kept in float, chosen on calibration images (training
+            # photos), checked below on the held-out ones.
+            selection_images = images[:SELECTION_IMAGES]
+            model_bytes, selection = tflite.selective_int8(
+                model, images, selection_images, _keras_outputs(generator, selection_images), min_psnr + SELECTION_MARGIN_DB
+            )
+        else:
+            model_bytes = tflite.convert_to_tflite(model, variant, representative_images=images, io_dtype=io_dtype)
         key = variant if io_dtype == "float32" else f"{variant}_uint8"
         file_name = f"{name}_{key}.tflite"
         with open(os.path.join(directory, file_name), "wb") as handle:
             handle.write(model_bytes)
         entry = {"file": file_name, "bytes": len(model_bytes), "io_dtype": io_dtype}
-        if variant == "int8":  # ops without an int8 kernel, left in float32
+        if variant == "int8":  # ops without an int8 kernel or kept in float32
             entry["float_ops"] = sorted(tflite.float_op_names(model_bytes))
+        if selection is not None:
+            entry["kept_in_float"] = {
+                "leading_ops": selection["float_ops"],
+                "of_quantized_ops": selection["quantized_ops"],
+                "selection_images": f"{len(selection_images)} calibration images",
+                "selection_psnr_db": selection["psnr_db"],
+                "tried": selection["tried"],
+            }
         if verify and io_dtype == "uint8":
             outputs = tflite.run_tflite(model_bytes, uint8_images).astype(np.int64)
             levels = int(np.abs(outputs - uint8_reference.astype(np.int64)).max())
