@@ -189,3 +189,17 @@ def test_frequency_parts_choose_the_networks_and_the_loss(overrides, band_inputs
     assert any(layer.name.startswith("band_") for layer in any_size.layers) == band_inputs
     hazy = np.random.default_rng(0).uniform(size=(1, 48, 48, 3)).astype("float32")
     assert any_size(hazy).shape == (1, 48, 48, 3)
+
+
+def test_held_out_photo_names_name_the_catalogue_split_too():
+    """metrics.json and the closing line name every held-out photo, the registry
+    catalogue's held-out split included (not only the bundled eval photos)."""
+    from kfreqgan.data import photo_sources
+
+    demo = configs.get_config("dehaze-demo")
+    assert train.held_out_photo_names(demo) == list(demo["eval_photos"])
+    v2 = configs.get_config("dehaze-v2")
+    catalogue = [photo.key for photo in photo_sources.split_photos(photo_sources.installed_photos())["heldout"]]
+    names = train.held_out_photo_names(v2)
+    assert names == list(v2["eval_photos"]) + catalogue
+    assert not set(names) & set(v2["train_photos"])

@@ -164,6 +164,17 @@ def whole_photo_data(config, global_batch_size):
     return train, eval_hazy, eval_clean
 
 
+def held_out_photo_names(config):
+    """The photos the held-out examples come from: `eval_photos` and, with
+    `photo_catalogue`, the registry catalogue's held-out split (installed ones)."""
+    names = list(config["eval_photos"])
+    if config.get("photo_catalogue"):
+        from kfreqgan.data import photo_sources
+
+        names += [photo.key for photo in photo_sources.split_photos(photo_sources.installed_photos())["heldout"]]
+    return names
+
+
 def unconditional_data(config, global_batch_size):
     import tensorflow as tf
 
@@ -412,7 +423,7 @@ def train(config, out, strategy, verbose=2, callbacks=()):
     if config["task"] == "dehaze":
         dehazed = gan.predict(eval_hazy, batch_size=config["batch_size"], verbose=0)
         result["held_out"] = {
-            "photos": config["eval_photos"],
+            "photos": held_out_photo_names(config),
             "examples": int(len(eval_clean)),
             "hazy_input": image_quality(eval_clean, eval_hazy),
             "dehazed": image_quality(eval_clean, dehazed),
@@ -495,7 +506,8 @@ def _run(args):
     if "held_out" in result:
         held = result["held_out"]
         print(
-            f"held-out {held['examples']} patches of {', '.join(held['photos'])}: "
+            f"held-out {held['examples']} {'crops' if config.get('photo_catalogue') is not None else 'patches'} of "
+            f"{len(held['photos'])} photos ({', '.join(held['photos'])}): "
             f"hazy PSNR {held['hazy_input']['psnr']:.2f} dB / SSIM {held['hazy_input']['ssim']:.3f} -> "
             f"dehazed PSNR {held['dehazed']['psnr']:.2f} dB / SSIM {held['dehazed']['ssim']:.3f}"
         )
