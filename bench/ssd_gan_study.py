@@ -70,11 +70,16 @@ VARIANTS = {
     # Not a discriminator branch: a spectral regulariser on the generator
     # (losses.spectrum_matching_loss, weight 1, not tuned).
     "sngan-specreg": dict(spectral_discriminator=False, spectrum_matching_weight=1.0),
+    # The same with its rings out to the corners of the spectrum (2 ** -0.5
+    # cycles/pixel), where the generator's checkerboard lies.
+    "sngan-specreg-corners": dict(
+        spectral_discriminator=False, spectrum_matching_weight=1.0, spectrum_matching_max_frequency=2**-0.5
+    ),
 }
 MAIN_VARIANTS = ("sngan", "ssd-gan", "ssd-gan-diff")
-WIDTH = 25  # table column width
+WIDTH = 21  # table column width
 
-# (key, label, format); all lower-is-better except none.
+# (key, label, format); lower is better, except the signed high-band gap (0 is best).
 METRICS = (
     ("spectral_db", "spectral dB", "{:.2f}"),
     ("spectral_low_db", "low dB", "{:.2f}"),
@@ -82,7 +87,7 @@ METRICS = (
     ("spectral_high_db", "high dB", "{:.2f}"),
     ("high_gap_db", "high gap dB", "{:+.2f}"),
     ("detectability", "detect %", "{:.1f}"),
-    ("fd", "FD", "{:.3f}"),
+    ("fd", "FD", "{:.2f}"),
 )
 
 
@@ -236,7 +241,7 @@ def paired_test(a, b):
 # ---------------------------------------------------------------------------
 
 
-def train_one(name, seed, steps, photos, real, real_features, embed, samples):
+def train_one(name, seed, steps, photos, real, real_features, embed, samples, save_dir=None):
     import tensorflow as tf
 
     from kfreqgan.models import SpectralDiscriminator
@@ -265,6 +270,9 @@ def train_one(name, seed, steps, photos, real, real_features, embed, samples):
     seconds = time.perf_counter() - started
     latent = np.random.default_rng(1000 + seed).standard_normal((samples, config["latent_dim"])).astype(np.float32)
     images = gan.generator.predict(latent, batch_size=256, verbose=0)
+    if save_dir:
+        os.makedirs(save_dir, exist_ok=True)
+        np.save(os.path.join(save_dir, f"{name}-seed{seed}.npy"), np.clip(images, 0.0, 1.0).astype(np.float32))
     row = {
         "variant": name,
         "seed": seed,
@@ -287,6 +295,45 @@ def train_one(name, seed, steps, photos, real, real_features, embed, samples):
             0.5 * ((real_logits > threshold).mean() + (fake_logits <= threshold).mean())
         )
     return row
+
+
+def explain(real, fake, name):
+    """What the detector keys on: its accuracy on parts of the 1D spectrum,
+    and how each set's per-image spectra spread."""
+    feature_real, feature_fake = spectrum_features(real), spectrum_features(fake)
+    parts = {
+        "all radii 0..22": slice(0, 23),
+        "radii 1..15 (0.03-0.47 c/p)": slice(1, 16),
+        "radii 16..22 (the corners)": slice(16, 23),
+        "radii 1..4 (< 0.16 c/p)": slice(1, 5),
+        "radii 5..10": slice(5, 11),
+        "radii 11..15": slice(11, 16),
+    }
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.model_selection import cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    def accuracy(x_real, x_fake):
+        x = np.concatenate([x_real, x_fake])
+        y = np.concatenate([np.zeros(len(x_real)), np.ones(len(x_fake))])
+        classifier = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+        cv = StratifiedKFold(5, shuffle=True, random_state=0)
+        return 100 * cross_val_score(classifier, x, y, cv=cv, scoring="accuracy").mean()
+
+    print(f"\n{name}: detectability (%) from parts of the 1D log spectrum (dB per integer pixel radius)")
+    for label, part in parts.items():
+        print(f"  {label:<30}{accuracy(feature_real[:, part], feature_fake[:, part]):6.1f}")
+    # The same features with each image's own mean level removed (spectral shape only).
+    shape_real = feature_real[:, 1:16] - feature_real[:, 1:16].mean(axis=1, keepdims=True)
+    shape_fake = feature_fake[:, 1:16] - feature_fake[:, 1:16].mean(axis=1, keepdims=True)
+    print(f"  {'radii 1..15, own mean removed':<30}{accuracy(shape_real, shape_fake):6.1f}")
+    gap = feature_fake.mean(axis=0) - feature_real.mean(axis=0)
+    spread = feature_fake.std(axis=0) / feature_real.std(axis=0)
+    print("  per radius 0..22: mean gap fake - real (dB) and sd(fake) / sd(real)")
+    print("   gap  " + " ".join(f"{v:+5.1f}" for v in gap))
+    print("   sd   " + " ".join(f"{v:5.2f}" for v in spread))
 
 
 # ---------------------------------------------------------------------------
@@ -346,7 +393,10 @@ def summarize(done, variants, seeds, steps, samples, floor=None):
             mean_bins = np.mean([r["per_bin_db"] for r in rows], axis=0)
             print(f"  {name:<15}" + "".join(f"{v:+6.1f}" for v in mean_bins))
 
-    pairs = [(other, base) for base in variants for other in variants if variants.index(other) > variants.index(base)]
+    # Every variant against the first (the baseline), and the two branches against each other.
+    pairs = [(other, variants[0]) for other in variants[1:]]
+    if "ssd-gan" in variants[1:] and "ssd-gan-diff" in variants[1:]:
+        pairs.append(("ssd-gan-diff", "ssd-gan"))
     if pairs:
         print("\n  paired differences over seeds (a - b; < 0: a better): mean ± sd, a lower in k/n, t-test p, Wilcoxon p")
     for other, base in pairs:
@@ -357,6 +407,8 @@ def summarize(done, variants, seeds, steps, samples, floor=None):
         for key, label, fmt in METRICS:
             a = [done[(other, s, steps, samples)][key] for s in common]
             b = [done[(base, s, steps, samples)][key] for s in common]
+            if key == "high_gap_db":  # signed: compare its size
+                a, b, label = np.abs(a), np.abs(b), "|high gap| dB"
             t = paired_test(a, b)
             print(
                 f"    {label:<13}{t['mean']:+8.3f} ± {t['sd']:.3f}   lower {t['lower']}/{t['n']}   "
@@ -382,6 +434,8 @@ def main():
     parser.add_argument("--variants", nargs="+", default=list(MAIN_VARIANTS), choices=list(VARIANTS))
     parser.add_argument("--samples", type=int, default=1024)
     parser.add_argument("--summarize", action="store_true", help="only reprint the results in OUT/runs.jsonl")
+    parser.add_argument("--save-samples", action="store_true", help="keep each run's samples in OUT/samples/")
+    parser.add_argument("--explain", nargs="+", metavar="SAMPLES.npy", help="only run `explain` on saved samples")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     path = os.path.join(args.out, "runs.jsonl")
@@ -402,12 +456,17 @@ def main():
     other = reference_patches(photos, args.samples, FLOOR_SEED)
     floor = measure(real, real_features, other, embed)
 
+    if args.explain:
+        for sample_path in args.explain:
+            explain(real, np.load(sample_path), os.path.basename(sample_path))
+        return
     if not args.summarize:
         for seed in args.seeds:
             for name in args.variants:
                 if (name, seed, steps, args.samples) in done:
                     continue
-                row = train_one(name, seed, steps, photos, real, real_features, embed, args.samples)
+                save_dir = os.path.join(args.out, "samples") if args.save_samples else None
+                row = train_one(name, seed, steps, photos, real, real_features, embed, args.samples, save_dir)
                 done[(name, seed, steps, args.samples)] = row
                 with open(path, "a", encoding="utf-8") as handle:
                     handle.write(json.dumps(row) + "\n")

@@ -415,12 +415,12 @@ def paired_feature_matching_loss(real_features, fake_features):
     return tf.reduce_mean(tf.abs(_flat_features(real_features) - _flat_features(fake_features)), axis=1)
 
 
-def spectrum_matching_loss(real, fake, num_bins=None, epsilon=1e-8):
+def spectrum_matching_loss(real, fake, num_bins=None, max_frequency=0.5, epsilon=1e-8):
     """Spectral regularisation for the generator: match the real batch's mean
     log spectrum (after Durall, Keuper & Keuper, CVPR 2020).
 
     Each image's radial power profile `P_i(k)` (grey,
-    `spectral.radial_power_profile`, `num_bins` bins up to 0.5
+    `spectral.radial_power_profile`, `num_bins` bins up to `max_frequency`
     cycles/pixel) is taken as `log(P_i(k) + epsilon)`; the loss is the mean
     over bins of `|mean_i log P_fake(k) - mean_i log P_real(k)|`, the L1 gap
     between the two sets' mean log spectra, i.e. what `spectral.
@@ -439,6 +439,11 @@ def spectrum_matching_loss(real, fake, num_bins=None, epsilon=1e-8):
         real: float tensor `(N_r, H, W, C)` (its gradient is stopped).
         fake: float tensor `(N, H, W, C)`, the same H, W and C.
         num_bins: radial bins (default `min(H, W) // 2`).
+        max_frequency: outer radius of the rings in cycles/pixel: 0.5 (the
+            default, as `spectral.spectral_distance`) leaves out the corners
+            of the spectrum; `2 ** -0.5` takes them in, where the
+            checkerboard of stride-2 transposed convolutions puts its power
+            (at (0.5, 0.5) cycles/pixel).
         epsilon: added to the power before the log (> 0).
 
     Returns:
@@ -448,7 +453,7 @@ def spectrum_matching_loss(real, fake, num_bins=None, epsilon=1e-8):
         raise ValueError(f"`epsilon` must be > 0. Received: epsilon={epsilon!r}")
 
     def mean_log_profile(images):
-        profile = spectral.radial_power_profile(tf.cast(images, tf.float32), num_bins)[..., 0]
+        profile = spectral.radial_power_profile(tf.cast(images, tf.float32), num_bins, max_frequency)[..., 0]
         return _global_mean(tf.math.log(profile + epsilon))
 
     gap = mean_log_profile(fake) - tf.stop_gradient(mean_log_profile(real))

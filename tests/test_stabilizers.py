@@ -353,9 +353,9 @@ def test_feature_matching_alone_pulls_the_generated_features_to_the_real_ones(pa
     assert history[-1] < 0.5 * history[0]
 
 
-def numpy_spectrum_matching(real, fake, epsilon=1e-8):
+def numpy_spectrum_matching(real, fake, max_frequency=0.5, epsilon=1e-8):
     """The spectral regulariser by hand: grey power |FFT|^2 / (H W), averaged
-    over rings of width 0.5 / (H // 2) cycles/pixel (the corners left out),
+    over H // 2 rings of equal width out to `max_frequency` cycles/pixel,
     log, mean over each set, mean absolute gap over rings."""
 
     def mean_log_profile(images):
@@ -364,7 +364,8 @@ def numpy_spectrum_matching(real, fake, epsilon=1e-8):
         power = np.abs(np.fft.fft2(gray)) ** 2 / (height * width)
         radius = np.hypot(*np.meshgrid(np.fft.fftfreq(height), np.fft.fftfreq(width), indexing="ij"))
         bins = height // 2
-        index = np.minimum(np.floor(radius / 0.5 * bins + 1e-9), np.where(np.isclose(radius, 0.5), bins - 1, bins))
+        index = np.floor(radius / max_frequency * bins + 1e-9)
+        index = np.minimum(index, np.where(np.isclose(radius, max_frequency), bins - 1, bins))
         rings = [power[:, index == k].mean(axis=1) for k in range(bins)]
         return np.log(np.stack(rings, axis=1) + epsilon).mean(axis=0)
 
@@ -375,6 +376,8 @@ def test_spectrum_matching_loss_equals_its_formula(patches):
     real, fake = patches[:20], patches[20:30] ** 2
     value = losses.spectrum_matching_loss(real, fake).numpy()
     np.testing.assert_allclose(value, np.full(10, numpy_spectrum_matching(real, fake)), rtol=1e-4)
+    corners = losses.spectrum_matching_loss(real, fake, max_frequency=2**-0.5).numpy()
+    np.testing.assert_allclose(corners, np.full(10, numpy_spectrum_matching(real, fake, 2**-0.5)), rtol=1e-4)
     np.testing.assert_allclose(losses.spectrum_matching_loss(real, real).numpy(), np.zeros(20), atol=1e-6)
     with pytest.raises(ValueError, match="epsilon"):
         losses.spectrum_matching_loss(real, fake, epsilon=0.0)
@@ -386,13 +389,19 @@ def test_spectrum_matching_alone_pulls_the_generated_spectrum_to_the_real_one(pa
     keras.utils.set_random_seed(0)
     generator = dcgan_generator(8, 16, 3, filters=8)
     critic = dcgan_discriminator((16, 16, 3), filters=8)
-    gan = FreqGAN(generator, critic, mode="unconditional", adversarial_weight=0.0, spectrum_matching_weight=1.0)
-    assert FreqGAN.from_config(gan.get_config()).spectrum_matching_weight == 1.0
+    gan = FreqGAN(
+        generator, critic, mode="unconditional", adversarial_weight=0.0, spectrum_matching_weight=1.0,
+        spectrum_matching_max_frequency=2**-0.5,
+    )
+    restored = FreqGAN.from_config(gan.get_config())
+    assert (restored.spectrum_matching_weight, restored.spectrum_matching_max_frequency) == (1.0, 2**-0.5)
     gan.compile(keras.optimizers.Adam(2e-3), keras.optimizers.SGD(0.0))
     history = gan.fit(patches, batch_size=16, epochs=12, verbose=0).history["g_spectrum_matching"]
     assert history[-1] < 0.5 * history[0]
     with pytest.raises(ValueError, match="spectrum_matching_weight"):
         FreqGAN(generator, critic, mode="unconditional", spectrum_matching_weight=-1.0)
+    with pytest.raises(ValueError, match="spectrum_matching_max_frequency"):
+        FreqGAN(generator, critic, mode="unconditional", spectrum_matching_max_frequency=0.8)
 
 
 def test_paired_feature_matching_in_freqgan_is_zero_for_a_perfect_generator(patches):

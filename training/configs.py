@@ -27,6 +27,7 @@ _STABILIZERS = {
     "instance_noise_decay_steps": 2000,  # discriminator steps until the noise is off
     "instance_noise_decay": "linear",  # or "exponential"
     "spectrum_matching_weight": 0.0,  # the generator's spectral regulariser (losses.spectrum_matching_loss)
+    "spectrum_matching_max_frequency": 0.5,  # its outer ring in cycles/pixel (2 ** -0.5: the corners too)
 }
 
 _DEHAZE = {
@@ -211,7 +212,7 @@ _NON_NEGATIVE_FLOATS = (
     "instance_noise",
     "spectrum_matching_weight",
 )
-_POSITIVE_FLOATS = ("generator_lr", "discriminator_lr", "guide_epsilon")
+_POSITIVE_FLOATS = ("generator_lr", "discriminator_lr", "guide_epsilon", "spectrum_matching_max_frequency")
 _MIXED_PRECISION = (None, "mixed_float16", "mixed_bfloat16")
 TASKS = ("dehaze", "unconditional")
 

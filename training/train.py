@@ -206,6 +206,7 @@ def _stabilizers(config):
         "gradient_penalty_interval": config.get("gradient_penalty_interval", 1),
         "feature_matching_weight": config.get("feature_matching_weight", 0.0),
         "spectrum_matching_weight": config.get("spectrum_matching_weight", 0.0),
+        "spectrum_matching_max_frequency": config.get("spectrum_matching_max_frequency", 0.5),
         "instance_noise": InstanceNoiseSchedule(
             noise, config["instance_noise_decay_steps"], kind=config["instance_noise_decay"]
         )

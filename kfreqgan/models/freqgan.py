@@ -116,6 +116,9 @@ class FreqGAN(keras.Model):
             `step -> sigma` (`InstanceNoiseSchedule`).
         spectrum_matching_weight: weight of the generator's spectrum
             matching loss (0 turns it off).
+        spectrum_matching_max_frequency: outer radius of its rings in
+            cycles/pixel, in (0, 2 ** -0.5]: 0.5 leaves out the corners of
+            the spectrum, 2 ** -0.5 takes them in.
         **kwargs: base `keras.Model` arguments.
     """
 
@@ -136,6 +139,7 @@ class FreqGAN(keras.Model):
         feature_matching_layers=None,
         instance_noise=None,
         spectrum_matching_weight=0.0,
+        spectrum_matching_max_frequency=0.5,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -164,6 +168,15 @@ class FreqGAN(keras.Model):
         ):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf"):
                 raise ValueError(f"`{name}` must be a number >= 0. Received: {name}={value!r}")
+        if (
+            isinstance(spectrum_matching_max_frequency, bool)
+            or not isinstance(spectrum_matching_max_frequency, (int, float))
+            or not 0 < spectrum_matching_max_frequency <= 2**-0.5 + 1e-9
+        ):
+            raise ValueError(
+                "`spectrum_matching_max_frequency` must lie in (0, 2 ** -0.5] cycles/pixel. "
+                f"Received: spectrum_matching_max_frequency={spectrum_matching_max_frequency!r}"
+            )
         if gradient_penalty not in GRADIENT_PENALTIES:
             raise ValueError(
                 f"`gradient_penalty` must be one of {GRADIENT_PENALTIES}. Received: gradient_penalty={gradient_penalty!r}"
@@ -205,6 +218,7 @@ class FreqGAN(keras.Model):
         self.feature_matching_layers = feature_matching_layers
         self.instance_noise = instance_noise
         self.spectrum_matching_weight = float(spectrum_matching_weight)
+        self.spectrum_matching_max_frequency = float(spectrum_matching_max_frequency)
         # Not tracked as a sub-model: it shares the discriminator's layers.
         self.__dict__["_feature_model"] = None
         if feature_matching_weight > 0:
@@ -309,6 +323,7 @@ class FreqGAN(keras.Model):
                 else self.instance_noise
             ),
             "spectrum_matching_weight": self.spectrum_matching_weight,
+            "spectrum_matching_max_frequency": self.spectrum_matching_max_frequency,
         }
 
     # -- training -----------------------------------------------------------
@@ -476,7 +491,9 @@ class FreqGAN(keras.Model):
                 terms["g_feature_matching"] = self._matching_term(condition, self._noisy(real, sigma), fake_seen)
                 g_per_example += self.feature_matching_weight * terms["g_feature_matching"]
             if self.spectrum_matching_weight > 0:
-                terms["g_spectrum_matching"] = losses.spectrum_matching_loss(real, fake)
+                terms["g_spectrum_matching"] = losses.spectrum_matching_loss(
+                    real, fake, max_frequency=self.spectrum_matching_max_frequency
+                )
                 g_per_example += self.spectrum_matching_weight * terms["g_spectrum_matching"]
             if self.mode == "paired":
                 terms["g_l1"] = losses.l1_loss(real, fake)
