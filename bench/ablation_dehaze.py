@@ -94,7 +94,7 @@ def parse_variant(text):
     if ":" not in text:
         raise ValueError(f"--variant expects NAME:key=value,key=value. Received: {text!r}")
     name, pairs = text.split(":", 1)
-    return name, train._parse_overrides([pair for pair in pairs.split(",") if pair])
+    return name, train.parse_overrides([pair for pair in pairs.split(",") if pair])
 
 
 def make_config(overrides, seed):

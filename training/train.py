@@ -453,7 +453,15 @@ def train(config, out, strategy, verbose=2, callbacks=()):
     return result
 
 
-def _parse_overrides(pairs):
+def parse_overrides(pairs):
+    """`KEY=VALUE` strings (`kfreqgan-train --set`) as a dict for `configs.get_config`.
+
+    Each value is read as a Python literal (`0.5`, `[0.3, 3.0]`, `True`,
+    `None`), else kept as a bare string.
+
+    Raises:
+        ValueError: for an entry without `=`.
+    """
     overrides = {}
     for pair in pairs or []:
         if "=" not in pair:
@@ -489,7 +497,7 @@ def _run(args):
         print(configs.describe())
         return 0
     # Everything that can be checked is checked before data loads or a file is written.
-    overrides = _parse_overrides(args.set)
+    overrides = parse_overrides(args.set)
     if args.epochs is not None:
         overrides["epochs"] = args.epochs
     config = configs.get_config(args.config, overrides)  # checks every value
