@@ -6,7 +6,9 @@ never seen.
    with band-filtered inputs, spatial + frequency discriminator, L1 + focal
    frequency loss) on 32x32 patches of the bundled training photos, with
    haze synthesised on the fly (atmospheric scattering model, RESIDE ITS
-   ranges). No image is downloaded.
+   ranges). No image is downloaded. The demo shows the frequency parts at
+   work, not that they pay: at equal wall time the spatial twin (the same
+   U-Net without them) scores better (BENCHMARKS.md, "Dehazing ablation").
 2. Dehazes the held-out photos (`kfreqgan.data.HELDOUT_PHOTOS`, never used in
    training) with synthetic haze, whole (128x128), with the same weights in
    a fully convolutional copy of the generator.
