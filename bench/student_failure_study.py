@@ -136,8 +136,20 @@ def variants():
     return table
 
 
-MAIN_VARIANTS = ("a1-broken", "a2-broken", "a1+l1", "a2+l1", "a1+l1+phase+strided", "a2+l1+phase+strided", "kfreqgan")
-"""The variants worth several seeds."""
+MAIN_VARIANTS = (
+    "a1-broken",
+    "a2-broken",
+    "a1+l1",
+    "a2+l1",
+    "a1+l1+phase+strided",
+    "a2+l1+phase+strided",
+    "kfreqgan",
+    "a1+lsgan",
+    "a1+l1+phase+strided+train_freq",
+)
+"""The variants worth several seeds: the broken approaches, the one single
+fix that works, the cumulative fixes, kfreqgan's recipe, and the two that
+seed 0 singled out (the darkest outputs; the best rebuild)."""
 
 
 # ---------------------------------------------------------------------------
@@ -442,6 +454,7 @@ def append(path, record):
 
 
 COLUMNS = ("spread_ratio", "black_fraction", "psnr", "ssim", "frechet")
+"""The scores the table prints (with `mean_intensity`, the mean output pixel; the clean targets' is about 0.48)."""
 
 
 def table(records):
@@ -450,12 +463,12 @@ def table(records):
     by_variant = {}
     for record in records:
         by_variant.setdefault(record["variant"], []).append(record)
-    lines = [f"{'variant':<40}{'seeds':>6}{'spread':>8}{'black':>7}{'PSNR':>7}{'SSIM':>7}{'Frechet':>9}{'steps':>7}{'s/run':>7}"]
+    lines = [f"{'variant':<40}{'seeds':>6}{'spread':>8}{'black':>7}{'mean':>6}{'PSNR':>7}{'SSIM':>7}{'Frechet':>9}{'steps':>7}{'s/run':>7}"]
     for name in sorted(by_variant, key=lambda n: order.index(n) if n in order else len(order)):
         runs = by_variant[name]
-        mean = {key: np.mean([run[key] for run in runs]) for key in (*COLUMNS, "steps", "train_seconds")}
+        mean = {key: np.mean([run[key] for run in runs]) for key in (*COLUMNS, "mean_intensity", "steps", "train_seconds")}
         lines.append(
-            f"{name:<40}{len(runs):>6}{mean['spread_ratio']:8.3f}{mean['black_fraction']:7.2f}{mean['psnr']:7.2f}"
+            f"{name:<40}{len(runs):>6}{mean['spread_ratio']:8.3f}{mean['black_fraction']:7.2f}{mean['mean_intensity']:6.2f}{mean['psnr']:7.2f}"
             f"{mean['ssim']:7.3f}{mean['frechet']:9.2f}{mean['steps']:7.0f}{mean['train_seconds']:7.0f}"
         )
         if len(runs) > 1:
@@ -464,6 +477,81 @@ def table(records):
             )
             lines.append(f"{'':<6}seeds {sorted(run['seed'] for run in runs)}: {spread}")
     return "\n".join(lines)
+
+
+def _grid_rows(path, count=6):
+    """The rows (hazy, output, clean) of a saved sample grid as uint8 `(3, count, 28, 28)`."""
+    data = tf.io.decode_png(tf.io.read_file(path)).numpy()[..., 0]
+    rows = data.reshape(3, SIZE, -1, SIZE).transpose(0, 2, 1, 3)
+    return rows[:, :count]
+
+
+def _pack(images):
+    import base64
+
+    return base64.b64encode(np.ascontiguousarray(images, np.uint8).tobytes()).decode("ascii")
+
+
+def unpack_images(text, size=SIZE):
+    """Inverse of the summary's image packing: float32 `(N, size, size, 1)` in [0, 1]."""
+    import base64
+
+    values = np.frombuffer(base64.b64decode(text), np.uint8)
+    return (values.reshape(-1, size, size, 1) / 255.0).astype(np.float32)
+
+
+def summarize(out, long_out=None):
+    """A compact summary of `OUT/runs.jsonl` (per variant: per-seed values and
+    their mean) with six sample outputs of the main variants (seed 0, and the
+    broken approaches' other seeds), for notebook 04."""
+    def read(folder):
+        with open(os.path.join(folder, "runs.jsonl"), encoding="utf-8") as lines:
+            return [json.loads(line) for line in lines if line.strip()]
+
+    def per_variant(records):
+        grouped = {}
+        for record in records:
+            grouped.setdefault(record["variant"], []).append(record)
+        order = list(variants())
+        result = {}
+        for name in sorted(grouped, key=lambda n: order.index(n) if n in order else len(order)):
+            runs = sorted(grouped[name], key=lambda run: run["seed"])
+            keys = (*COLUMNS, "mean_intensity", "train_seconds", "steps")
+            result[name] = {
+                "approach": runs[0]["approach"],
+                "options": runs[0]["options"],
+                "seeds": [run["seed"] for run in runs],
+                "per_seed": {key: [round(float(run[key]), 4) for run in runs] for key in keys},
+                "mean": {key: round(float(np.mean([run[key] for run in runs])), 4) for key in keys},
+            }
+        return result
+
+    summary = {"variants": per_variant(read(out))}
+    with open(os.path.join(out, "references-seed0.json"), encoding="utf-8") as handle:
+        summary["references"] = json.load(handle)
+    samples = {}
+    for name in (name for name in summary["variants"] if name in MAIN_VARIANTS):  # keeps the file small
+        path = os.path.join(out, f"samples-{name}-seed0.png")
+        if os.path.exists(path):
+            rows = _grid_rows(path)
+            samples.setdefault("hazy", _pack(rows[0]))
+            samples.setdefault("clean", _pack(rows[2]))
+            samples[name] = _pack(rows[1])
+    summary["samples_seed0"] = samples
+    # The broken approaches collapse onto a different single output in each seed.
+    summary["samples_broken_other_seeds"] = {}
+    for name in ("a1-broken", "a2-broken"):
+        for seed in summary["variants"].get(name, {}).get("seeds", [])[1:]:
+            path = os.path.join(out, f"samples-{name}-seed{seed}.png")
+            if os.path.exists(path):
+                summary["samples_broken_other_seeds"][f"{name} seed {seed}"] = _pack(_grid_rows(path)[1])
+    if long_out and os.path.exists(os.path.join(long_out, "runs.jsonl")):
+        summary["long_runs"] = per_variant(read(long_out))
+        for name in summary["long_runs"]:
+            path = os.path.join(long_out, f"samples-{name}-seed0.png")
+            if os.path.exists(path):
+                summary["long_runs"][name]["samples_seed0"] = _pack(_grid_rows(path)[1])
+    return summary
 
 
 def main(argv=None):
@@ -479,6 +567,8 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--list", action="store_true", help="list the variants and exit")
     parser.add_argument("--table", action="store_true", help="print the table of OUT/runs.jsonl and exit")
+    parser.add_argument("--summary", help="write a compact JSON summary of OUT (for notebook 04) to this path and exit")
+    parser.add_argument("--long-out", help="with --summary: a second OUT with longer runs of the broken variants")
     args = parser.parse_args(argv)
     table_of_variants = variants()
     if args.list:
@@ -487,6 +577,11 @@ def main(argv=None):
         return 0
     os.makedirs(args.out, exist_ok=True)
     path = os.path.join(args.out, "runs.jsonl")
+    if args.summary:
+        with open(args.summary, "w", encoding="utf-8") as handle:
+            json.dump(summarize(args.out, args.long_out), handle, indent=1)
+            handle.write("\n")
+        return 0
     if args.table:
         with open(path, encoding="utf-8") as lines:
             print(table([json.loads(line) for line in lines if line.strip()]))
