@@ -258,7 +258,7 @@ class StudentGAN:
             for model in self.band_generators.values():
                 self.generator_variables += model.trainable_variables
             self.discriminator_variables += self.frequency_discriminator.trainable_variables
-        self.train_step = tf.function(self._train_step)
+        self.train_step = tf.function(self.update)  # compiled; `update` runs the same step eagerly
 
     def band_input(self, hazy, name):
         """What band generator `name` sees of the hazy image."""
@@ -286,7 +286,8 @@ class StudentGAN:
         frequency = self.frequency_discriminator(log_magnitude(images), training=training)
         return 0.5 * (spatial + frequency)
 
-    def _train_step(self, hazy, clean):
+    def update(self, hazy, clean):
+        """One discriminator step, then one generator step; returns the losses."""
         with tf.GradientTape() as tape:
             fake = self(hazy, training=True)
             d_loss = tf.reduce_mean(

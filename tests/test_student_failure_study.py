@@ -118,7 +118,7 @@ def test_only_the_spatial_pair_trains_unless_told(train_freq):
     gan = study.StudentGAN(1, train_freq=train_freq)
     frozen = [model.get_weights() for model in (*gan.band_generators.values(), gan.frequency_discriminator)]
     spatial = gan.spatial_generator.get_weights()
-    logs = gan._train_step(np.clip(images + 0.2, 0, 1), images)  # eagerly: tracing would cost more than the test
+    logs = gan.update(np.clip(images + 0.2, 0, 1), images)  # eagerly: tracing would cost more than the test
     assert all(np.isfinite(float(value)) for value in logs.values())
     after = [model.get_weights() for model in (*gan.band_generators.values(), gan.frequency_discriminator)]
     moved = [any(not np.array_equal(a, b) for a, b in zip(before, now)) for before, now in zip(frozen, after)]
