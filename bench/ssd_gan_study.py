@@ -357,11 +357,11 @@ def summarize(done, variants, seeds, steps, samples, floor=None):
         f"\ndcgan-32 (DCGAN G, SN DCGAN D, hinge), {steps} steps of batch 32, seeds {list(seeds)}; "
         f"{samples} samples vs {samples} reference patches; mean (min..max) over seeds; lower is better"
     )
-    header = f"  {'variant':<15}" + "".join(f"{label:>{WIDTH}}" for _, label, _ in METRICS) + f"{'s/run':>7}"
+    header = f"  {'variant':<22}" + "".join(f"{label:>{WIDTH}}" for _, label, _ in METRICS) + f"{'s/run':>7}"
     print(header)
     if floor:
         cells = "".join(fmt.format(floor[key]).rjust(WIDTH) for key, _, fmt in METRICS)
-        print(f"  {'real vs real':<15}" + cells)
+        print(f"  {'real vs real':<22}" + cells)
     for name in variants:
         rows = [done[(name, s, steps, samples)] for s in seeds if (name, s, steps, samples) in done]
         if not rows:
@@ -373,7 +373,7 @@ def summarize(done, variants, seeds, steps, samples, floor=None):
             cells.append(cell.rjust(WIDTH))
         seconds = statistics.mean(row["seconds"] for row in rows)
         flags = "" if all(r["finite"] for r in rows) else "  NaN!"
-        print(f"  {name:<15}" + "".join(cells) + f"{seconds:7.0f}" + (f"  ({len(rows)} seeds)" if len(rows) != len(seeds) else "") + flags)
+        print(f"  {name:<22}" + "".join(cells) + f"{seconds:7.0f}" + (f"  ({len(rows)} seeds)" if len(rows) != len(seeds) else "") + flags)
     for name in variants:
         rows = [done[(name, s, steps, samples)] for s in seeds if (name, s, steps, samples) in done]
         if rows and "spectral_logit_gap" in rows[0]:
@@ -386,12 +386,12 @@ def summarize(done, variants, seeds, steps, samples, floor=None):
             )
     print("\n  mean per-bin gap fake - real (dB), bin centres in cycles/pixel:")
     centres = spectral.radial_bin_frequencies(SIZE, SIZE)
-    print(f"  {'':<15}" + "".join(f"{c:6.3f}" for c in centres))
+    print(f"  {'':<22}" + "".join(f"{c:6.3f}" for c in centres))
     for name in variants:
         rows = [done[(name, s, steps, samples)] for s in seeds if (name, s, steps, samples) in done]
         if rows:
             mean_bins = np.mean([r["per_bin_db"] for r in rows], axis=0)
-            print(f"  {name:<15}" + "".join(f"{v:+6.1f}" for v in mean_bins))
+            print(f"  {name:<22}" + "".join(f"{v:+6.1f}" for v in mean_bins))
 
     # Every variant against the first (the baseline), and the two branches against each other.
     pairs = [(other, variants[0]) for other in variants[1:]]
