@@ -13,10 +13,12 @@ discriminator, hinge loss, Adam 2e-4 / 0.5, batch 32) is trained for
   so the branch only shapes the discriminator;
 - `ssd-gan-diff`: the same branch, differentiable for the generator too
   (`stop_generator_gradient=False`);
-- `sngan-specreg` (run with `--variants sngan-specreg`): no branch, but a
+- `sngan-specreg` (not run by default: `--variants ...`): no branch, but a
   spectral regulariser on the generator (`FreqGAN(spectrum_matching_weight=
   1.0)`: the L1 gap between the generated and the real batch's mean log
-  radial power spectrum, after Durall et al.).
+  radial power spectrum, rings up to 0.5 cycles/pixel, after Durall et al.);
+- `sngan-specreg-corners`: the same with rings out to the corners of the
+  spectrum (`spectrum_matching_max_frequency=2 ** -0.5`).
 
 Runs are paired by seed: a seed fixes the training patches, their order,
 the initial weights and the latent vectors the samples are drawn from. Each
@@ -36,9 +38,13 @@ of a draw of their own (not the training batches):
 
 One JSON line per finished run goes to `OUT/runs.jsonl`; runs already there
 are skipped, so the study resumes. `--summarize` reprints the table and the
-paired tests from that file.
+paired tests from that file. `--save-samples` keeps each run's samples
+(`OUT/samples/<variant>-seed<seed>.npy`) and `--explain FILE.npy ...` shows
+what the detector keys on in them (its accuracy on parts of the 1D
+spectrum, the mean gap and the spread ratio per radius).
 
     python bench/ssd_gan_study.py [--out /work/runs/ssd_gan_study] [--steps 800] [--seeds 0 1 2 3 4]
+        [--variants sngan ssd-gan ssd-gan-diff sngan-specreg sngan-specreg-corners] [--summarize]
 """
 
 import argparse
