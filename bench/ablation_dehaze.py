@@ -42,7 +42,11 @@ Variants (`--variants`, or `--variant NAME:key=value,key=value` for others;
 the keys are `dehaze-demo` config overrides):
 
     python bench/ablation_dehaze.py --variants spatial default band-log-w2 --seeds 1 2 3 --out /work/runs/dehaze_study
-    python bench/ablation_dehaze.py --seeds 2 --calibration /work/runs/dehaze_study/calibration.json --out /work/runs/dehaze_rerun
+    python bench/ablation_dehaze.py --seeds 2 --calibration bench/dehaze_study_calibration.json --out outputs/dehaze_rerun
+
+The first is the study in BENCHMARKS.md; its calibration (the step counts
+every variant trained) is kept in `bench/dehaze_study_calibration.json`, so
+the second reruns one of its seeds with the same steps on any machine.
 """
 
 import argparse
@@ -279,7 +283,7 @@ def main():
     parser.add_argument("--calibration", help="a calibration.json to reuse (default: OUT/calibration.json if there)")
     parser.add_argument("--calibration-steps", type=int, default=5, help="timed steps per variant and round")
     parser.add_argument("--calibration-rounds", type=int, default=30)
-    parser.add_argument("--out", default="/work/runs/dehaze_study")
+    parser.add_argument("--out", default="outputs/dehaze_study")
     parser.add_argument("--summary-only", action="store_true", help="summarise OUT/runs.jsonl, train nothing")
     args = parser.parse_args()
 

@@ -17,7 +17,7 @@ stabilizer and with each stabilizer alone, for `--epochs` epochs and
 part-1 reference patches (a draw of their own, not the training batches). One line per run goes to
 `OUT/runs.jsonl`; runs already there are skipped, so the study resumes.
 
-    python bench/gan_toolkit_study.py [--out /work/runs/gan_toolkit] [--epochs 12] [--seeds 3] [--part all]
+    python bench/gan_toolkit_study.py [--out outputs/gan_toolkit] [--epochs 12] [--seeds 3] [--part all]
 """
 
 import argparse
@@ -152,7 +152,7 @@ def part_gans(embed, out, epochs, seeds):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", default="/work/runs/gan_toolkit")
+    parser.add_argument("--out", default="outputs/gan_toolkit")
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--part", choices=("all", "metrics", "gans"), default="all")

@@ -43,7 +43,7 @@ paired tests from that file. `--save-samples` keeps each run's samples
 what the detector keys on in them (its accuracy on parts of the 1D
 spectrum, the mean gap and the spread ratio per radius).
 
-    python bench/ssd_gan_study.py [--out /work/runs/ssd_gan_study] [--steps 800] [--seeds 0 1 2 3 4]
+    python bench/ssd_gan_study.py [--out outputs/ssd_gan_study] [--steps 800] [--seeds 0 1 2 3 4]
         [--variants sngan ssd-gan ssd-gan-diff sngan-specreg sngan-specreg-corners] [--summarize]
 """
 
@@ -434,7 +434,7 @@ def machine():
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", default="/work/runs/ssd_gan_study")
+    parser.add_argument("--out", default="outputs/ssd_gan_study")
     parser.add_argument("--steps", type=int, default=800)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--variants", nargs="+", default=list(MAIN_VARIANTS), choices=list(VARIANTS))

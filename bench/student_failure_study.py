@@ -69,7 +69,7 @@ already there are skipped, so the study resumes, and one seed can be rerun
 on its own (`--seeds 1`). Sample grids (rows: hazy / output / clean) are
 saved as `OUT/samples-<variant>-seed<seed>.png`.
 
-    python bench/student_failure_study.py [--seeds 0] [--variants all] [--out /work/runs/student_failure]
+    python bench/student_failure_study.py [--seeds 0] [--variants all] [--out outputs/student_failure]
 """
 
 import argparse
@@ -557,7 +557,7 @@ def summarize(out, long_out=None):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", default="/work/runs/student_failure")
+    parser.add_argument("--out", default="outputs/student_failure")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument(
         "--variants", nargs="+", default=["all"], help="names (see --list), 'all' or 'main' (%s)" % ", ".join(MAIN_VARIANTS)
