@@ -219,12 +219,17 @@ def test_a_really_full_disk_ends_in_one_line_not_a_crash(tmp_path):
 
 @pytest.mark.slow
 def test_ctrl_c_during_training_is_one_line_and_130(tmp_path):
-    process = _console("kfreqgan-train", _train_argv(tmp_path / "run", epochs=50))
+    # So many epochs that training cannot end before the signal arrives: a
+    # tiny epoch takes well under a second, and a parent slowed by a loaded
+    # machine may read "Epoch 2/" from the pipe long after it was written
+    # (with 50 epochs the run had once finished by then: exit 0, no signal).
+    process = _console("kfreqgan-train", _train_argv(tmp_path / "run", epochs=100000))
     deadline = time.monotonic() + 300
     seen = ""
     while "Epoch 2/" not in seen:  # well into training
         assert process.poll() is None and time.monotonic() < deadline, process.stderr.read()[-3000:]
         seen += process.stdout.readline()
+    assert process.poll() is None
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=120)
     assert process.returncode == 130
