@@ -18,7 +18,11 @@ the error contract, the same for every program:
   traceback. An OS error (a full disk, no permission, a read-only file
   system) is one line too, naming the file and the reason.
 - 130 (`EXIT_INTERRUPTED`): interrupted (Ctrl-C): one line,
-  `<prog>: interrupted`, no traceback.
+  `<prog>: interrupted`, no traceback. A Ctrl-C is not lost when its
+  `KeyboardInterrupt` lands in a finalizer (TensorFlow deletes resources in
+  `__del__`, where Python ignores exceptions): `run_main` remembers it, and
+  long loops call `raise_if_interrupted()` (training: `interrupt_callback()`)
+  to raise it again where it can stop the program.
 
 `--debug` (added by the parser) shows the traceback instead of the line
 (and turns off Keras's traceback filtering).
@@ -32,9 +36,12 @@ with an `argv` list (tests, notebooks), `main` returns the status instead.
 """
 
 import argparse
+import contextlib
 import gc
 import os
+import signal
 import sys
+import threading
 
 from kfreqgan._validation import first_line
 
@@ -162,6 +169,55 @@ def quiet_tensorflow(debug=False):
     absl_logging.set_verbosity(absl_logging.ERROR)
 
 
+_INTERRUPTED = threading.Event()
+
+
+def _on_interrupt(signum, frame):
+    _INTERRUPTED.set()
+    raise KeyboardInterrupt
+
+
+def raise_if_interrupted():
+    """Raises `KeyboardInterrupt` if Ctrl-C came during this command.
+
+    The first `KeyboardInterrupt` is raised wherever the program is when the
+    signal arrives; if that is a finalizer (`__del__`, a weakref callback),
+    Python prints nothing and carries on. Loops that run for long call this
+    between steps so that the interrupt stops the program all the same.
+    """
+    if _INTERRUPTED.is_set():
+        raise KeyboardInterrupt
+
+
+def interrupt_callback():
+    """A Keras callback that calls `raise_if_interrupted` after every batch."""
+    import keras
+
+    class RaiseIfInterrupted(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            raise_if_interrupted()
+
+        def on_epoch_end(self, epoch, logs=None):
+            raise_if_interrupted()
+
+    return RaiseIfInterrupted()
+
+
+@contextlib.contextmanager
+def _remembering_interrupts():
+    """SIGINT raises KeyboardInterrupt and is remembered, for this block (main thread only)."""
+    _INTERRUPTED.clear()
+    try:
+        previous = signal.signal(signal.SIGINT, _on_interrupt)
+    except (ValueError, OSError):  # not the main thread: leave the handler alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def run_main(parser, run, argv=None):
     """Parses `argv`, calls `run(args)` and keeps the error contract (see the module docstring).
 
@@ -184,7 +240,8 @@ def run_main(parser, run, argv=None):
         status = run(args)
         return EXIT_OK if status is None else int(status)
     try:
-        status = run(args)
+        with _remembering_interrupts():
+            status = run(args)
     except KeyboardInterrupt as error:
         print(f"{prog}: interrupted", file=sys.stderr, flush=True)
         return _failed(error, EXIT_INTERRUPTED, argv)

@@ -39,6 +39,7 @@ import numpy as np
 from kfreqgan.command_line import EXIT_PARTIAL
 from kfreqgan.command_line import ArgumentParser
 from kfreqgan.command_line import error_line
+from kfreqgan.command_line import raise_if_interrupted
 from kfreqgan.command_line import run_main
 from kfreqgan.data.image_files import IMAGE_EXTENSIONS
 from kfreqgan.dehazing import DEFAULT_TILE_SIZE
@@ -259,6 +260,7 @@ def run(args):
     progress = _Progress(len(images), args.quiet)
     try:
         for source, name in images:
+            raise_if_interrupted()
             try:
                 dehaze_file(dehazer, source, os.path.join(out, name), progress.tiles(name))
             except Exception as error:  # one bad file must not stop the folder

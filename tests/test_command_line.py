@@ -272,3 +272,42 @@ def test_spectrum_names_the_image_size_not_an_internal_argument(tmp_path, capsys
     line = _error_lines(capsys.readouterr().err)[0]
     assert line.startswith("kfreqgan-spectrum: error: The images are 1x9 pixels: too small for a radial spectrum")
     assert "num_bins" not in line
+
+
+def test_a_ctrl_c_swallowed_by_a_finalizer_still_stops_the_command(capsys):
+    """Python ignores a KeyboardInterrupt raised in `__del__` (TensorFlow frees
+    resources there): run_main remembers the Ctrl-C, and the next
+    `raise_if_interrupted()` (after every training batch, before every image
+    in kfreqgan-dehaze) stops the command with its one line and 130."""
+    import gc
+
+    from kfreqgan import command_line
+
+    steps = []
+
+    class Resource:
+        def __del__(self):
+            os.kill(os.getpid(), signal.SIGINT)  # the handler runs here, in the finalizer
+
+    def run(args):
+        import sys
+
+        hook, sys.unraisablehook = sys.unraisablehook, lambda unraisable: None
+        try:
+            Resource()
+            gc.collect()
+        finally:
+            sys.unraisablehook = hook
+        steps.append("still running")  # the interrupt was swallowed
+        for _ in range(3):
+            command_line.raise_if_interrupted()
+            steps.append("one more step")
+        return 0
+
+    parser = command_line.ArgumentParser(prog="kfreqgan-test")
+    assert command_line.run_main(parser, run, []) == command_line.EXIT_INTERRUPTED
+    assert steps == ["still running"]
+    assert capsys.readouterr().err.strip().splitlines()[-1] == "kfreqgan-test: interrupted"
+    # The next command starts afresh, with Python's own handler back afterwards.
+    assert command_line.run_main(parser, lambda args: command_line.raise_if_interrupted(), []) == 0
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

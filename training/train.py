@@ -503,6 +503,7 @@ def _run(args):
     config = configs.get_config(args.config, overrides)  # checks every value
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         raise ValueError(f"--out must be a folder. Received: --out={args.out!r}")
+    from kfreqgan.command_line import interrupt_callback
     from kfreqgan.paths import check_writable_folder  # before any data is loaded (kfreqgan.paths)
 
     check_writable_folder(args.out, create=False)
@@ -511,7 +512,7 @@ def _run(args):
     _, worker_id = _worker(strategy)
     # One run per --out (and worker): a second one stops here, naming the first's pid.
     with FolderLock(args.out, name=f"kfreqgan-train-worker-{worker_id}"):
-        result = train(config, args.out, strategy, verbose=verbose)
+        result = train(config, args.out, strategy, verbose=verbose, callbacks=[interrupt_callback()])
     if "held_out" in result:
         held = result["held_out"]
         print(
