@@ -205,9 +205,17 @@ def interrupt_callback():
 
 @contextlib.contextmanager
 def _remembering_interrupts():
-    """SIGINT raises KeyboardInterrupt and is remembered, for this block (main thread only)."""
+    """SIGINT raises KeyboardInterrupt and is remembered, for this block.
+
+    Only where Python's own handler is in place: a SIGINT that the parent
+    process made ignored (a background job, a test runner's worker) stays
+    ignored, and outside the main thread nothing changes.
+    """
     _INTERRUPTED.clear()
     try:
+        if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+            yield
+            return
         previous = signal.signal(signal.SIGINT, _on_interrupt)
     except (ValueError, OSError):  # not the main thread: leave the handler alone
         yield

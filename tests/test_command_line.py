@@ -305,9 +305,19 @@ def test_a_ctrl_c_swallowed_by_a_finalizer_still_stops_the_command(capsys):
         return 0
 
     parser = command_line.ArgumentParser(prog="kfreqgan-test")
-    assert command_line.run_main(parser, run, []) == command_line.EXIT_INTERRUPTED
-    assert steps == ["still running"]
-    assert capsys.readouterr().err.strip().splitlines()[-1] == "kfreqgan-test: interrupted"
-    # The next command starts afresh, with Python's own handler back afterwards.
-    assert command_line.run_main(parser, lambda args: command_line.raise_if_interrupted(), []) == 0
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    # As in a terminal (a pytest-xdist worker ignores SIGINT; run_main leaves
+    # an ignored SIGINT ignored, see the last check).
+    outer = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        assert command_line.run_main(parser, run, []) == command_line.EXIT_INTERRUPTED
+        assert steps == ["still running"]
+        assert capsys.readouterr().err.strip().splitlines()[-1] == "kfreqgan-test: interrupted"
+        # The next command starts afresh, with Python's own handler back afterwards.
+        assert command_line.run_main(parser, lambda args: command_line.raise_if_interrupted(), []) == 0
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        # A SIGINT the parent made ignored (a background job) stays ignored.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        assert command_line.run_main(parser, lambda args: 0 if signal.getsignal(signal.SIGINT) == signal.SIG_IGN else 3, []) == 0
+        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, outer)
