@@ -212,18 +212,17 @@ def _remembering_interrupts():
     ignored, and outside the main thread nothing changes.
     """
     _INTERRUPTED.clear()
+    previous = None
     try:
-        if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
-            yield
-            return
-        previous = signal.signal(signal.SIGINT, _on_interrupt)
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            previous = signal.signal(signal.SIGINT, _on_interrupt)
     except (ValueError, OSError):  # not the main thread: leave the handler alone
-        yield
-        return
+        previous = None
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
 
 
 def run_main(parser, run, argv=None):

@@ -321,3 +321,21 @@ def test_a_ctrl_c_swallowed_by_a_finalizer_still_stops_the_command(capsys):
         assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
     finally:
         signal.signal(signal.SIGINT, outer)
+
+
+def test_errors_pass_through_the_interrupt_handling_as_one_line(capsys):
+    """An error inside a command ends as its one line and 2, whatever the SIGINT handler."""
+    from kfreqgan import command_line
+
+    def fail(args):
+        raise ValueError("bad input named here")
+
+    parser = command_line.ArgumentParser(prog="kfreqgan-test")
+    for handler in (signal.default_int_handler, signal.SIG_IGN):
+        outer = signal.signal(signal.SIGINT, handler)
+        try:
+            assert command_line.run_main(parser, fail, []) == command_line.EXIT_ERROR
+            assert capsys.readouterr().err.strip().splitlines()[-1] == "kfreqgan-test: error: bad input named here"
+            assert signal.getsignal(signal.SIGINT) == handler
+        finally:
+            signal.signal(signal.SIGINT, outer)
