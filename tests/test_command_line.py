@@ -223,7 +223,12 @@ def test_ctrl_c_during_training_is_one_line_and_130(tmp_path):
     # tiny epoch takes well under a second, and a parent slowed by a loaded
     # machine may read "Epoch 2/" from the pipe long after it was written
     # (with 50 epochs the run had once finished by then: exit 0, no signal).
-    process = _console("kfreqgan-train", _train_argv(tmp_path / "run", epochs=100000))
+    # As from a terminal: a pytest-xdist worker ignores SIGINT, and an ignored
+    # SIGINT is inherited by the child (Python then keeps ignoring it).
+    process = _console(
+        "kfreqgan-train", _train_argv(tmp_path / "run", epochs=100000),
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     deadline = time.monotonic() + 300
     seen = ""
     while "Epoch 2/" not in seen:  # well into training
@@ -232,7 +237,7 @@ def test_ctrl_c_during_training_is_one_line_and_130(tmp_path):
     assert process.poll() is None
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=120)
-    assert process.returncode == 130
+    assert process.returncode == 130, err[-2000:]
     assert "Traceback" not in err
     assert _error_lines(err) == ["kfreqgan-train: interrupted"]
 
