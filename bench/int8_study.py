@@ -118,6 +118,22 @@ def main(argv=None):
         json.dump(results, handle, indent=2)
 
 
+def _invoke_ms(model_bytes, images):
+    """Milliseconds of each LiteRT invoke (2 threads), one image at a time."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_content=model_bytes, num_threads=2)
+    interpreter.allocate_tensors()
+    index = interpreter.get_input_details()[0]["index"]
+    times = []
+    for image in images:
+        interpreter.set_tensor(index, image[None])
+        begin = time.perf_counter()
+        interpreter.invoke()
+        times.append(1000 * (time.perf_counter() - begin))
+    return times
+
+
 # Real photos with fog of their own (Plasma wallpapers left out of the
 # dehazer's training catalogue for that reason, see photo_sources).
 FOGGY_WALLPAPERS = ("ColdRipple", "DarkestHour")
@@ -158,18 +174,7 @@ def _selective(args, tflite, model, calib, check, haze):
         return out
 
     def latency(model_bytes):
-        from ai_edge_litert.interpreter import Interpreter
-
-        interpreter = Interpreter(model_content=model_bytes, num_threads=2)
-        interpreter.allocate_tensors()
-        index = interpreter.get_input_details()[0]["index"]
-        times = []
-        for image in check[:4]:
-            interpreter.set_tensor(index, image[None])
-            begin = time.perf_counter()
-            interpreter.invoke()
-            times.append(1000 * (time.perf_counter() - begin))
-        return round(min(times), 1)
+        return round(min(_invoke_ms(model_bytes, check[:4])), 1)
 
     plain = tflite.convert_to_tflite(model, "int8", calib)
     names = tflite.quantized_op_outputs(plain)
@@ -200,8 +205,6 @@ def _selective(args, tflite, model, calib, check, haze):
 
 def _int16x8(args, tf, tflite, model, calib, check, psnr, results):
     """int16 activations, int8 weights (builtin 16x8 kernels, not XNNPACK): PSNR and ms per image against float32."""
-    from ai_edge_litert.interpreter import Interpreter
-
     started = time.time()
     with tflite.tflite_converter(model, "int8", calib, "float32") as (converter, _):
         converter.target_spec.supported_ops = [
@@ -210,15 +213,7 @@ def _int16x8(args, tf, tflite, model, calib, check, psnr, results):
         int16x8 = converter.convert()
     models = {"float32": tflite.convert_to_tflite(model, "float32"), "int16x8": int16x8}
     for name, model_bytes in models.items():
-        interpreter = Interpreter(model_content=model_bytes, num_threads=2)
-        interpreter.allocate_tensors()
-        index = interpreter.get_input_details()[0]["index"]
-        times = []
-        for image in check[:4]:
-            interpreter.set_tensor(index, image[None])
-            begin = time.perf_counter()
-            interpreter.invoke()
-            times.append(round(1000 * (time.perf_counter() - begin)))
+        times = [round(ms) for ms in _invoke_ms(model_bytes, check[:4])]
         results["models"][name] = {"psnr_db": psnr(model_bytes), "bytes": len(model_bytes), "ms_per_image": times,
                                    "float_ops": sorted(tflite.float_op_names(model_bytes))}
         print(name, results["models"][name], flush=True)
