@@ -22,7 +22,9 @@ the error contract, the same for every program:
   `KeyboardInterrupt` lands in a finalizer (TensorFlow deletes resources in
   `__del__`, where Python ignores exceptions): `run_main` remembers it, and
   long loops call `raise_if_interrupted()` (training: `interrupt_callback()`)
-  to raise it again where it can stop the program.
+  to raise it again where it can stop the program. During training the
+  signal is only remembered (`deferred_interrupts()`) and raised between
+  steps, never inside a backup write or TensorFlow's own Python code.
 
 `--debug` (added by the parser) shows the traceback instead of the line
 (and turns off Keras's traceback filtering).
@@ -170,11 +172,13 @@ def quiet_tensorflow(debug=False):
 
 
 _INTERRUPTED = threading.Event()
+_DEFERRING = []  # one entry per open `deferred_interrupts` block
 
 
 def _on_interrupt(signum, frame):
     _INTERRUPTED.set()
-    raise KeyboardInterrupt
+    if not _DEFERRING:
+        raise KeyboardInterrupt
 
 
 def raise_if_interrupted():
@@ -201,6 +205,31 @@ def interrupt_callback():
             raise_if_interrupted()
 
     return RaiseIfInterrupted()
+
+
+@contextlib.contextmanager
+def deferred_interrupts():
+    """Within this block a Ctrl-C is only remembered; it is raised at clean points.
+
+    An interrupt raised wherever the main thread happens to be can land in
+    the middle of a library's Python code that keeps native state
+    consistent (h5py writing a backup, TensorFlow pushing and popping its
+    C++ scopes, a tf.data iterator's bookkeeping); unwinding from there can
+    leave that state torn. Training runs inside this block: the signal only
+    sets the flag, `raise_if_interrupted()` (called by `interrupt_callback()`
+    after every batch and epoch) raises it between steps, and leaving the
+    block raises a Ctrl-C that no such call saw.
+
+    It defers only under `run_main`'s handler (a command started from the
+    command line); elsewhere (a notebook, a test runner) Ctrl-C behaves as
+    Python's own.
+    """
+    _DEFERRING.append(True)
+    try:
+        yield
+    finally:
+        _DEFERRING.pop()
+    raise_if_interrupted()
 
 
 @contextlib.contextmanager

@@ -238,9 +238,12 @@ def test_ctrl_c_during_training_is_one_line_and_130(tmp_path):
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=120)
     if process.returncode == -signal.SIGABRT:
-        # Seen about 1 run in 5 here: glibc aborts the child ("free(): invalid
-        # next size") while TensorFlow unwinds from the interrupt; not yet
-        # understood (noted in the closing note of session 5).
+        # Seen about 1 run in 5 in session 5 under a loaded `-n 2` run: glibc
+        # aborted the child ("free(): invalid next size") while it unwound from
+        # the interrupt. Not reproduced since (40 tries); training now defers
+        # the interrupt to a point between steps (deferred_interrupts), the
+        # suspected cause being a KeyboardInterrupt raised inside h5py's or
+        # TensorFlow's own Python code. Kept visible as an xfail if it recurs.
         pytest.xfail(f"kfreqgan-train aborted natively on SIGINT: {err[-300:]}")
     assert process.returncode == 130, err[-2000:]
     assert "Traceback" not in err
@@ -329,6 +332,46 @@ def test_a_ctrl_c_swallowed_by_a_finalizer_still_stops_the_command(capsys):
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         assert command_line.run_main(parser, lambda args: 0 if signal.getsignal(signal.SIGINT) == signal.SIG_IGN else 3, []) == 0
         assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, outer)
+
+
+def test_a_ctrl_c_in_a_deferred_block_is_raised_between_steps_not_inside_one(capsys):
+    """Training runs in `deferred_interrupts()`: the signal is remembered, the
+    step under way (a backup write, TensorFlow's own code) runs to its end, and
+    the interrupt is raised at the next `raise_if_interrupted()` or when the
+    block ends. Outside `run_main` Ctrl-C stays Python's own."""
+    from kfreqgan import command_line
+
+    def command(steps, poll):
+        def run(args):
+            with command_line.deferred_interrupts():
+                os.kill(os.getpid(), signal.SIGINT)
+                steps.append("step finished")  # not cut short by the signal
+                if poll:
+                    command_line.raise_if_interrupted()
+                    steps.append("after the poll")
+            steps.append("after the block")
+            return 3
+
+        return run
+
+    parser = command_line.ArgumentParser(prog="kfreqgan-test")
+    outer = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        for poll in (True, False):
+            steps = []
+            assert command_line.run_main(parser, command(steps, poll), []) == command_line.EXIT_INTERRUPTED
+            assert steps == ["step finished"]
+            assert capsys.readouterr().err.strip().splitlines()[-1] == "kfreqgan-test: interrupted"
+        # Without run_main's handler the block defers nothing.
+        steps = []
+        with pytest.raises(KeyboardInterrupt):
+            with command_line.deferred_interrupts():
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(1)  # the handler runs at the next bytecode, well before this line ends
+                steps.append("step finished")
+        assert steps == []
     finally:
         signal.signal(signal.SIGINT, outer)
 

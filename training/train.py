@@ -47,6 +47,7 @@ import numpy as np
 
 from kfreqgan.atomic_files import write_atomically
 from kfreqgan.atomic_files import write_text_atomically
+from kfreqgan.command_line import deferred_interrupts
 
 
 def make_strategy(name):
@@ -383,23 +384,24 @@ def train(config, out, strategy, verbose=2, callbacks=()):
     logs = os.path.join(out, "logs", f"worker-{worker_id}")
     started = time.time()
     try:
-        gan.fit(
-            dataset,
-            epochs=config["epochs"],
-            shuffle=False,  # the dataset shuffles itself
-            verbose=verbose,
-            callbacks=[
-                # First, so that a NaN stops fit before the backup saves it.
-                StopOnDivergence(),
-                backup,
-                # After the restore: the learning rates come from the
-                # configuration, not the backup, so that a resumed run may
-                # change them (e.g. lower them after a divergence).
-                keras.callbacks.LambdaCallback(on_train_begin=lambda logs: _set_learning_rates(gan, config)),
-                keras.callbacks.TensorBoard(logs, update_freq="epoch"),
-                *callbacks,
-            ],
-        )
+        with deferred_interrupts():  # a Ctrl-C stops fit between steps (interrupt_callback), not inside one
+            gan.fit(
+                dataset,
+                epochs=config["epochs"],
+                shuffle=False,  # the dataset shuffles itself
+                verbose=verbose,
+                callbacks=[
+                    # First, so that a NaN stops fit before the backup saves it.
+                    StopOnDivergence(),
+                    backup,
+                    # After the restore: the learning rates come from the
+                    # configuration, not the backup, so that a resumed run may
+                    # change them (e.g. lower them after a divergence).
+                    keras.callbacks.LambdaCallback(on_train_begin=lambda logs: _set_learning_rates(gan, config)),
+                    keras.callbacks.TensorBoard(logs, update_freq="epoch"),
+                    *callbacks,
+                ],
+            )
     except DivergenceError as error:
         saved = AtomicBackupAndRestore.read_metadata(backup_dir)
         kept = f"{backup_dir} holds epoch {saved['epoch']}" if saved else "no epoch was backed up"
