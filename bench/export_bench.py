@@ -124,8 +124,7 @@ def main():
     for name, runner in runners.items():
         outputs = np.concatenate([runner(images[i : i + 1]) for i in range(len(images))])
         error = np.abs(outputs.astype(np.float64) - reference)
-        mse = float(np.mean(error**2))
-        agreement[name] = (float(error.max()), float("inf") if mse == 0 else 10 * np.log10(1.0 / mse))
+        agreement[name] = (float(error.max()), tflite.pooled_psnr(reference, outputs))
 
     times = {name: [] for name in runners}
     for round_index in range(args.warmup + args.repeats):

@@ -57,9 +57,7 @@ def main(argv=None):
     reference = unit_range_outputs(model, check).numpy()
 
     def psnr(model_bytes):
-        outputs = tflite.run_tflite(model_bytes, check)
-        mse = float(np.mean((outputs.astype(np.float64) - reference) ** 2))
-        return float(10 * np.log10(1 / mse)) if mse else float("inf")
+        return tflite.pooled_psnr(reference, tflite.run_tflite(model_bytes, check))
 
     results = {"size": args.size, "haze": {k: list(v) for k, v in haze.items()}, "calibration_count": len(calib),
                "check": f"{len(check)} hazy {args.size}x{args.size} patches of {', '.join(HELDOUT_PHOTOS)}", "models": {}}
@@ -169,8 +167,7 @@ def _selective(args, tflite, model, calib, check, haze):
     def measure(model_bytes):
         out = {}
         for key, images in sets.items():
-            mse = float(np.mean((tflite.run_tflite(model_bytes, images).astype(np.float64) - references[key]) ** 2))
-            out[key] = round(10 * np.log10(1 / mse), 2)
+            out[key] = round(tflite.pooled_psnr(references[key], tflite.run_tflite(model_bytes, images)), 2)
         return out
 
     def latency(model_bytes):

@@ -313,7 +313,13 @@ def quantized_op_outputs(int8_model):
     return names
 
 
-def _psnr(reference, outputs):
+def pooled_psnr(reference, outputs):
+    """PSNR (dB, peak 1) of `outputs` against `reference` over the whole set.
+
+    One mean squared error over every pixel of every image (not a mean of
+    per-image PSNRs, `kfreqgan.metrics.psnr`): how far a converted model is
+    from the model it was converted from. Identical outputs give `inf`.
+    """
     mse = float(np.mean((np.asarray(outputs, np.float64) - np.asarray(reference, np.float64)) ** 2))
     return float("inf") if mse == 0 else float(10 * np.log10(1.0 / mse))
 
@@ -353,7 +359,7 @@ def selective_int8(model, representative_images, selection_images, selection_ref
         returned; the caller's check refuses it.
     """
     plain = convert_to_tflite(model, "int8", representative_images)
-    plain_psnr = _psnr(selection_reference, run_tflite(plain, selection_images))
+    plain_psnr = pooled_psnr(selection_reference, run_tflite(plain, selection_images))
     names = quantized_op_outputs(plain)
     info = {"float_ops": 0, "quantized_ops": len(names), "psnr_db": plain_psnr, "tried": [[0, plain_psnr]]}
     if min_psnr is None or plain_psnr >= min_psnr or not names:
@@ -363,7 +369,7 @@ def selective_int8(model, representative_images, selection_images, selection_ref
     def attempt(prefix):
         nonlocal best
         model_bytes = convert_to_tflite(model, "int8", representative_images, float_nodes=names[:prefix])
-        psnr = _psnr(selection_reference, run_tflite(model_bytes, selection_images))
+        psnr = pooled_psnr(selection_reference, run_tflite(model_bytes, selection_images))
         info["tried"].append([prefix, psnr])
         if psnr > best[0]:
             best = (psnr, prefix, model_bytes)
