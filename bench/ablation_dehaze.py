@@ -111,13 +111,7 @@ def build(config):
     gc.collect()
     keras.utils.set_random_seed(config["seed"])
     dataset, eval_hazy, eval_clean = train.dehazing_data(config, config["batch_size"])
-    gan = train.build_gan(config)
-    gan.compile(
-        keras.optimizers.Adam(config["generator_lr"], beta_1=0.5),
-        keras.optimizers.Adam(config["discriminator_lr"], beta_1=0.5),
-        jit_compile=config["jit_compile"],
-    )
-    return gan, dataset.repeat(), eval_hazy, eval_clean
+    return train.compiled_gan(config), dataset.repeat(), eval_hazy, eval_clean
 
 
 class StepTimer(keras.callbacks.Callback):
@@ -143,12 +137,7 @@ def calibrate(variants, steps, rounds, warmup):
         config = make_config(overrides, 0)
         keras.utils.set_random_seed(0)
         dataset, _, _ = train.dehazing_data(config, config["batch_size"])
-        gan = train.build_gan(config)
-        gan.compile(
-            keras.optimizers.Adam(config["generator_lr"], beta_1=0.5),
-            keras.optimizers.Adam(config["discriminator_lr"], beta_1=0.5),
-            jit_compile=config["jit_compile"],
-        )
+        gan = train.compiled_gan(config)
         iterator = dataset.repeat()
         gan.fit(iterator, epochs=1, steps_per_epoch=warmup, shuffle=False, verbose=0)  # traces and warms up
         built[name] = (gan, iterator)

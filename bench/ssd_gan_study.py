@@ -265,11 +265,7 @@ def train_one(name, seed, steps, photos, real, real_features, embed, samples, sa
         .batch(batch, drop_remainder=True)
         .prefetch(tf.data.AUTOTUNE)
     )
-    gan = train.build_gan(config)
-    gan.compile(
-        keras.optimizers.Adam(config["generator_lr"], beta_1=0.5),
-        keras.optimizers.Adam(config["discriminator_lr"], beta_1=0.5),
-    )
+    gan = train.compiled_gan(config)
     chunk = min(100, steps)
     started = time.perf_counter()
     history = gan.fit(dataset, epochs=steps // chunk, steps_per_epoch=chunk, verbose=0).history

@@ -216,6 +216,21 @@ def _stabilizers(config):
     }
 
 
+def compiled_gan(config):
+    """The FreqGAN of `config`, compiled as `kfreqgan-train` compiles it
+    (Adam with beta_1 0.5 at the configured learning rates). Call it inside
+    the strategy's scope."""
+    import keras
+
+    gan = build_gan(config)
+    gan.compile(
+        keras.optimizers.Adam(config["generator_lr"], beta_1=0.5),
+        keras.optimizers.Adam(config["discriminator_lr"], beta_1=0.5),
+        jit_compile=config["jit_compile"],
+    )
+    return gan
+
+
 def build_gan(config):
     """The FreqGAN described by `config` (not compiled)."""
     from kfreqgan.models import DEFAULT_BANDS
@@ -371,12 +386,7 @@ def train(config, out, strategy, verbose=2, callbacks=()):
         dataset, clean = unconditional_data(config, global_batch)
 
     with strategy.scope():
-        gan = build_gan(config)
-        gan.compile(
-            keras.optimizers.Adam(config["generator_lr"], beta_1=0.5),
-            keras.optimizers.Adam(config["discriminator_lr"], beta_1=0.5),
-            jit_compile=config["jit_compile"],
-        )
+        gan = compiled_gan(config)
 
     # Each worker gets its own backup directory (one shared file fails on its lock).
     backup_dir = os.path.join(out, "backup", f"worker-{worker_id}")
