@@ -44,19 +44,30 @@ import numpy as np
 LEVELS = {"thin": (0.3, 0.8), "its": (0.8, 1.8), "dense": (1.8, 3.0)}
 
 
-def synthetic_pairs(max_side, seed):
-    """[(name, level, hazy, clean)] from the held-out photos (see the module docstring)."""
+def synthetic_pairs(max_side, seed, training_photos=False):
+    """[(name, level, hazy, clean)] from the held-out photos (see the module
+    docstring), or with `training_photos` from the photos `dehaze-v2` trains
+    on (the catalogue's train split and its bundled photos): the same
+    measure on seen scenes, so that the gap between the two shows how much
+    a model learned its training photos rather than haze."""
     from kfreqgan.data import HELDOUT_PHOTOS
     from kfreqgan.data import haze
     from kfreqgan.data import photo_sources
     from kfreqgan.data import whole_photos
 
+    split = "train" if training_photos else "heldout"
     try:
-        heldout = photo_sources.split_photos(photo_sources.installed_photos())["heldout"]
+        catalogue = photo_sources.split_photos(photo_sources.installed_photos())[split]
     except FileNotFoundError as error:
-        print(f"note: {error} Using the bundled held-out photos only.", file=sys.stderr)
-        heldout = []
-    names, photos = whole_photos.load_photos(heldout, HELDOUT_PHOTOS, max_side)
+        print(f"note: {error} Using the bundled photos only.", file=sys.stderr)
+        catalogue = []
+    if training_photos:
+        from kfreqgan.training import configs
+
+        bundled = configs.get_config("dehaze-v2")["train_photos"]
+    else:
+        bundled = HELDOUT_PHOTOS
+    names, photos = whole_photos.load_photos(catalogue, bundled, max_side)
     pairs = []
     for index, (name, photo) in enumerate(zip(names, photos)):
         depth = haze.layered_depth(photo, [seed, index])
@@ -242,16 +253,22 @@ def main(argv=None):
     parser.add_argument("--out", default="outputs/dehaze_quality", help="folder for montage.png and results.json")
     parser.add_argument("--airlight", action="store_true", help="airlight error with and without a lamp (whole-image candidate)")
     parser.add_argument("--large", type=float, metavar="MEGAPIXELS", help="also time the learned models on one photo this large")
+    parser.add_argument(
+        "--training-photos", action="store_true", help="synthetic haze on the photos dehaze-v2 trains on instead (generalisation gap)"
+    )
     args = parser.parse_args(argv)
+    if args.pairs and args.training_photos:
+        parser.error("--training-photos is a synthetic set; it cannot go with --pairs")
     if args.pairs:
         pairs = folder_pairs(*args.pairs, limit=args.limit)
     else:
-        pairs = synthetic_pairs(args.max_side, args.seed)[: args.limit]
+        pairs = synthetic_pairs(args.max_side, args.seed, args.training_photos)[: args.limit]
     methods = contenders(args.model)
     results, timing, rows = run(pairs, methods)
     table, text = summary(results, timing)
     megapixels = sum(p[2].shape[0] * p[2].shape[1] for p in pairs) / 1e6
-    print(f"{len(pairs)} pairs ({megapixels:.2f} megapixels), {'folders ' + ' '.join(args.pairs) if args.pairs else 'synthetic haze on held-out photos'}")
+    source = "training" if args.training_photos else "held-out"
+    print(f"{len(pairs)} pairs ({megapixels:.2f} megapixels), {'folders ' + ' '.join(args.pairs) if args.pairs else f'synthetic haze on {source} photos'}")
     print(text)
     large = None
     if args.large:
@@ -259,7 +276,7 @@ def main(argv=None):
         large = {"size": size, "seconds_per_megapixel": per_megapixel}
         print(f"{size[0]}x{size[1]} photo, best of 2: " + ", ".join(f"{k} {v:.2f} s/MP" for k, v in per_megapixel.items()))
     airlight = None
-    if args.airlight and args.model and not args.pairs:
+    if args.airlight and args.model and not args.pairs and not args.training_photos:
         from kfreqgan.models.loading import load_generator
 
         airlight = airlight_errors(args.max_side, args.seed, load_generator(args.model))

@@ -57,3 +57,34 @@ def test_pairs_folder_with_a_whole_image_candidate(tmp_path):
     np.testing.assert_allclose(record["summary"]["hazy input"]["all"]["psnr"], expected, rtol=1e-5)
     montage = tf.io.decode_png(tf.io.read_file(str(out / "montage.png"))).numpy()
     assert montage.shape[0] > 100 and montage.shape[1] > 5 * 100  # 2 rows; 5 columns
+
+
+def test_training_photos_are_the_seen_scenes_and_never_the_held_out_ones():
+    """`--training-photos` scores the same haze on the photos dehaze-v2 trains
+    on (a model's generalisation gap is the difference from the default set):
+    no photo is in both sets, and every seen photo is one the config trains on."""
+    from kfreqgan.data import photo_sources
+    from kfreqgan.training import configs
+
+    bench = _load_bench()
+    seen = bench.synthetic_pairs(48, 0, training_photos=True)
+    held_out = bench.synthetic_pairs(48, 0)
+    seen_names = {name for name, *_ in seen}
+    assert seen_names and not seen_names & {name for name, *_ in held_out}
+    try:
+        catalogue = {photo.key for photo in photo_sources.split_photos(photo_sources.installed_photos())["train"]}
+    except FileNotFoundError:  # the wallpaper packages are not installed: bundled photos only
+        catalogue = set()
+    bundled = {f"bundled/{name}" for name in configs.get_config("dehaze-v2")["train_photos"]}
+    assert bundled <= seen_names <= catalogue | bundled
+    assert {level for _, level, *_ in seen} == set(bench.LEVELS)
+
+
+def test_training_photos_cannot_go_with_a_folder_of_pairs(tmp_path, capsys):
+    import pytest
+
+    bench = _load_bench()
+    with pytest.raises(SystemExit) as stop:
+        bench.main(["--pairs", str(tmp_path), str(tmp_path), "--training-photos"])
+    assert stop.value.code == 2
+    assert "--training-photos" in capsys.readouterr().err
