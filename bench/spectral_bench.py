@@ -233,6 +233,14 @@ def profile_stages(images_np):
         "RGB rfft2d + irfft2d (graph)": graph(
             lambda: tf.signal.irfft2d(tf.signal.rfft2d(channels_first), fft_length=[height, width])
         ),
+        # The same pair on NHWC images: the transforms act on the last two
+        # axes, so NHWC input costs a transpose each way whatever the filter.
+        "NHWC rfft2d + irfft2d (graph)": graph(
+            lambda: tf.transpose(
+                tf.signal.irfft2d(tf.signal.rfft2d(tf.transpose(images, (0, 3, 1, 2))), fft_length=[height, width]),
+                (0, 2, 3, 1),
+            )
+        ),
         "band_filter (graph)": graph(lambda: spectral.band_filter(images, 0.1, 0.3)),
     }
 
