@@ -176,8 +176,10 @@ _DEFERRING = []  # one entry per open `deferred_interrupts` block
 
 
 def _on_interrupt(signum, frame):
+    # A second Ctrl-C is not deferred: a step that hangs can still be stopped.
+    again = _INTERRUPTED.is_set()
     _INTERRUPTED.set()
-    if not _DEFERRING:
+    if again or not _DEFERRING:
         raise KeyboardInterrupt
 
 
@@ -222,14 +224,16 @@ def deferred_interrupts():
 
     It defers only under `run_main`'s handler (a command started from the
     command line); elsewhere (a notebook, a test runner) Ctrl-C behaves as
-    Python's own.
+    Python's own. A second Ctrl-C is raised at once, wherever it lands (a
+    step that hangs can still be stopped).
     """
     _DEFERRING.append(True)
     try:
         yield
     finally:
         _DEFERRING.pop()
-    raise_if_interrupted()
+    if signal.getsignal(signal.SIGINT) is _on_interrupt:
+        raise_if_interrupted()
 
 
 @contextlib.contextmanager
@@ -250,6 +254,7 @@ def _remembering_interrupts():
     try:
         yield
     finally:
+        _INTERRUPTED.clear()  # a later command or training in this process starts afresh
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
 

@@ -364,12 +364,30 @@ def test_a_ctrl_c_in_a_deferred_block_is_raised_between_steps_not_inside_one(cap
             assert command_line.run_main(parser, command(steps, poll), []) == command_line.EXIT_INTERRUPTED
             assert steps == ["step finished"]
             assert capsys.readouterr().err.strip().splitlines()[-1] == "kfreqgan-test: interrupted"
+        # A second Ctrl-C is not deferred: a hanging step can still be stopped.
+        def twice(args):
+            with command_line.deferred_interrupts():
+                os.kill(os.getpid(), signal.SIGINT)
+                steps.append("after the first")
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(1)  # the handler runs at the next bytecode, well before this line ends
+                steps.append("after the second")
+            return 3
+
+        steps = []
+        assert command_line.run_main(parser, twice, []) == command_line.EXIT_INTERRUPTED
+        assert steps == ["after the first"]
+        # The interrupted command leaves nothing behind: training later in the
+        # same process (a notebook, a test run) is not stopped by its Ctrl-C.
+        with command_line.deferred_interrupts():
+            pass
+        command_line.raise_if_interrupted()
         # Without run_main's handler the block defers nothing.
         steps = []
         with pytest.raises(KeyboardInterrupt):
             with command_line.deferred_interrupts():
                 os.kill(os.getpid(), signal.SIGINT)
-                time.sleep(1)  # the handler runs at the next bytecode, well before this line ends
+                time.sleep(1)
                 steps.append("step finished")
         assert steps == []
     finally:
