@@ -259,6 +259,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.pairs and args.training_photos:
         parser.error("--training-photos is a synthetic set; it cannot go with --pairs")
+    if args.airlight and args.training_photos:
+        parser.error("--airlight measures the held-out photos; leave it out with --training-photos")
     if args.pairs:
         pairs = folder_pairs(*args.pairs, limit=args.limit)
     else:

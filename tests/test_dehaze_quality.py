@@ -80,11 +80,12 @@ def test_training_photos_are_the_seen_scenes_and_never_the_held_out_ones():
     assert {level for _, level, *_ in seen} == set(bench.LEVELS)
 
 
-def test_training_photos_cannot_go_with_a_folder_of_pairs(tmp_path, capsys):
+def test_training_photos_cannot_go_with_a_folder_of_pairs_or_the_airlight_check(tmp_path, capsys):
     import pytest
 
     bench = _load_bench()
-    with pytest.raises(SystemExit) as stop:
-        bench.main(["--pairs", str(tmp_path), str(tmp_path), "--training-photos"])
-    assert stop.value.code == 2
-    assert "--training-photos" in capsys.readouterr().err
+    for extra in (["--pairs", str(tmp_path), str(tmp_path)], ["--airlight"]):
+        with pytest.raises(SystemExit) as stop:
+            bench.main([*extra, "--training-photos"])
+        assert stop.value.code == 2
+        assert "--training-photos" in capsys.readouterr().err
