@@ -278,7 +278,7 @@ def main(argv=None):
         large = {"size": size, "seconds_per_megapixel": per_megapixel}
         print(f"{size[0]}x{size[1]} photo, best of 2: " + ", ".join(f"{k} {v:.2f} s/MP" for k, v in per_megapixel.items()))
     airlight = None
-    if args.airlight and args.model and not args.pairs and not args.training_photos:
+    if args.airlight and args.model and not args.pairs:
         from kfreqgan.models.loading import load_generator
 
         airlight = airlight_errors(args.max_side, args.seed, load_generator(args.model))

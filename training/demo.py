@@ -62,7 +62,6 @@ def run(out, epochs=None, overrides=None, verbose=2):
     from kfreqgan.atomic_files import write_atomically
     from kfreqgan.atomic_files import write_text_atomically
     from kfreqgan.bands import DEFAULT_BANDS
-    from kfreqgan.command_line import interrupt_callback
     from kfreqgan.models.loading import GENERATOR_FILE
     from kfreqgan.models.loading import load_generator
     from kfreqgan.training import configs
@@ -72,7 +71,7 @@ def run(out, epochs=None, overrides=None, verbose=2):
     if epochs is not None:
         overrides["epochs"] = epochs
     config = configs.get_config("dehaze-demo", overrides)
-    result = train.train(config, out, tf.distribute.get_strategy(), verbose=verbose, callbacks=[interrupt_callback()])
+    result = train.train(config, out, tf.distribute.get_strategy(), verbose=verbose)
     generator = load_generator(os.path.join(out, GENERATOR_FILE), kinds=("keras",))
     clean, hazy, dehazed = dehaze_whole_photos(generator, config)
     whole = {"hazy_input": train.image_quality(clean, hazy), "dehazed": train.image_quality(clean, dehazed)}

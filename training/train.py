@@ -48,6 +48,7 @@ import numpy as np
 from kfreqgan.atomic_files import write_atomically
 from kfreqgan.atomic_files import write_text_atomically
 from kfreqgan.command_line import deferred_interrupts
+from kfreqgan.command_line import interrupt_callback
 
 
 def make_strategy(name):
@@ -359,7 +360,9 @@ def train(config, out, strategy, verbose=2, callbacks=()):
     """Trains `config` under `strategy`, writes the outputs into `out`.
 
     Resumes from `out`'s backup if there is one (see the module docstring),
-    with the learning rates of `config`.
+    with the learning rates of `config`. Under `kfreqgan.command_line.run_main`
+    (`kfreqgan-train`, the demo) a Ctrl-C stops it between two steps
+    (`deferred_interrupts`, `interrupt_callback`), never inside one.
 
     Returns:
         The metrics dict that is also written to `metrics.json`.
@@ -394,7 +397,9 @@ def train(config, out, strategy, verbose=2, callbacks=()):
     logs = os.path.join(out, "logs", f"worker-{worker_id}")
     started = time.time()
     try:
-        with deferred_interrupts():  # a Ctrl-C stops fit between steps (interrupt_callback), not inside one
+        # Under run_main a Ctrl-C only sets a flag while fit runs; the last
+        # callback raises it between steps, never inside one.
+        with deferred_interrupts():
             gan.fit(
                 dataset,
                 epochs=config["epochs"],
@@ -410,6 +415,7 @@ def train(config, out, strategy, verbose=2, callbacks=()):
                     keras.callbacks.LambdaCallback(on_train_begin=lambda logs: _set_learning_rates(gan, config)),
                     keras.callbacks.TensorBoard(logs, update_freq="epoch"),
                     *callbacks,
+                    interrupt_callback(),
                 ],
             )
     except DivergenceError as error:
@@ -515,7 +521,6 @@ def _run(args):
     config = configs.get_config(args.config, overrides)  # checks every value
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         raise ValueError(f"--out must be a folder. Received: --out={args.out!r}")
-    from kfreqgan.command_line import interrupt_callback
     from kfreqgan.paths import check_writable_folder  # before any data is loaded (kfreqgan.paths)
 
     check_writable_folder(args.out, create=False)
@@ -524,7 +529,7 @@ def _run(args):
     _, worker_id = _worker(strategy)
     # One run per --out (and worker): a second one stops here, naming the first's pid.
     with FolderLock(args.out, name=f"kfreqgan-train-worker-{worker_id}"):
-        result = train(config, args.out, strategy, verbose=verbose, callbacks=[interrupt_callback()])
+        result = train(config, args.out, strategy, verbose=verbose)
     if "held_out" in result:
         held = result["held_out"]
         print(
