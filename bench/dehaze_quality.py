@@ -261,6 +261,18 @@ def main(argv=None):
         parser.error("--training-photos is a synthetic set; it cannot go with --pairs")
     if args.airlight and args.training_photos:
         parser.error("--airlight measures the held-out photos; leave it out with --training-photos")
+    from kfreqgan.paths import InputFiles
+    from kfreqgan.paths import check_output_file
+    from kfreqgan.paths import check_output_folder
+
+    # montage.png and results.json must never land on a user's pairs or model, whatever the spelling.
+    inputs = InputFiles(files=[args.model] if args.model else [], folders=args.pairs or [])
+    try:
+        check_output_folder(args.out, inputs)
+        for name in ("montage.png", "results.json"):
+            check_output_file(os.path.join(args.out, name), inputs)
+    except ValueError as error:
+        parser.error(str(error))
     if args.pairs:
         pairs = folder_pairs(*args.pairs, limit=args.limit)
     else:

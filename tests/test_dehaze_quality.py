@@ -89,3 +89,31 @@ def test_training_photos_cannot_go_with_a_folder_of_pairs_or_the_airlight_check(
             bench.main([*extra, "--training-photos"])
         assert stop.value.code == 2
         assert "--training-photos" in capsys.readouterr().err
+
+
+def test_the_outputs_never_land_on_the_pairs_or_the_model(tmp_path, capsys):
+    """--out that is a pairs folder (by another spelling) or inside one, or a
+    --model file named like an output in --out, is refused before anything
+    is read or written; the user's files are untouched."""
+    import pytest
+
+    bench = _load_bench()
+    hazy_dir, clear_dir = tmp_path / "hazy", tmp_path / "clear"
+    hazy_dir.mkdir()
+    clear_dir.mkdir()
+    (clear_dir / "montage.png").write_bytes(b"the user's own file")
+    model = tmp_path / "results.json"
+    model.write_bytes(b"not really a model")
+    cases = [
+        ["--pairs", str(hazy_dir), str(clear_dir), "--out", str(hazy_dir / ".." / "clear")],
+        ["--pairs", str(hazy_dir), str(clear_dir), "--out", str(hazy_dir / "report")],
+        ["--model", str(model), "--out", str(tmp_path)],
+    ]
+    for argv in cases:
+        with pytest.raises(SystemExit) as stop:
+            bench.main(argv)
+        assert stop.value.code == 2
+        assert "--out" in capsys.readouterr().err
+    assert (clear_dir / "montage.png").read_bytes() == b"the user's own file"
+    assert model.read_bytes() == b"not really a model"
+    assert not (hazy_dir / "report").exists()

@@ -28,6 +28,21 @@ def _published(out):
     return sorted(found)
 
 
+def test_pooled_psnr_is_one_mse_over_the_whole_set_not_a_mean_of_psnrs():
+    import numpy as np
+
+    from kfreqgan.export.tflite import pooled_psnr
+
+    reference = np.zeros((2, 4, 4, 3), np.float32)
+    outputs = reference.copy()
+    outputs[0] += 0.1  # one image off by 0.1 everywhere, the other exact
+    # Pooled: MSE 0.01 / 2 over the set -> 10 log10(200) = 23.01 dB; a mean of
+    # per-image PSNRs would be infinite.
+    assert pooled_psnr(reference, outputs) == pytest.approx(10 * np.log10(200.0), abs=1e-4)
+    assert pooled_psnr(reference, reference) == float("inf")
+    assert pooled_psnr(reference, outputs) == pooled_psnr(outputs, reference)
+
+
 def test_a_variant_below_min_psnr_is_refused_and_nothing_is_published(model_file, tmp_path, capsys):
     out = tmp_path / "out"
     argv = [model_file, "--out", str(out), "--variants", "float32,dynamic_range", "--calibration-count", "4"]
