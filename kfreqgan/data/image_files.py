@@ -13,7 +13,9 @@ policy:
   sockets, devices and folders are never images, whatever their name.
 - `read_image(path)`: the pixels as float32 `(H, W, C)` in [0, 1] and an
   `ImageInfo` that says how to write them back; `load_image(path)`: the
-  same as RGB `(H, W, 3)` (grey repeated, alpha dropped) for models.
+  same as RGB `(H, W, 3)` (grey repeated, alpha dropped) for models;
+  `read_image_bytes` / `load_image_bytes` decode a file's bytes held in
+  memory the same way (a photo inside a Qt resource bundle).
 - `write_image(path, pixels, info)`: atomically, in the format of `path`'s
   extension, with the mode, bit depth, alpha and colour profile of `info`,
   and the permissions of an ordinary new file (umask).
@@ -456,10 +458,20 @@ def read_image(path, max_side=None):
             and `UnsupportedImageError` (a `ValueError`) for a refused mode
             or format. The message is one line that names the file.
     """
+    path = _check_file(path)
+    return _decode(path, _read_bytes(path), max_side)
+
+
+def read_image_bytes(data, name, max_side=None):
+    """`read_image` for an image file's bytes held in memory (e.g. a member
+    of a Qt resource bundle, `kfreqgan.data.qt_resources`): the same decoding,
+    orientation and mode policy; `name` stands for the file in messages."""
+    return _decode(name, bytes(data), max_side)
+
+
+def _decode(path, data, max_side):
     from PIL import Image
 
-    path = _check_file(path)
-    data = _read_bytes(path)
     if not data:
         raise ValueError(f"Could not decode the image file {path!r} (corrupt, or not an image): the file is empty.")
     bomb = getattr(Image, "DecompressionBombError", ())
@@ -527,10 +539,19 @@ def load_image(path, max_side=None):
     Raises:
         FileNotFoundError / ValueError: as `read_image`.
     """
-    pixels, info = read_image(path, max_side=max_side)
+    return _as_rgb(*read_image(path, max_side=max_side))
+
+
+def _as_rgb(pixels, info):
     if info.is_grey:
         return np.repeat(pixels[..., :1], 3, axis=-1)
     return np.ascontiguousarray(pixels[..., :3])
+
+
+def load_image_bytes(data, name, max_side=None):
+    """`load_image` for an image file's bytes held in memory (see
+    `read_image_bytes`): float32 RGB `(H, W, 3)` in [0, 1]."""
+    return _as_rgb(*read_image_bytes(data, name, max_side=max_side))
 
 
 def image_size(path):
