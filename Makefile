@@ -33,11 +33,12 @@ bench: $(STAMP)
 notebooks: $(STAMP)
 	$(BIN)/python notebooks/regenerate.py
 
-# Training photos for the v2 dehazer (`kfreqgan-train --config dehaze-v2`):
-# Debian bookworm wallpaper packages, listed file by file with their
+# Training photos for the dehazer (`kfreqgan-train --config dehaze-v3`;
+# dehaze-v2 uses the first four): Debian bookworm wallpaper packages,
+# OpenCV's sample data and GCompris's data, listed file by file with their
 # licences in kfreqgan/data/photo_sources.py (keep the two lists equal; a
 # test checks). Needs apt and root (sudo); the tests do not need them.
-DEHAZER_PHOTO_PACKAGES := mate-backgrounds lomiri-wallpapers-16.04 lomiri-wallpapers-20.04 plasma-workspace-wallpapers
+DEHAZER_PHOTO_PACKAGES := mate-backgrounds lomiri-wallpapers-16.04 lomiri-wallpapers-20.04 plasma-workspace-wallpapers opencv-doc gcompris-qt-data
 SUDO ?= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 dehazer-data:

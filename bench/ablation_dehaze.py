@@ -159,7 +159,8 @@ def catalogue_heldout(size):
     from kfreqgan.data import photo_sources
     from kfreqgan.data.image_files import load_image
 
-    photos = photo_sources.split_photos(photo_sources.installed_photos())["heldout"]
+    # Release 1: the photos the recorded ablation figures were measured on.
+    photos = photo_sources.split_photos(photo_sources.installed_photos(release=1))["heldout"]
     if not photos:
         return None
     return np.stack([center_crop(load_image(photo.path, max_side=2 * size), size) for photo in photos])

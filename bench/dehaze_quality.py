@@ -44,23 +44,30 @@ import numpy as np
 LEVELS = {"thin": (0.3, 0.8), "its": (0.8, 1.8), "dense": (1.8, 3.0)}
 
 
-def synthetic_pairs(max_side, seed, training_photos=False):
+def _catalogue(split, release):
+    from kfreqgan.data import photo_sources
+
+    try:
+        return photo_sources.split_photos(photo_sources.installed_photos(release=release))[split]
+    except FileNotFoundError as error:
+        print(f"note: {error} Using the bundled photos only.", file=sys.stderr)
+        return []
+
+
+def synthetic_pairs(max_side, seed, training_photos=False, release=None):
     """[(name, level, hazy, clean)] from the held-out photos (see the module
-    docstring), or with `training_photos` from the photos `dehaze-v2` trains
-    on (the catalogue's train split and its bundled photos): the same
-    measure on seen scenes, so that the gap between the two shows how much
-    a model learned its training photos rather than haze."""
+    docstring), or with `training_photos` from the photos `dehaze-v2` /
+    `dehaze-v3` train on (the catalogue's train split and the bundled
+    photos): the same measure on seen scenes, so that the gap between the
+    two shows how much a model learned its training photos rather than
+    haze. `release`: the photo catalogue release (default: the latest; a
+    release's held-out photos include every earlier release's)."""
     from kfreqgan.data import HELDOUT_PHOTOS
     from kfreqgan.data import haze
     from kfreqgan.data import photo_sources
     from kfreqgan.data import whole_photos
 
-    split = "train" if training_photos else "heldout"
-    try:
-        catalogue = photo_sources.split_photos(photo_sources.installed_photos())[split]
-    except FileNotFoundError as error:
-        print(f"note: {error} Using the bundled photos only.", file=sys.stderr)
-        catalogue = []
+    catalogue = _catalogue("train" if training_photos else "heldout", release or photo_sources.LATEST_RELEASE)
     if training_photos:
         from kfreqgan.training import configs
 
@@ -84,7 +91,7 @@ def synthetic_pairs(max_side, seed, training_photos=False):
     return pairs
 
 
-def airlight_errors(max_side, seed, model):
+def airlight_errors(max_side, seed, model, release=None):
     """Mean |estimated - true| airlight (over channels and photos) of the
     dark channel prior's estimate and of a whole-image candidate's, on the
     held-out photos with ITS-level haze, as they are and with a "lamp" (a
@@ -97,10 +104,7 @@ def airlight_errors(max_side, seed, model):
     from kfreqgan.data import whole_photos
     from kfreqgan.models.coherent_dehazer import transmission_model
 
-    try:
-        heldout = photo_sources.split_photos(photo_sources.installed_photos())["heldout"]
-    except FileNotFoundError:
-        heldout = []
+    heldout = _catalogue("heldout", release or photo_sources.LATEST_RELEASE)
     _, photos = whole_photos.load_photos(heldout, HELDOUT_PHOTOS, max_side)
     parts = transmission_model(model)
     errors = {"DCP": {"plain": [], "lamp": []}, "candidate": {"plain": [], "lamp": []}}
@@ -254,9 +258,21 @@ def main(argv=None):
     parser.add_argument("--airlight", action="store_true", help="airlight error with and without a lamp (whole-image candidate)")
     parser.add_argument("--large", type=float, metavar="MEGAPIXELS", help="also time the learned models on one photo this large")
     parser.add_argument(
-        "--training-photos", action="store_true", help="synthetic haze on the photos dehaze-v2 trains on instead (generalisation gap)"
+        "--training-photos", action="store_true", help="synthetic haze on the photos the dehazer trains on instead (generalisation gap)"
+    )
+    parser.add_argument(
+        "--release", type=int, help="photo catalogue release of the synthetic set (default: the latest; 1: the tables made before release 2)"
     )
     args = parser.parse_args(argv)
+    if args.release is not None:
+        from kfreqgan.data.photo_sources import check_release
+
+        try:
+            check_release(args.release)
+        except ValueError as error:
+            parser.error(str(error))
+        if args.pairs:
+            parser.error("--release picks the synthetic set's photos; it cannot go with --pairs")
     if args.pairs and args.training_photos:
         parser.error("--training-photos is a synthetic set; it cannot go with --pairs")
     if args.airlight and args.training_photos:
@@ -276,7 +292,7 @@ def main(argv=None):
     if args.pairs:
         pairs = folder_pairs(*args.pairs, limit=args.limit)
     else:
-        pairs = synthetic_pairs(args.max_side, args.seed, args.training_photos)[: args.limit]
+        pairs = synthetic_pairs(args.max_side, args.seed, args.training_photos, args.release)[: args.limit]
     methods = contenders(args.model)
     results, timing, rows = run(pairs, methods)
     table, text = summary(results, timing)
@@ -293,7 +309,7 @@ def main(argv=None):
     if args.airlight and args.model and not args.pairs:
         from kfreqgan.models.loading import load_generator
 
-        airlight = airlight_errors(args.max_side, args.seed, load_generator(args.model))
+        airlight = airlight_errors(args.max_side, args.seed, load_generator(args.model), args.release)
         print("airlight mean |error| (plain / with a lamp): " + ", ".join(f"{k} {v['plain']:.3f} / {v['lamp']:.3f}" for k, v in airlight.items()))
     os.makedirs(args.out, exist_ok=True)
     montage(rows, os.path.join(args.out, "montage.png"))

@@ -126,9 +126,10 @@ def load_all_photos(short_side=SHORT_SIDE):
     names = list(PHOTO_NAMES)
     photos = [_shrink(load_photo(name), short_side) for name in PHOTO_NAMES]
     missing = []
-    for package in photo_sources.PACKAGES:
+    # Release 1 of the catalogue: the photos the recorded study figures were measured on.
+    for package in photo_sources.packages_of(1):
         try:
-            found = photo_sources.installed_photos(package)
+            found = photo_sources.installed_photos(package, release=1)
         except FileNotFoundError:
             missing.append(package)
             continue

@@ -29,6 +29,16 @@ def test_config_values_are_checked():
             configs.get_config("dehaze-v2", {key: value})
 
 
+def test_v3_is_v2_on_the_second_catalogue_release():
+    v2, v3 = configs.get_config("dehaze-v2"), configs.get_config("dehaze-v3")
+    assert (v2["catalogue_release"], v3["catalogue_release"]) == (1, 2)
+    changed = {key for key in v2 if v2[key] != v3[key]}
+    assert changed == {"catalogue_release", "epochs", "generator_lr", "discriminator_lr"}
+    for value in (0, 3, True, 1.0):
+        with pytest.raises(ValueError, match="catalogue_release"):
+            configs.get_config("dehaze-v3", {"catalogue_release": value})
+
+
 def test_tiny_run_on_bundled_photos(tmp_path):
     overrides = dict(DEHAZE_V2_TINY)
     config = configs.get_config("dehaze-v2", overrides)

@@ -90,3 +90,30 @@ def test_a_folder_that_is_not_a_finished_run_is_refused(tmp_path, capsys):
     (tmp_path / "run").mkdir()
     assert package_dehazer.main([str(tmp_path / "run"), "--quality", "q.json"]) != 0
     assert "is not a finished kfreqgan-train run: it has no generator.keras" in capsys.readouterr().err
+
+
+def test_the_card_lists_the_photos_of_a_v2_run_continued_as_v3():
+    """A dehaze-v2 run (from before `catalogue_release`) continued with
+    dehaze-v3: the card lists every catalogue photo either trained on
+    (release 2's train split, which holds release 1's), with its licence and
+    source, and release 2's held-out photos, none of them ever trained on."""
+    from kfreqgan.data import photo_sources
+
+    v2 = configs.get_config("dehaze-v2")
+    before_the_key = {key: value for key, value in v2.items() if key != "catalogue_release"}
+    v3 = configs.get_config("dehaze-v3")
+    assert package_dehazer.train_command(before_the_key, "/runs/a") == "kfreqgan-train --config dehaze-v2 --out /runs/a"
+    assert package_dehazer.train_command(v3, "/runs/b") == "kfreqgan-train --config dehaze-v3 --out /runs/b"
+
+    sources, heldout = package_dehazer.photo_records([before_the_key, v3])
+    split = photo_sources.split_photos(photo_sources.CATALOGUE)
+    assert [record["key"] for record in sources] == [photo.key for photo in split["train"]]
+    assert [record["key"] for record in heldout] == [photo.key for photo in split["heldout"]]
+    assert {record["release"] for record in heldout} == {1, 2}
+    for record in sources + heldout:
+        assert record["licence"] and record["author"] and record["version"]
+        if record["package"] == "gcompris-qt-data":
+            assert record["member"].startswith("/usr/share/gcompris-qt/rcc/") and record["source"].startswith("https://")
+    only_v2, only_v2_heldout = package_dehazer.photo_records([v2])
+    assert {record["release"] for record in only_v2 + only_v2_heldout} == {1}
+    assert package_dehazer.photo_records([dict(v2, photo_catalogue=False)]) == ([], [])

@@ -1,23 +1,37 @@
 """The registry photo catalogue (no package needs to be installed for these)."""
 
+import io
 import os
 import re
 
+import numpy as np
 import pytest
 
 from kfreqgan.data import photo_sources
+from qt_bundles import write_bundle
+
+LICENCES = r"(GPL-2\.0-or-later|LGPL-3\.0|CC-BY(-SA)?-[234]\.0|CC0-1\.0|public-domain|Apache-2\.0 AND BSD-3-Clause)"
 
 
 def test_catalogue_entries_are_complete_and_unique():
     keys = [photo.key for photo in photo_sources.CATALOGUE]
-    assert len(set(keys)) == len(keys) >= 30
+    assert len(set(keys)) == len(keys) >= 100
     for photo in photo_sources.CATALOGUE:
-        assert photo.package in photo_sources.PACKAGES
-        assert photo.path.startswith("/usr/share/") and photo.path.lower().endswith((".jpg", ".png"))
+        assert photo.package in photo_sources.PACKAGES and photo.release in photo_sources.RELEASES
+        assert photo.path.startswith("/usr/share/")
+        if photo.member is None:
+            assert photo.path.lower().endswith((".jpg", ".png"))
+        else:
+            assert photo.path.endswith(".rcc") and photo.member.endswith(".webp")
         assert photo.author and photo.version
-        assert re.fullmatch(r"(GPL-2\.0-or-later|LGPL-3\.0|CC-BY(-SA)?-[34]\.0|CC0-1\.0)", photo.licence), photo.licence
+        assert re.fullmatch(LICENCES, photo.licence), photo.licence
         assert photo.scene in photo_sources.SCENES
+        assert photo.source is None or photo.source.startswith("https://")
     assert {photo.scene for photo in photo_sources.CATALOGUE} == set(photo_sources.SCENES)
+    # Release 1 is what dehaze-v2 trained on: it must not change.
+    assert len([photo for photo in photo_sources.CATALOGUE if photo.release == 1]) == 34
+    assert photo_sources.packages_of(1) == ("mate-backgrounds", "lomiri-wallpapers-16.04", "lomiri-wallpapers-20.04", "plasma-workspace-wallpapers")
+    assert photo_sources.packages_of(2) == photo_sources.PACKAGES
 
 
 def test_makefile_installs_every_package():
@@ -32,14 +46,35 @@ def test_missing_package_names_the_install_command(tmp_path):
         photo_sources.installed_photos(["mate-backgrounds"], root=str(tmp_path))
     with pytest.raises(ValueError, match="Unknown photo source"):
         photo_sources.installed_photos(["not-a-package"])
+    for release in (0, 3, True, "2"):
+        with pytest.raises(ValueError, match="release"):
+            photo_sources.installed_photos(release=release)
 
 
-def _fake_install(root, package):
-    for photo in photo_sources.CATALOGUE:
-        if photo.package == package:
-            path = os.path.join(root, photo.path.lstrip("/"))
-            os.makedirs(os.path.dirname(path), exist_ok=True)
+def _png(seed):
+    from PIL import Image
+
+    pixels = np.random.default_rng(seed).integers(0, 256, (16, 24, 3), dtype=np.uint8)
+    encoded = io.BytesIO()
+    Image.fromarray(pixels).save(encoded, format="PNG")
+    return pixels, encoded.getvalue()
+
+
+def _fake_install(root, package, skip=()):
+    """Installs `package`'s catalogued files under `root`: empty files, and
+    Qt resource bundles holding a small PNG per catalogued member."""
+    bundles = {}
+    for index, photo in enumerate(photo_sources.CATALOGUE):
+        if photo.package != package:
+            continue
+        path = os.path.join(root, photo.path.lstrip("/"))
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        if photo.member is None:
             open(path, "wb").close()
+        elif photo.member not in skip:
+            bundles.setdefault(path, {})[photo.member] = _png(index)[1]
+    for path, files in bundles.items():
+        write_bundle(path, files)
 
 
 def test_installed_photos_finds_the_files(tmp_path):
@@ -47,6 +82,26 @@ def test_installed_photos_finds_the_files(tmp_path):
     photos = photo_sources.installed_photos("lomiri-wallpapers-20.04", root=str(tmp_path))
     assert [photo.key for photo in photos] == ["lomiri-wallpapers-20.04/Kleiber_by_Lukas_Baubkus"]
     assert photos[0].path.startswith(str(tmp_path)) and os.path.isfile(photos[0].path)
+    assert photo_sources.installed_photos("lomiri-wallpapers-20.04", root=str(tmp_path), release=1) == photos
+
+
+def test_photos_inside_qt_resource_bundles_read_in_place(tmp_path):
+    _fake_install(str(tmp_path), "gcompris-qt-data")
+    photos = photo_sources.installed_photos("gcompris-qt-data", root=str(tmp_path))
+    catalogued = [photo for photo in photo_sources.CATALOGUE if photo.package == "gcompris-qt-data"]
+    assert [photo.key for photo in photos] == [photo.key for photo in catalogued] and len(photos) >= 60
+    assert photo_sources.installed_photos("gcompris-qt-data", root=str(tmp_path), release=1) == []
+    index = photo_sources.CATALOGUE.index(catalogued[3])
+    pixels = photo_sources.read_photo(photos[3])
+    np.testing.assert_array_equal(np.round(pixels * 255).astype(np.uint8), _png(index)[0])
+    assert photo_sources.read_photo(photos[3], max_side=12).shape == (8, 12, 3)
+
+
+def test_a_bundle_without_a_catalogued_member_counts_as_not_installed(tmp_path):
+    missing = next(photo for photo in photo_sources.CATALOGUE if photo.package == "gcompris-qt-data")
+    _fake_install(str(tmp_path), "gcompris-qt-data", skip={missing.member})
+    with pytest.raises(FileNotFoundError, match="gcompris-qt-data are not installed"):
+        photo_sources.installed_photos("gcompris-qt-data", root=str(tmp_path))
 
 
 def test_split_is_deterministic_disjoint_and_covers_every_scene():
@@ -56,7 +111,8 @@ def test_split_is_deterministic_disjoint_and_covers_every_scene():
     heldout = {photo.key for photo in split["heldout"]}
     assert train.isdisjoint(heldout) and len(train) + len(heldout) == len(photo_sources.CATALOGUE)
     assert heldout == {photo.key for photo in again["heldout"]}
-    assert {photo.scene for photo in split["heldout"]} == set(photo_sources.SCENES)
+    for release in photo_sources.RELEASES:
+        assert {photo.scene for photo in split["heldout"] if photo.release == release} == set(photo_sources.SCENES)
     assert 0.15 < len(heldout) / len(photo_sources.CATALOGUE) < 0.3
     # A photo's split does not depend on photos of other scenes.
     outdoor = [photo for photo in photo_sources.CATALOGUE if photo.scene == "outdoor"]
@@ -64,3 +120,15 @@ def test_split_is_deterministic_disjoint_and_covers_every_scene():
     assert alone == {photo.key for photo in split["heldout"] if photo.scene == "outdoor"}
     with pytest.raises(ValueError, match="heldout_fraction"):
         photo_sources.split_photos(photo_sources.CATALOGUE, heldout_fraction=1.0)
+
+
+def test_a_later_release_keeps_the_earlier_split():
+    """Release 2 only adds photos: release 1's held-out photos stay held out
+    (a model trained on release 1 never saw any of release 2's held-out
+    photos either), so an earlier model can be scored on a later release."""
+    first = photo_sources.split_photos([photo for photo in photo_sources.CATALOGUE if photo.release == 1])
+    both = photo_sources.split_photos(photo_sources.CATALOGUE)
+    for part in ("train", "heldout"):
+        assert [photo.key for photo in first[part]] == [photo.key for photo in both[part] if photo.release == 1]
+    assert {photo.key for photo in first["train"]} <= {photo.key for photo in both["train"]}
+    assert len(both["heldout"]) > len(first["heldout"])

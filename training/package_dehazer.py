@@ -67,6 +67,9 @@ def train_command(config, run_dir):
     the same task that needs the fewest `--set` overrides, and those."""
     from kfreqgan.training.configs import CONFIGS
 
+    if config.get("photo_catalogue") and "catalogue_release" not in config:
+        config = dict(config, catalogue_release=1)  # run folders from before the key
+
     def changes(named):
         return {key: value for key, value in config.items() if key in named and named[key] != value}
 
@@ -93,22 +96,53 @@ def wall_seconds(run_dir):
     return total
 
 
-def photo_records():
-    """`(sources, heldout)`: the catalogue's photos used for training (with
-    package, version, author, licence, scene) and the held-out ones."""
+def catalogue_release(config):
+    """The photo catalogue release a run's config trained on (None without
+    the catalogue; 1 for run folders from before `catalogue_release`)."""
+    return config.get("catalogue_release", 1) if config.get("photo_catalogue") else None
+
+
+def photo_records(configs):
+    """`(sources, heldout)` for the runs' configs, one training: the
+    catalogue's photos any of them trained on (with package, version,
+    author, licence, scene, release, and where the package took it from)
+    and the photos held out by the last one.
+
+    Raises:
+        ValueError: if a photo the last run holds out was trained on by an
+            earlier run (cannot happen with `split_photos`' per-release
+            split; checked so that the card never claims it).
+    """
     from kfreqgan.data import photo_sources
 
-    try:
-        photos = photo_sources.installed_photos()
-    except FileNotFoundError:
-        photos = photo_sources.CATALOGUE
-    split = photo_sources.split_photos(photos)
+    def split(release):
+        try:
+            photos = photo_sources.installed_photos(release=release)
+        except FileNotFoundError:
+            photos = [photo for photo in photo_sources.CATALOGUE if photo.release <= release]
+        return photo_sources.split_photos(photos)
+
+    releases = [catalogue_release(config) for config in configs]
+    trained = {}
+    for release in releases:
+        if release is not None:
+            trained.update((photo.key, photo) for photo in split(release)["train"])
+    heldout = split(releases[-1])["heldout"] if releases[-1] is not None else []
+    leaked = sorted(set(trained) & {photo.key for photo in heldout})
+    if leaked:
+        raise ValueError(f"The last run holds out photos an earlier run trained on: {leaked}")
 
     def record(photo):
-        return {"key": photo.key, "package": photo.package, "version": photo.version, "author": photo.author,
-                "licence": photo.licence, "scene": photo.scene}
+        fields = {"key": photo.key, "package": photo.package, "version": photo.version, "author": photo.author,
+                  "licence": photo.licence, "scene": photo.scene, "release": photo.release}
+        if photo.member is not None:
+            fields["member"] = f"{photo.path}:{photo.member}"
+        if photo.source is not None:
+            fields["source"] = photo.source
+        return fields
 
-    return [record(p) for p in split["train"]], [record(p) for p in split["heldout"]]
+    order = {photo.key: index for index, photo in enumerate(photo_sources.CATALOGUE)}
+    return [record(p) for p in sorted(trained.values(), key=lambda p: order[p.key])], [record(p) for p in heldout]
 
 
 def float16_error(model, packed, image):
@@ -153,12 +187,13 @@ def package(run_dirs, quality, out):
     error = float16_error(model, packed, load_photo(HELDOUT_PHOTOS[0]))
     if error > MAX_FLOAT16_ERROR:
         raise ValueError(f"The float16 weights move the output by {error:.3g} > {MAX_FLOAT16_ERROR}. Received: run_dir={last_dir!r}")
-    sources, heldout = photo_records()
+    sources, heldout = photo_records([metrics["config"] for _, metrics in runs])
+    commands = [train_command(metrics["config"], run_dir) for run_dir, metrics in runs]
     seconds = [wall_seconds(run_dir) for run_dir, _ in runs]
     summary = results["summary"]
     card = {
-        "model": "kfreqgan dehazer v2 (kfreqgan.models.coherent_dehazer)",
-        "commands": [train_command(metrics["config"], run_dir) for run_dir, metrics in runs],
+        "model": f"kfreqgan dehazer, config {commands[-1].split()[2]} (kfreqgan.models.coherent_dehazer)",
+        "commands": commands,
         "continuation": [
             f"{run_dir} continued the training of {previous_dir} from its backup after its last epoch ({previous['config']['epochs']})"
             for (previous_dir, previous), (run_dir, _) in zip(runs, runs[1:])
@@ -166,7 +201,7 @@ def package(run_dirs, quality, out):
         "package_command": "python -m kfreqgan.training.package_dehazer " + " ".join(run_dirs) + f" --quality {quality} --out {out}",
         "config": config,
         "training_photos": {
-            "catalogue": sources if config.get("photo_catalogue") else [],
+            "catalogue": sources,
             "bundled": {"photos": list(config["train_photos"]), "source": "scikit-image / scikit-learn sample data (kfreqgan.data.photos)"},
         },
         "heldout_photos": {

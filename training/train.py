@@ -140,12 +140,11 @@ def whole_photo_data(config, global_batch_size):
     the registry catalogue's train split; held out: `eval_photos` and the
     catalogue's held-out split, one centred square each.
     """
-    from kfreqgan.data import photo_sources
     from kfreqgan.data import whole_photos
 
     train_sources, eval_sources = [], []
     if config["photo_catalogue"]:
-        split = photo_sources.split_photos(photo_sources.installed_photos())
+        split = catalogue_split(config)
         train_sources, eval_sources = split["train"], split["heldout"]
     haze_ranges = {
         "beta_range": config["beta_range"],
@@ -166,14 +165,21 @@ def whole_photo_data(config, global_batch_size):
     return train, eval_hazy, eval_clean
 
 
+def catalogue_split(config):
+    """The train / held-out split of the photo catalogue release a config
+    draws on (`catalogue_release`; 1 for run folders from before the key)."""
+    from kfreqgan.data import photo_sources
+
+    release = config.get("catalogue_release", 1)
+    return photo_sources.split_photos(photo_sources.installed_photos(release=release))
+
+
 def held_out_photo_names(config):
     """The photos the held-out examples come from: `eval_photos` and, with
     `photo_catalogue`, the registry catalogue's held-out split (installed ones)."""
     names = list(config["eval_photos"])
     if config.get("photo_catalogue"):
-        from kfreqgan.data import photo_sources
-
-        names += [photo.key for photo in photo_sources.split_photos(photo_sources.installed_photos())["heldout"]]
+        names += [photo.key for photo in catalogue_split(config)["heldout"]]
     return names
 
 

@@ -3,23 +3,33 @@
 The nine photos bundled with scikit-image / scikit-learn (`kfreqgan.data
 .photos`) are too few and too alike to learn what haze does to a scene.
 This catalogue lists photographs that install from Debian bookworm
-wallpaper packages (`make dehazer-data` installs them), each with its
-package, version, author and licence as recorded in the package's
-`/usr/share/doc/<package>/copyright` (Plasma: each wallpaper's
-`metadata.json` says LGPLv3 and names the photographer; the package's
-copyright file covers all of it as GPL-2+). Every file was looked at: only real photographs are
-listed (no drawings, renders or abstract art), and none with visible haze
-or fog of its own (a foggy "clean" photo would teach the model to keep
-haze): Plasma's "ColdRipple" (a pier in fog) and "DarkestHour" (a lake in
-mist) are left out for that reason.
+packages (`make dehazer-data` installs them), each with its package,
+version, author and licence as recorded by the package, in two releases.
+Every file was looked at: only real photographs are listed (no drawings,
+renders or abstract art), and none with visible haze or fog of its own (a
+foggy "clean" photo would teach the model to keep haze).
 
-What the catalogue holds and what it lacks: mostly outdoor scenes
-(mountains, meadows, a forest path, a lake shore, a storm over a road,
-sunsets), close-ups of plants and objects (shallow depth of field), and a
-few indoor scenes (a living room with a bottle of wine, ceiling lamps,
-a wall clock, paint brushes, a fig on concrete). Missing: real room-scale
-indoor scenes with floors and walls in view (RESIDE's ITS is all indoor),
-city streets and building facades, night scenes. scikit-image's bundled
+Release 1 (`dehaze-v2`, 34 photos): wallpaper packages, with the licence of
+each package's `/usr/share/doc/<package>/copyright` (Plasma: each
+wallpaper's `metadata.json` says LGPLv3 and names the photographer; the
+package's copyright file covers all of it as GPL-2+). Plasma's "ColdRipple"
+(a pier in fog) and "DarkestHour" (a lake in mist) are left out. Mostly
+outdoor scenes (mountains, meadows, a forest path, a lake shore, a storm
+over a road, sunsets), close-ups of plants and objects, and a few indoor
+scenes (a living room, ceiling lamps, a wall clock, paint brushes).
+
+Release 2 (`dehaze-v3`, 84 more): OpenCV's sample photographs (`opencv-doc`:
+a street, facades, books on a floor, a plant against a wall, a table top,
+fruit, graffiti) and GCompris's photographs of monuments (castles,
+cathedrals, temples, ruins, pyramids: buildings with sky, ground receding
+and trees in front, the scenes haze changes most) and animals in the wild
+(`gcompris-qt-data`), which GCompris keeps inside Qt resource bundles
+(read in place by `kfreqgan.data.qt_resources`), with a README per activity
+naming each photo's photographer, licence (public domain, CC0, CC-BY,
+CC-BY-SA) and Wikimedia Commons / Flickr source, recorded here.
+
+Still missing: room-scale indoor scenes with floors and walls in view
+(RESIDE's ITS is all indoor), night scenes. scikit-image's bundled
 `motorcycle` (an indoor studio scene with real stereo depth), `coffee` and
 `chelsea` are the closest indoor content; the synthetic depth prior
 (`kfreqgan.data.haze.layered_depth`) supplies floor/wall geometry.
@@ -29,7 +39,7 @@ Nothing here downloads: a source that is not installed raises
 
     from kfreqgan.data import photo_sources
     split = photo_sources.split_photos(photo_sources.installed_photos())
-    photos = [load_image(p.path, max_side=512) for p in split["train"]]   # kfreqgan.data.load_image
+    photos = [photo_sources.read_photo(p, max_side=512) for p in split["train"]]
 """
 
 import dataclasses
@@ -53,6 +63,12 @@ class Photo:
         author: the photographer, as the copyright file names them.
         licence: SPDX-style licence of the file.
         scene: `"outdoor"`, `"indoor"` or `"close-up"`.
+        release: the catalogue release that added the photo (1: the
+            `dehaze-v2` data; 2: added for `dehaze-v3`).
+        member: for a photo inside a Qt resource bundle (`path`), its path
+            in the bundle (`kfreqgan.data.qt_resources`); else None.
+        source: where the package's author took the photo from, where the
+            package says (a URL), else None.
     """
 
     key: str
@@ -62,6 +78,9 @@ class Photo:
     author: str
     licence: str
     scene: str
+    release: int = 1
+    member: str = None
+    source: str = None
 
 
 _MATE = "/usr/share/backgrounds/mate/nature"
@@ -107,7 +126,113 @@ _CATALOGUE = (
     ("plasma-workspace-wallpapers", "4:5.27.5-2", f"{_PLASMA}/summer_1am/{_PLASMA_FILE}", "Risto Saukonpää", "LGPL-3.0", "outdoor"),
 )
 
-PACKAGES = tuple(dict.fromkeys(entry[0] for entry in _CATALOGUE))
+_OPENCV = "/usr/share/doc/opencv-doc/examples/data"
+_OPENCV_AUTHOR = "OpenCV sample data (copyright file: Intel Corporation and OpenCV contributors)"
+_GCOMPRIS = "gcompris-qt-data"
+_RCC = "/usr/share/gcompris-qt/rcc"
+
+# Release 2 (the `dehaze-v3` data): (package, version, path, member of a Qt
+# resource bundle or None, author, licence, scene, source). OpenCV's sample
+# photographs (`Files: *` of the package's copyright file; stereo pairs
+# contribute one view only, and the USC-SIPI "baboon" and the press photo
+# "messi5" are left out as their origin is not OpenCV's), and GCompris's
+# photographs of monuments and animals, which it keeps in Qt resource
+# bundles with a README per activity naming each file's photographer,
+# licence and Wikimedia Commons / Flickr source (recorded here as the
+# README says). Left out by eye: hazy or misty scenes (the Meidum and Bent
+# pyramids, the Golden Temple, Machu Picchu, Christ the Redeemer over a hazy
+# city, Mont Saint-Michel), a black-and-white aerial view (Castle Clinton), a
+# night view (the Lincoln Memorial), an underwater view (the dolphin), birds
+# in flight against blurred sky (the harrier, the heron), swans on black
+# water; and the Aula Palatina, which the README does not list.
+_CATALOGUE_2 = (
+    ("opencv-doc", "4.6.0+dfsg-12", f"{_OPENCV}/building.jpg", None, _OPENCV_AUTHOR, "Apache-2.0 AND BSD-3-Clause", "outdoor", None),
+    ("opencv-doc", "4.6.0+dfsg-12", f"{_OPENCV}/home.jpg", None, _OPENCV_AUTHOR, "Apache-2.0 AND BSD-3-Clause", "outdoor", None),
+    ("opencv-doc", "4.6.0+dfsg-12", f"{_OPENCV}/leuvenA.jpg", None, _OPENCV_AUTHOR, "Apache-2.0 AND BSD-3-Clause", "outdoor", None),
+    ("opencv-doc", "4.6.0+dfsg-12", f"{_OPENCV}/left.jpg", None, _OPENCV_AUTHOR, "Apache-2.0 AND BSD-3-Clause", "indoor", None),
+    ("opencv-doc", "4.6.0+dfsg-12", f"{_OPENCV}/aloeL.jpg", None, _OPENCV_AUTHOR, "Apache-2.0 AND BSD-3-Clause", "indoor", None),
+    ("opencv-doc", "4.6.0+dfsg-12", f"{_OPENCV}/rubberwhale1.png", None, _OPENCV_AUTHOR, "Apache-2.0 AND BSD-3-Clause", "indoor", None),
+    ("opencv-doc", "4.6.0+dfsg-12", f"{_OPENCV}/apple.jpg", None, _OPENCV_AUTHOR, "Apache-2.0 AND BSD-3-Clause", "close-up", None),
+    ("opencv-doc", "4.6.0+dfsg-12", f"{_OPENCV}/butterfly.jpg", None, _OPENCV_AUTHOR, "Apache-2.0 AND BSD-3-Clause", "close-up", None),
+    ("opencv-doc", "4.6.0+dfsg-12", f"{_OPENCV}/ela_original.jpg", None, _OPENCV_AUTHOR, "Apache-2.0 AND BSD-3-Clause", "close-up", None),
+    ("opencv-doc", "4.6.0+dfsg-12", f"{_OPENCV}/fruits.jpg", None, _OPENCV_AUTHOR, "Apache-2.0 AND BSD-3-Clause", "close-up", None),
+    ("opencv-doc", "4.6.0+dfsg-12", f"{_OPENCV}/graf1.png", None, _OPENCV_AUTHOR, "Apache-2.0 AND BSD-3-Clause", "close-up", None),
+    ("opencv-doc", "4.6.0+dfsg-12", f"{_OPENCV}/orange.jpg", None, _OPENCV_AUTHOR, "Apache-2.0 AND BSD-3-Clause", "close-up", None),
+    ("opencv-doc", "4.6.0+dfsg-12", f"{_OPENCV}/squirrel_cls.jpg", None, _OPENCV_AUTHOR, "Apache-2.0 AND BSD-3-Clause", "close-up", None),
+    ("opencv-doc", "4.6.0+dfsg-12", f"{_OPENCV}/stuff.jpg", None, _OPENCV_AUTHOR, "Apache-2.0 AND BSD-3-Clause", "close-up", None),
+    ("opencv-doc", "4.6.0+dfsg-12", f"{_OPENCV}/board.jpg", None, _OPENCV_AUTHOR, "Apache-2.0 AND BSD-3-Clause", "close-up", None),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/explore_monuments.rcc", "gcompris/src/activities/explore_monuments/resource/usa/canyondeChelly.webp", 'Nikater', "public-domain", "outdoor", 'https://commons.wikimedia.org/wiki/File:Canyon_de_chelly09.jpg'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/explore_monuments.rcc", "gcompris/src/activities/explore_monuments/resource/usa/georgeWashingtonBirthplace.webp", 'National Park Service', "public-domain", "outdoor", 'https://commons.wikimedia.org/wiki/File:George_Washington_Birthplace_National_Monument,_Virginia_(e1c27488-14f6-4478-ab87-d36af60e34d3).jpg'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/explore_monuments.rcc", "gcompris/src/activities/explore_monuments/resource/usa/navajo.webp", 'Jon Sullivan', "public-domain", "outdoor", 'https://commons.wikimedia.org/wiki/File:Betatakin_Cliff_Dwellings.jpg'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/explore_monuments.rcc", "gcompris/src/activities/explore_monuments/resource/usa/cabrillo.webp", 'allyndon', "CC0-1.0", "outdoor", 'https://commons.wikimedia.org/wiki/File:Cabrillo_National_Monument._California_Historical_Landmark_%5E56_-_Flickr_-_allyndon.jpg'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/explore_monuments.rcc", "gcompris/src/activities/explore_monuments/resource/usa/mountRushmore.webp", 'Eekim', "CC0-1.0", "outdoor", 'https://commons.wikimedia.org/wiki/File:Mount_Rushmore,_Keystone,_South_Dakota.jpg'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/explore_monuments.rcc", "gcompris/src/activities/explore_monuments/resource/usa/statueofLiberty.webp", '(WT-shared) Ypsilonatshared', "public-domain", "outdoor", 'https://commons.wikimedia.org/wiki/File:Liberty_enlightening_the_world.JPG'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/explore_monuments.rcc", "gcompris/src/activities/explore_monuments/resource/usa/castillodeSanMarcos.webp", 'National Park Service', "public-domain", "outdoor", 'https://commons.wikimedia.org/wiki/File:Castillo_de_San_Marcos.jpg'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/explore_monuments.rcc", "gcompris/src/activities/explore_monuments/resource/usa/fortSumter.webp", 'Gary Todd', "CC0-1.0", "outdoor", 'https://commons.wikimedia.org/wiki/File:Fort_Sumter,_South_Carolina_(12583090893).jpg'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/explore_monuments.rcc", "gcompris/src/activities/explore_monuments/resource/egypt/greatPyramidOfGiza.webp", 'Gary Todd', "CC0-1.0", "outdoor", 'https://commons.wikimedia.org/wiki/File:Giza_Great_Pyramid_of_Khufu_(9793952173).jpg'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/explore_monuments.rcc", "gcompris/src/activities/explore_monuments/resource/egypt/redPyramid.webp", 'Chipdawes', "public-domain", "outdoor", 'https://commons.wikimedia.org/wiki/File:RedPyramid.JPG'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/explore_monuments.rcc", "gcompris/src/activities/explore_monuments/resource/india/greatStupa.webp", 'ArnoldBetten', "public-domain", "outdoor", 'https://commons.wikimedia.org/wiki/File:Sanchi_Stupa_1_(1999).JPG'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/explore_monuments.rcc", "gcompris/src/activities/explore_monuments/resource/india/gatewayofIndia.webp", 'Simon Steinberger', "CC0-1.0", "outdoor", 'https://commons.wikimedia.org/wiki/File:Gateway-of-India.jpg'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/explore_monuments.rcc", "gcompris/src/activities/explore_monuments/resource/india/konarkSunTemple.webp", 'Tetraktys', "public-domain", "outdoor", 'https://commons.wikimedia.org/wiki/File:Konark_Sun_Temple_Front_view.jpg'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/explore_monuments.rcc", "gcompris/src/activities/explore_monuments/resource/india/charminar.webp", 'Goutamkhandelwal', "public-domain", "outdoor", 'https://commons.wikimedia.org/wiki/File:Charminar_1.JPG'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/explore_monuments.rcc", "gcompris/src/activities/explore_monuments/resource/india/hawaMahal.webp", 'Janwiki', "public-domain", "outdoor", 'https://commons.wikimedia.org/wiki/File:Hawa_Mahal,_Jaipur,_India.jpg'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/explore_monuments.rcc", "gcompris/src/activities/explore_monuments/resource/india/rangGhar.webp", 'Porikolpok Oxom', "public-domain", "outdoor", 'https://commons.wikimedia.org/wiki/File:Rangghar_Assam.JPG'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/explore_monuments.rcc", "gcompris/src/activities/explore_monuments/resource/india/victoriaMemorial.webp", 'Anourag', "CC0-1.0", "outdoor", 'https://commons.wikimedia.org/wiki/File:Victoria_Memorial_Calcutta.jpg'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/explore_monuments.rcc", "gcompris/src/activities/explore_monuments/resource/india/mysorePalace.webp", 'Shiva sg', "public-domain", "outdoor", 'https://commons.wikimedia.org/wiki/File:Mysore_Palace_2006.jpg'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/explore_monuments.rcc", "gcompris/src/activities/explore_monuments/resource/india/ajantaCave.webp", 'Jonathanawhite', "public-domain", "outdoor", 'https://commons.wikimedia.org/wiki/File:Aurangabad_-_Ajanta_Caves_(32).JPG'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/explore_monuments.rcc", "gcompris/src/activities/explore_monuments/resource/india/qutubMinar.webp", 'pramadas', "CC0-1.0", "outdoor", 'https://commons.wikimedia.org/wiki/File:Qutubmin.jpg'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/explore_monuments.rcc", "gcompris/src/activities/explore_monuments/resource/france/chateaudeChambord.webp", 'BjörnT', "public-domain", "outdoor", 'https://commons.wikimedia.org/wiki/File:Chambord_Frontansicht.JPG'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/explore_monuments.rcc", "gcompris/src/activities/explore_monuments/resource/france/pontduGard.webp", 'Mimova', "public-domain", "outdoor", 'https://commons.wikimedia.org/wiki/File:Pontdugard.jpg'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/explore_monuments.rcc", "gcompris/src/activities/explore_monuments/resource/france/palaisdesPapes.webp", 'Tognopop', "CC0-1.0", "outdoor", 'https://commons.wikimedia.org/wiki/File:Main_entrance_of_the_Palais_des_Papes_-_20050823.jpg'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/explore_monuments.rcc", "gcompris/src/activities/explore_monuments/resource/france/reimsCathedral.webp", 'Mattana', "public-domain", "outdoor", 'https://commons.wikimedia.org/wiki/File:Reims_Cathedrale_Notre_Dame_002_chevet.JPG'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/explore_monuments.rcc", "gcompris/src/activities/explore_monuments/resource/france/eiffelTower.webp", 'Tognopop', "public-domain", "outdoor", 'https://commons.wikimedia.org/wiki/File:Eiffel_Tower_20051010.jpg'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/explore_monuments.rcc", "gcompris/src/activities/explore_monuments/resource/france/citedeCarcassonne.webp", 'Petitemontagnedujura', "public-domain", "outdoor", 'https://commons.wikimedia.org/wiki/File:Carcassonne_-_la_Cit%C3%A9.jpg'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/explore_monuments.rcc", "gcompris/src/activities/explore_monuments/resource/france/arlesAmphitheater.webp", '(WT-fr) OT Arles', "public-domain", "outdoor", 'https://commons.wikimedia.org/wiki/File:Arenes_arles.JPG'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/explore_monuments.rcc", "gcompris/src/activities/explore_monuments/resource/france/chateaudeChenonceau.webp", 'Alf van Beem', "public-domain", "outdoor", 'https://commons.wikimedia.org/wiki/File:Ch%C3%A2teau_de_Chenonceau_photo_1.JPG'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/explore_monuments.rcc", "gcompris/src/activities/explore_monuments/resource/france/rocamadour.webp", 'François Darras', "public-domain", "outdoor", 'https://commons.wikimedia.org/wiki/File:Rocamadour_fda.jpg'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/explore_monuments.rcc", "gcompris/src/activities/explore_monuments/resource/germany/berlinCathedral.webp", 'Gary Todd', "CC0-1.0", "outdoor", 'https://commons.wikimedia.org/wiki/File:Berlin_Cathedral_(28668994926).jpg'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/explore_monuments.rcc", "gcompris/src/activities/explore_monuments/resource/germany/schwerinPalace.webp", 'Hermann Luyken', "CC0-1.0", "outdoor", 'https://commons.wikimedia.org/wiki/File:2012.02.26.121724_Schloss_Schwerin.jpg'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/explore_monuments.rcc", "gcompris/src/activities/explore_monuments/resource/germany/trierImperialBaths.webp", 'Berthold Werner', "public-domain", "outdoor", 'https://commons.wikimedia.org/wiki/File:Trier_Kaiserthermen_BW_1.JPG'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/explore_monuments.rcc", "gcompris/src/activities/explore_monuments/resource/germany/brandenburgGate.webp", 'Evans1551', "public-domain", "outdoor", 'https://commons.wikimedia.org/wiki/File:Brandenburg_Gate_(summer_2005).JPG'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/explore_monuments.rcc", "gcompris/src/activities/explore_monuments/resource/germany/neuschwansteinCastle.webp", 'cameralends', "CC0-1.0", "outdoor", 'https://commons.wikimedia.org/wiki/File:Neuschwanstein_Castle_(532850).jpg'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/explore_monuments.rcc", "gcompris/src/activities/explore_monuments/resource/germany/wormsCathedral.webp", 'Immanuel Giel', "public-domain", "outdoor", 'https://commons.wikimedia.org/wiki/File:Dommodell_Worms_04.jpg'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/explore_monuments.rcc", "gcompris/src/activities/explore_monuments/resource/wonders/tajMahal.webp", 'Yann', "CC-BY-SA-4.0", "outdoor", 'https://commons.wikimedia.org/wiki/File:Taj_Mahal,_Agra,_India.jpg'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/explore_monuments.rcc", "gcompris/src/activities/explore_monuments/resource/wonders/chichenItza.webp", 'Daniel Schwen', "CC-BY-SA-4.0", "outdoor", 'https://commons.wikimedia.org/wiki/File:Chichen_Itza_3.jpg'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/explore_monuments.rcc", "gcompris/src/activities/explore_monuments/resource/wonders/colosseum.webp", 'Urse Ovidiu', "public-domain", "outdoor", 'https://commons.wikimedia.org/wiki/File:Colosseum_Roma_2009.jpg'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/explore_monuments.rcc", "gcompris/src/activities/explore_monuments/resource/wonders/petra.webp", 'Berthold Werner', "public-domain", "outdoor", 'https://commons.wikimedia.org/wiki/File:Petra_Jordan_BW_36.JPG'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/explore_monuments.rcc", "gcompris/src/activities/explore_monuments/resource/wonders/greatWallofChina.webp", 'Nicolas Perrault III', "CC0-1.0", "outdoor", 'https://commons.wikimedia.org/wiki/File:Great_Wall_of_China_July_2006.JPG'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/erase.rcc", "gcompris/src/activities/erase/resource/gorilla.webp", 'Charles J. Sharp', "CC-BY-SA-4.0", "close-up", 'https://commons.wikimedia.org/wiki/File:Mountain_gorilla_(Gorilla_beringei_beringei)_female_2.jpg'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/erase.rcc", "gcompris/src/activities/erase/resource/pika.webp", 'NPS Climate Change Response', "public-domain", "close-up", 'https://www.flickr.com/photos/npsclimatechange/23072904076/'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/erase.rcc", "gcompris/src/activities/erase/resource/caterpillar.webp", 'Ivar Leidus', "CC-BY-SA-4.0", "close-up", 'https://commons.wikimedia.org/wiki/File:Papilio_machaon_-_Daucus_carota_-_Keila.jpg'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/erase.rcc", "gcompris/src/activities/erase/resource/giraffe.webp", 'Sergio Cambelo', "public-domain", "close-up", 'https://commons.wikimedia.org/wiki/File:Giraffe.JPG'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/erase.rcc", "gcompris/src/activities/erase/resource/calf.webp", 'Basile Morin', "CC-BY-SA-4.0", "close-up", 'https://commons.wikimedia.org/wiki/File:Close-up_photograph_of_a_calf%27s_head_looking_at_the_viewer_with_pricked_ears_in_Don_Det_Laos.jpg'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/erase.rcc", "gcompris/src/activities/erase/resource/penguin.webp", 'Gordon Leggett', "CC-BY-SA-4.0", "close-up", 'https://commons.wikimedia.org/wiki/File:2019-03-03_Chinstrap_penguin_on_Barrientos_Island,_Antarctica.jpg'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/erase.rcc", "gcompris/src/activities/erase/resource/nubian_ibex.webp", 'Rhododendrites', "CC-BY-SA-4.0", "close-up", 'https://commons.wikimedia.org/wiki/File:Juvenile_Nubian_ibex_in_Mitzpe_Ramon_(40409).jpg'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/erase.rcc", "gcompris/src/activities/erase/resource/camels.webp", 'Alexandr frolov', "CC-BY-SA-4.0", "close-up", 'https://commons.wikimedia.org/wiki/File:Camelus_bactrianus_in_western_Mongolia_02.jpg'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/erase.rcc", "gcompris/src/activities/erase/resource/macaque.webp", 'PJeganathan', "CC-BY-SA-4.0", "close-up", 'https://commons.wikimedia.org/wiki/File:Bonnet_macaques_in_anaimalai_hills_JEG2730.jpg'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/erase.rcc", "gcompris/src/activities/erase/resource/long_nosed_monkey.webp", 'Charles J. Sharp', "CC-BY-SA-4.0", "close-up", 'https://commons.wikimedia.org/wiki/File:Proboscis_monkey_(Nasalis_larvatus)_female_and_baby.jpg'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/erase.rcc", "gcompris/src/activities/erase/resource/kingfisher.webp", 'Frank-2.0', "CC0-1.0", "close-up", 'https://commons.wikimedia.org/wiki/File:Eisvogel_kingfisher.jpg'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/erase.rcc", "gcompris/src/activities/erase/resource/chamaeleon.webp", 'Benny Trapp', "CC-BY-3.0", "close-up", 'https://commons.wikimedia.org/wiki/File:BennyTrapp_Chamaeleo_chamaeleon_Samos_Griechenland.jpg'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/erase.rcc", "gcompris/src/activities/erase/resource/flying_fox.webp", 'Andrew Mercer', "CC-BY-SA-4.0", "close-up", 'https://commons.wikimedia.org/wiki/File:Grey_headed_flying_fox_-_AndrewMercer_IMG41848.jpg'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/erase.rcc", "gcompris/src/activities/erase/resource/gibbon.webp", 'JJ Harrison', "CC-BY-3.0", "close-up", 'https://commons.wikimedia.org/wiki/File:Hylobates_lar_-_Kaeng_Krachan_WB.jpg'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/erase.rcc", "gcompris/src/activities/erase/resource/rhinoceros.webp", 'Charles J. Sharp', "CC-BY-SA-4.0", "close-up", 'https://commons.wikimedia.org/wiki/File:Indian_rhinoceros_(Rhinoceros_unicornis)_4.jpg'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/erase.rcc", "gcompris/src/activities/erase/resource/crab.webp", 'Nosferattus', "CC0-1.0", "close-up", 'https://commons.wikimedia.org/wiki/File:Sally_Lightfoot_Crab_2019.jpg'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/erase.rcc", "gcompris/src/activities/erase/resource/goat.webp", 'JoachimKohlerBremen', "CC-BY-SA-4.0", "close-up", 'https://commons.wikimedia.org/wiki/File:Walliser_Schwarzhalsziege,_Belalp_2014.jpg'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/erase.rcc", "gcompris/src/activities/erase/resource/toucan.webp", 'LG Nyqvist', "CC-BY-SA-4.0", "close-up", 'https://commons.wikimedia.org/wiki/File:Pteroglossus_torquatus_Costa_Rica.jpg'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/erase.rcc", "gcompris/src/activities/erase/resource/gosling.webp", 'Stephan Sprinz', "CC-BY-SA-4.0", "close-up", 'https://commons.wikimedia.org/wiki/File:Graugans-G%C3%B6ssel_(anser_anser)_im_Naturschutzgebiet_Wagbachniederung.jpg'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/erase.rcc", "gcompris/src/activities/erase/resource/horse.webp", 'Eatcha', "CC-BY-SA-4.0", "close-up", 'https://commons.wikimedia.org/wiki/File:Zaniskari_Horse_in_Ladakh.jpg'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/erase.rcc", "gcompris/src/activities/erase/resource/alpaca.webp", 'Dietmar Rabich', "CC-BY-SA-4.0", "close-up", 'https://commons.wikimedia.org/wiki/File:D%C3%BClmen,_B%C3%B6rnste,_Alpakas_--_2020_--_5338.jpg'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/erase.rcc", "gcompris/src/activities/erase/resource/cheetah.webp", 'Charles J. Sharp', "CC-BY-SA-4.0", "close-up", 'https://commons.wikimedia.org/wiki/File:Cheetah_(Acinonyx_jubatus)_female_2.jpg'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/erase.rcc", "gcompris/src/activities/erase/resource/butterfly.webp", 'Jee & Rani Nature Photography', "CC-BY-SA-4.0", "close-up", 'https://commons.wikimedia.org/wiki/File:Parantica_aglea_at_Nayikayam_Thattu.jpg'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/erase.rcc", "gcompris/src/activities/erase/resource/bee.webp", 'aussiegall', "CC-BY-2.0", "close-up", 'https://commons.wikimedia.org/wiki/File:Pollinationn.jpg'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/erase.rcc", "gcompris/src/activities/erase/resource/meerkats.webp", 'Charles J. Sharp', "CC-BY-SA-4.0", "close-up", 'https://commons.wikimedia.org/wiki/File:Meerkat_(Suricata_suricatta)_Tswalu.jpg'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/erase.rcc", "gcompris/src/activities/erase/resource/kitten.webp", 'GalgenTX', "CC-BY-2.0", "close-up", 'https://commons.wikimedia.org/wiki/File:A_posing_kitten_(Flickr).jpg'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/erase.rcc", "gcompris/src/activities/erase/resource/red_panda.webp", 'Mathias Appel', "CC0-1.0", "close-up", 'https://commons.wikimedia.org/wiki/File:Red_Panda_(30324056733).jpg'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/erase.rcc", "gcompris/src/activities/erase/resource/squirrel.webp", 'Роман Наумов', "CC-BY-SA-4.0", "close-up", 'https://commons.wikimedia.org/wiki/File:%D0%91%D1%96%D0%BB%D0%BA%D0%B0_%D0%BD%D0%B0_%D0%B4%D0%B5%D1%80%D0%B5%D0%B2%D1%96_%D0%B2_%D0%B4%D0%B5%D0%BD%D0%B4%D1%80%D0%BE%D0%BF%D0%B0%D1%80%D0%BA%D1%83_%D0%9E%D0%BB%D0%B5%D0%BA%D1%81%D0%B0%D0%BD%D0%B4%D1%80%D1%96%D1%8F.jpg'),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/erase.rcc", "gcompris/src/activities/erase/resource/spoonbills.webp", 'Ryzhkov Sergey', "CC-BY-SA-4.0", "close-up", 'https://commons.wikimedia.org/wiki/File:%D0%9A%D0%BE%D1%81%D0%B0%D1%80%D1%96_%D0%B2_%D0%B4%D0%B5%D0%BB%D1%8C%D1%82%D1%96_%D0%94%D1%83%D0%BD%D0%B0%D1%8E.jpg'),
+)
+
+PACKAGES = tuple(dict.fromkeys(entry[0] for entry in _CATALOGUE + _CATALOGUE_2))
 """The Debian packages the catalogue draws on, in catalogue order."""
 
 INSTALL_COMMAND = f"{APT_INSTALL} {' '.join(PACKAGES)}"
@@ -116,8 +241,16 @@ INSTALL_COMMAND = f"{APT_INSTALL} {' '.join(PACKAGES)}"
 SCENES = ("outdoor", "indoor", "close-up")
 
 
-def _key(package, path):
-    parts = path.split("/")
+RELEASES = (1, 2)
+"""Catalogue releases. A release only adds photos, and `split_photos` splits
+each release's photos on their own, so a photo held out in one release stays
+held out in every later one."""
+
+LATEST_RELEASE = RELEASES[-1]
+
+
+def _key(package, path, member=None):
+    parts = (member or path).split("/")
     stem = parts[-4] if package == "plasma-workspace-wallpapers" else os.path.splitext(parts[-1])[0]
     return f"{package}/{stem}"
 
@@ -125,38 +258,82 @@ def _key(package, path):
 CATALOGUE = tuple(
     Photo(_key(package, path), package, version, path, author, licence, scene)
     for package, version, path, author, licence, scene in _CATALOGUE
+) + tuple(
+    Photo(_key(package, path, member), package, version, path, author, licence, scene, 2, member, source)
+    for package, version, path, member, author, licence, scene, source in _CATALOGUE_2
 )
 """Every catalogued photo (whether installed or not)."""
 
 
-def installed_photos(packages=None, root="/"):
+def check_release(release):
+    """Returns `release` if it is a catalogue release, else raises ValueError."""
+    if isinstance(release, bool) or release not in RELEASES:
+        raise ValueError(f"`release` must be one of the photo catalogue's releases {list(RELEASES)}. Received: release={release!r}")
+    return release
+
+
+def packages_of(release=LATEST_RELEASE):
+    """The packages the photos of releases up to `release` come from."""
+    check_release(release)
+    return tuple(dict.fromkeys(photo.package for photo in CATALOGUE if photo.release <= release))
+
+
+def read_photo(photo, max_side=None):
+    """A catalogued photo's pixels: float32 RGB `(H, W, 3)` in [0, 1]
+    (`kfreqgan.data.load_image`, or the same decoding of a Qt resource
+    bundle's member), its longer side shrunk to `max_side` if given."""
+    from kfreqgan.data import image_files
+
+    if photo.member is None:
+        return image_files.load_image(photo.path, max_side=max_side)
+    from kfreqgan.data import qt_resources
+
+    data = qt_resources.read_member(photo.path, photo.member)
+    return image_files.load_image_bytes(data, f"{photo.path}:{photo.member}", max_side=max_side)
+
+
+def installed_photos(packages=None, root="/", release=LATEST_RELEASE):
     """The catalogued photos of `packages` (default: all), checked on disk.
 
     Args:
-        packages: package names from `PACKAGES`, or None for all.
+        packages: package names from `PACKAGES`, or None for all those of
+            `release`.
         root: file-system root the paths are under (for tests).
+        release: only photos of this catalogue release and earlier ones.
 
     Returns:
         A list of `Photo`s in catalogue order, with `path` under `root`.
 
     Raises:
         ValueError: for an unknown package.
-        FileNotFoundError: when a package's files are missing, naming the
+        FileNotFoundError: when a package's files are missing (or a Qt
+            resource bundle lacks a catalogued member), naming the
             `apt-get install` command (or `make dehazer-data`).
     """
+    check_release(release)
     if packages is None:
-        packages = PACKAGES
+        packages = packages_of(release)
     if isinstance(packages, str):
         packages = (packages,)
     unknown = [name for name in packages if name not in PACKAGES]
     if unknown:
         raise ValueError(f"Unknown photo source package(s) {unknown}. Known: {', '.join(PACKAGES)}")
-    photos, missing = [], []
+    photos, missing, bundles = [], [], {}
     for photo in CATALOGUE:
-        if photo.package not in packages:
+        if photo.package not in packages or photo.release > release:
             continue
         path = os.path.join(root, photo.path.lstrip("/"))
-        if not os.path.isfile(path):
+        present = os.path.isfile(path)
+        if present and photo.member is not None:
+            if path not in bundles:
+                from kfreqgan.data import qt_resources
+
+                try:
+                    bundles[path] = set(qt_resources.list_members(path))
+                except ValueError:
+                    bundles[path] = set()
+            present = photo.member in bundles[path]
+        if not present:
             if photo.package not in missing:
                 missing.append(photo.package)
             continue
@@ -177,11 +354,13 @@ def _unit_hash(text):
 def split_photos(photos, heldout_fraction=0.2):
     """Splits photos into `train` and `heldout`, deterministically by file.
 
-    Within each scene type (outdoor / indoor / close-up) the photos are
-    ranked by the SHA-256 of their `key`; the first `round(fraction * n)`
-    (at least one where a scene has two or more photos) are held out. A
-    photo's split depends only on its key and the other photos of its scene,
-    never on a seed, so held-out photos stay held out across runs.
+    Within each catalogue release and scene type (outdoor / indoor /
+    close-up) the photos are ranked by the SHA-256 of their `key`; the first
+    `round(fraction * n)` (at least one where a group has two or more
+    photos) are held out. A photo's split depends only on its key and the
+    other photos of its release and scene, never on a seed, so held-out
+    photos stay held out across runs, and a later release (which only adds
+    photos) leaves the split of the earlier ones as it was.
 
     Args:
         photos: `Photo`s (from `installed_photos`).
@@ -198,12 +377,14 @@ def split_photos(photos, heldout_fraction=0.2):
     if len(set(keys)) != len(keys):
         raise ValueError(f"Photo keys must be unique. Received: keys={keys}")
     heldout = set()
-    for scene in SCENES:
-        group = sorted((photo for photo in photos if photo.scene == scene), key=lambda p: _unit_hash(p.key))
-        count = int(round(heldout_fraction * len(group)))
-        if len(group) >= 2:
-            count = min(max(count, 1), len(group) - 1)
-        heldout.update(photo.key for photo in group[:count])
+    for release in sorted({photo.release for photo in photos}):
+        for scene in SCENES:
+            group = [photo for photo in photos if photo.scene == scene and photo.release == release]
+            group.sort(key=lambda p: _unit_hash(p.key))
+            count = int(round(heldout_fraction * len(group)))
+            if len(group) >= 2:
+                count = min(max(count, 1), len(group) - 1)
+            heldout.update(photo.key for photo in group[:count])
     return {
         "train": [photo for photo in photos if photo.key not in heldout],
         "heldout": [photo for photo in photos if photo.key in heldout],

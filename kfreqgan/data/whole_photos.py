@@ -41,13 +41,13 @@ def load_photos(catalogue_photos=(), bundled_names=(), max_side=384):
     Returns:
         `(names, photos)`: the photos' keys / names and the arrays.
     """
-    from kfreqgan.data.image_files import load_image
+    from kfreqgan.data.photo_sources import read_photo
     from kfreqgan.data.photos import load_photo
 
     names, photos = [], []
     for photo in catalogue_photos:
         names.append(photo.key)
-        photos.append(load_image(photo.path, max_side=max_side))
+        photos.append(read_photo(photo, max_side=max_side))
     for name in bundled_names:
         image = load_photo(name)
         if max(image.shape[:2]) > max_side:
