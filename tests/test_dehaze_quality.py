@@ -1,6 +1,7 @@
 """bench/dehaze_quality.py on a tiny folder of pairs: every contender scored,
 the numbers are the ones the metrics give, the montage and record written."""
 
+import dataclasses
 import importlib.util
 import json
 import os
@@ -117,3 +118,56 @@ def test_the_outputs_never_land_on_the_pairs_or_the_model(tmp_path, capsys):
     assert (clear_dir / "montage.png").read_bytes() == b"the user's own file"
     assert model.read_bytes() == b"not really a model"
     assert not (hazy_dir / "report").exists()
+
+
+def test_real_haze_photos_are_shown_and_measured_without_ground_truth(tmp_path, monkeypatch, capsys):
+    """--real-haze: every installed real hazy photo gets a montage row
+    (hazy / DCP + guided filter / shipped / candidate) and the two rough
+    indicators, computed as they say (mean dark channel, share clipped)."""
+    import pytest
+
+    from kfreqgan.dark_channel_prior import dark_channel
+    from kfreqgan.data import photo_patches
+    from kfreqgan.data import photo_sources
+
+    bench = _load_bench()
+    photos = photo_patches(["coffee", "astronaut"], 40, 1, seed=0)
+    files = []
+    for index, photo in enumerate(photo_sources.REAL_HAZE[:2]):
+        path = tmp_path / f"{index}.png"
+        tf.io.write_file(str(path), tf.io.encode_png(tf.cast(tf.round(photos[index] * 255), tf.uint8)))
+        files.append(dataclasses.replace(photo, path=str(path), member=None))
+    monkeypatch.setattr(photo_sources, "real_haze_photos", lambda: files)
+    darker = lambda image: np.clip(image * 1.5 - 0.25, 0.0, 1.0)  # clips some pixels on purpose
+    methods = {"hazy input": lambda image: image, "DCP + guided filter": darker, "kfreqgan shipped": darker, "candidate": darker}
+    rows, table = bench.real_haze(methods, max_side=40)
+    assert len(rows) == 2 and all(len(row) == 4 for row in rows)
+    images = [(np.round(np.asarray(photos[i]) * 255) / 255).astype(np.float32) for i in range(2)]
+    expected_dark = np.mean([dark_channel(darker(image)).mean() for image in images])
+    expected_clipped = np.mean([np.mean((darker(image) <= 0) | (darker(image) >= 1)) for image in images])
+    assert table["candidate"]["dark_channel"] == pytest.approx(expected_dark, abs=1e-5)
+    assert table["candidate"]["clipped"] == pytest.approx(expected_clipped, abs=1e-6) and expected_clipped > 0
+    assert table["hazy input"]["clipped"] < table["candidate"]["clipped"]
+    assert table["candidate"]["photos"] == [photo.key for photo in files]
+
+    monkeypatch.setattr(photo_sources, "real_haze_photos", lambda: [])
+    with pytest.raises(FileNotFoundError, match="make dehazer-data"):
+        bench.real_haze(methods, max_side=40)
+    for extra in (["--pairs", "a", "b"], ["--training-photos"], ["--release", "1"], ["--airlight"]):
+        with pytest.raises(SystemExit):
+            bench.main(["--real-haze", *extra, "--out", str(tmp_path / "out")])
+        assert "--real-haze is a set of its own" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_real_haze_photos_are_never_in_the_catalogue(tmp_path):
+    from kfreqgan.data import photo_sources
+
+    keys = {photo.key for photo in photo_sources.CATALOGUE}
+    assert len(photo_sources.REAL_HAZE) >= 8 and not keys & {photo.key for photo in photo_sources.REAL_HAZE}
+    assert photo_sources.real_haze_photos(root=str(tmp_path)) == []
+    plasma = photo_sources.REAL_HAZE[0]
+    path = tmp_path / plasma.path.lstrip("/")
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"")
+    assert [photo.key for photo in photo_sources.real_haze_photos(root=str(tmp_path))] == [plasma.key]

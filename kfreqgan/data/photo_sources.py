@@ -141,7 +141,7 @@ _RCC = "/usr/share/gcompris-qt/rcc"
 # licence and Wikimedia Commons / Flickr source (recorded here as the
 # README says). Left out by eye: hazy or misty scenes (the Meidum and Bent
 # pyramids, the Golden Temple, Machu Picchu, Christ the Redeemer over a hazy
-# city, Mont Saint-Michel), a black-and-white aerial view (Castle Clinton), a
+# city, Mont Saint-Michel: `REAL_HAZE`), a black-and-white aerial view (Castle Clinton), a
 # night view (the Lincoln Memorial), an underwater view (the dolphin), birds
 # in flight against blurred sky (the harrier, the heron), swans on black
 # water; and the Aula Palatina, which the README does not list.
@@ -265,6 +265,62 @@ CATALOGUE = tuple(
 """Every catalogued photo (whether installed or not)."""
 
 
+_MONUMENTS = "gcompris/src/activities/explore_monuments/resource"
+
+# (package, version, path, member, author, licence, source)
+_REAL_HAZE = (
+    ("plasma-workspace-wallpapers", "4:5.27.5-2", f"{_PLASMA}/ColdRipple/{_PLASMA_FILE}", None, "Risto Saukonpää", "LGPL-3.0", None),
+    ("plasma-workspace-wallpapers", "4:5.27.5-2", f"{_PLASMA}/DarkestHour/{_PLASMA_FILE}", None, "Risto Saukonpää", "LGPL-3.0", None),
+    ("opencv-doc", "4.6.0+dfsg-12", f"{_OPENCV}/aero1.jpg", None, _OPENCV_AUTHOR, "Apache-2.0 AND BSD-3-Clause", None),
+    ("opencv-doc", "4.6.0+dfsg-12", f"{_OPENCV}/aero3.jpg", None, _OPENCV_AUTHOR, "Apache-2.0 AND BSD-3-Clause", None),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/explore_monuments.rcc", f"{_MONUMENTS}/egypt/meidumPyramid.webp", "Neithsabes", "public-domain", "https://commons.wikimedia.org/wiki/File:Meidoum_pyramide_006.JPG"),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/explore_monuments.rcc", f"{_MONUMENTS}/egypt/bentPyramid.webp", "Neithsabes", "public-domain", "https://commons.wikimedia.org/wiki/File:Pyramide_rhomboidale_01.JPG"),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/explore_monuments.rcc", f"{_MONUMENTS}/india/goldenTemple.webp", "Jasdeep Singh", "CC0-1.0", "https://commons.wikimedia.org/wiki/File:Golden_Temple_.jpg"),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/explore_monuments.rcc", f"{_MONUMENTS}/france/montStMichel.webp", "Ali Sabbagh", "CC0-1.0", "https://commons.wikimedia.org/wiki/File:Mont_Saint-Michel_IMG_5109_(48875955288).jpg"),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/explore_monuments.rcc", f"{_MONUMENTS}/wonders/machuPicchu.webp", "Guillaume Pascal", "CC0-1.0", "https://commons.wikimedia.org/wiki/File:Yet_another_pic_of_machu_picchu.jpg"),
+    (_GCOMPRIS, "3.1-2", f"{_RCC}/explore_monuments.rcc", f"{_MONUMENTS}/wonders/christTheRedeemer.webp", "Chensiyuan", "CC-BY-SA-4.0", "https://commons.wikimedia.org/wiki/File:1_cristor_redentor_2014.jpg"),
+)
+
+REAL_HAZE = tuple(
+    Photo(_key(package, path, member), package, version, path, author, licence, "hazy", 2, member, source)
+    for package, version, path, member, author, licence, source in _REAL_HAZE
+)
+"""Real photographs with haze, mist or fog of their own, from the same
+packages, left out of the catalogue for that reason (scene `"hazy"`): never
+trained on, and without a haze-free twin, so they are for looking at what a
+dehazer does to real haze (`bench/dehaze_quality.py --real-haze`): a misty
+lake and a foggy pier (Plasma), two aerial views of a city in haze (OpenCV),
+desert haze around two pyramids, haze over a temple's lake, a hazy bay, a
+mountain in cloud and a city in haze below a statue (GCompris)."""
+
+
+def real_haze_photos(root="/"):
+    """The `REAL_HAZE` photos that are installed, `path` under `root` (the
+    others are left out without an error: this is a set to look at, not
+    training data)."""
+    bundles = {}
+    return [photo for photo in (_installed(photo, root, bundles) for photo in REAL_HAZE) if photo is not None]
+
+
+def _installed(photo, root, bundles):
+    """`photo` with its path under `root` if its file (and bundle member) is
+    there, else None; `bundles` caches the members of each bundle read."""
+    path = os.path.join(root, photo.path.lstrip("/"))
+    if not os.path.isfile(path):
+        return None
+    if photo.member is not None:
+        if path not in bundles:
+            from kfreqgan.data import qt_resources
+
+            try:
+                bundles[path] = set(qt_resources.list_members(path))
+            except ValueError:
+                bundles[path] = set()
+        if photo.member not in bundles[path]:
+            return None
+    return dataclasses.replace(photo, path=path)
+
+
 def check_release(release):
     """Returns `release` if it is a catalogue release, else raises ValueError."""
     if isinstance(release, bool) or release not in RELEASES:
@@ -322,22 +378,12 @@ def installed_photos(packages=None, root="/", release=LATEST_RELEASE):
     for photo in CATALOGUE:
         if photo.package not in packages or photo.release > release:
             continue
-        path = os.path.join(root, photo.path.lstrip("/"))
-        present = os.path.isfile(path)
-        if present and photo.member is not None:
-            if path not in bundles:
-                from kfreqgan.data import qt_resources
-
-                try:
-                    bundles[path] = set(qt_resources.list_members(path))
-                except ValueError:
-                    bundles[path] = set()
-            present = photo.member in bundles[path]
-        if not present:
+        found = _installed(photo, root, bundles)
+        if found is None:
             if photo.package not in missing:
                 missing.append(photo.package)
             continue
-        photos.append(dataclasses.replace(photo, path=path))
+        photos.append(found)
     if missing:
         raise FileNotFoundError(
             f"The photo source package(s) {', '.join(missing)} are not installed (or miss files). Install them with "
