@@ -157,13 +157,12 @@ def catalogue_heldout(size):
     """Held-out catalogue photos (centred squares, `size` pixels), or None."""
     from kfreqgan.data import center_crop
     from kfreqgan.data import photo_sources
-    from kfreqgan.data.image_files import load_image
 
     # Release 1: the photos the recorded ablation figures were measured on.
     photos = photo_sources.split_photos(photo_sources.installed_photos(release=1))["heldout"]
     if not photos:
         return None
-    return np.stack([center_crop(load_image(photo.path, max_side=2 * size), size) for photo in photos])
+    return np.stack([center_crop(photo_sources.read_photo(photo, max_side=2 * size), size) for photo in photos])
 
 
 def score_whole(generator, config, clean):

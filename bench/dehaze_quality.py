@@ -301,7 +301,7 @@ def main(argv=None):
     parser.add_argument("--airlight", action="store_true", help="airlight error with and without a lamp (whole-image candidate)")
     parser.add_argument("--large", type=float, metavar="MEGAPIXELS", help="also time the learned models on one photo this large")
     parser.add_argument(
-        "--training-photos", action="store_true", help="synthetic haze on the photos the dehazer trains on instead (generalisation gap)"
+        "--training-photos", action="store_true", help="synthetic haze on the training photos of --release instead (generalisation gap; --release 1 for a dehaze-v2 model)"
     )
     parser.add_argument(
         "--real-haze", action="store_true",

@@ -119,7 +119,6 @@ def load_all_photos(short_side=SHORT_SIDE):
     package that is not installed is left out (and named).
     """
     from kfreqgan.data import PHOTO_NAMES
-    from kfreqgan.data import load_image
     from kfreqgan.data import load_photo
     from kfreqgan.data import photo_sources
 
@@ -135,7 +134,7 @@ def load_all_photos(short_side=SHORT_SIDE):
             continue
         for photo in found:
             names.append(photo.key)
-            photos.append(_shrink(load_image(photo.path, max_side=4 * short_side), short_side))
+            photos.append(_shrink(photo_sources.read_photo(photo, max_side=4 * short_side), short_side))
     if missing:
         print(f"photo catalogue packages not installed, left out: {', '.join(missing)}")
     return names, photos

@@ -1,5 +1,7 @@
-"""Writes Qt resource bundles (`.rcc`) for tests, as Qt's `rcc` lays them out:
-header, data entries, names, then the tree (directories' children contiguous)."""
+"""Writes Qt resource bundles (`.rcc`) for tests in the format Qt's `rcc`
+writes (header, data entries, names, then the tree, each directory's
+children contiguous), though children are sorted by name rather than by
+Qt's name hash and the hashes are 0: the reader relies on neither."""
 
 import struct
 import zlib

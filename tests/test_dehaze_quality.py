@@ -61,7 +61,7 @@ def test_pairs_folder_with_a_whole_image_candidate(tmp_path):
 
 
 def test_training_photos_are_the_seen_scenes_and_never_the_held_out_ones():
-    """`--training-photos` scores the same haze on the photos dehaze-v2 trains
+    """`--training-photos` scores the same haze on the photos dehaze-v3 trains
     on (a model's generalisation gap is the difference from the default set):
     no photo is in both sets, and every seen photo is one the config trains on."""
     from kfreqgan.data import photo_sources

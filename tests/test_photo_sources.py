@@ -132,3 +132,13 @@ def test_a_later_release_keeps_the_earlier_split():
         assert [photo.key for photo in first[part]] == [photo.key for photo in both[part] if photo.release == 1]
     assert {photo.key for photo in first["train"]} <= {photo.key for photo in both["train"]}
     assert len(both["heldout"]) > len(first["heldout"])
+
+
+def test_a_corrupt_bundle_is_named_not_called_missing(tmp_path):
+    _fake_install(str(tmp_path), "gcompris-qt-data")
+    bundle = next(photo for photo in photo_sources.CATALOGUE if photo.package == "gcompris-qt-data").path
+    path = tmp_path / bundle.lstrip("/")
+    path.write_bytes(path.read_bytes()[:40])
+    with pytest.raises(ValueError, match=r"gcompris-qt-data package's file .*\.rcc cannot be read .*reinstall"):
+        photo_sources.installed_photos("gcompris-qt-data", root=str(tmp_path))
+    assert photo_sources.real_haze_photos(root=str(tmp_path)) == []

@@ -42,7 +42,7 @@ def test_an_image_member_decodes_like_the_file(tmp_path):
 
 def test_a_missing_member_names_some_that_exist(tmp_path):
     path = write_bundle(str(tmp_path / "bundle.rcc"), FILES)
-    with pytest.raises(KeyError, match=r"holds no file 'nope.webp'. It holds 4 files: .*one.txt"):
+    with pytest.raises(FileNotFoundError, match=r"holds no file 'nope.webp'. It holds 4 files: .*one.txt"):
         qt_resources.read_member(path, "nope.webp")
 
 

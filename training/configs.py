@@ -292,9 +292,9 @@ def check_config(config):
         from kfreqgan.data.photo_sources import check_release
 
         try:
-            check_release(config["catalogue_release"])
+            check_release(config["catalogue_release"], "catalogue_release")
         except ValueError as error:
-            raise ValueError(f"`catalogue_release`: {error}") from None
+            raise ValueError(str(error)) from None
     if "generator_architecture" in config:
         check_choice(config["generator_architecture"], "generator_architecture", ("unet", "coherent"))
     for key, bounds in (("beta_range", (0.0, None)), ("airlight_range", (0.0, 1.0)), ("crop_range", (0.0, 1.0))):

@@ -4,7 +4,8 @@
         --quality RESULTS_JSON --out outputs/pretrained [--install]
 
 This is a packaging step, not a trainer: the shipped model is trained by
-`kfreqgan-train --config dehaze-v2` (crash-safe backup, divergence stop).
+`kfreqgan-train` (crash-safe backup, divergence stop): `--config dehaze-v2`,
+continued with `--config dehaze-v3` on more photos.
 The run folders are one training, earliest sitting first: a continuation
 run (a later folder started from a copy of the earlier one's `backup/`,
 e.g. with lower learning rates) comes after the run it continued. The last
@@ -137,6 +138,8 @@ def photo_records(configs):
                   "licence": photo.licence, "scene": photo.scene, "release": photo.release}
         if photo.member is not None:
             fields["member"] = f"{photo.path}:{photo.member}"
+            fields["changes"] = ("resized and re-encoded as WebP by GCompris; the photos of its erase activity also "
+                                 "cropped and sharpened (the activity's README in the bundle lists the changes)")
         if photo.source is not None:
             fields["source"] = photo.source
         return fields

@@ -134,8 +134,12 @@ _RCC = "/usr/share/gcompris-qt/rcc"
 # Release 2 (the `dehaze-v3` data): (package, version, path, member of a Qt
 # resource bundle or None, author, licence, scene, source). OpenCV's sample
 # photographs (`Files: *` of the package's copyright file; stereo pairs
-# contribute one view only, and the USC-SIPI "baboon" and the press photo
-# "messi5" are left out as their origin is not OpenCV's), and GCompris's
+# contribute one view only. Debian records every file under the package's
+# licence, recorded here as it says, though several come from research
+# datasets (leuvenA and graf1 from Oxford's affine-covariant features set,
+# aloeL and rubberwhale1 from Middlebury's stereo and optical-flow sets);
+# left out: the USC-SIPI "baboon", whose rights its own database calls
+# unclear, and "messi5", a press photograph), and GCompris's
 # photographs of monuments and animals, which it keeps in Qt resource
 # bundles with a README per activity naming each file's photographer,
 # licence and Wikimedia Commons / Flickr source (recorded here as the
@@ -298,13 +302,25 @@ def real_haze_photos(root="/"):
     """The `REAL_HAZE` photos that are installed, `path` under `root` (the
     others are left out without an error: this is a set to look at, not
     training data)."""
-    bundles = {}
-    return [photo for photo in (_installed(photo, root, bundles) for photo in REAL_HAZE) if photo is not None]
+    bundles, found = {}, []
+    for photo in REAL_HAZE:
+        try:
+            installed = _installed(photo, root, bundles)
+        except ValueError:  # a corrupt bundle: nothing to look at there
+            installed = None
+        if installed is not None:
+            found.append(installed)
+    return found
 
 
 def _installed(photo, root, bundles):
     """`photo` with its path under `root` if its file (and bundle member) is
-    there, else None; `bundles` caches the members of each bundle read."""
+    there, else None; `bundles` caches the members of each bundle read.
+
+    Raises:
+        ValueError: for a bundle that is there but cannot be read (corrupt,
+            or another format version), naming it.
+    """
     path = os.path.join(root, photo.path.lstrip("/"))
     if not os.path.isfile(path):
         return None
@@ -314,17 +330,18 @@ def _installed(photo, root, bundles):
 
             try:
                 bundles[path] = set(qt_resources.list_members(path))
-            except ValueError:
-                bundles[path] = set()
+            except ValueError as error:
+                raise ValueError(f"The {photo.package} package's file {path} cannot be read ({error}); reinstall the package.") from None
         if photo.member not in bundles[path]:
             return None
     return dataclasses.replace(photo, path=path)
 
 
-def check_release(release):
-    """Returns `release` if it is a catalogue release, else raises ValueError."""
+def check_release(release, name="release"):
+    """Returns `release` if it is a catalogue release, else raises ValueError
+    (naming the argument `name`)."""
     if isinstance(release, bool) or release not in RELEASES:
-        raise ValueError(f"`release` must be one of the photo catalogue's releases {list(RELEASES)}. Received: release={release!r}")
+        raise ValueError(f"`{name}` must be one of the photo catalogue's releases {list(RELEASES)}. Received: {name}={release!r}")
     return release
 
 
@@ -365,6 +382,7 @@ def installed_photos(packages=None, root="/", release=LATEST_RELEASE):
         FileNotFoundError: when a package's files are missing (or a Qt
             resource bundle lacks a catalogued member), naming the
             `apt-get install` command (or `make dehazer-data`).
+        ValueError: for a Qt resource bundle that is there but unreadable.
     """
     check_release(release)
     if packages is None:

@@ -124,7 +124,8 @@ def read_member(path, member):
 
     Raises:
         FileNotFoundError: if `path` does not exist.
-        KeyError: if the bundle holds no file `member`, naming a few it holds.
+        FileNotFoundError: if the bundle holds no file `member` (naming a few
+            it holds).
         ValueError: for a corrupt bundle or a Zstandard-compressed member.
     """
     bundle = _open(path)
@@ -134,4 +135,4 @@ def read_member(path, member):
             return bundle.content(name, flags, offset)
         members.append(name)
     shown = ", ".join(members[:5]) + (", ..." if len(members) > 5 else "")
-    raise KeyError(f"The Qt resource bundle {path!r} holds no file {member!r}. It holds {len(members)} files: {shown}")
+    raise FileNotFoundError(f"The Qt resource bundle {path!r} holds no file {member!r}. It holds {len(members)} files: {shown}")

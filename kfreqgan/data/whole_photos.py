@@ -1,4 +1,4 @@
-"""Hazy/clean pairs cut from whole photos with layered depth (the `dehaze-v2` data).
+"""Hazy/clean pairs cut from whole photos with layered depth (the `dehaze-v2` / `dehaze-v3` data).
 
 A dehazer that judges haze from the whole scene must train on whole scenes:
 64-pixel crops show a texture, not a scene with a sky, a horizon and
