@@ -271,6 +271,28 @@ def large_photo_timing(image, methods, megapixels, rounds=2):
     return {name: seconds / (size[0] * size[1] / 1e6) for name, seconds in best.items()}, size
 
 
+def paired_difference(results, method="candidate", baseline="kfreqgan shipped"):
+    """`method` minus `baseline`, image by image (the same hazy input): mean
+    PSNR and SSIM difference, the standard error of the mean PSNR
+    difference, and in how many images `method` is ahead; None without
+    both. Two models' scores on one set are paired, and the spread between
+    images (several dB) is far larger than the spread of their difference,
+    so this, not the two means, says whether a gap is more than the draw of
+    photos and haze."""
+    if method not in results or baseline not in results:
+        return None
+    psnr = np.array([a["psnr"] - b["psnr"] for a, b in zip(results[method], results[baseline])])
+    ssim = np.array([a["ssim"] - b["ssim"] for a, b in zip(results[method], results[baseline])])
+    finite = np.isfinite(psnr)
+    psnr = psnr[finite]
+    error = float(psnr.std(ddof=1) / np.sqrt(len(psnr))) if len(psnr) > 1 else float("nan")
+    return {
+        "method": method, "baseline": baseline, "images": int(len(psnr)),
+        "psnr": float(psnr.mean()), "psnr_standard_error": error, "ssim": float(ssim[finite].mean()),
+        "ahead": int(np.sum(psnr > 0)),
+    }
+
+
 def summary(results, timing):
     order = list(LEVELS) + ["real"]
     levels = sorted({entry["level"] for entries in results.values() for entry in entries}, key=order.index)
@@ -297,6 +319,7 @@ def main(argv=None):
     parser.add_argument("--max-side", type=int, default=512, help="held-out photos' longer side (synthetic set)")
     parser.add_argument("--limit", type=int, help="at most this many pairs")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", type=int, default=1, help="synthetic set: haze drawn with seeds --seed ... --seed + N - 1 (N times the pairs)")
     parser.add_argument("--out", default="outputs/dehaze_quality", help="folder for montage.png and results.json")
     parser.add_argument("--airlight", action="store_true", help="airlight error with and without a lamp (whole-image candidate)")
     parser.add_argument("--large", type=float, metavar="MEGAPIXELS", help="also time the learned models on one photo this large")
@@ -324,7 +347,11 @@ def main(argv=None):
         parser.error("--training-photos is a synthetic set; it cannot go with --pairs")
     if args.airlight and args.training_photos:
         parser.error("--airlight measures the held-out photos; leave it out with --training-photos")
-    if args.real_haze and (args.pairs or args.training_photos or args.airlight or args.large or args.release or args.limit):
+    if args.seeds < 1:
+        parser.error(f"--seeds must be at least 1. Received: --seeds {args.seeds}")
+    if args.seeds > 1 and args.pairs:
+        parser.error("--seeds draws synthetic haze; a folder of pairs has its own")
+    if args.real_haze and (args.pairs or args.training_photos or args.airlight or args.large or args.release or args.limit or args.seeds > 1):
         parser.error("--real-haze is a set of its own; it takes only --model, --max-side and --out")
     from kfreqgan.paths import InputFiles
     from kfreqgan.paths import check_output_file
@@ -355,7 +382,11 @@ def main(argv=None):
     if args.pairs:
         pairs = folder_pairs(*args.pairs, limit=args.limit)
     else:
-        pairs = synthetic_pairs(args.max_side, args.seed, args.training_photos, args.release)[: args.limit]
+        pairs = [
+            pair
+            for seed in range(args.seed, args.seed + args.seeds)
+            for pair in synthetic_pairs(args.max_side, seed, args.training_photos, args.release)
+        ][: args.limit]
     methods = contenders(args.model)
     results, timing, rows = run(pairs, methods)
     table, text = summary(results, timing)
@@ -363,6 +394,12 @@ def main(argv=None):
     source = "training" if args.training_photos else "held-out"
     print(f"{len(pairs)} pairs ({megapixels:.2f} megapixels), {'folders ' + ' '.join(args.pairs) if args.pairs else f'synthetic haze on {source} photos'}")
     print(text)
+    paired = paired_difference(results)
+    if paired:
+        print(
+            f"candidate - shipped, image by image: PSNR {paired['psnr']:+.2f} dB (standard error {paired['psnr_standard_error']:.2f}), "
+            f"SSIM {paired['ssim']:+.4f}, candidate ahead in {paired['ahead']} of {paired['images']}"
+        )
     large = None
     if args.large:
         per_megapixel, size = large_photo_timing(pairs[0][2], methods, args.large)
@@ -377,7 +414,7 @@ def main(argv=None):
     os.makedirs(args.out, exist_ok=True)
     montage(rows, os.path.join(args.out, "montage.png"))
     record = {"command": " ".join(["python", "bench/dehaze_quality.py", *(argv if argv is not None else sys.argv[1:])]),
-              "pairs": len(pairs), "megapixels": megapixels, "model": args.model, "summary": table, "large_photo": large, "airlight_error": airlight, "per_image": results}
+              "pairs": len(pairs), "megapixels": megapixels, "model": args.model, "summary": table, "paired": paired, "large_photo": large, "airlight_error": airlight, "per_image": results}
     with open(os.path.join(args.out, "results.json"), "w", encoding="utf-8") as file:
         json.dump(record, file, indent=2)
     print(f"wrote {args.out}/montage.png (hazy / DCP + guided filter / kfreqgan shipped{' / candidate' if args.model else ''} / clear) and results.json")

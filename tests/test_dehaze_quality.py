@@ -171,3 +171,31 @@ def test_real_haze_photos_are_never_in_the_catalogue(tmp_path):
     path.parent.mkdir(parents=True)
     path.write_bytes(b"")
     assert [photo.key for photo in photo_sources.real_haze_photos(root=str(tmp_path))] == [plasma.key]
+
+
+def test_the_paired_difference_is_taken_image_by_image():
+    import pytest
+
+    bench = _load_bench()
+    shipped = [{"image": str(i), "level": "thin", "psnr": p, "ssim": 0.5} for i, p in enumerate([10.0, 30.0, 20.0, 25.0])]
+    candidate = [dict(e, psnr=e["psnr"] + d, ssim=0.6) for e, d in zip(shipped, [1.0, -0.5, 2.0, 0.5])]
+    paired = bench.paired_difference({"kfreqgan shipped": shipped, "candidate": candidate})
+    differences = np.array([1.0, -0.5, 2.0, 0.5])
+    assert paired["psnr"] == pytest.approx(differences.mean())
+    assert paired["psnr_standard_error"] == pytest.approx(differences.std(ddof=1) / 2.0)
+    assert paired["ssim"] == pytest.approx(0.1) and paired["ahead"] == 3 and paired["images"] == 4
+    assert bench.paired_difference({"kfreqgan shipped": shipped}) is None
+
+
+def test_more_seeds_draw_more_haze_on_the_same_photos(tmp_path, capsys):
+    import pytest
+
+    bench = _load_bench()
+    one = bench.synthetic_pairs(32, 0)
+    again = bench.synthetic_pairs(32, 1)
+    assert [p[0] for p in one] == [p[0] for p in again]
+    assert not np.allclose(one[0][2], again[0][2])
+    for argv in (["--seeds", "0"], ["--seeds", "2", "--pairs", "a", "b"], ["--real-haze", "--seeds", "2"]):
+        with pytest.raises(SystemExit):
+            bench.main([*argv, "--out", str(tmp_path / "out")])
+        assert capsys.readouterr().err.strip()
