@@ -1,6 +1,7 @@
 """Any-size dehazing: tiling, blending, the shipped dehazer, exported models."""
 
 import os
+import re
 import tracemalloc
 
 import keras
@@ -226,7 +227,7 @@ def test_shipped_dehazer_loads_offline_is_small_and_documented(shipped):
     assert os.path.getsize(pretrained.DEHAZER_PATH) <= 20 * 2**20
     card = pretrained.dehazer_card()
     # One training path: kfreqgan-train with a named config, then the packaging step.
-    assert card["commands"] and all(c.startswith("kfreqgan-train --config dehaze-v2 ") for c in card["commands"])
+    assert card["commands"] and all(re.match(r"kfreqgan-train --config dehaze-v[23] ", c) for c in card["commands"])
     assert card["package_command"].startswith("python -m kfreqgan.training.package_dehazer ")
     assert card["architecture"]["builder"] == "coherent"
     assert shipped.count_params() == card["parameters"]

@@ -117,3 +117,19 @@ def test_the_card_lists_the_photos_of_a_v2_run_continued_as_v3():
     only_v2, only_v2_heldout = package_dehazer.photo_records([v2])
     assert {record["release"] for record in only_v2 + only_v2_heldout} == {1}
     assert package_dehazer.photo_records([dict(v2, photo_catalogue=False)]) == ([], [])
+
+
+def test_a_run_from_before_later_config_keys_gets_its_named_config():
+    """Keys added to a config after a run (with the old behaviour as their
+    default) do not stop its command from being written; the data it
+    trained on picks the config before the count of --set overrides."""
+    v2 = configs.get_config("dehaze-v2")
+    old = {key: value for key, value in v2.items() if key not in ("catalogue_release", "spectrum_matching_weight", "frequency_inputs")}
+    lower = dict(old, epochs=60, generator_lr=1.5e-4, discriminator_lr=6e-5)
+    assert package_dehazer.train_command(old, "/r") == "kfreqgan-train --config dehaze-v2 --out /r"
+    assert package_dehazer.train_command(lower, "/r") == (
+        "kfreqgan-train --config dehaze-v2 --out /r --set epochs=60 --set generator_lr=0.00015 --set discriminator_lr=6e-05"
+    )
+    assert package_dehazer.train_command(dict(configs.get_config("dehaze-v3")), "/r") == "kfreqgan-train --config dehaze-v3 --out /r"
+    with pytest.raises(ValueError, match="has all the run's keys"):
+        package_dehazer.train_command(dict(v2, made_up_key=1), "/r")

@@ -65,7 +65,14 @@ def read_metrics(run_dir):
 
 def train_command(config, run_dir):
     """The `kfreqgan-train` command that gives `config`: the named config of
-    the same task that needs the fewest `--set` overrides, and those."""
+    the same task that trains on the same catalogue release and needs the
+    fewest `--set` overrides, and those.
+
+    A run folder from before a config key existed has no value for it; the
+    key's default is the behaviour the code had before the key (new keys
+    default to what was done before them), so the command leaves it out.
+    Keys the run has and the named config lacks rule a config out.
+    """
     from kfreqgan.training.configs import CONFIGS
 
     if config.get("photo_catalogue") and "catalogue_release" not in config:
@@ -74,10 +81,16 @@ def train_command(config, run_dir):
     def changes(named):
         return {key: value for key, value in config.items() if key in named and named[key] != value}
 
-    candidates = [name for name, named in CONFIGS.items() if named["task"] == config["task"] and set(named) <= set(config)]
+    candidates = [name for name, named in CONFIGS.items() if named["task"] == config["task"] and set(config) <= set(named)]
     if not candidates:
-        raise ValueError(f"No named config of task {config['task']!r} matches the run's keys. Received: run_dir={run_dir!r}")
-    name = min(candidates, key=lambda n: len(changes(CONFIGS[n])))
+        raise ValueError(f"No named config of task {config['task']!r} has all the run's keys. Received: run_dir={run_dir!r}")
+
+    def rank(name):
+        named = CONFIGS[name]
+        other_data = config.get("catalogue_release") != named.get("catalogue_release")
+        return other_data, len(set(named) - set(config)), len(changes(named))
+
+    name = min(candidates, key=rank)
     # Values as `kfreqgan-train --set` reads them (`ast.literal_eval`, else a bare string), without spaces.
     sets = [f"--set {key}={value if isinstance(value, str) else repr(value).replace(' ', '')}" for key, value in changes(CONFIGS[name]).items()]
     return " ".join(["kfreqgan-train", "--config", name, "--out", run_dir, *sets])
