@@ -49,11 +49,13 @@ import numpy as np
 LEVELS = {"thin": (0.3, 0.8), "its": (0.8, 1.8), "dense": (1.8, 3.0)}
 
 
-def _catalogue(split, release):
+def _catalogue(split, release=None):
+    """The installed catalogue photos of `split` in `release` (default: the
+    latest), or none (with a note) if the catalogue is not installed."""
     from kfreqgan.data import photo_sources
 
     try:
-        return photo_sources.split_photos(photo_sources.installed_photos(release=release))[split]
+        return photo_sources.split_photos(photo_sources.installed_photos(release=release or photo_sources.LATEST_RELEASE))[split]
     except FileNotFoundError as error:
         print(f"note: {error} Using the bundled photos only.", file=sys.stderr)
         return []
@@ -69,10 +71,9 @@ def synthetic_pairs(max_side, seed, training_photos=False, release=None):
     release's held-out photos include every earlier release's)."""
     from kfreqgan.data import HELDOUT_PHOTOS
     from kfreqgan.data import haze
-    from kfreqgan.data import photo_sources
     from kfreqgan.data import whole_photos
 
-    catalogue = _catalogue("train" if training_photos else "heldout", release or photo_sources.LATEST_RELEASE)
+    catalogue = _catalogue("train" if training_photos else "heldout", release)
     if training_photos:
         from kfreqgan.training import configs
 
@@ -105,11 +106,10 @@ def airlight_errors(max_side, seed, model, release=None):
     from kfreqgan.dark_channel_prior import estimate_airlight
     from kfreqgan.data import HELDOUT_PHOTOS
     from kfreqgan.data import haze
-    from kfreqgan.data import photo_sources
     from kfreqgan.data import whole_photos
     from kfreqgan.models.coherent_dehazer import transmission_model
 
-    heldout = _catalogue("heldout", release or photo_sources.LATEST_RELEASE)
+    heldout = _catalogue("heldout", release)
     _, photos = whole_photos.load_photos(heldout, HELDOUT_PHOTOS, max_side)
     parts = transmission_model(model)
     errors = {"DCP": {"plain": [], "lamp": []}, "candidate": {"plain": [], "lamp": []}}

@@ -175,6 +175,13 @@ CONFIGS = {
 }
 
 
+def catalogue_release(config):
+    """The photo catalogue release `config` trains on: None without
+    `photo_catalogue`, and 1 for a run folder's config from before the
+    `catalogue_release` key (release 1 was then the whole catalogue)."""
+    return config.get("catalogue_release", 1) if config.get("photo_catalogue") else None
+
+
 def get_config(name, overrides=None):
     """A copy of the named configuration with `overrides` applied.
 

@@ -74,9 +74,10 @@ def train_command(config, run_dir):
     Keys the run has and the named config lacks rule a config out.
     """
     from kfreqgan.training.configs import CONFIGS
+    from kfreqgan.training.configs import catalogue_release
 
-    if config.get("photo_catalogue") and "catalogue_release" not in config:
-        config = dict(config, catalogue_release=1)  # run folders from before the key
+    if catalogue_release(config) is not None:
+        config = dict(config, catalogue_release=catalogue_release(config))  # run folders from before the key
 
     def changes(named):
         return {key: value for key, value in config.items() if key in named and named[key] != value}
@@ -110,12 +111,6 @@ def wall_seconds(run_dir):
     return total
 
 
-def catalogue_release(config):
-    """The photo catalogue release a run's config trained on (None without
-    the catalogue; 1 for run folders from before `catalogue_release`)."""
-    return config.get("catalogue_release", 1) if config.get("photo_catalogue") else None
-
-
 def photo_records(configs):
     """`(sources, heldout)` for the runs' configs, one training: the
     catalogue's photos any of them trained on (with package, version,
@@ -128,6 +123,7 @@ def photo_records(configs):
             split; checked so that the card never claims it).
     """
     from kfreqgan.data import photo_sources
+    from kfreqgan.training.configs import catalogue_release
 
     def split(release):
         try:

@@ -167,11 +167,11 @@ def whole_photo_data(config, global_batch_size):
 
 def catalogue_split(config):
     """The train / held-out split of the photo catalogue release a config
-    draws on (`catalogue_release`; 1 for run folders from before the key)."""
+    with `photo_catalogue` draws on (`configs.catalogue_release`)."""
     from kfreqgan.data import photo_sources
+    from kfreqgan.training.configs import catalogue_release
 
-    release = config.get("catalogue_release", 1)
-    return photo_sources.split_photos(photo_sources.installed_photos(release=release))
+    return photo_sources.split_photos(photo_sources.installed_photos(release=catalogue_release(config)))
 
 
 def held_out_photo_names(config):
