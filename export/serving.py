@@ -206,10 +206,14 @@ def _checked_images(images, shape):
     message) and on NaN or Inf pixels (which would come back as NaN outputs).
     """
     images = tf.ensure_shape(images, shape)
-    tf.debugging.Assert(
+    nonempty = tf.debugging.Assert(
         tf.shape(images)[0] > 0, [f"`{INPUT_NAME}` must hold at least one image. Received: shape=", tf.shape(images)],
         summarize=4,
     )
+    # The network's ops must wait for the check: without the dependency the
+    # graph may run a convolution on the empty batch first and fail there.
+    with tf.control_dependencies([nonempty]):
+        images = tf.identity(images)
     if images.dtype.is_floating:
         images = tf.debugging.check_numerics(images, f"`{INPUT_NAME}` must not contain NaN or Inf values")
     return images
