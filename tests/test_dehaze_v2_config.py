@@ -39,6 +39,21 @@ def test_v3_is_v2_on_the_second_catalogue_release():
             configs.get_config("dehaze-v3", {"catalogue_release": value})
 
 
+def test_v4_continues_v3_with_a_smoothness_prior_and_a_wider_guided_filter():
+    v3, v4 = configs.get_config("dehaze-v3"), configs.get_config("dehaze-v4")
+    changed = {key for key in v3 if v3[key] != v4[key]}
+    assert changed == {"epochs", "guide_radius", "transmission_smoothness"}
+    assert v4["epochs"] > v3["epochs"] and v3["transmission_smoothness"] == 0.0 < v4["transmission_smoothness"]
+    # Neither change adds a weight, so a v3 run's backup restores into v4.
+    tiny = {"coarse_size": 32, "generator_filters": 4, "image_size": 64, "discriminator_filters": 4}
+    old = train.build_gan(configs.get_config("dehaze-v3", tiny))
+    new = train.build_gan(configs.get_config("dehaze-v4", tiny))
+    assert [w.shape for w in old.generator.weights] == [w.shape for w in new.generator.weights]
+    assert "transmission_smoothness" in [layer.name for layer in new.generator.layers]
+    with pytest.raises(ValueError, match="transmission_smoothness"):
+        configs.get_config("dehaze-v4", {"transmission_smoothness": -1.0})
+
+
 def test_tiny_run_on_bundled_photos(tmp_path):
     overrides = dict(DEHAZE_V2_TINY)
     config = configs.get_config("dehaze-v2", overrides)

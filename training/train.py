@@ -271,7 +271,12 @@ def build_gan(config):
         from kfreqgan.models.coherent_dehazer import coherent_dehazer
 
         generator = coherent_dehazer(
-            config["coarse_size"], config["generator_filters"], channels, config["guide_radius"], config["guide_epsilon"]
+            config["coarse_size"],
+            config["generator_filters"],
+            channels,
+            config["guide_radius"],
+            config["guide_epsilon"],
+            smoothness_weight=config.get("transmission_smoothness", 0.0),  # absent from older run folders' configs
         )
     else:
         generator = unet_generator(

@@ -10,12 +10,14 @@ from kfreqgan.layers.haze_features import DarkChannel
 from kfreqgan.layers.haze_features import Luminance
 from kfreqgan.layers.minibatch_std import MinibatchStdDev
 from kfreqgan.layers.scattering_inversion import InvertScattering
+from kfreqgan.layers.smoothness import EdgeAwareSmoothness
 from kfreqgan.layers.spectral_profile import SpectralProfile
 
 __all__ = [
     "BilinearUpsampling2D",
     "CropToMatch",
     "DarkChannel",
+    "EdgeAwareSmoothness",
     "FFTBandFilter",
     "FrequencyShift",
     "GuidedFilter",

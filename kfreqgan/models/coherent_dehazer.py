@@ -41,6 +41,7 @@ import keras
 
 from kfreqgan._validation import check_positive_int
 from kfreqgan.layers import BilinearUpsampling2D
+from kfreqgan.layers import EdgeAwareSmoothness
 from kfreqgan.layers import InvertScattering
 from kfreqgan.layers.guided_filter import GuidedFilter
 from kfreqgan.layers.haze_features import DarkChannel
@@ -59,6 +60,7 @@ def coherent_dehazer(
     radius=8,
     epsilon=1e-3,
     min_transmission=0.05,
+    smoothness_weight=0.0,
     name="coherent_dehazer",
 ):
     """Dehazing generator with a whole-image coarse transmission and a guided-filter refinement.
@@ -77,6 +79,12 @@ def coherent_dehazer(
             the default: about 3% of the image side).
         epsilon: guided-filter regularisation (squared grey levels).
         min_transmission: floor on `t` when inverting the haze model.
+        smoothness_weight: with a value > 0, training adds this times the
+            coarse transmission's edge-aware total variation against the
+            coarse image (`kfreqgan.layers.EdgeAwareSmoothness`) to the
+            model's losses: a prior that `t` is flat where the photo is
+            (sky, walls) and jumps only at its edges. 0 (default): no prior
+            and no extra layer. Inference is the same either way.
         name: model name.
 
     Returns:
@@ -96,11 +104,13 @@ def coherent_dehazer(
         raise ValueError(f"`channels` must be 1 or 3. Received: channels={channels!r}")
     if isinstance(min_transmission, bool) or not isinstance(min_transmission, (int, float)) or not 0 < min_transmission < 1:
         raise ValueError(f"`min_transmission` must lie in (0, 1). Received: min_transmission={min_transmission!r}")
+    if isinstance(smoothness_weight, bool) or not isinstance(smoothness_weight, (int, float)) or not smoothness_weight >= 0:
+        raise ValueError(f"`smoothness_weight` must be a number >= 0. Received: smoothness_weight={smoothness_weight!r}")
 
     hazy = keras.Input((None, None, channels), name="hazy")
     # A pyramid of the whole photo at fixed sizes: bilinear to 4x the coarse
     # size, then 2x2 means (less aliasing than one big bilinear step).
-    fine = keras.layers.Resizing(4 * coarse_size, 4 * coarse_size, interpolation="bilinear", name="to_fixed_size")(hazy)
+    fine = keras.layers.Resizing(4 * coarse_size, 4 * coarse_size, interpolation="bilinear", name="to_fixed_size")(hazy, training=False)
     middle = keras.layers.AveragePooling2D(2, name="guide_scale")(fine)
     coarse = keras.layers.AveragePooling2D(2, name="coarse_scale")(middle)
 
@@ -137,6 +147,10 @@ def coherent_dehazer(
         dtype="float32",
         name="coarse_transmission",
     )(x)
+    if smoothness_weight > 0:
+        transmission = EdgeAwareSmoothness(smoothness_weight, dtype="float32", name="transmission_smoothness")(
+            [transmission, coarse]
+        )
 
     # Airlight from the whole scene (global descriptor + the coarse image's
     # channel means), one per channel.

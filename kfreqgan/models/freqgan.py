@@ -31,6 +31,11 @@ class FreqGAN(keras.Model):
     - `"unconditional"`: the data are real images; the generator maps
       latent vectors to images (DCGAN / SSD-GAN setting).
 
+    Each network's own losses (`network.losses`: kernel and activity
+    regularisers, `add_loss` calls such as
+    `kfreqgan.layers.EdgeAwareSmoothness`) are added to its loss, as Keras's
+    `fit` adds a model's, and are part of the logged `g_loss` / `d_loss`.
+
     The discriminator may return one logit tensor or a list of them (e.g.
     spatial and frequency branches); the adversarial losses are summed over
     the list. A `SpectralDiscriminator` is told when it is the generator's
@@ -445,6 +450,16 @@ class FreqGAN(keras.Model):
     def _apply(self, optimizer, scaled_loss, variables, tape):
         optimizer.apply(tape.gradient(scaled_loss, variables), variables)
 
+    @staticmethod
+    def _own_losses(network):
+        """The losses `network` added in its last call (kernel and activity
+        regularisers, `add_loss`), as Keras's own `fit` counts them: summed,
+        and divided by the replicas in sync so that the cross-replica sum of
+        gradients sees them once."""
+        if not network.losses:
+            return 0.0
+        return tf.nn.scale_regularization_loss(tf.add_n([tf.cast(loss, tf.float32) for loss in network.losses]))
+
     def train_step(self, data):
         condition, real = self._unpack(data)
         real = tf.cast(real, tf.float32)
@@ -475,7 +490,7 @@ class FreqGAN(keras.Model):
                     applied = tf.cast(due, tf.float32)
                 terms["d_penalty"] = penalty
                 d_per_example += (self.gradient_penalty_weight * interval) * penalty
-            d_loss = losses.reduce_loss(d_per_example)
+            d_loss = losses.reduce_loss(d_per_example) + self._own_losses(self.discriminator)
             # Loss scaling (mixed_float16) must happen on the tape.
             scaled = self.discriminator_optimizer.scale_loss(d_loss)
         self._apply(self.discriminator_optimizer, scaled, self.discriminator.trainable_variables, tape)
@@ -501,7 +516,7 @@ class FreqGAN(keras.Model):
                 if self.frequency_loss:
                     terms["g_frequency"] = self._frequency_term(real, fake)
                     g_per_example += self.frequency_weight * terms["g_frequency"]
-            g_loss = losses.reduce_loss(g_per_example)
+            g_loss = losses.reduce_loss(g_per_example) + self._own_losses(self.generator)
             scaled = self.generator_optimizer.scale_loss(g_loss)
         self._apply(self.generator_optimizer, scaled, self.generator.trainable_variables, tape)
 
