@@ -30,7 +30,7 @@ in [0.6, 1.0] with a +-0.05 channel tint; seeded, the same every run.
 `--real-haze`: the real hazy photos the registry packages ship without a
 haze-free twin (`kfreqgan.data.photo_sources.REAL_HAZE`, never trained on):
 a montage to look at (blotches, glows, invented structure, colour casts)
-and two rough no-reference indicators (`real_haze`).
+and three rough no-reference indicators (`real_haze`).
 
 Prints PSNR / SSIM (mean over images, per haze level and overall) and
 seconds per megapixel, writes `--out`/montage.png (rows: images; columns:
@@ -214,6 +214,42 @@ def run(pairs, methods, montage_rows=6):
     return results, timing, rows
 
 
+def _box(values, radius):
+    from scipy import ndimage
+
+    return ndimage.uniform_filter(values, size=2 * radius + 1, mode="reflect")
+
+
+def flat_region_wander(hazy, output, radius=7, flat=0.01):
+    """Blotchiness of `output` where `hazy` is flat, without ground truth.
+
+    Grey levels of both images are box-smoothed (`radius`, which removes
+    pixel noise and fine texture); the flat region is where the hazy
+    photo's local standard deviation (same window) is below `flat`: fog,
+    overcast sky, plain walls. There the output should be the photo with
+    its haze taken out, at most a contrast stretch `a hazy + b` if the
+    transmission there is even, so the returned value is the RMS residual
+    of the least-squares fit `output ~ a hazy + b` over the flat region
+    (grey levels; 0 when under 1% of the photo is flat). A transmission
+    that wanders across a flat sky leaves patches no such fit explains.
+    It also counts a legitimate change of transmission across a flat
+    region (a smooth fog gradient dehazed unevenly), so it is a rough
+    indicator, read beside the montage.
+    """
+    weights = np.array([0.299, 0.587, 0.114], np.float64)
+    grey_in = np.asarray(hazy, np.float64) @ weights
+    grey_out = np.clip(np.asarray(output, np.float64), 0.0, 1.0) @ weights
+    mean_in = _box(grey_in, radius)
+    spread = np.sqrt(np.maximum(_box(grey_in**2, radius) - mean_in**2, 0.0))
+    mask = spread < flat
+    if mask.mean() < 0.01:
+        return 0.0
+    x, y = mean_in[mask], _box(grey_out, radius)[mask]
+    design = np.stack([x, np.ones_like(x)], axis=1)
+    coefficients, *_ = np.linalg.lstsq(design, y, rcond=None)
+    return float(np.sqrt(np.mean((y - design @ coefficients) ** 2)))
+
+
 def real_haze(methods, max_side):
     """The real hazy photos without ground truth (`photo_sources.REAL_HAZE`,
     those installed), shrunk to `max_side`: `(rows, table)`, the montage rows
@@ -223,7 +259,10 @@ def real_haze(methods, max_side):
     haze-free outdoor photos, so what is left is roughly residual haze, but
     a dark-channel method also drives it down by construction) and the share
     of pixels at 0 or 1 in a channel (clipping: detail lost by
-    over-correction). Neither says whether the result looks right: the
+    over-correction); and `flat_wander` (`flat_region_wander`): how much
+    the output varies, where the hazy photo is flat, in ways no single
+    contrast stretch of the photo explains (blotches and patches in a
+    foggy sky or on a wall). None says whether the result looks right: the
     montage is the check."""
     from kfreqgan.dark_channel_prior import dark_channel
     from kfreqgan.data import photo_sources
@@ -235,7 +274,7 @@ def real_haze(methods, max_side):
             f"({', '.join(dict.fromkeys(photo.package for photo in photo_sources.REAL_HAZE))})."
         )
     shown = ["hazy input", "DCP + guided filter", "kfreqgan shipped"] + (["candidate"] if "candidate" in methods else [])
-    rows, indicators = [], {method: {"dark_channel": [], "clipped": []} for method in shown}
+    rows, indicators = [], {method: {"dark_channel": [], "clipped": [], "flat_wander": []} for method in shown}
     for photo in photos:
         hazy = photo_sources.read_photo(photo, max_side=max_side)
         row = []
@@ -243,6 +282,7 @@ def real_haze(methods, max_side):
             output = np.clip(np.asarray(methods[method](hazy), np.float32), 0.0, 1.0)
             indicators[method]["dark_channel"].append(float(dark_channel(output).mean()))
             indicators[method]["clipped"].append(float(np.mean((output <= 0.0) | (output >= 1.0))))
+            indicators[method]["flat_wander"].append(flat_region_wander(hazy, output))
             row.append(output)
         rows.append(row)
     table = {
@@ -368,9 +408,9 @@ def main(argv=None):
     if args.real_haze:
         rows, table = real_haze(contenders(args.model), args.max_side)
         print(f"{len(rows)} real hazy photos without ground truth (longer side {args.max_side}); means over them:")
-        print(f"{'method':<22}{'dark channel':>14}{'clipped':>10}")
+        print(f"{'method':<22}{'dark channel':>14}{'clipped':>10}{'flat wander':>13}")
         for method, values in table.items():
-            print(f"{method:<22}{values['dark_channel']:>14.3f}{100 * values['clipped']:>9.2f}%")
+            print(f"{method:<22}{values['dark_channel']:>14.3f}{100 * values['clipped']:>9.2f}%{values['flat_wander']:>13.4f}")
         os.makedirs(args.out, exist_ok=True)
         montage(rows, os.path.join(args.out, "montage.png"), height=240)
         record = {"command": " ".join(["python", "bench/dehaze_quality.py", *(argv if argv is not None else sys.argv[1:])]),

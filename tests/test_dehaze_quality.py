@@ -122,8 +122,9 @@ def test_the_outputs_never_land_on_the_pairs_or_the_model(tmp_path, capsys):
 
 def test_real_haze_photos_are_shown_and_measured_without_ground_truth(tmp_path, monkeypatch, capsys):
     """--real-haze: every installed real hazy photo gets a montage row
-    (hazy / DCP + guided filter / shipped / candidate) and the two rough
-    indicators, computed as they say (mean dark channel, share clipped)."""
+    (hazy / DCP + guided filter / shipped / candidate) and the rough
+    indicators, computed as they say (mean dark channel, share clipped,
+    flat-region wander)."""
     import pytest
 
     from kfreqgan.dark_channel_prior import dark_channel
@@ -148,6 +149,8 @@ def test_real_haze_photos_are_shown_and_measured_without_ground_truth(tmp_path, 
     assert table["candidate"]["dark_channel"] == pytest.approx(expected_dark, abs=1e-5)
     assert table["candidate"]["clipped"] == pytest.approx(expected_clipped, abs=1e-6) and expected_clipped > 0
     assert table["hazy input"]["clipped"] < table["candidate"]["clipped"]
+    expected_wander = np.mean([bench.flat_region_wander(image, darker(image)) for image in images])
+    assert table["candidate"]["flat_wander"] == pytest.approx(expected_wander, abs=1e-6)
     assert table["candidate"]["photos"] == [photo.key for photo in files]
 
     monkeypatch.setattr(photo_sources, "real_haze_photos", lambda: [])
@@ -199,3 +202,26 @@ def test_more_seeds_draw_more_haze_on_the_same_photos(tmp_path, capsys):
         with pytest.raises(SystemExit):
             bench.main([*argv, "--out", str(tmp_path / "out")])
         assert capsys.readouterr().err.strip()
+
+
+def test_flat_region_wander_sees_blotches_not_an_even_stretch():
+    """In a flat foggy region, an even contrast stretch of the photo (what
+    an even transmission does) wanders 0; a dark blotch does not; textured
+    regions are not counted."""
+    import pytest
+
+    bench = _load_bench()
+    rows, cols = np.mgrid[0:96, 0:128]
+    fog = (0.75 + 0.1 * rows / 96.0)[..., None] * np.ones(3)  # a smooth fog gradient
+    texture = np.random.default_rng(0).random((96, 128, 3))
+    hazy = np.where((rows < 48)[..., None], fog, 0.3 + 0.4 * texture).astype(np.float32)
+    stretched = np.clip(1.6 * hazy - 0.5, 0.0, 1.0)
+    assert bench.flat_region_wander(hazy, hazy) == pytest.approx(0.0, abs=1e-9)
+    assert bench.flat_region_wander(hazy, stretched) == pytest.approx(0.0, abs=1e-6)
+    blotched = stretched.copy()
+    blotched[5:30, 20:60] -= 0.2  # a dark patch in the fog
+    assert bench.flat_region_wander(hazy, blotched) > 0.05
+    rough = stretched.copy()
+    rough[48:] = np.random.default_rng(1).random((48, 128, 3))  # anything goes where the photo is textured
+    assert bench.flat_region_wander(hazy, rough) == pytest.approx(0.0, abs=1e-6)
+    assert bench.flat_region_wander(texture.astype(np.float32), texture) == 0.0  # nothing flat: 0
