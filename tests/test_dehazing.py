@@ -227,7 +227,11 @@ def test_shipped_dehazer_loads_offline_is_small_and_documented(shipped):
     assert os.path.getsize(pretrained.DEHAZER_PATH) <= 20 * 2**20
     card = pretrained.dehazer_card()
     # One training path: kfreqgan-train with a named config, then the packaging step.
-    assert card["commands"] and all(re.match(r"kfreqgan-train --config dehaze-v[23] ", c) for c in card["commands"])
+    from kfreqgan.training import configs
+
+    named = [re.match(r"kfreqgan-train --config (\S+) --out \S+", command) for command in card["commands"]]
+    assert card["commands"] and all(named), card["commands"]
+    assert all(configs.get_config(match.group(1))["generator_architecture"] == "coherent" for match in named)
     assert card["package_command"].startswith("python -m kfreqgan.training.package_dehazer ")
     assert card["architecture"]["builder"] == "coherent"
     assert shipped.count_params() == card["parameters"]
