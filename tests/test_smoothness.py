@@ -150,3 +150,29 @@ def test_freqgan_adds_the_generators_own_losses_to_its_loss(mirrored, mirrored_s
         results[name] = gan.fit(x, x, batch_size=4, epochs=1, verbose=0, shuffle=False).history["g_loss"][0]
     # The identity kernel's squared norm is 3; L2(3.0) adds 3 * 3, once across replicas.
     assert results["regularised"] - results["plain"] == pytest.approx(9.0, rel=1e-4)
+
+
+def test_layer_loss_is_the_same_under_mirrored_strategy_and_mixed_precision(mirrored_strategy):
+    """Keras's fit counts the layer's loss once across replicas, and under
+    mixed_float16 the loss is still computed in float32 from the same map."""
+    rng = np.random.default_rng(8)
+    images = rng.random((4, 8, 8, 3)).astype(np.float32)
+    losses_seen = []
+    for strategy in (tf.distribute.get_strategy(), mirrored_strategy):
+        with strategy.scope():
+            keras.utils.set_random_seed(9)
+            x = keras.Input((8, 8, 3))
+            t = keras.layers.Conv2D(1, 3, padding="same", activation="sigmoid")(x)
+            t = EdgeAwareSmoothness(5.0)([t, x])
+            model = keras.Model(x, keras.layers.GlobalAveragePooling2D()(t))
+            model.compile(keras.optimizers.SGD(0.0), loss="mse")
+        history = model.fit(images, np.zeros((4, 1), np.float32), batch_size=4, epochs=1, verbose=0, shuffle=False)
+        losses_seen.append(history.history["loss"][0])
+    np.testing.assert_allclose(losses_seen[1], losses_seen[0], rtol=1e-4)
+
+    half = EdgeAwareSmoothness(5.0, dtype="mixed_float16")
+    field = rng.random((2, 8, 8, 1)).astype(np.float32)
+    out = half([tf.cast(field, tf.float16), images[:2]], training=True)
+    assert out.dtype == tf.float16 and half.losses[0].dtype == tf.float32
+    expected = 5.0 * np.mean(_loop_reference(field.astype(np.float16).astype(np.float32), images[:2], 10.0))
+    assert float(half.losses[0]) == pytest.approx(expected, rel=1e-2)
