@@ -106,6 +106,33 @@ _DEHAZE_V2 = dict(
     generator_lr=5e-4,
 )
 
+# The v3 dehazer (issue #15): dehaze-v2's model, losses and haze on the
+# photo catalogue's release 2, three times the scenes (97 training
+# photos, 25 + 3 held out): OpenCV's sample photographs and GCompris's
+# monuments and animals added (`make dehazer-data`). dehaze-v2 trained
+# longer on its 31 scenes got better on them and worse on held-out ones
+# (BENCHMARKS.md); this is the other way out. Its learning rates are
+# those of dehaze-v2's last sitting, as the shipped v3 continues a
+# dehaze-v2 run: its run folder starts with a copy of that run's
+# `backup/`, and `epochs` counts from the start of the v2 run.
+_DEHAZE_V3 = dict(
+    _DEHAZE_V2,
+    catalogue_release=2,
+    epochs=100,  # 72 steps an epoch (582 examples)
+    generator_lr=1.5e-4,
+    discriminator_lr=6e-5,
+)
+
+# The v4 dehazer (issue #15): v3 on real haze darkened skies and walls in
+# patches (the coarse transmission wanders where the photo is flat).
+# Two changes that add no weights, so it continues a dehaze-v3 run from
+# its backup (`epochs` counts from the start of the v2 run): an
+# edge-aware smoothness prior on the coarse transmission, and a guided
+# filter twice as wide (16 px at 256: about 6% of the side), which
+# alone measured +0.06 dB on the held-out photos with v3's weights
+# (3 haze seeds; BENCHMARKS.md, "Dehazer v4").
+_DEHAZE_V4 = dict(_DEHAZE_V3, epochs=125, guide_radius=16, transmission_smoothness=50.0)
+
 CONFIGS = {
     # RGB dehazing at 64x64 on the bundled photos.
     "dehaze-rgb-64": dict(_DEHAZE),
@@ -134,38 +161,8 @@ CONFIGS = {
         discriminator_layers=2,
     ),
     "dehaze-v2": _DEHAZE_V2,
-    # The v3 dehazer (issue #15): dehaze-v2's model, losses and haze on the
-    # photo catalogue's release 2, three times the scenes (97 training
-    # photos, 25 + 3 held out): OpenCV's sample photographs and GCompris's
-    # monuments and animals added (`make dehazer-data`). dehaze-v2 trained
-    # longer on its 31 scenes got better on them and worse on held-out ones
-    # (BENCHMARKS.md); this is the other way out. Its learning rates are
-    # those of dehaze-v2's last sitting, as the shipped v3 continues a
-    # dehaze-v2 run: its run folder starts with a copy of that run's
-    # `backup/`, and `epochs` counts from the start of the v2 run.
-    "dehaze-v3": dict(
-        _DEHAZE_V2,
-        catalogue_release=2,
-        epochs=100,  # 72 steps an epoch (582 examples)
-        generator_lr=1.5e-4,
-        discriminator_lr=6e-5,
-    ),
-    # The v4 dehazer (issue #15): v3 on real haze darkened skies and walls in
-    # patches (the coarse transmission wanders where the photo is flat).
-    # Two changes that add no weights, so it continues a dehaze-v3 run from
-    # its backup (`epochs` counts from the start of the v2 run): an
-    # edge-aware smoothness prior on the coarse transmission, and a guided
-    # filter twice as wide (16 px at 256: about 6% of the side), which
-    # alone measured +0.08 dB on the held-out photos with v3's weights.
-    "dehaze-v4": dict(
-        _DEHAZE_V2,
-        catalogue_release=2,
-        epochs=125,
-        generator_lr=1.5e-4,
-        discriminator_lr=6e-5,
-        guide_radius=16,
-        transmission_smoothness=50.0,
-    ),
+    "dehaze-v3": _DEHAZE_V3,
+    "dehaze-v4": _DEHAZE_V4,
     # Unconditional SSD-GAN style: DCGAN generator, spectral discriminator.
     "dcgan-32": {
         "task": "unconditional",

@@ -455,7 +455,9 @@ class FreqGAN(keras.Model):
         """The losses `network` added in its last call (kernel and activity
         regularisers, `add_loss`), as Keras's own `fit` counts them: summed,
         and divided by the replicas in sync so that the cross-replica sum of
-        gradients sees them once."""
+        gradients sees them once. The discriminator's last call in its step
+        is on the generated batch, so an activity regulariser of it counts
+        that batch (kernel regularisers are the same in every call)."""
         if not network.losses:
             return 0.0
         return tf.nn.scale_regularization_loss(tf.add_n([tf.cast(loss, tf.float32) for loss in network.losses]))
