@@ -128,7 +128,7 @@ _DEHAZE_V3 = dict(
 # Two changes that add no weights, so it continues a dehaze-v3 run from
 # its backup (`epochs` counts from the start of the v2 run): an
 # edge-aware smoothness prior on the coarse transmission, and a guided
-# filter twice as wide (16 px at 256: about 6% of the side), which
+# filter twice as wide (radius 16 px at 256, 6% of the side), which
 # alone measured +0.06 dB on the held-out photos with v3's weights
 # (3 haze seeds; BENCHMARKS.md, "Dehazer v4").
 _DEHAZE_V4 = dict(_DEHAZE_V3, epochs=125, guide_radius=16, transmission_smoothness=50.0)
