@@ -236,7 +236,9 @@ def flat_region_wander(hazy, output, radius=7, flat=0.01):
     region (a smooth fog gradient dehazed unevenly), so it is a rough
     indicator, read beside the montage.
     """
-    weights = np.array([0.299, 0.587, 0.114], np.float64)
+    from kfreqgan.spectral import GRAY_WEIGHTS
+
+    weights = np.asarray(GRAY_WEIGHTS, np.float64)
     grey_in = np.asarray(hazy, np.float64) @ weights
     grey_out = np.clip(np.asarray(output, np.float64), 0.0, 1.0) @ weights
     mean_in = _box(grey_in, radius)

@@ -149,6 +149,14 @@ def check_positive_int(value, name, allow_none=False):
     return int(value)
 
 
+def check_at_least(value, name, low=0.0, strict=False):
+    """Checks `value` is a number (int or float, not a bool; NaN fails)
+    `>= low`, or `> low` with `strict`; returns it as float."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (value > low if strict else value >= low):
+        raise ValueError(f"`{name}` must be a number {'>' if strict else '>='} {low:g}. Received: {name}={value!r}")
+    return float(value)
+
+
 def check_choice(value, name, choices):
     if value not in choices:
         raise ValueError(

@@ -13,6 +13,7 @@ patch map `(N, h, w, 1)` (PatchGAN), averaged per example.
 import tensorflow as tf
 
 from kfreqgan import spectral
+from kfreqgan._validation import check_at_least
 
 ADVERSARIAL_LOSSES = ("non_saturating", "hinge", "least_squares", "wasserstein")
 
@@ -103,19 +104,14 @@ def edge_aware_smoothness(field, guide, edge_scale=10.0):
     Returns:
         `(N,)` float32: the sum of the row and column terms.
     """
-    if isinstance(edge_scale, bool) or not isinstance(edge_scale, (int, float)) or not edge_scale >= 0:
-        raise ValueError(f"`edge_scale` must be a number >= 0. Received: edge_scale={edge_scale!r}")
+    edge_scale = check_at_least(edge_scale, "edge_scale")
     field = tf.cast(field, tf.float32)
     guide = tf.reduce_mean(tf.cast(guide, tf.float32), axis=-1, keepdims=True)
     if field.shape.rank != 4 or guide.shape.rank != 4:
         raise ValueError(f"`field` and `guide` must be (N, H, W, C). Received shapes {field.shape} and {guide.shape}.")
-    terms = []
-    for axis in (1, 2):
-        size = tf.shape(field)[axis]
-        step = tf.abs(tf.gather(field, tf.range(1, size), axis=axis) - tf.gather(field, tf.range(size - 1), axis=axis))
-        edge = tf.abs(tf.gather(guide, tf.range(1, size), axis=axis) - tf.gather(guide, tf.range(size - 1), axis=axis))
-        terms.append(per_example_mean(step * tf.exp(-float(edge_scale) * edge)))
-    return terms[0] + terms[1]
+    rows = tf.abs(field[:, 1:] - field[:, :-1]) * tf.exp(-edge_scale * tf.abs(guide[:, 1:] - guide[:, :-1]))
+    columns = tf.abs(field[:, :, 1:] - field[:, :, :-1]) * tf.exp(-edge_scale * tf.abs(guide[:, :, 1:] - guide[:, :, :-1]))
+    return per_example_mean(rows) + per_example_mean(columns)
 
 
 def _orthonormal_dft(images, patch_factor):

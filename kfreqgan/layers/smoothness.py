@@ -5,6 +5,7 @@ import keras
 import tensorflow as tf
 
 from kfreqgan import losses
+from kfreqgan._validation import check_at_least
 
 
 @keras.saving.register_keras_serializable(package="kfreqgan")
@@ -42,12 +43,8 @@ class EdgeAwareSmoothness(keras.layers.Layer):
 
     def __init__(self, weight=1.0, edge_scale=10.0, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not weight > 0:
-            raise ValueError(f"`weight` must be a number > 0. Received: weight={weight!r}")
-        if isinstance(edge_scale, bool) or not isinstance(edge_scale, (int, float)) or not edge_scale >= 0:
-            raise ValueError(f"`edge_scale` must be a number >= 0. Received: edge_scale={edge_scale!r}")
-        self.weight = float(weight)
-        self.edge_scale = float(edge_scale)
+        self.weight = check_at_least(weight, "weight", strict=True)
+        self.edge_scale = check_at_least(edge_scale, "edge_scale")
 
     def call(self, inputs, training=None):
         if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:

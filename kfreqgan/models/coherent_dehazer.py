@@ -39,6 +39,7 @@ RESIZE_BILINEAR, MEAN, ...).
 
 import keras
 
+from kfreqgan._validation import check_at_least
 from kfreqgan._validation import check_positive_int
 from kfreqgan.layers import BilinearUpsampling2D
 from kfreqgan.layers import EdgeAwareSmoothness
@@ -104,8 +105,7 @@ def coherent_dehazer(
         raise ValueError(f"`channels` must be 1 or 3. Received: channels={channels!r}")
     if isinstance(min_transmission, bool) or not isinstance(min_transmission, (int, float)) or not 0 < min_transmission < 1:
         raise ValueError(f"`min_transmission` must lie in (0, 1). Received: min_transmission={min_transmission!r}")
-    if isinstance(smoothness_weight, bool) or not isinstance(smoothness_weight, (int, float)) or not smoothness_weight >= 0:
-        raise ValueError(f"`smoothness_weight` must be a number >= 0. Received: smoothness_weight={smoothness_weight!r}")
+    smoothness_weight = check_at_least(smoothness_weight, "smoothness_weight")
 
     hazy = keras.Input((None, None, channels), name="hazy")
     # A pyramid of the whole photo at fixed sizes: bilinear to 4x the coarse
