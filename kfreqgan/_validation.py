@@ -149,11 +149,18 @@ def check_positive_int(value, name, allow_none=False):
     return int(value)
 
 
-def check_at_least(value, name, low=0.0, strict=False):
+def check_at_least(value, name, low=0.0, strict=False, finite=False):
     """Checks `value` is a number (int or float, not a bool; NaN fails)
-    `>= low`, or `> low` with `strict`; returns it as float."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (value > low if strict else value >= low):
-        raise ValueError(f"`{name}` must be a number {'>' if strict else '>='} {low:g}. Received: {name}={value!r}")
+    `>= low`, or `> low` with `strict`, and with `finite` not infinite;
+    returns it as float."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not (value > low if strict else value >= low)
+        or (finite and value == float("inf"))
+    ):
+        number = "a finite number" if finite else "a number"
+        raise ValueError(f"`{name}` must be {number} {'>' if strict else '>='} {low:g}. Received: {name}={value!r}")
     return float(value)
 
 

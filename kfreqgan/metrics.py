@@ -36,6 +36,7 @@ import numpy as np
 import tensorflow as tf
 
 from kfreqgan._validation import as_image_batch
+from kfreqgan._validation import check_at_least
 from kfreqgan._validation import check_positive_int
 
 INCEPTION_V3_WEIGHTS_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"
@@ -133,8 +134,7 @@ def ssim(a, b, filter_size=11, filter_sigma=1.5, k1=0.01, k2=0.03):
     a, b = _image_pair(a, b)
     filter_size = check_positive_int(filter_size, "filter_size")
     for label, value in (("filter_sigma", filter_sigma), ("k1", k1), ("k2", k2)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
-            raise ValueError(f"`{label}` must be a finite number > 0. Received: {label}={value!r}")
+        check_at_least(value, label, strict=True, finite=True)
     height, width = a.shape[1], a.shape[2]
     if (height is not None and height < filter_size) or (width is not None and width < filter_size):
         raise ValueError(

@@ -36,7 +36,10 @@ from kfreqgan.export import cli as export_cli
 from kfreqgan.export import serving
 from kfreqgan.layers import FFTBandFilter
 from kfreqgan.layers import FrequencyShift
+from kfreqgan.layers import GuidedFilter
+from kfreqgan.layers import MinibatchStdDev
 from kfreqgan.layers import SpectralProfile
+from kfreqgan.models import FreqGAN
 from kfreqgan.training import train
 
 HUGE = 10**6  # a 10**6 x 10**6 request: 10**12 elements, refused before allocating
@@ -160,6 +163,16 @@ BAD_ARGUMENTS = {
     "ssim filter_size 0": (lambda: metrics.ssim(GOOD, GOOD, filter_size=0), r"Received: filter_size=0"),
     "ssim filter bigger than images": (lambda: metrics.ssim(GOOD[:, :8, :8], GOOD[:, :8, :8]), r"filter_size=11.*Received: shape=\(2, 8, 8, 3\)"),
     "ssim filter_sigma": (lambda: metrics.ssim(GOOD, GOOD, filter_sigma=-1.0), r"Received: filter_sigma=-1\.0"),
+    "ssim k1 inf": (lambda: metrics.ssim(GOOD, GOOD, k1=float("inf")), r"`k1` must be a finite number > 0\. Received: k1=inf"),
+    "ssim k2 bool": (lambda: metrics.ssim(GOOD, GOOD, k2=True), r"`k2` must be a finite number > 0\. Received: k2=True"),
+    "GuidedFilter epsilon 0": (lambda: GuidedFilter(4, 0.0), r"`epsilon` must be a number > 0\. Received: epsilon=0\.0"),
+    "MinibatchStdDev epsilon inf": (lambda: MinibatchStdDev(epsilon=float("inf")), r"`epsilon` must be a finite number > 0\. Received: epsilon=inf"),
+    "synthetic_depth relief -1": (lambda: haze.synthetic_depth(8, 8, 0, relief=-1), r"`relief` must be a number >= 0\. Received: relief=-1"),
+    "layered_depth relief NaN": (lambda: haze.layered_depth(GOOD[0], 0, relief=float("nan")), r"`relief` must be a number >= 0\. Received: relief=nan"),
+    "FreqGAN l1_weight inf": (
+        lambda: FreqGAN(keras.Sequential([keras.layers.Identity()]), keras.Sequential([keras.layers.Identity()]), l1_weight=float("inf")),
+        r"`l1_weight` must be a finite number >= 0\. Received: l1_weight=inf",
+    ),
 }
 
 

@@ -44,6 +44,7 @@ import tensorflow as tf
 
 from kfreqgan._validation import FLOAT_DTYPES
 from kfreqgan._validation import check_array_size
+from kfreqgan._validation import check_at_least
 
 # RESIDE's ranges (Li et al., "Benchmarking Single-Image Dehazing and
 # Beyond", 2019). ITS (indoor training set): depth normalised to [0, 1], the
@@ -290,8 +291,7 @@ def synthetic_depth(height, width, seed, relief=0.15):
     Returns:
         float32 `(height, width, 1)`.
     """
-    if isinstance(relief, bool) or not isinstance(relief, (int, float)) or not relief >= 0:
-        raise ValueError(f"`relief` must be a number >= 0. Received: relief={relief!r}")
+    check_at_least(relief, "relief")
     for name, value in (("height", height), ("width", width)):
         if isinstance(value, bool) or isinstance(value, float):
             raise ValueError(f"`{name}` must be an integer >= 2. Received: {name}={value!r}")
@@ -557,8 +557,7 @@ def layered_depth(image, seed, near_range=(0.03, 0.25), far_range=(0.7, 0.9), ho
             "`near_range` must lie below `far_range`, and `far_range` below 1 (the sky). "
             f"Received: near_range={near_range}, far_range={far_range}"
         )
-    if isinstance(relief, bool) or not isinstance(relief, (int, float)) or not relief >= 0:
-        raise ValueError(f"`relief` must be a number >= 0. Received: relief={relief!r}")
+    check_at_least(relief, "relief")
     rng = np.random.default_rng(seed)
     height, width = image.shape[:2]
     rgb = np.repeat(image, 3, axis=-1) if image.shape[-1] == 1 else image

@@ -3,6 +3,7 @@
 import keras
 import tensorflow as tf
 
+from kfreqgan._validation import check_at_least
 from kfreqgan._validation import check_positive_int
 
 
@@ -88,8 +89,7 @@ class GuidedFilter(keras.layers.Layer):
     def __init__(self, radius=8, epsilon=1e-3, **kwargs):
         super().__init__(**kwargs)
         self.radius = check_positive_int(radius, "radius")
-        if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or not epsilon > 0:
-            raise ValueError(f"`epsilon` must be a number > 0. Received: epsilon={epsilon!r}")
+        check_at_least(epsilon, "epsilon", strict=True)
         self.epsilon = float(epsilon)
 
     def _check_shapes(self, shapes):

@@ -3,6 +3,7 @@
 import keras
 import tensorflow as tf
 
+from kfreqgan._validation import check_at_least
 from kfreqgan._validation import check_layer_dtype
 from kfreqgan._validation import check_layer_input
 from kfreqgan._validation import check_positive_int
@@ -71,8 +72,7 @@ class MinibatchStdDev(keras.layers.Layer):
         super().__init__(**kwargs)
         self.group_size = check_positive_int(group_size, "group_size")
         self.num_features = check_positive_int(num_features, "num_features")
-        if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or not 0 < epsilon < float("inf"):
-            raise ValueError(f"`epsilon` must be a finite number > 0. Received: epsilon={epsilon!r}")
+        check_at_least(epsilon, "epsilon", strict=True, finite=True)
         self.epsilon = float(epsilon)
 
     def build(self, input_shape):

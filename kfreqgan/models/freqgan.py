@@ -4,6 +4,7 @@ import keras
 import tensorflow as tf
 
 from kfreqgan import losses
+from kfreqgan._validation import check_at_least
 from kfreqgan.instance_noise import add_instance_noise
 from kfreqgan.models.spectral_discriminator import SpectralDiscriminator
 
@@ -171,8 +172,7 @@ class FreqGAN(keras.Model):
             ("feature_matching_weight", feature_matching_weight),
             ("spectrum_matching_weight", spectrum_matching_weight),
         ):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf"):
-                raise ValueError(f"`{name}` must be a number >= 0. Received: {name}={value!r}")
+            check_at_least(value, name, finite=True)
         if (
             isinstance(spectrum_matching_max_frequency, bool)
             or not isinstance(spectrum_matching_max_frequency, (int, float))
