@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from kfreqgan.layers import ChannelMean
 from kfreqgan.layers import DarkChannel
 from kfreqgan.layers import Luminance
 from kfreqgan.models import coherent_dehazer
@@ -111,6 +112,8 @@ def test_converts_to_tflite_builtins(model):
         ({"filters": 0}, "filters"),
         ({"channels": 2}, "channels"),
         ({"min_transmission": 0.0}, "min_transmission"),
+        ({"grey_airlight": 1}, "grey_airlight"),
+        ({"grey_airlight": "yes"}, "grey_airlight"),
     ],
 )
 def test_bad_arguments(kwargs, match):
@@ -133,3 +136,47 @@ def test_dark_channel_and_luminance():
     assert DarkChannel.from_config(DarkChannel(radius=4).get_config()).radius == 4
     with pytest.raises(ValueError, match="radius"):
         DarkChannel(radius=0)
+
+
+def test_channel_mean():
+    rng = np.random.default_rng(8)
+    values = rng.random((2, 5, 3)).astype(np.float32)
+    out = ChannelMean()(values).numpy()
+    assert out.shape == values.shape
+    for index in np.ndindex(values.shape[:-1]):
+        np.testing.assert_allclose(out[index], np.full(3, values[index].sum() / 3), atol=1e-6)
+    grey = np.full((1, 4, 4, 1), 0.3, np.float32)
+    np.testing.assert_array_equal(ChannelMean()(grey).numpy(), grey)
+    assert isinstance(keras.layers.deserialize(keras.layers.serialize(ChannelMean(name="m"))), ChannelMean)
+
+
+def test_grey_airlight_is_the_mean_of_the_per_channel_estimate(tmp_path):
+    # A per-channel model's weights file loads into the grey model (as a
+    # run continues from a backup), and then the grey model's airlight is
+    # the per-channel one averaged over channels; its output inverts the
+    # haze model with it; it saves, loads and converts to TFLite builtins.
+    keras.utils.set_random_seed(1)
+    tinted = coherent_dehazer(coarse_size=32, filters=4)
+    grey = coherent_dehazer(coarse_size=32, filters=4, grey_airlight=True)
+    weights = os.path.join(tmp_path, "tinted.weights.h5")
+    tinted.save_weights(weights)
+    grey.load_weights(weights)
+    images = np.random.default_rng(9).uniform(0.2, 0.8, (2, 40, 52, 3)).astype(np.float32)
+    t_tinted, a_tinted = (x.numpy() for x in transmission_model(tinted)(images))
+    t_grey, a_grey = (x.numpy() for x in transmission_model(grey)(images))
+    np.testing.assert_allclose(t_grey, t_tinted, atol=1e-6)
+    np.testing.assert_allclose(a_grey, np.repeat(a_tinted.mean(axis=-1, keepdims=True), 3, axis=-1), atol=1e-6)
+    clean = grey(images).numpy()
+    valid = (clean > 0.0) & (clean < 1.0) & (t_grey > 0.05)
+    assert valid.mean() > 0.5
+    np.testing.assert_allclose((clean * t_grey + a_grey * (1.0 - t_grey))[valid], images[valid], atol=1e-4)
+    path = os.path.join(tmp_path, "grey.keras")
+    grey.save(path)
+    np.testing.assert_allclose(keras.models.load_model(path)(images).numpy(), clean, atol=1e-6)
+
+    from kfreqgan.export.tflite import tflite_op_names
+
+    fixed = keras.Input((40, 52, 3), batch_size=1)
+    converter = tf.lite.TFLiteConverter.from_keras_model(keras.Model(fixed, grey(fixed)))
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    assert not any(op.startswith("Flex") for op in tflite_op_names(converter.convert()))

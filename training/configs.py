@@ -98,6 +98,8 @@ _DEHAZE_V2 = dict(
     # Weight of the coarse transmission's edge-aware smoothness prior
     # (coherent_dehazer's smoothness_weight; 0: off).
     transmission_smoothness=0.0,
+    # A grey airlight (coherent_dehazer's grey_airlight).
+    grey_airlight=False,
     discriminator_filters=16,
     discriminator_layers=3,
     frequency_weight=10.0,

@@ -276,7 +276,9 @@ def build_gan(config):
             channels,
             config["guide_radius"],
             config["guide_epsilon"],
-            smoothness_weight=config.get("transmission_smoothness", 0.0),  # absent from older run folders' configs
+            # Keys absent from older run folders' configs.
+            smoothness_weight=config.get("transmission_smoothness", 0.0),
+            grey_airlight=config.get("grey_airlight", False),
         )
     else:
         generator = unet_generator(

@@ -6,6 +6,7 @@ from kfreqgan.layers.any_size import ReflectPadToMultiple
 from kfreqgan.layers.fft_band_filter import FFTBandFilter
 from kfreqgan.layers.frequency_shift import FrequencyShift
 from kfreqgan.layers.guided_filter import GuidedFilter
+from kfreqgan.layers.haze_features import ChannelMean
 from kfreqgan.layers.haze_features import DarkChannel
 from kfreqgan.layers.haze_features import Luminance
 from kfreqgan.layers.minibatch_std import MinibatchStdDev
@@ -15,6 +16,7 @@ from kfreqgan.layers.spectral_profile import SpectralProfile
 
 __all__ = [
     "BilinearUpsampling2D",
+    "ChannelMean",
     "CropToMatch",
     "DarkChannel",
     "EdgeAwareSmoothness",

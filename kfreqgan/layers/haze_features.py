@@ -1,4 +1,4 @@
-"""Hand-made haze cues as layers: `Luminance` and `DarkChannel`."""
+"""Hand-made haze cues as layers: `Luminance`, `DarkChannel` and `ChannelMean`."""
 
 import keras
 import tensorflow as tf
@@ -69,3 +69,35 @@ class DarkChannel(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "radius": self.radius}
+
+
+@keras.saving.register_keras_serializable(package="kfreqgan")
+class ChannelMean(keras.layers.Layer):
+    """Replaces every channel by the mean over channels: a colour made grey,
+    keeping its shape.
+
+    A dehazer's airlight head can use it to predict a grey airlight from a
+    per-channel estimate (`coherent_dehazer(grey_airlight=True)`): the
+    inversion `J = (I - A (1 - t)) / t` divides `I - A` by a small `t` in
+    a distant sky, so a tint of `A` that the photo's haze does not have
+    becomes a strong colour cast there. Weightless, so weights trained
+    without it load with it. A mean over channels and a broadcast (TFLite
+    `MEAN` and `MUL`).
+
+    Input shape:
+        `(..., channels)`.
+
+    Output shape:
+        The same.
+
+    Example:
+
+    >>> ChannelMean()(np.array([[0.6, 0.9, 0.9]], "float32")).numpy()
+    array([[0.8, 0.8, 0.8]], dtype=float32)
+    """
+
+    def call(self, inputs):
+        return tf.reduce_mean(inputs, axis=-1, keepdims=True) * tf.ones_like(inputs)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)

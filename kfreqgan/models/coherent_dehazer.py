@@ -19,7 +19,8 @@ image inside residual haze. This model splits the frequency range instead:
    transmission `(coarse_size, coarse_size)` and, from the global
    descriptor, one airlight per channel: the airlight is judged from the
    whole scene (haze colour over distant regions), not from the brightest
-   pixels, which are lamps, sky or white objects as often as haze.
+   pixels, which are lamps, sky or white objects as often as haze. With
+   `grey_airlight` the estimate is averaged over channels: a grey airlight.
 2. **Edges at full resolution.** The coarse transmission is upsampled to
    `2 coarse_size` and refined with a fast guided filter (`GuidedFilter`,
    He, Sun & Tang): its local linear coefficients are computed against the
@@ -45,6 +46,7 @@ from kfreqgan.layers import BilinearUpsampling2D
 from kfreqgan.layers import EdgeAwareSmoothness
 from kfreqgan.layers import InvertScattering
 from kfreqgan.layers.guided_filter import GuidedFilter
+from kfreqgan.layers.haze_features import ChannelMean
 from kfreqgan.layers.haze_features import DarkChannel
 from kfreqgan.layers.haze_features import Luminance
 
@@ -62,6 +64,7 @@ def coherent_dehazer(
     epsilon=1e-3,
     min_transmission=0.05,
     smoothness_weight=0.0,
+    grey_airlight=False,
     name="coherent_dehazer",
 ):
     """Dehazing generator with a whole-image coarse transmission and a guided-filter refinement.
@@ -86,6 +89,13 @@ def coherent_dehazer(
             model's losses: a prior that `t` is flat where the photo is
             (sky, walls) and jumps only at its edges. 0 (default): no prior
             and no extra layer. Inference is the same either way.
+        grey_airlight: average the airlight estimate over channels
+            (`kfreqgan.layers.ChannelMean`), so the model removes grey
+            haze only. A tint the airlight has and the photo's haze has
+            not becomes a colour cast where `t` is small (a distant sky);
+            the tint a per-channel head predicts carried no information
+            on held-out photos (BENCHMARKS.md, "Dehazer v5"). Weightless:
+            weights trained either way load either way.
         name: model name.
 
     Returns:
@@ -106,6 +116,8 @@ def coherent_dehazer(
     if isinstance(min_transmission, bool) or not isinstance(min_transmission, (int, float)) or not 0 < min_transmission < 1:
         raise ValueError(f"`min_transmission` must lie in (0, 1). Received: min_transmission={min_transmission!r}")
     smoothness_weight = check_at_least(smoothness_weight, "smoothness_weight")
+    if not isinstance(grey_airlight, bool):
+        raise ValueError(f"`grey_airlight` must be True or False. Received: grey_airlight={grey_airlight!r}")
 
     hazy = keras.Input((None, None, channels), name="hazy")
     # A pyramid of the whole photo at fixed sizes: bilinear to 4x the coarse
@@ -161,6 +173,8 @@ def coherent_dehazer(
     airlight = keras.layers.Dense(
         channels, activation="sigmoid", bias_initializer=keras.initializers.Constant(1.7), dtype="float32", name="airlight_estimate"
     )(a)
+    if grey_airlight:
+        airlight = ChannelMean(dtype="float32", name="grey_airlight")(airlight)
     airlight = keras.layers.Reshape((1, 1, channels), name="airlight_map")(airlight)
 
     # Edge-aware refinement: fast guided filter against the hazy image.
