@@ -132,17 +132,12 @@ def _invoke_ms(model_bytes, images):
     return times
 
 
-# Real photos with fog of their own (Plasma wallpapers left out of the
-# dehazer's training catalogue for that reason, see photo_sources).
-FOGGY_WALLPAPERS = ("ColdRipple", "DarkestHour")
-
-
 def _selective(args, tflite, model, calib, check, haze):
     """Full-integer int8, float prefixes of its ops, and what `kfreqgan-export` publishes (`selective_int8`)."""
     import tensorflow as tf
 
     from kfreqgan.data import HELDOUT_PHOTOS
-    from kfreqgan.data import load_image
+    from kfreqgan.data import photo_sources
     from kfreqgan.export import calibration
     from kfreqgan.export.generator_export import SELECTION_IMAGES
     from kfreqgan.export.generator_export import SELECTION_MARGIN_DB
@@ -154,14 +149,13 @@ def _selective(args, tflite, model, calib, check, haze):
     sets["held-out photos, RESIDE ITS haze (8)"] = calibration.representative_images(
         (size, size, 3), "hazy", 8, seed=1, photos=HELDOUT_PHOTOS
     )
-    foggy = []
-    for name in FOGGY_WALLPAPERS:
-        path = f"/usr/share/wallpapers/{name}/contents/images/1920x1080.jpg"
-        if os.path.exists(path):
-            image = tf.constant(load_image(path, max_side=2 * size)[None])
-            foggy.append(tf.image.resize(image, (size, size), antialias=True).numpy()[0].clip(0, 1))
+    # The real hazy photos the packages ship (never trained on), whole, squeezed to size x size.
+    foggy = [
+        tf.image.resize(photo_sources.read_photo(photo, max_side=2 * size)[None], (size, size), antialias=True).numpy()[0].clip(0, 1)
+        for photo in photo_sources.real_haze_photos()
+    ]
     if foggy:
-        sets[f"real foggy photos ({len(foggy)}, whole, resized)"] = np.stack(foggy)
+        sets[f"real hazy photos ({len(foggy)}, whole, resized)"] = np.stack(foggy)
     references = {key: unit_range_outputs(model, images).numpy() for key, images in sets.items()}
 
     def measure(model_bytes):

@@ -54,7 +54,27 @@ def test_v4_continues_v3_with_a_smoothness_prior_and_a_wider_guided_filter():
         configs.get_config("dehaze-v4", {"transmission_smoothness": -1.0})
 
 
-def test_tiny_run_on_bundled_photos(tmp_path):
+def test_v5_is_v4_with_a_grey_airlight_and_continues_a_v4_run(tmp_path):
+    v4, v5 = configs.get_config("dehaze-v4"), configs.get_config("dehaze-v5")
+    assert {key for key in v4 if v4[key] != v5[key]} == {"grey_airlight"}
+    assert v4["grey_airlight"] is False and v5["grey_airlight"] is True
+    # A v4 generator's weights file loads into v5's (by layer name, as a
+    # backup restores), and v5's airlight is then v4's averaged over channels.
+    tiny = {"coarse_size": 32, "generator_filters": 4, "image_size": 64, "discriminator_filters": 4}
+    old = train.build_gan(configs.get_config("dehaze-v4", tiny)).generator
+    new = train.build_gan(configs.get_config("dehaze-v5", tiny)).generator
+    path = str(tmp_path / "v4.weights.h5")
+    old.save_weights(path)
+    new.load_weights(path)
+    from kfreqgan.models.coherent_dehazer import transmission_model
+
+    images = np.random.default_rng(0).uniform(0.2, 0.9, (1, 40, 40, 3)).astype(np.float32)
+    a_old = transmission_model(old)(images)[1].numpy()
+    a_new = transmission_model(new)(images)[1].numpy()
+    np.testing.assert_allclose(a_new, np.repeat(a_old.mean(axis=-1, keepdims=True), 3, axis=-1), atol=1e-6)
+    with pytest.raises(ValueError, match="grey_airlight"):
+        configs.get_config("dehaze-v5", {"grey_airlight": 1})
+
     overrides = dict(DEHAZE_V2_TINY)
     config = configs.get_config("dehaze-v2", overrides)
     out = str(tmp_path / "run")
