@@ -148,6 +148,26 @@ def test_channel_mean():
     grey = np.full((1, 4, 4, 1), 0.3, np.float32)
     np.testing.assert_array_equal(ChannelMean()(grey).numpy(), grey)
     assert isinstance(keras.layers.deserialize(keras.layers.serialize(ChannelMean(name="m"))), ChannelMean)
+    # With a target shape it also reshapes each example, as keras.layers.Reshape.
+    mapped = ChannelMean((1, 1, 3))(values[:, 0]).numpy()
+    assert mapped.shape == (2, 1, 1, 3)
+    np.testing.assert_allclose(mapped[:, 0, 0], out[:, 0], atol=1e-6)
+    assert ChannelMean.from_config(ChannelMean((1, 1, 3)).get_config()).target_shape == (1, 1, 3)
+    for bad in ((1, 0, 3), 3, (1.0, 3)):
+        with pytest.raises(ValueError, match="target_shape"):
+            ChannelMean(bad)
+
+
+@pytest.mark.parametrize("smoothness_weight", [0.0, 10.0])
+def test_grey_airlight_keeps_the_order_of_the_weights(smoothness_weight):
+    # Keras restores a backup's optimizer state by the position of each
+    # variable in this order: a run continued with the grey head must see
+    # the same one.
+    paths = [
+        [v.path for v in coherent_dehazer(coarse_size=32, filters=4, smoothness_weight=smoothness_weight, grey_airlight=grey).trainable_variables]
+        for grey in (False, True)
+    ]
+    assert paths[0] == paths[1]
 
 
 def test_grey_airlight_is_the_mean_of_the_per_channel_estimate(tmp_path):

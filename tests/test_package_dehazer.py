@@ -41,7 +41,9 @@ def test_a_run_and_its_continuation_become_weights_and_a_card(tmp_path, monkeypa
     first, second = str(tmp_path / "first"), str(tmp_path / "second")
     train.train(configs.get_config("dehaze-v2", TINY), first, tf.distribute.get_strategy(), verbose=0)
     shutil.copytree(os.path.join(first, "backup"), os.path.join(second, "backup"))  # continue in a later sitting
-    train.train(configs.get_config("dehaze-v2", {**TINY, "epochs": 2, "generator_lr": 1e-4}), second, tf.distribute.get_strategy(), verbose=0)
+    # ... with a grey airlight (a weightless change of the architecture, as dehaze-v5 on v4).
+    overrides = {**TINY, "epochs": 2, "generator_lr": 1e-4, "grey_airlight": True}
+    train.train(configs.get_config("dehaze-v2", overrides), second, tf.distribute.get_strategy(), verbose=0)
     quality = _results(tmp_path / "results.json", os.path.join(second, "generator.keras"))
     out = tmp_path / "packaged"
     installed = tmp_path / "installed"
@@ -69,6 +71,9 @@ def test_a_run_and_its_continuation_become_weights_and_a_card(tmp_path, monkeypa
         assert value == TINY[key], key
     assert card["commands"][1].startswith(f"kfreqgan-train --config dehaze-v2 --out {second} ")
     assert "--set epochs=2" in card["commands"][1] and "--set generator_lr=0.0001" in card["commands"][1]
+    assert "--set grey_airlight=True" in card["commands"][1]
+    assert card["architecture"]["arguments"] == dict(configs.coherent_dehazer_arguments(configs.get_config("dehaze-v2", overrides)), min_transmission=0.05)
+    assert card["architecture"]["arguments"]["grey_airlight"] is True
     assert card["continuation"] == [f"{second} continued the training of {first} from its backup after its last epoch (1)"]
     assert card["generator_steps"] == 4 and card["epochs"] == 2
     assert len(card["train_seconds_per_folder"]) == 2 and all(s > 0 for s in card["train_seconds_per_folder"])
@@ -131,5 +136,9 @@ def test_a_run_from_before_later_config_keys_gets_its_named_config():
         "kfreqgan-train --config dehaze-v2 --out /r --set epochs=60 --set generator_lr=0.00015 --set discriminator_lr=6e-05"
     )
     assert package_dehazer.train_command(dict(configs.get_config("dehaze-v3")), "/r") == "kfreqgan-train --config dehaze-v3 --out /r"
+    # A v4 run folder from before the grey_airlight key is v4's, and a v5 run v5's.
+    v4_run = {key: value for key, value in configs.get_config("dehaze-v4").items() if key != "grey_airlight"}
+    assert package_dehazer.train_command(v4_run, "/r") == "kfreqgan-train --config dehaze-v4 --out /r"
+    assert package_dehazer.train_command(configs.get_config("dehaze-v5"), "/r") == "kfreqgan-train --config dehaze-v5 --out /r"
     with pytest.raises(ValueError, match="has all the run's keys"):
         package_dehazer.train_command(dict(v2, made_up_key=1), "/r")

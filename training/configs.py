@@ -213,6 +213,22 @@ def catalogue_release(config):
     return config.get("catalogue_release", 1) if config.get("photo_catalogue") else None
 
 
+def coherent_dehazer_arguments(config):
+    """The `kfreqgan.models.coherent_dehazer` arguments of a `coherent`
+    config's generator that shape inference (not the training-only
+    smoothness prior): what `kfreqgan-train` builds and what a packaged
+    card records. Keys absent from older run folders' configs give the
+    behaviour from before the key."""
+    return {
+        "coarse_size": config["coarse_size"],
+        "filters": config["generator_filters"],
+        "channels": config["channels"],
+        "radius": config["guide_radius"],
+        "epsilon": config["guide_epsilon"],
+        "grey_airlight": config.get("grey_airlight", False),
+    }
+
+
 def get_config(name, overrides=None):
     """A copy of the named configuration with `overrides` applied.
 

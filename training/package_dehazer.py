@@ -174,6 +174,7 @@ def package(run_dirs, quality, out):
     from kfreqgan.atomic_files import write_text_atomically
     from kfreqgan.models.loading import GENERATOR_FILE
     from kfreqgan.models.loading import load_generator
+    from kfreqgan.training.configs import coherent_dehazer_arguments
 
     runs = [(os.path.abspath(run_dir), read_metrics(run_dir)) for run_dir in run_dirs]
     with open(quality, encoding="utf-8") as file:
@@ -183,14 +184,7 @@ def package(run_dirs, quality, out):
     if config.get("generator_architecture") != "coherent":
         raise ValueError(f"Only coherent dehazers are packaged. Received: generator_architecture={config.get('generator_architecture')!r}")
     model = load_generator(os.path.join(last_dir, GENERATOR_FILE))
-    arguments = {
-        "coarse_size": config["coarse_size"],
-        "filters": config["generator_filters"],
-        "channels": config["channels"],
-        "radius": config["guide_radius"],
-        "epsilon": config["guide_epsilon"],
-        "min_transmission": float(model.get_layer("invert").min_transmission),
-    }
+    arguments = dict(coherent_dehazer_arguments(config), min_transmission=float(model.get_layer("invert").min_transmission))
     architecture = {"builder": "coherent", "arguments": arguments}
     os.makedirs(out, exist_ok=True)
     weights = os.path.join(out, pretrained.DEHAZER_WEIGHTS_FILE)

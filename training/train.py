@@ -269,16 +269,11 @@ def build_gan(config):
     band_discriminator = aware and config.get("frequency_discriminator", True)
     if config.get("generator_architecture") == "coherent":
         from kfreqgan.models.coherent_dehazer import coherent_dehazer
+        from kfreqgan.training.configs import coherent_dehazer_arguments
 
         generator = coherent_dehazer(
-            config["coarse_size"],
-            config["generator_filters"],
-            channels,
-            config["guide_radius"],
-            config["guide_epsilon"],
-            # Keys absent from older run folders' configs.
-            smoothness_weight=config.get("transmission_smoothness", 0.0),
-            grey_airlight=config.get("grey_airlight", False),
+            **coherent_dehazer_arguments(config),
+            smoothness_weight=config.get("transmission_smoothness", 0.0),  # absent from older run folders' configs
         )
     else:
         generator = unet_generator(

@@ -73,22 +73,31 @@ class DarkChannel(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="kfreqgan")
 class ChannelMean(keras.layers.Layer):
-    """Replaces every channel by the mean over channels: a colour made grey,
-    keeping its shape.
+    """Replaces every channel by the mean over channels: a colour made grey;
+    then, with `target_shape`, reshapes each example as
+    `keras.layers.Reshape(target_shape)` does.
 
     A dehazer's airlight head can use it to predict a grey airlight from a
     per-channel estimate (`coherent_dehazer(grey_airlight=True)`): the
     inversion `J = (I - A (1 - t)) / t` divides `I - A` by a small `t` in
     a distant sky, so a tint of `A` that the photo's haze does not have
     becomes a strong colour cast there. Weightless, so weights trained
-    without it load with it. A mean over channels and a broadcast (TFLite
-    `MEAN` and `MUL`).
+    without it load with it; and with `target_shape` it can stand in for a
+    `Reshape` layer, so that a Functional model's branch keeps its length:
+    a longer branch reorders the model's layers, and Keras restores an
+    optimizer's state (a backup's) by position in that order. A mean over
+    channels and a broadcast (TFLite `MEAN`, `MUL`, `RESHAPE`).
+
+    Args:
+        target_shape: `None` (keep the shape) or the shape of each example
+            after the mean, a tuple of ints as for `keras.layers.Reshape`.
+        **kwargs: base `keras.layers.Layer` arguments.
 
     Input shape:
-        `(..., channels)`.
+        `(batch, ..., channels)`.
 
     Output shape:
-        The same.
+        The same, or `(batch, *target_shape)`.
 
     Example:
 
@@ -96,8 +105,26 @@ class ChannelMean(keras.layers.Layer):
     array([[0.8, 0.8, 0.8]], dtype=float32)
     """
 
+    def __init__(self, target_shape=None, **kwargs):
+        super().__init__(**kwargs)
+        if target_shape is not None:
+            if not isinstance(target_shape, (tuple, list)) or not all(
+                isinstance(size, int) and not isinstance(size, bool) and size > 0 for size in target_shape
+            ):
+                raise ValueError(f"`target_shape` must be None or a tuple of positive ints. Received: target_shape={target_shape!r}")
+            target_shape = tuple(target_shape)
+        self.target_shape = target_shape
+
     def call(self, inputs):
-        return tf.reduce_mean(inputs, axis=-1, keepdims=True) * tf.ones_like(inputs)
+        grey = tf.reduce_mean(inputs, axis=-1, keepdims=True) * tf.ones_like(inputs)
+        if self.target_shape is None:
+            return grey
+        return tf.reshape(grey, (-1, *self.target_shape))
 
     def compute_output_shape(self, input_shape):
-        return tuple(input_shape)
+        if self.target_shape is None:
+            return tuple(input_shape)
+        return (input_shape[0], *self.target_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "target_shape": self.target_shape}

@@ -174,8 +174,11 @@ def coherent_dehazer(
         channels, activation="sigmoid", bias_initializer=keras.initializers.Constant(1.7), dtype="float32", name="airlight_estimate"
     )(a)
     if grey_airlight:
-        airlight = ChannelMean(dtype="float32", name="grey_airlight")(airlight)
-    airlight = keras.layers.Reshape((1, 1, channels), name="airlight_map")(airlight)
+        # In the Reshape's place, not after it: the same layer order as without
+        # (a run's backup restores its optimizer state by that order).
+        airlight = ChannelMean((1, 1, channels), dtype="float32", name="airlight_map")(airlight)
+    else:
+        airlight = keras.layers.Reshape((1, 1, channels), name="airlight_map")(airlight)
 
     # Edge-aware refinement: fast guided filter against the hazy image.
     transmission = BilinearUpsampling2D(2, dtype="float32", name="transmission_up")(transmission)
