@@ -170,7 +170,6 @@ def package(run_dirs, quality, out):
     from kfreqgan import pretrained
     from kfreqgan.data import HELDOUT_PHOTOS
     from kfreqgan.data import load_photo
-    from kfreqgan.atomic_files import write_atomically
     from kfreqgan.atomic_files import write_text_atomically
     from kfreqgan.models.loading import GENERATOR_FILE
     from kfreqgan.models.loading import load_generator
