@@ -137,14 +137,16 @@ _DEHAZE_V4 = dict(_DEHAZE_V3, epochs=125, guide_radius=16, transmission_smoothne
 
 # The v5 dehazer (issue #15): v4's weights with a grey airlight (the
 # per-channel estimate averaged, coherent_dehazer's grey_airlight). The
-# tint v4 predicts carried no information on held-out haze and cast an
-# overcast sky purple on real haze. It adds no weights and no epochs: a
-# v4 run's backup continues into it with nothing left to train, and the
-# run writes v4's generator with the grey head. Trained 12 epochs more
-# with the grey head (smoothness 50 or 20), it lost 0.2 dB held-out
-# and its real-haze patches came back (BENCHMARKS.md, "Dehazer v5"); a
-# run of this config from scratch trains with the grey head throughout,
-# which was not measured.
+# tint v4 predicts was no better than its grey mean on held-out haze
+# overall and cast an overcast sky purple on real haze. It adds no
+# weights and no epochs: a v4 run's backup continues into it with
+# nothing left to train, and the run writes v4's generator with the grey
+# head. Continued 12 epochs more, with the grey head (smoothness 50 or
+# 20) or without it, v4 lost 0.2-0.4 dB held-out and its real-haze
+# patches came back; the grey head in training was +0.19 dB against the
+# same epochs without it (BENCHMARKS.md, "Dehazer v5"). A run of this
+# config from scratch trains with the grey head throughout, which was
+# not measured.
 _DEHAZE_V5 = dict(_DEHAZE_V4, grey_airlight=True)
 
 CONFIGS = {
