@@ -75,6 +75,8 @@ def test_v5_is_v4_with_a_grey_airlight_and_continues_a_v4_run(tmp_path):
     with pytest.raises(ValueError, match="grey_airlight"):
         configs.get_config("dehaze-v5", {"grey_airlight": 1})
 
+
+def test_tiny_run_on_bundled_photos(tmp_path):
     overrides = dict(DEHAZE_V2_TINY)
     config = configs.get_config("dehaze-v2", overrides)
     out = str(tmp_path / "run")

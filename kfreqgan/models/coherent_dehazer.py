@@ -93,8 +93,9 @@ def coherent_dehazer(
             (`kfreqgan.layers.ChannelMean`), so the model removes grey
             haze only. A tint the airlight has and the photo's haze has
             not becomes a colour cast where `t` is small (a distant sky);
-            the tint a per-channel head predicts carried no information
-            on held-out photos (BENCHMARKS.md, "Dehazer v5"). Weightless:
+            the tint a per-channel head predicts was no better than its
+            grey mean on held-out photos overall, worth 0.1 dB in dense
+            haze only (BENCHMARKS.md, "Dehazer v5"). Weightless:
             weights trained either way load either way.
         name: model name.
 
