@@ -100,6 +100,15 @@ _DEHAZE_V2 = dict(
     transmission_smoothness=0.0,
     # A grey airlight (coherent_dehazer's grey_airlight).
     grey_airlight=False,
+    # Checkpoint selection: catalogue photos of the release's train split
+    # (taken out of training) or bundled photos outside train_photos and
+    # eval_photos, scored every epoch (never the held-out split or
+    # eval_photos, the test set), haze draws per photo, and
+    # the score whose best epoch's generator the run writes (None: the
+    # last epoch's; kfreqgan.callbacks.KeepBestWeights).
+    validation_photos=[],
+    validation_patches_per_photo=4,
+    keep_best=None,
     discriminator_filters=16,
     discriminator_layers=3,
     frequency_weight=10.0,
@@ -276,6 +285,7 @@ _POSITIVE_INTS = (
     "depth_variants",
     "coarse_size",
     "guide_radius",
+    "validation_patches_per_photo",
 )
 _NON_NEGATIVE_FLOATS = (
     "adversarial_weight",
@@ -352,6 +362,7 @@ def check_config(config):
             check_release(config["catalogue_release"], "catalogue_release")
         except ValueError as error:
             raise ValueError(str(error)) from None
+    _check_validation(config)
     if "generator_architecture" in config:
         check_choice(config["generator_architecture"], "generator_architecture", ("unet", "coherent"))
     for key, bounds in (("beta_range", (0.0, None)), ("airlight_range", (0.0, 1.0)), ("crop_range", (0.0, 1.0))):
@@ -364,6 +375,71 @@ def check_config(config):
             f"{len(config['train_photos'])} photos): an epoch would have no full batch. "
             f"Received: batch_size={config['batch_size']}"
         )
+
+
+def _check_validation(config):
+    """`validation_photos` and `keep_best`: checked against the catalogue
+    itself (no photo needs to be installed)."""
+    from kfreqgan._validation import check_choice
+
+    if "keep_best" in config:
+        check_choice(config["keep_best"], "keep_best", (None, "psnr", "ssim"))
+    names = config.get("validation_photos") or []
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        raise ValueError(
+            f"`validation_photos` must be a list of photo names (catalogue keys or bundled photos). Received: validation_photos={names!r}"
+        )
+    if config.get("keep_best") and not names:
+        raise ValueError(
+            "`keep_best` selects an epoch on `validation_photos`, which is empty; name some photos of the "
+            f"catalogue's train split. Received: keep_best={config['keep_best']!r}, validation_photos=[]"
+        )
+    if not names:
+        return
+    if len(set(names)) != len(names):
+        raise ValueError(f"`validation_photos` names a photo twice. Received: validation_photos={names!r}")
+    from kfreqgan.data import PHOTO_NAMES
+
+    bundled = [name for name in names if name in PHOTO_NAMES]
+    for key, role in (("train_photos", "trained on"), ("eval_photos", "held out (the test set)")):
+        shared = sorted(set(bundled) & set(config.get(key, ())))
+        if shared:
+            raise ValueError(
+                f"`validation_photos` must not name photos that are {role}. Received: {shared} in both "
+                f"validation_photos and {key}"
+            )
+    names = [name for name in names if name not in PHOTO_NAMES]
+    if not names:
+        return
+    release = catalogue_release(config)
+    if release is None:
+        raise ValueError(
+            "`validation_photos` names photos of the photo catalogue, which this configuration does not use "
+            f"(bundled photos: {', '.join(PHOTO_NAMES)}). "
+            f"Received: photo_catalogue={config.get('photo_catalogue')!r}, validation_photos={names!r}"
+        )
+    from kfreqgan.data import photo_sources
+
+    split = photo_sources.split_photos([photo for photo in photo_sources.CATALOGUE if photo.release <= release])
+    train = {photo.key for photo in split["train"]}
+    heldout = sorted(set(names) & {photo.key for photo in split["heldout"]})
+    if heldout:
+        raise ValueError(
+            "`validation_photos` must come from the catalogue's train split: held-out photos are the test set, "
+            f"and selecting an epoch on them would bias it. Received: held-out {heldout}"
+        )
+    unknown = sorted(set(names) - train)
+    if unknown:
+        raise ValueError(
+            f"`validation_photos` names photos that are not in release {release} of the catalogue. "
+            f"Received: {unknown}"
+        )
+
+
+def validation_photo_keys(config):
+    """The photos (catalogue keys, bundled names) `config` scores every epoch
+    and does not train on (empty for configs from before `validation_photos`)."""
+    return list(config.get("validation_photos") or [])
 
 
 def describe():

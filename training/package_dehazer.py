@@ -124,6 +124,7 @@ def photo_records(configs):
     """
     from kfreqgan.data import photo_sources
     from kfreqgan.training.configs import catalogue_release
+    from kfreqgan.training.configs import validation_photo_keys
 
     def split(release):
         try:
@@ -134,9 +135,10 @@ def photo_records(configs):
 
     releases = [catalogue_release(config) for config in configs]
     trained = {}
-    for release in releases:
+    for release, config in zip(releases, configs):
         if release is not None:
-            trained.update((photo.key, photo) for photo in split(release)["train"])
+            validation = set(validation_photo_keys(config))
+            trained.update((photo.key, photo) for photo in split(release)["train"] if photo.key not in validation)
     heldout = split(releases[-1])["heldout"] if releases[-1] is not None else []
     leaked = sorted(set(trained) & {photo.key for photo in heldout})
     if leaked:
@@ -219,6 +221,9 @@ def package(run_dirs, quality, out):
                  "airlight_tint": config.get("airlight_tint", 0.0), "depth": "kfreqgan.data.haze.layered_depth"},
         "generator_steps": int(last["generator_steps"]),
         "epochs": int(config["epochs"]),
+        # With keep_best: the epoch whose generator ships (generator_steps and
+        # epochs are where training stopped), on photos it did not train on.
+        "epoch_selection": last.get("validation"),
         "train_seconds": round(sum(seconds), 1),
         "train_seconds_per_folder": [round(s, 1) for s in seconds],
         "wall_time_measured_as": "sum over folders and sittings of first-to-last event time of each TensorBoard event file "

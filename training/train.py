@@ -11,13 +11,18 @@ Writes into `--out`:
   tear); a run that is interrupted and started again with the same
   arguments resumes from it (weights, both optimizers, epoch counter);
 - `logs/`: TensorBoard logs;
-- `generator.keras` and `freqgan.keras`: the trained generator and GAN;
+- `generator.keras` and `freqgan.keras`: the trained generator and GAN
+  (with `keep_best`, `generator.keras` is the generator of the epoch that
+  scored best on `validation_photos`, kept in `best/` by
+  `kfreqgan.callbacks.KeepBestWeights` across interruptions, and
+  `freqgan.keras` the GAN as the last epoch left it);
 - `samples.png`: held-out examples (dehazing: hazy / dehazed / clean rows;
   unconditional: a grid of samples);
 - `metrics.json`: the configuration, the training history (every epoch,
   those before an interruption included) and, for
   dehazing, PSNR / SSIM / spectral error of the hazy inputs and of the
-  dehazed outputs on held-out photos.
+  dehazed outputs on held-out photos; with `keep_best`, the selected epoch
+  and the validation scores (`val_psnr`, `val_ssim` are in the history too).
 
 `--strategy multiworker` reads the cluster from `TF_CONFIG`; every worker
 runs the same command, and only the chief (worker 0) writes the outputs.
@@ -146,11 +151,11 @@ def whole_photo_data(config, global_batch_size):
     if config["photo_catalogue"]:
         split = catalogue_split(config)
         train_sources, eval_sources = split["train"], split["heldout"]
-    haze_ranges = {
-        "beta_range": config["beta_range"],
-        "airlight_range": config["airlight_range"],
-        "airlight_tint": config.get("airlight_tint", 0.0),
-    }
+        from kfreqgan.training.configs import validation_photo_keys
+
+        validation = set(validation_photo_keys(config))
+        train_sources = [photo for photo in train_sources if photo.key not in validation]
+    haze_ranges = _haze_ranges(config)
     max_side, seed = config["photo_max_side"], config["seed"]
     _, photos = whole_photos.load_photos(train_sources, config["train_photos"], max_side)
     depths = whole_photos.depth_maps(photos, config["depth_variants"], seed)
@@ -163,6 +168,37 @@ def whole_photo_data(config, global_batch_size):
         held, config["image_size"], seed + 1, config["eval_patches_per_photo"], **haze_ranges
     )
     return train, eval_hazy, eval_clean
+
+
+def _haze_ranges(config):
+    return {
+        "beta_range": config["beta_range"],
+        "airlight_range": config["airlight_range"],
+        "airlight_tint": config.get("airlight_tint", 0.0),
+    }
+
+
+def validation_pairs(config):
+    """Fixed `(hazy, clean)` arrays of `config`'s `validation_photos` (catalogue
+    photos of the train split that the run does not train on, or bundled
+    photos outside `train_photos` and `eval_photos`), scored every
+    epoch for `keep_best`: the largest centred square of each photo with
+    `validation_patches_per_photo` haze draws (`whole_photos.heldout_pairs`,
+    seeded apart from the held-out set's)."""
+    from kfreqgan.data import whole_photos
+    from kfreqgan.training.configs import validation_photo_keys
+
+    from kfreqgan.data import PHOTO_NAMES
+
+    keys = validation_photo_keys(config)
+    bundled = [name for name in keys if name in PHOTO_NAMES]
+    photos = []
+    if len(bundled) < len(keys):
+        photos = [photo for photo in catalogue_split(config)["train"] if photo.key in set(keys)]
+    _, images = whole_photos.load_photos(photos, bundled, config["photo_max_side"])
+    return whole_photos.heldout_pairs(
+        images, config["image_size"], config["seed"] + 2, config["validation_patches_per_photo"], **_haze_ranges(config)
+    )
 
 
 def catalogue_split(config):
@@ -385,6 +421,7 @@ def train(config, out, strategy, verbose=2, callbacks=()):
     from kfreqgan.callbacks import AtomicBackupAndRestore
     from kfreqgan.callbacks import DivergenceError
     from kfreqgan.callbacks import StopOnDivergence
+    from kfreqgan.training.configs import validation_photo_keys
 
     chief, worker_id = _worker(strategy)
     keras.utils.set_random_seed(config["seed"])
@@ -403,6 +440,21 @@ def train(config, out, strategy, verbose=2, callbacks=()):
     backup_dir = os.path.join(out, "backup", f"worker-{worker_id}")
     backup = AtomicBackupAndRestore(backup_dir, delete_checkpoint=False)
     logs = os.path.join(out, "logs", f"worker-{worker_id}")
+    keep = []
+    if config.get("keep_best"):
+        from kfreqgan.callbacks import KeepBestWeights
+
+        # Before the backup, so that the epoch's val_psnr / val_ssim reach its
+        # history; it scores a continuation's restored weights first.
+        keep = [
+            KeepBestWeights(
+                validation_pairs(config),
+                os.path.join(out, "best", f"worker-{worker_id}"),
+                metric=config["keep_best"],
+                keep="generator",
+                batch_size=config["batch_size"],
+            )
+        ]
     started = time.time()
     try:
         # Under run_main a Ctrl-C only sets a flag while fit runs; the last
@@ -416,6 +468,7 @@ def train(config, out, strategy, verbose=2, callbacks=()):
                 callbacks=[
                     # First, so that a NaN stops fit before the backup saves it.
                     StopOnDivergence(),
+                    *keep,
                     backup,
                     # After the restore: the learning rates come from the
                     # configuration, not the backup, so that a resumed run may
@@ -447,6 +500,20 @@ def train(config, out, strategy, verbose=2, callbacks=()):
         "generator_steps": int(gan.generator_optimizer.iterations.numpy()),
         "discriminator_steps": int(gan.discriminator_optimizer.iterations.numpy()),
     }
+    final_generator = None
+    if keep:
+        # The outputs are the selected epoch's generator; freqgan.keras keeps
+        # the GAN as training left it (the backup's state, to continue from).
+        final_generator = gan.generator.get_weights()
+        record = keep[0].restore() or {"epoch": None, "val_psnr": None, "val_ssim": None}
+        result["validation"] = {
+            "photos": validation_photo_keys(config),
+            "examples": int(len(keep[0].targets)),
+            "metric": config["keep_best"],
+            "selected_epoch": record["epoch"],
+            "selected_scores": {"val_psnr": record["val_psnr"], "val_ssim": record["val_ssim"]},
+            "scores_this_sitting": keep[0].history,
+        }
     if config["task"] == "dehaze":
         dehazed = gan.predict(eval_hazy, batch_size=config["batch_size"], verbose=0)
         result["held_out"] = {
@@ -469,8 +536,10 @@ def train(config, out, strategy, verbose=2, callbacks=()):
 
     target = out if chief else tempfile.mkdtemp(prefix=f"kfreqgan-worker-{worker_id}-")
     try:
-        for name, model in ((loading.GENERATOR_FILE, gan.generator), (loading.GAN_FILE, gan)):
-            write_atomically(os.path.join(target, name), model.save)
+        write_atomically(os.path.join(target, loading.GENERATOR_FILE), gan.generator.save)
+        if final_generator is not None:
+            gan.generator.set_weights(final_generator)
+        write_atomically(os.path.join(target, loading.GAN_FILE), gan.save)
         grid_png(rows, os.path.join(target, "samples.png"))
         write_text_atomically(os.path.join(target, loading.RUN_METRICS_FILE), json.dumps(result, indent=2))
     finally:

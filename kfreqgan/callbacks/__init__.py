@@ -9,10 +9,14 @@
   spectrum is from the real one, per epoch (TensorBoard optional).
 - `GANMetricsMonitor` (`gan_metrics_monitor.py`): precision, recall,
   density, coverage and diversity of generated samples every N epochs.
+- `KeepBestWeights` (`keep_best_weights.py`): scores the model on fixed
+  validation data every epoch and keeps the best epoch's weights,
+  crash-safe across a resumed run.
 """
 
 from kfreqgan.callbacks.atomic_backup_and_restore import AtomicBackupAndRestore
 from kfreqgan.callbacks.gan_metrics_monitor import GANMetricsMonitor
+from kfreqgan.callbacks.keep_best_weights import KeepBestWeights
 from kfreqgan.callbacks.spectrum_monitor import SpectrumMonitor
 from kfreqgan.callbacks.stop_on_divergence import DivergenceError
 from kfreqgan.callbacks.stop_on_divergence import StopOnDivergence
@@ -21,6 +25,7 @@ __all__ = [
     "AtomicBackupAndRestore",
     "DivergenceError",
     "GANMetricsMonitor",
+    "KeepBestWeights",
     "SpectrumMonitor",
     "StopOnDivergence",
 ]

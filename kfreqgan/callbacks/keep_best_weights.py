@@ -1,0 +1,252 @@
+"""`KeepBestWeights`: score a model on fixed validation data every epoch and
+keep the best weights, so that a run that goes on past its best epoch
+(a GAN drifting, a model overfitting its training scenes) still hands over
+that epoch's model."""
+
+import hashlib
+import json
+import os
+
+import keras
+import numpy as np
+
+from kfreqgan._validation import as_image_batch
+from kfreqgan.atomic_files import write_atomically
+from kfreqgan.atomic_files import write_text_atomically
+
+RECORD = "best.json"
+"""The file in `directory` that names the kept weights and their score."""
+
+METRICS = ("psnr", "ssim")
+"""Scores `KeepBestWeights` can select on (higher is better for both)."""
+
+
+def fingerprint(*arrays):
+    """A SHA-256 of arrays' shapes, dtypes and bytes (which data was scored)."""
+    digest = hashlib.sha256()
+    for array in arrays:
+        array = np.ascontiguousarray(array)
+        digest.update(f"{array.shape}{array.dtype}".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+class KeepBestWeights(keras.callbacks.Callback):
+    """Keeps the weights of the epoch that scores best on validation data.
+
+    After every epoch it runs `model.predict` on the validation inputs (for
+    a `FreqGAN`: the generator's outputs), scores them against the targets
+    (mean PSNR and SSIM per image, `kfreqgan.metrics`), adds the scores to
+    the epoch's logs as `val_psnr` and `val_ssim` (so `History`, TensorBoard
+    and a backup's history record them: put this callback before those),
+    and when `metric` improves saves the weights of the model, or of its
+    sub-model `keep` (`"generator"` for a GAN), into `directory`.
+
+    The kept weights survive a crash and a resumed run: the weights are
+    written under a name that carries the epoch, atomically, and only then
+    `best.json` (atomically) names them, so a kill at any moment leaves the
+    last complete pair. A run that starts again reads `best.json` and only
+    replaces the kept weights with a better epoch. A run that starts past
+    epoch 0 with no record (a continuation from another run's backup, or
+    `fit(initial_epoch=...)`) first scores the weights it starts from, as
+    that many completed epochs, so a continuation that only gets worse
+    hands back its starting weights.
+
+    Validation data must be data the model does not train on (other photos
+    than the training ones, not the test photos), or the selection
+    measures fit, not generalisation.
+
+    Args:
+        validation_data: `(inputs, targets)`: model inputs and float NHWC
+            target images in [0, 1], with as many targets as inputs.
+        directory: where the weights and `best.json` go (created).
+        metric: `"psnr"` or `"ssim"`, the score to select on (higher is
+            better).
+        keep: name of the attribute of the model whose weights are kept
+            (`"generator"` for `FreqGAN`), or None for the model itself.
+        batch_size: batch size of `predict`.
+        min_delta: an epoch must beat the best score by more than this to
+            replace it.
+
+    Attributes:
+        best: the best score so far (None before the first).
+        best_epoch: the number of completed epochs that scored it.
+        history: `{"epoch": [...], "val_psnr": [...], "val_ssim": [...]}`
+            of the scores this callback took (this run only).
+
+    Raises:
+        ValueError: for bad arguments; at the start of training when
+            `directory` holds a record of other validation data or another
+            metric (scores that cannot be compared), or when `keep` names
+            no sub-model.
+
+    Example:
+
+    ```python
+    keep = KeepBestWeights((val_hazy, val_clean), "runs/dehaze/best", keep="generator")
+    gan.fit(dataset, epochs=40, callbacks=[StopOnDivergence(), keep, backup])
+    keep.restore()  # the generator now holds the best epoch's weights
+    ```
+    """
+
+    def __init__(self, validation_data, directory, metric="psnr", keep=None, batch_size=8, min_delta=0.0):
+        super().__init__()
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise ValueError(
+                "`validation_data` must be a pair (inputs, targets). "
+                f"Received: validation_data of type {type(validation_data).__name__}"
+            )
+        if metric not in METRICS:
+            raise ValueError(f"`metric` must be one of {list(METRICS)}. Received: metric={metric!r}")
+        if keep is not None and not isinstance(keep, str):
+            raise ValueError(f"`keep` must be an attribute name or None. Received: keep={keep!r}")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"`batch_size` must be a positive integer. Received: batch_size={batch_size!r}")
+        if isinstance(min_delta, bool) or not isinstance(min_delta, (int, float)) or not 0 <= min_delta < float("inf"):
+            raise ValueError(f"`min_delta` must be a finite number >= 0. Received: min_delta={min_delta!r}")
+        inputs, targets = validation_data
+        targets = as_image_batch(targets, name="validation targets").numpy()
+        if targets.min() < 0.0 or targets.max() > 1.0:
+            raise ValueError(
+                "Validation targets must lie in [0, 1]. "
+                f"Received: values in [{float(targets.min())}, {float(targets.max())}]"
+            )
+        inputs = np.asarray(inputs)
+        if len(inputs) != len(targets):
+            raise ValueError(
+                "`validation_data` needs as many inputs as targets. "
+                f"Received: {len(inputs)} inputs and {len(targets)} targets"
+            )
+        self.inputs, self.targets = inputs, targets
+        self.directory = os.fspath(directory)
+        self.metric = metric
+        self.keep = keep
+        self.batch_size = batch_size
+        self.min_delta = float(min_delta)
+        self.best, self.best_epoch = None, None
+        self.history = {"epoch": [], "val_psnr": [], "val_ssim": []}
+        self._data = fingerprint(self.inputs, self.targets)
+        self._first_epoch = True
+
+    def get_config(self):
+        return {
+            "directory": self.directory,
+            "metric": self.metric,
+            "keep": self.keep,
+            "batch_size": self.batch_size,
+            "min_delta": self.min_delta,
+        }
+
+    @staticmethod
+    def read_record(directory):
+        """The `best.json` of `directory` as a dict, or None if there is none."""
+        path = os.path.join(directory, RECORD)
+        if not os.path.exists(path):
+            return None
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+
+    def _kept_model(self):
+        if self.keep is None:
+            return self.model
+        kept = getattr(self.model, self.keep, None)
+        if not isinstance(kept, keras.Model):
+            raise ValueError(
+                f"`keep` must name a sub-model of the model being trained. "
+                f"Received: keep={self.keep!r}, which is {type(kept).__name__} on {type(self.model).__name__}"
+            )
+        return kept
+
+    def scores(self):
+        """`{"val_psnr": ..., "val_ssim": ...}` of the model as it is now."""
+        from kfreqgan import metrics
+
+        outputs = self.model.predict(self.inputs, batch_size=self.batch_size, verbose=0)
+        outputs = np.clip(np.asarray(outputs, np.float32), 0.0, 1.0)
+        if outputs.shape != self.targets.shape:
+            raise ValueError(
+                "The model's outputs on the validation inputs must have the targets' shape. "
+                f"Received: outputs {outputs.shape}, targets {self.targets.shape}"
+            )
+        if not np.isfinite(outputs).all():
+            return {"val_psnr": float("nan"), "val_ssim": float("nan")}
+        targets = self.targets
+        psnr = np.minimum(metrics.psnr(outputs, targets).numpy(), 100.0)  # identical images: inf
+        size = min(11, targets.shape[1], targets.shape[2])
+        ssim = metrics.ssim(outputs, targets, filter_size=size).numpy()
+        return {"val_psnr": float(np.mean(psnr)), "val_ssim": float(np.mean(ssim))}
+
+    def on_train_begin(self, logs=None):
+        self._kept_model()
+        self.history = {"epoch": [], "val_psnr": [], "val_ssim": []}
+        record = self.read_record(self.directory)
+        self.best, self.best_epoch = None, None
+        if record is not None:
+            if record.get("metric") != self.metric or record.get("data") != self._data:
+                raise ValueError(
+                    f"{os.path.join(self.directory, RECORD)} records the best epoch on other validation data "
+                    f"or another metric (its metric: {record.get('metric')!r}), whose scores cannot be compared "
+                    "with this run's; use another directory or remove it."
+                )
+            if not os.path.exists(os.path.join(self.directory, record["weights"])):
+                raise FileNotFoundError(f"{os.path.join(self.directory, RECORD)} names {record['weights']}, which is missing.")
+            self.best, self.best_epoch = float(record["score"]), int(record["epoch"])
+        self._first_epoch = True
+
+    def on_epoch_begin(self, epoch, logs=None):
+        # Here rather than in on_train_begin: a backup callback placed after
+        # this one has restored the weights by now.
+        if self._first_epoch and self.best is None and epoch > 0:
+            # A continuation: its starting weights are a candidate too.
+            self._consider(epoch, self.scores())
+        self._first_epoch = False
+
+    def on_epoch_end(self, epoch, logs=None):
+        scores = self.scores()
+        if logs is not None:
+            logs.update(scores)
+        self._consider(epoch + 1, scores)
+
+    def _consider(self, completed, scores):
+        self.history["epoch"].append(completed)
+        for key, value in scores.items():
+            self.history[key].append(value)
+        score = scores[f"val_{self.metric}"]
+        if not np.isfinite(score):
+            return
+        if self.best is not None and score <= self.best + self.min_delta:
+            return
+        self._save(completed, score, scores)
+
+    def _save(self, completed, score, scores):
+        name = f"epoch-{completed:05d}.weights.h5"
+        model = self._kept_model()
+        write_atomically(os.path.join(self.directory, name), lambda path: model.save_weights(path, overwrite=True), suffix=".weights.h5", sync=True)
+        record = {"epoch": completed, "weights": name, "metric": self.metric, "score": score, **scores, "data": self._data}
+        write_text_atomically(os.path.join(self.directory, RECORD), json.dumps(record, indent=2))
+        # Only now is the older file unnamed; remove it (and any orphan of a kill).
+        for other in os.listdir(self.directory):
+            if other.endswith(".weights.h5") and other.startswith("epoch-") and other != name:
+                os.remove(os.path.join(self.directory, other))
+        self.best, self.best_epoch = score, completed
+
+    def restore(self, model=None):
+        """Loads the kept weights into the model (or its `keep` sub-model).
+
+        Args:
+            model: the model to load into (or whose `keep` sub-model);
+                default: the one this callback was trained with.
+
+        Returns:
+            The record (`epoch`, `score`, `val_psnr`, `val_ssim`, ...), or None
+            when nothing was kept (the model is left as it is).
+        """
+        record = self.read_record(self.directory)
+        if record is None:
+            return None
+        if model is not None:
+            self.set_model(model)
+        if self.model is None:
+            raise ValueError("`restore()` needs a model: pass one, or call it after `fit`. Received: model=None")
+        self._kept_model().load_weights(os.path.join(self.directory, record["weights"]))
+        return record

@@ -1,0 +1,173 @@
+"""`KeepBestWeights`: the kept epoch is the one that scores best on the
+validation data (checked against a NumPy PSNR), its weights come back with
+`restore()`, and a crash or a resumed run does not lose them."""
+
+import json
+import os
+
+import keras
+import numpy as np
+import pytest
+
+from kfreqgan.callbacks import KeepBestWeights
+from kfreqgan.callbacks.keep_best_weights import RECORD
+
+
+def _images(count=6, size=8, seed=0):
+    return np.random.default_rng(seed).uniform(0.05, 0.45, (count, size, size, 1)).astype(np.float32)
+
+
+def _scale_model(start):
+    """`y = w x`, one weight."""
+    inputs = keras.Input((8, 8, 1))
+    layer = keras.layers.Conv2D(1, 1, use_bias=False, kernel_initializer=keras.initializers.Constant(start), name="w")
+    model = keras.Model(inputs, layer(inputs))
+    model.compile(optimizer=keras.optimizers.SGD(0.5), loss="mse")
+    return model
+
+
+def _weight(model):
+    return float(model.get_layer("w").kernel.numpy().ravel()[0])
+
+
+def _psnr(w, x):
+    """The slow, obvious reference: PSNR of clip(w x) against x, mean per image."""
+    out = np.clip(w * x, 0.0, 1.0)
+    mse = ((out - x) ** 2).reshape(len(x), -1).mean(axis=1)
+    return float(np.mean(10 * np.log10(1.0 / mse)))
+
+
+class _Weights(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.values = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.values.append(_weight(self.model))
+
+
+def _fit(model, keep, epochs, initial_epoch=0):
+    # Trained towards y = 2x: w climbs from its start past 1, where the
+    # validation targets (y = x) score best, and the score then falls.
+    x = _images(32, seed=1)
+    weights = _Weights()
+    history = model.fit(
+        x, 2.0 * x, batch_size=32, epochs=epochs, initial_epoch=initial_epoch, verbose=0, shuffle=False,
+        callbacks=[keep, weights],
+    )
+    return history, weights.values
+
+
+def test_keeps_the_epoch_that_scores_best_and_restores_it(tmp_path):
+    x = _images()
+    model = _scale_model(0.3)
+    keep = KeepBestWeights((x, x), tmp_path / "best")
+    history, ws = _fit(model, keep, epochs=12)
+    expected = [_psnr(w, x) for w in ws]
+    np.testing.assert_allclose(history.history["val_psnr"], expected, rtol=1e-4)
+    assert "val_ssim" in history.history
+    best = int(np.argmax(expected))
+    assert 0 < best < len(ws) - 1  # the score rose, then fell: a real choice
+    assert keep.best_epoch == best + 1
+    record = json.load(open(tmp_path / "best" / RECORD))
+    assert record["epoch"] == best + 1 and record["score"] == pytest.approx(expected[best], rel=1e-4)
+    assert [name for name in os.listdir(tmp_path / "best") if name.endswith(".h5")] == [record["weights"]]
+    assert _weight(model) == pytest.approx(ws[-1])
+    assert keep.restore()["epoch"] == best + 1
+    assert _weight(model) == pytest.approx(ws[best])
+
+
+def test_a_sub_model_is_kept(tmp_path):
+    x = _images()
+    inner = _scale_model(0.3)
+    outer = keras.Model(inner.inputs, inner.outputs)  # stands in for a GAN holding a generator
+    outer.generator = inner
+    outer.compile(optimizer=keras.optimizers.SGD(0.5), loss="mse")
+    keep = KeepBestWeights((x, x), tmp_path / "best", keep="generator")
+    _, ws = _fit(outer, keep, epochs=8)
+    inner.get_layer("w").kernel.assign(np.zeros((1, 1, 1, 1), np.float32))
+    keep.restore()
+    assert _weight(inner) == pytest.approx(ws[keep.best_epoch - 1])
+    with pytest.raises(ValueError, match="keep='discriminator'"):
+        _fit(outer, KeepBestWeights((x, x), tmp_path / "other", keep="discriminator"), epochs=1)
+
+
+def test_a_resumed_run_keeps_the_best_of_both_sittings(tmp_path):
+    x = _images()
+    model = _scale_model(0.3)
+    _, first = _fit(model, KeepBestWeights((x, x), tmp_path / "best"), epochs=12)
+    best_first = int(np.argmax([_psnr(w, x) for w in first])) + 1
+    # The second sitting goes on from w > 1, where every epoch is worse.
+    again = KeepBestWeights((x, x), tmp_path / "best")
+    _, second = _fit(model, again, epochs=16, initial_epoch=12)
+    assert again.best_epoch == best_first and again.history["epoch"] == list(range(13, 17))
+    again.restore()
+    assert _weight(model) == pytest.approx(first[best_first - 1])
+
+
+def test_a_continuation_scores_its_starting_weights_first(tmp_path):
+    x = _images()
+    model = _scale_model(1.02)  # already near the best; training only moves it away
+    keep = KeepBestWeights((x, x), tmp_path / "best")
+    _fit(model, keep, epochs=8, initial_epoch=5)
+    assert keep.history["epoch"][0] == 5 and keep.best_epoch == 5
+    keep.restore()
+    assert _weight(model) == pytest.approx(1.02)
+
+
+def test_a_kill_while_saving_leaves_the_last_complete_pair(tmp_path, monkeypatch):
+    x = _images()
+    model = _scale_model(0.3)
+    keep = KeepBestWeights((x, x), tmp_path / "best")
+    _fit(model, keep, epochs=2)
+    before = json.load(open(tmp_path / "best" / RECORD))
+    kept = _weight(model)
+
+    def torn(path, overwrite=True):
+        open(path, "wb").write(b"half a file")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(model, "save_weights", torn)
+    with pytest.raises(KeyboardInterrupt):
+        _fit(model, KeepBestWeights((x, x), tmp_path / "best"), epochs=3, initial_epoch=2)
+    monkeypatch.undo()
+    assert json.load(open(tmp_path / "best" / RECORD)) == before
+    model.get_layer("w").kernel.assign(np.zeros((1, 1, 1, 1), np.float32))
+    with pytest.raises(ValueError, match="needs a model"):
+        KeepBestWeights((x, x), tmp_path / "best").restore()
+    KeepBestWeights((x, x), tmp_path / "best").restore(model)
+    assert _weight(model) == pytest.approx(kept)
+
+
+def test_records_of_other_data_or_a_missing_file_are_refused(tmp_path):
+    x = _images()
+    model = _scale_model(0.3)
+    _fit(model, KeepBestWeights((x, x), tmp_path / "best"), epochs=2)
+    with pytest.raises(ValueError, match="other validation data"):
+        _fit(model, KeepBestWeights((x[:3], x[:3]), tmp_path / "best"), epochs=3, initial_epoch=2)
+    with pytest.raises(ValueError, match="other validation data"):
+        _fit(model, KeepBestWeights((x, x), tmp_path / "best", metric="ssim"), epochs=3, initial_epoch=2)
+    record = json.load(open(tmp_path / "best" / RECORD))
+    os.remove(tmp_path / "best" / record["weights"])
+    with pytest.raises(FileNotFoundError, match="missing"):
+        _fit(model, KeepBestWeights((x, x), tmp_path / "best"), epochs=3, initial_epoch=2)
+
+
+@pytest.mark.parametrize(
+    "arguments, match",
+    [
+        (dict(validation_data=np.zeros((2, 8, 8, 1))), "pair"),
+        (dict(metric="loss"), "metric"),
+        (dict(batch_size=0), "batch_size"),
+        (dict(min_delta=-1.0), "min_delta"),
+        (dict(min_delta=float("nan")), "min_delta"),
+        (dict(keep=3), "keep"),
+        (dict(validation_data=(np.zeros((2, 8, 8, 1)), np.full((2, 8, 8, 1), 2.0))), r"\[0, 1\]"),
+        (dict(validation_data=(np.zeros((3, 8, 8, 1)), np.zeros((2, 8, 8, 1)))), "as many inputs"),
+    ],
+)
+def test_bad_arguments(tmp_path, arguments, match):
+    x = _images()
+    arguments = {"validation_data": (x, x), "directory": tmp_path, **arguments}
+    with pytest.raises(ValueError, match=match):
+        KeepBestWeights(**arguments)
