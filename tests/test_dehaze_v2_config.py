@@ -34,7 +34,7 @@ def test_v3_is_v2_on_the_second_catalogue_release():
     assert (v2["catalogue_release"], v3["catalogue_release"]) == (1, 2)
     changed = {key for key in v2 if v2[key] != v3[key]}
     assert changed == {"catalogue_release", "epochs", "generator_lr", "discriminator_lr"}
-    for value in (0, 3, True, 1.0):
+    for value in (0, 4, True, 1.0):
         with pytest.raises(ValueError, match="catalogue_release"):
             configs.get_config("dehaze-v3", {"catalogue_release": value})
 
@@ -74,6 +74,28 @@ def test_v5_is_v4_with_a_grey_airlight_and_continues_a_v4_run(tmp_path):
     np.testing.assert_allclose(a_new, np.repeat(a_old.mean(axis=-1, keepdims=True), 3, axis=-1), atol=1e-6)
     with pytest.raises(ValueError, match="grey_airlight"):
         configs.get_config("dehaze-v5", {"grey_airlight": 1})
+
+
+def test_v6_continues_v5_on_release_3_and_selects_on_unseen_photos():
+    from kfreqgan.data import photo_sources
+
+    v5, v6 = configs.get_config("dehaze-v5"), configs.get_config("dehaze-v6")
+    changed = {key for key in v5 if v5[key] != v6[key]}
+    assert changed == {"catalogue_release", "validation_photos", "keep_best", "epochs", "generator_lr", "discriminator_lr"}
+    assert v6["catalogue_release"] == 3 and v6["epochs"] > v5["epochs"] and v6["generator_lr"] < v5["generator_lr"]
+    # The validation photos: the lowest-hash quarter of each scene of release
+    # 3's train split, so none of them was trained on by v2 to v5 (releases 1
+    # and 2) or by v6, and none is a held-out (test) photo.
+    split = photo_sources.split_photos([photo for photo in photo_sources.CATALOGUE if photo.release <= 3])
+    expected = []
+    for scene in photo_sources.SCENES:
+        group = sorted(
+            (photo for photo in split["train"] if photo.release == 3 and photo.scene == scene),
+            key=lambda photo: photo_sources._unit_hash(photo.key),
+        )
+        expected += [photo.key for photo in group[: round(len(group) / 4)]]
+    assert sorted(v6["validation_photos"]) == sorted(expected)
+    assert {photo.scene for photo in photo_sources.CATALOGUE if photo.key in expected} == set(photo_sources.SCENES)
 
 
 def test_tiny_run_on_bundled_photos(tmp_path):

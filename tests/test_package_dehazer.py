@@ -111,7 +111,7 @@ def test_the_card_lists_the_photos_of_a_v2_run_continued_as_v3():
     assert package_dehazer.train_command(v3, "/runs/b") == "kfreqgan-train --config dehaze-v3 --out /runs/b"
 
     sources, heldout = package_dehazer.photo_records([before_the_key, v3])
-    split = photo_sources.split_photos(photo_sources.CATALOGUE)
+    split = photo_sources.split_photos([photo for photo in photo_sources.CATALOGUE if photo.release <= 2])
     assert [record["key"] for record in sources] == [photo.key for photo in split["train"]]
     assert [record["key"] for record in heldout] == [photo.key for photo in split["heldout"]]
     assert {record["release"] for record in heldout} == {1, 2}
@@ -122,6 +122,21 @@ def test_the_card_lists_the_photos_of_a_v2_run_continued_as_v3():
     only_v2, only_v2_heldout = package_dehazer.photo_records([v2])
     assert {record["release"] for record in only_v2 + only_v2_heldout} == {1}
     assert package_dehazer.photo_records([dict(v2, photo_catalogue=False)]) == ([], [])
+
+
+def test_the_card_leaves_v6s_validation_photos_out_of_the_training_photos():
+    """v6 continues v5 on release 3 and scores some of release 3's train
+    split instead of training on them: the card lists every other photo of
+    that split as trained on, those not, and release 3's held-out photos."""
+    from kfreqgan.data import photo_sources
+
+    chain = [configs.get_config(name) for name in ("dehaze-v2", "dehaze-v3", "dehaze-v4", "dehaze-v5", "dehaze-v6")]
+    sources, heldout = package_dehazer.photo_records(chain)
+    split = photo_sources.split_photos(photo_sources.CATALOGUE)
+    validation = set(chain[-1]["validation_photos"])
+    assert [record["key"] for record in sources] == [photo.key for photo in split["train"] if photo.key not in validation]
+    assert [record["key"] for record in heldout] == [photo.key for photo in split["heldout"]]
+    assert {record["release"] for record in heldout} == {1, 2, 3}
 
 
 def test_a_run_from_before_later_config_keys_gets_its_named_config():

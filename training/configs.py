@@ -158,6 +158,36 @@ _DEHAZE_V4 = dict(_DEHAZE_V3, epochs=125, guide_radius=16, transmission_smoothne
 # not measured.
 _DEHAZE_V5 = dict(_DEHAZE_V4, grey_airlight=True)
 
+# The v6 dehazer (issue #15): v5 continued on the photo catalogue's
+# release 3 (37 more photos: rooms, a concert hall, a bar, streets and
+# bridges at night, animals), with the epoch chosen on photos it does not
+# train on. v4's continuations lost 0.2-0.4 dB held-out within 12 epochs
+# while the training loss still fell, so the run keeps the epoch that
+# scores best on `validation_photos`: the lowest-hash quarter (rounded
+# half to even) of each scene type of release 3's train split
+# (`photo_sources._unit_hash`, as the split ranks them), never trained on
+# and not the held-out test set.
+# It continues a v5 run from its backup (`epochs` counts from the start
+# of the v2 run) at half of v4's learning rates.
+_DEHAZE_V6 = dict(
+    _DEHAZE_V5,
+    catalogue_release=3,
+    validation_photos=[
+        "palapeli-data/european-honey-bee",
+        "gcompris-qt-data/explore_farm_animals/cat",
+        "kphotoalbum/bar55",
+        "kphotoalbum/donna_2",
+        "gcompris-qt-data/explore_world_animals/kangaroo",
+        "gcompris-qt-data/details/TajMahal_background",
+        "palapeli-data/castle-maintenon",
+        "lxqt-themes/this-is-not-windows",
+    ],
+    keep_best="psnr",
+    epochs=141,  # 16 more: 89 steps an epoch (714 examples)
+    generator_lr=7.5e-5,
+    discriminator_lr=3e-5,
+)
+
 CONFIGS = {
     # RGB dehazing at 64x64 on the bundled photos.
     "dehaze-rgb-64": dict(_DEHAZE),
@@ -189,6 +219,7 @@ CONFIGS = {
     "dehaze-v3": _DEHAZE_V3,
     "dehaze-v4": _DEHAZE_V4,
     "dehaze-v5": _DEHAZE_V5,
+    "dehaze-v6": _DEHAZE_V6,
     # Unconditional SSD-GAN style: DCGAN generator, spectral discriminator.
     "dcgan-32": {
         "task": "unconditional",

@@ -4,7 +4,7 @@ The nine photos bundled with scikit-image / scikit-learn (`kfreqgan.data
 .photos`) are too few and too alike to learn what haze does to a scene.
 This catalogue lists photographs that install from Debian bookworm
 packages (`make dehazer-data` installs them), each with its package,
-version, author and licence as recorded by the package, in two releases.
+version, author and licence as recorded by the package, in three releases.
 Every file was looked at: only real photographs are listed (no drawings,
 renders or abstract art), and none with visible haze or fog of its own (a
 foggy "clean" photo would teach the model to keep haze).
@@ -28,8 +28,18 @@ and trees in front, the scenes haze changes most) and animals in the wild
 naming each photo's photographer, licence (public domain, CC0, CC-BY,
 CC-BY-SA) and Wikimedia Commons / Flickr source, recorded here.
 
+Release 3 (`dehaze-v6`, 37 more): GCompris's farm and world animals and
+its music scenes (a concert hall, an opera stage, a practice room, a
+festival square at night), KPhotoAlbum's demo album (a pool hall, a bar,
+a room corner, a dog on a wooden floor), Palapeli's puzzle photos (a
+château, a bridge at night), Tux Paint's photo templates (a lighthouse, a
+mill's machinery, a cliff), LXQt's and Scribus's photo wallpapers
+(landscapes, a city skyline at dusk). See `_CATALOGUE_3` for who took them
+and under which licence.
+
 Still missing: room-scale indoor scenes with floors and walls in view
-(RESIDE's ITS is all indoor), night scenes. scikit-image's bundled
+(RESIDE's ITS is all indoor; release 3 adds eight indoor scenes, few of
+them whole rooms). scikit-image's bundled
 `motorcycle` (an indoor studio scene with real stereo depth), `coffee` and
 `chelsea` are the closest indoor content; the synthetic depth prior
 (`kfreqgan.data.haze.layered_depth`) supplies floor/wall geometry.
@@ -236,7 +246,101 @@ _CATALOGUE_2 = (
     (_GCOMPRIS, "3.1-2", f"{_RCC}/erase.rcc", "gcompris/src/activities/erase/resource/spoonbills.webp", 'Ryzhkov Sergey', "CC-BY-SA-4.0", "close-up", 'https://commons.wikimedia.org/wiki/File:%D0%9A%D0%BE%D1%81%D0%B0%D1%80%D1%96_%D0%B2_%D0%B4%D0%B5%D0%BB%D1%8C%D1%82%D1%96_%D0%94%D1%83%D0%BD%D0%B0%D1%8E.jpg'),
 )
 
-PACKAGES = tuple(dict.fromkeys(entry[0] for entry in _CATALOGUE + _CATALOGUE_2))
+_KPA = "/usr/share/kphotoalbum/demo"
+_KPA_AUTHOR = "Jesper K. Pedersen"
+_PAL = "/usr/share/palapeli/collection"
+_TUX = "/usr/share/tuxpaint/templates"
+_LXQT = "/usr/share/lxqt/wallpapers"
+_LXQT_AUTHOR = "Razor team / LXQt team"
+_SCRIBUS = "/usr/share/scribus/templates/br2"
+_FARM = "gcompris/src/activities/explore_farm_animals/resource/animals"
+_WORLD = "gcompris/src/activities/explore_world_animals/resource/animals"
+_MUSIC = "gcompris/src/activities/explore_world_music/resource/music"
+_G, _GV = _GCOMPRIS, "3.1-2"
+
+# Release 3 (the `dehaze-v6` data), same fields as release 2: more rooms,
+# streets and night scenes. GCompris's farm and world animals, concert
+# hall, opera stage, practice room and festival square, and the Taj
+# Mahal avenue of its "details" activity (its README: CC-BY-SA-4.0 by
+# Bruno Coudoin and others, after a CC-BY-SA-3.0 photo by Dhirad);
+# KPhotoAlbum's demo album (a pool hall, a bar, a room corner, a dog on a
+# wooden floor, an airport in snow: one GPL-2+ stanza covers the package,
+# and the album's descriptions call them the upstream author's own
+# photos; the package is the whole KDE application, about 780 MB with
+# what it pulls in); Palapeli's puzzle photos (a château, a bridge at
+# night, a bee; Debian records GPL-2+, the photographer is each puzzle's
+# author, and the château's own metadata says "FDL" without a version);
+# Tux Paint's photo templates (a cliff, a lighthouse, sheep, waves, a corn
+# maze, a wool mill's machinery; GPL-2+, Bill Kendrick); LXQt's photo
+# wallpapers (no photographer named; the package's LGPL-2.1+, as for
+# mate-backgrounds in release 1); Scribus's template photos (public
+# domain, Riku Leino). Left out: Hugin's help photo (its licence rests
+# only on a catch-all stanza), Palapeli's chameleon (GNU-FDL), digiKam's
+# lake (no author or licence), matplotlib's grace_hopper (no licence), and
+# five hazy or misty photos, which join `REAL_HAZE`.
+_CATALOGUE_3 = (
+    # --- gcompris-qt-data: per-activity README (Copyright / License / Source per file) ---
+    (_G, _GV, f"{_RCC}/details.rcc", "gcompris/src/activities/details/resource/image/TajMahal_background.webp",
+     "Bruno Coudoin and others, based on a photo by Dhirad", "CC-BY-SA-4.0", "outdoor",
+     "https://commons.wikimedia.org/wiki/File:Taj_Mahal_in_March_2004.jpg"),
+    (_G, _GV, f"{_RCC}/explore_farm_animals.rcc", f"{_FARM}/cow.webp", "Dohduhdah", "public-domain", "outdoor",
+     "https://commons.wikimedia.org/wiki/File:Cow-IMG_2050.JPG"),
+    (_G, _GV, f"{_RCC}/explore_farm_animals.rcc", f"{_FARM}/horse.webp", "Seth Zeigler", "CC0-1.0", "outdoor",
+     "https://commons.wikimedia.org/wiki/File:Nokota_Horse_Stud_Band.jpg"),
+    (_G, _GV, f"{_RCC}/explore_farm_animals.rcc", f"{_FARM}/dog.webp", "Hans Kemperman", "public-domain", "outdoor",
+     "https://commons.wikimedia.org/wiki/File:German-shepherd-4040871920._(2).jpg"),
+    (_G, _GV, f"{_RCC}/explore_farm_animals.rcc", f"{_FARM}/sheep.webp", "Rob Mitchell", "CC0-1.0", "close-up",
+     "https://commons.wikimedia.org/wiki/File:Sheep_(33625876592).jpg"),
+    (_G, _GV, f"{_RCC}/explore_farm_animals.rcc", f"{_FARM}/cat.webp", "Loliloli", "public-domain", "close-up",
+     "https://commons.wikimedia.org/wiki/File:Spielendes_K%C3%A4tzchen.JPG"),
+    (_G, _GV, f"{_RCC}/explore_world_animals.rcc", f"{_WORLD}/giraffe.webp", "Mike and Lara Wolfe", "CC0-1.0", "outdoor",
+     "https://commons.wikimedia.org/wiki/File:Giraffe_courtship_(25657342808).jpg"),
+    (_G, _GV, f"{_RCC}/explore_world_animals.rcc", f"{_WORLD}/bison.webp", "Kurt Kaiser", "CC0-1.0", "outdoor",
+     "https://commons.wikimedia.org/wiki/File:American_Bison_9.jpg"),
+    (_G, _GV, f"{_RCC}/explore_world_animals.rcc", f"{_WORLD}/moose.webp", "Ryan Hagerty", "public-domain", "outdoor",
+     "https://commons.wikimedia.org/wiki/File:Male_Moose.jpg"),
+    (_G, _GV, f"{_RCC}/explore_world_animals.rcc", f"{_WORLD}/kangaroo.webp", "Vicki Nunn", "public-domain", "outdoor",
+     "https://commons.wikimedia.org/wiki/File:Eastern_Grey_Kangaroo_%26_Joey2.jpg"),
+    (_G, _GV, f"{_RCC}/explore_world_animals.rcc", f"{_WORLD}/polar_bear.webp", "anonymous", "public-domain", "outdoor",
+     "https://commons.wikimedia.org/wiki/File:Churchill_Wildlife_Management_Area_polar_bear30.JPG"),
+    (_G, _GV, f"{_RCC}/explore_world_music.rcc", f"{_MUSIC}/orchestra.webp", "ABC Informática", "public-domain", "indoor",
+     "https://commons.wikimedia.org/wiki/File:Orchestra_of_the_18th_Century.jpg"),
+    (_G, _GV, f"{_RCC}/explore_world_music.rcc", f"{_MUSIC}/italy.webp", "SoriamuséuM", "CC0-1.0", "indoor",
+     "https://commons.wikimedia.org/wiki/File:%C3%93pera_c%C3%A1sina.jpg"),
+    (_G, _GV, f"{_RCC}/explore_world_music.rcc", f"{_MUSIC}/america.webp", "Tom Harpel", "CC-BY-2.0", "indoor",
+     "https://commons.wikimedia.org/wiki/File:Onalaska-Practice6.jpg"),
+    (_G, _GV, f"{_RCC}/explore_world_music.rcc", f"{_MUSIC}/japan.webp", "takami torao", "public-domain", "outdoor",
+     "https://commons.wikimedia.org/wiki/File:Agidaiko03.jpg"),
+    # --- kphotoalbum: demo album, copyright file (single stanza) GPL-2+; heavy install (see notes.md) ---
+    ("kphotoalbum", "5.9.1-1", f"{_KPA}/pool.jpg", None, _KPA_AUTHOR, "GPL-2.0-or-later", "indoor", None),
+    ("kphotoalbum", "5.9.1-1", f"{_KPA}/bar55.jpg", None, _KPA_AUTHOR, "GPL-2.0-or-later", "indoor", None),
+    ("kphotoalbum", "5.9.1-1", f"{_KPA}/spiff_2.jpg", None, _KPA_AUTHOR, "GPL-2.0-or-later", "indoor", None),
+    ("kphotoalbum", "5.9.1-1", f"{_KPA}/donna_2.jpg", None, _KPA_AUTHOR, "GPL-2.0-or-later", "indoor", None),
+    ("kphotoalbum", "5.9.1-1", f"{_KPA}/blackie.jpg", None, _KPA_AUTHOR, "GPL-2.0-or-later", "close-up", None),
+    ("kphotoalbum", "5.9.1-1", f"{_KPA}/snow.jpg", None, _KPA_AUTHOR, "GPL-2.0-or-later", "outdoor", None),
+    ("kphotoalbum", "5.9.1-1", f"{_KPA}/donna.jpg", None, _KPA_AUTHOR, "GPL-2.0-or-later", "outdoor", None),
+    # --- palapeli-data: copyright file Files: * GPL-2+; photographer from each .desktop (X-KDE-PluginInfo-Author) ---
+    ("palapeli-data", "4:22.12.3-1", f"{_PAL}/castle-maintenon.jpg", None, "Eric Pouhier", "GPL-2.0-or-later", "outdoor", None),
+    ("palapeli-data", "4:22.12.3-1", f"{_PAL}/cincinnati-bridge.jpg", None, "Derek Jensen", "GPL-2.0-or-later", "outdoor", None),
+    ("palapeli-data", "4:22.12.3-1", f"{_PAL}/european-honey-bee.jpg", None, "John Severns", "GPL-2.0-or-later", "close-up", None),
+    # --- tuxpaint-data: copyright Files: * GPL-2+ (Bill Kendrick); AUTHORS.txt: templates by Bill Kendrick ---
+    ("tuxpaint-data", "1:0.9.28-sdl2-1", f"{_TUX}/cliff.jpg", None, "Bill Kendrick", "GPL-2.0-or-later", "outdoor", None),
+    ("tuxpaint-data", "1:0.9.28-sdl2-1", f"{_TUX}/lighthouse.jpg", None, "Bill Kendrick", "GPL-2.0-or-later", "outdoor", None),
+    ("tuxpaint-data", "1:0.9.28-sdl2-1", f"{_TUX}/sheep.jpg", None, "Bill Kendrick", "GPL-2.0-or-later", "outdoor", None),
+    ("tuxpaint-data", "1:0.9.28-sdl2-1", f"{_TUX}/ocean_waves.jpg", None, "Bill Kendrick", "GPL-2.0-or-later", "outdoor", None),
+    ("tuxpaint-data", "1:0.9.28-sdl2-1", f"{_TUX}/corn_maze.jpg", None, "Bill Kendrick", "GPL-2.0-or-later", "close-up", None),
+    ("tuxpaint-data", "1:0.9.28-sdl2-1", f"{_TUX}/wool_mill_machine.jpg", None, "Bill Kendrick", "GPL-2.0-or-later", "indoor", None),
+    # --- lxqt-themes: copyright Files: * LGPL-2.1+ (no per-wallpaper stanza except kde-plasma.png) ---
+    ("lxqt-themes", "1.2.0-1", f"{_LXQT}/after-the-rain.jpg", None, _LXQT_AUTHOR, "LGPL-2.1-or-later", "outdoor", None),
+    ("lxqt-themes", "1.2.0-1", f"{_LXQT}/this-is-not-windows.jpg", None, _LXQT_AUTHOR, "LGPL-2.1-or-later", "outdoor", None),
+    ("lxqt-themes", "1.2.0-1", f"{_LXQT}/flowers.png", None, _LXQT_AUTHOR, "LGPL-2.1-or-later", "close-up", None),
+    ("lxqt-themes", "1.2.0-1", f"{_LXQT}/Butterfly-Kenneth-Wimer.jpg", None, _LXQT_AUTHOR, "LGPL-2.1-or-later", "close-up", None),
+    # --- scribus-template: copyright says Riku Leino's templates (br2 included) are public domain ---
+    ("scribus-template", "1.2.4.1-6", f"{_SCRIBUS}/nature.jpg", None, "Riku Leino", "public-domain", "outdoor", None),
+    ("scribus-template", "1.2.4.1-6", f"{_SCRIBUS}/sunset.jpg", None, "Riku Leino", "public-domain", "outdoor", None),
+)
+
+PACKAGES = tuple(dict.fromkeys(entry[0] for entry in _CATALOGUE + _CATALOGUE_2 + _CATALOGUE_3))
 """The Debian packages the catalogue draws on, in catalogue order."""
 
 INSTALL_COMMAND = f"{APT_INSTALL} {' '.join(PACKAGES)}"
@@ -245,7 +349,7 @@ INSTALL_COMMAND = f"{APT_INSTALL} {' '.join(PACKAGES)}"
 SCENES = ("outdoor", "indoor", "close-up")
 
 
-RELEASES = (1, 2)
+RELEASES = (1, 2, 3)
 """Catalogue releases. A release only adds photos, and `split_photos` splits
 each release's photos on their own, so a photo held out in one release stays
 held out in every later one."""
@@ -259,12 +363,25 @@ def _key(package, path, member=None):
     return f"{package}/{stem}"
 
 
+def _key_3(package, path, member=None):
+    """Release 3's keys: a GCompris photo's key names its activity, as two
+    of them share a file name with release 2 photos (another giraffe and
+    horse). Earlier keys stay as they are: the split hashes them."""
+    if member is not None and "/activities/" in member:
+        activity = member.split("/activities/")[1].split("/")[0]
+        return f"{package}/{activity}/{os.path.splitext(member.split('/')[-1])[0]}"
+    return _key(package, path, member)
+
+
 CATALOGUE = tuple(
     Photo(_key(package, path), package, version, path, author, licence, scene)
     for package, version, path, author, licence, scene in _CATALOGUE
 ) + tuple(
     Photo(_key(package, path, member), package, version, path, author, licence, scene, 2, member, source)
     for package, version, path, member, author, licence, scene, source in _CATALOGUE_2
+) + tuple(
+    Photo(_key_3(package, path, member), package, version, path, author, licence, scene, 3, member, source)
+    for package, version, path, member, author, licence, scene, source in _CATALOGUE_3
 )
 """Every catalogued photo (whether installed or not)."""
 
@@ -285,9 +402,23 @@ _REAL_HAZE = (
     (_GCOMPRIS, "3.1-2", f"{_RCC}/explore_monuments.rcc", f"{_MONUMENTS}/wonders/christTheRedeemer.webp", "Chensiyuan", "CC-BY-SA-4.0", "https://commons.wikimedia.org/wiki/File:1_cristor_redentor_2014.jpg"),
 )
 
+# Release 3's hazy and misty photos: a foggy field, light beams through
+# mist and a misty valley (LXQt), the Grand Canyon in haze and a hazy
+# beach at Skagen (KPhotoAlbum).
+_REAL_HAZE_3 = (
+    ("lxqt-themes", "1.2.0-1", f"{_LXQT}/fog.jpg", None, _LXQT_AUTHOR, "LGPL-2.1-or-later", None),
+    ("lxqt-themes", "1.2.0-1", f"{_LXQT}/beam.png", None, _LXQT_AUTHOR, "LGPL-2.1-or-later", None),
+    ("lxqt-themes", "1.2.0-1", f"{_LXQT}/Valendas.png", None, _LXQT_AUTHOR, "LGPL-2.1-or-later", None),
+    ("kphotoalbum", "5.9.1-1", f"{_KPA}/grand_canyon_3.jpg", None, _KPA_AUTHOR, "GPL-2.0-or-later", None),
+    ("kphotoalbum", "5.9.1-1", f"{_KPA}/skagen_2.jpg", None, _KPA_AUTHOR, "GPL-2.0-or-later", None),
+)
+
 REAL_HAZE = tuple(
     Photo(_key(package, path, member), package, version, path, author, licence, "hazy", 2, member, source)
     for package, version, path, member, author, licence, source in _REAL_HAZE
+) + tuple(
+    Photo(_key(package, path, member), package, version, path, author, licence, "hazy", 3, member, source)
+    for package, version, path, member, author, licence, source in _REAL_HAZE_3
 )
 """Real photographs with haze, mist or fog of their own, from the same
 packages, left out of the catalogue for that reason (scene `"hazy"`): never
@@ -295,7 +426,9 @@ trained on, and without a haze-free twin, so they are for looking at what a
 dehazer does to real haze (`bench/dehaze_quality.py --real-haze`): a misty
 lake and a foggy pier (Plasma), two aerial views of a city in haze (OpenCV),
 desert haze around two pyramids, haze over a temple's lake, a hazy bay, a
-mountain in cloud and a city in haze below a statue (GCompris)."""
+mountain in cloud and a city in haze below a statue (GCompris); and from
+release 3's packages a foggy field, light beams through mist, a misty
+valley (LXQt), the Grand Canyon in haze and a hazy beach (KPhotoAlbum)."""
 
 
 def real_haze_photos(root="/"):
