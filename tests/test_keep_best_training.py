@@ -33,11 +33,12 @@ def test_validation_keys_are_checked():
     good = configs.get_config("dehaze-v4", {"validation_photos": [trained], "keep_best": "ssim"})
     assert good["validation_photos"] == [trained]
     for overrides, match in (
-        ({"validation_photos": [heldout]}, "held-out photos are the test set"),
-        ({"validation_photos": ["mate-backgrounds/NoSuchPhoto"]}, "not in release 2"),
-        ({"validation_photos": [trained, trained]}, "twice"),
-        ({"validation_photos": ["chelsea"]}, "trained on"),
-        ({"validation_photos": ["astronaut"]}, "held out"),
+        ({"validation_photos": [heldout], "keep_best": "psnr"}, "held-out photos are the test set"),
+        ({"validation_photos": ["mate-backgrounds/NoSuchPhoto"], "keep_best": "psnr"}, "not in release 2"),
+        ({"validation_photos": [trained, trained], "keep_best": "psnr"}, "twice"),
+        ({"validation_photos": ["chelsea"], "keep_best": "psnr"}, "trained on"),
+        ({"validation_photos": ["astronaut"], "keep_best": "psnr"}, "held out"),
+        ({"validation_photos": [trained]}, "needs `keep_best`"),
         ({"keep_best": "psnr"}, "validation_photos` is empty|which is empty"),
         ({"keep_best": "loss", "validation_photos": [trained]}, "keep_best"),
         ({"validation_patches_per_photo": 0}, "validation_patches_per_photo"),
@@ -45,7 +46,7 @@ def test_validation_keys_are_checked():
         with pytest.raises(ValueError, match=match):
             configs.get_config("dehaze-v4", overrides)
     with pytest.raises(ValueError, match="catalogue"):
-        configs.get_config("dehaze-v2", {"photo_catalogue": False, "validation_photos": [trained]})
+        configs.get_config("dehaze-v2", {"photo_catalogue": False, "validation_photos": [trained], "keep_best": "psnr"})
 
 
 def test_the_run_writes_the_best_epoch_and_keeps_it_when_resumed(tmp_path):
@@ -73,7 +74,19 @@ def test_the_run_writes_the_best_epoch_and_keeps_it_when_resumed(tmp_path):
     all_scores = again["history"]["val_psnr"]
     assert len(all_scores) == 5 and all_scores[:3] == pytest.approx(scores)
     assert again["validation"]["selected_epoch"] == int(np.argmax(all_scores)) + 1
-    assert again["validation"]["scores_this_sitting"]["epoch"] == [4, 5]
+    # The sitting scored its starting weights (epoch 3, as recorded) first.
+    sitting = again["validation"]["scores_this_sitting"]
+    assert sitting["epoch"] == [3, 4, 5] and sitting["val_psnr"][0] == pytest.approx(scores[2], abs=1e-4)
+
+    # A folder whose backup is gone but whose choice is still there: refused
+    # before training, nothing written.
+    import shutil
+
+    shutil.rmtree(os.path.join(out, "backup"))
+    before = sorted(os.listdir(out))
+    with pytest.raises(ValueError, match="earlier run's epoch choice"):
+        train.train(configs.get_config("dehaze-v2", dict(TINY, epochs=1)), out, tf.distribute.get_strategy(), verbose=0)
+    assert sorted(os.listdir(out)) == before
 
 
 def test_training_leaves_catalogue_validation_photos_out(monkeypatch):

@@ -100,7 +100,8 @@ def test_a_resumed_run_keeps_the_best_of_both_sittings(tmp_path):
     # The second sitting goes on from w > 1, where every epoch is worse.
     again = KeepBestWeights((x, x), tmp_path / "best")
     _, second = _fit(model, again, epochs=16, initial_epoch=12)
-    assert again.best_epoch == best_first and again.history["epoch"] == list(range(13, 17))
+    # It scores its starting weights (epoch 12) again, then epochs 13-16.
+    assert again.best_epoch == best_first and again.history["epoch"] == list(range(12, 17))
     again.restore()
     assert _weight(model) == pytest.approx(first[best_first - 1])
 
@@ -171,3 +172,68 @@ def test_bad_arguments(tmp_path, arguments, match):
     arguments = {"validation_data": (x, x), "directory": tmp_path, **arguments}
     with pytest.raises(ValueError, match=match):
         KeepBestWeights(**arguments)
+
+
+def test_an_earlier_runs_record_is_refused(tmp_path):
+    x = _images()
+    _fit(_scale_model(0.3), KeepBestWeights((x, x), tmp_path / "best"), epochs=8)
+    # A fresh model trained from epoch 0 into the same folder.
+    with pytest.raises(ValueError, match="earlier run's choice"):
+        _fit(_scale_model(0.3), KeepBestWeights((x, x), tmp_path / "best"), epochs=2)
+
+
+def test_outputs_that_are_not_finite_score_nan_and_are_never_kept(tmp_path):
+    x = _images()
+    model = _scale_model(0.3)
+    keep = KeepBestWeights((x, x), tmp_path / "best")
+    keep.set_model(model)
+    model.get_layer("w").kernel.assign(np.full((1, 1, 1, 1), np.inf, np.float32))
+    assert all(np.isnan(value) for value in keep.scores().values())  # not the clipped 1.0
+    keep._consider(1, keep.scores())
+    assert keep.best is None and not os.path.exists(tmp_path / "best" / RECORD)
+
+
+def test_a_redone_epoch_that_beats_the_record_gets_a_file_of_its_own(tmp_path):
+    x = _images()
+    model = _scale_model(0.5)
+    keep = KeepBestWeights((x, x), tmp_path / "best")
+    keep.set_model(model)
+    keep.on_train_begin()
+    keep._consider(3, keep.scores())
+    first = json.load(open(tmp_path / "best" / RECORD))["weights"]
+    # Killed before the backup; epoch 3 is redone and scores better.
+    again = KeepBestWeights((x, x), tmp_path / "best")
+    again.set_model(model)
+    again.on_train_begin()
+    model.get_layer("w").kernel.assign(np.ones((1, 1, 1, 1), np.float32) * 0.9)
+    again._consider(3, again.scores())
+    second = json.load(open(tmp_path / "best" / RECORD))["weights"]
+    assert second != first and os.listdir(tmp_path / "best").count(first) == 0
+    model.get_layer("w").kernel.assign(np.zeros((1, 1, 1, 1), np.float32))
+    again.restore()
+    assert _weight(model) == pytest.approx(0.9)
+
+
+def test_a_weights_file_no_record_names_is_removed_at_the_next_start(tmp_path):
+    x = _images()
+    model = _scale_model(0.3)
+    _fit(model, KeepBestWeights((x, x), tmp_path / "best"), epochs=2)
+    orphan = tmp_path / "best" / "epoch-00003.weights.h5"
+    orphan.write_bytes(b"left by a kill before the record")
+    keep = KeepBestWeights((x, x), tmp_path / "best")
+    keep.set_model(model)
+    keep.on_train_begin()
+    assert not orphan.exists() and (tmp_path / "best" / json.load(open(tmp_path / "best" / RECORD))["weights"]).exists()
+
+
+def test_a_model_with_one_output_in_a_list_is_scored_and_several_are_refused(tmp_path):
+    x = _images()
+    inputs = keras.Input((8, 8, 1))
+    single = keras.Model(inputs, [keras.layers.Identity()(inputs)])
+    keep = KeepBestWeights((x, x), tmp_path / "a")
+    keep.set_model(single)
+    assert keep.scores()["val_psnr"] == pytest.approx(100.0)  # identical images, capped
+    double = keras.Model(inputs, [inputs * 1.0, inputs * 0.5])
+    keep.set_model(double)
+    with pytest.raises(ValueError, match="several"):
+        keep.scores()

@@ -145,3 +145,20 @@ def test_a_corrupt_bundle_is_named_not_called_missing(tmp_path):
     with pytest.raises(ValueError, match=r"gcompris-qt-data package's file .*\.rcc cannot be read .*reinstall"):
         photo_sources.installed_photos("gcompris-qt-data", root=str(tmp_path))
     assert photo_sources.real_haze_photos(root=str(tmp_path)) == []
+
+
+def test_the_shipped_models_splits_are_pinned():
+    """The keys and train/held-out split of releases 1 and 2, which the
+    shipped dehazers v2 to v5 were trained and scored on, as a digest: a
+    new release or a new key rule must leave them as they are (the
+    scores in BENCHMARKS.md rest on them)."""
+    import hashlib
+
+    expected = {
+        1: "d257a88a171ee8ae3031f1f080f27039a370b00e93ed2a8862ba5e6b96b71cbe",
+        2: "bd15d843e28a360c144fb8dcd38c99109d8660308aa8cdbaf3ac65b2c1bf240b",
+    }
+    for release, digest in expected.items():
+        split = photo_sources.split_photos([photo for photo in photo_sources.CATALOGUE if photo.release <= release])
+        text = "\n".join(f"{photo.key} {part}" for part in ("train", "heldout") for photo in split[part])
+        assert hashlib.sha256(text.encode()).hexdigest() == digest, release

@@ -105,7 +105,8 @@ _DEHAZE_V2 = dict(
     # eval_photos, scored every epoch (never the held-out split or
     # eval_photos, the test set), haze draws per photo, and
     # the score whose best epoch's generator the run writes (None: the
-    # last epoch's; kfreqgan.callbacks.KeepBestWeights).
+    # last epoch's; kfreqgan.callbacks.KeepBestWeights). For a continuation,
+    # take photos its starting weights never trained on (a later release's).
     validation_photos=[],
     validation_patches_per_photo=4,
     keep_best=None,
@@ -427,6 +428,11 @@ def _check_validation(config):
         )
     if not names:
         return
+    if not config.get("keep_best"):
+        raise ValueError(
+            "`validation_photos` are taken out of training to choose the epoch, which needs `keep_best` "
+            f"(psnr or ssim). Received: keep_best={config.get('keep_best')!r}, validation_photos={names!r}"
+        )
     if len(set(names)) != len(names):
         raise ValueError(f"`validation_photos` names a photo twice. Received: validation_photos={names!r}")
     from kfreqgan.data import PHOTO_NAMES
@@ -457,13 +463,13 @@ def _check_validation(config):
     if heldout:
         raise ValueError(
             "`validation_photos` must come from the catalogue's train split: held-out photos are the test set, "
-            f"and selecting an epoch on them would bias it. Received: held-out {heldout}"
+            f"and selecting an epoch on them would bias it. Received: validation_photos with held-out {heldout}"
         )
     unknown = sorted(set(names) - train)
     if unknown:
         raise ValueError(
             f"`validation_photos` names photos that are not in release {release} of the catalogue. "
-            f"Received: {unknown}"
+            f"Received: validation_photos with {unknown}"
         )
 
 

@@ -420,6 +420,7 @@ def train(config, out, strategy, verbose=2, callbacks=()):
 
     from kfreqgan.callbacks import AtomicBackupAndRestore
     from kfreqgan.callbacks import DivergenceError
+    from kfreqgan.analysis.spectrum_cli import strict_json
     from kfreqgan.callbacks import StopOnDivergence
     from kfreqgan.training.configs import validation_photo_keys
 
@@ -443,13 +444,22 @@ def train(config, out, strategy, verbose=2, callbacks=()):
     keep = []
     if config.get("keep_best"):
         from kfreqgan.callbacks import KeepBestWeights
+        from kfreqgan.callbacks.keep_best_weights import RECORD
+
+        best_dir = os.path.join(out, "best", f"worker-{worker_id}")
+        if AtomicBackupAndRestore.read_metadata(backup_dir) is None and os.path.exists(os.path.join(best_dir, RECORD)):
+            raise ValueError(
+                f"{best_dir} holds an earlier run's epoch choice, but {backup_dir} holds no backup to continue: "
+                f"remove {os.path.join(out, 'best')} to train afresh into this folder, or use another --out. "
+                f"Received: --out {out}"
+            )
 
         # Before the backup, so that the epoch's val_psnr / val_ssim reach its
         # history; it scores a continuation's restored weights first.
         keep = [
             KeepBestWeights(
                 validation_pairs(config),
-                os.path.join(out, "best", f"worker-{worker_id}"),
+                best_dir,
                 metric=config["keep_best"],
                 keep="generator",
                 batch_size=config["batch_size"],
@@ -505,7 +515,14 @@ def train(config, out, strategy, verbose=2, callbacks=()):
         # The outputs are the selected epoch's generator; freqgan.keras keeps
         # the GAN as training left it (the backup's state, to continue from).
         final_generator = gan.generator.get_weights()
-        record = keep[0].restore() or {"epoch": None, "val_psnr": None, "val_ssim": None}
+        record = keep[0].restore()
+        if record is None:
+            print(
+                f"kfreqgan-train: warning: no epoch scored a finite {config['keep_best']} on the validation photos; "
+                "generator.keras is the last epoch's generator.",
+                file=sys.stderr,
+            )
+            record = {"epoch": None, "val_psnr": None, "val_ssim": None}
         result["validation"] = {
             "photos": validation_photo_keys(config),
             "examples": int(len(keep[0].targets)),
@@ -541,7 +558,10 @@ def train(config, out, strategy, verbose=2, callbacks=()):
             gan.generator.set_weights(final_generator)
         write_atomically(os.path.join(target, loading.GAN_FILE), gan.save)
         grid_png(rows, os.path.join(target, "samples.png"))
-        write_text_atomically(os.path.join(target, loading.RUN_METRICS_FILE), json.dumps(result, indent=2))
+        # Strict JSON: a NaN score (a validation pass whose outputs were not
+        # finite) is written as null.
+        text = json.dumps(strict_json(result), indent=2, allow_nan=False)
+        write_text_atomically(os.path.join(target, loading.RUN_METRICS_FILE), text)
     finally:
         if not chief:
             shutil.rmtree(target, ignore_errors=True)

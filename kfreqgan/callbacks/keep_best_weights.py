@@ -45,12 +45,14 @@ class KeepBestWeights(keras.callbacks.Callback):
     The kept weights survive a crash and a resumed run: the weights are
     written under a name that carries the epoch, atomically, and only then
     `best.json` (atomically) names them, so a kill at any moment leaves the
-    last complete pair. A run that starts again reads `best.json` and only
-    replaces the kept weights with a better epoch. A run that starts past
-    epoch 0 with no record (a continuation from another run's backup, or
-    `fit(initial_epoch=...)`) first scores the weights it starts from, as
-    that many completed epochs, so a continuation that only gets worse
-    hands back its starting weights.
+    last complete pair (a weights file no record names is removed at the
+    next start). A run that starts again reads `best.json` and only
+    replaces the kept weights with a better epoch; a record ahead of the
+    epoch training starts from (an earlier run's, left in the folder) is
+    refused. A run that starts past epoch 0 (a continuation from another
+    run's backup, `fit(initial_epoch=...)`, a resumed run) first scores the
+    weights it starts from, as that many completed epochs, so a
+    continuation that only gets worse hands back its starting weights.
 
     Validation data must be data the model does not train on (other photos
     than the training ones, not the test photos), or the selection
@@ -125,8 +127,9 @@ class KeepBestWeights(keras.callbacks.Callback):
         self.min_delta = float(min_delta)
         self.best, self.best_epoch = None, None
         self.history = {"epoch": [], "val_psnr": [], "val_ssim": []}
-        self._data = fingerprint(self.inputs, self.targets)
+        self._data = fingerprint(np.asarray(self.inputs, np.float32), self.targets)
         self._first_epoch = True
+        self._record = None
 
     def get_config(self):
         return {
@@ -162,14 +165,24 @@ class KeepBestWeights(keras.callbacks.Callback):
         from kfreqgan import metrics
 
         outputs = self.model.predict(self.inputs, batch_size=self.batch_size, verbose=0)
-        outputs = np.clip(np.asarray(outputs, np.float32), 0.0, 1.0)
+        if isinstance(outputs, dict) and len(outputs) == 1:
+            outputs = next(iter(outputs.values()))
+        elif isinstance(outputs, (list, tuple)) and len(outputs) == 1:
+            outputs = outputs[0]
+        if isinstance(outputs, (dict, list, tuple)):
+            raise ValueError(
+                "KeepBestWeights scores a model with one image output; this one returns several. "
+                f"Received: outputs of type {type(outputs).__name__} with {len(outputs)} entries"
+            )
+        outputs = np.asarray(outputs, np.float32)
         if outputs.shape != self.targets.shape:
             raise ValueError(
                 "The model's outputs on the validation inputs must have the targets' shape. "
-                f"Received: outputs {outputs.shape}, targets {self.targets.shape}"
+                f"Received: outputs.shape={outputs.shape}, targets.shape={self.targets.shape}"
             )
-        if not np.isfinite(outputs).all():
+        if not np.isfinite(outputs).all():  # before clipping, which would hide an Inf
             return {"val_psnr": float("nan"), "val_ssim": float("nan")}
+        outputs = np.clip(outputs, 0.0, 1.0)
         targets = self.targets
         psnr = np.minimum(metrics.psnr(outputs, targets).numpy(), 100.0)  # identical images: inf
         size = min(11, targets.shape[1], targets.shape[2])
@@ -181,25 +194,51 @@ class KeepBestWeights(keras.callbacks.Callback):
         self.history = {"epoch": [], "val_psnr": [], "val_ssim": []}
         record = self.read_record(self.directory)
         self.best, self.best_epoch = None, None
+        path = os.path.join(self.directory, RECORD)
         if record is not None:
             if record.get("metric") != self.metric or record.get("data") != self._data:
                 raise ValueError(
-                    f"{os.path.join(self.directory, RECORD)} records the best epoch on other validation data "
-                    f"or another metric (its metric: {record.get('metric')!r}), whose scores cannot be compared "
-                    "with this run's; use another directory or remove it."
+                    f"{path} records the best epoch of another run: scores on other validation data or by "
+                    "another metric, which cannot be compared with this run's; use another directory or remove it. "
+                    f"Received: metric={self.metric!r} and validation data {self._data[:12]}, the record's "
+                    f"metric={record.get('metric')!r} and data {str(record.get('data'))[:12]}"
                 )
             if not os.path.exists(os.path.join(self.directory, record["weights"])):
-                raise FileNotFoundError(f"{os.path.join(self.directory, RECORD)} names {record['weights']}, which is missing.")
+                raise FileNotFoundError(f"{path} names {record['weights']}, which is missing.")
             self.best, self.best_epoch = float(record["score"]), int(record["epoch"])
+        self._record = record
+        self._remove_unnamed(record["weights"] if record else None)
         self._first_epoch = True
+
+    def _remove_unnamed(self, keep):
+        """Weights files no record names: left by a kill between the weights
+        and the record."""
+        if os.path.isdir(self.directory):
+            for name in os.listdir(self.directory):
+                if name.startswith("epoch-") and name.endswith(".weights.h5") and name != keep:
+                    os.remove(os.path.join(self.directory, name))
 
     def on_epoch_begin(self, epoch, logs=None):
         # Here rather than in on_train_begin: a backup callback placed after
         # this one has restored the weights by now.
-        if self._first_epoch and self.best is None and epoch > 0:
-            # A continuation: its starting weights are a candidate too.
-            self._consider(epoch, self.scores())
+        if not self._first_epoch:
+            return
         self._first_epoch = False
+        if self.best_epoch is not None and self.best_epoch > epoch + 1:
+            # A record ahead of the weights training starts from (at most the
+            # epoch being redone after a kill is allowed): another run's.
+            raise ValueError(
+                f"{os.path.join(self.directory, RECORD)} records epoch {self.best_epoch}, but training starts "
+                f"after epoch {epoch}: it is an earlier run's choice. Remove it (or the folder) to train afresh. "
+                f"Received: initial epoch {epoch}, recorded epoch {self.best_epoch}"
+            )
+        if epoch > 0:
+            # The weights training starts from are a candidate (a
+            # continuation of another run's backup, or a resumed run, whose
+            # score is already recorded and is then not replaced). Every
+            # sitting scores them, so that under a multi-worker strategy all
+            # workers run the same predict calls, whatever their records say.
+            self._consider(epoch, self.scores())
 
     def on_epoch_end(self, epoch, logs=None):
         scores = self.scores()
@@ -220,10 +259,15 @@ class KeepBestWeights(keras.callbacks.Callback):
 
     def _save(self, completed, score, scores):
         name = f"epoch-{completed:05d}.weights.h5"
+        if self._record is not None and self._record["weights"] == name:
+            # A redone epoch beats the record: never overwrite the file the
+            # committed record names.
+            name = f"epoch-{completed:05d}-b.weights.h5"
         model = self._kept_model()
         write_atomically(os.path.join(self.directory, name), lambda path: model.save_weights(path, overwrite=True), suffix=".weights.h5", sync=True)
         record = {"epoch": completed, "weights": name, "metric": self.metric, "score": score, **scores, "data": self._data}
         write_text_atomically(os.path.join(self.directory, RECORD), json.dumps(record, indent=2))
+        self._record = record
         # Only now is the older file unnamed; remove it (and any orphan of a kill).
         for other in os.listdir(self.directory):
             if other.endswith(".weights.h5") and other.startswith("epoch-") and other != name:

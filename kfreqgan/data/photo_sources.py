@@ -251,7 +251,8 @@ _KPA_AUTHOR = "Jesper K. Pedersen"
 _PAL = "/usr/share/palapeli/collection"
 _TUX = "/usr/share/tuxpaint/templates"
 _LXQT = "/usr/share/lxqt/wallpapers"
-_LXQT_AUTHOR = "Razor team / LXQt team"
+_LXQT_AUTHOR = "stefonarch (standreas@riseup.net)"  # the wallpapers' License file credits them
+_LXQT_LICENCE = "CC-BY-SA-3.0"  # that file: "Licensed under https://creativecommons.org/licenses/by-sa/3.0/"
 _SCRIBUS = "/usr/share/scribus/templates/br2"
 _FARM = "gcompris/src/activities/explore_farm_animals/resource/animals"
 _WORLD = "gcompris/src/activities/explore_world_animals/resource/animals"
@@ -268,12 +269,14 @@ _G, _GV = _GCOMPRIS, "3.1-2"
 # and the album's descriptions call them the upstream author's own
 # photos; the package is the whole KDE application, about 780 MB with
 # what it pulls in); Palapeli's puzzle photos (a château, a bridge at
-# night, a bee; Debian records GPL-2+, the photographer is each puzzle's
-# author, and the château's own metadata says "FDL" without a version);
+# night, a bee; the photographer and licence are each puzzle's metadata:
+# public domain for the bridge and the bee; the château's says "FDL"
+# without a version, so Debian's GPL-2+ for the package is recorded);
 # Tux Paint's photo templates (a cliff, a lighthouse, sheep, waves, a corn
 # maze, a wool mill's machinery; GPL-2+, Bill Kendrick); LXQt's photo
-# wallpapers (no photographer named; the package's LGPL-2.1+, as for
-# mate-backgrounds in release 1); Scribus's template photos (public
+# wallpapers (CC-BY-SA-3.0 by the License file in their folder, which
+# credits stefonarch for them; one file name names Kenneth Wimer, recorded
+# beside it); Scribus's template photos (public
 # domain, Riku Leino). Left out: Hugin's help photo (its licence rests
 # only on a catch-all stanza), Palapeli's chameleon (GNU-FDL), digiKam's
 # lake (no author or licence), matplotlib's grace_hopper (no licence), and
@@ -321,8 +324,8 @@ _CATALOGUE_3 = (
     ("kphotoalbum", "5.9.1-1", f"{_KPA}/donna.jpg", None, _KPA_AUTHOR, "GPL-2.0-or-later", "outdoor", None),
     # --- palapeli-data: copyright file Files: * GPL-2+; photographer from each .desktop (X-KDE-PluginInfo-Author) ---
     ("palapeli-data", "4:22.12.3-1", f"{_PAL}/castle-maintenon.jpg", None, "Eric Pouhier", "GPL-2.0-or-later", "outdoor", None),
-    ("palapeli-data", "4:22.12.3-1", f"{_PAL}/cincinnati-bridge.jpg", None, "Derek Jensen", "GPL-2.0-or-later", "outdoor", None),
-    ("palapeli-data", "4:22.12.3-1", f"{_PAL}/european-honey-bee.jpg", None, "John Severns", "GPL-2.0-or-later", "close-up", None),
+    ("palapeli-data", "4:22.12.3-1", f"{_PAL}/cincinnati-bridge.jpg", None, "Derek Jensen", "public-domain", "outdoor", None),
+    ("palapeli-data", "4:22.12.3-1", f"{_PAL}/european-honey-bee.jpg", None, "John Severns", "public-domain", "close-up", None),
     # --- tuxpaint-data: copyright Files: * GPL-2+ (Bill Kendrick); AUTHORS.txt: templates by Bill Kendrick ---
     ("tuxpaint-data", "1:0.9.28-sdl2-1", f"{_TUX}/cliff.jpg", None, "Bill Kendrick", "GPL-2.0-or-later", "outdoor", None),
     ("tuxpaint-data", "1:0.9.28-sdl2-1", f"{_TUX}/lighthouse.jpg", None, "Bill Kendrick", "GPL-2.0-or-later", "outdoor", None),
@@ -331,10 +334,10 @@ _CATALOGUE_3 = (
     ("tuxpaint-data", "1:0.9.28-sdl2-1", f"{_TUX}/corn_maze.jpg", None, "Bill Kendrick", "GPL-2.0-or-later", "close-up", None),
     ("tuxpaint-data", "1:0.9.28-sdl2-1", f"{_TUX}/wool_mill_machine.jpg", None, "Bill Kendrick", "GPL-2.0-or-later", "indoor", None),
     # --- lxqt-themes: copyright Files: * LGPL-2.1+ (no per-wallpaper stanza except kde-plasma.png) ---
-    ("lxqt-themes", "1.2.0-1", f"{_LXQT}/after-the-rain.jpg", None, _LXQT_AUTHOR, "LGPL-2.1-or-later", "outdoor", None),
-    ("lxqt-themes", "1.2.0-1", f"{_LXQT}/this-is-not-windows.jpg", None, _LXQT_AUTHOR, "LGPL-2.1-or-later", "outdoor", None),
-    ("lxqt-themes", "1.2.0-1", f"{_LXQT}/flowers.png", None, _LXQT_AUTHOR, "LGPL-2.1-or-later", "close-up", None),
-    ("lxqt-themes", "1.2.0-1", f"{_LXQT}/Butterfly-Kenneth-Wimer.jpg", None, _LXQT_AUTHOR, "LGPL-2.1-or-later", "close-up", None),
+    ("lxqt-themes", "1.2.0-1", f"{_LXQT}/after-the-rain.jpg", None, _LXQT_AUTHOR, _LXQT_LICENCE, "outdoor", None),
+    ("lxqt-themes", "1.2.0-1", f"{_LXQT}/this-is-not-windows.jpg", None, _LXQT_AUTHOR, _LXQT_LICENCE, "outdoor", None),
+    ("lxqt-themes", "1.2.0-1", f"{_LXQT}/flowers.png", None, _LXQT_AUTHOR, _LXQT_LICENCE, "close-up", None),
+    ("lxqt-themes", "1.2.0-1", f"{_LXQT}/Butterfly-Kenneth-Wimer.jpg", None, "stefonarch (the License file; the file name names Kenneth Wimer)", _LXQT_LICENCE, "close-up", None),
     # --- scribus-template: copyright says Riku Leino's templates (br2 included) are public domain ---
     ("scribus-template", "1.2.4.1-6", f"{_SCRIBUS}/nature.jpg", None, "Riku Leino", "public-domain", "outdoor", None),
     ("scribus-template", "1.2.4.1-6", f"{_SCRIBUS}/sunset.jpg", None, "Riku Leino", "public-domain", "outdoor", None),
@@ -406,9 +409,9 @@ _REAL_HAZE = (
 # mist and a misty valley (LXQt), the Grand Canyon in haze and a hazy
 # beach at Skagen (KPhotoAlbum).
 _REAL_HAZE_3 = (
-    ("lxqt-themes", "1.2.0-1", f"{_LXQT}/fog.jpg", None, _LXQT_AUTHOR, "LGPL-2.1-or-later", None),
-    ("lxqt-themes", "1.2.0-1", f"{_LXQT}/beam.png", None, _LXQT_AUTHOR, "LGPL-2.1-or-later", None),
-    ("lxqt-themes", "1.2.0-1", f"{_LXQT}/Valendas.png", None, _LXQT_AUTHOR, "LGPL-2.1-or-later", None),
+    ("lxqt-themes", "1.2.0-1", f"{_LXQT}/fog.jpg", None, _LXQT_AUTHOR, _LXQT_LICENCE, None),
+    ("lxqt-themes", "1.2.0-1", f"{_LXQT}/beam.png", None, _LXQT_AUTHOR, _LXQT_LICENCE, None),
+    ("lxqt-themes", "1.2.0-1", f"{_LXQT}/Valendas.png", None, "LXQt Project Team (the License file credits no photographer for it)", _LXQT_LICENCE, None),
     ("kphotoalbum", "5.9.1-1", f"{_KPA}/grand_canyon_3.jpg", None, _KPA_AUTHOR, "GPL-2.0-or-later", None),
     ("kphotoalbum", "5.9.1-1", f"{_KPA}/skagen_2.jpg", None, _KPA_AUTHOR, "GPL-2.0-or-later", None),
 )
