@@ -42,7 +42,9 @@ def test_a_run_and_its_continuation_become_weights_and_a_card(tmp_path, monkeypa
     train.train(configs.get_config("dehaze-v2", TINY), first, tf.distribute.get_strategy(), verbose=0)
     shutil.copytree(os.path.join(first, "backup"), os.path.join(second, "backup"))  # continue in a later sitting
     # ... with a grey airlight (a weightless change of the architecture, as dehaze-v5 on v4).
-    overrides = {**TINY, "epochs": 2, "generator_lr": 1e-4, "grey_airlight": True}
+    # ... choosing its epoch on a photo neither run trains on.
+    overrides = {**TINY, "epochs": 2, "generator_lr": 1e-4, "grey_airlight": True,
+                 "validation_photos": ["immunohistochemistry"], "validation_patches_per_photo": 1, "keep_best": "psnr"}
     train.train(configs.get_config("dehaze-v2", overrides), second, tf.distribute.get_strategy(), verbose=0)
     quality = _results(tmp_path / "results.json", os.path.join(second, "generator.keras"))
     out = tmp_path / "packaged"
@@ -76,6 +78,10 @@ def test_a_run_and_its_continuation_become_weights_and_a_card(tmp_path, monkeypa
     assert card["architecture"]["arguments"]["grey_airlight"] is True
     assert card["continuation"] == [f"{second} continued the training of {first} from its backup after its last epoch (1)"]
     assert card["generator_steps"] == 4 and card["epochs"] == 2
+    selection = card["epoch_selection"]
+    assert selection["photos"] == ["immunohistochemistry"] and selection["metric"] == "psnr"
+    assert selection["selected_epoch"] in (1, 2)  # the starting weights (epoch 1) or the new epoch
+    assert "--set keep_best=psnr" in card["commands"][1]
     assert len(card["train_seconds_per_folder"]) == 2 and all(s > 0 for s in card["train_seconds_per_folder"])
     assert card["train_seconds"] == pytest.approx(sum(card["train_seconds_per_folder"]), abs=0.2)
     assert card["heldout_scores"]["candidate"]["all"]["psnr"] == 18.0
