@@ -32,9 +32,14 @@ def test_validation_keys_are_checked():
     heldout, trained = "mate-backgrounds/FreshFlower", "mate-backgrounds/Aqua"  # release 1's split
     good = configs.get_config("dehaze-v4", {"validation_photos": [trained], "keep_best": "ssim"})
     assert good["validation_photos"] == [trained]
+    # A release-2 config may choose its epoch on release 3's train photos,
+    # which it never trains on (a control for dehaze-v6 on less data).
+    later = configs.get_config("dehaze-v6", {"catalogue_release": 2})
+    assert later["validation_photos"] == configs.get_config("dehaze-v6")["validation_photos"]
     for overrides, match in (
         ({"validation_photos": [heldout], "keep_best": "psnr"}, "held-out photos are the test set"),
-        ({"validation_photos": ["mate-backgrounds/NoSuchPhoto"], "keep_best": "psnr"}, "not in release 2"),
+        ({"validation_photos": ["mate-backgrounds/NoSuchPhoto"], "keep_best": "psnr"}, "not in the photo catalogue"),
+        ({"validation_photos": ["kphotoalbum/pool"], "keep_best": "psnr"}, "held-out photos are the test set"),
         ({"validation_photos": [trained, trained], "keep_best": "psnr"}, "twice"),
         ({"validation_photos": ["chelsea"], "keep_best": "psnr"}, "trained on"),
         ({"validation_photos": ["astronaut"], "keep_best": "psnr"}, "held out"),
@@ -96,6 +101,11 @@ def test_training_leaves_catalogue_validation_photos_out(monkeypatch):
     photos = {photo.key: photo for photo in photo_sources.CATALOGUE}
     train_split = [photos["mate-backgrounds/Aqua"], photos["mate-backgrounds/Blinds"], photos["mate-backgrounds/Dune"]]
     monkeypatch.setattr(train, "catalogue_split", lambda config: {"train": train_split, "heldout": []})
+    # As if the packages were installed (the tests do not need them).
+    monkeypatch.setattr(
+        photo_sources, "installed_photos",
+        lambda packages=None, root="/", release=None: [p for p in photo_sources.CATALOGUE if p.package in packages],
+    )
     loaded = []
     real_load = whole_photos.load_photos
 

@@ -100,8 +100,9 @@ _DEHAZE_V2 = dict(
     transmission_smoothness=0.0,
     # A grey airlight (coherent_dehazer's grey_airlight).
     grey_airlight=False,
-    # Checkpoint selection: catalogue photos of the release's train split
-    # (taken out of training) or bundled photos outside train_photos and
+    # Checkpoint selection: catalogue photos of the train split (of this
+    # release, taken out of training, or of a later one, which this config
+    # never trains on) or bundled photos outside train_photos and
     # eval_photos, scored every epoch (never the held-out split or
     # eval_photos, the test set), haze draws per photo, and
     # the score whose best epoch's generator the run writes (None: the
@@ -457,7 +458,10 @@ def _check_validation(config):
         )
     from kfreqgan.data import photo_sources
 
-    split = photo_sources.split_photos([photo for photo in photo_sources.CATALOGUE if photo.release <= release])
+    # The whole catalogue's split: a later release's train photos are unseen
+    # by a config of an earlier one (a control run on less data can choose
+    # its epoch on the same photos), and each release splits on its own.
+    split = photo_sources.split_photos(photo_sources.CATALOGUE)
     train = {photo.key for photo in split["train"]}
     heldout = sorted(set(names) & {photo.key for photo in split["heldout"]})
     if heldout:
@@ -468,8 +472,8 @@ def _check_validation(config):
     unknown = sorted(set(names) - train)
     if unknown:
         raise ValueError(
-            f"`validation_photos` names photos that are not in release {release} of the catalogue. "
-            f"Received: validation_photos with {unknown}"
+            "`validation_photos` names photos that are not in the photo catalogue "
+            f"(kfreqgan.data.photo_sources.CATALOGUE). Received: validation_photos with {unknown}"
         )
 
 

@@ -180,8 +180,9 @@ def _haze_ranges(config):
 
 def validation_pairs(config):
     """Fixed `(hazy, clean)` arrays of `config`'s `validation_photos` (catalogue
-    photos of the train split that the run does not train on, or bundled
-    photos outside `train_photos` and `eval_photos`), scored every
+    photos of the train split, of the config's release or a later one, that
+    the run does not train on, or bundled photos outside `train_photos` and
+    `eval_photos`), scored every
     epoch for `keep_best`: the largest centred square of each photo with
     `validation_patches_per_photo` haze draws (`whole_photos.heldout_pairs`,
     seeded apart from the held-out set's)."""
@@ -193,8 +194,13 @@ def validation_pairs(config):
     keys = validation_photo_keys(config)
     bundled = [name for name in keys if name in PHOTO_NAMES]
     photos = []
-    if len(bundled) < len(keys):
-        photos = [photo for photo in catalogue_split(config)["train"] if photo.key in set(keys)]
+    wanted = set(keys) - set(bundled)
+    if wanted:
+        from kfreqgan.data import photo_sources
+
+        # Any release's train split (configs._check_validation checked them).
+        packages = sorted({photo.package for photo in photo_sources.CATALOGUE if photo.key in wanted})
+        photos = [photo for photo in photo_sources.installed_photos(packages) if photo.key in wanted]
     _, images = whole_photos.load_photos(photos, bundled, config["photo_max_side"])
     return whole_photos.heldout_pairs(
         images, config["image_size"], config["seed"] + 2, config["validation_patches_per_photo"], **_haze_ranges(config)
