@@ -189,7 +189,7 @@ def test_outputs_that_are_not_finite_score_nan_and_are_never_kept(tmp_path):
     keep.set_model(model)
     model.get_layer("w").kernel.assign(np.full((1, 1, 1, 1), np.inf, np.float32))
     assert all(np.isnan(value) for value in keep.scores().values())  # not the clipped 1.0
-    keep._consider(1, keep.scores())
+    keep.on_epoch_end(0, {})  # the callback's own path after epoch 1
     assert keep.best is None and not os.path.exists(tmp_path / "best" / RECORD)
 
 
@@ -199,14 +199,14 @@ def test_a_redone_epoch_that_beats_the_record_gets_a_file_of_its_own(tmp_path):
     keep = KeepBestWeights((x, x), tmp_path / "best")
     keep.set_model(model)
     keep.on_train_begin()
-    keep._consider(3, keep.scores())
+    keep.on_epoch_end(2, {})  # epoch 3 completed
     first = json.load(open(tmp_path / "best" / RECORD))["weights"]
     # Killed before the backup; epoch 3 is redone and scores better.
     again = KeepBestWeights((x, x), tmp_path / "best")
     again.set_model(model)
     again.on_train_begin()
     model.get_layer("w").kernel.assign(np.ones((1, 1, 1, 1), np.float32) * 0.9)
-    again._consider(3, again.scores())
+    again.on_epoch_end(2, {})  # epoch 3 redone
     second = json.load(open(tmp_path / "best" / RECORD))["weights"]
     assert second != first and os.listdir(tmp_path / "best").count(first) == 0
     model.get_layer("w").kernel.assign(np.zeros((1, 1, 1, 1), np.float32))

@@ -166,9 +166,9 @@ _DEHAZE_V5 = dict(_DEHAZE_V4, grey_airlight=True)
 # train on. v4's continuations lost 0.2-0.4 dB held-out within 12 epochs
 # while the training loss still fell, so the run keeps the epoch that
 # scores best on `validation_photos`: the lowest-hash quarter (rounded
-# half to even) of each scene type of release 3's train split
-# (`photo_sources._unit_hash`, as the split ranks them), never trained on
-# and not the held-out test set.
+# half to even) of each scene type of release 3's train split, ranked
+# as `photo_sources.split_photos` ranks them (by the SHA-256 of the key),
+# never trained on and not the held-out test set.
 # It continues a v5 run from its backup (`epochs` counts from the start
 # of the v2 run) at half of v4's learning rates.
 _DEHAZE_V6 = dict(
