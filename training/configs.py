@@ -161,9 +161,9 @@ _DEHAZE_V4 = dict(_DEHAZE_V3, epochs=125, guide_radius=16, transmission_smoothne
 _DEHAZE_V5 = dict(_DEHAZE_V4, grey_airlight=True)
 
 # The v6 dehazer (issue #15): v5 continued on the photo catalogue's
-# release 3 (37 more photos: rooms, a concert hall, a bar, streets and
-# bridges at night, animals), with the epoch chosen on photos it does not
-# train on. v4's continuations lost 0.2-0.4 dB held-out within 12 epochs
+# release 3 (37 more photos: a concert hall, an opera stage, a bar, a
+# bridge and a square at night, animals), with the epoch chosen on
+# photos it does not train on. v4's continuations lost 0.2-0.4 dB held-out within 12 epochs
 # while the training loss still fell, so the run keeps the epoch that
 # scores best on `validation_photos`: the lowest-hash quarter (rounded
 # half to even) of each scene type of release 3's train split, ranked

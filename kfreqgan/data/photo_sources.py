@@ -259,8 +259,8 @@ _WORLD = "gcompris/src/activities/explore_world_animals/resource/animals"
 _MUSIC = "gcompris/src/activities/explore_world_music/resource/music"
 _G, _GV = _GCOMPRIS, "3.1-2"
 
-# Release 3 (the `dehaze-v6` data), same fields as release 2: more rooms,
-# streets and night scenes. GCompris's farm and world animals, concert
+# Release 3 (the `dehaze-v6` data), same fields as release 2: more indoor
+# and night scenes. GCompris's farm and world animals, concert
 # hall, opera stage, practice room and festival square, and the Taj
 # Mahal avenue of its "details" activity (its README: CC-BY-SA-4.0 by
 # Bruno Coudoin and others, after a CC-BY-SA-3.0 photo by Dhirad);
