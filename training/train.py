@@ -186,18 +186,16 @@ def validation_pairs(config):
     epoch for `keep_best`: the largest centred square of each photo with
     `validation_patches_per_photo` haze draws (`whole_photos.heldout_pairs`,
     seeded apart from the held-out set's)."""
+    from kfreqgan.data import PHOTO_NAMES
+    from kfreqgan.data import photo_sources
     from kfreqgan.data import whole_photos
     from kfreqgan.training.configs import validation_photo_keys
-
-    from kfreqgan.data import PHOTO_NAMES
 
     keys = validation_photo_keys(config)
     bundled = [name for name in keys if name in PHOTO_NAMES]
     photos = []
     wanted = set(keys) - set(bundled)
     if wanted:
-        from kfreqgan.data import photo_sources
-
         # Any release's train split (configs._check_validation checked them).
         packages = sorted({photo.package for photo in photo_sources.CATALOGUE if photo.key in wanted})
         photos = [photo for photo in photo_sources.installed_photos(packages) if photo.key in wanted]

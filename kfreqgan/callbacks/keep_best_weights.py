@@ -269,9 +269,7 @@ class KeepBestWeights(keras.callbacks.Callback):
         write_text_atomically(os.path.join(self.directory, RECORD), json.dumps(record, indent=2))
         self._record = record
         # Only now is the older file unnamed; remove it (and any orphan of a kill).
-        for other in os.listdir(self.directory):
-            if other.endswith(".weights.h5") and other.startswith("epoch-") and other != name:
-                os.remove(os.path.join(self.directory, other))
+        self._remove_unnamed(name)
         self.best, self.best_epoch = score, completed
 
     def restore(self, model=None):

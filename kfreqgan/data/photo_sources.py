@@ -314,7 +314,7 @@ _CATALOGUE_3 = (
      "https://commons.wikimedia.org/wiki/File:Onalaska-Practice6.jpg"),
     (_G, _GV, f"{_RCC}/explore_world_music.rcc", f"{_MUSIC}/japan.webp", "takami torao", "public-domain", "outdoor",
      "https://commons.wikimedia.org/wiki/File:Agidaiko03.jpg"),
-    # --- kphotoalbum: demo album, copyright file (single stanza) GPL-2+; heavy install (see notes.md) ---
+    # --- kphotoalbum: demo album, copyright file (single stanza) GPL-2+; a heavy install ---
     ("kphotoalbum", "5.9.1-1", f"{_KPA}/pool.jpg", None, _KPA_AUTHOR, "GPL-2.0-or-later", "indoor", None),
     ("kphotoalbum", "5.9.1-1", f"{_KPA}/bar55.jpg", None, _KPA_AUTHOR, "GPL-2.0-or-later", "indoor", None),
     ("kphotoalbum", "5.9.1-1", f"{_KPA}/spiff_2.jpg", None, _KPA_AUTHOR, "GPL-2.0-or-later", "indoor", None),
@@ -322,7 +322,7 @@ _CATALOGUE_3 = (
     ("kphotoalbum", "5.9.1-1", f"{_KPA}/blackie.jpg", None, _KPA_AUTHOR, "GPL-2.0-or-later", "close-up", None),
     ("kphotoalbum", "5.9.1-1", f"{_KPA}/snow.jpg", None, _KPA_AUTHOR, "GPL-2.0-or-later", "outdoor", None),
     ("kphotoalbum", "5.9.1-1", f"{_KPA}/donna.jpg", None, _KPA_AUTHOR, "GPL-2.0-or-later", "outdoor", None),
-    # --- palapeli-data: copyright file Files: * GPL-2+; photographer from each .desktop (X-KDE-PluginInfo-Author) ---
+    # --- palapeli-data: photographer and licence from each puzzle's .desktop (X-KDE-PluginInfo-*); "FDL" -> Debian's GPL-2+ ---
     ("palapeli-data", "4:22.12.3-1", f"{_PAL}/castle-maintenon.jpg", None, "Eric Pouhier", "GPL-2.0-or-later", "outdoor", None),
     ("palapeli-data", "4:22.12.3-1", f"{_PAL}/cincinnati-bridge.jpg", None, "Derek Jensen", "public-domain", "outdoor", None),
     ("palapeli-data", "4:22.12.3-1", f"{_PAL}/european-honey-bee.jpg", None, "John Severns", "public-domain", "close-up", None),
@@ -333,7 +333,7 @@ _CATALOGUE_3 = (
     ("tuxpaint-data", "1:0.9.28-sdl2-1", f"{_TUX}/ocean_waves.jpg", None, "Bill Kendrick", "GPL-2.0-or-later", "outdoor", None),
     ("tuxpaint-data", "1:0.9.28-sdl2-1", f"{_TUX}/corn_maze.jpg", None, "Bill Kendrick", "GPL-2.0-or-later", "close-up", None),
     ("tuxpaint-data", "1:0.9.28-sdl2-1", f"{_TUX}/wool_mill_machine.jpg", None, "Bill Kendrick", "GPL-2.0-or-later", "indoor", None),
-    # --- lxqt-themes: copyright Files: * LGPL-2.1+ (no per-wallpaper stanza except kde-plasma.png) ---
+    # --- lxqt-themes: the License file beside the wallpapers (CC-BY-SA-3.0, credits stefonarch) ---
     ("lxqt-themes", "1.2.0-1", f"{_LXQT}/after-the-rain.jpg", None, _LXQT_AUTHOR, _LXQT_LICENCE, "outdoor", None),
     ("lxqt-themes", "1.2.0-1", f"{_LXQT}/this-is-not-windows.jpg", None, _LXQT_AUTHOR, _LXQT_LICENCE, "outdoor", None),
     ("lxqt-themes", "1.2.0-1", f"{_LXQT}/flowers.png", None, _LXQT_AUTHOR, _LXQT_LICENCE, "close-up", None),
