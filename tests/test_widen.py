@@ -135,17 +135,31 @@ TINY = dict(
 )
 
 
-def test_a_widened_run_continues_where_the_narrow_one_stopped(tmp_path):
-    strategy = tf.distribute.get_strategy()
-    narrow_run, wide_run = str(tmp_path / "narrow"), str(tmp_path / "wide")
-    narrow = train.train(configs.get_config("dehaze-v2", dict(TINY, epochs=2)), narrow_run, strategy, verbose=0)
+@pytest.fixture(scope="module")
+def narrow_run(tmp_path_factory):
+    """A finished two-epoch run of a tiny coherent dehazer with keep_best: (folder, result)."""
+    run = str(tmp_path_factory.mktemp("widen") / "narrow")
+    return run, train.train(configs.get_config("dehaze-v2", dict(TINY, epochs=2)), run, tf.distribute.get_strategy(), verbose=0)
+
+
+def _results(path, model):
+    scores = {"all": {"psnr": 18.0, "ssim": 0.8, "count": 3}}
+    path.write_text(json.dumps({"command": "bench", "pairs": 3, "model": model, "summary": {"candidate": scores}}))
+    return str(path)
+
+
+def test_a_widened_run_continues_where_the_narrow_one_stopped_and_packages(narrow_run, tmp_path):
+    from kfreqgan.training import package_dehazer
+
+    narrow_dir, narrow = narrow_run
+    wide_run = str(tmp_path / "wide")
     wide_config = configs.get_config("dehaze-v2", dict(TINY, epochs=3, generator_filters=8))
 
-    provenance = widen.widen_run(narrow_run, wide_config, wide_run)
+    provenance = widen.widen_run(narrow_dir, wide_config, wide_run)
     assert provenance["source_epoch"] == 2 and provenance["generator_filters"] == [4, 8]
     assert json.load(open(os.path.join(wide_run, widen.PROVENANCE_FILE))) == provenance
 
-    result = train.train(wide_config, wide_run, strategy, verbose=0)
+    result = train.train(wide_config, wide_run, tf.distribute.get_strategy(), verbose=0)
     assert result["resumed_from_epoch"] == 2
     # The history goes on from the narrow run's; the wide run's first
     # validation score is that of the narrow run's chosen generator.
@@ -159,31 +173,44 @@ def test_a_widened_run_continues_where_the_narrow_one_stopped(tmp_path):
     # The generator's optimizer started afresh: one epoch of steps.
     assert result["generator_steps"] == result["discriminator_steps"] - narrow["discriminator_steps"]
 
+    # The card says how: the widen command before the folder's training
+    # command, and the steps of both folders.
+    quality = _results(tmp_path / "results.json", os.path.join(wide_run, "generator.keras"))
+    card = package_dehazer.package([narrow_dir, wide_run], quality, str(tmp_path / "packaged"))
+    widen_command, train_command = card["commands"][1:]
+    assert widen_command.startswith(f"python -m kfreqgan.training.widen {os.path.abspath(narrow_dir)} --config dehaze-v2 ")
+    assert widen_command.endswith(f" --out {os.path.abspath(wide_run)}") and "--set generator_filters=8" in widen_command
+    assert train_command.startswith(f"kfreqgan-train --config dehaze-v2 --out {os.path.abspath(wide_run)} ")
+    assert widen_command.split("--config dehaze-v2 ")[1].split(" --out")[0] == train_command.split(f"{os.path.abspath(wide_run)} ")[1]
+    assert "widened from 4 to 8 filters" in card["continuation"][0]
+    assert card["generator_steps"] == narrow["generator_steps"] + result["generator_steps"] == result["discriminator_steps"]
+    assert card["architecture"]["arguments"]["filters"] == 8
+    # Packaged out of order, the chain is refused.
+    with pytest.raises(ValueError, match="must be the run folder just before it"):
+        package_dehazer.package([wide_run], quality, str(tmp_path / "refused"))
 
-def test_widen_run_refuses_without_touching_anything(tmp_path):
-    strategy = tf.distribute.get_strategy()
-    run = str(tmp_path / "narrow")
-    train.train(configs.get_config("dehaze-v2", dict(TINY, epochs=1)), run, strategy, verbose=0)
+
+def test_widen_run_refuses_without_touching_anything(narrow_run, tmp_path):
+    run, _ = narrow_run
     occupied = tmp_path / "occupied"
     occupied.mkdir()
     (occupied / "notes.txt").write_text("mine")
-    wide = configs.get_config("dehaze-v2", dict(TINY, epochs=2, generator_filters=8))
+    wide = configs.get_config("dehaze-v2", dict(TINY, epochs=3, generator_filters=8))
     with pytest.raises(ValueError, match="new or empty folder"):
         widen.widen_run(run, wide, str(occupied))
     assert os.listdir(occupied) == ["notes.txt"] and (occupied / "notes.txt").read_text() == "mine"
     with pytest.raises(ValueError, match="nothing is left to train"):
-        widen.widen_run(run, configs.get_config("dehaze-v2", dict(TINY, epochs=1, generator_filters=8)), str(tmp_path / "a"))
+        widen.widen_run(run, configs.get_config("dehaze-v2", dict(TINY, epochs=2, generator_filters=8)), str(tmp_path / "a"))
     with pytest.raises(ValueError, match="generator_filters"):
-        widen.widen_run(run, configs.get_config("dehaze-v2", dict(TINY, epochs=2, generator_filters=2)), str(tmp_path / "b"))
+        widen.widen_run(run, configs.get_config("dehaze-v2", dict(TINY, epochs=3, generator_filters=2)), str(tmp_path / "b"))
     with pytest.raises(FileNotFoundError, match="not a finished kfreqgan-train run folder"):
         widen.widen_run(str(tmp_path / "missing"), wide, str(tmp_path / "c"))
     assert not any((tmp_path / name).exists() for name in ("a", "b", "c"))
 
 
-def test_the_command_line(tmp_path, capsys):
-    run = str(tmp_path / "narrow")
-    train.train(configs.get_config("dehaze-v2", dict(TINY, epochs=1)), run, tf.distribute.get_strategy(), verbose=0)
-    sets = [f"--set={key}={value!r}" for key, value in dict(TINY, epochs=2, generator_filters=6).items()]
+def test_the_command_line(narrow_run, tmp_path, capsys):
+    run, _ = narrow_run
+    sets = [f"--set={key}={value!r}" for key, value in dict(TINY, epochs=3, generator_filters=6).items()]
     assert widen.main([run, "--config", "dehaze-v2", *sets, "--out", str(tmp_path / "wide")]) == 0
     assert "continue with kfreqgan-train --config dehaze-v2" in capsys.readouterr().out
     assert widen.main([run, "--config", "dehaze-v2", *sets, "--out", str(tmp_path / "wide")]) == 2

@@ -63,10 +63,12 @@ def read_metrics(run_dir):
         return json.load(file)
 
 
-def train_command(config, run_dir):
+def train_command(config, run_dir, widened_from=None):
     """The `kfreqgan-train` command that gives `config`: the named config of
     the same task that trains on the same catalogue release and needs the
-    fewest `--set` overrides, and those.
+    fewest `--set` overrides, and those. With `widened_from` (a run
+    folder), the `python -m kfreqgan.training.widen` command, with the same
+    config and overrides, that prepared `run_dir` from it.
 
     A run folder from before a config key existed has no value for it; the
     key's default is the behaviour the code had before the key (new keys
@@ -94,7 +96,9 @@ def train_command(config, run_dir):
     name = min(candidates, key=rank)
     # Values as `kfreqgan-train --set` reads them (`ast.literal_eval`, else a bare string), without spaces.
     sets = [f"--set {key}={value if isinstance(value, str) else repr(value).replace(' ', '')}" for key, value in changes(CONFIGS[name]).items()]
-    return " ".join(["kfreqgan-train", "--config", name, "--out", run_dir, *sets])
+    return " ".join(["kfreqgan-train", "--config", name, "--out", run_dir, *sets]) if not widened_from else " ".join(
+        ["python -m kfreqgan.training.widen", widened_from, "--config", name, *sets, "--out", run_dir]
+    )
 
 
 def wall_seconds(run_dir):
@@ -159,6 +163,29 @@ def photo_records(configs):
     return [record(p) for p in sorted(trained.values(), key=lambda p: order[p.key])], [record(p) for p in heldout]
 
 
+def widening(run_dir, previous_dir):
+    """The `widened_from.json` record of `run_dir` (`kfreqgan.training.widen`),
+    or None for a folder that was not widened.
+
+    Raises:
+        ValueError: if it was widened from another folder than `previous_dir`
+            (the folder before it on the command line), or is the first.
+    """
+    from kfreqgan.training.widen import PROVENANCE_FILE
+
+    path = os.path.join(run_dir, PROVENANCE_FILE)
+    if not os.path.isfile(path):
+        return None
+    with open(path, encoding="utf-8") as file:
+        provenance = json.load(file)
+    if previous_dir is None or os.path.abspath(provenance["source_run"]) != os.path.abspath(previous_dir):
+        raise ValueError(
+            f"{run_dir} was widened from {provenance['source_run']}, which must be the run folder just before it. "
+            f"Received: {previous_dir or 'nothing'} before it"
+        )
+    return provenance
+
+
 def float16_error(model, packed, image):
     """Largest absolute output difference of `packed` (float16-loaded) vs `model`."""
     return float(np.max(np.abs(model.predict(image[None], verbose=0) - packed.predict(image[None], verbose=0))))
@@ -195,7 +222,18 @@ def package(run_dirs, quality, out):
     if error > MAX_FLOAT16_ERROR:
         raise ValueError(f"The float16 weights move the output by {error:.3g} > {MAX_FLOAT16_ERROR}. Received: run_dir={last_dir!r}")
     sources, heldout = photo_records([metrics["config"] for _, metrics in runs])
-    commands = [train_command(metrics["config"], run_dir) for run_dir, metrics in runs]
+    widened = [widening(run_dir, runs[index - 1][0] if index else None) for index, (run_dir, _) in enumerate(runs)]
+    commands = []
+    for (run_dir, metrics), provenance in zip(runs, widened):
+        if provenance is not None:
+            commands.append(train_command(metrics["config"], run_dir, widened_from=provenance["source_run"]))
+        commands.append(train_command(metrics["config"], run_dir))
+    # A widened folder's generator optimizer started afresh: its steps add to the earlier folders'.
+    steps = int(last["generator_steps"])
+    for index in range(len(runs) - 1, 0, -1):
+        if widened[index] is None:
+            break
+        steps += int(runs[index - 1][1]["generator_steps"])
     seconds = [wall_seconds(run_dir) for run_dir, _ in runs]
     summary = results["summary"]
     card = {
@@ -203,7 +241,11 @@ def package(run_dirs, quality, out):
         "commands": commands,
         "continuation": [
             f"{run_dir} continued the training of {previous_dir} from its backup after its last epoch ({previous['config']['epochs']})"
-            for (previous_dir, previous), (run_dir, _) in zip(runs, runs[1:])
+            if provenance is None
+            else f"{run_dir} continued the training of {previous_dir} after its last epoch ({previous['config']['epochs']}) with "
+            f"that run's chosen generator widened from {provenance['generator_filters'][0]} to {provenance['generator_filters'][1]} "
+            f"filters (the same function; python -m kfreqgan.training.widen), its discriminator's state and a new generator optimizer"
+            for (previous_dir, previous), (run_dir, _), provenance in zip(runs, runs[1:], widened[1:])
         ],
         "package_command": "python -m kfreqgan.training.package_dehazer " + " ".join(run_dirs) + f" --quality {quality} --out {out}",
         "config": config,
@@ -219,7 +261,7 @@ def package(run_dirs, quality, out):
         },
         "haze": {"beta_range": config["beta_range"], "airlight_range": config["airlight_range"],
                  "airlight_tint": config.get("airlight_tint", 0.0), "depth": "kfreqgan.data.haze.layered_depth"},
-        "generator_steps": int(last["generator_steps"]),
+        "generator_steps": steps,
         "epochs": int(config["epochs"]),
         # With keep_best: the epoch whose generator ships (generator_steps and
         # epochs are where training stopped), on photos it did not train on.
