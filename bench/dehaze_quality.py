@@ -67,7 +67,8 @@ def synthetic_pairs(max_side, seed, training_photos=False, release=None):
     `dehaze-v3` train on (the catalogue's train split and the bundled
     photos): the same measure on seen scenes, so that the gap between the
     two shows how much a model learned its training photos rather than
-    haze. `release`: the photo catalogue release (default: the latest; a
+    haze; the photos a named config chooses its epoch on are left out (no
+    config trains on them). `release`: the photo catalogue release (default: the latest; a
     release's held-out photos include every earlier release's)."""
     from kfreqgan.data import HELDOUT_PHOTOS
     from kfreqgan.data import haze
@@ -78,6 +79,11 @@ def synthetic_pairs(max_side, seed, training_photos=False, release=None):
         from kfreqgan.training import configs
 
         bundled = configs.get_config("dehaze-v2")["train_photos"]
+        # Photos a named config scores every epoch and never trains on (a
+        # v6 model's validation photos) are not training photos.
+        validation = {key for name in configs.CONFIGS for key in configs.validation_photo_keys(configs.CONFIGS[name])}
+        catalogue = [photo for photo in catalogue if photo.key not in validation]
+        bundled = [name for name in bundled if name not in validation]
     else:
         bundled = HELDOUT_PHOTOS
     names, photos = whole_photos.load_photos(catalogue, bundled, max_side)

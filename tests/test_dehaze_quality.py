@@ -79,6 +79,11 @@ def test_training_photos_are_the_seen_scenes_and_never_the_held_out_ones():
     bundled = {f"bundled/{name}" for name in configs.get_config("dehaze-v2")["train_photos"]}
     assert bundled <= seen_names <= catalogue | bundled
     assert {level for _, level, *_ in seen} == set(bench.LEVELS)
+    # dehaze-v6 chooses its epoch on photos of the train split it never trains on: not training photos.
+    validation = set(configs.get_config("dehaze-v6")["validation_photos"])
+    assert not seen_names & validation
+    if catalogue & validation:
+        assert seen_names == (catalogue - validation) | bundled
 
 
 def test_training_photos_cannot_go_with_a_folder_of_pairs_or_the_airlight_check(tmp_path, capsys):
