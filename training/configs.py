@@ -28,6 +28,12 @@ _STABILIZERS = {
     "instance_noise_decay": "linear",  # or "exponential"
     "spectrum_matching_weight": 0.0,  # the generator's spectral regulariser (losses.spectrum_matching_loss)
     "spectrum_matching_max_frequency": 0.5,  # its outer ring in cycles/pixel (2 ** -0.5: the corners too)
+    # A moving average of the generator's weights, updated after every step
+    # with this momentum (Keras's optimizer `use_ema`; Yazici et al. 2019,
+    # "The unusual effectiveness of averaging in GAN training"); None: off.
+    # The run's generator.keras is the average (with keep_best: the best
+    # epoch's average), training goes on with the raw weights.
+    "generator_ema": None,
 }
 
 _DEHAZE = {
@@ -393,6 +399,9 @@ def check_config(config):
         check_choice(config["gradient_penalty"], "gradient_penalty", (None, "r1", "wgan_gp"))
     if "instance_noise_decay" in config:
         check_choice(config["instance_noise_decay"], "instance_noise_decay", SCHEDULE_KINDS)
+    ema = config.get("generator_ema")
+    if ema is not None and (isinstance(ema, bool) or not isinstance(ema, (int, float)) or not 0 < ema < 1):
+        raise ValueError(f"`generator_ema` must be None or a momentum in (0, 1), e.g. 0.995. Received: generator_ema={ema!r}")
     for key in ("train_photos", "eval_photos"):
         if key in config:
             try:

@@ -265,13 +265,15 @@ def _stabilizers(config):
 
 def compiled_gan(config):
     """The FreqGAN of `config`, compiled as `kfreqgan-train` compiles it
-    (Adam with beta_1 0.5 at the configured learning rates). Call it inside
-    the strategy's scope."""
+    (Adam with beta_1 0.5 at the configured learning rates; with
+    `generator_ema`, the generator's Adam keeps a moving average of its
+    weights). Call it inside the strategy's scope."""
     import keras
 
     gan = build_gan(config)
+    ema = config.get("generator_ema")  # absent from older run folders' configs: off
     gan.compile(
-        keras.optimizers.Adam(config["generator_lr"], beta_1=0.5),
+        keras.optimizers.Adam(config["generator_lr"], beta_1=0.5, use_ema=ema is not None, ema_momentum=ema or 0.99),
         keras.optimizers.Adam(config["discriminator_lr"], beta_1=0.5),
         jit_compile=config["jit_compile"],
     )
@@ -399,6 +401,26 @@ def grid_png(rows, path):
     write_atomically(path, lambda temporary: tf.io.write_file(temporary, data))
 
 
+def _with_the_average(gan):
+    """Two callbacks: at the end of an epoch the first puts the generator's
+    moving average (its optimizer's `use_ema`) into its weights, the second
+    puts the raw weights back; the callbacks between them see the average."""
+    import keras
+
+    raw = []
+
+    def average(epoch, logs=None):
+        raw[:] = [variable.numpy() for variable in gan.generator.trainable_variables]
+        gan.generator_optimizer.finalize_variable_values(gan.generator.trainable_variables)
+
+    def back(epoch, logs=None):
+        for variable, value in zip(gan.generator.trainable_variables, raw):
+            variable.assign(value)
+        raw.clear()
+
+    return keras.callbacks.LambdaCallback(on_epoch_end=average), keras.callbacks.LambdaCallback(on_epoch_end=back)
+
+
 def _set_learning_rates(gan, config):
     gan.generator_optimizer.learning_rate = config["generator_lr"]
     gan.discriminator_optimizer.learning_rate = config["discriminator_lr"]
@@ -469,6 +491,11 @@ def train(config, out, strategy, verbose=2, callbacks=()):
                 batch_size=config["batch_size"],
             )
         ]
+    average = []
+    if config.get("generator_ema") is not None and keep:
+        # keep_best scores and keeps the generator's moving average; training
+        # and the backup go on with the raw weights.
+        average = list(_with_the_average(gan))
     started = time.time()
     try:
         # Under run_main a Ctrl-C only sets a flag while fit runs; the last
@@ -482,7 +509,9 @@ def train(config, out, strategy, verbose=2, callbacks=()):
                 callbacks=[
                     # First, so that a NaN stops fit before the backup saves it.
                     StopOnDivergence(),
+                    *average[:1],
                     *keep,
+                    *average[1:],
                     backup,
                     # After the restore: the learning rates come from the
                     # configuration, not the backup, so that a resumed run may
@@ -535,6 +564,10 @@ def train(config, out, strategy, verbose=2, callbacks=()):
             "selected_scores": {"val_psnr": record["val_psnr"], "val_ssim": record["val_ssim"]},
             "scores_this_sitting": keep[0].history,
         }
+    elif config.get("generator_ema") is not None:
+        # The outputs are the generator's moving average.
+        final_generator = gan.generator.get_weights()
+        gan.generator_optimizer.finalize_variable_values(gan.generator.trainable_variables)
     if config["task"] == "dehaze":
         dehazed = gan.predict(eval_hazy, batch_size=config["batch_size"], verbose=0)
         result["held_out"] = {

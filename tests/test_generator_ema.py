@@ -1,0 +1,95 @@
+"""`generator_ema`: `kfreqgan-train` keeps a moving average of the
+generator's weights; the run's generator is the average (with `keep_best`,
+the best epoch's average), training goes on with the raw weights."""
+
+import os
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from kfreqgan.training import configs
+from kfreqgan.training import train
+from tiny_configs import DEHAZE_V2_TINY
+
+pytest.importorskip("skimage")
+
+
+def test_the_momentum_is_checked():
+    assert configs.get_config("dehaze-v2", {"generator_ema": 0.995})["generator_ema"] == 0.995
+    assert configs.get_config("dcgan-32", {"generator_ema": 0.9})["generator_ema"] == 0.9
+    for bad in (0, 1, 1.5, -0.1, True, "0.9", float("nan")):
+        with pytest.raises(ValueError, match="generator_ema"):
+            configs.get_config("dehaze-v2", {"generator_ema": bad})
+
+
+class _RawWeights(keras.callbacks.Callback):
+    """The generator's trainable weights after every step."""
+
+    def __init__(self):
+        super().__init__()
+        self.steps = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.steps.append([variable.numpy() for variable in self.model.generator.trainable_variables])
+
+
+def _trainable(model):
+    return [variable.numpy() for variable in model.trainable_variables]
+
+
+def test_the_generator_is_the_moving_average_of_the_steps(tmp_path):
+    momentum = 0.6
+    config = configs.get_config("dehaze-v2", dict(DEHAZE_V2_TINY, epochs=2, generator_ema=momentum, generator_lr=1e-2))
+    raw = _RawWeights()
+    out = str(tmp_path / "run")
+    train.train(config, out, tf.distribute.get_strategy(), verbose=0, callbacks=[raw])
+    assert len(raw.steps) == 4
+    # The average by its definition: the first step's weights, then
+    # average <- momentum * average + (1 - momentum) * weights after each step.
+    expected = raw.steps[0]
+    for weights in raw.steps[1:]:
+        expected = [momentum * a + (1 - momentum) * w for a, w in zip(expected, weights)]
+    generator = keras.models.load_model(os.path.join(out, "generator.keras"))
+    for got, want, last in zip(_trainable(generator), expected, raw.steps[-1]):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    assert any(np.abs(a - b).max() > 1e-4 for a, b in zip(_trainable(generator), raw.steps[-1]))
+    # The GAN (to continue from) holds the raw weights.
+    gan = keras.models.load_model(os.path.join(out, "freqgan.keras"), compile=False)
+    for got, want in zip(_trainable(gan.generator), raw.steps[-1]):
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+def test_keep_best_keeps_the_best_average_and_training_goes_on_raw(tmp_path):
+    config = configs.get_config(
+        "dehaze-v2",
+        dict(
+            DEHAZE_V2_TINY,
+            train_photos=["chelsea", "rocket", "flower"],
+            validation_photos=["motorcycle"],
+            validation_patches_per_photo=2,
+            keep_best="psnr",
+            patches_per_photo=8,
+            epochs=3,
+            generator_lr=2e-2,
+            generator_ema=0.5,
+        ),
+    )
+    raw = _RawWeights()
+    out = str(tmp_path / "run")
+    result = train.train(config, out, tf.distribute.get_strategy(), verbose=0, callbacks=[raw])
+    chosen = result["validation"]
+    # generator.keras scores what the record says, and it is an average, not
+    # the raw weights at the end of that epoch.
+    hazy, clean = train.validation_pairs(config)
+    generator = keras.models.load_model(os.path.join(out, "generator.keras"))
+    psnr = tf.image.psnr(np.clip(generator.predict(hazy, verbose=0), 0, 1), clean, 1.0).numpy().mean()
+    assert psnr == pytest.approx(chosen["selected_scores"]["val_psnr"], abs=1e-3)
+    steps_per_epoch = len(raw.steps) // 3
+    end_of_epoch = raw.steps[steps_per_epoch * chosen["selected_epoch"] - 1]
+    assert any(np.abs(a - b).max() > 1e-4 for a, b in zip(_trainable(generator), end_of_epoch))
+    # Training went on from the raw weights: the backup and freqgan.keras hold them.
+    gan = keras.models.load_model(os.path.join(out, "freqgan.keras"), compile=False)
+    for got, want in zip(_trainable(gan.generator), raw.steps[-1]):
+        np.testing.assert_allclose(got, want, rtol=1e-6)
