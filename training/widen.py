@@ -242,6 +242,13 @@ def widen_run(source_run, config, out):
 
     target = compiled_gan(config)
     widen_weights(target.generator, source.generator)
+    # The widening must not change what the generator computes (a layer that
+    # mixes channels without weights would): checked on random images.
+    size, channels = config["image_size"], config["channels"]
+    images = np.random.default_rng(0).uniform(size=(2, size, size, channels)).astype(np.float32)
+    difference = float(np.max(np.abs(target.generator(images) - source.generator(images))))
+    if not difference <= 1e-4:
+        raise ValueError(f"The widened generator's outputs differ from the source's by {difference:.3g}; it cannot be widened this way.")
     target.discriminator.set_weights(source.discriminator.get_weights())
     for new, old in zip(target.discriminator_optimizer.variables, source.discriminator_optimizer.variables):
         if tuple(new.shape) != tuple(old.shape):
