@@ -28,6 +28,10 @@ of the GAN that `--config` describes, in which:
   starting weights (the narrow generator's function) and hands back a
   later epoch only if one beats it.
 
+At the same width the generator is copied as it is: that starts a new
+generator optimizer, which is how a run switches on `generator_ema` (its
+averages are optimizer state a plain backup lacks).
+
 `kfreqgan-train` with the same config and `--out` then continues from it
 (one worker: the default strategy). `widened_from.json` records where it
 came from. The config must describe the same model as SOURCE_RUN's but for
@@ -294,8 +298,9 @@ def _run(args):
     config = configs.get_config(args.config, parse_overrides(args.set))
     provenance = widen_run(args.source_run, config, args.out)
     low, high = provenance["generator_parameters"]
+    what = f"widened from {low} to {high} parameters" if high != low else f"({low} parameters) with a new optimizer"
     print(
-        f"wrote {args.out}/backup: {args.source_run}'s generator widened from {low} to {high} parameters at epoch "
+        f"wrote {args.out}/backup: {args.source_run}'s generator {what} at epoch "
         f"{provenance['source_epoch']}; continue with kfreqgan-train --config {args.config}"
         + "".join(f" --set {item}" for item in args.set or [])
         + f" --out {args.out}"
