@@ -104,21 +104,21 @@ def test_other_architectures_are_refused():
 
 def test_the_config_must_describe_the_source_model_but_wider():
     source = configs.get_config("dehaze-v6")
-    widen.check_widenable(source, configs.get_config("dehaze-v7"))
-    widen.check_widenable(source, configs.get_config("dehaze-v7", {"generator_filters": 16}))
+    widen.check_widenable(source, configs.get_config("dehaze-v6-wide"))
+    widen.check_widenable(source, configs.get_config("dehaze-v6-wide", {"generator_filters": 16}))
     for overrides, match in (
         ({"generator_filters": 8}, "at least the source run's 16"),
         ({"coarse_size": 160}, "coarse_size=160"),
         ({"discriminator_filters": 32}, "discriminator_filters"),
     ):
         with pytest.raises(ValueError, match=match):
-            widen.check_widenable(source, configs.get_config("dehaze-v7", overrides))
+            widen.check_widenable(source, configs.get_config("dehaze-v6-wide", overrides))
     with pytest.raises(ValueError, match="coherent"):
-        widen.check_widenable(configs.get_config("dehaze-rgb-64"), configs.get_config("dehaze-v7"))
+        widen.check_widenable(configs.get_config("dehaze-rgb-64"), configs.get_config("dehaze-v6-wide"))
 
 
 def test_dehaze_v7_widens_v6():
-    v6, v7 = configs.get_config("dehaze-v6"), configs.get_config("dehaze-v7")
+    v6, v7 = configs.get_config("dehaze-v6"), configs.get_config("dehaze-v6-wide")
     assert v7["generator_filters"] == 2 * v6["generator_filters"] and v7["epochs"] > v6["epochs"]
     assert {k: v for k, v in v7.items() if k not in ("generator_filters", "epochs", "generator_lr")} == {
         k: v for k, v in v6.items() if k not in ("generator_filters", "epochs", "generator_lr")
