@@ -12,6 +12,7 @@ import tensorflow as tf
 from kfreqgan.training import configs
 from kfreqgan.training import train
 from tiny_configs import DEHAZE_V2_TINY
+from tiny_configs import KEEP_BEST_TINY
 
 pytest.importorskip("skimage")
 
@@ -67,17 +68,7 @@ def test_the_generator_is_the_moving_average_of_the_steps(tmp_path, mirrored, re
 def test_keep_best_keeps_the_best_average_and_training_goes_on_raw(tmp_path):
     config = configs.get_config(
         "dehaze-v2",
-        dict(
-            DEHAZE_V2_TINY,
-            train_photos=["chelsea", "rocket", "flower"],
-            validation_photos=["motorcycle"],
-            validation_patches_per_photo=2,
-            keep_best="psnr",
-            patches_per_photo=8,
-            epochs=3,
-            generator_lr=2e-2,
-            generator_ema=0.5,
-        ),
+        dict(KEEP_BEST_TINY, patches_per_photo=8, epochs=3, generator_lr=2e-2, generator_ema=0.5),
     )
     raw = _RawWeights()
     out = str(tmp_path / "run")

@@ -14,3 +14,12 @@ DEHAZE_V2_TINY = {
     "discriminator_layers": 2,
 }
 """`dehaze-v2` on 4 bundled photos, 64-pixel crops, tiny networks: one epoch of 2 steps."""
+
+KEEP_BEST_TINY = dict(
+    DEHAZE_V2_TINY,
+    train_photos=["chelsea", "rocket", "flower"],
+    validation_photos=["motorcycle"],
+    validation_patches_per_photo=2,
+    keep_best="psnr",
+)
+"""`DEHAZE_V2_TINY` with the epoch chosen on a bundled photo it does not train on: motorcycle validates, three train."""
