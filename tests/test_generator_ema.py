@@ -87,3 +87,26 @@ def test_keep_best_keeps_the_best_average_and_training_goes_on_raw(tmp_path):
     gan = keras.models.load_model(os.path.join(out, "freqgan.keras"), compile=False)
     for got, want in zip(_trainable(gan.generator), raw.steps[-1]):
         np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+def test_switched_on_in_a_continuation_it_starts_with_a_new_generator_optimizer(tmp_path):
+    # A backup without averages cannot fill an optimizer with them: Keras
+    # skips the generator optimizer's state (with a warning), so its step
+    # count and moments start afresh and the average starts at the
+    # continuation's first step; the discriminator's state is restored.
+    momentum = 0.6
+    out = str(tmp_path / "run")
+    strategy = tf.distribute.get_strategy()
+    first = train.train(configs.get_config("dehaze-v2", dict(DEHAZE_V2_TINY, epochs=1)), out, strategy, verbose=0)
+    raw = _RawWeights()
+    config = dict(DEHAZE_V2_TINY, epochs=2, generator_ema=momentum, generator_lr=1e-2)
+    with pytest.warns(UserWarning, match="Skipping variable loading for optimizer"):
+        result = train.train(configs.get_config("dehaze-v2", config), out, strategy, verbose=0, callbacks=[raw])
+    assert result["resumed_from_epoch"] == 1 and len(raw.steps) == 2
+    assert result["generator_steps"] == 2 and result["discriminator_steps"] == first["discriminator_steps"] + 2
+    expected = raw.steps[0]
+    for weights in raw.steps[1:]:
+        expected = [momentum * a + (1 - momentum) * w for a, w in zip(expected, weights)]
+    generator = keras.models.load_model(os.path.join(out, "generator.keras"))
+    for got, want in zip(_trainable(generator), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)

@@ -28,9 +28,10 @@ of the GAN that `--config` describes, in which:
   starting weights (the narrow generator's function) and hands back a
   later epoch only if one beats it.
 
-At the same width the generator is copied as it is: that starts a new
-generator optimizer, which is how a run switches on `generator_ema` (its
-averages are optimizer state a plain backup lacks).
+At the same width the generator is copied as it is: that only starts a
+new generator optimizer (as a plain continuation that switches on
+`generator_ema` does: Keras skips a saved state without averages, with a
+warning).
 
 `kfreqgan-train` with the same config and `--out` then continues from it
 (one worker: the default strategy). `widened_from.json` records where it
