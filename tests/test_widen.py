@@ -196,7 +196,7 @@ def test_widen_run_refuses_without_touching_anything(narrow_run, tmp_path):
         widen.widen_run(run, configs.get_config("dehaze-v2", dict(TINY, epochs=2, generator_filters=8)), str(tmp_path / "a"))
     with pytest.raises(ValueError, match="generator_filters"):
         widen.widen_run(run, configs.get_config("dehaze-v2", dict(TINY, epochs=3, generator_filters=2)), str(tmp_path / "b"))
-    with pytest.raises(FileNotFoundError, match="not a finished kfreqgan-train run folder"):
+    with pytest.raises(FileNotFoundError, match="is not a finished kfreqgan-train run: it has no generator.keras"):
         widen.widen_run(str(tmp_path / "missing"), wide, str(tmp_path / "c"))
     assert not any((tmp_path / name).exists() for name in ("a", "b", "c"))
 

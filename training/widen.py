@@ -213,20 +213,16 @@ def widen_run(source_run, config, out):
     from kfreqgan.callbacks.atomic_backup_and_restore import SLOTS
     from kfreqgan.callbacks.atomic_backup_and_restore import optimizer_steps
     from kfreqgan.models.loading import GENERATOR_FILE
-    from kfreqgan.models.loading import RUN_METRICS_FILE
+    from kfreqgan.training.package_dehazer import read_metrics
     from kfreqgan.training.train import compiled_gan
 
     if os.path.exists(out) and (not os.path.isdir(out) or os.listdir(out)):
         raise ValueError(f"--out must be a new or empty folder (nothing in it is overwritten). Received: --out={out!r}")
-    for name in (RUN_METRICS_FILE, GENERATOR_FILE):
-        if not os.path.isfile(os.path.join(source_run, name)):
-            raise FileNotFoundError(f"{source_run} is not a finished kfreqgan-train run folder: it has no {name}.")
+    source_metrics = read_metrics(source_run)  # a finished run: generator.keras and metrics.json
     source_backup = os.path.join(source_run, "backup", "worker-0")
     metadata = AtomicBackupAndRestore.read_metadata(source_backup)
     if metadata is None:
         raise FileNotFoundError(f"{source_run} has no backup ({source_backup}) to take the discriminator's state from.")
-    with open(os.path.join(source_run, RUN_METRICS_FILE), encoding="utf-8") as handle:
-        source_metrics = json.load(handle)
     source_config = source_metrics["config"]
     check_widenable(source_config, config)
     epoch = int(metadata["epoch"])
