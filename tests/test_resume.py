@@ -241,6 +241,24 @@ def test_a_crash_at_any_point_of_the_write_keeps_the_previous_backup(stage, tmp_
     assert sorted(os.listdir(tmp_path)) == sorted([*atomic_backup.SLOTS, atomic_backup.METADATA])
 
 
+def test_write_backup_is_what_the_callback_restores(tmp_path):
+    # The one writer of the format, used outside `fit` (python -m kfreqgan.training.widen).
+    model = _tiny_model()
+    model.fit(_X, _Y, batch_size=8, epochs=1, verbose=0)
+    history = {"loss": [0.5, 0.25]}
+    first = AtomicBackupAndRestore.write_backup(tmp_path, model, 2, history=history)
+    second = AtomicBackupAndRestore.write_backup(tmp_path, model, 2, history=history, previous_slot=first)
+    assert {first, second} == set(atomic_backup.SLOTS)
+    metadata = AtomicBackupAndRestore.read_metadata(tmp_path)
+    assert metadata == {"epoch": 2, "batch": 0, "weights": second, "steps": {"optimizer": 2}, "history": history}
+    restored, backup = _tiny_model(), AtomicBackupAndRestore(tmp_path, delete_checkpoint=False)
+    backup.set_model(restored)
+    backup.on_train_begin()
+    assert backup.restored_epoch == 2 and backup.history == history and int(restored.optimizer.iterations) == 2
+    for got, want in zip(restored.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(got, want)
+
+
 def test_restores_a_backup_written_by_keras_own_callback(tmp_path):
     model = _tiny_model()
     model.fit(_X, _Y, batch_size=8, epochs=1, verbose=0, callbacks=[keras.callbacks.BackupAndRestore(tmp_path, delete_checkpoint=False)])

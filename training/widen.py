@@ -46,7 +46,6 @@ import sys
 
 import numpy as np
 
-from kfreqgan.atomic_files import write_atomically
 from kfreqgan.atomic_files import write_text_atomically
 
 PROVENANCE_FILE = "widened_from.json"
@@ -209,9 +208,6 @@ def widen_run(source_run, config, out):
     import keras
 
     from kfreqgan.callbacks import AtomicBackupAndRestore
-    from kfreqgan.callbacks.atomic_backup_and_restore import METADATA
-    from kfreqgan.callbacks.atomic_backup_and_restore import SLOTS
-    from kfreqgan.callbacks.atomic_backup_and_restore import optimizer_steps
     from kfreqgan.models.loading import GENERATOR_FILE
     from kfreqgan.training.package_dehazer import read_metrics
     from kfreqgan.training.train import compiled_gan
@@ -265,14 +261,7 @@ def widen_run(source_run, config, out):
         "generator_parameters": [int(source.generator.count_params()), int(target.generator.count_params())],
     }
     backup_dir = os.path.join(out, "backup", "worker-0")
-    os.makedirs(backup_dir, exist_ok=True)
-    write_atomically(
-        os.path.join(backup_dir, SLOTS[0]), lambda temporary: target.save_weights(temporary, overwrite=True), suffix=".weights.h5", sync=True
-    )
-    text = json.dumps(
-        {"epoch": epoch, "batch": 0, "weights": SLOTS[0], "steps": optimizer_steps(target), "history": metadata.get("history", {})}
-    )
-    write_text_atomically(os.path.join(backup_dir, METADATA), text)
+    AtomicBackupAndRestore.write_backup(backup_dir, target, epoch, history=metadata.get("history", {}))
     write_text_atomically(os.path.join(out, PROVENANCE_FILE), json.dumps(provenance, indent=2))
     return provenance
 

@@ -181,26 +181,43 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         super().on_epoch_end(epoch, logs)  # sets the epoch count and calls _save_model
 
     def _save_model(self):
-        epoch = self._current_epoch
-        slot = SLOTS[1] if self._slot == SLOTS[0] else SLOTS[0]
+        self._slot = self.write_backup(
+            self.backup_dir, self.model, self._current_epoch, batch=self._last_batch_seen, history=self.history, previous_slot=self._slot
+        )
+
+    @staticmethod
+    def write_backup(backup_dir, model, epoch, batch=0, history=None, previous_slot=None):
+        """Writes `model`'s state as the backup in `backup_dir`; returns the slot.
+
+        The one writer of the backup format (see the module docstring): the
+        weights go to the slot that `previous_slot` (the one the committed
+        metadata names) is not, then the metadata commits them. A backup
+        written here is what `on_train_begin` restores, so a tool that
+        prepares a run's starting state (`python -m kfreqgan.training.widen`)
+        writes it with this instead of a copy of the format.
+
+        Args:
+            backup_dir: the backup folder (created if missing).
+            model: the built model, its optimizers built too.
+            epoch: the number of completed epochs the backup stands for.
+            batch: the last batch seen in that epoch (0 for an epoch boundary).
+            history: `{log name: [one value per completed epoch]}`.
+            previous_slot: the slot of the committed backup, or None.
+        """
+        os.makedirs(backup_dir, exist_ok=True)
+        slot = SLOTS[1] if previous_slot == SLOTS[0] else SLOTS[0]
 
         def write_weights(temporary):
-            self.model.save_weights(temporary, overwrite=True)
+            model.save_weights(temporary, overwrite=True)
 
-        write_atomically(os.path.join(self.backup_dir, slot), write_weights, suffix=".weights.h5", sync=True)
+        write_atomically(os.path.join(backup_dir, slot), write_weights, suffix=".weights.h5", sync=True)
         text = json.dumps(
-            {
-                "epoch": epoch,
-                "batch": self._last_batch_seen,
-                "weights": slot,
-                "steps": optimizer_steps(self.model),
-                "history": self.history,
-            }
+            {"epoch": int(epoch), "batch": int(batch), "weights": slot, "steps": optimizer_steps(model), "history": history or {}}
         )
 
         def write_metadata(temporary):
             with open(temporary, "w", encoding="utf-8") as handle:
                 handle.write(text)
 
-        write_atomically(os.path.join(self.backup_dir, METADATA), write_metadata, sync=True)
-        self._slot = slot
+        write_atomically(os.path.join(backup_dir, METADATA), write_metadata, sync=True)
+        return slot
