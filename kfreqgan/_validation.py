@@ -149,18 +149,23 @@ def check_positive_int(value, name, allow_none=False):
     return int(value)
 
 
-def check_at_least(value, name, low=0.0, strict=False, finite=False):
-    """Checks `value` is a number (int or float, not a bool; NaN fails)
-    `>= low`, or `> low` with `strict`, and with `finite` not infinite;
-    returns it as float."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not (value > low if strict else value >= low)
-        or (finite and value == float("inf"))
+def check_at_least(value, name, low=0.0, strict=False, high=None):
+    """Checks a scalar hyperparameter and returns it as a float.
+
+    `value` must be a real number (a Python or NumPy int or float; not a
+    bool, a string or None), finite, `>= low` (`> low` with `strict`) and,
+    if `high` is given, `< high`. NaN and infinities fail: a loss weight,
+    a floor or a scale that is infinite only ever yields non-finite results.
+    """
+    number = not isinstance(value, (bool, np.bool_)) and isinstance(value, (int, float, np.integer, np.floating))
+    if not (
+        number
+        and np.isfinite(value)
+        and (value > low if strict else value >= low)
+        and (high is None or value < high)
     ):
-        number = "a finite number" if finite else "a number"
-        raise ValueError(f"`{name}` must be {number} {'>' if strict else '>='} {low:g}. Received: {name}={value!r}")
+        bound = f"{'>' if strict else '>='} {low:g}" + (f" and < {high:g}" if high is not None else "")
+        raise ValueError(f"`{name}` must be a finite number {bound}. Received: {name}={value!r}")
     return float(value)
 
 

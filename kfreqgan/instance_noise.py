@@ -12,18 +12,9 @@ decayed to zero so that the GAN ends up fitting the clean data.
 import keras
 import tensorflow as tf
 
+from kfreqgan._validation import check_at_least
+
 SCHEDULE_KINDS = ("linear", "exponential")
-
-
-def _check_number(value, name, low, low_inclusive=True, high=None):
-    bad = isinstance(value, bool) or not isinstance(value, (int, float)) or value != value
-    if not bad:
-        bad = value < low if low_inclusive else value <= low
-        bad = bad or (high is not None and value >= high) or value == float("inf")
-    if bad:
-        bound = f"{'>=' if low_inclusive else '>'} {low}" + (f" and < {high}" if high is not None else "")
-        raise ValueError(f"`{name}` must be a finite number {bound}. Received: {name}={value!r}")
-    return float(value)
 
 
 @keras.saving.register_keras_serializable(package="kfreqgan")
@@ -58,14 +49,14 @@ class InstanceNoiseSchedule(keras.optimizers.schedules.LearningRateSchedule):
     """
 
     def __init__(self, initial_sigma, decay_steps, kind="linear", final_fraction=0.01, name=None):
-        self.initial_sigma = _check_number(initial_sigma, "initial_sigma", 0.0)
+        self.initial_sigma = check_at_least(initial_sigma, "initial_sigma")
         if isinstance(decay_steps, bool) or not isinstance(decay_steps, int) or decay_steps < 1:
             raise ValueError(f"`decay_steps` must be a positive integer. Received: decay_steps={decay_steps!r}")
         self.decay_steps = int(decay_steps)
         if kind not in SCHEDULE_KINDS:
             raise ValueError(f"`kind` must be one of {SCHEDULE_KINDS}. Received: kind={kind!r}")
         self.kind = kind
-        self.final_fraction = _check_number(final_fraction, "final_fraction", 0.0, low_inclusive=False, high=1.0)
+        self.final_fraction = check_at_least(final_fraction, "final_fraction", strict=True, high=1.0)
         self.name = name
 
     def __call__(self, step):
@@ -96,5 +87,7 @@ def add_instance_noise(images, sigma, seed=None):
     Returns:
         float32 tensor shaped like `images`.
     """
+    if not tf.is_tensor(sigma):  # a tensor (a schedule's value in a graph) is the caller's
+        sigma = check_at_least(sigma, "sigma")
     images = tf.cast(images, tf.float32)
     return images + tf.cast(sigma, tf.float32) * keras.random.normal(tf.shape(images), seed=seed)

@@ -156,8 +156,7 @@ def focal_frequency_loss(target, prediction, alpha=1.0, patch_factor=1, log_matr
     Returns:
         float32 `(N,)`.
     """
-    if not alpha > 0:
-        raise ValueError(f"`alpha` must be > 0. Received: alpha={alpha!r}")
+    alpha = check_at_least(alpha, "alpha", strict=True)
     if isinstance(patch_factor, bool) or not isinstance(patch_factor, int) or patch_factor < 1:
         raise ValueError(f"`patch_factor` must be a positive integer. Received: patch_factor={patch_factor!r}")
     difference = _orthonormal_dft(prediction, patch_factor) - _orthonormal_dft(target, patch_factor)
@@ -211,8 +210,7 @@ def band_log_spectral_loss(target, prediction, band_weights=(1.0, 1.0, 1.0), ban
             f"`band_weights` must hold one finite weight >= 0 per band ({len(ranges)}), not all zero. "
             f"Received: band_weights={tuple(band_weights)!r}"
         )
-    if not epsilon > 0:
-        raise ValueError(f"`epsilon` must be > 0. Received: epsilon={epsilon!r}")
+    epsilon = check_at_least(epsilon, "epsilon", strict=True)
     target = tf.cast(target, tf.float32)
     prediction = tf.cast(prediction, tf.float32)
     height, width = int(target.shape[1]), int(target.shape[2])
@@ -249,9 +247,16 @@ def radial_profile_loss(target, prediction, num_bins=None, epsilon=1e-8):
     the loss that pushes a generator to get the high-frequency fall-off of
     its images right.
 
+    Args:
+        target, prediction: float images `(N, H, W, C)`.
+        num_bins: radial bins up to 0.5 cycles/pixel (None:
+            `min(H, W) // 2`).
+        epsilon: added to the power before the log (> 0).
+
     Returns:
         float32 `(N,)`.
     """
+    epsilon = check_at_least(epsilon, "epsilon", strict=True)
     target = tf.cast(target, tf.float32)
     prediction = tf.cast(prediction, tf.float32)
     height, width = int(target.shape[1]), int(target.shape[2])
@@ -375,6 +380,8 @@ def wasserstein_gradient_penalty(
     """
     import keras
 
+    target = check_at_least(target, "target", strict=True)
+    epsilon = check_at_least(epsilon, "epsilon")
     real_images = tf.cast(real_images, tf.float32)
     fake_images = tf.cast(fake_images, tf.float32)
     shape = tf.concat([tf.shape(real_images)[:1], tf.ones([tf.rank(real_images) - 1], tf.int32)], axis=0)
@@ -482,8 +489,7 @@ def spectrum_matching_loss(real, fake, num_bins=None, max_frequency=0.5, epsilon
     Returns:
         float32 `(N,)`, every entry the batch's loss.
     """
-    if not epsilon > 0:
-        raise ValueError(f"`epsilon` must be > 0. Received: epsilon={epsilon!r}")
+    epsilon = check_at_least(epsilon, "epsilon", strict=True)
 
     def mean_log_profile(images):
         profile = spectral.radial_power_profile(tf.cast(images, tf.float32), num_bins, max_frequency)[..., 0]

@@ -134,7 +134,7 @@ def ssim(a, b, filter_size=11, filter_sigma=1.5, k1=0.01, k2=0.03):
     a, b = _image_pair(a, b)
     filter_size = check_positive_int(filter_size, "filter_size")
     for label, value in (("filter_sigma", filter_sigma), ("k1", k1), ("k2", k2)):
-        check_at_least(value, label, strict=True, finite=True)
+        check_at_least(value, label, strict=True)
     height, width = a.shape[1], a.shape[2]
     if (height is not None and height < filter_size) or (width is not None and width < filter_size):
         raise ValueError(

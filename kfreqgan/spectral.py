@@ -24,6 +24,7 @@ import tensorflow as tf
 
 from kfreqgan._validation import as_image_batch
 from kfreqgan._validation import check_array_size
+from kfreqgan._validation import check_at_least
 from kfreqgan._validation import check_choice
 from kfreqgan._validation import check_frequency
 from kfreqgan._validation import check_positive_int
@@ -219,8 +220,7 @@ def _log_magnitude_kernel(images, gray_weights, epsilon):
 
 def check_epsilon(epsilon):
     """Checks a log floor `epsilon` (a number > 0); raises `ValueError` otherwise."""
-    if isinstance(epsilon, (bool, np.bool_)) or not isinstance(epsilon, _NUMBERS) or not epsilon > 0:
-        raise ValueError(f"`epsilon` must be a number > 0. Received: epsilon={epsilon!r}")
+    check_at_least(epsilon, "epsilon", strict=True)
 
 
 # ---------------------------------------------------------------------------

@@ -23,6 +23,8 @@ import pytest
 import tensorflow as tf
 
 from kfreqgan import dft
+from kfreqgan import instance_noise
+from kfreqgan import losses
 from kfreqgan import metrics
 from kfreqgan import spectral
 from kfreqgan.analysis import spectrum_cli
@@ -44,6 +46,10 @@ from kfreqgan.training import train
 
 HUGE = 10**6  # a 10**6 x 10**6 request: 10**12 elements, refused before allocating
 GOOD = np.random.default_rng(0).random((2, 16, 16, 3)).astype(np.float32)
+
+
+def _critic(images):
+    return tf.reduce_sum(images, axis=[1, 2, 3])
 
 
 def _with(value, index=(0, 0, 0, 0)):
@@ -146,7 +152,7 @@ BAD_ARGUMENTS = {
     "radial_profile max_frequency 0": (lambda: spectral.radial_profile(GOOD, max_frequency=0), r"`max_frequency` must be > 0\. Received: max_frequency=0\.0"),
     "radial_profile binning": (lambda: spectral.radial_profile(GOOD, binning="log"), r"Received: binning='log'"),
     "radial_bins integer non-square": (lambda: spectral.radial_bins(16, 8, binning="integer"), r"non-square images.*Received: height=16, width=8"),
-    "log_magnitude epsilon 0": (lambda: spectral.log_magnitude(GOOD, epsilon=0), r"`epsilon` must be a number > 0\. Received: epsilon=0"),
+    "log_magnitude epsilon 0": (lambda: spectral.log_magnitude(GOOD, epsilon=0), r"`epsilon` must be a finite number > 0\. Received: epsilon=0"),
     "log_magnitude epsilon NaN": (lambda: spectral.log_magnitude(GOOD, epsilon=float("nan")), r"Received: epsilon=nan"),
     "power_spectrum mode": (lambda: spectral.power_spectrum(GOOD, mode="rgb"), r"`mode` must be one of 'gray', 'channels'\. Received: mode='rgb'"),
     "spectral_distance sizes": (lambda: spectral.spectral_distance(GOOD, GOOD[:, :8, :8]), r"Received: real\.shape=\(2, 16, 16, 3\), fake\.shape=\(2, 8, 8, 3\)"),
@@ -165,10 +171,23 @@ BAD_ARGUMENTS = {
     "ssim filter_sigma": (lambda: metrics.ssim(GOOD, GOOD, filter_sigma=-1.0), r"Received: filter_sigma=-1\.0"),
     "ssim k1 inf": (lambda: metrics.ssim(GOOD, GOOD, k1=float("inf")), r"`k1` must be a finite number > 0\. Received: k1=inf"),
     "ssim k2 bool": (lambda: metrics.ssim(GOOD, GOOD, k2=True), r"`k2` must be a finite number > 0\. Received: k2=True"),
-    "GuidedFilter epsilon 0": (lambda: GuidedFilter(4, 0.0), r"`epsilon` must be a number > 0\. Received: epsilon=0\.0"),
+    "GuidedFilter epsilon 0": (lambda: GuidedFilter(4, 0.0), r"`epsilon` must be a finite number > 0\. Received: epsilon=0\.0"),
+    "focal_frequency_loss alpha string": (lambda: losses.focal_frequency_loss(GOOD, GOOD, alpha="2"), r"`alpha` must be a finite number > 0\. Received: alpha='2'"),
+    "focal_frequency_loss alpha inf": (lambda: losses.focal_frequency_loss(GOOD, GOOD, alpha=float("inf")), r"`alpha` must be a finite number > 0\. Received: alpha=inf"),
+    "focal_frequency_loss alpha None": (lambda: losses.focal_frequency_loss(GOOD, GOOD, alpha=None), r"Received: alpha=None"),
+    "band_log_spectral_loss epsilon inf": (lambda: losses.band_log_spectral_loss(GOOD, GOOD, epsilon=float("inf")), r"`epsilon` must be a finite number > 0"),
+    "radial_profile_loss epsilon -1": (lambda: losses.radial_profile_loss(GOOD, GOOD, epsilon=-1.0), r"`epsilon` must be a finite number > 0\. Received: epsilon=-1\.0"),
+    "radial_profile_loss epsilon NaN": (lambda: losses.radial_profile_loss(GOOD, GOOD, epsilon=float("nan")), r"Received: epsilon=nan"),
+    "spectrum_matching_loss epsilon True": (lambda: losses.spectrum_matching_loss(GOOD, GOOD, epsilon=True), r"Received: epsilon=True"),
+    "gradient penalty target inf": (lambda: losses.wasserstein_gradient_penalty(_critic, GOOD, GOOD, target=float("inf")), r"`target` must be a finite number > 0"),
+    "gradient penalty epsilon -1": (lambda: losses.wasserstein_gradient_penalty(_critic, GOOD, GOOD, epsilon=-1.0), r"`epsilon` must be a finite number >= 0"),
+    "log_magnitude epsilon inf": (lambda: spectral.log_magnitude(GOOD, epsilon=float("inf")), r"`epsilon` must be a finite number > 0\. Received: epsilon=inf"),
+    "add_instance_noise sigma NaN": (lambda: instance_noise.add_instance_noise(GOOD, float("nan")), r"`sigma` must be a finite number >= 0\. Received: sigma=nan"),
+    "add_instance_noise sigma string": (lambda: instance_noise.add_instance_noise(GOOD, "0.1"), r"Received: sigma='0\.1'"),
+    "InstanceNoiseSchedule final_fraction 1": (lambda: instance_noise.InstanceNoiseSchedule(0.1, 10, final_fraction=1.0), r"`final_fraction` must be a finite number > 0 and < 1\. Received: final_fraction=1\.0"),
     "MinibatchStdDev epsilon inf": (lambda: MinibatchStdDev(epsilon=float("inf")), r"`epsilon` must be a finite number > 0\. Received: epsilon=inf"),
-    "synthetic_depth relief -1": (lambda: haze.synthetic_depth(8, 8, 0, relief=-1), r"`relief` must be a number >= 0\. Received: relief=-1"),
-    "layered_depth relief NaN": (lambda: haze.layered_depth(GOOD[0], 0, relief=float("nan")), r"`relief` must be a number >= 0\. Received: relief=nan"),
+    "synthetic_depth relief -1": (lambda: haze.synthetic_depth(8, 8, 0, relief=-1), r"`relief` must be a finite number >= 0\. Received: relief=-1"),
+    "layered_depth relief NaN": (lambda: haze.layered_depth(GOOD[0], 0, relief=float("nan")), r"`relief` must be a finite number >= 0\. Received: relief=nan"),
     "FreqGAN l1_weight inf": (
         lambda: FreqGAN(keras.Sequential([keras.layers.Identity()]), keras.Sequential([keras.layers.Identity()]), l1_weight=float("inf")),
         r"`l1_weight` must be a finite number >= 0\. Received: l1_weight=inf",

@@ -371,8 +371,7 @@ def check_config(config):
     Raises:
         ValueError: naming the key and the value it received.
     """
-    import math
-
+    from kfreqgan._validation import check_at_least
     from kfreqgan._validation import check_choice
     from kfreqgan.data.haze import check_range
     from kfreqgan.data.photos import check_photo_names
@@ -381,11 +380,7 @@ def check_config(config):
         if key in _POSITIVE_INTS and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
             raise ValueError(f"`{key}` must be a positive integer. Received: {key}={value!r}")
         if key in _NON_NEGATIVE_FLOATS + _POSITIVE_FLOATS:
-            positive = key in _POSITIVE_FLOATS
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or (
-                value <= 0 if positive else value < 0
-            ):
-                raise ValueError(f"`{key}` must be a finite number {'>' if positive else '>='} 0. Received: {key}={value!r}")
+            check_at_least(value, key, strict=key in _POSITIVE_FLOATS)
     check_choice(config.get("task"), "task", TASKS)
     required = set.intersection(*(set(named) for named in CONFIGS.values() if named["task"] == config["task"]))
     missing = sorted(required - set(config))

@@ -72,7 +72,7 @@ class MinibatchStdDev(keras.layers.Layer):
         super().__init__(**kwargs)
         self.group_size = check_positive_int(group_size, "group_size")
         self.num_features = check_positive_int(num_features, "num_features")
-        check_at_least(epsilon, "epsilon", strict=True, finite=True)
+        check_at_least(epsilon, "epsilon", strict=True)
         self.epsilon = float(epsilon)
 
     def build(self, input_shape):

@@ -172,7 +172,7 @@ class FreqGAN(keras.Model):
             ("feature_matching_weight", feature_matching_weight),
             ("spectrum_matching_weight", spectrum_matching_weight),
         ):
-            check_at_least(value, name, finite=True)
+            check_at_least(value, name)
         if (
             isinstance(spectrum_matching_max_frequency, bool)
             or not isinstance(spectrum_matching_max_frequency, (int, float))
