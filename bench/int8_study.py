@@ -101,8 +101,10 @@ def main(argv=None):
     bands = [name for name in names if "/band_" in name]
     head = [name for name in names if any(key in name for key in ("/transmission", "/airlight", "/output_", "global_average_pooling"))]
     remedies = {f"int8, worst {n} tensors in float": [row["tensor_name"] for row in ranked[:n]] for n in (int(k) for k in args.top.split(",") if k)}
-    remedies["int8, band filters in float"] = bands
-    remedies["int8, band filters and head in float"] = bands + head
+    if bands:  # the v1 U-Net's FFT band filters; the coherent (v2) dehazer has none
+        remedies["int8, band filters in float"] = bands
+    if head:
+        remedies["int8, band filters and head in float" if bands else "int8, head in float"] = bands + head
     for label, nodes in remedies.items():
         started = time.time()
         record(label, tflite.convert_to_tflite(model, "int8", calib, float_nodes=nodes), started, nodes=nodes)
