@@ -24,8 +24,16 @@ each hazed three times with `make_hazy_pairs` on its `layered_depth`:
 thin (beta 0.3-0.8), RESIDE ITS (0.8-1.8) and dense (1.8-3.0) haze, airlight
 in [0.6, 1.0] with a +-0.05 channel tint; seeded, the same every run.
 
-`--pairs HAZY_DIR CLEAR_DIR`: real pairs with RESIDE naming
-(`kfreqgan.data.find_image_pairs`), read with `kfreqgan.data.load_image`.
+`--pairs HAZY_DIR CLEAR_DIR`: real pairs, named as RESIDE names them
+(clear `0001.png` for hazy `0001_0.8_0.2.png`, `1400_1.png` or `0001.png`)
+or as O-HAZE, I-HAZE, Dense-Haze and NH-HAZE do (`01_outdoor_hazy.jpg` for
+`01_outdoor_GT.jpg`; `kfreqgan.data.find_image_pairs`), read with
+`kfreqgan.data.load_image_pair(..., crop_border=True)`: a clear image larger
+than its hazy one by the same margin on every side (SOTS-indoor: 640x480
+clear, 620x460 hazy) is centre-cropped to the hazy size, and the output says
+how many were; any other size difference is an error. Images must be at
+least 11 pixels on each side (SSIM's window; smaller ones are refused, not
+scored with another window, so every SSIM here is the standard one).
 
 `--real-haze`: the real hazy photos the registry packages ship without a
 haze-free twin (`kfreqgan.data.photo_sources.REAL_HAZE`, never trained on):
@@ -35,10 +43,15 @@ and three rough no-reference indicators (`real_haze`).
 Prints PSNR / SSIM (mean over images, per haze level and overall) and
 seconds per megapixel, writes `--out`/montage.png (rows: images; columns:
 hazy / DCP + guided filter / kfreqgan shipped / candidate / clear) and
-`--out`/results.json.
+`--out`/results.json (strict JSON). An output identical to its clear image
+has an infinite PSNR: it is written as null, left out of the PSNR means
+and counted in the summary's `psnr_infinite` (the output says so).
+
+Errors (a bad folder, a missing model, a bad argument) are one line on
+stderr and exit status 2, as for the package's programs
+(`kfreqgan.command_line`); `--debug` shows the traceback.
 """
 
-import argparse
 import json
 import os
 import sys
@@ -47,6 +60,7 @@ import time
 import numpy as np
 
 LEVELS = {"thin": (0.3, 0.8), "its": (0.8, 1.8), "dense": (1.8, 3.0)}
+SSIM_WINDOW = 11  # tf.image.ssim's filter_size: the smallest side it scores
 
 
 def _catalogue(split, release=None):
@@ -140,18 +154,30 @@ def airlight_errors(max_side, seed, model, release=None):
     return {method: {kind: float(np.mean(values)) for kind, values in kinds.items()} for method, kinds in errors.items()}
 
 
-def folder_pairs(hazy_dir, clear_dir, limit=None):
-    """[(name, "real", hazy, clean)] from two folders with RESIDE naming."""
-    from kfreqgan.data import find_image_pairs
-    from kfreqgan.data import load_image
+def check_scorable(shape, name):
+    """Refuses an image SSIM cannot score: a side below `SSIM_WINDOW` pixels."""
+    if min(shape[:2]) < SSIM_WINDOW:
+        raise ValueError(
+            f"{name} is {shape[0]}x{shape[1]} pixels; SSIM needs at least {SSIM_WINDOW} pixels on each side "
+            f"(its window). Received: shape={tuple(shape)}"
+        )
 
-    pairs = []
+
+def folder_pairs(hazy_dir, clear_dir, limit=None):
+    """`(pairs, cropped)`: `pairs` [(name, "real", hazy, clean)] from two
+    folders of pairs (see the module docstring), the first `limit`;
+    `cropped` how many clear images were larger by a border and cut to
+    their hazy size."""
+    from kfreqgan.data import find_image_pairs
+    from kfreqgan.data import load_image_pair
+
+    pairs, cropped = [], 0
     for hazy_path, clear_path in find_image_pairs(hazy_dir, clear_dir)[:limit]:
-        hazy, clean = load_image(hazy_path), load_image(clear_path)
-        if hazy.shape != clean.shape:
-            raise ValueError(f"{hazy_path} and {clear_path} differ in size: {hazy.shape} vs {clean.shape}")
+        hazy, clean, margin = load_image_pair(hazy_path, clear_path, crop_border=True)
+        check_scorable(hazy.shape, f"The hazy image {hazy_path!r}")
+        cropped += margin > 0
         pairs.append((os.path.basename(hazy_path), "real", hazy, clean))
-    return pairs
+    return pairs, cropped
 
 
 def contenders(model_path):
@@ -172,8 +198,10 @@ def contenders(model_path):
 
 
 def score(clean, image):
+    """(PSNR, SSIM) of `image` against `clean` (PSNR is inf where they are equal)."""
     import tensorflow as tf
 
+    check_scorable(clean.shape, "An image")
     clean, image = tf.constant(clean[np.newaxis]), tf.constant(np.clip(image, 0.0, 1.0)[np.newaxis], tf.float32)
     return float(tf.image.psnr(clean, image, 1.0)[0]), float(tf.image.ssim(clean, image, 1.0)[0])
 
@@ -341,6 +369,18 @@ def paired_difference(results, method="candidate", baseline="kfreqgan shipped"):
     }
 
 
+def strict_json(value):
+    """`value` (dicts, lists, numbers) with every NaN or infinity as None:
+    what `json.dump` writes is then strict JSON (no `Infinity`, `NaN`)."""
+    if isinstance(value, dict):
+        return {key: strict_json(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict_json(item) for item in value]
+    if isinstance(value, (float, np.floating)):
+        return float(value) if np.isfinite(value) else None
+    return value
+
+
 def summary(results, timing):
     order = list(LEVELS) + ["real"]
     levels = sorted({entry["level"] for entries in results.values() for entry in entries}, key=order.index)
@@ -352,20 +392,27 @@ def summary(results, timing):
         cells = []
         for level in levels + ["all"]:
             chosen = [e for e in entries if level == "all" or e["level"] == level]
-            psnr, ssim = np.mean([e["psnr"] for e in chosen]), np.mean([e["ssim"] for e in chosen])
-            table[method][level] = {"psnr": float(psnr), "ssim": float(ssim), "count": len(chosen)}
+            # An output equal to its clear image has an infinite PSNR: left out of the mean, counted.
+            finite = [e["psnr"] for e in chosen if np.isfinite(e["psnr"])]
+            infinite = sum(1 for e in chosen if e["psnr"] == float("inf"))
+            psnr = np.mean(finite) if finite else (float("inf") if infinite else float("nan"))
+            ssim = np.mean([e["ssim"] for e in chosen])
+            table[method][level] = {"psnr": float(psnr), "ssim": float(ssim), "count": len(chosen), "psnr_infinite": infinite}
             cells.append(f"{psnr:>12.2f} / {ssim:.3f}")
         table[method]["seconds_per_megapixel"] = timing[method]
         lines.append(f"{method:<22}" + "".join(cells) + f"{timing[method]:>8.2f}")
     return table, "\n".join(lines)
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def _parser():
+    from kfreqgan.command_line import ArgumentParser
+    from kfreqgan.command_line import int_at_least
+
+    parser = ArgumentParser("dehaze_quality.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", help="a candidate generator (.keras, SavedModel folder or .tflite)")
-    parser.add_argument("--pairs", nargs=2, metavar=("HAZY_DIR", "CLEAR_DIR"), help="real pairs (RESIDE naming)")
+    parser.add_argument("--pairs", nargs=2, metavar=("HAZY_DIR", "CLEAR_DIR"), help="real pairs (RESIDE, O-HAZE, I-HAZE, Dense-Haze or NH-HAZE naming)")
     parser.add_argument("--max-side", type=int, default=512, help="held-out photos' longer side (synthetic set)")
-    parser.add_argument("--limit", type=int, help="at most this many pairs")
+    parser.add_argument("--limit", type=int_at_least(1), help="at most this many pairs")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--seeds", type=int, default=1, help="synthetic set: haze drawn with seeds --seed ... --seed + N - 1 (N times the pairs)")
     parser.add_argument("--out", default="outputs/dehaze_quality", help="folder for montage.png and results.json")
@@ -381,7 +428,17 @@ def main(argv=None):
     parser.add_argument(
         "--release", type=int, help="photo catalogue release of the synthetic set (default: the latest; 1: the tables made before release 2)"
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv=None):
+    from kfreqgan.command_line import run_main
+
+    parser = _parser()
+    return run_main(parser, lambda args: _run(args, parser, argv), argv)
+
+
+def _run(args, parser, argv):
     if args.release is not None:
         from kfreqgan.data.photo_sources import check_release
 
@@ -413,6 +470,10 @@ def main(argv=None):
             check_output_file(os.path.join(args.out, name), inputs)
     except ValueError as error:
         parser.error(str(error))
+    if args.model:
+        from kfreqgan.models.loading import model_kind
+
+        model_kind(args.model)  # a missing or unreadable --model fails before any pair is read
     if args.real_haze:
         rows, table = real_haze(contenders(args.model), args.max_side)
         print(f"{len(rows)} real hazy photos without ground truth (longer side {args.max_side}); means over them:")
@@ -424,11 +485,12 @@ def main(argv=None):
         record = {"command": " ".join(["python", "bench/dehaze_quality.py", *(argv if argv is not None else sys.argv[1:])]),
                   "model": args.model, "real_haze": table}
         with open(os.path.join(args.out, "results.json"), "w", encoding="utf-8") as file:
-            json.dump(record, file, indent=2)
+            json.dump(strict_json(record), file, indent=2, allow_nan=False)
         print(f"wrote {args.out}/montage.png (hazy / DCP + guided filter / kfreqgan shipped{' / candidate' if args.model else ''}) and results.json")
         return 0
+    cropped = 0
     if args.pairs:
-        pairs = folder_pairs(*args.pairs, limit=args.limit)
+        pairs, cropped = folder_pairs(*args.pairs, limit=args.limit)
     else:
         pairs = [
             pair
@@ -441,7 +503,15 @@ def main(argv=None):
     megapixels = sum(p[2].shape[0] * p[2].shape[1] for p in pairs) / 1e6
     source = "training" if args.training_photos else "held-out"
     print(f"{len(pairs)} pairs ({megapixels:.2f} megapixels), {'folders ' + ' '.join(args.pairs) if args.pairs else f'synthetic haze on {source} photos'}")
+    if cropped:
+        print(f"note: {cropped} of {len(pairs)} clear images were larger than their hazy image by a border (as in SOTS-indoor) and were centre-cropped to its size")
     print(text)
+    infinite = sum(1 for entries in results.values() for e in entries if e["psnr"] == float("inf"))
+    if infinite:
+        print(
+            f"note: {infinite} outputs equal their clear image exactly (PSNR infinite): left out of the PSNR means, "
+            "counted as psnr_infinite and written as null in results.json"
+        )
     paired = paired_difference(results)
     if paired:
         print(
@@ -462,9 +532,9 @@ def main(argv=None):
     os.makedirs(args.out, exist_ok=True)
     montage(rows, os.path.join(args.out, "montage.png"))
     record = {"command": " ".join(["python", "bench/dehaze_quality.py", *(argv if argv is not None else sys.argv[1:])]),
-              "pairs": len(pairs), "megapixels": megapixels, "model": args.model, "summary": table, "paired": paired, "large_photo": large, "airlight_error": airlight, "per_image": results}
+              "pairs": len(pairs), "clear_border_cropped": cropped, "megapixels": megapixels, "model": args.model, "summary": table, "paired": paired, "large_photo": large, "airlight_error": airlight, "per_image": results}
     with open(os.path.join(args.out, "results.json"), "w", encoding="utf-8") as file:
-        json.dump(record, file, indent=2)
+        json.dump(strict_json(record), file, indent=2, allow_nan=False)
     print(f"wrote {args.out}/montage.png (hazy / DCP + guided filter / kfreqgan shipped{' / candidate' if args.model else ''} / clear) and results.json")
     return 0
 

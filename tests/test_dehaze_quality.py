@@ -5,9 +5,11 @@ import dataclasses
 import importlib.util
 import json
 import os
+import re
 
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 
 BENCH = os.path.join(os.path.dirname(__file__), "..", "bench", "dehaze_quality.py")
@@ -230,3 +232,99 @@ def test_flat_region_wander_sees_blotches_not_an_even_stretch():
     rough[48:] = np.random.default_rng(1).random((48, 128, 3))  # anything goes where the photo is textured
     assert bench.flat_region_wander(hazy, rough) == pytest.approx(0.0, abs=1e-6)
     assert bench.flat_region_wander(texture.astype(np.float32), texture) == 0.0  # nothing flat: 0
+
+
+def _write_pairs(root, clear, hazy):
+    """clear/ and hazy/ under root from {file name: float (H, W, 3) image}."""
+    folders = []
+    for label, files in (("hazy", hazy), ("clear", clear)):
+        folder = root / label
+        folder.mkdir(parents=True)
+        for name, image in files.items():
+            tf.io.write_file(str(folder / name), tf.io.encode_png(tf.cast(tf.round(np.asarray(image) * 255), tf.uint8)))
+        folders.append(str(folder))
+    return folders
+
+
+def test_bad_pair_folders_and_arguments_are_one_line_errors(tmp_path, capsys):
+    """Every mistake a user can make with --pairs ends in one line on stderr
+    (`dehaze_quality.py: error: ...`, no traceback) and exit status 2, before
+    any model runs, and nothing is written."""
+    from kfreqgan.data import photo_patches
+
+    bench = _load_bench()
+    image = np.asarray(photo_patches(["coffee"], 16, 1, seed=0)[0])
+    ok = _write_pairs(tmp_path / "ok", {"0001.png": image}, {"0001_1.png": image})
+    cases = {
+        "no clear partner": (_write_pairs(tmp_path / "mis", {"0001.png": image}, {"0002_1.png": image}), [], r"0002_1\.png' has no clear partner"),
+        "size": (_write_pairs(tmp_path / "size", {"0001.png": image}, {"0001_1.png": image[:14]}), [], r"shape=\(14, 16, 3\) and .*shape=\(16, 16, 3\)"),
+        "tiny": (_write_pairs(tmp_path / "tiny", {"0001.png": image[:9, :12]}, {"0001_1.png": image[:9, :12]}), [], r"0001_1\.png' is 9x12 pixels; SSIM needs at least 11"),
+        "same folder": ([ok[0], ok[0]], [], "the same folder"),
+        "missing folder": ([ok[0], str(tmp_path / "nowhere")], [], "`clear_dir` does not exist"),
+        # The model is checked before the pairs are read: the size mismatch is never reached.
+        "missing model": (_write_pairs(tmp_path / "size2", {"0001.png": image}, {"0001_1.png": image[:14]}), ["--model", str(tmp_path / "none.keras")], "Model file not found.*none.keras"),
+        "limit 0": (ok, ["--limit", "0"], "--limit: must be an integer >= 1"),
+        "limit -1": (ok, ["--limit", "-1"], "--limit: must be an integer >= 1"),
+    }
+    stray = _write_pairs(tmp_path / "stray", {"0001.png": image}, {"0001_1.png": image})
+    (tmp_path / "stray" / "hazy" / "notes.txt").write_text("beta 0.8")
+    cases["stray file"] = (stray, [], r"not an image: '.*notes\.txt'")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    cases["empty folder"] = ([str(empty), ok[1]], [], "`hazy_dir` contains no images")
+    for case, (pairs, extra, message) in cases.items():
+        out = tmp_path / "out"
+        try:
+            status = bench.main(["--pairs", *pairs, *extra, "--out", str(out)])
+        except SystemExit as stop:  # argparse's usage errors
+            status = stop.code
+        err = capsys.readouterr().err
+        assert status == 2, case
+        assert err.startswith("dehaze_quality.py: error: ") and err.count("\n") == 1 and "Traceback" not in err, (case, err)
+        assert re.search(message, err), (case, err)
+        assert not out.exists(), case
+
+
+def test_a_clear_border_is_cropped_and_a_perfect_pair_gives_strict_json(tmp_path, capsys):
+    """SOTS-indoor: a clear image with a border around its hazy one is
+    centre-cropped, and the output says how many were. A hazy image equal to
+    its clear one (PSNR infinite) leaves results.json strict JSON: its PSNR
+    is null, left out of the means and counted."""
+    from kfreqgan.data import load_image
+    from kfreqgan.data import make_hazy_pairs
+    from kfreqgan.data import photo_patches
+
+    bench = _load_bench()
+    clean = np.asarray(photo_patches(["astronaut", "coffee"], 40, 1, seed=0))
+    hazy, _ = make_hazy_pairs(clean[:, 4:-4, 4:-4], 1)
+    hazy_dir, clear_dir = _write_pairs(
+        tmp_path / "pairs",
+        clear={"0001.png": clean[0], "0002.png": clean[1, 4:-4, 4:-4]},
+        hazy={"0001_1.png": hazy[0], "0002_1.png": clean[1, 4:-4, 4:-4]},
+    )
+    out = tmp_path / "out"
+    assert bench.main(["--pairs", hazy_dir, clear_dir, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "1 of 2 clear images were larger than their hazy image by a border" in printed
+    assert "1 outputs equal their clear image exactly (PSNR infinite)" in printed
+
+    def refuse(constant):
+        raise ValueError(f"not strict JSON: {constant}")
+
+    record = json.loads((out / "results.json").read_text(), parse_constant=refuse)
+    assert record["clear_border_cropped"] == 1
+    hazy_input = {entry["image"]: entry for entry in record["per_image"]["hazy input"]}
+    assert hazy_input["0002_1.png"]["psnr"] is None and hazy_input["0002_1.png"]["ssim"] == 1.0
+    # The one finite PSNR is the hazy file against the clear file's centre.
+    expected = float(tf.image.psnr(load_image(str(tmp_path / "pairs" / "clear" / "0001.png"))[4:-4, 4:-4], load_image(f"{hazy_dir}/0001_1.png"), 1.0))
+    assert hazy_input["0001_1.png"]["psnr"] == pytest.approx(expected, rel=1e-5)
+    summary = record["summary"]["hazy input"]["all"]
+    assert summary["psnr"] == pytest.approx(expected, rel=1e-5) and summary["psnr_infinite"] == 1 and summary["count"] == 2
+    assert record["summary"]["kfreqgan shipped"]["all"]["psnr_infinite"] == 0
+
+
+def test_strict_json_writes_null_for_every_non_finite_number():
+    bench = _load_bench()
+    value = {"a": [float("inf"), np.float32("nan"), 1.5, np.float64(2.0)], "b": (float("-inf"), 3), "c": "text"}
+    assert bench.strict_json(value) == {"a": [None, None, 1.5, 2.0], "b": [None, 3], "c": "text"}
+    json.dumps(bench.strict_json(value), allow_nan=False)

@@ -119,6 +119,60 @@ def test_pairing_ignores_extension_case_and_falls_back_to_the_full_stem(tmp_path
     }
 
 
+def test_an_exact_name_wins_over_the_reside_id(tmp_path):
+    """A hazy `img_3.png` is the clear `img_3.png`'s, not `img.png`'s; a hazy
+    `img_0.8.png` (no clear image of that name) is `img.png`'s."""
+    pixels = _small_photo("chelsea", 8, 8)
+    hazy_dir, clear_dir = _pair_dirs(
+        tmp_path,
+        clear={"img.png": pixels, "img_3.png": pixels},
+        hazy={"img_3.png": pixels, "img_0.8.png": pixels},
+    )
+    pairs = {_name(h): _name(c) for h, c in find_image_pairs(hazy_dir, clear_dir)}
+    assert pairs == {"img_3.png": "img_3.png", "img_0.8.png": "img.png"}
+
+
+def test_real_haze_benchmark_names_pair_by_their_hazy_and_gt_words(tmp_path):
+    """O-HAZE, I-HAZE, Dense-Haze and NH-HAZE name a pair alike but for the
+    word hazy / GT (any case; `clear` too), next to RESIDE's names."""
+    pixels = _small_photo("chelsea", 8, 8)
+    clear = ["01_GT.png", "02_gt.png", "01_outdoor_GT.jpg", "01_indoor_Clear.JPG", "0001.png", "1400.png", "GT-7.png"]
+    hazy = ["01_hazy.png", "02_HAZY.png", "01_outdoor_hazy.jpg", "01_indoor_hazy.jpg", "0001_0.8_0.2.png", "1400_1.png", "hazy-7.png"]
+    hazy_dir, clear_dir = _pair_dirs(tmp_path, clear=dict.fromkeys(clear, pixels), hazy=dict.fromkeys(hazy, pixels))
+    pairs = {_name(h): _name(c) for h, c in find_image_pairs(hazy_dir, clear_dir)}
+    assert pairs == dict(zip(hazy, clear))
+
+
+def test_ambiguous_pairings_name_every_candidate(tmp_path):
+    pixels = _small_photo("chelsea", 8, 8)
+    for case in "abc":
+        (tmp_path / case).mkdir()
+    # By the RESIDE id '01' and by the word: two clear images.
+    hazy_dir, clear_dir = _pair_dirs(tmp_path / "a", clear={"01.png": pixels, "01_GT.png": pixels}, hazy={"01_hazy.png": pixels})
+    with pytest.raises(ValueError, match=r"hazy image '.*01_hazy\.png' could pair with any of the clear images '.*01\.png', '.*01_GT\.png'"):
+        find_image_pairs(hazy_dir, clear_dir)
+    # Two clear images differ from the hazy name by the word alone.
+    hazy_dir, clear_dir = _pair_dirs(tmp_path / "b", clear={"5_GT.png": pixels, "5_clear.png": pixels}, hazy={"5_hazy.png": pixels})
+    with pytest.raises(ValueError, match=r"5_hazy\.png' could pair with any of the clear images '.*5_GT\.png', '.*5_clear\.png'"):
+        find_image_pairs(hazy_dir, clear_dir)
+    # A hazy name with the word but no partner says which names were looked for.
+    hazy_dir, clear_dir = _pair_dirs(tmp_path / "c", clear={"01_GT.png": pixels}, hazy={"02_hazy.png": pixels})
+    with pytest.raises(ValueError, match=r"02_hazy\.png' has no clear partner.*'02_hazy' or '02' \(or its name with 'hazy' written as 'GT'"):
+        find_image_pairs(hazy_dir, clear_dir)
+
+
+def test_the_same_folder_for_hazy_and_clear_is_refused(tmp_path):
+    """Every image would pair with itself (a perfect score), by any spelling."""
+    pixels = _small_photo("chelsea", 8, 8)
+    _write_png(tmp_path / "0001.png", pixels)
+    _write_png(tmp_path / "0001_1.png", pixels)
+    (tmp_path / "sub").mkdir()
+    os.symlink(tmp_path, tmp_path / "sub" / "link")
+    for other in (tmp_path, tmp_path / "sub" / ".." / ".", tmp_path / "sub" / "link"):
+        with pytest.raises(ValueError, match="`hazy_dir` and `clear_dir` are the same folder.*NH-HAZE"):
+            find_image_pairs(tmp_path, other)
+
+
 # --- loading ---------------------------------------------------------------------
 
 
@@ -130,6 +184,47 @@ def test_load_image_pair_returns_exactly_what_was_written(reside):
         assert hazy.dtype == clear.dtype == np.float32 and hazy.shape == clear.shape == (HEIGHT, WIDTH, 3)
         np.testing.assert_allclose(hazy, info["hazy"] / 255.0, atol=1e-7)  # PNG is lossless
         np.testing.assert_allclose(clear, info["clean"] / 255.0, atol=1e-7)
+
+def test_border_margin_is_an_even_frame_on_every_side():
+    from kfreqgan.data.folders import border_margin
+
+    assert border_margin((460, 620, 3), (480, 640, 3)) == 10  # SOTS-indoor
+    assert border_margin((8, 9, 3), (8, 9, 3)) == 0
+    for hazy, clear in (
+        ((460, 620, 3), (481, 641, 3)),  # odd: no centred crop
+        ((460, 620, 3), (480, 630, 3)),  # not the same margin on every side
+        ((480, 640, 3), (460, 620, 3)),  # the hazy image is the larger
+        ((460, 620, 3), (480, 640, 1)),  # channels differ
+    ):
+        assert border_margin(hazy, clear) is None, (hazy, clear)
+
+
+def test_a_clear_border_is_cropped_only_when_asked(tmp_path):
+    """SOTS-indoor: the clear image is the hazy scene plus a border. With
+    `crop_border` the clear image is cut to exactly the hazy window;
+    otherwise, and for any other size difference, an error names both."""
+    clear = _small_photo("chelsea", 20, 26)
+    inner = clear[3:-3, 3:-3]
+    hazy_dir, clear_dir = _pair_dirs(
+        tmp_path,
+        clear={"0001.png": clear, "0002.png": clear, "0003.png": inner},
+        hazy={"0001_1.png": inner, "0002_1.png": clear[3:-3, 2:-4].copy()[:, :-1], "0003_1.png": inner},
+    )
+    hazy_path, clear_path = hazy_dir / "0001_1.png", clear_dir / "0001.png"
+    with pytest.raises(ValueError, match=r"3-pixel border .*crop_border=True cuts it off.*'.*0001_1\.png' with shape=\(14, 20, 3\) and '.*0001\.png' with shape=\(20, 26, 3\)"):
+        load_image_pair(hazy_path, clear_path)
+    hazy, cropped, margin = load_image_pair(hazy_path, clear_path, crop_border=True)
+    assert margin == 3 and cropped.shape == hazy.shape == (14, 20, 3)
+    np.testing.assert_allclose(cropped, inner / 255.0, atol=1e-7)
+    np.testing.assert_array_equal(cropped, hazy)
+    _, same, margin = load_image_pair(hazy_dir / "0003_1.png", clear_dir / "0003.png", crop_border=True)
+    assert margin == 0 and same.shape == (14, 20, 3)
+    with pytest.raises(ValueError, match=r"same margin on every side.*0002_1\.png' with shape=\(14, 19, 3\) and '.*0002\.png' with shape=\(20, 26, 3\)"):
+        load_image_pair(hazy_dir / "0002_1.png", clear_dir / "0002.png", crop_border=True)
+    with pytest.raises(ValueError, match=r"0003\.png' with shape=\(14, 20, 3\) and '.*0001\.png' with shape=\(20, 26, 3\)"):
+        load_image_pair(clear_dir / "0003.png", clear_dir / "0001.png", crop_border=False)
+    with pytest.raises(ValueError, match="crop_border"):
+        load_image_pair(hazy_path, clear_path, crop_border="yes")
 
 
 def test_grey_images_become_rgb_and_alpha_is_dropped(tmp_path):
