@@ -114,9 +114,21 @@ def error_line(error):
     return first_line(error) + (" (more with --debug)" if more else "")
 
 
+def printable(text):
+    """`text` with its control characters escaped (`\\n`, `\\x1b`, ...), so
+    that a file name holding a newline or a terminal escape code stays on
+    one line and cannot drive the terminal. Other characters (accents,
+    non-Latin scripts) are kept."""
+    text = str(text)
+    if all(character.isprintable() or character == " " for character in text):
+        return text
+    return "".join(character if character.isprintable() or character == " " else repr(character)[1:-1] for character in text)
+
+
 def print_error(prog, message):
-    """Prints `<prog>: error: <message>` on stderr."""
-    print(f"{prog}: error: {message}", file=sys.stderr, flush=True)
+    """Prints `<prog>: error: <message>` on stderr (on one line: control
+    characters escaped, `printable`)."""
+    print(f"{prog}: error: {printable(message)}", file=sys.stderr, flush=True)
 
 
 def _release(error):

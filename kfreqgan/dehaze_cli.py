@@ -6,9 +6,10 @@
 
 Every image is written under `--out` with its own name (and, for a folder,
 its path below the folder), at its own size, in its own format (PNG stays
-PNG, JPEG stays JPEG), mode and bit depth, with its alpha channel and colour
-profile (`kfreqgan.data.image_files` says which modes round-trip and which
-are refused); images with an EXIF orientation are turned upright first, and
+PNG, JPEG stays JPEG; the format the file holds, whatever its name says),
+mode and bit depth, with its alpha channel, colour profile and resolution
+(`kfreqgan.data.image_files` says which modes round-trip and which are
+refused); images with an EXIF orientation are turned upright first, and
 written upright. Any size works: the shipped dehazer, a whole-image model,
 runs once on the whole photo (about a second for 12 megapixels); other
 models are run on overlapping, blended tiles (`kfreqgan.dehazing.Dehazer`),
@@ -39,6 +40,7 @@ import numpy as np
 from kfreqgan.command_line import EXIT_PARTIAL
 from kfreqgan.command_line import ArgumentParser
 from kfreqgan.command_line import error_line
+from kfreqgan.command_line import printable
 from kfreqgan.command_line import raise_if_interrupted
 from kfreqgan.command_line import run_main
 from kfreqgan.data.image_files import IMAGE_EXTENSIONS
@@ -64,10 +66,14 @@ def find_images(path, exclude=()):
 
     path = os.fspath(path)
     if not os.path.exists(path):
+        if os.path.lexists(path):
+            raise UsageError(f"input is a symlink to nothing (broken, or a loop of links): {path}")
         raise UsageError(f"input not found: {path}")
     if not os.path.isdir(path):
         if not is_regular_file(path):
             raise UsageError(f"input is not a regular file or a folder: {path}")
+        if not path.lower().endswith(IMAGE_EXTENSIONS):
+            raise UsageError(f"input is not an image kfreqgan reads and writes back ({', '.join(IMAGE_EXTENSIONS)}): {path}")
         return [(path, os.path.basename(path))]
     try:
         found = list_image_files(path, "input", recursive=True, strict=False, exclude=exclude)
@@ -78,7 +84,8 @@ def find_images(path, exclude=()):
 
 def dehaze_file(dehazer, source, target, progress=None):
     """Reads `source`, dehazes it and writes it to `target` in the same
-    mode, bit depth and format, alpha and colour profile kept.
+    mode, bit depth and format (the one the file holds), alpha, colour
+    profile and resolution kept.
 
     Grey images are dehazed as RGB (R = G = B) and written back as grey
     (luma); a 1-channel model gets the grey channel itself.
@@ -98,7 +105,9 @@ def dehaze_file(dehazer, source, target, progress=None):
         dehazed = np.clip(dehazed @ np.asarray(GRAY_WEIGHTS, np.float32), 0.0, 1.0)[..., None]
     if info.has_alpha:
         dehazed = np.concatenate([dehazed, pixels[..., -1:]], axis=-1)
-    write_image(target, dehazed, info)
+    # The format the file holds, not the one its name says: a PNG named
+    # .jpg stays lossless PNG (under its own name).
+    write_image(target, dehazed, info, format_name=info.format)
 
 
 class _Progress:
@@ -126,20 +135,20 @@ class _Progress:
             if self.quiet or total < 2 or now - start < self.tile_after:
                 return
             if self.bar is not None:
-                self.bar.set_postfix_str(f"{name[-30:]}: tile {done}/{total}")
+                self.bar.set_postfix_str(f"{printable(name)[-30:]}: tile {done}/{total}")
             elif now - last >= self.tile_every or done == total:
                 last = now
-                print(f"[{self.index + 1}/{self.total}] {name}: tile {done}/{total}", file=sys.stderr, flush=True)
+                print(f"[{self.index + 1}/{self.total}] {printable(name)}: tile {done}/{total}", file=sys.stderr, flush=True)
 
         return report
 
     def step(self, name):
         if self.bar is not None:
-            self.bar.set_postfix_str(name[-40:])
+            self.bar.set_postfix_str(printable(name)[-40:])
             self.bar.update(1)
         elif not self.quiet:
             self.index += 1
-            print(f"[{self.index}/{self.total}] {name}", file=sys.stderr, flush=True)
+            print(f"[{self.index}/{self.total}] {printable(name)}", file=sys.stderr, flush=True)
 
     def close(self):
         if self.bar is not None:
@@ -223,31 +232,60 @@ def _check_paths(args):
     try:
         for _, name in images:
             paths.check_output_file(os.path.join(out, name), inputs)
+            _check_way_to(out, name)
         paths.check_writable_folder(out, create=False)
     except ValueError as error:
         raise UsageError(str(error)) from None
     return images, out
 
 
+def _check_way_to(out, name):
+    """Checks that the output `name` (a path relative to `--out`) can be
+    written inside `out`: every folder on the way is a real folder inside
+    `out` (a symlinked sub-folder would send the file, and the overwrite,
+    elsewhere), no file stands where a folder must be made, and no folder
+    where the file goes.
+
+    Raises:
+        ValueError: naming the output and the obstacle.
+    """
+    target = os.path.join(out, name)
+    folder = out
+    for part in os.path.normpath(name).split(os.sep)[:-1]:
+        folder = os.path.join(folder, part)
+        if os.path.islink(folder):
+            raise ValueError(f"cannot write {target}: {folder} is a symlink, and outputs stay inside --out. Received: --out={out}")
+        if os.path.lexists(folder) and not os.path.isdir(folder):
+            raise ValueError(f"cannot write {target}: {folder} is a file, where a folder must be made. Received: --out={out}")
+    if os.path.isdir(target) and not os.path.islink(target):
+        raise ValueError(f"cannot write {target}: a folder of that name exists. Received: --out={out}")
+
+
 def run(args):
     """Dehazes what `args` names; returns `(done, failures)`."""
     from kfreqgan.dehazing import Dehazer
+    from kfreqgan.dehazing import load_dehazing_model
 
     if args.tile_size < 16:
         raise UsageError(f"--tile-size must be >= 16. Received: {args.tile_size}")
     if args.overlap is not None and not 0 <= args.overlap < args.tile_size:
         raise UsageError(f"--overlap must be in [0, --tile-size). Received: {args.overlap}")
     images, out = _check_paths(args)
+    shown = "kfreqgan.pretrained.dehazer" if args.model is None else repr(args.model) if not args.model else args.model
     try:
         if args.model is None:
             from kfreqgan import pretrained
 
-            model = pretrained.dehazer()
+            runner = load_dehazing_model(pretrained.dehazer())
         else:
-            model = args.model
-        dehazer = Dehazer(model, tile_size=args.tile_size, overlap=args.overlap)
+            runner = load_dehazing_model(args.model)
+        runner.radius  # noqa: B018 - measured here, so that a model that fails its probe is named as the model
     except (FileNotFoundError, ValueError) as error:
-        raise UsageError(f"cannot use model {args.model or 'kfreqgan.pretrained.dehazer'}: {error}") from error
+        raise UsageError(f"cannot use model {shown}: {error}") from error
+    try:
+        dehazer = Dehazer(runner, tile_size=args.tile_size, overlap=args.overlap)
+    except ValueError as error:  # the tiling options do not fit this model
+        raise UsageError(f"--tile-size/--overlap do not fit model {shown}: {error}") from error
     try:
         from kfreqgan.paths import check_writable_folder
 
@@ -270,7 +308,7 @@ def run(args):
                     traceback.print_exc()
                 message = error_line(error)
                 failures.append((source, message))
-                print(f"kfreqgan-dehaze: error: {source}: {message}", file=sys.stderr, flush=True)
+                print(f"kfreqgan-dehaze: error: {printable(source)}: {printable(message)}", file=sys.stderr, flush=True)
             progress.step(name)
     finally:
         progress.close()
@@ -280,9 +318,9 @@ def run(args):
 def _run(args):
     done, failures = run(args)
     total = done + len(failures)
-    print(f"dehazed {done} of {total} image{'s' if total != 1 else ''} into {args.out}")
+    print(f"dehazed {done} of {total} image{'s' if total != 1 else ''} into {printable(args.out)}")
     if failures:
-        print(f"failed ({len(failures)}): " + "; ".join(f"{path} ({reason})" for path, reason in failures), file=sys.stderr)
+        print(f"failed ({len(failures)}): " + printable("; ".join(f"{path} ({reason})" for path, reason in failures)), file=sys.stderr)
         return EXIT_PARTIAL
     return 0
 

@@ -80,14 +80,30 @@ def receptive_radius(model, threshold=1e-4, probe=512):
     import keras
     import tensorflow as tf
 
+    from kfreqgan._validation import check_at_least
+
+    check_at_least(threshold, "threshold", strict=True, high=1.0)
+    probe = check_positive_int(probe, "probe")
+    if probe < 3:
+        raise ValueError(f"`probe` must be at least 3 pixels. Received: probe={probe}")
     names = {layer.name for layer in model.layers}
     if "transmission" in names:
         model = keras.Model(model.inputs, model.get_layer("transmission").output)
     images = tf.Variable(tf.random.stateless_uniform((1, probe, probe, model.inputs[0].shape[-1]), (1, 2)))
     with tf.GradientTape() as tape:
         centre = tf.reduce_sum(model(images, training=False)[0, probe // 2, probe // 2])
-    gradient = tf.reduce_max(tf.abs(tape.gradient(centre, images)), axis=(0, 3)).numpy()
+    gradient = tape.gradient(centre, images)
+    if gradient is None:  # the output does not depend on the input at all
+        return 0
+    gradient = tf.reduce_max(tf.abs(gradient), axis=(0, 3)).numpy()
+    if not np.all(np.isfinite(gradient)):
+        raise ValueError(
+            f"The model's output is not finite (NaN or Inf) on a {probe}x{probe} test image, or its gradient is not: "
+            "check its weights. Received: a non-finite gradient"
+        )
     rows, columns = np.nonzero(gradient > threshold * gradient.max())
+    if rows.size == 0:  # an output that does not depend on the input
+        return 0
     return int(max(np.abs(rows - probe // 2).max(), np.abs(columns - probe // 2).max()))
 
 
@@ -178,7 +194,8 @@ def load_dehazing_model(path):
     """Opens a dehazer from a `.keras` file, a SavedModel directory or a `.tflite` file.
 
     The file is opened by `kfreqgan.models.loading.load_generator`, the
-    package's one loader (same checks and messages everywhere).
+    package's one loader (same checks and messages everywhere). A
+    `keras.Model` is taken as it is (and checked the same way).
 
     Returns:
         An object for `Dehazer` (or pass the path to `Dehazer` directly).
@@ -191,13 +208,20 @@ def load_dehazing_model(path):
 
     from kfreqgan.models.loading import load_generator
 
+    if isinstance(path, keras.Model):
+        return _KerasRunner(path)
+    if not isinstance(path, (str, os.PathLike)):
+        raise ValueError(f"`path` must be a file or folder path. Received: path={path!r} of type {type(path).__name__}")
     generator = load_generator(path)
     return _KerasRunner(generator) if isinstance(generator, keras.Model) else _ExportedRunner(generator)
 
 
 def _as_image(image):
     """(H, W, C) float32 in [0, 1] and whether the input was uint8."""
-    array = np.asarray(image)
+    try:
+        array = np.asarray(image)
+    except ValueError as error:  # a ragged nested list
+        raise ValueError(f"`image` must be one array of shape (height, width, channels). Received: {type(image).__name__} ({error})") from None
     if array.ndim != 3:
         raise ValueError(f"`image` must have shape (height, width, channels). Received: shape={array.shape}")
     if array.size == 0:
@@ -213,7 +237,7 @@ def _as_image(image):
         raise ValueError("`image` contains NaN or Inf values.")
     if array.min() < 0 or array.max() > 1:
         raise ValueError(
-            f"A floating-point `image` must lie in [0, 1]. Received: range=[{array.min():.4g}, {array.max():.4g}]"
+            f"A floating-point `image` must lie in [0, 1]. Received: range=[{float(array.min())!r}, {float(array.max())!r}]"
         )
     return array, False
 
@@ -236,13 +260,21 @@ def choose_margin_and_overlap(tile_size, multiple, margin=None, overlap=None, ra
         ValueError: if an explicit `margin` or `overlap` cannot fit the
             tile; the message gives the bounds for this tile.
     """
+    tile_size = check_positive_int(tile_size, "tile_size")
+    multiple = check_positive_int(multiple, "multiple")
+    for name, value in (("overlap", overlap), ("margin", margin), ("radius", radius)):
+        if value is not None and (isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 0):
+            raise ValueError(f"`{name}` must be None or an integer >= 0. Received: {name}={value!r}")
     what = f"this model's fixed {tile_size}x{tile_size} input" if fixed_size is not None else f"tile_size={tile_size}"
     largest = (tile_size - multiple) // multiple * multiple  # one step of `multiple` at least
+    if largest < 0:
+        raise ValueError(f"`tile_size` must be at least the network's multiple {multiple}. Received: tile_size={tile_size}")
     if overlap is not None:
-        overlap = tiling.padded_size(overlap, multiple)
+        given, overlap = overlap, tiling.padded_size(overlap, multiple)
         if overlap > largest:
+            rounded = f" (rounded up to {overlap})" if overlap != given else ""
             raise ValueError(
-                f"`overlap` must be at most {largest} pixels (a multiple of {multiple}) for {what}. Received: overlap={overlap}"
+                f"`overlap` must be at most {largest} pixels (a multiple of {multiple}) for {what}. Received: overlap={given}{rounded}"
             )
     if margin is not None:
         limit = (overlap - 1) // 2 if overlap is not None else max(0, (largest - 1) // 2)
@@ -394,7 +426,17 @@ class Dehazer:
 
 
 def _finish(result, was_uint8):
-    """`result` clipped to [0, 1]; uint8 when the input was."""
+    """`result` clipped to [0, 1]; uint8 when the input was.
+
+    Raises:
+        ValueError: if the model's output is not finite (NaN or Inf), which
+            clipping would hide (Inf) or turn into garbage pixels (NaN).
+    """
+    if not np.all(np.isfinite(result)):
+        raise ValueError(
+            "The model's output is not finite (NaN or Inf); check its weights. "
+            f"Received: {int(np.size(result) - np.count_nonzero(np.isfinite(result)))} non-finite values"
+        )
     np.clip(result, 0.0, 1.0, out=result)
     if was_uint8:
         result *= 255.0
@@ -411,11 +453,29 @@ def dehaze(image, model=None, **kwargs):
         model: as for `Dehazer` (default: `kfreqgan.pretrained.dehazer()`).
         **kwargs: `Dehazer` arguments (`tile_size`, `overlap`, ...).
 
+    The shipped dehazer is loaded once and kept (per set of `kwargs`);
+    for a model of your own, make one `Dehazer` and call it on each image.
+
     Returns:
         The dehazed image, same shape, uint8 for uint8 input, else float32.
     """
     if model is None:
-        from kfreqgan import pretrained
+        try:
+            dehazer = _shipped_dehazer(**kwargs)
+        except TypeError as error:  # an unhashable argument: Dehazer names what is wrong with it
+            if "unhashable" not in str(error):
+                raise
+            from kfreqgan import pretrained
 
-        model = pretrained.dehazer()
+            dehazer = Dehazer(pretrained.dehazer(), **kwargs)
+        return dehazer(image)
     return Dehazer(model, **kwargs)(image)
+
+
+@functools.lru_cache(maxsize=4)
+def _shipped_dehazer(**kwargs):
+    """A `Dehazer` of the shipped model, loaded once per set of arguments
+    (loading it and tracing its graph cost far more than dehazing a photo)."""
+    from kfreqgan import pretrained
+
+    return Dehazer(pretrained.dehazer(), **kwargs)

@@ -21,6 +21,7 @@ and never write through a link, so these checks are what keeps originals
 byte-identical when an output spelling reaches them.
 """
 
+import errno
 import os
 import stat
 
@@ -144,6 +145,14 @@ def check_output_folder(out, inputs, name="--out", allow_inside=False):
             )
 
 
+def _read_only_file_system(path):
+    """Whether `path` lies on a file system mounted read-only."""
+    try:
+        return bool(os.statvfs(path).f_flag & getattr(os, "ST_RDONLY", 1))
+    except (OSError, AttributeError):  # no statvfs (Windows)
+        return False
+
+
 def check_writable_folder(out, name="--out", create=True):
     """Checks that files can be made in the folder `out`, before any work.
 
@@ -171,7 +180,9 @@ def check_writable_folder(out, name="--out", create=True):
             if not os.path.isdir(existing):
                 raise NotADirectoryError(20, "Not a directory", existing)
             if not os.access(existing, os.W_OK | os.X_OK):
-                raise PermissionError(13, "Permission denied", existing)
+                if _read_only_file_system(existing):
+                    raise OSError(errno.EROFS, os.strerror(errno.EROFS), existing)
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), existing)
             return
         os.makedirs(out, exist_ok=True)
         handle, probe = tempfile.mkstemp(dir=out, prefix=temporary_prefix())  # swept like any leftover if killed here

@@ -17,8 +17,10 @@ policy:
   `read_image_bytes` / `load_image_bytes` decode a file's bytes held in
   memory the same way (a photo inside a Qt resource bundle).
 - `write_image(path, pixels, info)`: atomically, in the format of `path`'s
-  extension, with the mode, bit depth, alpha and colour profile of `info`,
-  and the permissions of an ordinary new file (umask).
+  extension (or the one `format_name` gives), with the mode, bit depth,
+  alpha, colour profile and resolution (dpi) of `info`, and the
+  permissions of an ordinary new file (umask). PNG gamma (`gAMA`) and
+  other text chunks are not kept.
 
 The image-mode policy (Pillow decodes; it is a dependency through
 matplotlib). Each mode round-trips, or is refused with one line naming the
@@ -93,6 +95,8 @@ class ImageInfo:
         exif: EXIF bytes without the orientation, or None.
         compression: TIFF compression to keep, `"lossless"` or `"lossy"` for
             WebP, or None.
+        dpi: the `(x, y)` resolution in dots per inch the file records, or
+            None; written back where the format holds one.
     """
 
     mode: str
@@ -102,6 +106,7 @@ class ImageInfo:
     icc_profile: bytes = None
     exif: bytes = None
     compression: str = None
+    dpi: tuple = None
 
     @property
     def channels(self):
@@ -493,6 +498,7 @@ def _decode(path, data, max_side):
             info_format = "JPEG" if image.format == "MPO" else image.format
             compression = image.info.get("compression") if image.format == "TIFF" else None
             compression = _webp_kind(data) if image.format == "WEBP" else compression
+            dpi = _dpi(image.info.get("dpi"))
     except UnsupportedImageError:
         raise
     except bomb as error:
@@ -514,8 +520,19 @@ def _decode(path, data, max_side):
         icc_profile=icc,
         exif=exif.tobytes() if len(exif) else None,
         compression=compression,
+        dpi=dpi,
     )
     return pixels, info
+
+
+def _dpi(value):
+    """A file's recorded `(x, y)` dots per inch as floats, or None if it
+    records none (or nonsense: Pillow reports TIFF's missing unit as 1)."""
+    try:
+        x, y = (float(v) for v in value)
+    except (TypeError, ValueError):
+        return None
+    return (x, y) if x > 1 and y > 1 and math.isfinite(x) and math.isfinite(y) else None
 
 
 def _shrink(pixels, max_side):
@@ -587,16 +604,19 @@ def _png_chunk(kind, payload):
     return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload) & 0xFFFFFFFF)
 
 
-def _encode_png16(array, icc_profile):
-    """A 16-bit PNG (any channel count) with an optional iCCP chunk."""
+def _encode_png16(array, icc_profile, dpi=None):
+    """A 16-bit PNG (any channel count) with optional iCCP and pHYs (dpi) chunks."""
     import tensorflow as tf
 
     data = tf.io.encode_png(array.astype(np.uint16)).numpy()
+    chunks = b""
     if icc_profile:
-        chunk = _png_chunk(b"iCCP", b"ICC Profile\x00\x00" + zlib.compress(icc_profile))
-        end_of_ihdr = 8 + 4 + 4 + 13 + 4
-        data = data[:end_of_ihdr] + chunk + data[end_of_ihdr:]
-    return data
+        chunks += _png_chunk(b"iCCP", b"ICC Profile\x00\x00" + zlib.compress(icc_profile))
+    if dpi:
+        per_metre = [round(value / 0.0254) for value in dpi]
+        chunks += _png_chunk(b"pHYs", struct.pack(">IIB", per_metre[0], per_metre[1], 1))
+    end_of_ihdr = 8 + 4 + 4 + 13 + 4
+    return data[:end_of_ihdr] + chunks + data[end_of_ihdr:]
 
 
 _EIGHT_BIT_MODES = {"JPEG": ("L", "RGB"), "BMP": ("L", "RGB"), "WEBP": ("RGB", "RGBA")}  # Pillow reads RGBA BMPs back as RGB
@@ -620,16 +640,21 @@ def _quantised(pixels, info):
     return np.round(np.clip(pixels, 0.0, 1.0) * maximum).astype(dtype)
 
 
-def write_image(path, pixels, info):
+def write_image(path, pixels, info, format_name=None):
     """Writes pixels as an image file like the one `info` describes, atomically.
 
     Args:
         path: the file to write; its extension picks the format (one of
-            `IMAGE_EXTENSIONS`). Its folder is created if missing.
+            `IMAGE_EXTENSIONS`) unless `format_name` does. Its folder is
+            created if missing.
         pixels: float `(H, W, C)` in [0, 1] (clipped, then rounded to the
             bit depth), or integers at `info.bit_depth`; C = `len(info.mode)`.
         info: an `ImageInfo` (from `read_image`, or made for new images,
             e.g. `ImageInfo("RGB")`).
+        format_name: the Pillow format to write (`"PNG"`, `"JPEG"`, ...,
+            one of `_SAVE_FORMATS`' values) whatever the extension says; for
+            a file whose name and content disagree (a PNG named `.jpg`),
+            `info.format` keeps the content's format.
 
     Raises:
         ValueError: if the format cannot hold `info`'s mode or bit depth
@@ -642,9 +667,12 @@ def write_image(path, pixels, info):
 
     path = os.fspath(path)
     extension = os.path.splitext(path)[1].lower()
-    format_name = _SAVE_FORMATS.get(extension)
     if format_name is None:
-        raise ValueError(f"Cannot write an image with this extension (use one of {', '.join(IMAGE_EXTENSIONS)}). Received: path={path!r}")
+        format_name = _SAVE_FORMATS.get(extension)
+        if format_name is None:
+            raise ValueError(f"Cannot write an image with this extension (use one of {', '.join(IMAGE_EXTENSIONS)}). Received: path={path!r}")
+    elif format_name not in set(_SAVE_FORMATS.values()):
+        raise ValueError(f"`format_name` must be one of {sorted(set(_SAVE_FORMATS.values()))}. Received: format_name={format_name!r}")
     array = _quantised(pixels, info)
     if info.bit_depth == 16:
         if format_name not in ("PNG", "TIFF") or (format_name == "TIFF" and info.mode != "L"):
@@ -652,7 +680,7 @@ def write_image(path, pixels, info):
         if info.mode == "L":
             image = Image.fromarray(np.ascontiguousarray(array[..., 0]))  # uint16: I;16
         else:
-            encoded = _encode_png16(array, info.icc_profile)
+            encoded = _encode_png16(array, info.icc_profile, info.dpi)
 
             def save_encoded(temporary):
                 with open(temporary, "wb") as handle:
@@ -669,6 +697,8 @@ def write_image(path, pixels, info):
         options["icc_profile"] = info.icc_profile
     if info.exif and format_name in ("JPEG", "PNG", "WEBP"):
         options["exif"] = info.exif
+    if info.dpi and format_name in ("JPEG", "PNG", "TIFF", "BMP"):
+        options["dpi"] = info.dpi
     if format_name == "JPEG":
         options.update(quality=95, subsampling=0)
     elif format_name == "WEBP":

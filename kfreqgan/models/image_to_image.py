@@ -54,6 +54,21 @@ def check_image_to_image(model):
         raise ValueError(
             f"The generator's output must have its input's shape. Received: input shape={in_shape}, output shape={out_shape}"
         )
+    if None in in_shape[1:3]:
+        # A size-free model's symbolic shapes are all None, so None == None
+        # says nothing: infer the output shape of a concrete (unpadded,
+        # non-square) size symbolically, without running the model. A
+        # stride-2 layer that is never undone, for example, halves it.
+        probe = (1, in_shape[1] or 128, in_shape[2] or 192, in_shape[3])
+        try:
+            probed = tuple(model.compute_output_spec(keras.KerasTensor(probe)).shape)
+        except Exception:  # noqa: BLE001 - a model that cannot infer shapes symbolically is checked when it runs
+            probed = None
+        if probed is not None and len(probed) == 4 and tuple(probed[1:]) != probe[1:]:
+            raise ValueError(
+                "The generator's output must have its input's size. "
+                f"Received: output shape={probed} for an input of shape {probe}"
+            )
     return in_shape[1:]
 
 

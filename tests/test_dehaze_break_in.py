@@ -1,0 +1,242 @@
+"""Break-in cases for `kfreqgan.dehazing` and `kfreqgan-dehaze`: models that
+shrink or break their images, arguments out of range, output paths that
+would leave `--out`, names that would break a one-line error."""
+
+import os
+
+import keras
+import numpy as np
+import pytest
+from PIL import Image
+
+from kfreqgan import dehaze_cli
+from kfreqgan import dehazing
+from kfreqgan.command_line import printable
+from kfreqgan.data import image_files
+from kfreqgan.models import unet_generator
+from kfreqgan.models.image_to_image import check_image_to_image
+
+
+def _halving_model():
+    inputs = keras.Input((None, None, 3))
+    return keras.Model(inputs, keras.layers.Conv2D(3, 3, strides=2, padding="same")(inputs))
+
+
+def _nan_model():
+    inputs = keras.Input((None, None, 3))
+    layer = keras.layers.Conv2D(3, 3, padding="same")
+    outputs = layer(inputs)
+    layer.kernel.assign(np.full(layer.kernel.shape, np.nan, np.float32))
+    return keras.Model(inputs, outputs)
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    keras.utils.set_random_seed(4)
+    path = tmp_path_factory.mktemp("model") / "tiny.keras"
+    unet_generator((None, None, 3), filters=4, depth=2).save(path)
+    return path
+
+
+@pytest.fixture
+def photo(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    pixels = np.random.default_rng(0).integers(0, 255, (24, 32, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(folder / "a.png")
+    return folder
+
+
+def run_cli(argv, capsys):
+    code = dehaze_cli.main(argv)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+# --- models and arguments ---------------------------------------------------
+
+
+def test_a_size_free_model_that_shrinks_its_images_is_refused():
+    # Its symbolic shapes are all None; the concrete shape says it halves.
+    with pytest.raises(ValueError, match=r"output must have its input's size\. Received: output shape=\(1, 64, 96, 3\)"):
+        check_image_to_image(_halving_model())
+    with pytest.raises(ValueError, match="input's size"):
+        dehazing.Dehazer(_halving_model())
+
+
+def test_a_model_with_non_finite_output_is_an_error_not_nan_pixels():
+    with pytest.raises(ValueError, match=r"output is not finite"):
+        dehazing.receptive_radius(_nan_model(), probe=32)
+    dehazer = dehazing.Dehazer(_nan_model(), tile_size=32, margin=2)  # no radius probe
+    for image in (np.full((20, 30, 3), 0.5, np.float32), np.full((20, 30, 3), 128, np.uint8)):
+        with pytest.raises(ValueError, match=r"output is not finite \(NaN or Inf\).*Received: 1800 non-finite values"):
+            dehazer(image)
+
+
+def test_receptive_radius_of_a_model_that_ignores_its_input_is_zero():
+    inputs = keras.Input((None, None, 3))
+    model = keras.Model(inputs, keras.layers.Lambda(lambda x: x * 0.0 + 0.5)(inputs))
+    assert dehazing.receptive_radius(model, probe=16) == 0
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"threshold": 2.0}, r"`threshold` must be a finite number > 0 and < 1\. Received: threshold=2\.0"),
+        ({"threshold": float("nan")}, r"Received: threshold=nan"),
+        ({"probe": 0}, r"`probe` must be a positive integer\. Received: probe=0"),
+        ({"probe": 2}, r"`probe` must be at least 3 pixels"),
+    ],
+)
+def test_receptive_radius_checks_its_arguments(kwargs, message):
+    inputs = keras.Input((None, None, 3))
+    with pytest.raises(ValueError, match=message):
+        dehazing.receptive_radius(keras.Model(inputs, inputs), **kwargs)
+
+
+@pytest.mark.parametrize(
+    "args, kwargs, message",
+    [
+        ((32, 0), {}, r"`multiple` must be a positive integer\. Received: multiple=0"),
+        ((0, 4), {}, r"`tile_size` must be a positive integer"),
+        ((2, 4), {}, r"`tile_size` must be at least the network's multiple 4\. Received: tile_size=2"),
+        ((64, 16), {"margin": -3}, r"`margin` must be None or an integer >= 0\. Received: margin=-3"),
+        ((64, 16), {"overlap": -5}, r"`overlap` must be None or an integer >= 0\. Received: overlap=-5"),
+        ((64, 16), {"overlap": 2.5}, r"Received: overlap=2\.5"),
+        ((32, 4), {"overlap": 29}, r"at most 28 pixels .* Received: overlap=29 \(rounded up to 32\)"),
+    ],
+)
+def test_choose_margin_and_overlap_checks_its_arguments(args, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        dehazing.choose_margin_and_overlap(*args, **kwargs)
+
+
+def test_image_arguments_get_clear_errors(tiny_model):
+    with pytest.raises(ValueError, match=r"`path` must be a file or folder path\. Received: path=123 of type int"):
+        dehazing.load_dehazing_model(123)
+    dehazer = dehazing.Dehazer(tiny_model, tile_size=32)
+    ragged = [np.zeros((4, 4, 3)).tolist(), np.zeros((5, 4, 3)).tolist()]
+    with pytest.raises(ValueError, match=r"`image` must be one array of shape \(height, width, channels\)"):
+        dehazer(ragged)
+    overshoot = np.full((8, 8, 3), 0.5, np.float32)
+    overshoot[0, 0, 0] = np.nextafter(np.float32(1.0), np.float32(2.0))
+    with pytest.raises(ValueError, match=r"range=\[0\.5, 1\.0000001"):  # the overshoot is shown, not rounded away
+        dehazer(overshoot)
+
+
+def test_dehaze_loads_the_shipped_model_once():
+    image = np.full((40, 60, 3), 0.7, np.float32)
+    dehazing._shipped_dehazer.cache_clear()
+    first = dehazing.dehaze(image)
+    second = dehazing.dehaze(image)
+    info = dehazing._shipped_dehazer.cache_info()
+    assert (info.misses, info.hits) == (1, 1)
+    np.testing.assert_array_equal(first, second)
+    # an unhashable argument still reaches Dehazer's own check
+    with pytest.raises(ValueError, match="tile_size"):
+        dehazing.dehaze(image, tile_size=[64])
+
+
+# --- the command line ---------------------------------------------------------
+
+
+def test_a_symlinked_folder_inside_out_is_refused_and_nothing_outside_is_touched(tiny_model, tmp_path, capsys):
+    source = tmp_path / "in"
+    (source / "sub").mkdir(parents=True)
+    Image.fromarray(np.full((16, 16, 3), 90, np.uint8)).save(source / "sub" / "x.png")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "x.png").write_bytes(b"precious")
+    out = tmp_path / "out"
+    out.mkdir()
+    os.symlink(elsewhere, out / "sub")
+    code, stdout, stderr = run_cli([str(source), "--out", str(out), "--model", str(tiny_model), "--quiet"], capsys)
+    assert code == 2 and "is a symlink, and outputs stay inside --out" in stderr and len(stderr.strip().splitlines()) == 1
+    assert (elsewhere / "x.png").read_bytes() == b"precious"
+
+
+@pytest.mark.parametrize("obstacle", ["file_for_folder", "folder_for_file"])
+def test_an_obstacle_in_out_is_named_before_any_work(obstacle, tiny_model, tmp_path, capsys):
+    source = tmp_path / "in"
+    (source / "sub").mkdir(parents=True)
+    Image.fromarray(np.full((16, 16, 3), 90, np.uint8)).save(source / "sub" / "x.png")
+    out = tmp_path / "out"
+    out.mkdir()
+    if obstacle == "file_for_folder":
+        (out / "sub").write_bytes(b"a file")
+        message = "is a file, where a folder must be made"
+    else:
+        (out / "sub" / "x.png").mkdir(parents=True)
+        message = "a folder of that name exists"
+    code, _, stderr = run_cli([str(source), "--out", str(out), "--model", str(tiny_model), "--quiet"], capsys)
+    assert code == 2 and message in stderr and "Traceback" not in stderr
+
+
+def test_option_and_model_errors_are_told_apart(tiny_model, photo, tmp_path, capsys):
+    code, _, stderr = run_cli([str(photo), "--out", str(tmp_path / "o1"), "--model", "", "--quiet"], capsys)
+    assert code == 2 and "cannot use model '':" in stderr and "pretrained" not in stderr
+    argv = [str(photo), "--out", str(tmp_path / "o2"), "--model", str(tiny_model), "--tile-size", "32", "--overlap", "29", "--quiet"]
+    code, _, stderr = run_cli(argv, capsys)
+    assert code == 2 and "--tile-size/--overlap do not fit model" in stderr and "overlap=29 (rounded up to 32)" in stderr
+    code, _, stderr = run_cli([str(photo), "--out", str(tmp_path / "o3"), "--model", str(tmp_path / "half.keras"), "--quiet"], capsys)
+    assert code == 2 and "cannot use model" in stderr
+
+
+def test_a_model_that_shrinks_images_is_refused_by_the_command(photo, tmp_path, capsys):
+    _halving_model().save(tmp_path / "half.keras")
+    code, _, stderr = run_cli([str(photo), "--out", str(tmp_path / "o"), "--model", str(tmp_path / "half.keras"), "--quiet"], capsys)
+    assert code == 2 and "output must have its input's size" in stderr and "StridedSlice" not in stderr
+
+
+def test_file_names_with_control_characters_stay_on_one_line(tiny_model, tmp_path, capsys):
+    source = tmp_path / "in"
+    source.mkdir()
+    (source / "broken\nline\x1b[31m.png").write_bytes(b"not an image")
+    code, _, stderr = run_cli([str(source), "--out", str(tmp_path / "out"), "--model", str(tiny_model), "--quiet"], capsys)
+    assert code == 1
+    errors = [line for line in stderr.splitlines() if line.startswith("kfreqgan-dehaze: error:")]
+    assert len(errors) == 1 and "broken\\nline\\x1b[31m.png" in errors[0]
+    assert "\x1b" not in stderr and len(stderr.strip().splitlines()) == 2  # the error and the summary
+    assert printable("é 日本 ok") == "é 日本 ok"
+
+
+def test_a_png_named_jpg_stays_lossless_png(tiny_model, tmp_path, capsys):
+    source = tmp_path / "in"
+    source.mkdir()
+    Image.fromarray(np.random.default_rng(1).integers(0, 255, (16, 16, 3), dtype=np.uint8)).save(source / "shot.jpg", format="PNG")
+    out = tmp_path / "out"
+    code, _, _ = run_cli([str(source), "--out", str(out), "--model", str(tiny_model), "--quiet"], capsys)
+    assert code == 0
+    with Image.open(out / "shot.jpg") as image:
+        assert image.format == "PNG"
+
+
+def test_inputs_that_are_not_images_or_lead_nowhere_are_named(tmp_path, capsys):
+    os.symlink(tmp_path / "loop_b", tmp_path / "loop_a")
+    os.symlink(tmp_path / "loop_a", tmp_path / "loop_b")
+    code, _, stderr = run_cli([str(tmp_path / "loop_a"), "--out", str(tmp_path / "o1"), "--quiet"], capsys)
+    assert code == 2 and "symlink to nothing (broken, or a loop of links)" in stderr
+    Image.new("RGB", (4, 4)).save(tmp_path / "anim.gif")
+    code, _, stderr = run_cli([str(tmp_path / "anim.gif"), "--out", str(tmp_path / "o2"), "--quiet"], capsys)
+    assert code == 2 and "input is not an image kfreqgan reads and writes back" in stderr
+
+
+def test_dpi_is_kept(tmp_path):
+    pixels = np.full((8, 8, 3), 0.5, np.float32)
+    for name in ("a.png", "a.jpg", "a.tif"):
+        Image.fromarray(np.full((8, 8, 3), 128, np.uint8)).save(tmp_path / name, dpi=(300, 300))
+        _, info = image_files.read_image(tmp_path / name)
+        assert info.dpi is not None and np.allclose(info.dpi, 300, atol=0.01)
+        image_files.write_image(tmp_path / f"out_{name}", pixels, info)
+        with Image.open(tmp_path / f"out_{name}") as image:
+            assert np.allclose([float(v) for v in image.info["dpi"]], 300, atol=0.01)
+    Image.fromarray(np.full((8, 8, 3), 128, np.uint8)).save(tmp_path / "none.png")
+    assert image_files.read_image(tmp_path / "none.png")[1].dpi is None
+
+
+def test_dpi_is_kept_in_a_16_bit_rgb_png(tmp_path):
+    info = image_files.ImageInfo("RGB", bit_depth=16, dpi=(300.0, 300.0))
+    image_files.write_image(tmp_path / "deep.png", np.full((8, 8, 3), 0.25, np.float32), info)
+    pixels, read = image_files.read_image(tmp_path / "deep.png")
+    assert read.bit_depth == 16 and np.allclose(read.dpi, 300, atol=0.01)
+    np.testing.assert_allclose(pixels, 0.25, atol=1e-4)
