@@ -15,11 +15,13 @@ line, exit status 2 (130 when interrupted); `--debug` shows the traceback.
 import os
 import sys
 
+from kfreqgan._validation import check_at_least
 from kfreqgan.command_line import ArgumentParser
 from kfreqgan.command_line import int_at_least
 from kfreqgan.command_line import run_main
 from kfreqgan.export.generator_export import DEFAULT_MIN_PSNR
 from kfreqgan.export.generator_export import FORMATS
+from kfreqgan.export.generator_export import MODELS_CONFIG
 from kfreqgan.export.generator_export import TFLITE_IO
 from kfreqgan.export.generator_export import check_choices
 from kfreqgan.export.generator_export import export_generator
@@ -86,6 +88,7 @@ def _check_options(args):
         require("ai_edge_litert", "TFLite export (--formats tflite)")
     variants = check_choices(args.variants or ",".join(VARIANTS), VARIANTS, "--variants") if tflite_possible else ()
     image_size = parse_image_size(args.image_size, "--image-size")
+    check_at_least(args.min_psnr, "--min-psnr")  # nan, inf (and 1e400, which reads as inf) are not thresholds
     from kfreqgan.export.calibration import SOURCES as CALIBRATION_SOURCES
 
     if "int8" in variants and args.calibration not in CALIBRATION_SOURCES and not os.path.isdir(args.calibration):
@@ -96,7 +99,7 @@ def _check_options(args):
         raise ValueError(f"--out must be a folder. Received: --out={args.out!r}")
     from kfreqgan.paths import check_command_paths  # outputs never land on inputs (kfreqgan.paths)
 
-    check_command_paths(args.out, [args.model], [args.calibration] if "int8" in variants else (), ["models.config"])
+    check_command_paths(args.out, [args.model], [args.calibration] if "int8" in variants else (), [MODELS_CONFIG])
     return formats, variants, image_size
 
 

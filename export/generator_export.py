@@ -31,6 +31,11 @@ calibrated with the haze it was trained on) or a `keras.Model`. Writes into
   `kfreqgan.export.tflite`) and `export.json` describing them. TFLite
   needs a fixed size: pass `image_size` for a size-free generator.
 
+No model may be named after what the layout writes beside its folder
+(`models.config`, `tflite`, in any case: `LAYOUT_NAMES`), and versions are
+TF Serving's int64 numbers (0 to 2**63 - 1); both are refused before
+anything is written.
+
 `version` defaults to one more than the highest version of `name` that
 exists in either format (a TFLite-only export after a SavedModel one, or
 the other way round, gets the next number, never a collision). An existing
@@ -67,6 +72,7 @@ import json
 import os
 import re
 
+from kfreqgan._validation import check_at_least
 from kfreqgan.export.tflite import IO_DTYPES
 from kfreqgan.export.tflite import VARIANTS
 
@@ -76,13 +82,19 @@ SAVED_MODEL_TOLERANCE = 1e-4
 TFLITE_FLOAT32_TOLERANCE = 1e-3
 CHECK_IMAGES = 4
 DEFAULT_MIN_PSNR = 30.0
+"""No TFLite variant (int8, dynamic range, float16) is published further than
+this many dB PSNR from the Keras model on the held-out check photos."""
 SELECTION_IMAGES = 8
 SELECTION_MARGIN_DB = 1.0
 """int8 keeps leading ops in float until it is `min_psnr` + this many dB from
 the Keras model on `SELECTION_IMAGES` calibration images
 (`kfreqgan.export.tflite.selective_int8`)."""
-"""No TFLite variant (int8, dynamic range, float16) is published further than
-this many dB PSNR from the Keras model on the held-out check photos."""
+MODELS_CONFIG = "models.config"
+TFLITE_FOLDER = "tflite"
+LAYOUT_NAMES = (MODELS_CONFIG, TFLITE_FOLDER)
+"""What the export writes at the top of `out` beside the `<name>/` folders
+(see the module docstring): no model may be named so (compared without case,
+as a macOS or Windows file system does)."""
 # Check images for a generator without a fixed size: not a multiple of 8, so
 # the model's own padding and cropping are exercised.
 SIZE_FREE_CHECK_SIZE = (72, 100)
@@ -219,7 +231,7 @@ def _check_min_psnr(key, agreement, min_psnr):
         return
     raise ValueError(
         f"The {key} TFLite model is {psnr:.1f} dB PSNR from the Keras model on held-out hazy photos, "
-        f"{min_psnr - psnr:.1f} dB below --min-psnr {min_psnr:g} (min_psnr=); nothing was published. "
+        f"{min_psnr - psnr:.1f} dB below --min-psnr {min_psnr:g} (min_psnr={min_psnr:g}); nothing was published. "
         f"Leave it out (--variants) or lower --min-psnr."
     )
 
@@ -363,12 +375,40 @@ def export_versions(out, name):
     """The versions of `name` under `out` in either format (SavedModel or TFLite), sorted."""
     from kfreqgan.export import serving
 
-    return sorted(set(serving.list_versions(os.path.join(out, name))) | set(serving.list_versions(os.path.join(out, "tflite", name))))
+    return sorted(
+        set(serving.list_versions(os.path.join(out, name))) | set(serving.list_versions(os.path.join(out, TFLITE_FOLDER, name)))
+    )
+
+
+def check_export_name(name, from_model=False):
+    """Checks a model name for `export_generator`'s layout; returns it.
+
+    A TF Serving model name (`kfreqgan.export.serving.check_model_name`)
+    that is not one of `LAYOUT_NAMES`: a model called `models.config` or
+    `tflite` would put its versions where the config file or the TFLite
+    folder goes.
+
+    Args:
+        name: the name.
+        from_model: the name was taken from the model (file); the message
+            then says to pass one.
+
+    Raises:
+        ValueError: for a name that is not a model name or that the layout uses.
+    """
+    from kfreqgan.export import serving
+
+    serving.check_model_name(name)
+    if name.casefold() in LAYOUT_NAMES:
+        raise ValueError(
+            f"The model name{', taken from the model,' if from_model else ''} must not be {' or '.join(LAYOUT_NAMES)} "
+            f"(in any case): the export writes <out>/{MODELS_CONFIG} and <out>/{TFLITE_FOLDER}/ beside "
+            f"<out>/<name>/; pass {'a' if from_model else 'another'} --name (name= in Python). Received: name={name!r}"
+        )
+    return name
 
 
 def _model_name(model, path):
-    from kfreqgan.export import serving
-
     from kfreqgan.models.loading import pretrained_name
 
     if path is not None and pretrained_name(path) is not None:
@@ -377,7 +417,7 @@ def _model_name(model, path):
         stem = os.path.splitext(os.path.basename(os.path.normpath(path)))[0]
     else:
         stem = model.name
-    return serving.check_model_name(re.sub(r"[^A-Za-z0-9_.-]", "_", stem).lstrip("._-") or "model")
+    return check_export_name(re.sub(r"[^A-Za-z0-9_.-]", "_", stem).lstrip("._-") or "model", from_model=True)
 
 
 def export_generator(
@@ -457,13 +497,10 @@ def export_generator(
         len(image_size) != 2 or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in image_size)
     ):
         raise ValueError(f"`image_size` must be (height, width) with positive ints. Received: image_size={image_size!r}")
-    if version is not None and (isinstance(version, bool) or not isinstance(version, int) or version < 0):
-        raise ValueError(f"`version` must be a non-negative integer. Received: version={version!r}")
     if isinstance(calibration_count, bool) or not isinstance(calibration_count, int) or calibration_count < 1:
         raise ValueError(f"`calibration_count` must be an integer >= 1. Received: calibration_count={calibration_count!r}")
-    if min_psnr is not None and (isinstance(min_psnr, bool) or not isinstance(min_psnr, (int, float)) or min_psnr < 0):
-        raise ValueError(f"`min_psnr` must be a number of dB >= 0, or None. Received: min_psnr={min_psnr!r}")
-    min_psnr = float(min_psnr) if min_psnr else None
+    if min_psnr is not None:
+        min_psnr = check_at_least(min_psnr, "min_psnr") or None  # dB; 0 (like None) publishes anyway
     if tflite_io not in TFLITE_IO:
         raise ValueError(f"`tflite_io` must be one of {', '.join(TFLITE_IO)}. Received: tflite_io={tflite_io!r}")
     model_path = os.fspath(model) if isinstance(model, (str, os.PathLike)) else None
@@ -488,19 +525,32 @@ def export_generator(
 
     if model_path is None and not isinstance(model, keras.Model):
         raise ValueError(f"`model` must be a .keras file path or a keras.Model. Received: {type(model).__name__}")
-    name = serving.check_model_name(name) if name is not None else None
+    if version is not None and (
+        isinstance(version, bool) or not isinstance(version, int) or not 0 <= version <= serving.MAX_VERSION
+    ):
+        raise ValueError(
+            f"`version` must be an integer from 0 to {serving.MAX_VERSION} (TF Serving's versions are int64). "
+            f"Received: version={version!r}"
+        )
+    name = check_export_name(name) if name is not None else None
     if model_path is None:
         generator = getattr(model, "generator", None)
         model = generator if isinstance(generator, keras.Model) else model
         check_image_to_image(model)
     name = name or _model_name(model, model_path)
     base_path = os.path.join(out, name)
-    version = version if version is not None else (export_versions(out, name) or [0])[-1] + 1
+    if version is None:
+        version = (export_versions(out, name) or [0])[-1] + 1
+        if version > serving.MAX_VERSION:
+            raise ValueError(
+                f"The next version of {name!r} would be {version}, beyond TF Serving's int64 versions; pass "
+                f"--version (version= in Python) to choose one. Received: out={out!r}"
+            )
     targets = {}
     if "saved_model" in formats:
         targets["saved_model"] = os.path.join(base_path, str(version))
     if "tflite" in formats:
-        targets["tflite"] = os.path.join(out, "tflite", name, str(version))
+        targets["tflite"] = os.path.join(out, TFLITE_FOLDER, name, str(version))
 
     def check_targets(targets):
         for target in targets.values():
@@ -585,7 +635,7 @@ def export_generator(
             )
     if "saved_model" in targets:
         server_base = base_path if serving_base_path is None else f"{serving_base_path.rstrip('/')}/{name}"
-        summary["models_config"] = os.path.join(out, "models.config")
+        summary["models_config"] = os.path.join(out, MODELS_CONFIG)
         summary["server_base_path"] = server_base
         serving.update_models_config(summary["models_config"], name, server_base)
     return summary

@@ -66,12 +66,17 @@ from kfreqgan.models.loading import SERVING_BYTES
 from kfreqgan.models.loading import SERVING_DEFAULT
 from kfreqgan.models.loading import SERVING_UINT8
 
+MAX_VERSION = 2**63 - 1
+"""The highest version number: TF Serving's versions are int64 (a larger
+version folder is not a version to it, nor to `list_versions`)."""
+
 MAX_IMAGE_PIXELS = 4096 * 4096
 """The largest image (height x width) `serving_bytes` accepts by default."""
 
 _JPEG_SIGNATURE = b"\xff\xd8\xff"
 
 _MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
+_VERSION = re.compile(r"[0-9]+\Z")
 
 
 def check_model_name(name):
@@ -263,7 +268,12 @@ def list_versions(base_path):
     """
     if not os.path.isdir(base_path):
         return []
-    return sorted(int(entry) for entry in os.listdir(base_path) if entry.isdigit() and os.path.isdir(os.path.join(base_path, entry)))
+    return sorted(
+        int(entry)
+        for entry in os.listdir(base_path)
+        # ASCII digits only ("²".isdigit() is true) and within int64, as TF Serving reads them.
+        if _VERSION.match(entry) and int(entry) <= MAX_VERSION and os.path.isdir(os.path.join(base_path, entry))
+    )
 
 
 def next_version(base_path):

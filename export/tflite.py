@@ -34,13 +34,12 @@ back, with no code of its own around the model.
 """
 
 import contextlib
-import os
-import sys
 import tempfile
 import warnings
 
 import numpy as np
 
+from kfreqgan._native_output import native_output_quiet
 from kfreqgan.models.loading import INPUT_NAME
 from kfreqgan.models.loading import OUTPUT_NAME
 from kfreqgan.models.loading import SERVING_DEFAULT
@@ -451,39 +450,6 @@ def tflite_converter(model, variant, images, io_dtype):
             converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         dataset = (lambda: ([images[i : i + 1]] for i in range(len(images)))) if images is not None else None
         yield converter, dataset
-
-
-@contextlib.contextmanager
-def native_output_quiet():
-    """Hides what the converter's and LiteRT's C++ code print on stderr.
-
-    The quantizer prints `fully_quantize: 0, inference_type: 6, ...` and
-    LiteRT `INFO: Created TensorFlow Lite XNNPACK delegate for CPU.` whatever
-    `TF_CPP_MIN_LOG_LEVEL` says. With `TF_CPP_MIN_LOG_LEVEL` at 2 or more
-    (the kfreqgan commands set 3 unless `--debug`) stderr's file descriptor
-    points at /dev/null inside this block; Python errors still propagate.
-    Otherwise (and where stderr has no file descriptor) nothing changes.
-    """
-    try:
-        level = int(os.environ.get("TF_CPP_MIN_LOG_LEVEL", "0"))
-    except ValueError:
-        level = 0
-    saved = None
-    if level >= 2:
-        try:
-            sys.stderr.flush()
-            saved = os.dup(2)
-        except (OSError, ValueError, AttributeError):
-            saved = None
-    try:
-        if saved is not None:
-            with open(os.devnull, "w") as devnull:
-                os.dup2(devnull.fileno(), 2)
-        yield
-    finally:
-        if saved is not None:
-            os.dup2(saved, 2)
-            os.close(saved)
 
 
 def _interpreter(model_bytes, num_threads=None):

@@ -192,6 +192,71 @@ def test_bad_options_fail_with_one_line(model_file, tmp_path, capsys, options, m
     assert message in last_error_line(capsys.readouterr())
 
 
+LAYOUT_MESSAGE = (
+    "must not be models.config or tflite (in any case): the export writes <out>/models.config and <out>/tflite/ "
+    "beside <out>/<name>/; pass "
+)
+
+
+@pytest.mark.parametrize("name", ["models.config", "tflite", "TFLite", "Models.Config"])
+@pytest.mark.parametrize("formats", ["saved_model", "tflite", "saved_model,tflite"])
+def test_names_the_layout_uses_are_refused_before_anything_is_written(model_file, tmp_path, capsys, name, formats):
+    """`--name models.config` used to publish <out>/models.config/1/ and then fail
+    writing the config file onto that folder; `--name tflite` mixed the
+    SavedModel's versions with the TFLite folder."""
+    out = tmp_path / "out"
+    argv = [model_file, "--out", str(out), "--name", name, "--formats", formats, "--variants", "float32", "--no-verify"]
+    assert cli.main(argv) == 2
+    assert last_error_line(capsys.readouterr()) == (
+        f"kfreqgan-export: error: The model name {LAYOUT_MESSAGE}another --name (name= in Python). Received: name={name!r}"
+    )
+    assert not out.exists()
+
+
+def test_a_model_file_named_like_the_layout_needs_a_name(model_file, tmp_path, capsys):
+    from kfreqgan.export import export_generator
+
+    path = tmp_path / "tflite.keras"
+    path.write_bytes(open(model_file, "rb").read())
+    out = tmp_path / "out"
+    assert cli.main([str(path), "--out", str(out), "--formats", "saved_model", "--no-verify"]) == 2
+    assert last_error_line(capsys.readouterr()) == (
+        f"kfreqgan-export: error: The model name, taken from the model, {LAYOUT_MESSAGE}a --name (name= in Python). "
+        "Received: name='tflite'"
+    )
+    assert not out.exists()
+    loaded = keras.models.load_model(model_file)
+    model = keras.Model(loaded.inputs, loaded.outputs, name="models.config")
+    with pytest.raises(ValueError, match=r"taken from the model, must not be models\.config or tflite"):
+        export_generator(model, out, formats="saved_model", verify=False)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("version", [2**63, 10**20])
+def test_versions_beyond_int64_are_refused(model_file, tmp_path, capsys, version):
+    """TF Serving's versions are int64: a larger one would be published where no server loads it."""
+    out = tmp_path / "out"
+    assert cli.main([model_file, "--out", str(out), "--formats", "saved_model", "--no-verify", "--version", str(version)]) == 2
+    assert last_error_line(capsys.readouterr()) == (
+        "kfreqgan-export: error: `version` must be an integer from 0 to 9223372036854775807 "
+        f"(TF Serving's versions are int64). Received: version={version}"
+    )
+    assert not out.exists()
+
+
+def test_no_next_version_after_the_largest(model_file, tmp_path, capsys):
+    out = tmp_path / "out"
+    (out / "generator" / str(2**63 - 1)).mkdir(parents=True)
+    (out / "tflite" / "generator" / str(2**63)).mkdir(parents=True)  # not a version to TF Serving: ignored
+    argv = [model_file, "--out", str(out), "--formats", "saved_model", "--no-verify"]
+    assert cli.main(argv) == 2
+    assert last_error_line(capsys.readouterr()) == (
+        "kfreqgan-export: error: The next version of 'generator' would be 9223372036854775808, beyond TF Serving's "
+        f"int64 versions; pass --version (version= in Python) to choose one. Received: out={str(out)!r}"
+    )
+    assert sorted(os.listdir(out)) == ["generator", "tflite"] and os.listdir(out / "generator") == [str(2**63 - 1)]
+
+
 def test_debug_shows_the_traceback(tmp_path):
     with pytest.raises(FileNotFoundError, match="Model file not found"):
         cli.main([str(tmp_path / "missing.keras"), "--out", str(tmp_path), "--debug"])

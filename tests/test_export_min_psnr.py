@@ -4,6 +4,7 @@ held-out hazy photos, naming it and by how much, before anything is written."""
 
 import json
 import os
+import re
 
 import keras
 import pytest
@@ -57,7 +58,11 @@ def test_a_variant_below_min_psnr_is_refused_and_nothing_is_published(model_file
     error = capsys.readouterr().err.strip().splitlines()[-1]
     assert error.startswith(f"kfreqgan-export: error: The dynamic_range TFLite model is {psnr['dynamic_range']:.1f} dB PSNR")
     assert f"{threshold - psnr['dynamic_range']:.1f} dB below --min-psnr {threshold:g}" in error
-    assert "nothing was published" in error
+    assert error == (
+        f"kfreqgan-export: error: The dynamic_range TFLite model is {psnr['dynamic_range']:.1f} dB PSNR from the Keras "
+        f"model on held-out hazy photos, {threshold - psnr['dynamic_range']:.1f} dB below --min-psnr {threshold:g} "
+        f"(min_psnr={threshold:g}); nothing was published. Leave it out (--variants) or lower --min-psnr."
+    )
     assert _published(out) == before  # version 2 of neither format, models.config unchanged
 
 
@@ -125,12 +130,26 @@ def test_selective_int8_prefix_and_plain_fallback():
 
 
 def test_min_psnr_default_and_bad_values(model_file, tmp_path):
+    import numpy as np
+
     from kfreqgan.export.generator_export import DEFAULT_MIN_PSNR
 
     assert DEFAULT_MIN_PSNR == 30
-    with pytest.raises(ValueError, match=r"`min_psnr` must be a number of dB >= 0, or None. Received: min_psnr=-1"):
-        export_generator(model_file, tmp_path / "out", min_psnr=-1)
+    for bad in (-1, float("nan"), float("inf"), np.float32("nan"), np.float64("-inf"), "30", True):
+        with pytest.raises(ValueError, match=rf"^`min_psnr` must be a finite number >= 0\. Received: min_psnr={re.escape(repr(bad))}$"):
+            export_generator(model_file, tmp_path / "out", min_psnr=bad)
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("value, shown", [("nan", "nan"), ("inf", "inf"), ("1e400", "inf"), ("-1", "-1.0")])
+def test_min_psnr_that_is_no_threshold_is_refused_by_the_command(model_file, tmp_path, capsys, value, shown):
+    """`--min-psnr nan` used to publish whatever came out (every comparison with
+    NaN is false), `inf` or `1e400` to refuse every variant after converting it."""
+    out = tmp_path / "out"
+    assert cli.main([model_file, "--out", str(out), "--variants", "float32", "--min-psnr", value]) == 2
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert lines[-1] == f"kfreqgan-export: error: `--min-psnr` must be a finite number >= 0. Received: --min-psnr={shown}"
+    assert not out.exists()
 
 
 def test_op_errors_and_selective_quantization(tmp_path):

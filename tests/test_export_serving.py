@@ -130,6 +130,10 @@ def test_versions_are_the_integer_folders(tmp_path):
     (base / "7").write_text("a file, not a version")
     assert serving.list_versions(base) == [1, 2, 10]
     assert serving.next_version(base) == 11
+    # What TF Serving reads as a version: ASCII digits within int64 ("²".isdigit() is true, int("²") fails).
+    for name in ("\u00b2", "\u0663", str(2**63), "99999999999999999999", str(2**63 - 1)):
+        (base / name).mkdir()
+    assert serving.list_versions(base) == [1, 2, 10, serving.MAX_VERSION] and serving.MAX_VERSION == 2**63 - 1
 
 
 @pytest.mark.parametrize("name", ["", "-x", ".hidden", "a/b", "a b", "ü", None])

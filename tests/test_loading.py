@@ -132,3 +132,27 @@ def test_import_kfreqgan_alone_registers_what_freqgan_keras_needs(files):
         capture_output=True, text=True, timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
     )
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-2000:]
+
+
+@pytest.mark.parametrize("level, shown", [("3", False), ("0", True)])
+def test_opening_a_tflite_file_prints_nothing_on_stderr_when_asked_quiet(files, level, shown):
+    """LiteRT prints `INFO: Created TensorFlow Lite XNNPACK delegate for CPU.` from
+    C++ when a TFLiteGenerator allocates its tensors; with TF_CPP_MIN_LOG_LEVEL
+    at 2 or more (what the kfreqgan commands set) it is hidden, as in
+    kfreqgan-export, and with 0 (`--debug`) it still shows. A fresh process:
+    LiteRT prints the line once per process, on file descriptor 2."""
+    code = (
+        "import sys, numpy as np; "
+        "from kfreqgan.models.loading import load_generator; "
+        "model = load_generator(sys.argv[1]); "
+        "print(model(np.full((1, 32, 32, 3), 0.5, np.float32)).shape); "
+        "assert 'kfreqgan.export' not in sys.modules; "  # the core quiets it itself
+        "print('stderr still works', file=sys.stderr)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(files / "float32.tflite")],
+        capture_output=True, text=True, timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": level},
+    )
+    assert result.returncode == 0 and result.stdout.strip() == "(1, 32, 32, 3)", result.stderr[-2000:]
+    assert ("XNNPACK delegate" in result.stderr) == shown, result.stderr[-2000:]
+    assert result.stderr.strip().endswith("stderr still works")  # redirected only around the native calls

@@ -229,9 +229,15 @@ class TFLiteGenerator:
         require("ai_edge_litert", "Running a .tflite model")
         from ai_edge_litert.interpreter import Interpreter
 
+        from kfreqgan._native_output import native_output_quiet
+
         self.path = os.fspath(path)
         try:
-            self._interpreter = Interpreter(model_path=self.path, num_threads=num_threads)
+            # As kfreqgan-export opens them: LiteRT prints `INFO: Created
+            # TensorFlow Lite XNNPACK delegate for CPU.` when the tensors are
+            # allocated, whatever TF_CPP_MIN_LOG_LEVEL says.
+            with native_output_quiet():
+                self._interpreter = Interpreter(model_path=self.path, num_threads=num_threads)
         except Exception as error:
             raise ValueError(f"Not a loadable TFLite model ({first_line(error, 200)}). Received: path={self.path!r}") from error
         detail = self._interpreter.get_input_details()[0]
@@ -242,7 +248,8 @@ class TFLiteGenerator:
         if len(shape) != 4:
             raise ValueError(f"The TFLite model must take (1, H, W, C) images. Received: input shape={shape}")
         self.input_shape = shape[1:]
-        self._interpreter.allocate_tensors()
+        with native_output_quiet():
+            self._interpreter.allocate_tensors()
 
     def __call__(self, images):
         """float32 `(N, H, W, C)` in [0, 1] -> float32 outputs in [0, 1] (NumPy)."""
