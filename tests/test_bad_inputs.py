@@ -369,10 +369,11 @@ def _oversized_png(path, side=100_000):
 def files(tmp_path_factory):
     """Folders of good, corrupt, empty and oversized images, shared by the file tests."""
     root = tmp_path_factory.mktemp("files")
-    for name in ("good", "empty", "corrupt", "stray", "oversized/hazy", "oversized/clear", "pairs/hazy", "pairs/clear"):
+    for name in ("good", "good_clear", "empty", "corrupt", "stray", "oversized/hazy", "oversized/clear", "pairs/hazy", "pairs/clear"):
         (root / name).mkdir(parents=True)
     for index in range(3):
         _png(root / "good" / f"{index}.png")
+        _png(root / "good_clear" / f"{index}.png")
     (root / "corrupt" / "0001.png").write_bytes(os.urandom(256))  # garbage bytes named .png
     (root / "corrupt" / "empty.png").write_bytes(b"")
     _png(root / "stray" / "0001.png")
@@ -403,10 +404,11 @@ BAD_FILES = {
     "image_pair_dataset unmatched": (lambda r: folders.image_pair_dataset(r / "pairs" / "hazy", r / "good"), ValueError, r"The hazy image '.*0001_0\.8\.png' has no clear partner"),
     "image_pair_dataset corrupt header": (lambda r: folders.image_pair_dataset(r / "pairs" / "hazy", r / "pairs" / "clear"), ValueError, r"Could not decode the image file '.*clear/0001\.png' " + CORRUPT),
     "image_pair_dataset oversized header": (lambda r: folders.image_pair_dataset(r / "oversized" / "hazy", r / "oversized" / "clear"), ValueError, r"The image file '.*0001\.png' is too large to read: Image size \(10000000000 pixels\)"),
-    "image_pair_dataset crop_size 0": (lambda r: folders.image_pair_dataset(r / "good", r / "good", crop_size=0), ValueError, r"`crop_size` must be None or a positive integer\. Received: crop_size=0"),
-    "image_pair_dataset crop bigger than images": (lambda r: folders.image_pair_dataset(r / "good", r / "good", crop_size=HUGE), ValueError, r"smaller than the crop\. .*Received: crop_size=1000000"),
-    "image_pair_dataset shuffle string": (lambda r: folders.image_pair_dataset(r / "good", r / "good", shuffle="yes"), ValueError, r"Received: shuffle='yes'"),
-    "image_pair_dataset float seed": (lambda r: folders.image_pair_dataset(r / "good", r / "good", seed=1.5), ValueError, r"`seed` must be an integer\. Received: seed=1\.5"),
+    "image_pair_dataset one folder twice": (lambda r: folders.image_pair_dataset(r / "good", r / "good"), ValueError, r"same folder"),
+    "image_pair_dataset crop_size 0": (lambda r: folders.image_pair_dataset(r / "good", r / "good_clear", crop_size=0), ValueError, r"`crop_size` must be None or a positive integer\. Received: crop_size=0"),
+    "image_pair_dataset crop bigger than images": (lambda r: folders.image_pair_dataset(r / "good", r / "good_clear", crop_size=HUGE), ValueError, r"smaller than the crop\. .*Received: crop_size=1000000"),
+    "image_pair_dataset shuffle string": (lambda r: folders.image_pair_dataset(r / "good", r / "good_clear", shuffle="yes"), ValueError, r"Received: shuffle='yes'"),
+    "image_pair_dataset float seed": (lambda r: folders.image_pair_dataset(r / "good", r / "good_clear", seed=1.5), ValueError, r"`seed` must be an integer\. Received: seed=1\.5"),
 }
 
 
