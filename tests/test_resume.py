@@ -346,3 +346,178 @@ def test_stop_on_divergence_ends_fit_before_the_backup_saves(poison, tmp_path):
         model.fit(x, _Y, batch_size=8, epochs=2, verbose=0, callbacks=callbacks)
     metadata = AtomicBackupAndRestore.read_metadata(tmp_path)
     assert metadata["epoch"] == 1 and _all_finite(tmp_path / metadata["weights"])
+
+
+# -- a damaged backup is refused, naming the file, and left as it is ---------
+
+
+def _good_backup(directory):
+    """A backup of one epoch of the tiny model (slot a) in `directory`."""
+    _tiny_model().fit(_X, _Y, batch_size=8, epochs=1, verbose=0, callbacks=[AtomicBackupAndRestore(directory, delete_checkpoint=False)])
+    return directory / atomic_backup.METADATA, directory / atomic_backup.SLOTS[0]
+
+
+def _rewrite_metadata(change):
+    def damage(metadata, weights, outside):
+        content = json.loads(metadata.read_text())
+        change(content)
+        metadata.write_text(json.dumps(content))
+
+    return damage
+
+
+def _set_nan(path, key):
+    with h5py.File(path, "r+") as weights:
+        weights[key][...] = np.nan
+
+
+def _link_to_outside(metadata, weights, outside):
+    weights.unlink()
+    weights.symlink_to(outside)
+
+
+# name: (damage(metadata, weights, outside weights file), damaged file, what the error says about it).
+# Every case restores without complaint, or with an error that names no file, before the checks.
+_DAMAGE = {
+    "empty metadata": (lambda m, w, o: m.write_text(""), "metadata", r"is empty \(0 bytes\)"),
+    "truncated metadata": (
+        lambda m, w, o: m.write_bytes(m.read_bytes()[:60]),
+        "metadata",
+        r"is not valid JSON, truncated or damaged \(.*char \d+\)\)",
+    ),
+    "metadata not UTF-8": (lambda m, w, o: m.write_bytes(b'{"epoch": 1\xff}'), "metadata", r"is not valid JSON, truncated or damaged \('utf-8' codec can't decode byte 0xff .*\)"),
+    "metadata an array": (lambda m, w, o: m.write_text("[1, 2]"), "metadata", r"must hold a JSON object\. Received: a JSON array \[1, 2\]"),
+    "epoch a string": (
+        _rewrite_metadata(lambda c: c.update(epoch="x")),
+        "metadata",
+        r"must give `epoch` as a whole number >= 0\. Received: epoch='x'",
+    ),
+    "epoch missing": (_rewrite_metadata(lambda c: c.pop("epoch")), "metadata", r"must give `epoch` as a whole number >= 0\. Received: epoch=None"),
+    "negative epoch": (_rewrite_metadata(lambda c: c.update(epoch=-1)), "metadata", r"must give `epoch` as a whole number >= 0\. Received: epoch=-1"),
+    "history a string": (
+        _rewrite_metadata(lambda c: c.update(history="bad")),
+        "metadata",
+        r"must give `history` as \{log name: \[numbers\]\}\. Received: history='bad'",
+    ),
+    "history of strings": (_rewrite_metadata(lambda c: c.update(history={"loss": ["x"]})), "metadata", r"must give `history` as \{log name: \[numbers\]\}\. Received: history=\{'loss': \['x'\]\}"),
+    "history longer than the epochs": (
+        _rewrite_metadata(lambda c: c.update(history={"loss": [1.0, 0.5]})),
+        "metadata",
+        r"holds more `history` values than completed epochs\. Received: epoch=1, 2 values of 'loss'",
+    ),
+    "steps not counts": (_rewrite_metadata(lambda c: c.update(steps={"optimizer": 2.5})), "metadata", r"must give `steps` as \{optimizer: whole number >= 0\}\. Received: steps=\{'optimizer': 2\.5\}"),
+    "weights out of the folder": (
+        _rewrite_metadata(lambda c: c.update(weights="../outside.weights.h5")),
+        "metadata",
+        r"must name one of backup-a\.weights\.h5, backup-b\.weights\.h5, latest\.weights\.h5 as `weights`\. "
+        r"Received: weights='\.\./outside\.weights\.h5'",
+    ),
+    "weights an absolute path": (
+        lambda m, w, o: _rewrite_metadata(lambda c: c.update(weights=str(o)))(m, w, o),
+        "metadata",
+        r"must name one of backup-a\.weights\.h5, backup-b\.weights\.h5, latest\.weights\.h5 as `weights`\. Received: weights='/.*/outside\.weights\.h5'",
+    ),
+    "slot missing": (lambda m, w, o: w.unlink(), "weights", r"is missing: it holds the weights that go with training_metadata\.json"),
+    "slot a link out of the folder": (_link_to_outside, "weights", r"is not a regular file \(a backup holds its own weights, never a link or folder\)"),
+    "empty weights": (lambda m, w, o: w.write_bytes(b""), "weights", r"is empty \(0 bytes\)"),
+    "truncated weights": (
+        lambda m, w, o: w.write_bytes(w.read_bytes()[:5000]),
+        "weights",
+        r"is not a readable HDF5 weights file, truncated or damaged \(.*truncated file: eof = 5000.*\)",
+    ),
+    "weights not HDF5": (lambda m, w, o: w.write_text("not weights"), "weights", r"is not a readable HDF5 weights file, truncated or damaged \(.*file signature not found\)\)"),
+    "NaN weights": (
+        lambda m, w, o: _set_nan(w, "layers/dense/vars/0"),
+        "weights",
+        r"holds NaN or infinite values \(a diverged state\) in layers/dense/vars/0",
+    ),
+    "NaN optimizer state": (
+        lambda m, w, o: (_set_nan(w, "layers/dense/vars/1"), _set_nan(w, "optimizer/vars/1")),
+        "weights",
+        r"holds NaN or infinite values \(a diverged state\) in layers/dense/vars/1 and 1 more",
+    ),
+    "Keras metadata without its weights": (
+        lambda m, w, o: (m.write_text('{"epoch": 1, "batch": 0}'), w.unlink()),
+        "latest.weights.h5",
+        r"is missing: it holds the weights that go with training_metadata\.json",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(_DAMAGE))
+def test_a_damaged_backup_is_refused_naming_the_file_and_left_as_it_is(case, tmp_path):
+    backup_dir = tmp_path / "backup"
+    metadata, weights = _good_backup(backup_dir)
+    outside = tmp_path / "outside.weights.h5"
+    _tiny_model().save_weights(outside)  # a good weights file, but not the backup's
+    damage, damaged, problem = _DAMAGE[case]
+    damage(metadata, weights, outside)
+    leftover = backup_dir / ".tmp-1-abcdefgh.weights.h5"  # as a killed writer leaves it
+    leftover.write_bytes(b"torn")
+    before = {name: os.readlink(backup_dir / name) if os.path.islink(backup_dir / name) else (backup_dir / name).read_bytes() for name in os.listdir(backup_dir)}
+
+    model = _tiny_model()
+    model.optimizer.build(model.trainable_variables)
+    initial = model.get_weights()
+    backup = AtomicBackupAndRestore(backup_dir, delete_checkpoint=False)
+    backup.set_model(model)
+    with pytest.raises(ValueError) as caught:
+        backup.on_train_begin()
+    path = {"metadata": metadata, "weights": weights}.get(damaged, backup_dir / damaged)
+    message = str(caught.value)
+    assert re.fullmatch(
+        rf"Cannot restore the backup in {re.escape(str(backup_dir))}: {re.escape(str(path))} {problem}\. "
+        rf"Remove {re.escape(str(backup_dir))} to train afresh; nothing in it was changed\.",
+        message,
+    ), message
+    assert "\n" not in message
+    assert isinstance(caught.value, atomic_backup.DamagedBackupError) and caught.value.path == str(path)
+    # Nothing restored, nothing removed or rewritten (the killed writer's leftover included).
+    for got, want in zip(model.get_weights(), initial):
+        np.testing.assert_array_equal(got, want)
+    assert backup.restored_epoch == 0 and not model._initial_epoch and int(model.optimizer.iterations) == 0
+    after = {name: os.readlink(backup_dir / name) if os.path.islink(backup_dir / name) else (backup_dir / name).read_bytes() for name in os.listdir(backup_dir)}
+    assert after == before
+
+
+def test_read_metadata_checks_the_metadata_and_names_keras_weights(tmp_path):
+    assert AtomicBackupAndRestore.read_metadata(tmp_path) is None
+    (tmp_path / atomic_backup.METADATA).write_text('{"epoch": 3, "batch": 0}')  # Keras's own callback's format
+    assert AtomicBackupAndRestore.read_metadata(tmp_path) == {"epoch": 3, "batch": 0, "weights": "latest.weights.h5"}
+    (tmp_path / atomic_backup.METADATA).write_text('{"epoch": true}')
+    with pytest.raises(atomic_backup.DamagedBackupError, match=r"training_metadata\.json must give `epoch` as a whole number >= 0\. Received: epoch=True\. Remove "):
+        AtomicBackupAndRestore.read_metadata(tmp_path)
+
+
+def test_a_good_backup_with_a_killed_writers_leftover_still_restores(tmp_path):
+    _, weights = _good_backup(tmp_path)
+    leftover = tmp_path / ".tmp-1-abcdefgh.weights.h5"
+    leftover.write_bytes(b"torn")
+    restored, backup = _tiny_model(), AtomicBackupAndRestore(tmp_path, delete_checkpoint=False)
+    backup.set_model(restored)
+    backup.on_train_begin()
+    assert backup.restored_epoch == 1 and not leftover.exists()
+    with h5py.File(weights, "r") as stored:
+        np.testing.assert_array_equal(restored.layers[0].kernel.numpy(), stored["layers/dense/vars/0"][()])
+
+
+@pytest.mark.slow
+def test_kfreqgan_train_refuses_a_nan_backup_in_one_line_and_keeps_the_run(tmp_path, capsys):
+    assert train.main(_argv(tmp_path, epochs=1)) == 0
+    backup_dir = tmp_path / "backup" / "worker-0"
+    metadata = AtomicBackupAndRestore.read_metadata(backup_dir)
+    _set_nan(backup_dir / metadata["weights"], "generator/layers/conv2d/vars/0")
+    def kept():
+        # The backup and the outputs; not logs/ (TensorBoard) or run_config.json (the latest start's configuration).
+        return {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file() and "logs" not in p.parts and p.name != "run_config.json"}
+
+    before = kept()
+    assert {p.name for p in before} >= {metadata["weights"], "training_metadata.json", "generator.keras", "freqgan.keras", "metrics.json"}
+    capsys.readouterr()
+    assert train.main(_argv(tmp_path)) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        f"kfreqgan-train: error: Cannot restore the backup in {backup_dir}: {backup_dir / metadata['weights']} holds NaN or "
+        f"infinite values (a diverged state) in generator/layers/conv2d/vars/0. Remove {backup_dir} to train afresh; nothing in it was changed."
+    ]
+    assert kept() == before

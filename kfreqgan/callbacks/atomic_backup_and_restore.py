@@ -26,6 +26,14 @@ process (`.tmp-*`) are removed at the next start. A backup folder written by
 Keras's own callback (`latest.weights.h5`) is still restored. Local file
 systems only (Keras's callback also takes `gs://` paths).
 
+A damaged backup is refused before anything is restored or removed
+(`DamagedBackupError`, naming the file and what is wrong with it): metadata
+that is not the JSON object `write_backup` writes, a weights name other than
+the two slots (or Keras's `latest.weights.h5`, so never a path out of the
+folder), a weights file that is missing, not an HDF5 file or truncated, or
+one that holds a NaN or infinite value (a diverged state: the one scan of
+the file, at restore).
+
 Optimizer state is restored only for optimizers that exist and are built
 when `fit` starts (keras-team/keras#19389): `FreqGAN.compile` builds both of
 its optimizers, a plain model's `optimizer` is built here, and any other
@@ -38,6 +46,7 @@ of it ships in the package).
 
 import json
 import os
+import reprlib
 
 import keras
 import numpy as np
@@ -72,6 +81,118 @@ def log_value(value):
     except (TypeError, ValueError):
         return None
     return float(array.ravel()[0]) if array.size else None
+
+
+class DamagedBackupError(ValueError):
+    """A backup that cannot be restored; nothing of it was changed.
+
+    The message names the damaged file and what is wrong with it, and says
+    to remove the backup folder to train afresh.
+
+    Attributes:
+        backup_dir: the backup folder.
+        path: the damaged (or missing) file in it.
+    """
+
+    def __init__(self, message, backup_dir, path):
+        super().__init__(message)
+        self.backup_dir = backup_dir
+        self.path = path
+
+
+def _damaged(backup_dir, name, problem):
+    path = os.path.join(backup_dir, name)
+    return DamagedBackupError(
+        f"Cannot restore the backup in {backup_dir}: {path} {problem}. "
+        f"Remove {backup_dir} to train afresh; nothing in it was changed.",
+        backup_dir,
+        path,
+    )
+
+
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = 300  # long enough for a path
+
+
+def _short(value):
+    """`repr(value)`, shortened: a damaged file may hold anything."""
+    return _REPR.repr(value)
+
+
+def _is_count(value):
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _metadata_problem(metadata):
+    """What is wrong with the parsed metadata, or None if it has the shape
+    that `write_backup` (or Keras's own callback) writes."""
+    if not isinstance(metadata, dict):
+        kind = {list: "array", str: "string", int: "number", float: "number", bool: "boolean"}.get(type(metadata), "null")
+        return f"must hold a JSON object. Received: a JSON {kind} {_short(metadata)}"
+    epoch = metadata.get("epoch")
+    if not _is_count(epoch):
+        return f"must give `epoch` as a whole number >= 0. Received: epoch={_short(epoch)}"
+    if "batch" in metadata and not _is_count(metadata["batch"]):
+        return f"must give `batch` as a whole number >= 0. Received: batch={_short(metadata['batch'])}"
+    if "weights" in metadata and metadata["weights"] not in (*SLOTS, KERAS_WEIGHTS):
+        names = ", ".join((*SLOTS, KERAS_WEIGHTS))
+        return f"must name one of {names} as `weights`. Received: weights={_short(metadata['weights'])}"
+    steps = metadata.get("steps", {})
+    if not (isinstance(steps, dict) and all(_is_count(value) for value in steps.values())):
+        return f"must give `steps` as {{optimizer: whole number >= 0}}. Received: steps={_short(steps)}"
+    history = metadata.get("history", {})
+    number = (int, float)
+    if not (
+        isinstance(history, dict)
+        and all(
+            isinstance(values, list) and all(isinstance(v, number) and not isinstance(v, bool) for v in values)
+            for values in history.values()
+        )
+    ):
+        return f"must give `history` as {{log name: [numbers]}}. Received: history={_short(history)}"
+    longer = sorted(key for key, values in history.items() if len(values) > epoch)
+    if longer:
+        return f"holds more `history` values than completed epochs. Received: epoch={epoch}, {len(history[longer[0]])} values of {longer[0]!r}"
+    return None
+
+
+def check_weights_file(backup_dir, name):
+    """Refuses the weights file `name` in `backup_dir` unless it is a
+    regular HDF5 file whose values are all finite (the one scan of it, at
+    restore).
+
+    Raises:
+        DamagedBackupError: missing, a link or folder, empty, not HDF5 or
+            truncated, holding no values, or holding a NaN or infinity.
+        OSError: it cannot be read for another reason (permissions).
+    """
+    import h5py
+
+    path = os.path.join(backup_dir, name)
+    if not os.path.lexists(path):
+        raise _damaged(backup_dir, name, f"is missing: it holds the weights that go with {METADATA}")
+    if os.path.islink(path) or not os.path.isfile(path):
+        raise _damaged(backup_dir, name, "is not a regular file (a backup holds its own weights, never a link or folder)")
+    if os.path.getsize(path) == 0:
+        raise _damaged(backup_dir, name, "is empty (0 bytes)")
+    not_finite, datasets = [], []
+    try:
+        with h5py.File(path, "r") as weights:
+            weights.visititems(lambda key, item: datasets.append(key) if isinstance(item, h5py.Dataset) else None)
+            for key in datasets:
+                dataset = weights[key]
+                if dataset.dtype.kind in "fc" and not np.isfinite(dataset[()]).all():
+                    not_finite.append(key)
+    except OSError as error:
+        if error.errno is not None:
+            raise  # permissions and the like: named by the caller's error reporting
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise _damaged(backup_dir, name, f"is not a readable HDF5 weights file, truncated or damaged ({reason})") from error
+    if not datasets:
+        raise _damaged(backup_dir, name, "holds no weights")
+    if not_finite:
+        more = f" and {len(not_finite) - 1} more" if len(not_finite) > 1 else ""
+        raise _damaged(backup_dir, name, f"holds NaN or infinite values (a diverged state) in {not_finite[0]}{more}")
 
 
 @keras.saving.register_keras_serializable(package="kfreqgan")
@@ -122,12 +243,29 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
     def read_metadata(backup_dir):
         """The committed metadata of the backup in `backup_dir` as a dict, or
         None if there is none. `"weights"` names the weights file (in
-        `backup_dir`) that belongs to it."""
+        `backup_dir`) that belongs to it: one of the two slots, or
+        `latest.weights.h5` for a backup of Keras's own callback.
+
+        Raises:
+            DamagedBackupError: the metadata file is not the JSON object
+                `write_backup` writes (empty, truncated, a field of the
+                wrong type, a weights name other than those above).
+        """
         path = os.path.join(backup_dir, METADATA)
-        if not os.path.exists(path):
+        if not os.path.lexists(path):
             return None
-        with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
+        with open(path, "rb") as handle:
+            text = handle.read()
+        if not text.strip():
+            raise _damaged(backup_dir, METADATA, f"is empty ({len(text)} bytes)")
+        try:
+            metadata = json.loads(text.decode("utf-8"))
+        except (ValueError, RecursionError) as error:  # JSONDecodeError, UnicodeDecodeError
+            raise _damaged(backup_dir, METADATA, f"is not valid JSON, truncated or damaged ({error})") from None
+        problem = _metadata_problem(metadata)
+        if problem is not None:
+            raise _damaged(backup_dir, METADATA, problem)
+        return {**metadata, "weights": metadata.get("weights", KERAS_WEIGHTS)}
 
     def on_train_begin(self, logs=None):
         if not self.model.built:
@@ -135,16 +273,17 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
                 "AtomicBackupAndRestore needs a built model before `fit()`. "
                 f"Received: unbuilt model {self.model.name!r}; build it (or call it on a batch) first."
             )
-        self._remove_temporaries()
+        # Everything is checked before anything is restored or removed.
         metadata = self.read_metadata(self.backup_dir)
-        self._slot, self.restored_epoch, self.history = None, 0, {}
-        name = (metadata or {}).get("weights", KERAS_WEIGHTS)
-        path = os.path.join(self.backup_dir, name)
-        if os.path.exists(path):
+        name = KERAS_WEIGHTS if metadata is None else metadata["weights"]
+        weights = metadata is not None or os.path.lexists(os.path.join(self.backup_dir, name))
+        if weights:
+            check_weights_file(self.backup_dir, name)
             self._build_optimizers()
-            self.model.load_weights(path)
-        elif metadata is not None and "weights" in metadata:
-            raise FileNotFoundError(f"The backup in {self.backup_dir} names {name}, which is missing.")
+        self._remove_temporaries()
+        self._slot, self.restored_epoch, self.history = None, 0, {}
+        if weights:
+            self.model.load_weights(os.path.join(self.backup_dir, name))
         if metadata is not None:
             self.restored_epoch = int(metadata["epoch"])
             self.model._initial_epoch = self.restored_epoch  # what Keras's callback sets
