@@ -3,6 +3,7 @@
 dehazer's float16 weights and card."""
 
 import ast
+import hashlib
 import json
 import os
 import shutil
@@ -11,9 +12,11 @@ import numpy as np
 import pytest
 
 from kfreqgan import pretrained
+from kfreqgan.command_line import EXIT_ERROR
 from kfreqgan.training import configs
 from kfreqgan.training import package_dehazer
 from kfreqgan.training import train
+from test_widen import interrupted_continuation
 from tiny_configs import DEHAZE_V2_TINY
 
 pytest.importorskip("skimage")
@@ -163,3 +166,87 @@ def test_a_run_from_before_later_config_keys_gets_its_named_config():
     assert package_dehazer.train_command(configs.get_config("dehaze-v5"), "/r") == "kfreqgan-train --config dehaze-v5 --out /r"
     with pytest.raises(ValueError, match="has all the run's keys"):
         package_dehazer.train_command(dict(v2, made_up_key=1), "/r")
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    """A finished one-epoch tiny dehaze-v2 run folder."""
+    import tensorflow as tf
+
+    run = str(tmp_path_factory.mktemp("package") / "run")
+    train.train(configs.get_config("dehaze-v2", TINY), run, tf.distribute.get_strategy(), verbose=0)
+    return run
+
+
+def _package_files(out):
+    return {name: (out / name).read_bytes() for name in sorted(os.listdir(out))}
+
+
+def _loads(out):
+    card = json.loads((out / pretrained.DEHAZER_CARD_FILE).read_text())
+    pretrained.load_weights(pretrained.build_dehazer(card["architecture"]), str(out / pretrained.DEHAZER_WEIGHTS_FILE))
+    return card
+
+
+def test_a_failing_package_leaves_the_previous_one_as_it_was(finished_run, tmp_path, capsys, monkeypatch):
+    """Everything is checked and computed before anything is written, and
+    the weights and the card are replaced together: a package that fails
+    over an existing one leaves the old pair loadable and byte-identical."""
+    out = tmp_path / "packaged"
+    quality = _results(tmp_path / "results.json", os.path.join(finished_run, "generator.keras"))
+    assert package_dehazer.main([finished_run, "--quality", quality, "--out", str(out)]) == 0
+    capsys.readouterr()
+    before = _package_files(out)
+    assert sorted(before) == [pretrained.DEHAZER_CARD_FILE, pretrained.DEHAZER_WEIGHTS_FILE]
+
+    # A quality file without the keys the card reads.
+    empty = tmp_path / "empty.json"
+    empty.write_text("{}")
+    assert package_dehazer.main([finished_run, "--quality", str(empty), "--out", str(out)]) == EXIT_ERROR
+    err = capsys.readouterr().err
+    assert str(empty) in err and "'summary'" in err and "'command'" in err
+    # A folder widened from another run than the one before it (the chain is checked first).
+    widened = tmp_path / "widened"
+    shutil.copytree(finished_run, widened)
+    (widened / "widened_from.json").write_text(json.dumps({"source_run": str(tmp_path / "elsewhere"), "generator_filters": [2, 4]}))
+    assert package_dehazer.main([str(widened), "--quality", quality, "--out", str(out)]) == EXIT_ERROR
+    assert "must be the run folder just before it" in capsys.readouterr().err
+    # A failure after the weights are made (the float16 check).
+    monkeypatch.setattr(package_dehazer, "MAX_FLOAT16_ERROR", -1.0)
+    assert package_dehazer.main([finished_run, "--quality", quality, "--out", str(out)]) == EXIT_ERROR
+    assert "float16 weights move the output" in capsys.readouterr().err
+    assert _package_files(out) == before  # no temporary left either
+    card = _loads(out)
+    assert card["weights_sha256"] == hashlib.sha256(before[pretrained.DEHAZER_WEIGHTS_FILE]).hexdigest()
+
+
+def test_a_run_folder_given_twice_is_refused(finished_run, tmp_path, capsys):
+    quality = _results(tmp_path / "results.json", "m")
+    link = tmp_path / "link"
+    link.symlink_to(finished_run)
+    for second in (finished_run, finished_run + "/.", str(link)):
+        assert package_dehazer.main([finished_run, second, "--quality", quality, "--out", str(tmp_path / "out")]) == EXIT_ERROR
+        err = capsys.readouterr().err
+        assert "given twice" in err and second in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_out_that_is_a_file_is_refused(finished_run, tmp_path, capsys):
+    quality = _results(tmp_path / "results.json", "m")
+    afile = tmp_path / "afile"
+    afile.write_text("mine")
+    assert package_dehazer.main([finished_run, "--quality", quality, "--out", str(afile)]) == EXIT_ERROR
+    assert "--out exists and is not a folder" in capsys.readouterr().err
+    assert afile.read_text() == "mine"
+
+
+def test_a_run_whose_continuation_was_interrupted_is_refused(finished_run, tmp_path, capsys):
+    """Its generator.keras and metrics.json are of epoch 1, its backup of
+    epoch 2: the folder is not a finished run until that sitting finishes."""
+    run = interrupted_continuation(finished_run, str(tmp_path / "continued"), epochs=3)
+    quality = _results(tmp_path / "results.json", "m")
+    assert package_dehazer.main([run, "--quality", quality, "--out", str(tmp_path / "out")]) == EXIT_ERROR
+    err = capsys.readouterr().err
+    assert f"{run} is not a finished kfreqgan-train run" in err and "backup holds epoch 2" in err and "epoch 1" in err
+    assert "kfreqgan-train" in err and f"--out {run}" in err
+    assert not (tmp_path / "out").exists()

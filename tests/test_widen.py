@@ -4,6 +4,7 @@ continues from it."""
 
 import json
 import os
+import shutil
 
 import keras
 import numpy as np
@@ -113,7 +114,8 @@ def test_the_config_must_describe_the_source_model_but_wider():
     ):
         with pytest.raises(ValueError, match=match):
             widen.check_widenable(source, configs.get_config("dehaze-v6-wide", overrides))
-    with pytest.raises(ValueError, match="coherent"):
+    # A run of another generator is named by its model.
+    with pytest.raises(ValueError, match="coherent.*Received: source 'unet', config 'coherent'"):
         widen.check_widenable(configs.get_config("dehaze-rgb-64"), configs.get_config("dehaze-v6-wide"))
 
 
@@ -133,6 +135,27 @@ def narrow_run(tmp_path_factory):
     """A finished two-epoch run of a tiny coherent dehazer with keep_best: (folder, result)."""
     run = str(tmp_path_factory.mktemp("widen") / "narrow")
     return run, train.train(configs.get_config("dehaze-v2", dict(TINY, epochs=2)), run, tf.distribute.get_strategy(), verbose=0)
+
+
+class _Stop(Exception):
+    """Stands for a killed or interrupted sitting."""
+
+
+def interrupted_continuation(run, copy, epochs):
+    """A copy of the finished `run` whose continuation to `epochs` stopped
+    after its first new epoch: the backup is one epoch ahead of
+    metrics.json and generator.keras."""
+
+    class StopAfterAnEpoch(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            raise _Stop()  # after the backup callback saved the epoch
+
+    shutil.copytree(run, copy)
+    with open(os.path.join(run, "metrics.json"), encoding="utf-8") as file:
+        config = dict(json.load(file)["config"], epochs=epochs)
+    with pytest.raises(_Stop):
+        train.train(config, copy, tf.distribute.get_strategy(), verbose=0, callbacks=[StopAfterAnEpoch()])
+    return copy
 
 
 def _results(path, model):
@@ -181,6 +204,7 @@ def test_a_widened_run_continues_where_the_narrow_one_stopped_and_packages(narro
     # Packaged out of order, the chain is refused.
     with pytest.raises(ValueError, match="must be the run folder just before it"):
         package_dehazer.package([wide_run], quality, str(tmp_path / "refused"))
+    assert not (tmp_path / "refused").exists()  # checked before anything is written
 
 
 def test_widen_run_refuses_without_touching_anything(narrow_run, tmp_path):
@@ -208,3 +232,14 @@ def test_the_command_line(narrow_run, tmp_path, capsys):
     assert "continue with kfreqgan-train --config dehaze-v2" in capsys.readouterr().out
     assert widen.main([run, "--config", "dehaze-v2", *sets, "--out", str(tmp_path / "wide")]) == 2
     assert "new or empty folder" in capsys.readouterr().err
+
+
+def test_a_source_whose_continuation_was_interrupted_is_refused(narrow_run, tmp_path):
+    """Its generator.keras is of epoch 2, its backup (the discriminator and
+    the history) of epoch 3: widening it would mix the two."""
+    run = interrupted_continuation(narrow_run[0], str(tmp_path / "continued"), epochs=4)
+    wide = configs.get_config("dehaze-v2", dict(TINY, epochs=5, generator_filters=8))
+    with pytest.raises(ValueError, match="is not a finished kfreqgan-train run: its backup holds epoch 3") as raised:
+        widen.widen_run(run, wide, str(tmp_path / "wide"))
+    assert f"--out {run}" in str(raised.value)
+    assert not (tmp_path / "wide").exists()

@@ -25,15 +25,25 @@ It writes, into `--out`:
   photos (never trained on), the generator steps, the wall time (the sum
   over folders and sittings of the span of each TensorBoard event file,
   first to last event: training only, not start-up), and the held-out
-  scores of `bench/dehaze_quality.py`'s `results.json` (`--quality`).
+  scores of `bench/dehaze_quality.py`'s `results.json` (`--quality`), and
+  the weights file's SHA-256.
 
-`--install` copies both files into the package (`kfreqgan/pretrained/`).
+Everything is checked before anything is written: `--out` (a folder or
+new; not a run folder, not the quality file), each run folder (a finished
+run whose backup is the state its `metrics.json` records; none given
+twice, by any spelling), the widening chain, the quality file's keys,
+and the float16 weights. An existing package in `--out` is then replaced
+as a pair: both files go to temporaries beside their targets, the weights
+move into place and the card last (`write_package`). A failure leaves the
+previous pair as it was.
+
+`--install` copies both files into the package (`kfreqgan/pretrained/`)
+the same way.
 """
 
 import glob
 import json
 import os
-import shutil
 import sys
 
 import numpy as np
@@ -50,9 +60,18 @@ weights and the run's float32 model (pixel values in [0, 1])."""
 def read_metrics(run_dir):
     """The `metrics.json` of a finished `kfreqgan-train` run folder.
 
+    A folder is finished when its `generator.keras` and `metrics.json` are
+    there and its backup (`backup/worker-0`, if any) holds the state they
+    were written from: the same epoch count and optimizer steps. A later
+    sitting (a continuation with more epochs) that was killed, interrupted
+    or stopped by a divergence leaves a backup ahead of them: the folder
+    then mixes two trainings until that sitting finishes.
+
     Raises:
         FileNotFoundError: if `run_dir` has no `generator.keras` or `metrics.json`.
+        ValueError: if its backup is not the state `metrics.json` records.
     """
+    from kfreqgan.callbacks import AtomicBackupAndRestore
     from kfreqgan.models.loading import GENERATOR_FILE
     from kfreqgan.models.loading import RUN_METRICS_FILE
 
@@ -60,7 +79,31 @@ def read_metrics(run_dir):
         if not os.path.isfile(os.path.join(run_dir, name)):
             raise FileNotFoundError(f"{run_dir} is not a finished kfreqgan-train run: it has no {name}.")
     with open(os.path.join(run_dir, RUN_METRICS_FILE), encoding="utf-8") as file:
-        return json.load(file)
+        metrics = json.load(file)
+    backup = AtomicBackupAndRestore.read_metadata(os.path.join(run_dir, "backup", "worker-0"))
+    if backup is not None:
+        # metrics.json's history holds a value per completed epoch, those of earlier sittings included, for
+        # the losses (validation scores start with the sitting that turned keep_best on).
+        epochs = max((len(values) for values in metrics.get("history", {}).values()), default=None)
+        recorded = {"generator_optimizer": metrics.get("generator_steps"), "discriminator_optimizer": metrics.get("discriminator_steps")}
+        steps = {name: count for name, count in (backup.get("steps") or {}).items() if recorded.get(name) is not None}
+        if (epochs is not None and epochs != int(backup["epoch"])) or int(backup.get("batch", 0)) or any(
+            count != recorded[name] for name, count in steps.items()
+        ):
+            # The discriminator's optimizer counts every step of every sitting (a widened generator's starts afresh).
+            step = "discriminator_optimizer" if "discriminator_optimizer" in steps else next(iter(steps), None)
+            batch = f", batch {backup['batch']}" if int(backup.get("batch", 0)) else ""
+            raise ValueError(
+                f"{run_dir} is not a finished kfreqgan-train run: its backup holds epoch {backup['epoch']}{batch}"
+                + (f" ({steps[step]} steps)" if step else "")
+                + f", but its {RUN_METRICS_FILE} and {GENERATOR_FILE} are of "
+                + (f"epoch {epochs}" if epochs is not None else "another state")
+                + (f" ({recorded[step]} steps)" if step else "")
+                + ": a later sitting in this folder stopped before it finished. Finish it: run that sitting's "
+                f"kfreqgan-train command again (its --config and --set, --out {run_dir}; it resumes from the backup), "
+                "or use a copy of the folder from before that sitting."
+            )
+    return metrics
 
 
 def train_command(config, run_dir, widened_from=None):
@@ -171,6 +214,7 @@ def widening(run_dir, previous_dir):
         ValueError: if it was widened from another folder than `previous_dir`
             (the folder before it on the command line), or is the first.
     """
+    from kfreqgan.paths import same_place
     from kfreqgan.training.widen import PROVENANCE_FILE
 
     path = os.path.join(run_dir, PROVENANCE_FILE)
@@ -178,7 +222,7 @@ def widening(run_dir, previous_dir):
         return None
     with open(path, encoding="utf-8") as file:
         provenance = json.load(file)
-    if previous_dir is None or os.path.abspath(provenance["source_run"]) != os.path.abspath(previous_dir):
+    if previous_dir is None or not same_place(provenance["source_run"], previous_dir):
         raise ValueError(
             f"{run_dir} was widened from {provenance['source_run']}, which must be the run folder just before it. "
             f"Received: {previous_dir or 'nothing'} before it"
@@ -191,38 +235,111 @@ def float16_error(model, packed, image):
     return float(np.max(np.abs(model.predict(image[None], verbose=0) - packed.predict(image[None], verbose=0))))
 
 
+QUALITY_KEYS = ("command", "pairs", "summary")
+"""Keys of `bench/dehaze_quality.py`'s results.json that the card needs."""
+
+
+def read_quality(path):
+    """The `--quality` results (`bench/dehaze_quality.py`'s `results.json`).
+
+    Raises:
+        ValueError: naming the file, if it is not JSON, not an object, or
+            lacks one of `QUALITY_KEYS` (or its `summary` is no object).
+    """
+    with open(path, encoding="utf-8") as file:
+        try:
+            results = json.load(file)
+        except ValueError as error:
+            raise ValueError(f"--quality {path} is not JSON ({error}). Received: --quality={path}") from None
+    if not isinstance(results, dict):
+        raise ValueError(f"--quality {path} is not a bench/dehaze_quality.py results.json: not a JSON object. Received: --quality={path}")
+    missing = [key for key in QUALITY_KEYS if key not in results]
+    if missing:
+        raise ValueError(
+            f"--quality {path} lacks {', '.join(map(repr, missing))}, which bench/dehaze_quality.py's results.json holds. "
+            f"Received: keys {sorted(results)}"
+        )
+    if not isinstance(results["summary"], dict):
+        raise ValueError(f"--quality {path}: 'summary' must be a JSON object. Received: summary={results['summary']!r}")
+    return results
+
+
+def check_run_dirs(run_dirs):
+    """Raises ValueError if a run folder is given twice, by any spelling
+    (real path, or the same folder through a hard link or bind mount)."""
+    from kfreqgan.paths import same_place
+
+    for index, run_dir in enumerate(run_dirs):
+        for earlier in run_dirs[:index]:
+            if same_place(run_dir, earlier):
+                raise ValueError(
+                    f"The run folder {earlier} is given twice: each folder is one sitting of the training, once. "
+                    f"Received: {earlier!r} and {run_dir!r}"
+                )
+
+
+def write_package(folder, weights, card_text):
+    """Writes the pair into `folder`: `weights` (the npz's bytes) and the
+    card's text, each to a temporary file beside its target, then moves the
+    weights into place and the card last. The card commits: every check
+    and every computation is done before, so a failure (or a Ctrl-C) at
+    any point before the card's move leaves the previous pair untouched;
+    only a process killed between the two moves can leave new weights
+    beside the old card, which the card's `weights_sha256` then tells."""
+    from kfreqgan import pretrained
+
+    def write_weights(temporary):
+        with open(temporary, "wb") as file:
+            file.write(weights)
+
+    def write_card(temporary):
+        with open(temporary, "w", encoding="utf-8") as file:
+            file.write(card_text)
+        # Nested: the weights are moved into place after the card's text is
+        # written and before the card itself is.
+        write_atomically(os.path.join(folder, pretrained.DEHAZER_WEIGHTS_FILE), write_weights)
+
+    write_atomically(os.path.join(folder, pretrained.DEHAZER_CARD_FILE), write_card)
+
+
 def package(run_dirs, quality, out):
-    """Writes the npz and the card for `run_dirs` into `out`; returns the card."""
+    """Writes the npz and the card for `run_dirs` into `out`; returns the card.
+
+    Everything is read and checked first: `out` (a folder, or new; never
+    one of the run folders or a file read), the run folders (each a
+    finished run, none twice, the widening chain), the quality file and
+    the float16 weights; only then is the pair written (`write_package`).
+    An existing package in `out` is replaced as a whole or not at all.
+    """
+    import hashlib
+    import tempfile
+
     import keras
     import tensorflow as tf
 
     from kfreqgan import pretrained
     from kfreqgan.data import HELDOUT_PHOTOS
     from kfreqgan.data import load_photo
-    from kfreqgan.atomic_files import write_text_atomically
     from kfreqgan.models.loading import GENERATOR_FILE
     from kfreqgan.models.loading import load_generator
+    from kfreqgan.paths import check_command_paths
     from kfreqgan.training.configs import coherent_dehazer_arguments
 
+    check_command_paths(
+        out,
+        read_files=[quality],
+        read_folders=run_dirs,
+        writes=(pretrained.DEHAZER_WEIGHTS_FILE, pretrained.DEHAZER_CARD_FILE),
+    )
+    check_run_dirs(run_dirs)
     runs = [(os.path.abspath(run_dir), read_metrics(run_dir)) for run_dir in run_dirs]
-    with open(quality, encoding="utf-8") as file:
-        results = json.load(file)
+    results = read_quality(quality)
+    widened = [widening(run_dir, runs[index - 1][0] if index else None) for index, (run_dir, _) in enumerate(runs)]
     last_dir, last = runs[-1]
     config = last["config"]
     if config.get("generator_architecture") != "coherent":
         raise ValueError(f"Only coherent dehazers are packaged. Received: generator_architecture={config.get('generator_architecture')!r}")
-    model = load_generator(os.path.join(last_dir, GENERATOR_FILE))
-    arguments = dict(coherent_dehazer_arguments(config), min_transmission=float(model.get_layer("invert").min_transmission))
-    architecture = {"builder": "coherent", "arguments": arguments}
-    os.makedirs(out, exist_ok=True)
-    weights = os.path.join(out, pretrained.DEHAZER_WEIGHTS_FILE)
-    write_atomically(weights, lambda path: pretrained.save_weights(model, path))
-    packed = pretrained.load_weights(pretrained.build_dehazer(architecture), weights)
-    error = float16_error(model, packed, load_photo(HELDOUT_PHOTOS[0]))
-    if error > MAX_FLOAT16_ERROR:
-        raise ValueError(f"The float16 weights move the output by {error:.3g} > {MAX_FLOAT16_ERROR}. Received: run_dir={last_dir!r}")
     sources, heldout = photo_records([metrics["config"] for _, metrics in runs])
-    widened = [widening(run_dir, runs[index - 1][0] if index else None) for index, (run_dir, _) in enumerate(runs)]
     commands = []
     for (run_dir, metrics), provenance in zip(runs, widened):
         if provenance is not None:
@@ -235,6 +352,20 @@ def package(run_dirs, quality, out):
             break
         steps += int(runs[index - 1][1]["generator_steps"])
     seconds = [wall_seconds(run_dir) for run_dir, _ in runs]
+
+    model = load_generator(os.path.join(last_dir, GENERATOR_FILE))
+    arguments = dict(coherent_dehazer_arguments(config), min_transmission=float(model.get_layer("invert").min_transmission))
+    architecture = {"builder": "coherent", "arguments": arguments}
+    # The float16 check reads the very bytes that are shipped.
+    with tempfile.TemporaryDirectory(prefix="kfreqgan-package-") as scratch:
+        path = os.path.join(scratch, pretrained.DEHAZER_WEIGHTS_FILE)
+        pretrained.save_weights(model, path)
+        packed = pretrained.load_weights(pretrained.build_dehazer(architecture), path)
+        with open(path, "rb") as file:
+            weights = file.read()
+    error = float16_error(model, packed, load_photo(HELDOUT_PHOTOS[0]))
+    if not error <= MAX_FLOAT16_ERROR:
+        raise ValueError(f"The float16 weights move the output by {error:.3g} > {MAX_FLOAT16_ERROR}. Received: run_dir={last_dir!r}")
     summary = results["summary"]
     card = {
         "model": f"kfreqgan dehazer, config {commands[-1].split()[2]} (kfreqgan.models.coherent_dehazer)",
@@ -283,8 +414,9 @@ def package(run_dirs, quality, out):
         "versions": {"tensorflow": tf.__version__, "keras": keras.__version__},
         "architecture": architecture,
         "weights": f"{pretrained.DEHAZER_WEIGHTS_FILE} (float16)",
+        "weights_sha256": hashlib.sha256(weights).hexdigest(),
     }
-    write_text_atomically(os.path.join(out, pretrained.DEHAZER_CARD_FILE), json.dumps(card, indent=2) + "\n")
+    write_package(out, weights, json.dumps(card, indent=2) + "\n")
     return card
 
 
@@ -307,10 +439,12 @@ def _run(args):
         # Where the package loads them from: the source tree for an editable
         # install, site-packages otherwise.
         target = os.path.dirname(pretrained.DEHAZER_PATH)
-        for name in (pretrained.DEHAZER_WEIGHTS_FILE, pretrained.DEHAZER_CARD_FILE):
-            # Atomic: a killed install leaves the previous weights, never a torn file the loader reads.
-            source = os.path.join(args.out, name)
-            write_atomically(os.path.join(target, name), lambda temporary, source=source: shutil.copyfile(source, temporary))
+        # As in --out: the previous pair stays until both files are ready, the card moves in last.
+        with open(os.path.join(args.out, pretrained.DEHAZER_WEIGHTS_FILE), "rb") as file:
+            weights = file.read()
+        with open(os.path.join(args.out, pretrained.DEHAZER_CARD_FILE), encoding="utf-8") as file:
+            card_text = file.read()
+        write_package(target, weights, card_text)
         print(f"installed into {target}")
     return 0
 

@@ -174,13 +174,22 @@ def widen_weights(target, source):
     return target
 
 
+def generator_name(config):
+    """The generator `kfreqgan-train` builds for `config`: its
+    `generator_architecture`, else (configs without the key) `'dcgan'` for
+    an unconditional GAN and `'unet'` for an image-to-image one."""
+    if config.get("generator_architecture") is not None:
+        return config["generator_architecture"]
+    return "dcgan" if config.get("task") == "unconditional" else "unet"
+
+
 def check_widenable(source_config, config):
     """Raises ValueError unless `config` describes `source_config`'s GAN with
     as many or more generator filters (see the module docstring)."""
-    if source_config.get("generator_architecture") != "coherent" or config.get("generator_architecture") != "coherent":
+    if generator_name(source_config) != "coherent" or generator_name(config) != "coherent":
         raise ValueError(
             "Widening continues a `coherent` dehazing run (generator_architecture='coherent'). Received: "
-            f"source {source_config.get('generator_architecture')!r}, config {config.get('generator_architecture')!r}"
+            f"source {generator_name(source_config)!r}, config {generator_name(config)!r}"
         )
     differ = [key for key in _MODEL_KEYS if source_config.get(key) != config.get(key)]
     if differ:
@@ -202,7 +211,9 @@ def widen_run(source_run, config, out):
     Raises:
         FileNotFoundError: if `source_run` lacks `metrics.json`,
             `generator.keras` or a backup.
-        ValueError: if `out` holds anything, the config does not widen the
+        ValueError: if `out` holds anything, `source_run` is unfinished (a
+            later sitting's backup is ahead of its `generator.keras`: see
+            `package_dehazer.read_metrics`), the config does not widen the
             source's model, or `epochs` leaves nothing to train.
     """
     import keras
@@ -214,7 +225,8 @@ def widen_run(source_run, config, out):
 
     if os.path.exists(out) and (not os.path.isdir(out) or os.listdir(out)):
         raise ValueError(f"--out must be a new or empty folder (nothing in it is overwritten). Received: --out={out!r}")
-    source_metrics = read_metrics(source_run)  # a finished run: generator.keras and metrics.json
+    # A finished run: generator.keras and metrics.json of the epoch its backup holds.
+    source_metrics = read_metrics(source_run)
     source_backup = os.path.join(source_run, "backup", "worker-0")
     metadata = AtomicBackupAndRestore.read_metadata(source_backup)
     if metadata is None:
