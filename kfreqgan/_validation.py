@@ -149,18 +149,24 @@ def check_positive_int(value, name, allow_none=False):
     return int(value)
 
 
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
 def check_at_least(value, name, low=0.0, strict=False, high=None):
     """Checks a scalar hyperparameter and returns it as a float.
 
     `value` must be a real number (a Python or NumPy int or float; not a
     bool, a string or None), finite, `>= low` (`> low` with `strict`) and,
-    if `high` is given, `< high`. NaN and infinities fail: a loss weight,
-    a floor or a scale that is infinite only ever yields non-finite results.
+    if `high` is given, `< high`. NaN and infinities fail, and so do
+    numbers beyond float32's range (they become infinite in the float32
+    maths they feed): a loss weight, a floor or a scale that is infinite
+    only ever yields non-finite results.
     """
     number = not isinstance(value, (bool, np.bool_)) and isinstance(value, (int, float, np.integer, np.floating))
     if not (
         number
         and np.isfinite(value)
+        and abs(float(value)) <= _FLOAT32_MAX
         and (value > low if strict else value >= low)
         and (high is None or value < high)
     ):

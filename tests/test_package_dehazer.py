@@ -250,3 +250,18 @@ def test_a_run_whose_continuation_was_interrupted_is_refused(finished_run, tmp_p
     assert f"{run} is not a finished kfreqgan-train run" in err and "backup holds epoch 2" in err and "epoch 1" in err
     assert "kfreqgan-train" in err and f"--out {run}" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_card_refuses_weights_it_was_not_written_for(tmp_path):
+    import hashlib
+
+    from kfreqgan import pretrained
+
+    weights = tmp_path / "dehazer.weights.npz"
+    weights.write_bytes(b"the packaged weights")
+    card = {"weights_sha256": hashlib.sha256(b"the packaged weights").hexdigest()}
+    pretrained.check_weights_match(card, weights)  # the pair that was packaged together
+    pretrained.check_weights_match({}, weights)  # a card from before the hash was recorded
+    weights.write_bytes(b"weights of another package")
+    with pytest.raises(ValueError, match=r"is not the weights file its card .* was written for"):
+        pretrained.check_weights_match(card, weights)

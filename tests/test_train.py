@@ -108,6 +108,60 @@ def test_train_writes_everything(tmp_path):
     # tested end to end in test_resume.py.
 
 
+def _cli(argv):
+    """kfreqgan-train in this process: (status, stderr lines)."""
+    import contextlib
+    import io
+
+    errors = io.StringIO()
+    with contextlib.redirect_stderr(errors), contextlib.redirect_stdout(io.StringIO()):
+        status = train.main(argv)
+    return status, [line for line in errors.getvalue().splitlines() if line.strip()]
+
+
+def _tiny_argv(out, **extra):
+    argv = ["--config", "dehaze-demo", "--out", str(out), "--quiet"]
+    for key, value in {**TINY, **extra}.items():
+        argv += ["--set", f"{key}={value!r}"]
+    return argv
+
+
+def test_out_with_someone_elses_files_is_refused_and_kept(tmp_path):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "generator.keras").write_text("mine")
+    (out / "metrics.json").write_text("notes")
+    status, lines = _cli(_tiny_argv(out))
+    assert status == 2 and len(lines) == 1
+    assert "--out holds files but no kfreqgan-train run" in lines[0] and "were not written by kfreqgan-train" in lines[0]
+    assert (out / "generator.keras").read_text() == "mine" and (out / "metrics.json").read_text() == "notes"
+    assert sorted(os.listdir(out)) == ["generator.keras", "metrics.json"]
+
+
+def test_a_continuation_that_cannot_load_the_backup_is_refused_before_any_work(tmp_path):
+    out = tmp_path / "run"
+    assert _cli(_tiny_argv(out))[0] == 0
+    assert json.loads((out / train.RUN_CONFIG_FILE).read_text())["generator_filters"] == TINY["generator_filters"]
+    (out / "notes.txt").write_text("a file of mine beside the run")  # a run folder may hold the user's notes
+    before = {name: (out / name).read_bytes() for name in ("generator.keras", "metrics.json", train.RUN_CONFIG_FILE)}
+    cases = [
+        ({"generator_filters": 16}, "generator_filters 8 -> 16"),
+        ({"mixed_precision": "mixed_float16", "epochs": 2}, "mixed_precision None -> 'mixed_float16'"),
+        ({"frequency_aware": False, "epochs": 2}, "frequency_aware True -> False"),
+    ]
+    for extra, change in cases:
+        status, lines = _cli(_tiny_argv(out, **extra))
+        assert status == 2 and len(lines) == 1 and "holds a run of another model or precision" in lines[0] and change in lines[0], lines
+    assert {name: (out / name).read_bytes() for name in before} == before  # the refusals rewrote nothing
+    # The continuation asks for fewer epochs than the backup holds.
+    assert _cli(_tiny_argv(out, epochs=2))[0] == 0
+    status, lines = _cli(_tiny_argv(out, epochs=1))
+    assert status == 2 and "holds 2 epochs, more than epochs=1: nothing to train" in lines[0]
+    # Nothing the refusals saw was rewritten; the user's file is kept.
+    assert (out / "notes.txt").read_text() == "a file of mine beside the run"
+    assert json.loads((out / "metrics.json").read_text())["config"]["epochs"] == 2
+
+
 def _free_port():
     with socket.socket() as sock:
         sock.bind(("localhost", 0))

@@ -315,6 +315,10 @@ def get_config(name, overrides=None):
         if key not in config:
             raise ValueError(f"Config {name!r} has no key {key!r}. Keys: {', '.join(sorted(config))}")
         default = config[key]
+        if value is None and default is not None and key not in _NULLABLE:
+            raise ValueError(f"Config key {key!r} cannot be None (its default is {default!r}). Received: {key}=None")
+        if isinstance(value, bool) and default is not None and not isinstance(default, bool):
+            raise ValueError(f"Config key {key!r} expects {type(default).__name__}, got bool. Received: {key}={value!r}")
         if default is not None and value is not None and not isinstance(value, type(default)):
             if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
                 value = float(value)
@@ -361,6 +365,13 @@ _NON_NEGATIVE_FLOATS = (
 )
 _POSITIVE_FLOATS = ("generator_lr", "discriminator_lr", "guide_epsilon", "spectrum_matching_max_frequency")
 _MIXED_PRECISION = (None, "mixed_float16", "mixed_bfloat16")
+# Keys that may be None although a configuration sets them (None switches
+# the option off); any key whose default is None may be set too.
+_NULLABLE = ("frequency_loss", "gradient_penalty", "mixed_precision", "keep_best", "generator_ema")
+_MAX_SEED = 2**32 - 1  # keras.utils.set_random_seed's bound
+# The validation and evaluation arrays are held in memory (hazy and clean,
+# float32): a configuration that would need more is refused before it loads.
+MAX_IN_MEMORY_BYTES = 4 * 2**30
 TASKS = ("dehaze", "unconditional")
 
 
@@ -390,9 +401,12 @@ def check_config(config):
             f"task={config['task']!r} needs the keys {', '.join(missing)}, which this configuration does not have; "
             f"start from a configuration made for that task ({names}). Received: task={config['task']!r}"
         )
-    if isinstance(config["seed"], bool) or not isinstance(config["seed"], int) or config["seed"] < 0:
-        raise ValueError(f"`seed` must be an integer >= 0. Received: seed={config['seed']!r}")
+    if isinstance(config["seed"], bool) or not isinstance(config["seed"], int) or not 0 <= config["seed"] <= _MAX_SEED:
+        raise ValueError(f"`seed` must be an integer in [0, 2**32 - 1]. Received: seed={config['seed']!r}")
+    if isinstance(config["channels"], bool):
+        raise ValueError(f"`channels` must be 1 or 3. Received: channels={config['channels']!r}")
     check_choice(config["channels"], "channels", (1, 3))
+    _check_choices(config)
     check_choice(config["mixed_precision"], "mixed_precision", _MIXED_PRECISION)
     if "gradient_penalty" in config:
         check_choice(config["gradient_penalty"], "gradient_penalty", (None, "r1", "wgan_gp"))
@@ -427,6 +441,33 @@ def check_config(config):
     for key, bounds in (("beta_range", (0.0, None)), ("airlight_range", (0.0, 1.0)), ("crop_range", (0.0, 1.0))):
         if key in config:
             check_range(config[key], key, *bounds)
+    if config.get("airlight_tint", 0.0) > 0.5:
+        raise ValueError(f"`airlight_tint` must be a number in [0, 0.5]. Received: airlight_tint={config['airlight_tint']!r}")
+    if config.get("spectrum_matching_max_frequency", 0.5) > 2**-0.5:
+        raise ValueError(
+            "`spectrum_matching_max_frequency` must be at most 2 ** -0.5 cycles/pixel (the spectrum's corners). "
+            f"Received: spectrum_matching_max_frequency={config['spectrum_matching_max_frequency']!r}"
+        )
+    if "crop_range" in config and config["crop_range"][0] <= 0:
+        raise ValueError(f"`crop_range` must start above 0 (a crop of no pixels). Received: crop_range={config['crop_range']!r}")
+    if "photo_short_side" in config and config["photo_short_side"] < config["image_size"]:
+        raise ValueError(
+            f"`photo_short_side` must be at least `image_size` ({config['image_size']}): patches are cut from photos "
+            f"shrunk to that side. Received: photo_short_side={config['photo_short_side']}"
+        )
+    size = config["image_size"]
+    if config["task"] == "unconditional" and (size < 8 or size & (size - 1)):
+        raise ValueError(f"`image_size` must be a power of two >= 8 for an unconditional GAN. Received: image_size={size}")
+    if config["task"] == "dehaze" and config.get("generator_architecture", "unet") == "unet" and "generator_depth" in config:
+        depth = config["generator_depth"]
+        if depth > 12 or size % 2**depth:
+            raise ValueError(
+                f"`image_size` must be divisible by 2 ** generator_depth = 2 ** {depth} (the U-Net halves it "
+                f"{depth} times). Received: image_size={size}, generator_depth={depth}"
+            )
+    if "coarse_size" in config and (config["coarse_size"] % 16 or config["coarse_size"] < 32):
+        raise ValueError(f"`coarse_size` must be a multiple of 16, at least 32. Received: coarse_size={config['coarse_size']}")
+    _check_memory(config)
     patches = config["patches_per_photo"] * len(config["train_photos"])
     if config["batch_size"] > patches:
         raise ValueError(
@@ -434,6 +475,44 @@ def check_config(config):
             f"{len(config['train_photos'])} photos): an epoch would have no full batch. "
             f"Received: batch_size={config['batch_size']}"
         )
+
+
+def _check_choices(config):
+    """The keys that name one of a few options, each under its own name."""
+    from kfreqgan import losses
+    from kfreqgan._validation import check_choice
+    from kfreqgan.models.freqgan import FREQUENCY_LOSSES
+    from kfreqgan.models.generators import HEADS
+
+    for key, choices in (
+        ("generator_head", HEADS),
+        ("adversarial_loss", losses.ADVERSARIAL_LOSSES),
+        ("frequency_loss", FREQUENCY_LOSSES),
+    ):
+        if key in config:
+            check_choice(config[key], key, choices)
+    for key in ("train_photos", "eval_photos"):
+        names = config.get(key)
+        if isinstance(names, list) and len(set(map(str, names))) != len(names):
+            raise ValueError(f"`{key}` names a photo twice. Received: {key}={names!r}")
+
+
+def _check_memory(config):
+    """Refuses validation and evaluation sets too large to hold in memory
+    (hazy and clean float32 arrays, `MAX_IN_MEMORY_BYTES`)."""
+    pixels = config["image_size"] ** 2 * config["channels"]
+    for key, photos in (
+        ("validation_patches_per_photo", len(config.get("validation_photos") or [])),
+        ("eval_patches_per_photo", len(config.get("eval_photos") or [])),
+    ):
+        if key not in config or not photos:
+            continue
+        needed = 2 * 4 * pixels * photos * config[key]
+        if needed > MAX_IN_MEMORY_BYTES:
+            raise ValueError(
+                f"`{key}` x {photos} photos at image_size {config['image_size']} would hold {needed / 2**30:.3g} GiB of "
+                f"images in memory (at most {MAX_IN_MEMORY_BYTES / 2**30:g}). Received: {key}={config[key]}"
+            )
 
 
 def _check_validation(config):

@@ -18,6 +18,10 @@ Writes into `--out`:
   `freqgan.keras` the GAN as the last epoch left it);
 - `samples.png`: held-out examples (dehazing: hazy / dehazed / clean rows;
   unconditional: a grid of samples);
+- `run_config.json`: the configuration of the latest start, so that a
+  continuation with a different model (filters, depth, architecture,
+  channels, precision, ...), which cannot load the backup, is refused with
+  the keys that differ;
 - `metrics.json`: the configuration, the training history (every epoch,
   those before an interruption included) and, for
   dehazing, PSNR / SSIM / spectral error of the hazy inputs and of the
@@ -26,6 +30,10 @@ Writes into `--out`:
 
 `--strategy multiworker` reads the cluster from `TF_CONFIG`; every worker
 runs the same command, and only the chief (worker 0) writes the outputs.
+
+`--out` must be new, empty, or a run folder of this command (it holds a
+`backup/`, `run_config.json` or a `metrics.json` this command wrote); a
+continuation must not ask for fewer epochs than its backup holds.
 
 A NaN or Inf in a loss stops training with a one-line error naming the
 global step, the epoch and the loss terms (exit status 2), before the
@@ -426,6 +434,124 @@ def _set_learning_rates(gan, config):
     gan.discriminator_optimizer.learning_rate = config["discriminator_lr"]
 
 
+RUN_CONFIG_FILE = "run_config.json"
+
+# The keys that decide the variables of the models and of their optimizers:
+# a backup written under one value cannot be loaded under another (and
+# `image_size` for an unconditional GAN, whose dense layers it sizes). Keys
+# of layers without variables (coarse_size, guide_radius, grey_airlight,
+# the smoothness prior) and of the data or losses may change between
+# sittings; `generator_ema` may be switched on (its optimizer then starts
+# afresh, README "Stabilizers").
+STRUCTURE_KEYS = (
+    "task",
+    "channels",
+    "latent_dim",
+    "generator_architecture",
+    "generator_filters",
+    "generator_depth",
+    "generator_head",
+    "frequency_aware",
+    "frequency_inputs",
+    "frequency_discriminator",
+    "discriminator_filters",
+    "discriminator_layers",
+    "minibatch_std",
+    "mixed_precision",
+)
+
+# What this command writes into --out (a folder holding anything else and
+# no run is someone else's).
+_RUN_ENTRIES = ("backup", "best", "logs", "metrics.json", "generator.keras", "freqgan.keras", "samples.png", RUN_CONFIG_FILE)
+
+
+def previous_config(out):
+    """The configuration the run in `out` last started with (`run_config.json`,
+    else a finished run's `metrics.json`), or None."""
+    for name, key in ((RUN_CONFIG_FILE, None), ("metrics.json", "config")):
+        path = os.path.join(out, name)
+        if os.path.isfile(path):
+            try:
+                with open(path, encoding="utf-8") as handle:
+                    data = json.load(handle)
+            except (OSError, ValueError):
+                continue
+            data = data.get(key) if key and isinstance(data, dict) else data
+            if isinstance(data, dict):
+                return data
+    return None
+
+
+def check_run_folder(out):
+    """Refuses an `--out` that holds files but no kfreqgan-train run: its
+    files would be overwritten or mixed with the run's.
+
+    Raises:
+        ValueError: naming a few of the files.
+    """
+    from kfreqgan.atomic_files import TEMPORARY_PREFIX
+
+    if not os.path.isdir(out) or os.path.isdir(os.path.join(out, "backup")) or previous_config(out) is not None:
+        return  # new, or a run (the user's own files beside a run are left alone)
+    # Not a run: empty, or what a first start that stopped early leaves (its
+    # lock, temporaries, folders), else someone else's.
+    entries = [
+        name
+        for name in os.listdir(out)
+        if not name.startswith((".kfreqgan-train-worker-", TEMPORARY_PREFIX)) and name not in ("logs", "best")
+    ]
+    if entries:
+        shown = ", ".join(sorted(entries)[:3]) + (", ..." if len(entries) > 3 else "")
+        ours = [name for name in entries if name in _RUN_ENTRIES]
+        why = f"; {', '.join(sorted(ours))} there were not written by kfreqgan-train" if ours else ""
+        raise ValueError(
+            f"--out holds files but no kfreqgan-train run ({shown}{why}); they would be overwritten or mixed with "
+            f"the run's. Use a new or empty folder. Received: --out={out}"
+        )
+
+
+def check_continuation(config, out, backup_dir):
+    """Refuses to continue the run in `out` with a configuration its backup
+    cannot be loaded into (`STRUCTURE_KEYS`), or with fewer epochs than the
+    backup holds.
+
+    Raises:
+        ValueError: naming the keys that differ, or the epochs;
+            `DamagedBackupError` (a ValueError) naming a damaged file.
+    """
+    from kfreqgan.callbacks import AtomicBackupAndRestore
+    from kfreqgan.callbacks.atomic_backup_and_restore import check_weights_file
+
+    metadata = AtomicBackupAndRestore.read_metadata(backup_dir)  # refuses a damaged one, naming the file
+    if metadata is None:
+        return
+    # Checked here too (the restore checks it again), so that a damaged
+    # backup is refused before anything of this start is written.
+    check_weights_file(backup_dir, metadata["weights"])
+    previous = previous_config(out)
+    if previous is not None:
+        keys = STRUCTURE_KEYS + (("image_size",) if config["task"] == "unconditional" else ())
+        changed = [
+            f"{key} {previous.get(key)!r} -> {config.get(key)!r}"
+            for key in keys
+            if (key in previous or key in config) and previous.get(key) != config.get(key)
+        ]
+        if changed:
+            raise ValueError(
+                f"{out} holds a run of another model or precision, whose backup cannot be loaded into this one "
+                f"({'; '.join(changed)}). Continue it with its own values, or use another --out"
+                + (" (python -m kfreqgan.training.widen widens a dehazer)" if any(k.startswith("generator_filters") for k in changed) else "")
+                + f". Received: --out={out}"
+            )
+    epoch = int(metadata.get("epoch", 0)) if isinstance(metadata, dict) else 0
+    if config["epochs"] < epoch:
+        raise ValueError(
+            f"The backup in {backup_dir} holds {epoch} epochs, more than epochs={config['epochs']}: nothing to train, and its "
+            f"outputs would be rewritten as if it had {config['epochs']}. Give epochs > {epoch} to continue it. "
+            f"Received: epochs={config['epochs']}"
+        )
+
+
 def train(config, out, strategy, verbose=2, callbacks=()):
     """Trains `config` under `strategy`, writes the outputs into `out`.
 
@@ -451,6 +577,10 @@ def train(config, out, strategy, verbose=2, callbacks=()):
     from kfreqgan.training.configs import validation_photo_keys
 
     chief, worker_id = _worker(strategy)
+    backup_dir = os.path.join(out, "backup", f"worker-{worker_id}")
+    check_continuation(config, out, backup_dir)
+    if chief:
+        write_text_atomically(os.path.join(out, RUN_CONFIG_FILE), json.dumps(config, indent=2))
     keras.utils.set_random_seed(config["seed"])
     if config["mixed_precision"]:
         keras.mixed_precision.set_global_policy(config["mixed_precision"])
@@ -464,7 +594,6 @@ def train(config, out, strategy, verbose=2, callbacks=()):
         gan = compiled_gan(config)
 
     # Each worker gets its own backup directory (one shared file fails on its lock).
-    backup_dir = os.path.join(out, "backup", f"worker-{worker_id}")
     backup = AtomicBackupAndRestore(backup_dir, delete_checkpoint=False)
     logs = os.path.join(out, "logs", f"worker-{worker_id}")
     keep = []
@@ -612,7 +741,7 @@ def parse_overrides(pairs):
     `None`), else kept as a bare string.
 
     Raises:
-        ValueError: for an entry without `=`.
+        ValueError: for an entry without `=`, or a key given twice.
     """
     overrides = {}
     for pair in pairs or []:
@@ -623,6 +752,8 @@ def parse_overrides(pairs):
             value = ast.literal_eval(text)
         except (ValueError, SyntaxError):
             value = text  # a bare string
+        if key.strip() in overrides:
+            raise ValueError(f"--set gives {key.strip()!r} twice; give each key once. Received: {pair!r}")
         overrides[key.strip()] = value
     return overrides
 
@@ -651,10 +782,17 @@ def _run(args):
     # Everything that can be checked is checked before data loads or a file is written.
     overrides = parse_overrides(args.set)
     if args.epochs is not None:
+        if "epochs" in overrides:
+            raise ValueError(f"--epochs and --set epochs=... both give the epochs; give one. Received: --epochs {args.epochs}")
         overrides["epochs"] = args.epochs
     config = configs.get_config(args.config, overrides)  # checks every value
+    if not args.out:
+        raise ValueError("--out must name a folder. Received: --out=''")
+    if os.path.islink(args.out) and not os.path.exists(args.out):
+        raise ValueError(f"--out is a symlink to nothing. Received: --out={args.out!r}")
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         raise ValueError(f"--out must be a folder. Received: --out={args.out!r}")
+    check_run_folder(args.out)
     from kfreqgan.paths import check_writable_folder  # before any data is loaded (kfreqgan.paths)
 
     check_writable_folder(args.out, create=False)
@@ -673,7 +811,9 @@ def _run(args):
             f"dehazed PSNR {held['dehazed']['psnr']:.2f} dB / SSIM {held['dehazed']['ssim']:.3f}"
         )
     if result["chief"]:
-        print(f"wrote {args.out}/generator.keras, freqgan.keras, samples.png, metrics.json")
+        from kfreqgan.command_line import printable
+
+        print(f"wrote {printable(args.out)}/generator.keras, freqgan.keras, samples.png, metrics.json")
     return 0
 
 

@@ -94,6 +94,9 @@ def dehazer():
 
     Raises:
         FileNotFoundError: if the weights file is missing from the install.
+        ValueError: if the weights are not the ones the card was written
+            for (a card that records `weights_sha256`: an interrupted
+            `package_dehazer --install`, or files mixed by hand).
     """
     if not os.path.exists(DEHAZER_PATH) or not os.path.exists(_CARD_PATH):
         raise FileNotFoundError(
@@ -101,7 +104,30 @@ def dehazer():
             "reinstall kfreqgan, or train one with `kfreqgan-train --config dehaze-v2` and package it with "
             "`python -m kfreqgan.training.package_dehazer RUN_DIR --install`."
         )
-    return load_weights(build_dehazer(dehazer_card()["architecture"]), DEHAZER_PATH)
+    card = dehazer_card()
+    check_weights_match(card, DEHAZER_PATH)
+    return load_weights(build_dehazer(card["architecture"]), DEHAZER_PATH)
+
+
+def check_weights_match(card, path):
+    """Refuses weights at `path` whose SHA-256 differs from the card's
+    `weights_sha256` (cards written before it was recorded pass).
+
+    Raises:
+        ValueError: naming both files.
+    """
+    import hashlib
+
+    expected = card.get("weights_sha256")
+    if expected is None:
+        return
+    with open(path, "rb") as handle:
+        actual = hashlib.sha256(handle.read()).hexdigest()
+    if actual != expected:
+        raise ValueError(
+            f"{path} is not the weights file its card ({_CARD_PATH}) was written for (SHA-256 {actual[:12]}..., the card "
+            f"records {expected[:12]}...): reinstall kfreqgan, or package the dehazer again. Received: path={path!r}"
+        )
 
 
 def dehazer_card():
