@@ -13,7 +13,10 @@ patch map `(N, h, w, 1)` (PatchGAN), averaged per example.
 import tensorflow as tf
 
 from kfreqgan import spectral
+from kfreqgan._validation import as_image_batch
 from kfreqgan._validation import check_at_least
+from kfreqgan._validation import check_positive_int
+from kfreqgan._validation import static_spatial_size
 
 ADVERSARIAL_LOSSES = ("non_saturating", "hinge", "least_squares", "wasserstein")
 
@@ -77,9 +80,45 @@ def discriminator_adversarial_loss(real_logits, fake_logits, kind="non_saturatin
     return per_example_mean(0.5 * tf.square(real - 1.0)) + per_example_mean(0.5 * tf.square(fake))
 
 
+def _image_pair(target, prediction, purpose=None):
+    """`target` and `prediction` as float32 NHWC tensors of one shape.
+
+    Each is checked as an image batch (`as_image_batch`: rank 4, float),
+    and the two must have the same shape: a loss
+    that broadcast a batch of 1 against a batch of 2, or 1 channel against
+    3, would return plausible numbers for a wrong pairing. Where a shape is
+    only known when the graph runs, the check runs there. With `purpose`,
+    height and width must also be static (the frequency grids are built
+    once per shape). NaN and Inf pass through to the loss, where a
+    diverging GAN's loss shows them (`StopOnDivergence` stops on it).
+    """
+    target = as_image_batch(target, "target", check_finite=False)
+    prediction = as_image_batch(prediction, "prediction", check_finite=False)
+    if not target.shape.is_compatible_with(prediction.shape):
+        raise ValueError(
+            "`target` and `prediction` must have the same shape. "
+            f"Received: target shape={tuple(target.shape)}, prediction shape={tuple(prediction.shape)}"
+        )
+    if purpose is not None:
+        static_spatial_size(target, "target", purpose)
+        static_spatial_size(prediction, "prediction", purpose)
+    if not (target.shape.is_fully_defined() and prediction.shape.is_fully_defined()):
+        with tf.control_dependencies(
+            [tf.debugging.assert_equal(tf.shape(target), tf.shape(prediction), message="`target` and `prediction` must have the same shape")]
+        ):
+            prediction = tf.identity(prediction)
+    return target, prediction
+
+
 def l1_loss(target, prediction):
-    """Mean absolute error per example, `(N,)`."""
-    return per_example_mean(tf.abs(tf.cast(target, tf.float32) - tf.cast(prediction, tf.float32)))
+    """Mean absolute error per example, `(N,)`.
+
+    Raises:
+        ValueError: if either is not a float NHWC image batch, or they
+            differ in shape (NaN in gives NaN out).
+    """
+    target, prediction = _image_pair(target, prediction)
+    return per_example_mean(tf.abs(target - prediction))
 
 
 def edge_aware_smoothness(field, guide, edge_scale=10.0):
@@ -159,6 +198,7 @@ def focal_frequency_loss(target, prediction, alpha=1.0, patch_factor=1, log_matr
     alpha = check_at_least(alpha, "alpha", strict=True)
     if isinstance(patch_factor, bool) or not isinstance(patch_factor, int) or patch_factor < 1:
         raise ValueError(f"`patch_factor` must be a positive integer. Received: patch_factor={patch_factor!r}")
+    target, prediction = _image_pair(target, prediction, "focal_frequency_loss")
     difference = _orthonormal_dft(prediction, patch_factor) - _orthonormal_dft(target, patch_factor)
     distance = tf.square(tf.math.real(difference)) + tf.square(tf.math.imag(difference))
     weight = tf.pow(tf.sqrt(distance), alpha)
@@ -211,8 +251,7 @@ def band_log_spectral_loss(target, prediction, band_weights=(1.0, 1.0, 1.0), ban
             f"Received: band_weights={tuple(band_weights)!r}"
         )
     epsilon = check_at_least(epsilon, "epsilon", strict=True)
-    target = tf.cast(target, tf.float32)
-    prediction = tf.cast(prediction, tf.float32)
+    target, prediction = _image_pair(target, prediction, "band_log_spectral_loss")
     height, width = int(target.shape[1]), int(target.shape[2])
     fy = np.fft.fftfreq(height)[:, None]
     fx = np.fft.fftfreq(width)[None, :]
@@ -257,8 +296,7 @@ def radial_profile_loss(target, prediction, num_bins=None, epsilon=1e-8):
         float32 `(N,)`.
     """
     epsilon = check_at_least(epsilon, "epsilon", strict=True)
-    target = tf.cast(target, tf.float32)
-    prediction = tf.cast(prediction, tf.float32)
+    target, prediction = _image_pair(target, prediction, "radial_profile_loss")
     height, width = int(target.shape[1]), int(target.shape[2])
     bins = spectral.radial_bins(height, width, num_bins, 0.5, "normalized", "half")
     size = float(height * width)
@@ -277,6 +315,8 @@ def reduce_loss(per_example, global_batch_size=None):
     replicas gives the gradient of the global mean.
     """
     per_example = tf.cast(per_example, tf.float32)
+    if global_batch_size is not None and not tf.is_tensor(global_batch_size):
+        global_batch_size = check_positive_int(global_batch_size, "global_batch_size")
     if global_batch_size is None:
         replicas = tf.distribute.get_replica_context()
         count = replicas.num_replicas_in_sync if replicas is not None else 1

@@ -36,9 +36,15 @@ from kfreqgan.data import photos
 from kfreqgan.export import calibration
 from kfreqgan.export import cli as export_cli
 from kfreqgan.export import serving
+from kfreqgan.layers import BilinearUpsampling2D
+from kfreqgan.layers import ChannelMean
+from kfreqgan.layers import DarkChannel
+from kfreqgan.layers import EdgeAwareSmoothness
 from kfreqgan.layers import FFTBandFilter
 from kfreqgan.layers import FrequencyShift
 from kfreqgan.layers import GuidedFilter
+from kfreqgan.layers import InvertScattering
+from kfreqgan.layers import Luminance
 from kfreqgan.layers import MinibatchStdDev
 from kfreqgan.layers import SpectralProfile
 from kfreqgan.models import FreqGAN
@@ -46,6 +52,9 @@ from kfreqgan.training import train
 
 HUGE = 10**6  # a 10**6 x 10**6 request: 10**12 elements, refused before allocating
 GOOD = np.random.default_rng(0).random((2, 16, 16, 3)).astype(np.float32)
+
+
+_UINT8 = np.full((1, 8, 8, 3), 200, np.uint8)
 
 
 def _critic(images):
@@ -185,6 +194,22 @@ BAD_ARGUMENTS = {
     "add_instance_noise sigma NaN": (lambda: instance_noise.add_instance_noise(GOOD, float("nan")), r"`sigma` must be a finite number >= 0\. Received: sigma=nan"),
     "add_instance_noise sigma string": (lambda: instance_noise.add_instance_noise(GOOD, "0.1"), r"Received: sigma='0\.1'"),
     "InstanceNoiseSchedule final_fraction 1": (lambda: instance_noise.InstanceNoiseSchedule(0.1, 10, final_fraction=1.0), r"`final_fraction` must be a finite number > 0 and < 1\. Received: final_fraction=1\.0"),
+    "l1_loss batch 2 vs 1": (lambda: losses.l1_loss(GOOD, GOOD[:1]), r"`target` and `prediction` must have the same shape\. Received: target shape=\(2, 16, 16, 3\), prediction shape=\(1, 16, 16, 3\)"),
+    "l1_loss 3 channels vs 1": (lambda: losses.l1_loss(GOOD, GOOD[..., :1]), r"must have the same shape"),
+    "l1_loss unbatched": (lambda: losses.l1_loss(GOOD[0], GOOD[0]), r"`target` must have rank 4"),
+    "focal_frequency_loss sizes differ": (lambda: losses.focal_frequency_loss(GOOD, GOOD[:, :8, :8]), r"must have the same shape"),
+    "band_log_spectral_loss batch 2 vs 1": (lambda: losses.band_log_spectral_loss(GOOD, GOOD[:1]), r"must have the same shape"),
+    "radial_profile_loss channels differ": (lambda: losses.radial_profile_loss(GOOD, GOOD[..., :1]), r"must have the same shape"),
+    "reduce_loss global batch 0": (lambda: losses.reduce_loss(tf.ones((2,)), global_batch_size=0), r"`global_batch_size` must be a positive integer\. Received: global_batch_size=0"),
+    "dft_power unbatched": (lambda: spectral.dft_power(GOOD[0]), r"must have rank 4"),
+    "ChannelMean uint8": (lambda: ChannelMean()(tf.constant(_UINT8)), r"ChannelMean expects floating images"),
+    "DarkChannel uint8": (lambda: DarkChannel()(tf.constant(_UINT8)), r"DarkChannel expects floating images"),
+    "Luminance uint8": (lambda: Luminance()(tf.constant(_UINT8)), r"Luminance expects floating images"),
+    "GuidedFilter uint8": (lambda: GuidedFilter(2)([tf.constant(_UINT8[..., :1]), tf.constant(_UINT8)]), r"GuidedFilter expects floating images"),
+    "GuidedFilter one input": (lambda: GuidedFilter(2)(tf.constant(GOOD)), r"Received: one input of shape \(2, 16, 16, 3\)"),
+    "BilinearUpsampling2D uint8": (lambda: BilinearUpsampling2D(2)(tf.constant(_UINT8)), r"BilinearUpsampling2D expects floating images"),
+    "EdgeAwareSmoothness uint8": (lambda: EdgeAwareSmoothness(1.0)([tf.constant(_UINT8[..., :1]), tf.constant(_UINT8)]), r"EdgeAwareSmoothness expects floating images"),
+    "InvertScattering two inputs": (lambda: InvertScattering()([tf.constant(GOOD), tf.constant(GOOD)]), r"Received: 2 inputs"),
     "MinibatchStdDev epsilon inf": (lambda: MinibatchStdDev(epsilon=float("inf")), r"`epsilon` must be a finite number > 0\. Received: epsilon=inf"),
     "synthetic_depth relief -1": (lambda: haze.synthetic_depth(8, 8, 0, relief=-1), r"`relief` must be a finite number >= 0\. Received: relief=-1"),
     "layered_depth relief NaN": (lambda: haze.layered_depth(GOOD[0], 0, relief=float("nan")), r"`relief` must be a finite number >= 0\. Received: relief=nan"),
@@ -193,6 +218,16 @@ BAD_ARGUMENTS = {
         r"`l1_weight` must be a finite number >= 0\. Received: l1_weight=inf",
     ),
 }
+
+
+def test_loss_shapes_known_only_in_the_graph_are_checked_there():
+    l1 = tf.function(losses.l1_loss, input_signature=[tf.TensorSpec((None, None, None, 3))] * 2)
+    assert l1(GOOD, GOOD).shape == (2,)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="`target` and `prediction` must have the same shape"):
+        l1(GOOD, GOOD[:, :8, :8])
+    focal = tf.function(losses.focal_frequency_loss, input_signature=[tf.TensorSpec((None, None, None, 3))] * 2)
+    with pytest.raises(ValueError, match=r"focal_frequency_loss needs a static height and width"):
+        focal(GOOD, GOOD)
 
 
 @pytest.mark.parametrize("case", list(BAD_ARGUMENTS))

@@ -4,6 +4,7 @@
 import keras
 import tensorflow as tf
 
+from kfreqgan._validation import check_layer_dtype
 from kfreqgan._validation import check_layer_input
 from kfreqgan._validation import check_positive_int
 
@@ -130,6 +131,7 @@ class BilinearUpsampling2D(keras.layers.Layer):
         check_layer_input(self, input_shape)
 
     def call(self, inputs):
+        check_layer_dtype(self, inputs)
         size = tf.shape(inputs)[1:3] * self.factor
         resized = tf.image.resize(inputs, size, method="bilinear")
         return tf.cast(resized, self.compute_dtype)

@@ -4,6 +4,7 @@ import keras
 import tensorflow as tf
 
 from kfreqgan._validation import check_at_least
+from kfreqgan._validation import check_layer_dtype
 from kfreqgan._validation import check_positive_int
 
 
@@ -93,7 +94,13 @@ class GuidedFilter(keras.layers.Layer):
         self.epsilon = float(epsilon)
 
     def _check_shapes(self, shapes):
-        if not isinstance(shapes, (list, tuple)) or len(shapes) not in (2, 3):
+        single = isinstance(shapes, (list, tuple)) and all(dim is None or isinstance(dim, int) for dim in shapes)
+        if single or not isinstance(shapes, (list, tuple)) or len(shapes) not in (2, 3):
+            if single:
+                raise ValueError(
+                    f"{type(self).__name__} expects [guide, source] or [guide, source, full_guide]. "
+                    f"Received: one input of shape {tuple(shapes)}"
+                )
             raise ValueError(
                 f"{type(self).__name__} expects [guide, source] or [guide, source, full_guide]. "
                 f"Received: {type(shapes).__name__} of {len(shapes) if isinstance(shapes, (list, tuple)) else 1} input(s)"
@@ -141,7 +148,11 @@ class GuidedFilter(keras.layers.Layer):
         return box_mean(a, self.radius), box_mean(b, self.radius)
 
     def call(self, inputs):
+        if not isinstance(inputs, (list, tuple)):
+            self._check_shapes(tuple(inputs.shape))
         self._check_shapes([x.shape for x in inputs])
+        for tensor in inputs:
+            check_layer_dtype(self, tensor)
         guide, source = inputs[0], inputs[1]
         mean_a, mean_b = self.coefficients(guide, source)
         if len(inputs) == 2:

@@ -3,6 +3,7 @@
 import keras
 import tensorflow as tf
 
+from kfreqgan._validation import check_layer_dtype
 from kfreqgan._validation import check_positive_int
 from kfreqgan.spectral import GRAY_WEIGHTS
 
@@ -23,6 +24,7 @@ class Luminance(keras.layers.Layer):
     """
 
     def call(self, inputs):
+        check_layer_dtype(self, inputs)
         if inputs.shape[-1] == 1:
             return inputs
         if inputs.shape[-1] != 3:
@@ -60,6 +62,7 @@ class DarkChannel(keras.layers.Layer):
         self.radius = check_positive_int(radius, "radius")
 
     def call(self, inputs):
+        check_layer_dtype(self, inputs)
         darkest = -tf.reduce_max(-inputs, axis=-1, keepdims=True)
         size = 2 * self.radius + 1
         return -tf.nn.max_pool2d(-darkest, size, strides=1, padding="SAME")
@@ -116,6 +119,7 @@ class ChannelMean(keras.layers.Layer):
         self.target_shape = target_shape
 
     def call(self, inputs):
+        check_layer_dtype(self, inputs)
         grey = tf.reduce_mean(inputs, axis=-1, keepdims=True) * tf.ones_like(inputs)
         if self.target_shape is None:
             return grey

@@ -3,6 +3,8 @@
 import keras
 import tensorflow as tf
 
+from kfreqgan._validation import check_layer_dtype
+
 
 @keras.saving.register_keras_serializable(package="kfreqgan")
 class InvertScattering(keras.layers.Layer):
@@ -38,7 +40,10 @@ class InvertScattering(keras.layers.Layer):
 
     def call(self, inputs):
         if not isinstance(inputs, (list, tuple)) or len(inputs) != 3:
-            raise ValueError("InvertScattering expects [hazy, transmission, airlight].")
+            received = f"{len(inputs)} inputs" if isinstance(inputs, (list, tuple)) else f"one input of shape {tuple(inputs.shape)}"
+            raise ValueError(f"InvertScattering expects [hazy, transmission, airlight]. Received: {received}")
+        for tensor in inputs:
+            check_layer_dtype(self, tensor)
         hazy, transmission, airlight = (tf.cast(x, tf.float32) for x in inputs)
         transmission = tf.maximum(transmission, self.min_transmission)
         clean = (hazy - airlight * (1.0 - transmission)) / transmission

@@ -6,6 +6,7 @@ import tensorflow as tf
 
 from kfreqgan import losses
 from kfreqgan._validation import check_at_least
+from kfreqgan._validation import check_layer_dtype
 
 
 @keras.saving.register_keras_serializable(package="kfreqgan")
@@ -48,8 +49,11 @@ class EdgeAwareSmoothness(keras.layers.Layer):
 
     def call(self, inputs, training=None):
         if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
-            raise ValueError("EdgeAwareSmoothness expects [field, guide].")
+            received = f"{len(inputs)} inputs" if isinstance(inputs, (list, tuple)) else f"one input of shape {tuple(inputs.shape)}"
+            raise ValueError(f"EdgeAwareSmoothness expects [field, guide]. Received: {received}")
         field, guide = inputs
+        check_layer_dtype(self, field)
+        check_layer_dtype(self, guide)
         if training:
             self.add_loss(self.weight * tf.reduce_mean(losses.edge_aware_smoothness(field, guide, self.edge_scale)))
         return field
