@@ -2,7 +2,8 @@
 (as `keras.callbacks`).
 
 - `AtomicBackupAndRestore` (`atomic_backup_and_restore.py`): Keras's
-  `BackupAndRestore`, safe against a kill mid-write.
+  `BackupAndRestore`, safe against a kill mid-write; a damaged backup is
+  refused with `DamagedBackupError`, naming the file.
 - `StopOnDivergence` (`stop_on_divergence.py`): ends `fit` at the first NaN
   or Inf, before anything saves it (raises `DivergenceError`).
 - `SpectrumMonitor` (`spectrum_monitor.py`): records how far a generator's
@@ -15,6 +16,7 @@
 """
 
 from kfreqgan.callbacks.atomic_backup_and_restore import AtomicBackupAndRestore
+from kfreqgan.callbacks.atomic_backup_and_restore import DamagedBackupError
 from kfreqgan.callbacks.gan_metrics_monitor import GANMetricsMonitor
 from kfreqgan.callbacks.keep_best_weights import KeepBestWeights
 from kfreqgan.callbacks.spectrum_monitor import SpectrumMonitor
@@ -23,6 +25,7 @@ from kfreqgan.callbacks.stop_on_divergence import StopOnDivergence
 
 __all__ = [
     "AtomicBackupAndRestore",
+    "DamagedBackupError",
     "DivergenceError",
     "GANMetricsMonitor",
     "KeepBestWeights",
