@@ -369,16 +369,11 @@ def paired_difference(results, method="candidate", baseline="kfreqgan shipped"):
     }
 
 
-def strict_json(value):
-    """`value` (dicts, lists, numbers) with every NaN or infinity as None:
-    what `json.dump` writes is then strict JSON (no `Infinity`, `NaN`)."""
-    if isinstance(value, dict):
-        return {key: strict_json(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [strict_json(item) for item in value]
-    if isinstance(value, (float, np.floating)):
-        return float(value) if np.isfinite(value) else None
-    return value
+def _strict_json(value):
+    """The package's one NaN/infinity -> null pass (`spectrum_cli.strict_json`)."""
+    from kfreqgan.analysis.spectrum_cli import strict_json
+
+    return strict_json(value)
 
 
 def summary(results, timing):
@@ -485,7 +480,7 @@ def _run(args, parser, argv):
         record = {"command": " ".join(["python", "bench/dehaze_quality.py", *(argv if argv is not None else sys.argv[1:])]),
                   "model": args.model, "real_haze": table}
         with open(os.path.join(args.out, "results.json"), "w", encoding="utf-8") as file:
-            json.dump(strict_json(record), file, indent=2, allow_nan=False)
+            json.dump(_strict_json(record), file, indent=2, allow_nan=False)
         print(f"wrote {args.out}/montage.png (hazy / DCP + guided filter / kfreqgan shipped{' / candidate' if args.model else ''}) and results.json")
         return 0
     cropped = 0
@@ -534,7 +529,7 @@ def _run(args, parser, argv):
     record = {"command": " ".join(["python", "bench/dehaze_quality.py", *(argv if argv is not None else sys.argv[1:])]),
               "pairs": len(pairs), "clear_border_cropped": cropped, "megapixels": megapixels, "model": args.model, "summary": table, "paired": paired, "large_photo": large, "airlight_error": airlight, "per_image": results}
     with open(os.path.join(args.out, "results.json"), "w", encoding="utf-8") as file:
-        json.dump(strict_json(record), file, indent=2, allow_nan=False)
+        json.dump(_strict_json(record), file, indent=2, allow_nan=False)
     print(f"wrote {args.out}/montage.png (hazy / DCP + guided filter / kfreqgan shipped{' / candidate' if args.model else ''} / clear) and results.json")
     return 0
 

@@ -324,7 +324,8 @@ def test_a_clear_border_is_cropped_and_a_perfect_pair_gives_strict_json(tmp_path
 
 
 def test_strict_json_writes_null_for_every_non_finite_number():
-    bench = _load_bench()
+    from kfreqgan.analysis.spectrum_cli import strict_json  # the one pass the bench, the spectrum report and training use
+
     value = {"a": [float("inf"), np.float32("nan"), 1.5, np.float64(2.0)], "b": (float("-inf"), 3), "c": "text"}
-    assert bench.strict_json(value) == {"a": [None, None, 1.5, 2.0], "b": [None, 3], "c": "text"}
-    json.dumps(bench.strict_json(value), allow_nan=False)
+    assert strict_json(value) == {"a": [None, None, 1.5, 2.0], "b": [None, 3], "c": "text"}
+    json.dumps(strict_json(value), allow_nan=False)
