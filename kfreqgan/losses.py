@@ -87,7 +87,8 @@ def _image_pair(target, prediction, purpose=None):
     and the two must have the same shape: a loss
     that broadcast a batch of 1 against a batch of 2, or 1 channel against
     3, would return plausible numbers for a wrong pairing. Where a shape is
-    only known when the graph runs, the check runs there. With `purpose`,
+    only known when the graph runs, the check runs there (not under XLA,
+    `jit_compile=True`, which drops assertions). With `purpose`,
     height and width must also be static (the frequency grids are built
     once per shape). NaN and Inf pass through to the loss, where a
     diverging GAN's loss shows them (`StopOnDivergence` stops on it).

@@ -138,6 +138,22 @@ def test_out_with_someone_elses_files_is_refused_and_kept(tmp_path):
     assert sorted(os.listdir(out)) == ["generator.keras", "metrics.json"]
 
 
+def test_what_counts_as_a_run_folder(tmp_path):
+    for name, make in {
+        "a backup folder of another tool": lambda d: ((d / "backup").mkdir(), (d / "samples.png").write_bytes(b"mine")),
+        "a metrics.json of another tool": lambda d: (d / "metrics.json").write_text('{"config": {}}'),
+    }.items():
+        folder = tmp_path / name.replace(" ", "_")
+        folder.mkdir()
+        make(folder)
+        with pytest.raises(ValueError, match="--out holds files but no kfreqgan-train run"):
+            train.check_run_folder(str(folder))
+    quiet = tmp_path / "only_hidden"
+    (quiet / ".ipynb_checkpoints").mkdir(parents=True)
+    (quiet / ".DS_Store").write_bytes(b"")
+    train.check_run_folder(str(quiet))  # hidden files do not make a folder someone else's
+
+
 def test_a_continuation_that_cannot_load_the_backup_is_refused_before_any_work(tmp_path):
     out = tmp_path / "run"
     assert _cli(_tiny_argv(out))[0] == 0
@@ -149,9 +165,15 @@ def test_a_continuation_that_cannot_load_the_backup_is_refused_before_any_work(t
         ({"mixed_precision": "mixed_float16", "epochs": 2}, "mixed_precision None -> 'mixed_float16'"),
         ({"frequency_aware": False, "epochs": 2}, "frequency_aware True -> False"),
     ]
-    for extra, change in cases:
-        status, lines = _cli(_tiny_argv(out, **extra))
+    from tiny_configs import DEHAZE_V2_TINY
+
+    coherent = ["--config", "dehaze-v2", "--out", str(out), "--quiet"] + [
+        item for key, value in {**DEHAZE_V2_TINY, "epochs": 2}.items() for item in ("--set", f"{key}={value!r}")
+    ]
+    for argv, change in [(_tiny_argv(out, **extra), change) for extra, change in cases] + [(coherent, "generator_architecture 'unet' -> 'coherent'")]:
+        status, lines = _cli(argv)
         assert status == 2 and len(lines) == 1 and "holds a run of another model or precision" in lines[0] and change in lines[0], lines
+        assert ("widen" in lines[0]) == ("generator_filters 8 -> 16" in lines[0])  # the hint only where widen applies
     assert {name: (out / name).read_bytes() for name in before} == before  # the refusals rewrote nothing
     # The continuation asks for fewer epochs than the backup holds.
     assert _cli(_tiny_argv(out, epochs=2))[0] == 0

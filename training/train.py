@@ -441,8 +441,8 @@ RUN_CONFIG_FILE = "run_config.json"
 # `image_size` for an unconditional GAN, whose dense layers it sizes). Keys
 # of layers without variables (coarse_size, guide_radius, grey_airlight,
 # the smoothness prior) and of the data or losses may change between
-# sittings; `generator_ema` may be switched on (its optimizer then starts
-# afresh, README "Stabilizers").
+# sittings; `generator_ema` may be switched on or off (the generator's
+# optimizer then starts afresh, README "Stabilizers").
 STRUCTURE_KEYS = (
     "task",
     "channels",
@@ -457,6 +457,7 @@ STRUCTURE_KEYS = (
     "discriminator_filters",
     "discriminator_layers",
     "minibatch_std",
+    "spectral_discriminator",
     "mixed_precision",
 )
 
@@ -491,15 +492,22 @@ def check_run_folder(out):
     """
     from kfreqgan.atomic_files import TEMPORARY_PREFIX
 
-    if not os.path.isdir(out) or os.path.isdir(os.path.join(out, "backup")) or previous_config(out) is not None:
-        return  # new, or a run (the user's own files beside a run are left alone)
+    from kfreqgan.callbacks.atomic_backup_and_restore import METADATA
+    from kfreqgan.training.configs import TASKS
+
+    if not os.path.isdir(out):
+        return
+    backup = os.path.join(out, "backup")
+    backed_up = os.path.isdir(backup) and any(
+        os.path.isfile(os.path.join(backup, worker, METADATA)) for worker in os.listdir(backup) if worker.startswith("worker-")
+    )
+    recorded = previous_config(out)
+    if backed_up or (recorded is not None and recorded.get("task") in TASKS):
+        return  # a run (the user's own files beside a run are left alone)
     # Not a run: empty, or what a first start that stopped early leaves (its
-    # lock, temporaries, folders), else someone else's.
-    entries = [
-        name
-        for name in os.listdir(out)
-        if not name.startswith((".kfreqgan-train-worker-", TEMPORARY_PREFIX)) and name not in ("logs", "best")
-    ]
+    # lock, temporaries, folders), or hidden files (.ipynb_checkpoints,
+    # .DS_Store), else someone else's.
+    entries = [name for name in os.listdir(out) if not name.startswith(".") and name not in ("logs", "best", "backup", "lost+found")]
     if entries:
         shown = ", ".join(sorted(entries)[:3]) + (", ..." if len(entries) > 3 else "")
         ours = [name for name in entries if name in _RUN_ENTRIES]
@@ -532,22 +540,30 @@ def check_continuation(config, out, backup_dir):
     if previous is not None:
         keys = STRUCTURE_KEYS + (("image_size",) if config["task"] == "unconditional" else ())
         # A key an older run's record lacks (added to the configs since) is
-        # not known to differ.
+        # not known to differ, but for the architecture, whose absence
+        # means the U-Net.
+        previous, current = dict(previous), dict(config)
+        for record in (previous, current):
+            if record.get("task") == "dehaze":
+                record.setdefault("generator_architecture", "unet")
         changed = [
-            f"{key} {previous[key]!r} -> {config[key]!r}" for key in keys if key in previous and key in config and previous[key] != config[key]
+            f"{key} {previous[key]!r} -> {current[key]!r}" for key in keys if key in previous and key in current and previous[key] != current[key]
         ]
+        wider = isinstance(previous.get("generator_filters"), int) and isinstance(current.get("generator_filters"), int) and (
+            current["generator_filters"] > previous["generator_filters"]
+        )
         if changed:
             raise ValueError(
                 f"{out} holds a run of another model or precision, whose backup cannot be loaded into this one "
                 f"({'; '.join(changed)}). Continue it with its own values, or use another --out"
-                + (" (python -m kfreqgan.training.widen widens a dehazer)" if any(k.startswith("generator_filters") for k in changed) else "")
+                + (" (python -m kfreqgan.training.widen widens a dehazer)" if wider else "")
                 + f". Received: --out={out}"
             )
     epoch = int(metadata.get("epoch", 0)) if isinstance(metadata, dict) else 0
     if config["epochs"] < epoch:
         raise ValueError(
             f"The backup in {backup_dir} holds {epoch} epochs, more than epochs={config['epochs']}: nothing to train, and its "
-            f"outputs would be rewritten as if it had {config['epochs']}. Give epochs > {epoch} to continue it. "
+            f"outputs would be rewritten as if it had {config['epochs']}. Give epochs >= {epoch} (more to continue it). "
             f"Received: epochs={config['epochs']}"
         )
 
