@@ -51,6 +51,7 @@ import reprlib
 import keras
 import numpy as np
 
+from kfreqgan._validation import first_line
 from kfreqgan.atomic_files import TEMPORARY_PREFIX
 from kfreqgan.atomic_files import write_atomically
 
@@ -186,8 +187,7 @@ def check_weights_file(backup_dir, name):
     except OSError as error:
         if error.errno is not None:
             raise  # permissions and the like: named by the caller's error reporting
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise _damaged(backup_dir, name, f"is not a readable HDF5 weights file, truncated or damaged ({reason})") from error
+        raise _damaged(backup_dir, name, f"is not a readable HDF5 weights file, truncated or damaged ({first_line(error)})") from error
     if not datasets:
         raise _damaged(backup_dir, name, "holds no weights")
     if not_finite:
