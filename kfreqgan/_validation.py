@@ -97,6 +97,42 @@ def as_image_batch(images, name="images", check_finite=True):
     return tf.cast(tensor, tf.float32)
 
 
+def as_image_pair(first, second, names=("a", "b"), check_finite=True):
+    """Two image batches of one shape, each as `as_image_batch` returns it.
+
+    Each is checked as an image batch (`check_finite` as there); then the
+    two must have the same shape: a function of pairs that broadcast a
+    batch of 1 against 2, or 1 channel against 3, would return plausible
+    numbers for a wrong pairing. Where a shape is only known when the graph
+    runs, the check runs there (not under XLA, `jit_compile=True`, which
+    drops assertions).
+
+    Args:
+        first, second: the two batches.
+        names: their names in messages.
+        check_finite: as for `as_image_batch`.
+
+    Raises:
+        ValueError: naming the batch that is not an image batch, or both
+            shapes.
+    """
+    import tensorflow as tf
+
+    first_name, second_name = names
+    first = as_image_batch(first, first_name, check_finite)
+    second = as_image_batch(second, second_name, check_finite)
+    if not first.shape.is_compatible_with(second.shape):
+        raise ValueError(
+            f"`{first_name}` and `{second_name}` must have the same shape. "
+            f"Received: {first_name}.shape={tuple(first.shape)}, {second_name}.shape={tuple(second.shape)}"
+        )
+    if not (first.shape.is_fully_defined() and second.shape.is_fully_defined()):
+        message = f"`{first_name}` and `{second_name}` must have the same shape"
+        with tf.control_dependencies([tf.debugging.assert_equal(tf.shape(first), tf.shape(second), message=message)]):
+            second = tf.identity(second)
+    return first, second
+
+
 def static_spatial_size(images, name="images", purpose="this operation"):
     """Returns (height, width) as Python ints, or raises if either is unknown."""
     height, width = images.shape[1], images.shape[2]

@@ -13,7 +13,7 @@ patch map `(N, h, w, 1)` (PatchGAN), averaged per example.
 import tensorflow as tf
 
 from kfreqgan import spectral
-from kfreqgan._validation import as_image_batch
+from kfreqgan._validation import as_image_pair
 from kfreqgan._validation import check_at_least
 from kfreqgan._validation import check_positive_int
 from kfreqgan._validation import static_spatial_size
@@ -81,33 +81,16 @@ def discriminator_adversarial_loss(real_logits, fake_logits, kind="non_saturatin
 
 
 def _image_pair(target, prediction, purpose=None):
-    """`target` and `prediction` as float32 NHWC tensors of one shape.
-
-    Each is checked as an image batch (`as_image_batch`: rank 4, float),
-    and the two must have the same shape: a loss
-    that broadcast a batch of 1 against a batch of 2, or 1 channel against
-    3, would return plausible numbers for a wrong pairing. Where a shape is
-    only known when the graph runs, the check runs there (not under XLA,
-    `jit_compile=True`, which drops assertions). With `purpose`,
-    height and width must also be static (the frequency grids are built
-    once per shape). NaN and Inf pass through to the loss, where a
-    diverging GAN's loss shows them (`StopOnDivergence` stops on it).
+    """`target` and `prediction` as float32 NHWC tensors of one shape
+    (`as_image_pair`; in the graph too where shapes are dynamic). With
+    `purpose`, height and width must also be static (the frequency grids
+    are built once per shape). NaN and Inf pass through to the loss, where
+    a diverging GAN's loss shows them (`StopOnDivergence` stops on it).
     """
-    target = as_image_batch(target, "target", check_finite=False)
-    prediction = as_image_batch(prediction, "prediction", check_finite=False)
-    if not target.shape.is_compatible_with(prediction.shape):
-        raise ValueError(
-            "`target` and `prediction` must have the same shape. "
-            f"Received: target shape={tuple(target.shape)}, prediction shape={tuple(prediction.shape)}"
-        )
+    target, prediction = as_image_pair(target, prediction, ("target", "prediction"), check_finite=False)
     if purpose is not None:
         static_spatial_size(target, "target", purpose)
         static_spatial_size(prediction, "prediction", purpose)
-    if not (target.shape.is_fully_defined() and prediction.shape.is_fully_defined()):
-        with tf.control_dependencies(
-            [tf.debugging.assert_equal(tf.shape(target), tf.shape(prediction), message="`target` and `prediction` must have the same shape")]
-        ):
-            prediction = tf.identity(prediction)
     return target, prediction
 
 

@@ -36,6 +36,7 @@ import numpy as np
 import tensorflow as tf
 
 from kfreqgan._validation import as_image_batch
+from kfreqgan._validation import as_image_pair
 from kfreqgan._validation import check_at_least
 from kfreqgan._validation import check_positive_int
 
@@ -75,13 +76,7 @@ def _check_unit_range(images, name):
 
 
 def _image_pair(a, b):
-    a = as_image_batch(a, name="a")
-    b = as_image_batch(b, name="b")
-    if a.shape != b.shape:
-        raise ValueError(
-            f"`a` and `b` must have the same shape. Received: a.shape={tuple(a.shape)}, "
-            f"b.shape={tuple(b.shape)}"
-        )
+    a, b = as_image_pair(a, b, ("a", "b"))
     _check_unit_range(a, "a")
     _check_unit_range(b, "b")
     return a, b

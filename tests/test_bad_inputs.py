@@ -194,7 +194,7 @@ BAD_ARGUMENTS = {
     "add_instance_noise sigma NaN": (lambda: instance_noise.add_instance_noise(GOOD, float("nan")), r"`sigma` must be a finite number >= 0\. Received: sigma=nan"),
     "add_instance_noise sigma string": (lambda: instance_noise.add_instance_noise(GOOD, "0.1"), r"Received: sigma='0\.1'"),
     "InstanceNoiseSchedule final_fraction 1": (lambda: instance_noise.InstanceNoiseSchedule(0.1, 10, final_fraction=1.0), r"`final_fraction` must be a finite number > 0 and < 1\. Received: final_fraction=1\.0"),
-    "l1_loss batch 2 vs 1": (lambda: losses.l1_loss(GOOD, GOOD[:1]), r"`target` and `prediction` must have the same shape\. Received: target shape=\(2, 16, 16, 3\), prediction shape=\(1, 16, 16, 3\)"),
+    "l1_loss batch 2 vs 1": (lambda: losses.l1_loss(GOOD, GOOD[:1]), r"`target` and `prediction` must have the same shape\. Received: target\.shape=\(2, 16, 16, 3\), prediction\.shape=\(1, 16, 16, 3\)"),
     "l1_loss 3 channels vs 1": (lambda: losses.l1_loss(GOOD, GOOD[..., :1]), r"must have the same shape"),
     "l1_loss unbatched": (lambda: losses.l1_loss(GOOD[0], GOOD[0]), r"`target` must have rank 4"),
     "focal_frequency_loss sizes differ": (lambda: losses.focal_frequency_loss(GOOD, GOOD[:, :8, :8]), r"must have the same shape"),
