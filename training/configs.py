@@ -301,6 +301,16 @@ def coherent_dehazer_arguments(config):
     }
 
 
+def generator_name(config):
+    """The generator `kfreqgan-train` builds for `config`: its
+    `generator_architecture`, else (configs without the key, and older
+    runs' records) `'dcgan'` for an unconditional GAN and `'unet'` for an
+    image-to-image one."""
+    if config.get("generator_architecture") is not None:
+        return config["generator_architecture"]
+    return "dcgan" if config.get("task") == "unconditional" else "unet"
+
+
 def get_config(name, overrides=None):
     """A copy of the named configuration with `overrides` applied.
 
@@ -458,7 +468,7 @@ def check_config(config):
     size = config["image_size"]
     if config["task"] == "unconditional" and (size < 8 or size & (size - 1)):
         raise ValueError(f"`image_size` must be a power of two >= 8 for an unconditional GAN. Received: image_size={size}")
-    if config["task"] == "dehaze" and config.get("generator_architecture", "unet") == "unet" and "generator_depth" in config:
+    if config["task"] == "dehaze" and generator_name(config) == "unet" and "generator_depth" in config:
         depth = config["generator_depth"]
         if depth > 12 or size % 2**depth:
             raise ValueError(

@@ -541,11 +541,11 @@ def check_continuation(config, out, backup_dir):
         keys = STRUCTURE_KEYS + (("image_size",) if config["task"] == "unconditional" else ())
         # A key an older run's record lacks (added to the configs since) is
         # not known to differ, but for the architecture, whose absence
-        # means the U-Net.
-        previous, current = dict(previous), dict(config)
-        for record in (previous, current):
-            if record.get("task") == "dehaze":
-                record.setdefault("generator_architecture", "unet")
+        # names a default (configs.generator_name).
+        from kfreqgan.training.configs import generator_name
+
+        previous = {**previous, "generator_architecture": generator_name(previous)}
+        current = {**config, "generator_architecture": generator_name(config)}
         changed = [
             f"{key} {previous[key]!r} -> {current[key]!r}" for key in keys if key in previous and key in current and previous[key] != current[key]
         ]

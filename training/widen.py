@@ -174,18 +174,11 @@ def widen_weights(target, source):
     return target
 
 
-def generator_name(config):
-    """The generator `kfreqgan-train` builds for `config`: its
-    `generator_architecture`, else (configs without the key) `'dcgan'` for
-    an unconditional GAN and `'unet'` for an image-to-image one."""
-    if config.get("generator_architecture") is not None:
-        return config["generator_architecture"]
-    return "dcgan" if config.get("task") == "unconditional" else "unet"
-
-
 def check_widenable(source_config, config):
     """Raises ValueError unless `config` describes `source_config`'s GAN with
     as many or more generator filters (see the module docstring)."""
+    from kfreqgan.training.configs import generator_name
+
     if generator_name(source_config) != "coherent" or generator_name(config) != "coherent":
         raise ValueError(
             "Widening continues a `coherent` dehazing run (generator_architecture='coherent'). Received: "
