@@ -461,14 +461,12 @@ def dehaze(image, model=None, **kwargs):
     """
     if model is None:
         try:
-            dehazer = _shipped_dehazer(**kwargs)
-        except TypeError as error:  # an unhashable argument: Dehazer names what is wrong with it
-            if "unhashable" not in str(error):
-                raise
+            hash(tuple(kwargs.values()))
+        except TypeError:  # an unhashable argument cannot key the cache: Dehazer names what is wrong with it
             from kfreqgan import pretrained
 
-            dehazer = Dehazer(pretrained.dehazer(), **kwargs)
-        return dehazer(image)
+            return Dehazer(pretrained.dehazer(), **kwargs)(image)
+        return _shipped_dehazer(**kwargs)(image)
     return Dehazer(model, **kwargs)(image)
 
 
