@@ -170,7 +170,7 @@ def generate(model_path, inputs_dir, num_samples=None, seed=None, resize=None):
         if len(input_shape) != 4 or input_shape[-1] not in (1, 3):
             raise _image_shape_error("input", name, input_shape)
         _refuse_sampling_options(name, num_samples, seed)
-        return _check_generated(_run_on_inputs(generator, input_shape[1:], model_path, inputs_dir, resize), name)
+        return _check_generated(_run_on_inputs(generator, input_shape[1:], name, inputs_dir, resize), name)
     input_shape, output_shape = _model_shapes(generator, name)
     if len(input_shape) == 2:  # latent vectors
         from kfreqgan._validation import check_array_size
@@ -186,7 +186,7 @@ def generate(model_path, inputs_dir, num_samples=None, seed=None, resize=None):
         latent = np.random.default_rng(seed).standard_normal((num_samples, input_shape[1])).astype(np.float32)
         return _check_generated(generator.predict(latent, verbose=0), name)
     _refuse_sampling_options(name, num_samples, seed)
-    images = _run_on_inputs(lambda images: generator.predict(images, verbose=0), input_shape[1:], model_path, inputs_dir, resize)
+    images = _run_on_inputs(lambda images: generator.predict(images, verbose=0), input_shape[1:], name, inputs_dir, resize)
     return _check_generated(images, name)
 
 
@@ -198,10 +198,9 @@ def _refuse_sampling_options(name, num_samples, seed):
         )
 
 
-def _run_on_inputs(run, input_shape, model_path, inputs_dir, resize):
-    """An image-to-image model's outputs (unchecked, unclipped) on the `--inputs` images,
-    cropped and resized to the model's fixed size where it has one (else to `--resize`)."""
-    name = os.path.basename(os.path.normpath(model_path))
+def _run_on_inputs(run, input_shape, name, inputs_dir, resize):
+    """An image-to-image model's (called `name` in messages) outputs (unchecked, unclipped) on the
+    `--inputs` images, cropped and resized to the model's fixed size where it has one (else to `--resize`)."""
     if inputs_dir is None:
         raise ValueError(f"{name} maps images to images: pass the images to run it on with --inputs DIR.")
     height, width, channels = input_shape
