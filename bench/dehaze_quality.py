@@ -369,11 +369,13 @@ def paired_difference(results, method="candidate", baseline="kfreqgan shipped"):
     }
 
 
-def _strict_json(value):
-    """The package's one NaN/infinity -> null pass (`spectrum_cli.strict_json`)."""
+def write_results(out, record):
+    """`out`/results.json: `record` as strict JSON (a NaN or infinity is null,
+    the package's one pass for it, `spectrum_cli.strict_json`)."""
     from kfreqgan.analysis.spectrum_cli import strict_json
 
-    return strict_json(value)
+    with open(os.path.join(out, "results.json"), "w", encoding="utf-8") as file:
+        json.dump(strict_json(record), file, indent=2, allow_nan=False)
 
 
 def summary(results, timing):
@@ -479,8 +481,7 @@ def _run(args, parser, argv):
         montage(rows, os.path.join(args.out, "montage.png"), height=240)
         record = {"command": " ".join(["python", "bench/dehaze_quality.py", *(argv if argv is not None else sys.argv[1:])]),
                   "model": args.model, "real_haze": table}
-        with open(os.path.join(args.out, "results.json"), "w", encoding="utf-8") as file:
-            json.dump(_strict_json(record), file, indent=2, allow_nan=False)
+        write_results(args.out, record)
         print(f"wrote {args.out}/montage.png (hazy / DCP + guided filter / kfreqgan shipped{' / candidate' if args.model else ''}) and results.json")
         return 0
     cropped = 0
@@ -528,8 +529,7 @@ def _run(args, parser, argv):
     montage(rows, os.path.join(args.out, "montage.png"))
     record = {"command": " ".join(["python", "bench/dehaze_quality.py", *(argv if argv is not None else sys.argv[1:])]),
               "pairs": len(pairs), "clear_border_cropped": cropped, "megapixels": megapixels, "model": args.model, "summary": table, "paired": paired, "large_photo": large, "airlight_error": airlight, "per_image": results}
-    with open(os.path.join(args.out, "results.json"), "w", encoding="utf-8") as file:
-        json.dump(_strict_json(record), file, indent=2, allow_nan=False)
+    write_results(args.out, record)
     print(f"wrote {args.out}/montage.png (hazy / DCP + guided filter / kfreqgan shipped{' / candidate' if args.model else ''} / clear) and results.json")
     return 0
 
