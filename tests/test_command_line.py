@@ -19,6 +19,7 @@ import tensorflow as tf
 from kfreqgan import command_line
 from kfreqgan.training import train
 from kfreqgan.training.folder_lock import FolderLock
+from tiny_configs import train_argv
 
 PROGRAMS = {
     "kfreqgan-train": ("kfreqgan.training.train", []),
@@ -45,10 +46,7 @@ TINY = {
 
 
 def _train_argv(out, **overrides):
-    argv = ["--config", "dehaze-demo", "--out", str(out), "--quiet"]
-    for key, value in {**TINY, **overrides}.items():
-        argv += ["--set", f"{key}={value}"]
-    return argv
+    return train_argv(out, {**TINY, **overrides})
 
 
 def _error_lines(err):

@@ -23,6 +23,7 @@ from kfreqgan.callbacks import atomic_backup_and_restore as atomic_backup
 from kfreqgan.callbacks.stop_on_divergence import non_finite_logs
 from kfreqgan.training import configs
 from kfreqgan.training import train
+from tiny_configs import train_argv
 
 # The smallest dehazing GAN that still runs the whole program: 12 steps an epoch.
 TINY = {
@@ -57,10 +58,7 @@ def _all_finite(path):
 
 
 def _argv(out, **overrides):
-    argv = ["--config", "dehaze-demo", "--out", str(out), "--quiet"]
-    for key, value in {**TINY, **overrides}.items():
-        argv += ["--set", f"{key}={value}"]
-    return argv
+    return train_argv(out, {**TINY, **overrides})
 
 
 class _Training:

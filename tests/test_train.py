@@ -15,6 +15,8 @@ from kfreqgan.data import haze
 from kfreqgan.layers import InvertScattering
 from kfreqgan.training import configs
 from kfreqgan.training import train
+from tiny_configs import DEHAZE_V2_TINY
+from tiny_configs import train_argv
 
 TINY = {
     "patches_per_photo": 8,
@@ -120,10 +122,7 @@ def _cli(argv):
 
 
 def _tiny_argv(out, **extra):
-    argv = ["--config", "dehaze-demo", "--out", str(out), "--quiet"]
-    for key, value in {**TINY, **extra}.items():
-        argv += ["--set", f"{key}={value!r}"]
-    return argv
+    return train_argv(out, {**TINY, **extra})
 
 
 def test_out_with_someone_elses_files_is_refused_and_kept(tmp_path):
@@ -165,11 +164,7 @@ def test_a_continuation_that_cannot_load_the_backup_is_refused_before_any_work(t
         ({"mixed_precision": "mixed_float16", "epochs": 2}, "mixed_precision None -> 'mixed_float16'"),
         ({"frequency_aware": False, "epochs": 2}, "frequency_aware True -> False"),
     ]
-    from tiny_configs import DEHAZE_V2_TINY
-
-    coherent = ["--config", "dehaze-v2", "--out", str(out), "--quiet"] + [
-        item for key, value in {**DEHAZE_V2_TINY, "epochs": 2}.items() for item in ("--set", f"{key}={value!r}")
-    ]
+    coherent = train_argv(out, {**DEHAZE_V2_TINY, "epochs": 2}, config="dehaze-v2")
     for argv, change in [(_tiny_argv(out, **extra), change) for extra, change in cases] + [(coherent, "generator_architecture 'unet' -> 'coherent'")]:
         status, lines = _cli(argv)
         assert status == 2 and len(lines) == 1 and "holds a run of another model or precision" in lines[0] and change in lines[0], lines
@@ -194,10 +189,8 @@ def _free_port():
 def test_multi_worker_training_on_two_local_workers(tmp_path):
     ports = [_free_port(), _free_port()]
     cluster = {"worker": [f"localhost:{port}" for port in ports]}
-    command = [sys.executable, "-m", "kfreqgan.training.train", "--config", "dehaze-demo", "--strategy", "multiworker"]
-    command += ["--out", str(tmp_path / "run"), "--quiet"]
-    for key, value in {**TINY, "epochs": 2, "batch_size": 4}.items():
-        command += ["--set", f"{key}={value}"]
+    command = [sys.executable, "-m", "kfreqgan.training.train", "--strategy", "multiworker"]
+    command += train_argv(tmp_path / "run", {**TINY, "epochs": 2, "batch_size": 4})
     workers = []
     for index in range(2):
         env = {**os.environ, "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})}

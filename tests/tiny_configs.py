@@ -23,3 +23,12 @@ KEEP_BEST_TINY = dict(
     keep_best="psnr",
 )
 """`DEHAZE_V2_TINY` with the epoch chosen on a bundled photo it does not train on: motorcycle validates, three train."""
+
+
+def train_argv(out, settings, config="dehaze-demo"):
+    """`kfreqgan-train` arguments: `config` into `out`, quiet, with each of
+    `settings` as `--set key=value` (the value's repr, which `--set` reads back)."""
+    argv = ["--config", config, "--out", str(out), "--quiet"]
+    for key, value in settings.items():
+        argv += ["--set", f"{key}={value!r}"]
+    return argv
