@@ -673,22 +673,98 @@ def ring_factors(height, width, num_bins, max_frequency, binning, scale):
     return bins, factors
 
 
+def check_bins_for_any_size(num_bins, max_frequency, binning):
+    """Checks radial-bin arguments that must hold whatever the image size.
+
+    The part of `radial_bins`' checks that needs no height and width: what
+    the profiles of images whose size is only known when the graph runs
+    check up front. `num_bins` must be given there (the default depends on
+    the size). Returns the bin edges in cycles/pixel where they do not
+    depend on the size (`"normalized"`), else None (`"integer"`: edges at
+    whole pixels, `k / height`).
+    """
+    if num_bins is None:
+        raise ValueError(
+            "Radial profiles of images whose height and width are only known when "
+            "the graph runs need `num_bins` (its default depends on the size). "
+            "Received: num_bins=None"
+        )
+    num_bins = check_num_bins(num_bins)
+    check_choice(binning, "binning", BINNINGS)
+    if binning == "integer":
+        return None
+    if check_frequency(max_frequency, "max_frequency") == 0.0:
+        raise ValueError("`max_frequency` must be > 0. Received: max_frequency=0.0")
+    return np.linspace(0.0, float(max_frequency), num_bins + 1)
+
+
+def _graph_ring_factors(height, width, num_bins, max_frequency, binning, scale):
+    """`ring_factors` for a size known only when the graph runs.
+
+    `height` and `width` are scalar int32 tensors. The bin of every
+    frequency follows `radial_bins` step by step, in float64 as there, so
+    the profiles equal those of the same images at a static size. What
+    `radial_bins` refuses with a `ValueError` (non-square images for
+    `"integer"` binning, more integer rings than the size has, a ring with
+    no frequency) fails here when the graph runs, as an
+    `InvalidArgumentError` (not under XLA, which drops assertions).
+    Returns `(segment_ids, factors)`, flat over the half spectrum.
+    """
+    ky, kx = (tf.cast(k, tf.float64) for k in _grid_index(height, width, "half"))
+    checks = []
+    if binning == "integer":
+        checks.append(tf.debugging.assert_equal(
+            height, width, message="binning='integer' (SSD-GAN's pixel-radius bins) needs square "
+            "images; use binning='normalized'. Received: height, width ="))
+        available = tf.cast(tf.floor(tf.sqrt(tf.cast((height // 2) ** 2 + (width // 2) ** 2, tf.float64))), tf.int32) + 1
+        checks.append(tf.debugging.assert_less_equal(
+            tf.constant(num_bins), available, message=f"binning='integer' has fewer rings than "
+            f"num_bins={num_bins} on these images; use fewer bins. Received: num_bins, rings ="))
+        index = tf.floor(tf.sqrt(tf.square(ky) + tf.square(kx)))
+    else:
+        fy, fx = ky / tf.cast(height, tf.float64), kx / tf.cast(width, tf.float64)
+        scaled = tf.sqrt(tf.square(fy) + tf.square(fx)) / float(max_frequency) * num_bins + 1e-9
+        # The outer edge belongs to the last bin (e.g. the Nyquist frequency).
+        index = tf.where(tf.abs(scaled - num_bins) <= 2e-9, tf.constant(num_bins - 1, tf.float64), tf.floor(scaled))
+    segment_ids = tf.reshape(tf.cast(tf.minimum(index, tf.constant(num_bins, tf.float64)), tf.int32), (-1,))
+    columns = tf.shape(kx)[1]
+    last = tf.where(width % 2 == 0, columns - 1, -1)
+    column_weights = tf.where((tf.range(columns) == 0) | (tf.range(columns) == last), tf.constant(1.0, tf.float64), 2.0)
+    weights = tf.reshape(tf.broadcast_to(column_weights, tf.shape(kx)), (-1,))
+    counts = tf.math.unsorted_segment_sum(weights, segment_ids, num_bins + 1)
+    checks.append(tf.debugging.assert_positive(
+        counts[:num_bins], message=f"num_bins={num_bins} is too fine for these images: a ring holds "
+        "no frequency. Use fewer bins. Received: ring counts ="))
+    with tf.control_dependencies(checks):
+        counts = tf.concat([counts[:num_bins], [1.0]], axis=0)  # left-out frequencies
+        factors = tf.cast(tf.cast(scale, tf.float64) * weights / tf.gather(counts, segment_ids), tf.float32)
+    return segment_ids, factors
+
+
 def ring_means(values, height, width, num_bins, max_frequency, binning, scale=1.0):
     """Ring means of half-spectrum maps `values` (N, H, W // 2 + 1) -> (N, B).
 
     One segment sum of `ring_factors * values` (times `scale`): the form that
     fuses into an XLA-compiled kernel. Equal to `bin_average` on half-spectrum
-    bins, times `scale`.
+    bins, times `scale`. `height` and `width` are Python ints (the factors
+    are cached constants) or, for images whose size is only known when the
+    graph runs, scalar int32 tensors (the factors are computed there; then
+    `num_bins` must be given).
     """
-    bins, factors = ring_factors(height, width, num_bins, max_frequency, binning, scale)
-    flat = tf.reshape(values, (-1, factors.size)) * factors
-    sums = tf.math.unsorted_segment_sum(tf.transpose(flat), bins.segment_ids, bins.num_bins + 1)
-    return tf.transpose(sums[: bins.num_bins])
+    if isinstance(height, int) and isinstance(width, int):
+        bins, factors = ring_factors(height, width, num_bins, max_frequency, binning, scale)
+        segment_ids, num_bins = bins.segment_ids, bins.num_bins
+        flat = tf.reshape(values, (-1, factors.size)) * factors
+    else:
+        segment_ids, factors = _graph_ring_factors(height, width, num_bins, max_frequency, binning, scale)
+        flat = tf.reshape(values, (tf.shape(values)[0], -1)) * factors
+    sums = tf.math.unsorted_segment_sum(tf.transpose(flat), segment_ids, num_bins + 1)
+    return tf.transpose(sums[:num_bins])
 
 
 def _log_profile_kernel(images, gray_weights, bin_args, epsilon):
     """SSD-GAN's ring means of `log|F|` of float32 NHWC images -> (N, B)."""
-    height, width = int(images.shape[1]), int(images.shape[2])
+    height, width = spatial_size(images)
     # The mean-free transform of `dft_power` matters here too: without it
     # the float32 round-off of the DC term moves SSD-GAN's feature of photos
     # by up to 5e-5 (3e-6 with it, against a float64 reference).
@@ -699,16 +775,20 @@ def _log_profile_kernel(images, gray_weights, bin_args, epsilon):
 
 def _power_profile_kernel(images, gray_weights, bin_args):
     """Ring means of `|F|^2 / (H W)` per channel (grey if `gray_weights`) -> (N, B, C)."""
-    height, width = int(images.shape[1]), int(images.shape[2])
+    height, width = spatial_size(images)
     if gray_weights is not None:
         images = _gray_sum(images, gray_weights)[..., tf.newaxis]
     power = dft_power(images, half=True)  # mean-free transform, exact DC
-    channels = power.shape[-1]
+    channels = images.shape[-1]  # static also where power's shape is not
     if channels == 1:
         by_image = power[..., 0]
     else:  # one profile per channel: channels become images
         by_image = tf.reshape(tf.transpose(power, (0, 3, 1, 2)), (-1, height, width // 2 + 1))
-    means = ring_means(by_image, height, width, *bin_args, scale=1.0 / (height * width))
+    if isinstance(height, int) and isinstance(width, int):
+        scale = 1.0 / (height * width)
+    else:
+        scale = 1.0 / (tf.cast(height, tf.float64) * tf.cast(width, tf.float64))
+    means = ring_means(by_image, height, width, *bin_args, scale=scale)
     return tf.transpose(tf.reshape(means, (-1, channels, means.shape[-1])), (0, 2, 1))
 
 
@@ -776,7 +856,9 @@ def radial_power_profile(
     symmetric under `f -> -f`), which halves the cost.
 
     Args:
-        images: float tensor `(N, H, W, C)` with static height and width.
+        images: float tensor `(N, H, W, C)`. Height and width may be
+            unknown until the graph runs (inside a `tf.function`) when
+            `num_bins` is given.
         num_bins, max_frequency, binning: see `radial_bins`.
         mode: `"gray"` or `"channels"`.
 
@@ -788,13 +870,29 @@ def radial_power_profile(
     gray_weights = GRAY_WEIGHTS if mode == "gray" else None
     if gray_weights is not None and images.shape[-1] not in (1, 3):
         _gray(images)  # raises the grey-conversion error
-    height, width = static_spatial_size(images, purpose="radial_power_profile")
     bin_args = (check_num_bins(num_bins), max_frequency, binning)
-    bins = radial_bins(height, width, *bin_args, "half")  # also checks the arguments
     if images.shape[-1] is None:  # unknown channel count: no compiled kernel
+        height, width = static_spatial_size(images, purpose="radial_power_profile of images with unknown channels")
+        bins = radial_bins(height, width, *bin_args, "half")  # also checks the arguments
         power = dft_power(_select_channels(images, mode), half=True) / float(height * width)
         return bin_average(power, bins)
-    return _run_compiled(_power_profile_kernel, images, gray_weights, bin_args)
+    _check_profile_bins(images, bin_args, "radial_power_profile")
+    return _run_maybe_compiled(_power_profile_kernel, images, gray_weights, bin_args)
+
+
+def _check_profile_bins(images, bin_args, purpose):
+    """Checks `bin_args` for the profiles of `images`: against their size
+    where it is static (`radial_bins`), else as far as no size is needed
+    (`check_bins_for_any_size`, which needs `num_bins`)."""
+    if images.shape[1] is not None and images.shape[2] is not None:
+        radial_bins(int(images.shape[1]), int(images.shape[2]), *bin_args, "half")
+    elif bin_args[0] is None:
+        raise ValueError(
+            f"{purpose} needs a static height and width for `images` (the default "
+            f"number of rings depends on them), or `num_bins`. Received: shape={tuple(images.shape)}"
+        )
+    else:
+        check_bins_for_any_size(*bin_args)
 
 
 def decibels(power, epsilon=1e-10):
@@ -816,7 +914,9 @@ def radial_log_magnitude_profile(images, num_bins=None, max_frequency=0.5, binni
     """Azimuthal average of the grey log-magnitude spectrum (SSD-GAN's feature).
 
     Equal to `radial_profile(log_magnitude(images), ...)` computed from the
-    half spectrum. Used by `kfreqgan.layers.SpectralProfile`.
+    half spectrum. Used by `kfreqgan.layers.SpectralProfile`. Height and
+    width may be unknown until the graph runs (inside a `tf.function`) when
+    `num_bins` is given.
 
     Returns:
         float32 tensor `(N, num_bins)`.
@@ -825,9 +925,8 @@ def radial_log_magnitude_profile(images, num_bins=None, max_frequency=0.5, binni
     images = as_image_batch(images)
     if images.shape[-1] not in (1, 3):
         _gray(images)  # raises the grey-conversion error
-    height, width = static_spatial_size(images, purpose="radial_log_magnitude_profile")
     bin_args = (check_num_bins(num_bins), max_frequency, binning)
-    radial_bins(height, width, *bin_args, "half")  # checks the arguments
+    _check_profile_bins(images, bin_args, "radial_log_magnitude_profile")
     return radial_log_magnitude_core(images, bin_args, float(epsilon))
 
 
@@ -838,9 +937,11 @@ def radial_log_magnitude_core(images, bin_args, epsilon, gray_weights=GRAY_WEIGH
     with a choice of grey weights (`kfreqgan.layers.SpectralProfile` passes
     `SSD_GAN_GRAY_WEIGHTS`; it checks its arguments once, at construction and
     build). `bin_args` is `(num_bins, max_frequency, binning)` of
-    `radial_bins`. XLA-compiled for batches of `COMPILE_MIN_VALUES` or more.
+    `radial_bins`. XLA-compiled for batches of `COMPILE_MIN_VALUES` or more
+    of a static size; of a size known only when the graph runs, run as
+    plain ops (then `num_bins` must be given).
     """
-    return _run_compiled(_log_profile_kernel, images, gray_weights, tuple(bin_args), epsilon)
+    return _run_maybe_compiled(_log_profile_kernel, images, gray_weights, tuple(bin_args), epsilon)
 
 
 def spectral_distance(real, fake, num_bins=None, max_frequency=0.5, mode="gray", epsilon=1e-10):

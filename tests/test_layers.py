@@ -101,6 +101,54 @@ def test_spectral_profile_reproduces_the_ssd_gan_feature(size, length, photos_64
     np.testing.assert_allclose(feature, expected, atol=1e-5)
 
 
+@pytest.mark.parametrize(
+    "kwargs,sizes",
+    [
+        # SSD-GAN's 23 rings of a 32x32 image; at 64x64 the inner 23 of 46.
+        (dict(num_bins=23), [(32, 32), (64, 64)]),
+        (dict(num_bins=12, exclude_dc=False, drop_highest=0, normalize=False), [(24, 24), (31, 31)]),
+        (dict(binning="normalized", num_bins=12, min_frequency=0.1), [(32, 32), (24, 40), (31, 27)]),
+        (dict(binning="normalized", num_bins=16, max_frequency=2**-0.5), [(64, 64), (40, 24)]),
+    ],
+    ids=["ssd_gan", "integer_all_rings", "normalized_high_pass", "normalized_corners"],
+)
+def test_spectral_profile_with_num_bins_takes_images_of_any_size(kwargs, sizes, photos_64):
+    # With `num_bins` the output length does not depend on the image size:
+    # the layer builds on (None, None, C) and equals, size by size, the same
+    # layer built on the static shape (and SSD-GAN's NumPy feature).
+    inputs = keras.Input((None, None, 3))
+    model = keras.Model(inputs, SpectralProfile(**kwargs)(inputs))
+    traced = tf.function(SpectralProfile(**kwargs), input_signature=[tf.TensorSpec((None, None, None, 3), tf.float32)])
+    for size in sizes:
+        images = tf.image.resize(photos_64, size, antialias=True).numpy()
+        static = SpectralProfile(**kwargs)(images).numpy()
+        assert model.output.shape == (None, static.shape[1])
+        for function in (model, traced):
+            np.testing.assert_allclose(function(images).numpy(), static, atol=1e-6)
+        if size == (32, 32) and "binning" not in kwargs:
+            np.testing.assert_allclose(model(images).numpy(), ref.ssd_gan_feature(images), atol=1e-5)
+
+
+def test_spectral_profile_of_dynamic_size_checks_what_the_size_decides():
+    spec = [tf.TensorSpec((None, None, None, 1), tf.float32)]
+    with pytest.raises(ValueError, match=r"or `num_bins`\. Received: input_shape=\(None, None, None, 1\), num_bins=None"):
+        SpectralProfile()(keras.Input((None, None, 1)))
+    with pytest.raises(ValueError, match=r"binning='integer' and `min_frequency` needs a static height and width"):
+        SpectralProfile(num_bins=12, min_frequency=0.1)(keras.Input((None, None, 1)))
+    with pytest.raises(ValueError, match=r"keeps 1 rings of the 4 of images of any size; .*or raise `num_bins`"):
+        SpectralProfile(num_bins=4)(keras.Input((None, None, 1)))
+    with pytest.raises(ValueError, match=r"`max_frequency` must be > 0"):
+        SpectralProfile(binning="normalized", num_bins=8, max_frequency=0.0)(keras.Input((None, None, 1)))
+    # What only the size rules out fails when the graph runs.
+    for layer, images, message in [
+        (SpectralProfile(num_bins=10), tf.zeros((1, 16, 24, 1)), "needs square images"),
+        (SpectralProfile(num_bins=10), tf.zeros((1, 8, 8, 1)), "fewer rings than num_bins=10"),
+        (SpectralProfile(binning="normalized", num_bins=20), tf.zeros((1, 8, 8, 1)), "a ring holds no frequency"),
+    ]:
+        with pytest.raises(tf.errors.InvalidArgumentError, match=message):
+            tf.function(layer, input_signature=spec)(images)
+
+
 @pytest.mark.parametrize("compile_min_values", [None, 0], ids=["uncompiled", "compiled"])
 def test_spectral_profile_equals_ssd_gan_on_full_size_rgb_photos(compile_min_values, monkeypatch):
     # SSD-GAN's 128x128 setting on two crops of every bundled photo, as RGB:

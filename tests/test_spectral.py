@@ -310,6 +310,23 @@ def test_band_filter_accepts_dynamic_sizes_in_the_graph(photos_32):
         )
 
 
+@pytest.mark.parametrize(
+    "profile,sizes",
+    [
+        (lambda x: spectral.radial_power_profile(x, num_bins=10), [(32, 32), (31, 27), (20, 32)]),
+        (lambda x: spectral.radial_power_profile(x, num_bins=6, max_frequency=0.3, mode="channels"), [(32, 32), (27, 31)]),
+        (lambda x: spectral.radial_log_magnitude_profile(x, num_bins=12), [(32, 32), (27, 27)]),
+        (lambda x: spectral.radial_log_magnitude_profile(x, num_bins=9, binning="normalized"), [(32, 32), (18, 31)]),
+    ],
+    ids=["power_gray", "power_channels", "log_integer", "log_normalized"],
+)
+def test_radial_profiles_with_num_bins_accept_dynamic_sizes_in_the_graph(profile, sizes, photos_32, profile_path):
+    function = tf.function(profile, input_signature=[tf.TensorSpec((None, None, None, 3), tf.float32)])
+    for height, width in sizes:
+        images = photos_32[:, :height, :width]
+        np.testing.assert_allclose(function(images).numpy(), profile(images).numpy(), rtol=1e-5, atol=1e-5)
+
+
 @pytest.mark.parametrize("dtype", [tf.float16, tf.bfloat16, tf.float64])
 def test_low_precision_inputs_are_computed_in_float32(dtype, photos_32, profile_path):
     images = tf.constant(photos_32)
@@ -384,7 +401,7 @@ def test_other_bad_arguments_raise():
         spectral.frequency_grid(0, 4)
     with pytest.raises(ValueError, match="num_bins"):
         spectral.radial_profile(images, num_bins=0)
-    with pytest.raises(ValueError, match="static height"):
+    with pytest.raises(ValueError, match=r"static height and width for `images` .*or `num_bins`"):
         tf.function(
             spectral.radial_power_profile, input_signature=[tf.TensorSpec((None, None, None, 1), tf.float32)]
         ).get_concrete_function()

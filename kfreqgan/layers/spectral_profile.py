@@ -53,7 +53,14 @@ class SpectralProfile(keras.layers.Layer):
         **kwargs: base `keras.layers.Layer` arguments.
 
     Input shape:
-        `(batch, height, width, 1 or 3)` with static height and width.
+        `(batch, height, width, 1 or 3)`. Height and width may be unknown
+        until the layer runs (`keras.Input((None, None, 3))`, a
+        `tf.function` with such an input signature) when `num_bins` is
+        given, as the output length then does not depend on them; except
+        with `binning="integer"` and `min_frequency`, whose rings sit at
+        whole pixels. What only the actual size can rule out (non-square
+        images for `"integer"`, more rings than the size has, an empty ring)
+        then fails when the layer runs, with an `InvalidArgumentError`.
 
     Output shape:
         `(batch, num_kept_rings)`.
@@ -93,23 +100,39 @@ class SpectralProfile(keras.layers.Layer):
     def _kept_bins(self, input_shape):
         """(bins, start, stop): the bin assignment and the rings that are kept."""
         shape = check_layer_input(self, input_shape, channels=(1, 3))
-        if shape[1] is None or shape[2] is None:
-            raise ValueError(
-                "SpectralProfile needs a static height and width (its length "
-                f"depends on them). Received: input_shape={shape}"
+        if shape[1] is not None and shape[2] is not None:
+            bins = spectral.radial_bins(
+                int(shape[1]), int(shape[2]), self.num_bins, self.max_frequency, self.binning, "half"
             )
-        bins = spectral.radial_bins(
-            int(shape[1]), int(shape[2]), self.num_bins, self.max_frequency, self.binning, "half"
-        )
+            num_bins, edges, size = bins.num_bins, bins.edges, f"a {shape[1]}x{shape[2]} image"
+            remedy = "use larger images"
+        else:
+            if self.num_bins is None:
+                raise ValueError(
+                    "SpectralProfile needs a static height and width (its length "
+                    "depends on them), or `num_bins`. "
+                    f"Received: input_shape={shape}, num_bins=None"
+                )
+            bins = None
+            num_bins, size, remedy = self.num_bins, "images of any size", "raise `num_bins`"
+            edges = spectral.check_bins_for_any_size(self.num_bins, self.max_frequency, self.binning)
+            if edges is None and self.min_frequency is not None:
+                raise ValueError(
+                    "SpectralProfile with binning='integer' and `min_frequency` needs a "
+                    "static height and width: its rings sit at whole pixels, so which "
+                    "of them lie above `min_frequency` depends on the size. Use "
+                    "binning='normalized'. "
+                    f"Received: input_shape={shape}, min_frequency={self.min_frequency}"
+                )
         start = 1 if self.exclude_dc else 0
         if self.min_frequency is not None:
-            start = max(start, int(np.searchsorted(bins.edges[:-1], self.min_frequency - 1e-12)))
-        stop = bins.num_bins - self.drop_highest
+            start = max(start, int(np.searchsorted(edges[:-1], self.min_frequency - 1e-12)))
+        stop = num_bins - self.drop_highest
         if stop - start < 2:
             raise ValueError(
                 f"SpectralProfile keeps {max(stop - start, 0)} rings of the "
-                f"{bins.num_bins} of a {shape[1]}x{shape[2]} image; at least 2 are "
-                "needed. Lower `drop_highest` or `min_frequency`, or use larger images."
+                f"{num_bins} of {size}; at least 2 are "
+                f"needed. Lower `drop_highest` or `min_frequency`, or {remedy}."
             )
         return bins, start, stop
 
