@@ -133,6 +133,27 @@ def as_image_pair(first, second, names=("a", "b"), check_finite=True):
     return first, second
 
 
+def check_image_sets(first, second, names):
+    """Raises `ValueError` unless two image sets hold images of one shape.
+
+    For the metrics that compare sets (FID, KID, a generator's samples
+    against real images): the numbers of images may differ, each image's
+    `(height, width, channels)` may not. A feature extractor resizes both
+    sets to its input size, so sets of 32x32 and 16x16 images would give a
+    plausible number that mostly measures the resizing; grey against colour
+    likewise. `first` and `second` are anything with a `.shape` (arrays,
+    tensors); `names` their names in the message.
+    """
+    first_name, second_name = names
+    first_shape, second_shape = tuple(first.shape), tuple(second.shape)
+    if first_shape[1:] != second_shape[1:]:
+        raise ValueError(
+            f"`{first_name}` and `{second_name}` must hold images of the same height, width and "
+            "channels (the numbers of images may differ); resize or convert one set first. "
+            f"Received: {first_name}.shape={first_shape}, {second_name}.shape={second_shape}"
+        )
+
+
 def static_spatial_size(images, name="images", purpose="this operation"):
     """Returns (height, width) as Python ints, or raises if either is unknown."""
     height, width = images.shape[1], images.shape[2]

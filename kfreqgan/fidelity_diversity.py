@@ -469,9 +469,19 @@ def diversity_ratio(reference, samples, max_samples=None, seed=0):
       or features); ~1 when outputs vary across inputs as the targets do,
       0 when the model returns the same image whatever the input.
 
+    `reference` and `samples` must have samples of one shape (their
+    numbers may differ): distances between images or features of two sizes
+    do not compare.
+
     Returns:
         Python float >= 0.
     """
+    reference_shape, samples_shape = np.shape(reference), np.shape(samples)
+    if reference_shape[1:] != samples_shape[1:]:
+        raise ValueError(
+            "`reference` and `samples` must hold samples of the same shape (the numbers of "
+            f"samples may differ). Received: reference.shape={reference_shape}, samples.shape={samples_shape}"
+        )
     spread = mean_pairwise_distance(reference, max_samples, seed)
     if spread == 0:
         raise ValueError("`reference` has no spread (all samples identical); the ratio is undefined.")

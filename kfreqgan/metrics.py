@@ -37,6 +37,7 @@ import tensorflow as tf
 
 from kfreqgan._validation import as_image_batch
 from kfreqgan._validation import as_image_pair
+from kfreqgan._validation import check_image_sets
 from kfreqgan._validation import check_at_least
 from kfreqgan._validation import check_positive_int
 
@@ -726,6 +727,9 @@ def _set_features(real_images, fake_images, extractor, batch_size):
     extractor = as_feature_extractor(extractor)
     if batch_size is not None:
         check_positive_int(batch_size, "batch_size")
+    names = ("real_images", "fake_images")
+    real_images, fake_images = (as_image_batch(images, name=name) for images, name in zip((real_images, fake_images), names))
+    check_image_sets(real_images, fake_images, names)
     real = extractor._extract(real_images, batch_size, "real_images")
     fake = extractor._extract(fake_images, batch_size, "fake_images")
     return real, fake
@@ -739,7 +743,10 @@ def fid(real_images, fake_images, extractor, batch_size=None):
 
     Args:
         real_images: float array `(N_r, H, W, C)` in [0, 1], `N_r >= 2`.
-        fake_images: float array `(N_f, H', W', C)` in [0, 1], `N_f >= 2`.
+        fake_images: float array `(N_f, H, W, C)` in [0, 1], `N_f >= 2`:
+            as many images as `real_images` or not, but of the same shape
+            (the extractor would resize sets of two sizes to its input, and
+            FID would mostly measure that resizing).
         extractor: a `FeatureExtractor` (e.g. `inception_v3_extractor(path)`)
             or a Keras model, which is wrapped in one with its defaults.
         batch_size: images per forward pass; None uses the extractor's.
@@ -748,8 +755,9 @@ def fid(real_images, fake_images, extractor, batch_size=None):
         Python float >= 0.
 
     Raises:
-        ValueError: for bad images (as in `FeatureExtractor`), fewer than 2
-            images in a set, or a bad extractor or batch size.
+        ValueError: for bad images (as in `FeatureExtractor`), sets whose
+            images differ in height, width or channels, fewer than 2 images
+            in a set, or a bad extractor or batch size.
     """
     real, fake = _set_features(real_images, fake_images, extractor, batch_size)
     mu_real, sigma_real = feature_statistics(real)
@@ -765,7 +773,8 @@ def kid(real_images, fake_images, extractor, batch_size=None, num_subsets=100, s
 
     Args:
         real_images: float array `(N_r, H, W, C)` in [0, 1].
-        fake_images: float array `(N_f, H', W', C)` in [0, 1].
+        fake_images: float array `(N_f, H, W, C)` in [0, 1], images of the
+            same shape as `real_images` (as in `fid`).
         extractor: a `FeatureExtractor` or a Keras model, as in `fid`.
         batch_size: images per forward pass; None uses the extractor's.
         num_subsets, subset_size, seed: as in `kernel_inception_distance`.

@@ -228,6 +228,9 @@ def test_mean_pairwise_distance_and_the_diversity_ratio(rng, patches):
     assert fd.mean_pairwise_distance(patches, max_samples=50) == pytest.approx(fd.mean_pairwise_distance(patches), rel=0.1)
     with pytest.raises(ValueError, match="no spread"):
         fd.diversity_ratio(collapsed, patches)
+    # Distances between images of two sizes do not compare.
+    with pytest.raises(ValueError, match=r"same shape .*Received: reference\.shape=\(60, 16, 16, 3\), samples\.shape=\(60, 8, 8, 3\)"):
+        fd.diversity_ratio(patches[:60], patches[60:, ::2, ::2])
 
 
 # --- the callback ----------------------------------------------------------
@@ -279,3 +282,13 @@ def test_monitor_logs_every_n_epochs_during_fit(patches, tmp_path):
         GANMetricsMonitor(patches[:5], latent[:5], random_conv_extractor(), nearest_k=5)
     with pytest.raises(ValueError, match="as many inputs"):
         GANMetricsMonitor(patches[:10], latent[:5], random_conv_extractor(), nearest_k=3, prd=True)
+
+
+def test_monitor_refuses_outputs_of_another_shape_than_the_real_images(patches):
+    # A generator of 8x8 images measured against 16x16 real ones: the
+    # extractor would resize them to 16x16 and report plausible numbers.
+    small = keras.Sequential([keras.Input((16, 16, 3)), keras.layers.AveragePooling2D(2)])
+    monitor = GANMetricsMonitor(patches[:20], patches[:20], random_conv_extractor(), nearest_k=3)
+    monitor.set_model(small)
+    with pytest.raises(ValueError, match=r"Received: real_images\.shape=\(20, 16, 16, 3\), generated\.shape=\(20, 8, 8, 3\)"):
+        monitor.measure()

@@ -440,6 +440,28 @@ def test_fid_is_symmetric_and_accepts_a_bare_keras_model(patches):
     assert kid.per_subset.shape == (5,) and kid.mean > 0
 
 
+@pytest.mark.parametrize("metric", ["fid", "kid"])
+@pytest.mark.parametrize(
+    "make_fake",
+    [
+        lambda images: tf.image.resize(images, (16, 16)).numpy(),  # the extractor would resize it back
+        lambda images: images[:, :, :24],
+        lambda images: images[..., :1],  # grey: the extractor would tile it to RGB
+    ],
+    ids=["smaller", "narrower", "grey"],
+)
+def test_fid_and_kid_refuse_sets_of_different_image_shapes(metric, make_fake, patches, conv_extractor):
+    real, fake = patches[:40], make_fake(patches[40:70])
+    pattern = (
+        r"`real_images` and `fake_images` must hold images of the same height, width and channels .*"
+        rf"Received: real_images\.shape=\(40, 32, 32, 3\), fake_images\.shape=\({', '.join(map(str, fake.shape))}\)$"
+    )
+    with pytest.raises(ValueError, match=pattern):
+        getattr(metrics, metric)(real, fake, conv_extractor)
+    # Sets of different numbers of images of one shape are fine.
+    assert np.isfinite(metrics.fid(real, patches[40:70], conv_extractor))
+
+
 def test_fid_and_kid_reject_bad_inputs(patches, conv_extractor):
     with pytest.raises(ValueError, match="extractor"):
         metrics.fid(patches, patches, extractor="inception")

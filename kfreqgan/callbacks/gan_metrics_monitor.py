@@ -9,6 +9,7 @@ import tensorflow as tf
 from kfreqgan import fidelity_diversity
 from kfreqgan import metrics
 from kfreqgan._validation import as_image_batch
+from kfreqgan._validation import check_image_sets
 from kfreqgan._validation import check_positive_int
 from kfreqgan.analysis.plots import figure_to_png
 from kfreqgan.analysis.plots import plot_precision_recall_curve
@@ -48,7 +49,8 @@ class GANMetricsMonitor(keras.callbacks.Callback):
 
     Args:
         real_images: `(N, H, W, C)` real images in [0, 1] (held-out ones if
-            you have them).
+            you have them), of the shape of the model's outputs (a
+            measurement of outputs of another shape raises `ValueError`).
         inputs: fixed model inputs: latent vectors (unconditional) or input
             images (paired).
         extractor: a `kfreqgan.metrics.FeatureExtractor` or a Keras model
@@ -121,6 +123,8 @@ class GANMetricsMonitor(keras.callbacks.Callback):
             for start in range(0, len(self.inputs), self.batch_size)
         ]
         images = np.clip(np.concatenate(batches, axis=0).astype(np.float32), 0.0, 1.0)
+        # The extractor would resize samples of another size to its input.
+        check_image_sets(self.real_images, images, ("real_images", "generated"))
         fake = self.extractor(images)
         result = fidelity_diversity.prdc(self._real, fake, self.nearest_k)
         values = dict(result._asdict())
