@@ -5,12 +5,14 @@ FIFOs and leftovers, and fixed-size models that just work."""
 import hashlib
 import os
 import signal
+import struct
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 from PIL import Image
+from PIL import PngImagePlugin
 
 from kfreqgan import dehaze_cli
 from kfreqgan.data.image_files import read_image
@@ -136,6 +138,10 @@ def _cases(root):
     Image.fromarray(A8[..., :3]).convert("P").save(root / "palette.png", transparency=5)
     Image.fromarray(A8[..., :3]).save(root / "key.png", transparency=tuple(int(v) for v in A8[0, 0, :3]))
     Image.fromarray(A8[..., :3]).save(root / "icc.png", icc_profile=b"\0\0\0\x10an RGB profile")
+    gamma = PngImagePlugin.PngInfo()
+    gamma.add(b"gAMA", struct.pack(">I", 45455))
+    gamma.add(b"cHRM", struct.pack(">8I", 31270, 32900, 64000, 33000, 30000, 60000, 15000, 6000))
+    Image.fromarray(A8[..., :3]).save(root / "gamma.png", pnginfo=gamma)
     Image.fromarray(A8[..., 0]).save(root / "grey.bmp")
     Image.fromarray(A8[..., :3]).save(root / "lossless.webp", lossless=True)
     Image.fromarray(A8[..., 0].astype(np.float32)).save(root / "float.tif")
@@ -149,7 +155,7 @@ def test_an_identity_dehazer_gives_every_kept_image_back_exactly(tmp_path, capsy
     _cases(root)
     before = hashes(root)
     code, stdout, stderr = run_cli([root, "--out", tmp_path / "out", "--model", identity_model], capsys)
-    assert code == 1 and "dehazed 10 of 13 images" in stdout
+    assert code == 1 and "dehazed 11 of 14 images" in stdout
     errors = [line for line in stderr.splitlines() if line.startswith("kfreqgan-dehaze: error:")]
     assert len(errors) == 3 and all("which kfreqgan does not read" in line for line in errors)
     assert {os.path.basename(line.split(": ")[2]) for line in errors} == {"float.tif", "cmyk.jpg", "anim.png"}
@@ -157,8 +163,10 @@ def test_an_identity_dehazer_gives_every_kept_image_back_exactly(tmp_path, capsy
     for name in os.listdir(tmp_path / "out"):
         original, info = read_image(root / name)
         written, info_written = read_image(tmp_path / "out" / name)
-        assert (info_written.mode, info_written.bit_depth, info_written.icc_profile) == (info.mode, info.bit_depth, info.icc_profile), name
+        kept = ("mode", "bit_depth", "icc_profile", "dpi", "gamma", "chromaticity", "srgb_intent")
+        assert [getattr(info_written, key) for key in kept] == [getattr(info, key) for key in kept], name
         np.testing.assert_array_equal(written, original, err_msg=name)
+    assert read_image(tmp_path / "out" / "gamma.png")[1].gamma == 0.45455
     assert hashes(root) == before
 
 

@@ -2,6 +2,7 @@
 policy), `kfreqgan.paths` (outputs never land on inputs) and
 `kfreqgan.atomic_files` (permissions, leftovers of killed writers)."""
 
+import dataclasses
 import os
 import struct
 import subprocess
@@ -27,8 +28,15 @@ A16 = RNG.integers(0, 65536, (9, 13, 4), dtype=np.uint16)
 ICC = b"\x00\x00\x01\x00fake-but-carried-verbatim" + bytes(range(200))
 
 
-def _png16(path, array):
-    path.write_bytes(tf.io.encode_png(array).numpy())
+def _png16(path, array, chunks=None):
+    """A 16-bit PNG from TensorFlow's encoder, with the chunks of a PngInfo
+    `chunks` put after IHDR."""
+    data = tf.io.encode_png(array).numpy()
+    extra = b"".join(
+        struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+        for kind, payload, *_ in (chunks.chunks if chunks else ())
+    )
+    path.write_bytes(data[:33] + extra + data[33:])
 
 
 def _cmyk_profile():
@@ -134,6 +142,61 @@ def test_every_kept_mode_round_trips_bit_exactly(case, tmp_path):
         assert info_again.icc_profile == ICC
     with Image.open(target) as written:
         assert written.format == info.format
+
+
+def _colour_chunks(*kinds):
+    """A PngInfo with the gAMA (1/2.2), cHRM (Rec. 709 / D65) and sRGB
+    (relative colorimetric) chunks named in `kinds`."""
+    from PIL import PngImagePlugin
+
+    payloads = {
+        b"gAMA": struct.pack(">I", 45455),
+        b"cHRM": struct.pack(">8I", 31270, 32900, 64000, 33000, 30000, 60000, 15000, 6000),
+        b"sRGB": bytes([1]),
+    }
+    info = PngImagePlugin.PngInfo()
+    for kind in kinds:
+        info.add(kind, payloads[kind])
+    return info
+
+
+_GAMMA, _CHROMATICITY = 0.45455, (0.3127, 0.329, 0.64, 0.33, 0.3, 0.6, 0.15, 0.06)
+
+COLOUR_CHUNKS = {
+    "rgb, gAMA": (lambda p: Image.fromarray(A8[..., :3]).save(p, pnginfo=_colour_chunks(b"gAMA")), (_GAMMA, None, None)),
+    "grey, gAMA": (lambda p: Image.fromarray(A8[..., 0]).save(p, pnginfo=_colour_chunks(b"gAMA")), (_GAMMA, None, None)),
+    "palette, gAMA cHRM": (
+        lambda p: Image.fromarray(A8[..., :3]).convert("P").save(p, pnginfo=_colour_chunks(b"gAMA", b"cHRM")), (_GAMMA, _CHROMATICITY, None)),
+    "rgba, gAMA cHRM sRGB": (
+        lambda p: Image.fromarray(A8).save(p, pnginfo=_colour_chunks(b"gAMA", b"cHRM", b"sRGB")), (_GAMMA, _CHROMATICITY, 1)),
+    "rgb with icc, gAMA": (
+        lambda p: Image.fromarray(A8[..., :3]).save(p, icc_profile=ICC, pnginfo=_colour_chunks(b"gAMA")), (_GAMMA, None, None)),
+    "16-bit grey, gAMA": (lambda p: Image.fromarray(A16[..., 0]).save(p, pnginfo=_colour_chunks(b"gAMA")), (_GAMMA, None, None)),
+    "16-bit rgb, gAMA cHRM sRGB": (
+        lambda p: _png16(p, A16[..., :3], _colour_chunks(b"gAMA", b"cHRM", b"sRGB")), (_GAMMA, _CHROMATICITY, 1)),
+}
+
+
+@pytest.mark.parametrize("case", list(COLOUR_CHUNKS))
+def test_png_colour_chunks_are_kept_like_the_icc_profile(case, tmp_path):
+    # gAMA, cHRM and sRGB say how to show the pixels, as an ICC profile
+    # does; a viewer that honours gAMA shows a file that lost it lighter
+    # or darker.
+    make, expected = COLOUR_CHUNKS[case]
+    make(tmp_path / "x.png")
+    pixels, info = read_image(tmp_path / "x.png")
+    assert (info.gamma, info.chromaticity, info.srgb_intent) == expected
+    write_image(tmp_path / "y.png", pixels, info)
+    again, info_again = read_image(tmp_path / "y.png")
+    np.testing.assert_array_equal(again, pixels)
+    assert (info_again.gamma, info_again.chromaticity, info_again.srgb_intent, info_again.icc_profile) == (
+        *expected, info.icc_profile)
+    with Image.open(tmp_path / "y.png") as written:  # what any PNG reader sees
+        assert written.info["gamma"] == _GAMMA
+    # A PNG without them gets none.
+    write_image(tmp_path / "z.png", pixels, dataclasses.replace(info, gamma=None, chromaticity=None, srgb_intent=None))
+    with Image.open(tmp_path / "z.png") as written:
+        assert not {"gamma", "chromaticity", "srgb"} & set(written.info)
 
 
 def test_grey_and_rgb_16_bit_are_not_clipped_at_255(tmp_path):

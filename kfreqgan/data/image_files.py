@@ -19,8 +19,9 @@ policy:
 - `write_image(path, pixels, info)`: atomically, in the format of `path`'s
   extension (or the one `format_name` gives), with the mode, bit depth,
   alpha, colour profile and resolution (dpi) of `info`, and the
-  permissions of an ordinary new file (umask). PNG gamma (`gAMA`) and
-  other text chunks are not kept.
+  permissions of an ordinary new file (umask). A PNG's colour chunks
+  (gamma `gAMA`, chromaticities `cHRM`, sRGB rendering intent `sRGB`) are
+  kept like its ICC profile, when PNG is written; its text chunks are not.
 
 The image-mode policy (Pillow decodes; it is a dependency through
 matplotlib). Each mode round-trips, or is refused with one line naming the
@@ -97,6 +98,16 @@ class ImageInfo:
             WebP, or None.
         dpi: the `(x, y)` resolution in dots per inch the file records, or
             None; written back where the format holds one.
+        gamma: a PNG's file gamma (its `gAMA` chunk, e.g. 0.45455), or None.
+        chromaticity: a PNG's white point and primaries (its `cHRM`
+            chunk: white x, y, red x, y, green x, y, blue x, y), or None.
+        srgb_intent: a PNG's sRGB rendering intent (its `sRGB` chunk, 0 to
+            3), or None.
+
+    The three PNG colour chunks say how to show the pixels, as the ICC
+    profile does, and are written back when PNG is written (not into other
+    formats, which have no place for them); the `sRGB` chunk only without
+    an ICC profile, as the PNG specification asks.
     """
 
     mode: str
@@ -107,6 +118,9 @@ class ImageInfo:
     exif: bytes = None
     compression: str = None
     dpi: tuple = None
+    gamma: float = None
+    chromaticity: tuple = None
+    srgb_intent: int = None
 
     @property
     def channels(self):
@@ -499,6 +513,7 @@ def _decode(path, data, max_side):
             compression = image.info.get("compression") if image.format == "TIFF" else None
             compression = _webp_kind(data) if image.format == "WEBP" else compression
             dpi = _dpi(image.info.get("dpi"))
+            colour = _png_colour(image) if image.format == "PNG" else {}
     except UnsupportedImageError:
         raise
     except bomb as error:
@@ -521,8 +536,21 @@ def _decode(path, data, max_side):
         exif=exif.tobytes() if len(exif) else None,
         compression=compression,
         dpi=dpi,
+        **colour,
     )
     return pixels, info
+
+
+def _png_colour(image):
+    """The `ImageInfo` fields of a PNG's gAMA, cHRM and sRGB chunks that it has."""
+    colour = {}
+    if image.info.get("gamma"):
+        colour["gamma"] = float(image.info["gamma"])
+    if image.info.get("chromaticity"):
+        colour["chromaticity"] = tuple(float(value) for value in image.info["chromaticity"])
+    if image.info.get("srgb") in (0, 1, 2, 3):
+        colour["srgb_intent"] = int(image.info["srgb"])
+    return colour
 
 
 def _dpi(value):
@@ -604,12 +632,27 @@ def _png_chunk(kind, payload):
     return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload) & 0xFFFFFFFF)
 
 
-def _encode_png16(array, icc_profile, dpi=None):
-    """A 16-bit PNG (any channel count) with optional iCCP and pHYs (dpi) chunks."""
+def _png_colour_chunks(info):
+    """`(type, payload)` of the gAMA, cHRM and sRGB chunks `info` records
+    (sRGB only without an ICC profile: the PNG specification allows one of
+    the two), for both PNG writers."""
+    chunks = []
+    if info.gamma:
+        chunks.append((b"gAMA", struct.pack(">I", round(info.gamma * 100000))))
+    if info.chromaticity:
+        chunks.append((b"cHRM", struct.pack(">8I", *(round(value * 100000) for value in info.chromaticity))))
+    if info.srgb_intent is not None and not info.icc_profile:
+        chunks.append((b"sRGB", bytes([info.srgb_intent])))
+    return chunks
+
+
+def _encode_png16(array, icc_profile, dpi=None, colour_chunks=()):
+    """A 16-bit PNG (any channel count) with optional iCCP and pHYs (dpi)
+    chunks, and the colour chunks of `_png_colour_chunks`."""
     import tensorflow as tf
 
     data = tf.io.encode_png(array.astype(np.uint16)).numpy()
-    chunks = b""
+    chunks = b"".join(_png_chunk(kind, payload) for kind, payload in colour_chunks)
     if icc_profile:
         chunks += _png_chunk(b"iCCP", b"ICC Profile\x00\x00" + zlib.compress(icc_profile))
     if dpi:
@@ -680,7 +723,7 @@ def write_image(path, pixels, info, format_name=None):
         if info.mode == "L":
             image = Image.fromarray(np.ascontiguousarray(array[..., 0]))  # uint16: I;16
         else:
-            encoded = _encode_png16(array, info.icc_profile, info.dpi)
+            encoded = _encode_png16(array, info.icc_profile, info.dpi, _png_colour_chunks(info))
 
             def save_encoded(temporary):
                 with open(temporary, "wb") as handle:
@@ -699,6 +742,12 @@ def write_image(path, pixels, info, format_name=None):
         options["exif"] = info.exif
     if info.dpi and format_name in ("JPEG", "PNG", "TIFF", "BMP"):
         options["dpi"] = info.dpi
+    if format_name == "PNG" and _png_colour_chunks(info):
+        from PIL import PngImagePlugin
+
+        options["pnginfo"] = PngImagePlugin.PngInfo()
+        for kind, payload in _png_colour_chunks(info):
+            options["pnginfo"].add(kind, payload)
     if format_name == "JPEG":
         options.update(quality=95, subsampling=0)
     elif format_name == "WEBP":
