@@ -251,17 +251,21 @@ def test_max_side_shrinks_with_an_area_filter_and_jpeg_draft(tmp_path):
     assert image_files.load_image(tmp_path / "r.jpg", max_side=150).shape == (150, 100, 3)  # upright
 
 
+@pytest.mark.parametrize("name", ["x.png", "x.jpg", "x.tif"])
 @pytest.mark.parametrize("orientation", range(1, 9))
-def test_exif_orientation_is_applied_like_pillow(orientation, tmp_path):
+def test_exif_orientation_is_applied_like_pillow(orientation, name, tmp_path):
+    # A TIFF holds its orientation as a tag of its own, and Pillow reports
+    # its size upright already: image_size must not turn it a second time
+    # (the eager size check of image_pair_dataset compares these sizes).
     exif = Image.Exif()
     exif[0x0112] = orientation
-    Image.fromarray(A8[..., :3]).save(tmp_path / "x.png", exif=exif.tobytes())
-    pixels, _ = read_image(tmp_path / "x.png")
-    with Image.open(tmp_path / "x.png") as image:
+    Image.fromarray(A8[..., :3]).save(tmp_path / name, exif=exif.tobytes())
+    pixels, _ = read_image(tmp_path / name)
+    with Image.open(tmp_path / name) as image:
         expected = np.asarray(ImageOps.exif_transpose(image))
     np.testing.assert_array_equal(np.round(pixels * 255).astype(np.uint8), expected)
-    assert image_files.image_size(tmp_path / "x.png") == expected.shape[:2]
-    np.testing.assert_array_equal(image_files.load_image(tmp_path / "x.png"), pixels)
+    assert image_files.image_size(tmp_path / name) == expected.shape[:2]
+    np.testing.assert_array_equal(image_files.load_image(tmp_path / name), pixels)
 
 
 def test_cmyk_with_its_profile_becomes_srgb_and_never_keeps_the_cmyk_profile(tmp_path):

@@ -617,6 +617,10 @@ def image_size(path):
             data = path
         with _open_quietly(data) as image:
             width, height = image.size
+            if image.format == "TIFF":
+                # Pillow reports a TIFF's size upright already (and turns
+                # its pixels on load); the stored size is in the tags.
+                width, height = image.tag_v2.get(256, width), image.tag_v2.get(257, height)
             orientation = image.getexif().get(_ORIENTATION, 1)
     except bomb as error:  # a header that claims billions of pixels
         raise ValueError(f"The image file {path!r} is too large to read: {first_line(error)}") from None
