@@ -73,6 +73,7 @@ import os
 import re
 
 from kfreqgan._validation import check_at_least
+from kfreqgan._validation import is_integer
 from kfreqgan.export.tflite import IO_DTYPES
 from kfreqgan.export.tflite import VARIANTS
 
@@ -489,16 +490,18 @@ def export_generator(
     if "tflite" in formats and not auto_formats:
         _require_litert()
     variants = check_choices(variants, VARIANTS, "variants") if "tflite" in formats else ()
-    if isinstance(image_size, int) and not isinstance(image_size, bool):
+    if is_integer(image_size):
         image_size = (image_size, image_size)
     elif isinstance(image_size, str):
         image_size = parse_image_size(image_size)
     if image_size is not None and (
-        len(image_size) != 2 or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in image_size)
+        len(image_size) != 2 or any(not is_integer(v) or v < 1 for v in image_size)
     ):
         raise ValueError(f"`image_size` must be (height, width) with positive ints. Received: image_size={image_size!r}")
-    if isinstance(calibration_count, bool) or not isinstance(calibration_count, int) or calibration_count < 1:
+    image_size = None if image_size is None else tuple(int(v) for v in image_size)
+    if not is_integer(calibration_count) or calibration_count < 1:
         raise ValueError(f"`calibration_count` must be an integer >= 1. Received: calibration_count={calibration_count!r}")
+    calibration_count = int(calibration_count)
     if min_psnr is not None:
         min_psnr = check_at_least(min_psnr, "min_psnr") or None  # dB; 0 (like None) publishes anyway
     if tflite_io not in TFLITE_IO:
@@ -526,12 +529,13 @@ def export_generator(
     if model_path is None and not isinstance(model, keras.Model):
         raise ValueError(f"`model` must be a .keras file path or a keras.Model. Received: {type(model).__name__}")
     if version is not None and (
-        isinstance(version, bool) or not isinstance(version, int) or not 0 <= version <= serving.MAX_VERSION
+        not is_integer(version) or not 0 <= int(version) <= serving.MAX_VERSION
     ):
         raise ValueError(
             f"`version` must be an integer from 0 to {serving.MAX_VERSION} (TF Serving's versions are int64). "
             f"Received: version={version!r}"
         )
+    version = None if version is None else int(version)  # np.int64(3) -> 3, for paths and the JSON record
     name = check_export_name(name) if name is not None else None
     if model_path is None:
         generator = getattr(model, "generator", None)

@@ -55,6 +55,7 @@ import re
 import keras
 import tensorflow as tf
 
+from kfreqgan._validation import check_positive_int
 from kfreqgan.atomic_files import write_text_atomically
 from kfreqgan.data.image_files import PNG_SIGNATURE
 from kfreqgan.models.image_to_image import check_image_to_image
@@ -129,8 +130,7 @@ def serving_archive(generator, max_pixels=MAX_IMAGE_PIXELS):
         """JPEG or PNG files -> PNG files."""
         return {BYTES_OUTPUT_NAME: _serve_files(generator, images, shape, max_pixels)}
 
-    if isinstance(max_pixels, bool) or not isinstance(max_pixels, int) or max_pixels < 1:
-        raise ValueError(f"`max_pixels` must be a positive integer. Received: max_pixels={max_pixels!r}")
+    max_pixels = check_positive_int(max_pixels, "max_pixels")
     archive = keras.export.ExportArchive()
     archive.track(generator)
     archive.add_endpoint(SERVING_DEFAULT, serve, input_signature=[tf.TensorSpec(shape, tf.float32, name=INPUT_NAME)])

@@ -182,7 +182,7 @@ def check_frequency(value, name, allow_none=False):
     if value is None and allow_none:
         return None
     # NumPy scalars (np.float32(0.25), np.int64(0)) are numbers too.
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+    if not is_real_number(value):
         raise ValueError(
             f"`{name}` must be a frequency in cycles/pixel (a number >= 0). "
             f"Received: {name}={value!r}"
@@ -196,11 +196,30 @@ def check_frequency(value, name, allow_none=False):
     return value
 
 
+def is_integer(value):
+    """Whether `value` is an integer: a Python or a NumPy integer
+    (`np.int64(3)`, an element of an integer array), not a bool.
+
+    The one test of "an integer" for arguments: a count or a size that
+    comes out of NumPy is as good as a Python int (as in NumPy and Keras);
+    `True`, `3.0` and `"3"` are not integers. Convert with `int()` before
+    storing it, so that configs and JSON hold Python ints.
+    """
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def is_real_number(value):
+    """Whether `value` is a real number: a Python or NumPy int or float
+    (`np.float32(0.1)`, `np.int64(2)`), not a bool. Finite or not."""
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+
+
 def check_positive_int(value, name, allow_none=False):
-    """Checks `value` is an integer >= 1 (not a bool); returns it as int."""
+    """Checks `value` is an integer >= 1 (not a bool; see `is_integer`);
+    returns it as int."""
     if value is None and allow_none:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+    if not is_integer(value) or value < 1:
         expected = "None or a positive integer" if allow_none else "a positive integer"
         raise ValueError(f"`{name}` must be {expected}. Received: {name}={value!r}")
     return int(value)
@@ -219,9 +238,8 @@ def check_at_least(value, name, low=0.0, strict=False, high=None):
     maths they feed): a loss weight, a floor or a scale that is infinite
     only ever yields non-finite results.
     """
-    number = not isinstance(value, (bool, np.bool_)) and isinstance(value, (int, float, np.integer, np.floating))
     if not (
-        number
+        is_real_number(value)
         and np.isfinite(value)
         and abs(float(value)) <= _FLOAT32_MAX
         and (value > low if strict else value >= low)

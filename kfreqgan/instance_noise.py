@@ -13,6 +13,7 @@ import keras
 import tensorflow as tf
 
 from kfreqgan._validation import check_at_least
+from kfreqgan._validation import check_positive_int
 
 SCHEDULE_KINDS = ("linear", "exponential")
 
@@ -50,9 +51,7 @@ class InstanceNoiseSchedule(keras.optimizers.schedules.LearningRateSchedule):
 
     def __init__(self, initial_sigma, decay_steps, kind="linear", final_fraction=0.01, name=None):
         self.initial_sigma = check_at_least(initial_sigma, "initial_sigma")
-        if isinstance(decay_steps, bool) or not isinstance(decay_steps, int) or decay_steps < 1:
-            raise ValueError(f"`decay_steps` must be a positive integer. Received: decay_steps={decay_steps!r}")
-        self.decay_steps = int(decay_steps)
+        self.decay_steps = check_positive_int(decay_steps, "decay_steps")
         if kind not in SCHEDULE_KINDS:
             raise ValueError(f"`kind` must be one of {SCHEDULE_KINDS}. Received: kind={kind!r}")
         self.kind = kind

@@ -180,8 +180,7 @@ def focal_frequency_loss(target, prediction, alpha=1.0, patch_factor=1, log_matr
         float32 `(N,)`.
     """
     alpha = check_at_least(alpha, "alpha", strict=True)
-    if isinstance(patch_factor, bool) or not isinstance(patch_factor, int) or patch_factor < 1:
-        raise ValueError(f"`patch_factor` must be a positive integer. Received: patch_factor={patch_factor!r}")
+    patch_factor = check_positive_int(patch_factor, "patch_factor")
     target, prediction = _image_pair(target, prediction, "focal_frequency_loss")
     difference = _orthonormal_dft(prediction, patch_factor) - _orthonormal_dft(target, patch_factor)
     distance = tf.square(tf.math.real(difference)) + tf.square(tf.math.imag(difference))

@@ -47,7 +47,14 @@ from kfreqgan.layers import InvertScattering
 from kfreqgan.layers import Luminance
 from kfreqgan.layers import MinibatchStdDev
 from kfreqgan.layers import SpectralProfile
+from kfreqgan.analysis import frequency_bias
+from kfreqgan.callbacks import SpectrumMonitor
 from kfreqgan.models import FreqGAN
+from kfreqgan.models import SpectralDiscriminator
+from kfreqgan.models import coherent_dehazer
+from kfreqgan.models import dcgan_discriminator
+from kfreqgan.models import dcgan_generator
+from kfreqgan.models.image_to_image import with_static_size
 from kfreqgan.training import train
 
 HUGE = 10**6  # a 10**6 x 10**6 request: 10**12 elements, refused before allocating
@@ -213,11 +220,62 @@ BAD_ARGUMENTS = {
     "MinibatchStdDev epsilon inf": (lambda: MinibatchStdDev(epsilon=float("inf")), r"`epsilon` must be a finite number > 0\. Received: epsilon=inf"),
     "synthetic_depth relief -1": (lambda: haze.synthetic_depth(8, 8, 0, relief=-1), r"`relief` must be a finite number >= 0\. Received: relief=-1"),
     "layered_depth relief NaN": (lambda: haze.layered_depth(GOOD[0], 0, relief=float("nan")), r"`relief` must be a finite number >= 0\. Received: relief=nan"),
+    "SpectralProfile drop_highest numpy bool": (lambda: SpectralProfile(drop_highest=np.bool_(True)), r"`drop_highest` must be an integer >= 0\. Received: drop_highest=.*True"),
+    "SpectralProfile drop_highest float": (lambda: SpectralProfile(drop_highest=1.0), r"Received: drop_highest=1\.0"),
+    "SpectralProfile drop_highest numpy -1": (lambda: SpectralProfile(drop_highest=np.int64(-1)), r"Received: drop_highest=.*-1"),
+    "InstanceNoiseSchedule decay_steps numpy bool": (lambda: instance_noise.InstanceNoiseSchedule(0.1, np.bool_(True)), r"`decay_steps` must be a positive integer"),
+    "InstanceNoiseSchedule decay_steps float": (lambda: instance_noise.InstanceNoiseSchedule(0.1, 10.0), r"Received: decay_steps=10\.0"),
+    "focal_frequency_loss patch_factor bool": (lambda: losses.focal_frequency_loss(GOOD, GOOD, patch_factor=True), r"`patch_factor` must be a positive integer\. Received: patch_factor=True"),
+    "focal_frequency_loss patch_factor numpy float": (lambda: losses.focal_frequency_loss(GOOD, GOOD, patch_factor=np.float32(2)), r"Received: patch_factor=.*2\.0"),
+    "coherent_dehazer channels float": (lambda: coherent_dehazer(channels=3.0), r"`channels` must be 1 or 3\. Received: channels=3\.0"),
+    "synthetic_depth numpy float height": (lambda: haze.synthetic_depth(np.float32(8), 8, 0), r"`height` must be an integer >= 2"),
+    "make_hazy_pairs numpy bool seed": (lambda: haze.make_hazy_pairs(GOOD, np.bool_(True)), r"`seed` must be an int >= 0"),
+    "FrequencyShift phase numpy bool": (lambda: FrequencyShift((0.0, 0.2), phase=np.bool_(True)), r"`phase` must be a finite number"),
     "FreqGAN l1_weight inf": (
         lambda: FreqGAN(keras.Sequential([keras.layers.Identity()]), keras.Sequential([keras.layers.Identity()]), l1_weight=float("inf")),
         r"`l1_weight` must be a finite number >= 0\. Received: l1_weight=inf",
     ),
 }
+
+
+def _identity_model(shape=(None, None, 3)):
+    inputs = keras.Input(shape)
+    return keras.Model(inputs, keras.layers.Identity()(inputs))
+
+
+# NumPy integers and floats are numbers: a count, size or weight taken from
+# an array (np.arange, np.linspace, a config loaded with NumPy) is accepted
+# where the Python number is, and kept as the Python number (configs and
+# JSON records hold plain ints and floats). Each case returns what was kept.
+NUMPY_SCALARS = {
+    "SpectralProfile drop_highest": (lambda n: SpectralProfile(drop_highest=n(1)).get_config()["drop_highest"], 1),
+    "InstanceNoiseSchedule decay_steps": (lambda n: instance_noise.InstanceNoiseSchedule(0.1, n(10)).decay_steps, 10),
+    "SpectrumMonitor every_n_epochs": (lambda n: SpectrumMonitor(GOOD, GOOD, every_n_epochs=n(2)).every_n_epochs, 2),
+    "FreqGAN gradient_penalty_interval": (
+        lambda n: FreqGAN(_identity_model(), _identity_model(), gradient_penalty_interval=n(4)).get_config()["gradient_penalty_interval"], 4),
+    "focal_frequency_loss patch_factor": (lambda n: tuple(losses.focal_frequency_loss(GOOD, GOOD, patch_factor=n(2)).shape), (2,)),
+    "with_static_size height, width": (lambda n: tuple(with_static_size(_identity_model(), n(16), n(8)).input_shape), (None, 16, 8, 3)),
+    "dcgan_discriminator image_shape": (lambda n: tuple(dcgan_discriminator((n(16), n(16), n(3)), filters=2).input_shape), (None, 16, 16, 3)),
+    "dcgan_generator image_size": (lambda n: tuple(dcgan_generator(4, n(8), 3, filters=2).output_shape), (None, 8, 8, 3)),
+    "SpectralDiscriminator image_channels": (
+        lambda n: SpectralDiscriminator(_identity_model((16, 16, 3)), image_channels=n(3)).get_config()["image_channels"], 3),
+    "coherent_dehazer channels": (lambda n: coherent_dehazer(coarse_size=32, filters=2, channels=n(1)).input_shape[-1], 1),
+    "frequency_bias num_bands": (lambda n: len(frequency_bias(GOOD, GOOD, num_bands=n(4))["band_centres"]), 4),
+    "synthetic_depth height, width": (lambda n: tuple(haze.synthetic_depth(n(8), n(6), (1, 2)).shape), (8, 6, 1)),
+    "make_hazy_pairs seed": (lambda n: bool(np.array_equal(haze.make_hazy_pairs(GOOD, n(3))[0], haze.make_hazy_pairs(GOOD, 3)[0])), True),
+    "ChannelMean target_shape": (lambda n: ChannelMean((n(1), n(1), n(3))).get_config()["target_shape"], (1, 1, 3)),
+    "FrequencyShift phase": (lambda n: FrequencyShift((0.0, 0.25), phase=n(1)).get_config()["phase"], 1.0),
+    "InvertScattering min_transmission": (lambda n: InvertScattering(min_transmission=n(1)).get_config()["min_transmission"], 1.0),
+    "FreqGAN instance_noise": (lambda n: FreqGAN(_identity_model(), _identity_model(), instance_noise=n(0)).instance_noise, 0.0),
+}
+
+
+@pytest.mark.parametrize("kind", [np.int64, np.int32, np.uint8])
+@pytest.mark.parametrize("case", list(NUMPY_SCALARS))
+def test_numpy_integers_are_numbers(case, kind):
+    call, expected = NUMPY_SCALARS[case]
+    kept = call(kind)
+    assert kept == expected and type(kept) is type(expected)
 
 
 def test_loss_shapes_known_only_in_the_graph_are_checked_there():

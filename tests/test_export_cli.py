@@ -244,6 +244,29 @@ def test_versions_beyond_int64_are_refused(model_file, tmp_path, capsys, version
     assert not out.exists()
 
 
+@pytest.mark.parametrize(
+    "version", [3.0, True, np.bool_(True), -1, np.int64(-1), np.uint64(2**63), "3"], ids=repr
+)
+def test_versions_that_are_not_int64_integers_are_refused(model_file, tmp_path, version):
+    from kfreqgan.export.generator_export import export_generator
+
+    with pytest.raises(ValueError, match=r"`version` must be an integer from 0 to 9223372036854775807 .*Received: version="):
+        export_generator(model_file, tmp_path / "out", formats="saved_model", verify=False, version=version)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_numpy_integer_version_is_a_version(model_file, tmp_path):
+    # Versions often come out of NumPy (np.arange, max over an array); the
+    # folder and the records hold the plain number.
+    from kfreqgan.export.generator_export import export_generator
+
+    summary = export_generator(model_file, tmp_path / "out", formats="saved_model", verify=False, version=np.int64(3))
+    assert summary["version"] == 3 and type(summary["version"]) is int
+    assert os.listdir(tmp_path / "out" / "generator") == ["3"]
+    manifest = json.loads((tmp_path / "out" / "generator" / "3" / "assets.extra" / "kfreqgan_export.json").read_text())
+    assert manifest["version"] == 3
+
+
 def test_no_next_version_after_the_largest(model_file, tmp_path, capsys):
     out = tmp_path / "out"
     (out / "generator" / str(2**63 - 1)).mkdir(parents=True)

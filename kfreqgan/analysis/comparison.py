@@ -16,6 +16,7 @@ import tensorflow as tf
 
 from kfreqgan import spectral
 from kfreqgan._validation import as_image_batch
+from kfreqgan._validation import is_integer
 from kfreqgan.bands import DEFAULT_BANDS
 
 
@@ -97,8 +98,9 @@ def frequency_bias(real, fake, num_bands=8, max_frequency=0.5, batch_size=64):
         dict with `band_centres` (num_bands,), `band_error_db`
         (num_bands,), `slope_db_per_cycle`, `high_to_low`.
     """
-    if isinstance(num_bands, bool) or not isinstance(num_bands, int) or num_bands < 2:
+    if not is_integer(num_bands) or num_bands < 2:
         raise ValueError(f"`num_bands` must be an integer >= 2. Received: num_bands={num_bands!r}")
+    num_bands = int(num_bands)
     shape_real = _check_set(real, "real")
     shape_fake = _check_set(fake, "fake")
     if shape_real[:2] != shape_fake[:2]:

@@ -8,6 +8,7 @@ import tensorflow as tf
 
 from kfreqgan import spectral
 from kfreqgan._validation import as_image_batch
+from kfreqgan._validation import check_positive_int
 from kfreqgan.analysis.plots import figure_to_png
 from kfreqgan.analysis.plots import plot_spectral_evolution
 
@@ -43,11 +44,9 @@ class SpectrumMonitor(keras.callbacks.Callback):
 
     def __init__(self, real_images, inputs, every_n_epochs=1, num_bins=None, high_frequency=0.25, log_dir=None, max_images=8):
         super().__init__()
-        if isinstance(every_n_epochs, bool) or not isinstance(every_n_epochs, int) or every_n_epochs < 1:
-            raise ValueError(f"`every_n_epochs` must be a positive integer. Received: every_n_epochs={every_n_epochs!r}")
         self.real_images = as_image_batch(real_images, name="real_images")
         self.inputs = inputs
-        self.every_n_epochs = every_n_epochs
+        self.every_n_epochs = check_positive_int(every_n_epochs, "every_n_epochs")
         self.num_bins = num_bins
         self.high_frequency = float(high_frequency)
         self.log_dir = log_dir

@@ -40,11 +40,14 @@ Depth can come from
 
 import math
 
+import numpy as np
 import tensorflow as tf
 
 from kfreqgan._validation import FLOAT_DTYPES
 from kfreqgan._validation import check_array_size
 from kfreqgan._validation import check_at_least
+from kfreqgan._validation import is_integer
+from kfreqgan._validation import is_real_number
 
 # RESIDE's ranges (Li et al., "Benchmarking Single-Image Dehazing and
 # Beyond", 2019). ITS (indoor training set): depth normalised to [0, 1], the
@@ -231,7 +234,7 @@ def random_haze(
 
 
 def _check_tint(airlight_tint):
-    if isinstance(airlight_tint, bool) or not isinstance(airlight_tint, (int, float)) or not 0 <= airlight_tint <= 0.5:
+    if not is_real_number(airlight_tint) or not 0 <= airlight_tint <= 0.5:
         raise ValueError(f"`airlight_tint` must be a number in [0, 0.5]. Received: airlight_tint={airlight_tint!r}")
 
 
@@ -292,8 +295,9 @@ def synthetic_depth(height, width, seed, relief=0.15):
         float32 `(height, width, 1)`.
     """
     check_at_least(relief, "relief")
+    height, width = (int(value) if is_integer(value) else value for value in (height, width))
     for name, value in (("height", height), ("width", width)):
-        if isinstance(value, bool) or isinstance(value, float):
+        if isinstance(value, (bool, np.bool_, float, np.floating)):
             raise ValueError(f"`{name}` must be an integer >= 2. Received: {name}={value!r}")
         if isinstance(value, int) and value < 2:
             raise ValueError(f"`{name}` must be >= 2. Received: {name}={value}")
@@ -311,12 +315,12 @@ def synthetic_depth(height, width, seed, relief=0.15):
 
 def _as_seed(seed):
     """`seed` (an int >= 0 or a shape `(2,)` integer seed) as an int64 `(2,)` tensor."""
-    if isinstance(seed, bool):
+    if isinstance(seed, (bool, np.bool_)):
         raise ValueError(f"`seed` must be an int >= 0 or a shape (2,) integer seed. Received: seed={seed!r}")
-    if isinstance(seed, int):
+    if is_integer(seed):
         if seed < 0:
             raise ValueError(f"`seed` must be an int >= 0 or a shape (2,) integer seed. Received: seed={seed}")
-        return tf.constant([seed, 0], tf.int64)
+        return tf.constant([int(seed), 0], tf.int64)
     try:
         tensor = tf.convert_to_tensor(seed)
     except (TypeError, ValueError):

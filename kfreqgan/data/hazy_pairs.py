@@ -57,6 +57,7 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 from etils import epath
 
+from kfreqgan._validation import is_real_number
 from kfreqgan.data import haze
 from kfreqgan.data.image_files import list_image_files
 from kfreqgan.data.image_files import load_image
@@ -141,7 +142,7 @@ class HazyPairsConfig(tfds.core.BuilderConfig):
                 f"{where}: `short_side` must be 'auto', None or an integer >= size ({self.size}). "
                 f"Received: short_side={self.short_side!r}"
             )
-        if isinstance(self.test_fraction, bool) or not isinstance(self.test_fraction, (int, float)) or not (
+        if not is_real_number(self.test_fraction) or not (
             0.0 < self.test_fraction < 1.0
         ):
             raise ValueError(

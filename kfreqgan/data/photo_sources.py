@@ -56,6 +56,8 @@ import dataclasses
 import hashlib
 import os
 
+from kfreqgan._validation import is_real_number
+
 
 APT_INSTALL = "apt-get install -y --no-install-recommends"
 
@@ -570,7 +572,7 @@ def split_photos(photos, heldout_fraction=0.2):
         `{"train": [...], "heldout": [...]}`, disjoint lists of `Photo`s in
         catalogue order.
     """
-    if isinstance(heldout_fraction, bool) or not isinstance(heldout_fraction, (int, float)) or not 0 < heldout_fraction < 1:
+    if not is_real_number(heldout_fraction) or not 0 < heldout_fraction < 1:
         raise ValueError(f"`heldout_fraction` must lie strictly between 0 and 1. Received: heldout_fraction={heldout_fraction!r}")
     photos = list(photos)
     keys = [photo.key for photo in photos]

@@ -8,6 +8,7 @@ import tensorflow as tf
 from kfreqgan import spectral
 from kfreqgan._validation import check_layer_dtype
 from kfreqgan._validation import check_layer_input
+from kfreqgan._validation import is_real_number
 from kfreqgan._validation import spatial_size
 
 
@@ -62,7 +63,7 @@ class FrequencyShift(keras.layers.Layer):
     def __init__(self, frequency, phase=0.0, quadrature=False, **kwargs):
         super().__init__(**kwargs)
         self.frequency = spectral.check_shift_frequency(frequency)
-        if isinstance(phase, bool) or not isinstance(phase, (int, float)) or not math.isfinite(phase):
+        if not is_real_number(phase) or not math.isfinite(phase):
             raise ValueError(f"`phase` must be a finite number (radians). Received: phase={phase!r}")
         self.phase = float(phase)
         self.quadrature = bool(quadrature)

@@ -5,6 +5,7 @@ import tensorflow as tf
 
 from kfreqgan._validation import check_layer_dtype
 from kfreqgan._validation import check_positive_int
+from kfreqgan._validation import is_integer
 from kfreqgan.spectral import GRAY_WEIGHTS
 
 
@@ -112,10 +113,10 @@ class ChannelMean(keras.layers.Layer):
         super().__init__(**kwargs)
         if target_shape is not None:
             if not isinstance(target_shape, (tuple, list)) or not all(
-                isinstance(size, int) and not isinstance(size, bool) and size > 0 for size in target_shape
+                is_integer(size) and size > 0 for size in target_shape
             ):
                 raise ValueError(f"`target_shape` must be None or a tuple of positive ints. Received: target_shape={target_shape!r}")
-            target_shape = tuple(target_shape)
+            target_shape = tuple(int(size) for size in target_shape)
         self.target_shape = target_shape
 
     def call(self, inputs):

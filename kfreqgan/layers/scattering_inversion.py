@@ -4,6 +4,7 @@ import keras
 import tensorflow as tf
 
 from kfreqgan._validation import check_layer_dtype
+from kfreqgan._validation import is_real_number
 
 
 @keras.saving.register_keras_serializable(package="kfreqgan")
@@ -34,7 +35,7 @@ class InvertScattering(keras.layers.Layer):
 
     def __init__(self, min_transmission=0.1, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(min_transmission, bool) or not isinstance(min_transmission, (int, float)) or not 0 < min_transmission <= 1:
+        if not is_real_number(min_transmission) or not 0 < min_transmission <= 1:
             raise ValueError(f"`min_transmission` must lie in (0, 1]. Received: min_transmission={min_transmission!r}")
         self.min_transmission = float(min_transmission)
 

@@ -9,6 +9,7 @@ from kfreqgan._validation import check_choice
 from kfreqgan._validation import check_frequency
 from kfreqgan._validation import check_layer_dtype
 from kfreqgan._validation import check_layer_input
+from kfreqgan._validation import is_integer
 
 
 @keras.saving.register_keras_serializable(package="kfreqgan")
@@ -84,7 +85,7 @@ class SpectralProfile(keras.layers.Layer):
         check_frequency(max_frequency, "max_frequency")
         check_frequency(min_frequency, "min_frequency", allow_none=True)
         spectral.check_epsilon(epsilon)
-        if isinstance(drop_highest, bool) or not isinstance(drop_highest, int) or drop_highest < 0:
+        if not is_integer(drop_highest) or drop_highest < 0:
             raise ValueError(
                 f"`drop_highest` must be an integer >= 0. Received: drop_highest={drop_highest!r}"
             )
@@ -92,7 +93,7 @@ class SpectralProfile(keras.layers.Layer):
         self.num_bins = num_bins
         self.max_frequency = float(max_frequency)
         self.exclude_dc = bool(exclude_dc)
-        self.drop_highest = drop_highest
+        self.drop_highest = int(drop_highest)
         self.min_frequency = None if min_frequency is None else float(min_frequency)
         self.normalize = bool(normalize)
         self.epsilon = float(epsilon)

@@ -3,6 +3,7 @@
 import keras
 
 from kfreqgan._validation import check_positive_int
+from kfreqgan._validation import is_integer
 from kfreqgan.layers import FFTBandFilter
 from kfreqgan.layers import MinibatchStdDev
 from kfreqgan.bands import DEFAULT_BANDS
@@ -19,10 +20,10 @@ def _maybe_sn(layer, spectral_norm):
 
 def _check_image_shape(image_shape):
     if not isinstance(image_shape, (tuple, list)) or len(image_shape) != 3 or not all(
-        isinstance(d, int) and d > 0 for d in image_shape
+        is_integer(d) and d > 0 for d in image_shape
     ):
         raise ValueError(f"`image_shape` must be (height, width, channels) of positive ints. Received: image_shape={image_shape!r}")
-    return tuple(image_shape)
+    return tuple(int(d) for d in image_shape)
 
 
 def _maybe_minibatch_std(x, minibatch_std, name):
@@ -54,7 +55,8 @@ def dcgan_discriminator(
     Returns:
         A Functional `keras.Model` `(None, H, W, C) -> (None, 1)`.
     """
-    height, width, _ = _check_image_shape(image_shape)
+    image_shape = _check_image_shape(image_shape)
+    height, width, _ = image_shape
     check_positive_int(filters, "filters")
     inputs = keras.Input(image_shape, name="image")
     x, size, width_now = inputs, min(height, width), filters

@@ -5,6 +5,8 @@ import tensorflow as tf
 
 from kfreqgan import losses
 from kfreqgan._validation import check_at_least
+from kfreqgan._validation import check_positive_int
+from kfreqgan._validation import is_real_number
 from kfreqgan.instance_noise import add_instance_noise
 from kfreqgan.models.spectral_discriminator import SpectralDiscriminator
 
@@ -174,8 +176,7 @@ class FreqGAN(keras.Model):
         ):
             check_at_least(value, name)
         if (
-            isinstance(spectrum_matching_max_frequency, bool)
-            or not isinstance(spectrum_matching_max_frequency, (int, float))
+            not is_real_number(spectrum_matching_max_frequency)
             or not 0 < spectrum_matching_max_frequency <= 2**-0.5 + 1e-9
         ):
             raise ValueError(
@@ -186,10 +187,7 @@ class FreqGAN(keras.Model):
             raise ValueError(
                 f"`gradient_penalty` must be one of {GRADIENT_PENALTIES}. Received: gradient_penalty={gradient_penalty!r}"
             )
-        if isinstance(gradient_penalty_interval, bool) or not isinstance(gradient_penalty_interval, int) or gradient_penalty_interval < 1:
-            raise ValueError(
-                f"`gradient_penalty_interval` must be a positive integer. Received: gradient_penalty_interval={gradient_penalty_interval!r}"
-            )
+        gradient_penalty_interval = check_positive_int(gradient_penalty_interval, "gradient_penalty_interval")
         if feature_matching_layers is not None:
             if isinstance(feature_matching_layers, str):
                 feature_matching_layers = [feature_matching_layers]
@@ -202,7 +200,7 @@ class FreqGAN(keras.Model):
         if isinstance(instance_noise, dict):
             instance_noise = keras.saving.deserialize_keras_object(instance_noise)
         if instance_noise is not None and not callable(instance_noise):
-            if isinstance(instance_noise, bool) or not isinstance(instance_noise, (int, float)) or not 0 <= instance_noise < float("inf"):
+            if not is_real_number(instance_noise) or not 0 <= instance_noise < float("inf"):
                 raise ValueError(
                     "`instance_noise` must be None, a number >= 0 or a schedule (step -> sigma). "
                     f"Received: instance_noise={instance_noise!r}"

@@ -6,6 +6,7 @@ import math
 import keras
 
 from kfreqgan._validation import check_positive_int
+from kfreqgan._validation import is_integer
 from kfreqgan.layers import BilinearUpsampling2D
 from kfreqgan.layers import CropToMatch
 from kfreqgan.layers import FFTBandFilter
@@ -36,8 +37,9 @@ def dcgan_generator(latent_dim=128, image_size=32, channels=3, filters=64, name=
     check_positive_int(latent_dim, "latent_dim")
     check_positive_int(filters, "filters")
     check_positive_int(channels, "channels")
-    if not isinstance(image_size, int) or image_size < 8 or image_size & (image_size - 1):
+    if not is_integer(image_size) or image_size < 8 or image_size & (image_size - 1):
         raise ValueError(f"`image_size` must be a power of two >= 8. Received: image_size={image_size!r}")
+    image_size = int(image_size)
     steps = int(math.log2(image_size)) - 2
     z = keras.Input((latent_dim,), name="latent")
     width = filters * 2 ** (steps - 1)

@@ -17,6 +17,7 @@ int8 quantization has to cover.
 import keras
 import tensorflow as tf
 
+from kfreqgan._validation import check_positive_int
 from kfreqgan.layers import InvertScattering
 from kfreqgan.models.loading import INPUT_NAME
 
@@ -103,9 +104,7 @@ def with_static_size(model, height, width):
         ValueError: for bad sizes, or a model built for another fixed size.
     """
     shape = check_image_to_image(model)
-    for name, value in (("height", height), ("width", width)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+    height, width = check_positive_int(height, "height"), check_positive_int(width, "width")
     if shape[:2] == (height, width):
         return model
     if any(size is not None for size in shape[:2]):

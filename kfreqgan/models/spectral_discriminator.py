@@ -3,6 +3,7 @@
 import keras
 import tensorflow as tf
 
+from kfreqgan._validation import is_integer
 from kfreqgan.layers import SpectralProfile
 
 
@@ -55,10 +56,10 @@ class SpectralDiscriminator(keras.Model):
             raise ValueError(f"`spatial` must be a keras.Model. Received: {type(spatial).__name__}")
         if not 0.0 <= spectral_weight <= 1.0:
             raise ValueError(f"`spectral_weight` must lie in [0, 1]. Received: spectral_weight={spectral_weight!r}")
-        if image_channels is not None and (not isinstance(image_channels, int) or image_channels not in (1, 3)):
+        if image_channels is not None and (not is_integer(image_channels) or image_channels not in (1, 3)):
             raise ValueError(f"`image_channels` must be 1, 3 or None. Received: image_channels={image_channels!r}")
         self.spatial = spatial
-        self.image_channels = image_channels
+        self.image_channels = None if image_channels is None else int(image_channels)
         self.spectral_weight = float(spectral_weight)
         self.stop_generator_gradient = bool(stop_generator_gradient)
         self.profile_config = dict(profile or {})
