@@ -489,12 +489,21 @@ def test_read_metadata_checks_the_metadata_and_names_keras_weights(tmp_path):
 
 def test_a_good_backup_with_a_killed_writers_leftover_still_restores(tmp_path):
     _, weights = _good_backup(tmp_path)
-    leftover = tmp_path / ".tmp-1-abcdefgh.weights.h5"
+    dead = 2**22 + 12345  # above the default pid_max: no such process
+    leftover = tmp_path / f".tmp-{dead}-abcdefgh.weights.h5"
     leftover.write_bytes(b"torn")
+    # What is not a killed writer's is kept (the rule of
+    # atomic_files.sweep_temporaries): the file a second, live process is
+    # writing into the same folder (here the parent's pid, and this
+    # process's own), and a `.tmp-` file that write_atomically did not name.
+    kept = [f".tmp-{os.getppid()}-abcdefgh.weights.h5", f".tmp-{os.getpid()}-abcdefgh.json", ".tmp-notes.txt"]
+    for name in kept:
+        (tmp_path / name).write_bytes(b"in progress")
     restored, backup = _tiny_model(), AtomicBackupAndRestore(tmp_path, delete_checkpoint=False)
     backup.set_model(restored)
     backup.on_train_begin()
     assert backup.restored_epoch == 1 and not leftover.exists()
+    assert sorted(name for name in os.listdir(tmp_path) if name.startswith(".tmp-")) == sorted(kept)
     with h5py.File(weights, "r") as stored:
         np.testing.assert_array_equal(restored.layers[0].kernel.numpy(), stored["layers/dense/vars/0"][()])
 

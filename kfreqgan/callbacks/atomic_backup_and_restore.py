@@ -21,8 +21,11 @@ backup folder, flushed to disk (`fsync`) and moved into place with
 
 Step 2 is the commit. A process killed at any moment leaves either the old
 metadata with the old, complete slot or the new metadata with the new,
-complete slot, never a mixed or torn pair. Temporary files left by a killed
-process (`.tmp-*`) are removed at the next start. A backup folder written by
+complete slot, never a mixed or torn pair. Temporary files that killed
+processes left (`.tmp-<pid>-*`) are removed at the next start, by the rule
+of `kfreqgan.atomic_files.sweep_temporaries`: only those of processes no
+longer running, so a backup that another live process is writing into the
+same folder keeps its temporary file. A backup folder written by
 Keras's own callback (`latest.weights.h5`) is still restored. Local file
 systems only (Keras's callback also takes `gs://` paths).
 
@@ -52,7 +55,7 @@ import keras
 import numpy as np
 
 from kfreqgan._validation import first_line
-from kfreqgan.atomic_files import TEMPORARY_PREFIX
+from kfreqgan.atomic_files import sweep_temporaries
 from kfreqgan.atomic_files import write_atomically
 
 METADATA = "training_metadata.json"
@@ -280,7 +283,7 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         if weights:
             check_weights_file(self.backup_dir, name)
             self._build_optimizers()
-        self._remove_temporaries()
+        sweep_temporaries(self.backup_dir)  # a killed writer's leftovers, never a live process's
         self._slot, self.restored_epoch, self.history = None, 0, {}
         if weights:
             self.model.load_weights(os.path.join(self.backup_dir, name))
@@ -305,12 +308,6 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
                 "Cannot restore the state of optimizers that are not built yet (keras-team/keras#19389). "
                 f"Build them before `fit()`. Received: unbuilt optimizers {unbuilt}"
             )
-
-    def _remove_temporaries(self):
-        if os.path.isdir(self.backup_dir):
-            for name in os.listdir(self.backup_dir):
-                if name.startswith(TEMPORARY_PREFIX):
-                    os.remove(os.path.join(self.backup_dir, name))
 
     def on_epoch_end(self, epoch, logs=None):
         for key, value in (logs or {}).items():
