@@ -1,6 +1,7 @@
 """GuidedFilter against a slow NumPy reference, its meaning, Keras plumbing and TFLite."""
 
 import os
+import time
 
 import keras
 import numpy as np
@@ -8,6 +9,7 @@ import pytest
 import tensorflow as tf
 
 from kfreqgan.layers import GuidedFilter
+from kfreqgan.layers.guided_filter import MAX_WINDOW_RADIUS
 from kfreqgan.layers.guided_filter import box_mean
 
 
@@ -43,6 +45,18 @@ def test_box_mean_matches_clipped_window_means():
         for x in range(12):
             expected[:, y, x] = images[:, max(y - 2, 0) : y + 3, max(x - 2, 0) : x + 3].mean(axis=(1, 2))
     np.testing.assert_allclose(result, expected, atol=1e-6)
+
+
+def test_a_window_larger_than_the_image_costs_the_image_not_the_radius():
+    # Past both borders a window holds the whole side, so every radius from
+    # side - 1 up gives the same means; 2**30 - 1 took 40 s on this image.
+    images = np.random.default_rng(1).random((2, 13, 17, 3)).astype(np.float32)
+    guide = images[..., :1]
+    started = time.perf_counter()
+    huge = GuidedFilter(MAX_WINDOW_RADIUS, 1e-2)([guide, images]).numpy()
+    assert time.perf_counter() - started < 5.0
+    np.testing.assert_allclose(huge, GuidedFilter(16, 1e-2)([guide, images]).numpy(), atol=1e-6)
+    np.testing.assert_allclose(box_mean(tf.constant(images), 10**6).numpy(), images.mean(axis=(1, 2), keepdims=True) + 0 * images, atol=1e-6)
 
 
 @pytest.mark.parametrize("radius,epsilon", [(1, 1e-3), (3, 1e-2), (6, 1e-4)])
@@ -171,7 +185,13 @@ def test_converts_to_tflite_builtins():
 
 @pytest.mark.parametrize(
     "kwargs,match",
-    [({"radius": 0}, "radius"), ({"radius": 2.5}, "radius"), ({"epsilon": 0}, "epsilon"), ({"epsilon": "x"}, "epsilon")],
+    [
+        ({"radius": 0}, "radius"),
+        ({"radius": 2.5}, "radius"),
+        ({"radius": 2**30}, r"`radius` must be at most 1073741823 \(2\*\*30 - 1: the window, 2 \* radius \+ 1 pixels, must fit in an int32\)\. Received: radius=1073741824"),
+        ({"epsilon": 0}, "epsilon"),
+        ({"epsilon": "x"}, "epsilon"),
+    ],
 )
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):

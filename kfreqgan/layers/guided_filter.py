@@ -17,6 +17,12 @@ def box_mean(images, radius):
     TFLite normalise by the count of in-image pixels: `AVERAGE_POOL_2D`
     builtins, any image size.
 
+    A window that reaches past both borders of a side of static length `n`
+    (`radius >= n - 1`) holds the whole side whatever its radius, so it is
+    pooled with radius `n - 1`: the same means, at the cost of the image
+    size instead of the radius (a radius of 2**30 - 1 took 40 s on 8x8
+    images).
+
     Args:
         images: `(N, H, W, C)` float tensor.
         radius: window radius in pixels (int >= 0).
@@ -24,11 +30,32 @@ def box_mean(images, radius):
     Returns:
         A tensor shaped like `images`.
     """
-    if radius == 0:
-        return images
-    size = 2 * radius + 1
-    rows = tf.nn.avg_pool2d(images, (size, 1), strides=1, padding="SAME")
-    return tf.nn.avg_pool2d(rows, (1, size), strides=1, padding="SAME")
+    height, width = images.shape[1], images.shape[2]
+    rows = radius if height is None else min(radius, height - 1)
+    columns = radius if width is None else min(radius, width - 1)
+    if rows:
+        images = tf.nn.avg_pool2d(images, (2 * rows + 1, 1), strides=1, padding="SAME")
+    if columns:
+        images = tf.nn.avg_pool2d(images, (1, 2 * columns + 1), strides=1, padding="SAME")
+    return images
+
+
+MAX_WINDOW_RADIUS = 2**30 - 1
+"""The largest window radius of the pooling layers: the window's side,
+`2 radius + 1`, must fit in an int32 (TensorFlow's pooling attribute); a
+larger one failed deep inside TensorFlow, and a max pool's aborted the
+Python process (oneDNN's pooling rewrite)."""
+
+
+def check_window_radius(radius, name="radius"):
+    """Checks a pooling window's radius: an integer in [1, `MAX_WINDOW_RADIUS`]."""
+    radius = check_positive_int(radius, name)
+    if radius > MAX_WINDOW_RADIUS:
+        raise ValueError(
+            f"`{name}` must be at most {MAX_WINDOW_RADIUS} (2**30 - 1: the window, 2 * {name} + 1 "
+            f"pixels, must fit in an int32). Received: {name}={radius}"
+        )
+    return radius
 
 
 @keras.saving.register_keras_serializable(package="kfreqgan")
@@ -89,7 +116,7 @@ class GuidedFilter(keras.layers.Layer):
 
     def __init__(self, radius=8, epsilon=1e-3, **kwargs):
         super().__init__(**kwargs)
-        self.radius = check_positive_int(radius, "radius")
+        self.radius = check_window_radius(radius, "radius")
         check_at_least(epsilon, "epsilon", strict=True)
         self.epsilon = float(epsilon)
 
