@@ -1,6 +1,8 @@
 """GAN stabilizers: each against a slow reference, and each on a tiny case
 where it does (or visibly fails to do) its job."""
 
+import time
+
 import keras
 import numpy as np
 import pytest
@@ -210,6 +212,16 @@ def test_minibatch_std_equals_the_numpy_reference(batch, group_size, num_feature
     layer = MinibatchStdDev(group_size, num_features)
     np.testing.assert_allclose(layer(x).numpy(), numpy_minibatch_std(x, group_size, num_features), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(tf.function(layer)(x).numpy(), layer(x).numpy(), atol=1e-6)
+
+
+def test_a_group_larger_than_the_batch_costs_nothing(rng):
+    # The group is the largest divisor of the batch up to group_size; a
+    # group_size of 10**9 made a range of 10**9 candidates (4 GB, 25 s).
+    x = rng.uniform(size=(6, 3, 5, 4)).astype(np.float32)
+    started = time.perf_counter()
+    huge = MinibatchStdDev(group_size=10**9)(x).numpy()
+    assert time.perf_counter() - started < 5.0
+    np.testing.assert_allclose(huge, MinibatchStdDev(group_size=6)(x).numpy(), atol=1e-6)
 
 
 def test_minibatch_std_survives_the_keras_checks(photos_32, tmp_path, mirrored_strategy):
