@@ -1024,14 +1024,19 @@ def carrier(height, width, frequency, phase=0.0):
         height, width: image size; Python ints (cached constants) or scalar
             int32 tensors (computed in the graph, in float32).
         frequency: `(fy, fx)` in cycles/pixel, each in [-0.5, 0.5].
-        phase: phase offset in radians.
+        phase: phase offset in radians, a finite number; it is reduced to
+            [-pi, pi] in float64 first, so that a large phase gives the same
+            carrier at static and dynamic sizes (in float32 a phase of 1e10
+            lost all its digits, and 1e300 became NaN).
 
     Returns:
         Two float32 tensors of shape `(height, width)`.
     """
     fy, fx = check_shift_frequency(frequency)
-    phase = float(phase)
-    if isinstance(height, int) and isinstance(width, int):
+    if isinstance(phase, (bool, np.bool_)) or not isinstance(phase, _NUMBERS) or not math.isfinite(phase):
+        raise ValueError(f"`phase` must be a finite number (radians). Received: phase={phase!r}")
+    phase = math.remainder(float(phase), 2.0 * math.pi)
+    if not (tf.is_tensor(height) or tf.is_tensor(width)):
         cos, sin = _static_carrier(*_check_size(height, width), fy, fx, phase)
         return tf.constant(cos), tf.constant(sin)
     y = tf.cast(tf.range(height), tf.float32)[:, tf.newaxis]

@@ -1,5 +1,7 @@
 """The frequency layers: the common Keras checks, then what each one means."""
 
+import math
+
 import keras
 import numpy as np
 import pytest
@@ -264,6 +266,38 @@ def test_frequency_shift_carrier_is_exact_for_large_static_images():
     y, x = 3999, 2999
     expected = np.cos(2 * np.pi * (0.31 * y + 0.17 * x))
     assert abs(float(cos[y, x]) - expected) < 1e-6
+
+
+@pytest.mark.parametrize("phase", [0.3, -40.0, 1e10, 1e300])
+def test_carrier_of_any_phase_is_the_same_at_static_and_dynamic_sizes(phase):
+    # A dynamic size builds the angle in float32: a phase of 1e10 lost its
+    # digits there (a different carrier) and 1e300 became NaN.
+    frequency = (0.25, -0.125)
+    static = spectral.carrier(8, 6, frequency, phase)
+    dynamic = tf.function(lambda h, w: spectral.carrier(h, w, frequency, phase))(tf.constant(8), tf.constant(6))
+    y, x = np.mgrid[:8, :6]
+    angle = 2 * np.pi * (frequency[0] * y + frequency[1] * x) + math.remainder(phase, 2 * math.pi)
+    for wave, expected in zip((0, 1), (np.cos(angle), np.sin(angle))):
+        np.testing.assert_allclose(static[wave].numpy(), expected, atol=1e-5)
+        np.testing.assert_allclose(dynamic[wave].numpy(), expected, atol=1e-5)
+    images = np.random.default_rng(0).random((2, 8, 6, 3)).astype(np.float32)
+    free = tf.function(FrequencyShift(frequency, phase=phase), input_signature=[tf.TensorSpec((None, None, None, 3))])
+    np.testing.assert_allclose(free(images).numpy(), FrequencyShift(frequency, phase=phase)(images).numpy(), atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        (dict(phase=float("nan")), r"`phase` must be a finite number \(radians\)\. Received: phase=nan"),
+        (dict(phase="1"), r"Received: phase='1'"),
+        (dict(phase=True), r"Received: phase=True"),
+        (dict(height=8.0), r"`height` must be a positive integer\. Received: height=8\.0"),
+    ],
+)
+def test_carrier_names_a_bad_phase_or_size(kwargs, message):
+    arguments = dict(height=8, width=6, frequency=(0.25, 0.0), phase=0.0) | kwargs
+    with pytest.raises(ValueError, match=message):
+        spectral.carrier(**arguments)
 
 
 @pytest.mark.parametrize(
