@@ -17,7 +17,6 @@ import tensorflow as tf
 from kfreqgan._validation import check_array_size
 
 
-@functools.lru_cache(maxsize=64)
 def real_dft_matrices(n, half=False):
     """Cosine and sine matrices of the length-`n` DFT.
 
@@ -33,9 +32,18 @@ def real_dft_matrices(n, half=False):
         Two read-only float32 NumPy arrays of shape `(n, n)` or
         `(n, n // 2 + 1)`.
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+    # Checked before the cache: it would answer 4.0 or True from the
+    # matrices of 4 or 1 (equal keys) without a check.
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"`n` must be a positive integer. Received: n={n!r}")
+    if not isinstance(half, (bool, np.bool_)):
+        raise ValueError(f"`half` must be True or False. Received: half={half!r}")
     check_array_size((n, n // 2 + 1 if half else n), "A DFT matrix", f"n={n}")
+    return _real_dft_matrices(int(n), bool(half))
+
+
+@functools.lru_cache(maxsize=64)
+def _real_dft_matrices(n, half):
     j = np.arange(n)[:, np.newaxis]
     k = np.arange(n // 2 + 1 if half else n)[np.newaxis, :]
     # Reduce j * k modulo n in integers first: the angle stays exact.

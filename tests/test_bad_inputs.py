@@ -173,6 +173,11 @@ BAD_ARGUMENTS = {
     "power_spectrum mode": (lambda: spectral.power_spectrum(GOOD, mode="rgb"), r"`mode` must be one of 'gray', 'channels'\. Received: mode='rgb'"),
     "spectral_distance sizes": (lambda: spectral.spectral_distance(GOOD, GOOD[:, :8, :8]), r"Received: real\.shape=\(2, 16, 16, 3\), fake\.shape=\(2, 8, 8, 3\)"),
     "carrier beyond Nyquist": (lambda: spectral.carrier(8, 8, (0.0, 0.7)), r"in \[-0\.5, 0\.5\] cycles/pixel .*Received: frequency=\(0\.0, 0\.7\)"),
+    # Checked before the cache, which answered 4.0 and True from the
+    # matrices of 4 and 1 once those were built.
+    "real_dft_matrices float n": (lambda: (dft.real_dft_matrices(4), dft.real_dft_matrices(4.0)), r"`n` must be a positive integer\. Received: n=4\.0"),
+    "real_dft_matrices bool n": (lambda: (dft.real_dft_matrices(1), dft.real_dft_matrices(True)), r"`n` must be a positive integer\. Received: n=True"),
+    "real_dft_matrices half string": (lambda: dft.real_dft_matrices(4, half="yes"), r"`half` must be True or False\. Received: half='yes'"),
     "FFTBandFilter low > high": (lambda: FFTBandFilter(0.3, 0.1), r"Received: low=0\.3, high=0\.1"),
     "FFTBandFilter implementation": (lambda: FFTBandFilter(0.1, implementation="x"), r"Received: implementation='x'"),
     "SpectralProfile binning": (lambda: SpectralProfile(binning="log"), r"Received: binning='log'"),
