@@ -259,6 +259,18 @@ def check_choice(value, name, choices):
     return value
 
 
+def check_bool(value, name):
+    """Checks a flag is True or False (a Python or NumPy bool); returns it
+    as a Python bool.
+
+    `bool(value)` would turn the string `"False"`, `"no"` or a list into
+    True and None into False, a silent flip of what was asked for.
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"`{name}` must be True or False. Received: {name}={value!r}")
+    return bool(value)
+
+
 def check_layer_input(layer, input_shape, channels=None):
     """Checks a layer's input shape is NHWC; returns it as a tuple.
 

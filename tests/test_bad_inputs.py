@@ -178,6 +178,14 @@ BAD_ARGUMENTS = {
     "real_dft_matrices float n": (lambda: (dft.real_dft_matrices(4), dft.real_dft_matrices(4.0)), r"`n` must be a positive integer\. Received: n=4\.0"),
     "real_dft_matrices bool n": (lambda: (dft.real_dft_matrices(1), dft.real_dft_matrices(True)), r"`n` must be a positive integer\. Received: n=True"),
     "real_dft_matrices half string": (lambda: dft.real_dft_matrices(4, half="yes"), r"`half` must be True or False\. Received: half='yes'"),
+    "SpectralDiscriminator spectral_weight string": (
+        lambda: SpectralDiscriminator(_identity_model((16, 16, 3)), spectral_weight="0.5"),
+        r"`spectral_weight` must be a number in \[0, 1\]\. Received: spectral_weight='0\.5'"),
+    "SpectralDiscriminator spectral_weight None": (lambda: SpectralDiscriminator(_identity_model((16, 16, 3)), spectral_weight=None), r"Received: spectral_weight=None"),
+    "SpectralDiscriminator profile list": (
+        lambda: SpectralDiscriminator(_identity_model((16, 16, 3)), profile=[("binning", "normalized")]),
+        r"`profile` must be None or a dict of SpectralProfile arguments\. Received: profile=\[\('binning', 'normalized'\)\]"),
+    "SpectralDiscriminator spatial layer": (lambda: SpectralDiscriminator(keras.layers.Dense(1)), r"`spatial` must be a keras\.Model\. Received: spatial=<Dense"),
     "FFTBandFilter low > high": (lambda: FFTBandFilter(0.3, 0.1), r"Received: low=0\.3, high=0\.1"),
     "FFTBandFilter implementation": (lambda: FFTBandFilter(0.1, implementation="x"), r"Received: implementation='x'"),
     "SpectralProfile binning": (lambda: SpectralProfile(binning="log"), r"Received: binning='log'"),

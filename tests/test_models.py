@@ -96,6 +96,27 @@ def test_spectral_discriminator_combines_and_stops_the_generator_gradient(photos
     np.testing.assert_allclose(restored(images).numpy(), combined, atol=1e-6)
 
 
+@pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
+def test_spectral_discriminator_under_mixed_precision(policy, photos_32):
+    # The spectral logit's wrapper took the policy's half dtype, and adding
+    # it to the float32 spatial logit failed on the first call.
+    images = tf.constant(photos_32[:2])
+    previous = keras.mixed_precision.global_policy()
+    try:
+        keras.mixed_precision.set_global_policy(policy)
+        keras.utils.set_random_seed(3)
+        mixed = SpectralDiscriminator(dcgan_discriminator((32, 32, 3), filters=4))
+        logits = mixed(images)
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+    assert logits.dtype == tf.float32
+    keras.utils.set_random_seed(3)
+    full = SpectralDiscriminator(dcgan_discriminator((32, 32, 3), filters=4))
+    full.build(images.shape)
+    full.set_weights(mixed.get_weights())
+    np.testing.assert_allclose(logits.numpy(), full(images).numpy(), atol=0.05)
+
+
 # --- FreqGAN -----------------------------------------------------------------
 
 

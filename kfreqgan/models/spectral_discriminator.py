@@ -3,7 +3,9 @@
 import keras
 import tensorflow as tf
 
+from kfreqgan._validation import check_bool
 from kfreqgan._validation import is_integer
+from kfreqgan._validation import is_real_number
 from kfreqgan.layers import SpectralProfile
 
 
@@ -53,18 +55,22 @@ class SpectralDiscriminator(keras.Model):
         if isinstance(spatial, dict):
             spatial = keras.saving.deserialize_keras_object(spatial)
         if not isinstance(spatial, keras.Model):
-            raise ValueError(f"`spatial` must be a keras.Model. Received: {type(spatial).__name__}")
-        if not 0.0 <= spectral_weight <= 1.0:
-            raise ValueError(f"`spectral_weight` must lie in [0, 1]. Received: spectral_weight={spectral_weight!r}")
+            raise ValueError(f"`spatial` must be a keras.Model. Received: spatial={spatial!r}")
+        if not is_real_number(spectral_weight) or not 0.0 <= spectral_weight <= 1.0:
+            raise ValueError(f"`spectral_weight` must be a number in [0, 1]. Received: spectral_weight={spectral_weight!r}")
+        if profile is not None and not isinstance(profile, dict):
+            raise ValueError(f"`profile` must be None or a dict of SpectralProfile arguments. Received: profile={profile!r}")
         if image_channels is not None and (not is_integer(image_channels) or image_channels not in (1, 3)):
             raise ValueError(f"`image_channels` must be 1, 3 or None. Received: image_channels={image_channels!r}")
         self.spatial = spatial
         self.image_channels = None if image_channels is None else int(image_channels)
         self.spectral_weight = float(spectral_weight)
-        self.stop_generator_gradient = bool(stop_generator_gradient)
+        self.stop_generator_gradient = check_bool(stop_generator_gradient, "stop_generator_gradient")
         self.profile_config = dict(profile or {})
         self.profile = SpectralProfile(**self.profile_config)
-        self.spectral_logit = keras.layers.SpectralNormalization(keras.layers.Dense(1, dtype="float32"))
+        # float32 like the spatial logit: under a mixed policy the wrapper
+        # took the policy's float16 and the sum of the two logits failed.
+        self.spectral_logit = keras.layers.SpectralNormalization(keras.layers.Dense(1, dtype="float32"), dtype="float32")
 
     def build(self, input_shape):
         image_shape = tuple(input_shape[:-1]) + ((self.image_channels or input_shape[-1]),)
