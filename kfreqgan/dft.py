@@ -15,6 +15,7 @@ import numpy as np
 import tensorflow as tf
 
 from kfreqgan._validation import check_array_size
+from kfreqgan._validation import check_bool
 
 
 def real_dft_matrices(n, half=False):
@@ -36,10 +37,9 @@ def real_dft_matrices(n, half=False):
     # matrices of 4 or 1 (equal keys) without a check.
     if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"`n` must be a positive integer. Received: n={n!r}")
-    if not isinstance(half, (bool, np.bool_)):
-        raise ValueError(f"`half` must be True or False. Received: half={half!r}")
+    half = check_bool(half, "half")
     check_array_size((n, n // 2 + 1 if half else n), "A DFT matrix", f"n={n}")
-    return _real_dft_matrices(int(n), bool(half))
+    return _real_dft_matrices(int(n), half)
 
 
 @functools.lru_cache(maxsize=64)

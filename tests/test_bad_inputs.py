@@ -13,6 +13,7 @@ only that something failed.
 import contextlib
 import io
 import os
+import re
 import subprocess
 import sys
 import time
@@ -48,7 +49,9 @@ from kfreqgan.layers import Luminance
 from kfreqgan.layers import MinibatchStdDev
 from kfreqgan.layers import SpectralProfile
 from kfreqgan.analysis import frequency_bias
+from kfreqgan.callbacks import GANMetricsMonitor
 from kfreqgan.callbacks import SpectrumMonitor
+from kfreqgan.callbacks import StopOnDivergence
 from kfreqgan.models import FreqGAN
 from kfreqgan.models import SpectralDiscriminator
 from kfreqgan.models import coherent_dehazer
@@ -289,6 +292,50 @@ def test_numpy_integers_are_numbers(case, kind):
     call, expected = NUMPY_SCALARS[case]
     kept = call(kind)
     assert kept == expected and type(kept) is type(expected)
+
+
+def _flatten():
+    return keras.Sequential([keras.Input((16, 16, 3)), keras.layers.Flatten()])
+
+
+# Flags are True or False, a Python or NumPy bool: `bool(value)` made the
+# string "False" or "no" True and None False, the opposite of what was
+# asked for, silently. Each case returns what was kept.
+FLAGS = {
+    "FrequencyShift quadrature": (lambda v: FrequencyShift((0.0, 0.25), quadrature=v).get_config()["quadrature"], "quadrature"),
+    "SpectralProfile exclude_dc": (lambda v: SpectralProfile(exclude_dc=v).get_config()["exclude_dc"], "exclude_dc"),
+    "SpectralProfile normalize": (lambda v: SpectralProfile(normalize=v).get_config()["normalize"], "normalize"),
+    "SpectralDiscriminator stop_generator_gradient": (
+        lambda v: SpectralDiscriminator(_identity_model((16, 16, 3)), stop_generator_gradient=v).get_config()["stop_generator_gradient"],
+        "stop_generator_gradient"),
+    "GANMetricsMonitor fid": (lambda v: GANMetricsMonitor(GOOD, GOOD, _flatten(), nearest_k=1, fid=v).fid, "fid"),
+    "GANMetricsMonitor prd": (lambda v: GANMetricsMonitor(GOOD, GOOD, _flatten(), nearest_k=1, prd=v).prd, "prd"),
+    "StopOnDivergence check_weights": (lambda v: StopOnDivergence(check_weights=v).check_weights, "check_weights"),
+    "coherent_dehazer grey_airlight": (
+        lambda v: any(isinstance(layer, ChannelMean) for layer in coherent_dehazer(coarse_size=32, filters=2, grey_airlight=v).layers),
+        "grey_airlight"),
+    "real_dft_matrices half": (lambda v: dft.real_dft_matrices(4, half=v)[0].shape == (4, 3), "half"),
+}
+
+
+@pytest.mark.parametrize("value", ["False", None, 1])
+@pytest.mark.parametrize("case", list(FLAGS))
+def test_flags_must_be_bools(case, value):
+    call, name = FLAGS[case]
+    with pytest.raises(ValueError, match=rf"`{name}` must be True or False\. Received: {name}={re.escape(repr(value))}"):
+        call(value)
+
+
+@pytest.mark.parametrize("case", list(FLAGS))
+def test_numpy_bools_are_bools(case):
+    call, _ = FLAGS[case]
+    assert call(np.True_) is True
+
+
+def test_minibatch_std_takes_a_numpy_bool():
+    # True, False or a dict of MinibatchStdDev arguments; np.True_ was refused.
+    layers = [type(layer).__name__ for layer in dcgan_discriminator((16, 16, 3), filters=2, minibatch_std=np.True_).layers]
+    assert "MinibatchStdDev" in layers
 
 
 def test_loss_shapes_known_only_in_the_graph_are_checked_there():

@@ -9,6 +9,7 @@ import tensorflow as tf
 from kfreqgan import fidelity_diversity
 from kfreqgan import metrics
 from kfreqgan._validation import as_image_batch
+from kfreqgan._validation import check_bool
 from kfreqgan._validation import check_image_sets
 from kfreqgan._validation import check_positive_int
 from kfreqgan.analysis.plots import figure_to_png
@@ -95,8 +96,8 @@ class GANMetricsMonitor(keras.callbacks.Callback):
             raise ValueError(
                 f"`prd=True` needs as many inputs as real images. Received: {len(inputs)} inputs, {count} real images"
             )
-        self.fid = bool(fid)
-        self.prd = bool(prd)
+        self.fid = check_bool(fid, "fid")
+        self.prd = check_bool(prd, "prd")
         self.log_dir = log_dir
         self.batch_size = check_positive_int(batch_size, "batch_size")
         self._generate = None

@@ -19,6 +19,7 @@ check runs first.
 import keras
 import numpy as np
 
+from kfreqgan._validation import check_bool
 from kfreqgan.callbacks.atomic_backup_and_restore import optimizer_steps
 
 
@@ -90,10 +91,8 @@ class StopOnDivergence(keras.callbacks.Callback):
             if not isinstance(monitor, (list, tuple)) or not monitor or not all(isinstance(name, str) for name in monitor):
                 raise ValueError(f"`monitor` must be None or a non-empty list of log names. Received: monitor={monitor!r}")
             monitor = tuple(monitor)
-        if not isinstance(check_weights, bool):
-            raise ValueError(f"`check_weights` must be True or False. Received: check_weights={check_weights!r}")
         self.monitor = monitor
-        self.check_weights = check_weights
+        self.check_weights = check_bool(check_weights, "check_weights")
         self._epoch = 0
 
     def get_config(self):

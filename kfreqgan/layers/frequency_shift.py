@@ -6,6 +6,7 @@ import keras
 import tensorflow as tf
 
 from kfreqgan import spectral
+from kfreqgan._validation import check_bool
 from kfreqgan._validation import check_layer_dtype
 from kfreqgan._validation import check_layer_input
 from kfreqgan._validation import is_real_number
@@ -66,7 +67,7 @@ class FrequencyShift(keras.layers.Layer):
         if not is_real_number(phase) or not math.isfinite(phase):
             raise ValueError(f"`phase` must be a finite number (radians). Received: phase={phase!r}")
         self.phase = float(phase)
-        self.quadrature = bool(quadrature)
+        self.quadrature = check_bool(quadrature, "quadrature")
 
     def build(self, input_shape):
         shape = check_layer_input(self, input_shape)

@@ -5,6 +5,7 @@ import numpy as np
 import tensorflow as tf
 
 from kfreqgan import spectral
+from kfreqgan._validation import check_bool
 from kfreqgan._validation import check_choice
 from kfreqgan._validation import check_frequency
 from kfreqgan._validation import check_layer_dtype
@@ -92,10 +93,10 @@ class SpectralProfile(keras.layers.Layer):
         self.binning = binning
         self.num_bins = num_bins
         self.max_frequency = float(max_frequency)
-        self.exclude_dc = bool(exclude_dc)
+        self.exclude_dc = check_bool(exclude_dc, "exclude_dc")
         self.drop_highest = int(drop_highest)
         self.min_frequency = None if min_frequency is None else float(min_frequency)
-        self.normalize = bool(normalize)
+        self.normalize = check_bool(normalize, "normalize")
         self.epsilon = float(epsilon)
 
     def _kept_bins(self, input_shape):

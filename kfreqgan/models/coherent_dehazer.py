@@ -41,6 +41,7 @@ RESIZE_BILINEAR, MEAN, ...).
 import keras
 
 from kfreqgan._validation import check_at_least
+from kfreqgan._validation import check_bool
 from kfreqgan._validation import check_positive_int
 from kfreqgan._validation import is_integer
 from kfreqgan._validation import is_real_number
@@ -120,8 +121,7 @@ def coherent_dehazer(
     if not is_real_number(min_transmission) or not 0 < min_transmission < 1:
         raise ValueError(f"`min_transmission` must lie in (0, 1). Received: min_transmission={min_transmission!r}")
     smoothness_weight = check_at_least(smoothness_weight, "smoothness_weight")
-    if not isinstance(grey_airlight, bool):
-        raise ValueError(f"`grey_airlight` must be True or False. Received: grey_airlight={grey_airlight!r}")
+    grey_airlight = check_bool(grey_airlight, "grey_airlight")
 
     hazy = keras.Input((None, None, channels), name="hazy")
     # A pyramid of the whole photo at fixed sizes: bilinear to 4x the coarse

@@ -1,6 +1,7 @@
 """Spatial and frequency-domain discriminators (Functional models)."""
 
 import keras
+import numpy as np
 
 from kfreqgan._validation import check_positive_int
 from kfreqgan._validation import is_integer
@@ -28,14 +29,14 @@ def _check_image_shape(image_shape):
 
 def _maybe_minibatch_std(x, minibatch_std, name):
     """`MinibatchStdDev` (StyleGAN's defaults) when `minibatch_std` is on."""
-    if not isinstance(minibatch_std, (bool, dict)):
+    if not isinstance(minibatch_std, (bool, np.bool_, dict)):
         raise ValueError(
             "`minibatch_std` must be True, False or a dict of MinibatchStdDev arguments. "
             f"Received: minibatch_std={minibatch_std!r}"
         )
     if not minibatch_std:
         return x
-    options = {} if minibatch_std is True else dict(minibatch_std)
+    options = dict(minibatch_std) if isinstance(minibatch_std, dict) else {}
     return MinibatchStdDev(**options, name=name)(x)
 
 
