@@ -2,6 +2,7 @@
 inverts, gradients, save/load and TFLite builtins."""
 
 import os
+import time
 
 import keras
 import numpy as np
@@ -136,6 +137,19 @@ def test_dark_channel_and_luminance():
     assert DarkChannel.from_config(DarkChannel(radius=4).get_config()).radius == 4
     with pytest.raises(ValueError, match="radius"):
         DarkChannel(radius=0)
+
+
+def test_dark_channel_window_larger_than_the_image():
+    # Past both borders a window holds the whole side, so any radius from
+    # side - 1 up gives the same minimum: 10**7 took 30 s here, 2**30 - 1
+    # did not finish, and a window beyond int32 aborted the Python process.
+    images = np.random.default_rng(9).random((2, 9, 11, 3)).astype(np.float32)
+    started = time.perf_counter()
+    dark = DarkChannel(radius=10**7)(images).numpy()
+    assert time.perf_counter() - started < 5.0
+    np.testing.assert_array_equal(dark, np.broadcast_to(images.min(axis=(1, 2, 3), keepdims=True), dark.shape))
+    with pytest.raises(ValueError, match=r"`radius` must be at most 1073741823 .*Received: radius=1073741824"):
+        DarkChannel(radius=2**30)
 
 
 def test_channel_mean():

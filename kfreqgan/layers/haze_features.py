@@ -4,7 +4,7 @@ import keras
 import tensorflow as tf
 
 from kfreqgan._validation import check_layer_dtype
-from kfreqgan._validation import check_positive_int
+from kfreqgan.layers.guided_filter import check_window_radius
 from kfreqgan._validation import is_integer
 from kfreqgan.spectral import GRAY_WEIGHTS
 
@@ -45,10 +45,13 @@ class DarkChannel(keras.layers.Layer):
     of I_c(q)`. In haze-free outdoor photos it is close to 0 almost
     everywhere; haze lifts it towards the airlight, so it is a direct cue
     to `1 - t` (the dark channel prior). Computed as `-max_pool(-x)` with
-    `SAME` padding (TFLite `MAX_POOL_2D`), any size.
+    `SAME` padding (TFLite `MAX_POOL_2D`), any size. Where a side's length
+    `n` is static, a window past both of its borders is pooled with radius
+    `n - 1` (the same minimum): a huge radius then costs the image size.
 
     Args:
-        radius: window radius in pixels (int >= 1; He et al. use 7).
+        radius: window radius in pixels (int from 1 to 2**30 - 1, so that
+            the window fits in an int32; He et al. use 7).
         **kwargs: base `keras.layers.Layer` arguments.
 
     Input shape:
@@ -60,13 +63,17 @@ class DarkChannel(keras.layers.Layer):
 
     def __init__(self, radius=7, **kwargs):
         super().__init__(**kwargs)
-        self.radius = check_positive_int(radius, "radius")
+        # A window beyond int32 aborted the Python process (oneDNN's pooling
+        # rewrite), at the first call.
+        self.radius = check_window_radius(radius, "radius")
 
     def call(self, inputs):
         check_layer_dtype(self, inputs)
         darkest = -tf.reduce_max(-inputs, axis=-1, keepdims=True)
-        size = 2 * self.radius + 1
-        return -tf.nn.max_pool2d(-darkest, size, strides=1, padding="SAME")
+        height, width = inputs.shape[1], inputs.shape[2]
+        rows = self.radius if height is None else min(self.radius, height - 1)
+        columns = self.radius if width is None else min(self.radius, width - 1)
+        return -tf.nn.max_pool2d(-darkest, (2 * rows + 1, 2 * columns + 1), strides=1, padding="SAME")
 
     def compute_output_shape(self, input_shape):
         return (*input_shape[:-1], 1)
