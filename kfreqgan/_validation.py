@@ -259,6 +259,20 @@ def check_choice(value, name, choices):
     return value
 
 
+def check_image_shape(image_shape, allow_any_size=False):
+    """Checks a model builder's `image_shape`, `(height, width, channels)` of
+    positive integers (Python or NumPy; height and width may be None with
+    `allow_any_size`); returns it as a tuple of Python ints (and Nones)."""
+    sizes_ok = isinstance(image_shape, (tuple, list)) and len(image_shape) == 3 and all(
+        (size is None and allow_any_size and axis < 2) or (is_integer(size) and size > 0)
+        for axis, size in enumerate(image_shape)
+    )
+    if not sizes_ok:
+        sizes = "positive ints (height and width may be None)" if allow_any_size else "positive ints"
+        raise ValueError(f"`image_shape` must be (height, width, channels) of {sizes}. Received: image_shape={image_shape!r}")
+    return tuple(None if size is None else int(size) for size in image_shape)
+
+
 def check_bool(value, name):
     """Checks a flag is True or False (a Python or NumPy bool); returns it
     as a Python bool.

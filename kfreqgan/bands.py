@@ -8,6 +8,7 @@ filter their inputs into these bands (`kfreqgan.models`), and the analysis
 reports its band table over them (`kfreqgan.analysis`).
 """
 
+from collections.abc import Iterable
 from collections.abc import Mapping
 
 DEFAULT_BANDS = {"low": (0.0, 0.08), "mid": (0.08, 0.25), "high": (0.25, None)}
@@ -16,7 +17,26 @@ DEFAULT_BANDS = {"low": (0.0, 0.08), "mid": (0.08, 0.25), "high": (0.25, None)}
 
 def band_ranges(bands):
     """The `(low, high)` pairs of `bands`: a `{name: (low, high)}` mapping (such
-    as `DEFAULT_BANDS`) or a sequence of pairs; None gives an empty list."""
+    as `DEFAULT_BANDS`) or a sequence of pairs; None gives an empty list.
+
+    Raises:
+        ValueError: for anything else, such as a string (`"low"` was
+            taken as the three bands 'l', 'o', 'w') or a band that is not
+            a pair. The cut-offs themselves are checked where they are
+            used (`kfreqgan.spectral.band_mask`).
+    """
     if bands is None:
         return []
-    return list(bands.values()) if isinstance(bands, Mapping) else list(bands)
+    if isinstance(bands, Mapping):
+        ranges = list(bands.values())
+    elif isinstance(bands, Iterable) and not isinstance(bands, (str, bytes)):
+        ranges = list(bands)
+    else:
+        raise ValueError(
+            "`bands` must be a {name: (low, high)} dict, a sequence of (low, high) pairs or None. "
+            f"Received: bands={bands!r}"
+        )
+    for band in ranges:
+        if not isinstance(band, (tuple, list)) or len(band) != 2:
+            raise ValueError(f"Each band must be a (low, high) pair. Received: band={band!r}")
+    return ranges

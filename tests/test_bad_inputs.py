@@ -57,6 +57,9 @@ from kfreqgan.models import SpectralDiscriminator
 from kfreqgan.models import coherent_dehazer
 from kfreqgan.models import dcgan_discriminator
 from kfreqgan.models import dcgan_generator
+from kfreqgan.models import dehazing_discriminator
+from kfreqgan.models import patchgan_discriminator
+from kfreqgan.models import unet_generator
 from kfreqgan.models.image_to_image import with_static_size
 from kfreqgan.training import train
 
@@ -189,6 +192,20 @@ BAD_ARGUMENTS = {
         lambda: SpectralDiscriminator(_identity_model((16, 16, 3)), profile=[("binning", "normalized")]),
         r"`profile` must be None or a dict of SpectralProfile arguments\. Received: profile=\[\('binning', 'normalized'\)\]"),
     "SpectralDiscriminator spatial layer": (lambda: SpectralDiscriminator(keras.layers.Dense(1)), r"`spatial` must be a keras\.Model\. Received: spatial=<Dense"),
+    # Model builders: each size is named (Keras said "Cannot convert ... to a
+    # shape", or a TypeError, or took a bool as 1).
+    "unet_generator float width": (lambda: unet_generator((32, 32.0, 3), filters=2, depth=2), r"`image_shape` must be \(height, width, channels\) of positive ints \(height and width may be None\)\. Received: image_shape=\(32, 32\.0, 3\)"),
+    "unet_generator negative height": (lambda: unet_generator((-32, 32, 3), filters=2, depth=2), r"Received: image_shape=\(-32, 32, 3\)"),
+    "unet_generator string height": (lambda: unet_generator(("32", 32, 3), filters=2, depth=2), r"Received: image_shape=\('32', 32, 3\)"),
+    "unet_generator None channels": (lambda: unet_generator((32, 32, None), filters=2, depth=2), r"Received: image_shape=\(32, 32, None\)"),
+    "unet_generator bool channels": (lambda: unet_generator((32, 32, True), filters=2, depth=2), r"Received: image_shape=\(32, 32, True\)"),
+    "unet_generator bands string": (lambda: unet_generator((32, 32, 3), filters=2, depth=2, bands="low"), r"`bands` must be a \{name: \(low, high\)\} dict, a sequence of \(low, high\) pairs or None\. Received: bands='low'"),
+    "unet_generator band not a pair": (lambda: unet_generator((32, 32, 3), filters=2, depth=2, bands=[0.1, 0.2]), r"Each band must be a \(low, high\) pair\. Received: band=0\.1"),
+    "patchgan_discriminator condition_channels -1": (lambda: patchgan_discriminator((16, 16, 3), condition_channels=-1, filters=2), r"`condition_channels` must be an integer >= 0\. Received: condition_channels=-1"),
+    "patchgan_discriminator condition_channels 1.5": (lambda: patchgan_discriminator((16, 16, 3), condition_channels=1.5, filters=2), r"Received: condition_channels=1\.5"),
+    "dehazing_discriminator filters 0": (lambda: dehazing_discriminator((16, 16, 3), filters=0), r"`filters` must be a positive integer\. Received: filters=0"),
+    "dehazing_discriminator num_layers 0": (lambda: dehazing_discriminator((16, 16, 3), filters=2, num_layers=0), r"`num_layers` must be a positive integer\. Received: num_layers=0"),
+    "dcgan_discriminator bool height": (lambda: dcgan_discriminator((True, 16, 3), filters=2), r"Received: image_shape=\(True, 16, 3\)"),
     "FFTBandFilter low > high": (lambda: FFTBandFilter(0.3, 0.1), r"Received: low=0\.3, high=0\.1"),
     "FFTBandFilter implementation": (lambda: FFTBandFilter(0.1, implementation="x"), r"Received: implementation='x'"),
     "SpectralProfile binning": (lambda: SpectralProfile(binning="log"), r"Received: binning='log'"),
@@ -378,6 +395,8 @@ HUGE_REQUESTS = {
     "photo_patches short_side": (lambda: photos.photo_patches(["coffee"], 8, 1, short_side=HUGE), r"Photo 'coffee' resized would have shape \(1000000, 1500000, 3\).*Received: short_side=1000000"),
     "center_crop": (lambda: photos.center_crop(GOOD[0], HUGE), r"The cropped image would have shape \(1000000, 1000000, 3\).*Received: size=1000000"),
     "carrier_dataset": (lambda: carriers.carrier_dataset((0.0, 0.25), size=HUGE), r"The patches would have shape \(384, 1000000, 1000000, 3\).*size=1000000"),
+    "unet_generator depth": (lambda: unet_generator((None, None, 3), filters=4, depth=30), r"The U-Net's deepest convolution kernel would have shape \(4, 4, 2147483648, 4294967296\).*Received: filters=4, depth=30"),
+    "dcgan_generator image_size": (lambda: dcgan_generator(8, 2**40, filters=4), r"The DCGAN generator's dense kernel would have shape \(8, 8796093022208\).*Received: latent_dim=8, image_size=1099511627776, filters=4"),
     "calibration count": (lambda: calibration.representative_images((32, 32, 3), count=10**9), r"The calibration images would have shape \(1000000000, 32, 32, 3\).*Received: count=1000000000"),
 }
 

@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 
+from kfreqgan._validation import check_image_shape
 from kfreqgan._validation import check_positive_int
 from kfreqgan._validation import is_integer
 from kfreqgan.layers import FFTBandFilter
@@ -17,14 +18,6 @@ def _maybe_sn(layer, spectral_norm):
     # The wrapper takes the wrapped layer's dtype policy, so that a float32
     # output layer stays float32 under mixed precision.
     return keras.layers.SpectralNormalization(layer, dtype=layer.dtype_policy)
-
-
-def _check_image_shape(image_shape):
-    if not isinstance(image_shape, (tuple, list)) or len(image_shape) != 3 or not all(
-        is_integer(d) and d > 0 for d in image_shape
-    ):
-        raise ValueError(f"`image_shape` must be (height, width, channels) of positive ints. Received: image_shape={image_shape!r}")
-    return tuple(int(d) for d in image_shape)
 
 
 def _maybe_minibatch_std(x, minibatch_std, name):
@@ -56,7 +49,7 @@ def dcgan_discriminator(
     Returns:
         A Functional `keras.Model` `(None, H, W, C) -> (None, 1)`.
     """
-    image_shape = _check_image_shape(image_shape)
+    image_shape = check_image_shape(image_shape)
     height, width, _ = image_shape
     check_positive_int(filters, "filters")
     inputs = keras.Input(image_shape, name="image")
@@ -104,9 +97,12 @@ def patchgan_discriminator(
     Returns:
         A Functional `keras.Model` `(None, H, W, cc + C) -> (None, H/2^L, W/2^L, 1)`.
     """
-    height, width, channels = _check_image_shape(image_shape)
+    height, width, channels = check_image_shape(image_shape)
     check_positive_int(filters, "filters")
     check_positive_int(num_layers, "num_layers")
+    if not is_integer(condition_channels) or condition_channels < 0:
+        raise ValueError(f"`condition_channels` must be an integer >= 0. Received: condition_channels={condition_channels!r}")
+    condition_channels = int(condition_channels)
     inputs = keras.Input((height, width, condition_channels + channels), name="condition_and_image")
     return keras.Model(inputs, _patch_stack(inputs, filters, num_layers, spectral_norm, minibatch_std), name=name)
 
@@ -138,7 +134,11 @@ def dehazing_discriminator(
     Returns:
         A Functional `keras.Model` with two outputs.
     """
-    height, width, channels = _check_image_shape(image_shape)
+    height, width, channels = check_image_shape(image_shape)
+    # Checked here, not by Keras inside the stack (filters=0 named Conv2D's
+    # argument; num_layers=0 built a discriminator without strided layers).
+    check_positive_int(filters, "filters")
+    check_positive_int(num_layers, "num_layers")
     if not bands:
         raise ValueError(f"`bands` must list at least one (low, high) band. Received: bands={bands!r}")
     inputs = keras.Input((height, width, 2 * channels), name="hazy_and_image")

@@ -5,6 +5,8 @@ import math
 
 import keras
 
+from kfreqgan._validation import check_array_size
+from kfreqgan._validation import check_image_shape
 from kfreqgan._validation import check_positive_int
 from kfreqgan._validation import is_integer
 from kfreqgan.layers import BilinearUpsampling2D
@@ -41,8 +43,13 @@ def dcgan_generator(latent_dim=128, image_size=32, channels=3, filters=64, name=
         raise ValueError(f"`image_size` must be a power of two >= 8. Received: image_size={image_size!r}")
     image_size = int(image_size)
     steps = int(math.log2(image_size)) - 2
-    z = keras.Input((latent_dim,), name="latent")
     width = filters * 2 ** (steps - 1)
+    # The dense layer's kernel, before Keras allocates it.
+    check_array_size(
+        (latent_dim, 4 * 4 * width), "The DCGAN generator's dense kernel",
+        f"latent_dim={latent_dim}, image_size={image_size}, filters={filters}",
+    )
+    z = keras.Input((latent_dim,), name="latent")
     x = keras.layers.Dense(4 * 4 * width, use_bias=False)(z)
     x = keras.layers.Reshape((4, 4, width))(x)
     x = keras.layers.BatchNormalization(synchronized=True)(x)
@@ -107,19 +114,23 @@ def unet_generator(image_shape=(64, 64, 3), filters=32, depth=3, bands=DEFAULT_B
     Returns:
         A Functional `keras.Model` `(None, H, W, C) -> (None, H, W, C)`.
     """
-    if not isinstance(image_shape, (tuple, list)) or len(image_shape) != 3:
-        raise ValueError(f"`image_shape` must be (height, width, channels). Received: image_shape={image_shape!r}")
+    image_shape = check_image_shape(image_shape, allow_any_size=True)
     check_positive_int(filters, "filters")
     check_positive_int(depth, "depth")
+    # The deepest strided convolution's kernel, before Keras allocates it.
+    check_array_size(
+        (4, 4, filters * 2 ** (depth - 1), filters * 2**depth), "The U-Net's deepest convolution kernel",
+        f"filters={filters}, depth={depth}",
+    )
     if head not in HEADS:
         raise ValueError(f"`head` must be one of {HEADS}. Received: head={head!r}")
     height, width, channels = image_shape
     if any(size is not None and size % 2**depth for size in (height, width)):
         raise ValueError(
             f"Image height and width must be divisible by 2 ** depth = {2 ** depth}. "
-            f"Received: image_shape={tuple(image_shape)}, depth={depth}"
+            f"Received: image_shape={image_shape}, depth={depth}"
         )
-    inputs = keras.Input(tuple(image_shape), name="image")
+    inputs = keras.Input(image_shape, name="image")
     any_size = height is None or width is None
     padded = ReflectPadToMultiple(2**depth, name="pad_to_multiple")(inputs) if any_size else inputs
 
