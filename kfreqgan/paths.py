@@ -193,6 +193,35 @@ def check_writable_folder(out, name="--out", create=True):
         raise ValueError(f"cannot write into {name} {out}: {reason}. Received: {name}={out}") from None
 
 
+def check_log_dir(log_dir, name="log_dir"):
+    """Checks a callback's TensorBoard log folder when the callback is made,
+    not at the end of the first measured epoch (after that epoch's training),
+    where TensorFlow's summary writer failed with `FailedPreconditionError:
+    Not a directory` for a folder that is a file or lies under one.
+
+    Nothing is created. None (no logging) and remote URLs (`gs://...`, which
+    only TensorFlow can reach) pass; returns the folder as a string or None.
+
+    Raises:
+        ValueError: naming `log_dir` if it is not a path, or is or lies under
+            a file, or its nearest existing folder is not writable.
+    """
+    if log_dir is None:
+        return None
+    try:
+        log_dir = os.fspath(log_dir)
+    except TypeError:
+        raise ValueError(f"`{name}` must be None or a folder path. Received: {name}={log_dir!r}") from None
+    if isinstance(log_dir, bytes):
+        log_dir = os.fsdecode(log_dir)
+    if not log_dir or "://" in log_dir:
+        if not log_dir:
+            raise ValueError(f"`{name}` must be None or a folder path. Received: {name}=''")
+        return log_dir
+    check_writable_folder(log_dir, name=name, create=False)
+    return log_dir
+
+
 def is_regular_file(path):
     """Whether `path` is a regular file (symlinks followed): not a folder,
     FIFO, socket or device, which an image reader must never open."""

@@ -206,6 +206,17 @@ BAD_ARGUMENTS = {
     "dehazing_discriminator filters 0": (lambda: dehazing_discriminator((16, 16, 3), filters=0), r"`filters` must be a positive integer\. Received: filters=0"),
     "dehazing_discriminator num_layers 0": (lambda: dehazing_discriminator((16, 16, 3), filters=2, num_layers=0), r"`num_layers` must be a positive integer\. Received: num_layers=0"),
     "dcgan_discriminator bool height": (lambda: dcgan_discriminator((True, 16, 3), filters=2), r"Received: image_shape=\(True, 16, 3\)"),
+    # The monitors check their arguments when made, not after the first
+    # period of training (or never: a NaN high_frequency logged 0.0).
+    "SpectrumMonitor high_frequency NaN": (lambda: SpectrumMonitor(GOOD, GOOD, high_frequency=float("nan")), r"`high_frequency` must be a finite frequency in cycles/pixel >= 0\. Received: high_frequency=nan"),
+    "SpectrumMonitor high_frequency string": (lambda: SpectrumMonitor(GOOD, GOOD, high_frequency="x"), r"`high_frequency` must be a frequency .*Received: high_frequency='x'"),
+    "SpectrumMonitor high_frequency None": (lambda: SpectrumMonitor(GOOD, GOOD, high_frequency=None), r"Received: high_frequency=None"),
+    "SpectrumMonitor num_bins 0": (lambda: SpectrumMonitor(GOOD, GOOD, num_bins=0), r"`num_bins` must be None or a positive integer\. Received: num_bins=0"),
+    "SpectrumMonitor num_bins too fine": (lambda: SpectrumMonitor(GOOD, GOOD, num_bins=100), r"num_bins=100 is too fine for a 16x16 spectrum"),
+    "SpectrumMonitor max_images -1": (lambda: SpectrumMonitor(GOOD, GOOD, max_images=-1), r"`max_images` must be a positive integer\. Received: max_images=-1"),
+    "SpectrumMonitor log_dir list": (lambda: SpectrumMonitor(GOOD, GOOD, log_dir=["logs"]), r"`log_dir` must be None or a folder path\. Received: log_dir=\['logs'\]"),
+    "GANMetricsMonitor inputs None": (lambda: GANMetricsMonitor(GOOD, None, _flatten(), nearest_k=1), r"`inputs` must be a non-empty array or tensor of model inputs, batch first\. Received: inputs=None"),
+    "GANMetricsMonitor inputs empty": (lambda: GANMetricsMonitor(GOOD, GOOD[:0], _flatten(), nearest_k=1), r"Received: inputs=array\(\[\]"),
     "FFTBandFilter low > high": (lambda: FFTBandFilter(0.3, 0.1), r"Received: low=0\.3, high=0\.1"),
     "FFTBandFilter implementation": (lambda: FFTBandFilter(0.1, implementation="x"), r"Received: implementation='x'"),
     "SpectralProfile binning": (lambda: SpectralProfile(binning="log"), r"Received: binning='log'"),
@@ -353,6 +364,21 @@ def test_minibatch_std_takes_a_numpy_bool():
     # True, False or a dict of MinibatchStdDev arguments; np.True_ was refused.
     layers = [type(layer).__name__ for layer in dcgan_discriminator((16, 16, 3), filters=2, minibatch_std=np.True_).layers]
     assert "MinibatchStdDev" in layers
+
+
+@pytest.mark.parametrize("where", ["file", "under a file"])
+@pytest.mark.parametrize("monitor", ["SpectrumMonitor", "GANMetricsMonitor"])
+def test_a_monitor_log_dir_that_is_a_file_is_refused_when_made(monitor, where, tmp_path):
+    # TensorFlow's summary writer failed (FailedPreconditionError: Not a
+    # directory) only at the end of the first measured epoch.
+    (tmp_path / "logs").write_text("not a folder")
+    log_dir = tmp_path / "logs" if where == "file" else tmp_path / "logs" / "run1"
+    make = {
+        "SpectrumMonitor": lambda: SpectrumMonitor(GOOD, GOOD, log_dir=log_dir),
+        "GANMetricsMonitor": lambda: GANMetricsMonitor(GOOD, GOOD, _flatten(), nearest_k=1, log_dir=log_dir),
+    }[monitor]
+    with pytest.raises(ValueError, match=rf"cannot write into log_dir {re.escape(str(log_dir))}: Not a directory\. Received: log_dir="):
+        make()
 
 
 def test_loss_shapes_known_only_in_the_graph_are_checked_there():

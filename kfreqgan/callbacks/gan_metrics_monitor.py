@@ -14,6 +14,7 @@ from kfreqgan._validation import check_image_sets
 from kfreqgan._validation import check_positive_int
 from kfreqgan.analysis.plots import figure_to_png
 from kfreqgan.analysis.plots import plot_precision_recall_curve
+from kfreqgan.paths import check_log_dir
 
 
 class GANMetricsMonitor(keras.callbacks.Callback):
@@ -81,6 +82,11 @@ class GANMetricsMonitor(keras.callbacks.Callback):
     ):
         super().__init__()
         self.real_images = as_image_batch(real_images, name="real_images")
+        if not hasattr(inputs, "__len__") or not hasattr(inputs, "__getitem__") or isinstance(inputs, (str, bytes)) or not len(inputs):
+            raise ValueError(
+                "`inputs` must be a non-empty array or tensor of model inputs, batch first. "
+                f"Received: inputs={inputs!r}"
+            )
         self.inputs = inputs
         self.extractor = metrics.as_feature_extractor(extractor)
         self.classifier = None if classifier is None else metrics.as_feature_extractor(classifier)
@@ -98,7 +104,7 @@ class GANMetricsMonitor(keras.callbacks.Callback):
             )
         self.fid = check_bool(fid, "fid")
         self.prd = check_bool(prd, "prd")
-        self.log_dir = log_dir
+        self.log_dir = check_log_dir(log_dir)
         self.batch_size = check_positive_int(batch_size, "batch_size")
         self._generate = None
         self.epochs, self.seconds = [], []

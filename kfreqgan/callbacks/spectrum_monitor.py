@@ -8,9 +8,11 @@ import tensorflow as tf
 
 from kfreqgan import spectral
 from kfreqgan._validation import as_image_batch
+from kfreqgan._validation import check_frequency
 from kfreqgan._validation import check_positive_int
 from kfreqgan.analysis.plots import figure_to_png
 from kfreqgan.analysis.plots import plot_spectral_evolution
+from kfreqgan.paths import check_log_dir
 
 
 class SpectrumMonitor(keras.callbacks.Callback):
@@ -47,10 +49,12 @@ class SpectrumMonitor(keras.callbacks.Callback):
         self.real_images = as_image_batch(real_images, name="real_images")
         self.inputs = inputs
         self.every_n_epochs = check_positive_int(every_n_epochs, "every_n_epochs")
-        self.num_bins = num_bins
-        self.high_frequency = float(high_frequency)
-        self.log_dir = log_dir
-        self.max_images = max_images
+        # Checked here, not when the first period's training is done.
+        self.num_bins = spectral.check_num_bins(num_bins)
+        spectral.radial_bin_frequencies(int(self.real_images.shape[1]), int(self.real_images.shape[2]), self.num_bins)
+        self.high_frequency = check_frequency(high_frequency, "high_frequency")
+        self.log_dir = check_log_dir(log_dir)
+        self.max_images = check_positive_int(max_images, "max_images")
         self.epochs, self.gaps, self.distances, self.throughputs = [], [], [], []
         self.frequencies = None
         self._writer = None
