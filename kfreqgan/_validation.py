@@ -89,10 +89,18 @@ def as_image_batch(images, name="images", check_finite=True):
     if check_finite and tf.executing_eagerly():
         finite = tf.reduce_all(tf.math.is_finite(tf.cast(tensor, tf.float32)))
         if not bool(finite):
-            bad = int(tf.size(tensor)) - int(tf.math.count_nonzero(tf.math.is_finite(tensor)))
+            size = int(tf.size(tensor))
+            bad = size - int(tf.math.count_nonzero(tf.math.is_finite(tensor)))
+            if not bad:  # float64 values that float32 cannot hold
+                beyond = size - int(tf.math.count_nonzero(tf.math.is_finite(tf.cast(tensor, tf.float32))))
+                raise ValueError(
+                    f"`{name}` holds values beyond float32's range (|x| > 3.4e38), which the "
+                    f"float32 maths would make infinite. Received: {beyond} such of {size} values, "
+                    f"shape={tuple(shape)}"
+                )
             raise ValueError(
                 f"`{name}` contains NaN or Inf values. Received: {bad} non-finite of "
-                f"{int(tf.size(tensor))} values, shape={tuple(shape)}"
+                f"{size} values, shape={tuple(shape)}"
             )
     return tf.cast(tensor, tf.float32)
 

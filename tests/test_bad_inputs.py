@@ -74,8 +74,8 @@ def _critic(images):
     return tf.reduce_sum(images, axis=[1, 2, 3])
 
 
-def _with(value, index=(0, 0, 0, 0)):
-    images = GOOD.copy()
+def _with(value, index=(0, 0, 0, 0), images=GOOD):
+    images = images.copy()
     images[index] = value
     return images
 
@@ -111,6 +111,9 @@ BAD_IMAGES = {
     "complex": (GOOD.astype(np.complex64), r"must be a floating tensor .*Received: dtype=complex64"),
     "NaN": (_with(np.nan), r"contains NaN or Inf values\. Received: 1 non-finite of 1536 values, shape=\(2, 16, 16, 3\)"),
     "Inf": (_with(-np.inf, (1, 3, 4, 2)), r"contains NaN or Inf values\. Received: 1 non-finite"),
+    # It said "contains NaN or Inf values. Received: 0 non-finite".
+    "float64 beyond float32": (_with(1e300, (1, 2, 3, 0), GOOD.astype(np.float64)),
+                               r"holds values beyond float32's range \(\|x\| > 3\.4e38\), which the float32 maths would make infinite\. Received: 1 such of 1536 values, shape=\(2, 16, 16, 3\)"),
     "empty batch": (np.zeros((0, 16, 16, 3), np.float32), r"has a zero-size dimension\. Received: shape=\(0, 16, 16, 3\)"),
     "zero height": (np.zeros((2, 0, 16, 3), np.float32), r"has a zero-size dimension\. Received: shape=\(2, 0, 16, 3\)"),
     "ragged list": ([[0.1, 0.2], [0.3]], r"must be a numeric array or tensor .*Received: list that does not convert"),
