@@ -160,7 +160,12 @@ def test_records_of_other_data_or_a_missing_file_are_refused(tmp_path):
         (dict(validation_data=np.zeros((2, 8, 8, 1))), "pair"),
         (dict(metric="loss"), "metric"),
         (dict(batch_size=0), "batch_size"),
+        (dict(batch_size=2.0), "batch_size"),
+        (dict(batch_size=True), "batch_size"),
         (dict(min_delta=-1.0), "min_delta"),
+        (dict(min_delta="0"), "min_delta"),
+        (dict(score_initial="no"), "score_initial"),
+        (dict(score_initial=None), "score_initial"),
         (dict(min_delta=float("nan")), "min_delta"),
         (dict(keep=3), "keep"),
         (dict(validation_data=(np.zeros((2, 8, 8, 1)), np.full((2, 8, 8, 1), 2.0))), r"\[0, 1\]"),
@@ -172,6 +177,24 @@ def test_bad_arguments(tmp_path, arguments, match):
     arguments = {"validation_data": (x, x), "directory": tmp_path, **arguments}
     with pytest.raises(ValueError, match=match):
         KeepBestWeights(**arguments)
+
+
+def test_numpy_numbers_are_numbers(tmp_path):
+    x = _images()
+    keep = KeepBestWeights((x, x), tmp_path, batch_size=np.int64(4), min_delta=np.float32(0.5), score_initial=np.True_)
+    assert (keep.batch_size, keep.min_delta, keep.score_initial) == (4, 0.5, True)
+    assert type(keep.batch_size) is int and type(keep.score_initial) is bool
+
+
+def test_score_initial_scores_the_starting_weights_as_epoch_0(tmp_path):
+    x = _images()
+    keep = KeepBestWeights((x, x), tmp_path / "best", score_initial=True)
+    _fit(_scale_model(1.0), keep, epochs=1)
+    assert keep.history["epoch"][0] == 0 and keep.history["val_psnr"][0] == 100.0  # the identity, before training
+    assert keep.best_epoch == 0
+    plain = KeepBestWeights((x, x), tmp_path / "plain")
+    _fit(_scale_model(1.0), plain, epochs=1)
+    assert plain.history["epoch"] == [1]
 
 
 def test_an_earlier_runs_record_is_refused(tmp_path):

@@ -265,3 +265,60 @@ def test_a_card_refuses_weights_it_was_not_written_for(tmp_path):
     weights.write_bytes(b"weights of another package")
     with pytest.raises(ValueError, match=r"is not the weights file its card .* was written for"):
         pretrained.check_weights_match(card, weights)
+
+
+def test_a_fine_tune_of_the_shipped_dehazer_carries_its_card(tmp_path, monkeypatch):
+    """A first folder that started from the shipped dehazer
+    (`init_generator=pretrained:dehazer`): the card's commands, steps, time
+    and photos come first, then the fine-tune's."""
+    import tensorflow as tf
+
+    shipped = pretrained.dehazer_card()
+    run = str(tmp_path / "tune")
+    # The shipped architecture (16 filters) on tiny data: 64-pixel crops of bundled photos.
+    overrides = dict(TINY, generator_filters=16, init_generator="pretrained:dehazer", validation_photos=[], keep_best=None)
+    result = train.train(configs.get_config("dehaze-v6", overrides), run, tf.distribute.get_strategy(), verbose=0)
+    quality = _results(tmp_path / "results.json", os.path.join(run, "generator.keras"))
+    monkeypatch.setattr(pretrained, "DEHAZER_PATH", str(tmp_path / "installed" / pretrained.DEHAZER_WEIGHTS_FILE))
+    card = package_dehazer.package([run], quality, str(tmp_path / "packaged"))
+    assert card["commands"][:-1] == shipped["commands"]
+    assert card["commands"][-1].startswith(f"kfreqgan-train --config dehaze-v6 --out {run} ")
+    assert "--set init_generator=pretrained:dehazer" in card["commands"][-1]
+    assert card["continuation"][:-1] == shipped["continuation"]
+    assert card["continuation"][-1].startswith(f"{run} fine-tuned the shipped dehazer") and shipped["weights_sha256"] in card["continuation"][-1]
+    assert card["generator_steps"] == shipped["generator_steps"] + result["generator_steps"]
+    assert card["train_seconds"] == pytest.approx(shipped["train_seconds"] + card["train_seconds_per_folder"][0], abs=0.2)
+    assert card["training_photos"]["catalogue"] == shipped["training_photos"]["catalogue"]
+    assert card["fine_tuned_from"]["weights_sha256"] == shipped["weights_sha256"]
+    # Only as the first folder: the shipped card is the training before it.
+    with pytest.raises(ValueError, match="must be the first run folder"):
+        package_dehazer.initialisation(run, str(tmp_path / "elsewhere"))
+
+
+def test_a_fine_tune_of_a_runs_generator_follows_that_run(finished_run, tmp_path, capsys):
+    import tensorflow as tf
+
+    finished_run = str(shutil.copytree(finished_run, tmp_path / "first"))  # changed below: the module's stays as it is
+    tune = str(tmp_path / "tune")
+    source = os.path.join(finished_run, "generator.keras")
+    result = train.train(
+        configs.get_config("dehaze-v2", dict(TINY, init_generator=source)), tune, tf.distribute.get_strategy(), verbose=0
+    )
+    quality = _results(tmp_path / "results.json", os.path.join(tune, "generator.keras"))
+    card = package_dehazer.package([finished_run, tune], quality, str(tmp_path / "packaged"))
+    assert card["continuation"] == [f"{tune} fine-tuned {os.path.abspath(source)}, the generator {os.path.abspath(finished_run)} "
+                                    "handed out, with a new discriminator and new optimizers"]
+    first = package_dehazer.read_metrics(finished_run)["generator_steps"]
+    assert card["generator_steps"] == first + result["generator_steps"]
+    # Not after another folder, nor alone; nor once the source changed.
+    assert package_dehazer.main([tune, "--quality", quality, "--out", str(tmp_path / "out")]) == EXIT_ERROR
+    assert "must come just before it" in capsys.readouterr().err
+    changed = tmp_path / "changed"
+    shutil.copytree(finished_run, changed)
+    assert package_dehazer.main([str(changed), tune, "--quality", quality, "--out", str(tmp_path / "out")]) == EXIT_ERROR
+    assert "must come just before it" in capsys.readouterr().err
+    with open(source, "ab") as handle:
+        handle.write(b"x")
+    assert package_dehazer.main([finished_run, tune, "--quality", quality, "--out", str(tmp_path / "out")]) == EXIT_ERROR
+    assert "has changed since" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

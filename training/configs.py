@@ -36,6 +36,18 @@ _STABILIZERS = {
     "generator_ema": None,
 }
 
+# Where the generator's weights start (every configuration has this key):
+# None for a fresh initialisation, or a trained generator as
+# `kfreqgan.models.loading.load_generator` names it: `pretrained:dehazer`
+# (the shipped dehazer) or a `.keras` file (a run's `generator.keras` or
+# `freqgan.keras`). It fine-tunes that generator: the same architecture
+# (its weights, one by one, must fit this config's generator), a new
+# discriminator and new optimizers; `epochs` counts this run's epochs, and
+# `keep_best` scores the starting weights first. Only a run's first start
+# loads it: a run folder with a backup continues from its backup.
+# `initialised_from.json` in the run folder records what it started from.
+_INITIALISATION = {"init_generator": None}
+
 _DEHAZE = {
     "task": "dehaze",
     "image_size": 64,
@@ -73,6 +85,7 @@ _DEHAZE = {
     "mixed_precision": None,  # None, "mixed_float16" or "mixed_bfloat16"
     "jit_compile": False,
     **_STABILIZERS,
+    **_INITIALISATION,
 }
 
 # The v2 dehazer (issue #15): whole-image coarse transmission refined by a
@@ -273,7 +286,8 @@ CONFIGS = {
         "seed": 0,
         "mixed_precision": None,
         "jit_compile": False,
-    **_STABILIZERS,
+        **_STABILIZERS,
+        **_INITIALISATION,
     },
 }
 
@@ -422,6 +436,7 @@ def check_config(config):
         check_choice(config["gradient_penalty"], "gradient_penalty", (None, "r1", "wgan_gp"))
     if "instance_noise_decay" in config:
         check_choice(config["instance_noise_decay"], "instance_noise_decay", SCHEDULE_KINDS)
+    _check_init_generator(config)
     ema = config.get("generator_ema")
     if ema is not None and (isinstance(ema, bool) or not isinstance(ema, (int, float)) or not 0 < ema < 1):
         raise ValueError(f"`generator_ema` must be None or a momentum in (0, 1), e.g. 0.995. Received: generator_ema={ema!r}")
@@ -485,6 +500,30 @@ def check_config(config):
             f"{len(config['train_photos'])} photos): an epoch would have no full batch. "
             f"Received: batch_size={config['batch_size']}"
         )
+
+
+def _check_init_generator(config):
+    """`init_generator`: None, or a Keras generator file or `pretrained:NAME`
+    that exists (the cheap checks of `loading.model_kind`; whether its
+    weights fit is checked when the run's generator is built)."""
+    value = config.get("init_generator")
+    if value is None:
+        return
+    if not isinstance(value, str) or not value:
+        raise ValueError(
+            "`init_generator` must be None, 'pretrained:dehazer' or the path of a .keras generator file. "
+            f"Received: init_generator={value!r}"
+        )
+    from kfreqgan.models.loading import model_kind
+    from kfreqgan.models.loading import pretrained_name
+
+    try:
+        model_kind(value, ("keras",))
+        name = pretrained_name(value)
+    except (OSError, ValueError) as error:
+        raise ValueError(f"`init_generator`: {error}") from None
+    if name is not None and config["task"] != "dehaze":
+        raise ValueError(f"`init_generator` {value!r} is a dehazer, for task 'dehaze'. Received: task={config['task']!r}")
 
 
 def _check_choices(config):

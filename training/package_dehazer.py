@@ -8,7 +8,11 @@ This is a packaging step, not a trainer: the shipped model is trained by
 continued with `--config dehaze-v3` on more photos.
 The run folders are one training, earliest sitting first: a continuation
 run (a later folder started from a copy of the earlier one's `backup/`,
-e.g. with lower learning rates) comes after the run it continued. The last
+e.g. with lower learning rates) comes after the run it continued, as does
+a run that fine-tuned the one before it (`--set init_generator=` that
+run's `generator.keras`). The first folder may be a fine-tune of the
+shipped dehazer (`--set init_generator=pretrained:dehazer`): the shipped
+card's commands, steps, wall time and photos then come first. The last
 folder's `generator.keras` is shipped.
 
 It writes, into `--out`:
@@ -158,11 +162,13 @@ def wall_seconds(run_dir):
     return total
 
 
-def photo_records(configs):
+def photo_records(configs, shipped=None):
     """`(sources, heldout)` for the runs' configs, one training: the
     catalogue's photos any of them trained on (with package, version,
     author, licence, scene, release, and where the package took it from)
-    and the photos held out by the last one.
+    and the photos held out by the last one. With `shipped` (the card of
+    the shipped dehazer the first run fine-tuned), its training photos
+    come first.
 
     Raises:
         ValueError: if a photo the last run holds out was trained on by an
@@ -187,7 +193,8 @@ def photo_records(configs):
             validation = set(validation_photo_keys(config))
             trained.update((photo.key, photo) for photo in split(release)["train"] if photo.key not in validation)
     heldout = split(releases[-1])["heldout"] if releases[-1] is not None else []
-    leaked = sorted(set(trained) & {photo.key for photo in heldout})
+    earlier = {photo["key"]: photo for photo in (shipped or {}).get("training_photos", {}).get("catalogue", [])}
+    leaked = sorted((set(trained) | set(earlier)) & {photo.key for photo in heldout})
     if leaked:
         raise ValueError(f"The last run holds out photos an earlier run trained on: {leaked}")
 
@@ -203,7 +210,50 @@ def photo_records(configs):
         return fields
 
     order = {photo.key: index for index, photo in enumerate(photo_sources.CATALOGUE)}
-    return [record(p) for p in sorted(trained.values(), key=lambda p: order[p.key])], [record(p) for p in heldout]
+    records = [*earlier.values(), *(record(p) for p in sorted(trained.values(), key=lambda p: order[p.key]) if p.key not in earlier)]
+    return records, [record(p) for p in heldout]
+
+
+def initialisation(run_dir, previous_dir):
+    """The `initialised_from.json` record of `run_dir` (a run that
+    fine-tuned a trained generator: `init_generator`), or None.
+
+    A run that started from the shipped dehazer must be the first folder
+    (its card, kept in the record, holds the training before it); one that
+    started from a `.keras` file must come just after the run folder that
+    holds that file, still as it was (the same SHA-256).
+
+    Raises:
+        ValueError: naming what does not chain.
+    """
+    from kfreqgan.paths import same_place
+    from kfreqgan.training.train import INIT_PROVENANCE_FILE
+    from kfreqgan.training.train import _sha256
+
+    path = os.path.join(run_dir, INIT_PROVENANCE_FILE)
+    if not os.path.isfile(path):
+        return None
+    with open(path, encoding="utf-8") as file:
+        record = json.load(file)
+    if "card" in record:
+        if previous_dir is not None:
+            raise ValueError(
+                f"{run_dir} started from the shipped dehazer ({record['init_generator']}), so it must be the first run "
+                f"folder: the shipped dehazer's card holds the training before it. Received: {previous_dir} before it"
+            )
+        return record
+    source = record["file"]
+    if previous_dir is None or not same_place(os.path.dirname(source), previous_dir):
+        raise ValueError(
+            f"{run_dir} started from {source}, so the run folder that holds it must come just before it. "
+            f"Received: {previous_dir or 'nothing'} before it"
+        )
+    if not os.path.isfile(source) or _sha256(source) != record["sha256"]:
+        raise ValueError(
+            f"{run_dir} started from {source}, which has changed since (SHA-256 {record['sha256'][:12]}... then): "
+            f"{previous_dir} trained on after it. Received: {source}"
+        )
+    return record
 
 
 def widening(run_dir, previous_dir):
@@ -335,22 +385,28 @@ def package(run_dirs, quality, out):
     runs = [(os.path.abspath(run_dir), read_metrics(run_dir)) for run_dir in run_dirs]
     results = read_quality(quality)
     widened = [widening(run_dir, runs[index - 1][0] if index else None) for index, (run_dir, _) in enumerate(runs)]
+    started = [initialisation(run_dir, runs[index - 1][0] if index else None) for index, (run_dir, _) in enumerate(runs)]
+    # The shipped dehazer a first folder fine-tuned: its card is the training before the runs.
+    shipped = started[0]["card"] if started[0] is not None else None
     last_dir, last = runs[-1]
     config = last["config"]
     if config.get("generator_architecture") != "coherent":
         raise ValueError(f"Only coherent dehazers are packaged. Received: generator_architecture={config.get('generator_architecture')!r}")
-    sources, heldout = photo_records([metrics["config"] for _, metrics in runs])
-    commands = []
+    sources, heldout = photo_records([metrics["config"] for _, metrics in runs], shipped)
+    commands = list(shipped["commands"]) if shipped else []
     for (run_dir, metrics), provenance in zip(runs, widened):
         if provenance is not None:
             commands.append(train_command(metrics["config"], run_dir, widened_from=provenance["source_run"]))
         commands.append(train_command(metrics["config"], run_dir))
-    # A widened folder's generator optimizer started afresh: its steps add to the earlier folders'.
-    steps = int(last["generator_steps"])
-    for index in range(len(runs) - 1, 0, -1):
-        if widened[index] is None:
+    # A widened or fine-tuned folder's generator optimizer started afresh:
+    # its steps add to those before it (a continuation's count carries them).
+    steps = 0
+    for index in range(len(runs) - 1, -1, -1):
+        steps += int(runs[index][1]["generator_steps"])
+        if widened[index] is None and started[index] is None:
             break
-        steps += int(runs[index - 1][1]["generator_steps"])
+        if index == 0 and shipped:
+            steps += int(shipped["generator_steps"])
     seconds = [wall_seconds(run_dir) for run_dir, _ in runs]
 
     model = load_generator(os.path.join(last_dir, GENERATOR_FILE))
@@ -370,19 +426,37 @@ def package(run_dirs, quality, out):
     card = {
         "model": f"kfreqgan dehazer, config {commands[-1].split()[2]} (kfreqgan.models.coherent_dehazer)",
         "commands": commands,
-        "continuation": [
-            f"{run_dir} continued the training of {previous_dir} from its backup after its last epoch ({previous['config']['epochs']})"
+        "continuation": (list(shipped.get("continuation", [])) if shipped else [])
+        + (
+            [
+                f"{runs[0][0]} fine-tuned the shipped dehazer of the commands before it (--set init_generator="
+                f"{started[0]['init_generator']}; weights SHA-256 {started[0]['sha256']}) with a new discriminator and "
+                "new optimizers"
+            ]
+            if shipped
+            else []
+        )
+        + [
+            f"{run_dir} fine-tuned {init['file']}, the generator {previous_dir} handed out, with a new discriminator and "
+            "new optimizers"
+            if init is not None
+            else f"{run_dir} continued the training of {previous_dir} from its backup after its last epoch ({previous['config']['epochs']})"
             if provenance is None
             else f"{run_dir} continued the training of {previous_dir} after its last epoch ({previous['config']['epochs']}) with "
             f"that run's chosen generator widened from {provenance['generator_filters'][0]} to {provenance['generator_filters'][1]} "
             f"filters (the same function; python -m kfreqgan.training.widen), its discriminator's state and a new generator optimizer"
-            for (previous_dir, previous), (run_dir, _), provenance in zip(runs, runs[1:], widened[1:])
+            for (previous_dir, previous), (run_dir, _), provenance, init in zip(runs, runs[1:], widened[1:], started[1:])
         ],
         "package_command": "python -m kfreqgan.training.package_dehazer " + " ".join(run_dirs) + f" --quality {quality} --out {out}",
         "config": config,
         "training_photos": {
             "catalogue": sources,
-            "bundled": {"photos": list(config["train_photos"]), "source": "scikit-image / scikit-learn sample data (kfreqgan.data.photos)"},
+            "bundled": {
+                "photos": list(dict.fromkeys(
+                    [*(shipped["training_photos"]["bundled"]["photos"] if shipped else []), *config["train_photos"]]
+                )),
+                "source": "scikit-image / scikit-learn sample data (kfreqgan.data.photos)",
+            },
         },
         "heldout_photos": {
             "never_trained_on": [photo["key"] for photo in heldout] + list(HELDOUT_PHOTOS),
@@ -397,10 +471,12 @@ def package(run_dirs, quality, out):
         # With keep_best: the epoch whose generator ships (generator_steps and
         # epochs are where training stopped), on photos it did not train on.
         "epoch_selection": last.get("validation"),
-        "train_seconds": round(sum(seconds), 1),
+        "train_seconds": round(sum(seconds) + (shipped["train_seconds"] if shipped else 0.0), 1),
         "train_seconds_per_folder": [round(s, 1) for s in seconds],
         "wall_time_measured_as": "sum over folders and sittings of first-to-last event time of each TensorBoard event file "
         "(logs/*/train): training only, no start-up; 2 shared CPU cores",
+        **({"fine_tuned_from": {"init_generator": started[0]["init_generator"], "weights_sha256": started[0]["sha256"],
+                                "model": shipped["model"], "train_seconds": shipped["train_seconds"]}} if shipped else {}),
         "heldout_scores": {
             "command": results["command"],
             "pairs": results["pairs"],

@@ -22,6 +22,9 @@ Writes into `--out`:
   continuation with a different model (filters, depth, architecture,
   channels, precision, ...), which cannot load the backup, is refused with
   the keys that differ;
+- `initialised_from.json`: with `init_generator` (a fine-tune of a trained
+  generator), what the run's generator started from: the model's name,
+  the SHA-256 of its file and, for the shipped dehazer, its card;
 - `metrics.json`: the configuration, the training history (every epoch,
   those before an interruption included) and, for
   dehazing, PSNR / SSIM / spectral error of the hazy inputs and of the
@@ -461,9 +464,69 @@ STRUCTURE_KEYS = (
     "mixed_precision",
 )
 
+INIT_PROVENANCE_FILE = "initialised_from.json"
+"""The run folder's record of what `init_generator` started the generator from."""
+
 # What this command writes into --out (a folder holding anything else and
 # no run is someone else's).
-_RUN_ENTRIES = ("backup", "best", "logs", "metrics.json", "generator.keras", "freqgan.keras", "samples.png", RUN_CONFIG_FILE)
+_RUN_ENTRIES = (
+    "backup", "best", "logs", "metrics.json", "generator.keras", "freqgan.keras", "samples.png", RUN_CONFIG_FILE,
+    INIT_PROVENANCE_FILE,
+)
+
+
+def _sha256(path):
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def initialise_generator(generator, config):
+    """Sets `generator`'s weights from `config["init_generator"]` (see
+    `configs`: `pretrained:dehazer` or a `.keras` file) and returns the
+    provenance record `kfreqgan-train` writes to `initialised_from.json`.
+
+    The two generators must be one architecture: the same number of
+    weights, each of the same shape, in the same order (the config's
+    builder with the trained model's settings; the fixed image size of
+    training and a size-free saved model hold the same weights).
+
+    Raises:
+        ValueError: naming the first weight that does not fit, or the
+            counts.
+    """
+    from kfreqgan.models.loading import load_generator
+    from kfreqgan.models.loading import pretrained_name
+
+    spec = config["init_generator"]
+    source = load_generator(spec, kinds=("keras",), image_to_image=config["task"] == "dehaze")
+    theirs, ours = source.weights, generator.weights
+    if len(theirs) != len(ours):
+        raise ValueError(
+            f"init_generator {spec!r} is another architecture than this config's generator: {len(theirs)} weights "
+            f"({source.count_params()} parameters) against {len(ours)} ({generator.count_params()}). Give a config "
+            f"that describes its model (for the shipped dehazer: --config dehaze-v6). Received: init_generator={spec!r}"
+        )
+    for mine, their in zip(ours, theirs):
+        if tuple(mine.shape) != tuple(their.shape):
+            raise ValueError(
+                f"init_generator {spec!r} does not fit this config's generator: its weight {their.path} has shape "
+                f"{tuple(their.shape)}, this config's {mine.path} {tuple(mine.shape)} (another width or architecture). "
+                f"Received: init_generator={spec!r}"
+            )
+    generator.set_weights(source.get_weights())
+    record = {"init_generator": spec, "parameters": int(generator.count_params())}
+    if pretrained_name(spec) is not None:
+        from kfreqgan import pretrained
+
+        record.update(file=pretrained.DEHAZER_PATH, sha256=_sha256(pretrained.DEHAZER_PATH), card=pretrained.dehazer_card())
+    else:
+        record.update(file=os.path.abspath(spec), sha256=_sha256(spec))
+    return record
 
 
 def previous_config(out):
@@ -595,8 +658,7 @@ def train(config, out, strategy, verbose=2, callbacks=()):
     chief, worker_id = _worker(strategy)
     backup_dir = os.path.join(out, "backup", f"worker-{worker_id}")
     check_continuation(config, out, backup_dir)
-    if chief:
-        write_text_atomically(os.path.join(out, RUN_CONFIG_FILE), json.dumps(config, indent=2))
+    resuming = AtomicBackupAndRestore.read_metadata(backup_dir) is not None
     keras.utils.set_random_seed(config["seed"])
     if config["mixed_precision"]:
         keras.mixed_precision.set_global_policy(config["mixed_precision"])
@@ -608,6 +670,19 @@ def train(config, out, strategy, verbose=2, callbacks=()):
 
     with strategy.scope():
         gan = compiled_gan(config)
+    initialised = None
+    if config.get("init_generator") is not None and not resuming:
+        # A fine-tune's first start (a run with a backup continues from it).
+        initialised = initialise_generator(gan.generator, config)
+    if chief:
+        # After the generator is built (and initialised): a start refused
+        # above leaves no record behind.
+        write_text_atomically(os.path.join(out, RUN_CONFIG_FILE), json.dumps(config, indent=2))
+        provenance = os.path.join(out, INIT_PROVENANCE_FILE)
+        if initialised is not None:
+            write_text_atomically(provenance, json.dumps(initialised, indent=2))
+        elif not resuming and os.path.exists(provenance):
+            os.remove(provenance)  # an earlier first start's, this one starts afresh
 
     # Each worker gets its own backup directory (one shared file fails on its lock).
     backup = AtomicBackupAndRestore(backup_dir, delete_checkpoint=False)
@@ -634,6 +709,7 @@ def train(config, out, strategy, verbose=2, callbacks=()):
                 metric=config["keep_best"],
                 keep="generator",
                 batch_size=config["batch_size"],
+                score_initial=initialised is not None,
             )
         ]
     average = []
@@ -688,6 +764,10 @@ def train(config, out, strategy, verbose=2, callbacks=()):
         "generator_steps": int(gan.generator_optimizer.iterations.numpy()),
         "discriminator_steps": int(gan.discriminator_optimizer.iterations.numpy()),
     }
+    provenance = os.path.join(out, INIT_PROVENANCE_FILE)
+    if os.path.isfile(provenance):
+        with open(provenance, encoding="utf-8") as handle:
+            result["initialised_from"] = json.load(handle)
     final_generator = None
     if keep:
         # The outputs are the selected epoch's generator; freqgan.keras keeps

@@ -11,6 +11,9 @@ import keras
 import numpy as np
 
 from kfreqgan._validation import as_image_batch
+from kfreqgan._validation import check_bool
+from kfreqgan._validation import check_positive_int
+from kfreqgan._validation import is_real_number
 from kfreqgan.atomic_files import write_atomically
 from kfreqgan.atomic_files import write_text_atomically
 
@@ -53,6 +56,8 @@ class KeepBestWeights(keras.callbacks.Callback):
     run's backup, `fit(initial_epoch=...)`, a resumed run) first scores the
     weights it starts from, as that many completed epochs, so a
     continuation that only gets worse hands back its starting weights.
+    With `score_initial=True` a run that starts at epoch 0 does so too
+    (weights loaded before `fit`: a fine-tune of a trained model).
 
     Validation data must be data the model does not train on (other photos
     than the training ones, not the test photos), or the selection
@@ -69,6 +74,9 @@ class KeepBestWeights(keras.callbacks.Callback):
         batch_size: batch size of `predict`.
         min_delta: an epoch must beat the best score by more than this to
             replace it.
+        score_initial: also score the weights a run starting at epoch 0
+            starts from, as epoch 0 (for weights that were trained
+            elsewhere; a fresh initialisation is not worth the pass).
 
     Attributes:
         best: the best score so far (None before the first).
@@ -91,7 +99,7 @@ class KeepBestWeights(keras.callbacks.Callback):
     ```
     """
 
-    def __init__(self, validation_data, directory, metric="psnr", keep=None, batch_size=8, min_delta=0.0):
+    def __init__(self, validation_data, directory, metric="psnr", keep=None, batch_size=8, min_delta=0.0, score_initial=False):
         super().__init__()
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise ValueError(
@@ -102,10 +110,10 @@ class KeepBestWeights(keras.callbacks.Callback):
             raise ValueError(f"`metric` must be one of {list(METRICS)}. Received: metric={metric!r}")
         if keep is not None and not isinstance(keep, str):
             raise ValueError(f"`keep` must be an attribute name or None. Received: keep={keep!r}")
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"`batch_size` must be a positive integer. Received: batch_size={batch_size!r}")
-        if isinstance(min_delta, bool) or not isinstance(min_delta, (int, float)) or not 0 <= min_delta < float("inf"):
+        batch_size = check_positive_int(batch_size, "batch_size")
+        if not is_real_number(min_delta) or not 0 <= min_delta < float("inf"):
             raise ValueError(f"`min_delta` must be a finite number >= 0. Received: min_delta={min_delta!r}")
+        score_initial = check_bool(score_initial, "score_initial")
         inputs, targets = validation_data
         targets = as_image_batch(targets, name="validation targets").numpy()
         if targets.min() < 0.0 or targets.max() > 1.0:
@@ -125,6 +133,7 @@ class KeepBestWeights(keras.callbacks.Callback):
         self.keep = keep
         self.batch_size = batch_size
         self.min_delta = float(min_delta)
+        self.score_initial = score_initial
         self.best, self.best_epoch = None, None
         self.history = {"epoch": [], "val_psnr": [], "val_ssim": []}
         self._data = fingerprint(np.asarray(self.inputs, np.float32), self.targets)
@@ -138,6 +147,7 @@ class KeepBestWeights(keras.callbacks.Callback):
             "keep": self.keep,
             "batch_size": self.batch_size,
             "min_delta": self.min_delta,
+            "score_initial": self.score_initial,
         }
 
     @staticmethod
@@ -232,7 +242,7 @@ class KeepBestWeights(keras.callbacks.Callback):
                 f"after epoch {epoch}: it is an earlier run's choice. Remove it (or the folder) to train afresh. "
                 f"Received: initial epoch {epoch}, recorded epoch {self.best_epoch}"
             )
-        if epoch > 0:
+        if epoch > 0 or self.score_initial:
             # The weights training starts from are a candidate (a
             # continuation of another run's backup, or a resumed run, whose
             # score is already recorded and is then not replaced). Every

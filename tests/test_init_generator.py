@@ -1,0 +1,100 @@
+"""`init_generator`: a `kfreqgan-train` run that fine-tunes a trained
+generator (the shipped dehazer, or a run's `.keras` file) instead of
+starting from a fresh initialisation."""
+
+import json
+import os
+
+import keras
+import numpy as np
+import pytest
+
+from kfreqgan.training import configs
+from kfreqgan.training import train
+from tiny_configs import KEEP_BEST_TINY
+
+pytest.importorskip("skimage")
+
+
+@pytest.mark.parametrize(
+    "value, match",
+    [
+        (5, "init_generator` must be None"),
+        ("", "init_generator` must be None"),
+        ("no/such/generator.keras", "init_generator`: Model file not found"),
+        ("pretrained:nope", "init_generator`: Unknown pretrained model"),
+        ("README.md", "init_generator`: A model must be a .keras file"),
+    ],
+)
+def test_bad_values_are_refused_before_anything_loads(value, match):
+    with pytest.raises(ValueError, match=match):
+        configs.get_config("dehaze-v6", {"init_generator": value})
+
+
+def test_the_shipped_dehazer_is_a_dehazer():
+    assert configs.get_config("dehaze-v6", {"init_generator": "pretrained:dehazer"})["init_generator"] == "pretrained:dehazer"
+    with pytest.raises(ValueError, match="for task 'dehaze'"):
+        configs.get_config("dcgan-32", {"init_generator": "pretrained:dehazer"})
+
+
+def test_the_shipped_dehazer_loads_into_its_config_and_computes_the_same():
+    from kfreqgan import pretrained
+
+    card = pretrained.dehazer_card()
+    config = configs.get_config(card["model"].split("config ")[1].split()[0], {"init_generator": "pretrained:dehazer"})
+    generator = train.build_gan(config).generator
+    record = train.initialise_generator(generator, config)
+    image = np.random.default_rng(0).uniform(size=(1, config["image_size"], config["image_size"], 3)).astype(np.float32)
+    np.testing.assert_allclose(generator(image), pretrained.dehazer()(image), atol=1e-5)
+    assert record["sha256"] == card["weights_sha256"] and record["card"]["commands"] == card["commands"]
+    # Another width does not fit: the first weight that differs is named.
+    narrow = configs.get_config("dehaze-v6", {"generator_filters": 8, "init_generator": "pretrained:dehazer"})
+    with pytest.raises(ValueError, match=r"does not fit this config's generator: its weight .* has shape"):
+        train.initialise_generator(train.build_gan(narrow).generator, narrow)
+
+
+def test_a_fine_tune_starts_from_the_trained_generator_and_keeps_it_unless_beaten(tmp_path):
+    import tensorflow as tf
+
+    strategy = tf.distribute.get_strategy()
+    first = str(tmp_path / "first")
+    per_epoch = train.train(configs.get_config("dehaze-v2", dict(KEEP_BEST_TINY, epochs=1)), first, strategy, verbose=0)["generator_steps"]
+    source = os.path.join(first, "generator.keras")
+
+    tune = str(tmp_path / "tune")
+    config = configs.get_config("dehaze-v2", dict(KEEP_BEST_TINY, epochs=2, init_generator=source, seed=3))
+    result = train.train(config, tune, strategy, verbose=0)
+    # keep_best scored the starting weights first, as epoch 0: the source generator's score.
+    hazy, clean = train.validation_pairs(config)
+    trained = keras.models.load_model(source)
+    start = tf.image.psnr(np.clip(trained.predict(hazy, verbose=0), 0, 1), clean, 1.0).numpy().mean()
+    sitting = result["validation"]["scores_this_sitting"]
+    assert sitting["epoch"] == [0, 1, 2]
+    assert sitting["val_psnr"][0] == pytest.approx(start, abs=1e-3)
+    assert result["validation"]["selected_scores"]["val_psnr"] == pytest.approx(max(sitting["val_psnr"]), abs=1e-4)
+    # The record: what it started from, by content.
+    record = json.load(open(os.path.join(tune, train.INIT_PROVENANCE_FILE)))
+    assert record["file"] == os.path.abspath(source) and record["sha256"] == train._sha256(source)
+    assert json.load(open(os.path.join(tune, "metrics.json")))["initialised_from"] == record
+    # Its own step count: the optimizers started afresh.
+    assert result["generator_steps"] == 2 * per_epoch
+
+    # A second sitting continues from the backup, not from init_generator again.
+    again = train.train(configs.get_config("dehaze-v2", dict(config, epochs=3)), tune, strategy, verbose=0)
+    assert again["validation"]["scores_this_sitting"]["epoch"] == [2, 3]
+    assert again["validation"]["scores_this_sitting"]["val_psnr"][0] == pytest.approx(sitting["val_psnr"][2], abs=1e-4)
+    assert again["initialised_from"] == record and again["generator_steps"] == 3 * per_epoch
+
+
+def test_a_generator_of_another_width_is_refused_before_the_run_is_recorded(tmp_path):
+    import tensorflow as tf
+
+    first = str(tmp_path / "first")
+    train.train(configs.get_config("dehaze-v2", dict(KEEP_BEST_TINY, epochs=1)), first, tf.distribute.get_strategy(), verbose=0)
+    out = tmp_path / "wide"
+    wide = configs.get_config(
+        "dehaze-v2", dict(KEEP_BEST_TINY, generator_filters=8, init_generator=os.path.join(first, "generator.keras"))
+    )
+    with pytest.raises(ValueError, match="does not fit this config's generator"):
+        train.train(wide, str(out), tf.distribute.get_strategy(), verbose=0)
+    assert not out.exists() or not os.listdir(out)
