@@ -42,6 +42,7 @@ def test_set_spectrum_statistics(patches):
 def test_frequency_bias_is_zero_for_the_same_set_and_rises_for_blur(patches):
     same = frequency_bias(patches, patches)
     np.testing.assert_allclose(same["band_error_db"], 0.0, atol=1e-9)
+    assert np.isnan(same["high_to_low"])  # 0 / 0: no bias, not an infinite one (it said inf)
     blurred = frequency_bias(patches, blur(patches))
     errors = blurred["band_error_db"]
     assert blurred["slope_db_per_cycle"] > 10 and blurred["high_to_low"] > 3
@@ -62,6 +63,17 @@ def test_compare_image_sets_report_is_json_and_signed(patches):
         compare_image_sets(patches, patches[:, :16, :16])
     with pytest.raises(ValueError, match="at least 2"):
         compare_image_sets(patches[:1], patches[:1])
+
+
+def test_bands_may_be_a_list_of_pairs_as_the_models_take_them(patches):
+    # A list of (low, high) pairs, as unet_generator and band_ranges take,
+    # raised AttributeError: 'list' object has no attribute 'values'.
+    pairs = [(0.0, 0.08), (0.08, 0.25), (0.25, None)]
+    report, arrays = compare_image_sets(patches[:8], blur(patches[:8]), bands=pairs)
+    named, _ = compare_image_sets(patches[:8], blur(patches[:8]))
+    assert list(report["bands"]) == ["band_0", "band_1", "band_2"]
+    assert [band["mean_gap_db"] for band in report["bands"].values()] == [band["mean_gap_db"] for band in named["bands"].values()]
+    np.testing.assert_array_equal(set_spectrum(patches[:8], bands=pairs)["band_energy"], arrays["real"]["band_energy"])
 
 
 def test_plots_render(patches, tmp_path):

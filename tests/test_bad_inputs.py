@@ -48,7 +48,9 @@ from kfreqgan.layers import InvertScattering
 from kfreqgan.layers import Luminance
 from kfreqgan.layers import MinibatchStdDev
 from kfreqgan.layers import SpectralProfile
+from kfreqgan.analysis import compare_image_sets
 from kfreqgan.analysis import frequency_bias
+from kfreqgan.analysis import set_spectrum
 from kfreqgan.callbacks import GANMetricsMonitor
 from kfreqgan.callbacks import SpectrumMonitor
 from kfreqgan.callbacks import StopOnDivergence
@@ -220,6 +222,16 @@ BAD_ARGUMENTS = {
     "SpectrumMonitor log_dir list": (lambda: SpectrumMonitor(GOOD, GOOD, log_dir=["logs"]), r"`log_dir` must be None or a folder path\. Received: log_dir=\['logs'\]"),
     "GANMetricsMonitor inputs None": (lambda: GANMetricsMonitor(GOOD, None, _flatten(), nearest_k=1), r"`inputs` must be a non-empty array or tensor of model inputs, batch first\. Received: inputs=None"),
     "GANMetricsMonitor inputs empty": (lambda: GANMetricsMonitor(GOOD, GOOD[:0], _flatten(), nearest_k=1), r"Received: inputs=array\(\[\]"),
+    # The analysis of image sets: sizes, batch sizes and sets are named.
+    "set_spectrum batch_size 0": (lambda: set_spectrum(GOOD, batch_size=0), r"`batch_size` must be a positive integer\. Received: batch_size=0"),
+    "set_spectrum batch_size 2.5": (lambda: set_spectrum(GOOD, batch_size=2.5), r"Received: batch_size=2\.5"),
+    "set_spectrum bands string": (lambda: set_spectrum(GOOD, bands="low"), r"`bands` must be a \{name: \(low, high\)\} dict.*Received: bands='low'"),
+    "set_spectrum bands empty": (lambda: set_spectrum(GOOD, bands=[]), r"`bands` must hold at least one \(low, high\) band\. Received: bands=\[\]"),
+    "frequency_bias batch_size -1": (lambda: frequency_bias(GOOD, GOOD, batch_size=-1), r"Received: batch_size=-1"),
+    "frequency_bias sizes": (lambda: frequency_bias(GOOD, GOOD[:, :8, :8]), r"must have the same height and width\. Received: real\.shape=\(2, 16, 16, 3\), fake\.shape=\(2, 8, 8, 3\)"),
+    "compare_image_sets channels": (lambda: compare_image_sets(GOOD, GOOD[..., :1]), r"Received: real\.shape=\(2, 16, 16, 3\), fake\.shape=\(2, 16, 16, 1\)"),
+    "compare_image_sets scalar": (lambda: compare_image_sets(0.5, GOOD), r"`real` must have rank 4 .*Received: shape=\(\)"),
+    "compare_image_sets None": (lambda: compare_image_sets(GOOD, None), r"`fake` must be a numeric array or tensor .*Received: NoneType"),
     "FFTBandFilter low > high": (lambda: FFTBandFilter(0.3, 0.1), r"Received: low=0\.3, high=0\.1"),
     "FFTBandFilter implementation": (lambda: FFTBandFilter(0.1, implementation="x"), r"Received: implementation='x'"),
     "SpectralProfile binning": (lambda: SpectralProfile(binning="log"), r"Received: binning='log'"),

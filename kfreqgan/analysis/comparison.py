@@ -9,6 +9,7 @@ batches, so sets of any size fit in memory, and returned as a JSON-ready
 dict of lists (`report`) plus NumPy arrays for plotting.
 """
 
+from collections.abc import Mapping
 
 import numpy as np
 import scipy.stats
@@ -16,8 +17,26 @@ import tensorflow as tf
 
 from kfreqgan import spectral
 from kfreqgan._validation import as_image_batch
+from kfreqgan._validation import check_positive_int
 from kfreqgan._validation import is_integer
 from kfreqgan.bands import DEFAULT_BANDS
+from kfreqgan.bands import band_ranges
+
+
+def _check_batch_size(batch_size):
+    return check_positive_int(batch_size, "batch_size")
+
+
+def _named_bands(bands):
+    """`bands` as a `{name: (low, high)}` dict: `DEFAULT_BANDS` for None, a
+    dict as it is, a sequence of pairs (as the models take) named `band_0`,
+    `band_1`, ... (`band_ranges` checks them)."""
+    if bands is None:
+        return DEFAULT_BANDS
+    ranges = band_ranges(bands)
+    if not ranges:
+        raise ValueError(f"`bands` must hold at least one (low, high) band. Received: bands={bands!r}")
+    return dict(bands) if isinstance(bands, Mapping) else {f"band_{index}": band for index, band in enumerate(ranges)}
 
 
 def _batches(images, batch_size):
@@ -27,6 +46,8 @@ def _batches(images, batch_size):
 
 
 def _check_set(images, name):
+    if not hasattr(images, "__len__"):  # a scalar or None: as_image_batch names it
+        as_image_batch(images, name=name)
     tensor = as_image_batch(images[:1] if len(images) else images, name=name)
     if len(images) < 2:
         raise ValueError(f"`{name}` needs at least 2 images to measure a spread. Received: {len(images)} image(s)")
@@ -48,7 +69,8 @@ def set_spectrum(images, num_bins=None, bands=None, batch_size=64):
         per-image radial power in dB, `mean_db` / `std_db` (B,),
         `mean_log_spectrum_db` (H, W) centred, `band_energy` (N, len(bands)).
     """
-    bands = DEFAULT_BANDS if bands is None else bands
+    bands = _named_bands(bands)
+    batch_size = _check_batch_size(batch_size)
     height, width, _ = _check_set(images, "images")
     curves, energies, spectrum_sum, count = [], [], 0.0, 0
     band_list = list(bands.values())
@@ -98,13 +120,17 @@ def frequency_bias(real, fake, num_bands=8, max_frequency=0.5, batch_size=64):
         dict with `band_centres` (num_bands,), `band_error_db`
         (num_bands,), `slope_db_per_cycle`, `high_to_low`.
     """
+    batch_size = _check_batch_size(batch_size)
     if not is_integer(num_bands) or num_bands < 2:
         raise ValueError(f"`num_bands` must be an integer >= 2. Received: num_bands={num_bands!r}")
     num_bands = int(num_bands)
     shape_real = _check_set(real, "real")
     shape_fake = _check_set(fake, "fake")
     if shape_real[:2] != shape_fake[:2]:
-        raise ValueError(f"`real` and `fake` must have the same height and width. Received: {shape_real} and {shape_fake}")
+        raise ValueError(
+            "`real` and `fake` must have the same height and width. "
+            f"Received: real.shape={(len(real), *shape_real)}, fake.shape={(len(fake), *shape_fake)}"
+        )
 
     def ring_db(images):
         rows = []
@@ -122,7 +148,8 @@ def frequency_bias(real, fake, num_bands=8, max_frequency=0.5, batch_size=64):
         "band_centres": centres,
         "band_error_db": errors,
         "slope_db_per_cycle": slope,
-        "high_to_low": float(errors[half:].mean() / low) if low > 0 else float("inf"),
+        # 0 / 0 (both halves reproduced exactly) is no bias, not an infinite one.
+        "high_to_low": float(errors[half:].mean() / low) if low > 0 else float("inf") if errors[half:].mean() > 0 else float("nan"),
     }
 
 
@@ -138,12 +165,12 @@ def compare_image_sets(real, fake, num_bins=None, bands=None, num_bias_bands=8, 
         `arrays` holds the NumPy arrays the plots need (`real`, `fake`: the
         outputs of `set_spectrum`; `bias`: of `frequency_bias`).
     """
-    bands = DEFAULT_BANDS if bands is None else bands
+    bands = _named_bands(bands)
     shape_real, shape_fake = _check_set(real, "real"), _check_set(fake, "fake")
     if shape_real != shape_fake:
         raise ValueError(
             "`real` and `fake` must have the same height, width and channels (resize them first). "
-            f"Received: {shape_real} and {shape_fake}"
+            f"Received: real.shape={(len(real), *shape_real)}, fake.shape={(len(fake), *shape_fake)}"
         )
     ours = set_spectrum(real, num_bins, bands, batch_size)
     theirs = set_spectrum(fake, num_bins, bands, batch_size)
