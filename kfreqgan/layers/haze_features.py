@@ -119,10 +119,11 @@ class ChannelMean(keras.layers.Layer):
     def __init__(self, target_shape=None, **kwargs):
         super().__init__(**kwargs)
         if target_shape is not None:
-            if not isinstance(target_shape, (tuple, list)) or not all(
+            # () would reshape the whole batch into one flat row.
+            if not isinstance(target_shape, (tuple, list)) or not target_shape or not all(
                 is_integer(size) and size > 0 for size in target_shape
             ):
-                raise ValueError(f"`target_shape` must be None or a tuple of positive ints. Received: target_shape={target_shape!r}")
+                raise ValueError(f"`target_shape` must be None or a non-empty tuple of positive ints. Received: target_shape={target_shape!r}")
             target_shape = tuple(int(size) for size in target_shape)
         self.target_shape = target_shape
 

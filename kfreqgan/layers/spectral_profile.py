@@ -91,7 +91,7 @@ class SpectralProfile(keras.layers.Layer):
                 f"`drop_highest` must be an integer >= 0. Received: drop_highest={drop_highest!r}"
             )
         self.binning = binning
-        self.num_bins = num_bins
+        self.num_bins = spectral.check_num_bins(num_bins)
         self.max_frequency = float(max_frequency)
         self.exclude_dc = check_bool(exclude_dc, "exclude_dc")
         self.drop_highest = int(drop_highest)
