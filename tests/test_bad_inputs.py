@@ -39,6 +39,7 @@ from kfreqgan.export import cli as export_cli
 from kfreqgan.export import serving
 from kfreqgan.layers import BilinearUpsampling2D
 from kfreqgan.layers import ChannelMean
+from kfreqgan.layers import CropToMatch
 from kfreqgan.layers import DarkChannel
 from kfreqgan.layers import EdgeAwareSmoothness
 from kfreqgan.layers import FFTBandFilter
@@ -233,6 +234,15 @@ BAD_ARGUMENTS = {
     "compare_image_sets scalar": (lambda: compare_image_sets(0.5, GOOD), r"`real` must have rank 4 .*Received: shape=\(\)"),
     "compare_image_sets None": (lambda: compare_image_sets(GOOD, None), r"`fake` must be a numeric array or tensor .*Received: NoneType"),
     "ChannelMean empty target_shape": (lambda: ChannelMean(target_shape=()), r"`target_shape` must be None or a non-empty tuple of positive ints\. Received: target_shape=\(\)"),
+    # Shapes checked when the model is built (it declared a shape it did not return).
+    "CropToMatch images smaller": (lambda: CropToMatch()([GOOD[:, :8, :8], GOOD]), r"`images` must be at least as large as `reference` in height and width\. Received: images\.shape=\(2, 8, 8, 3\), reference\.shape=\(2, 16, 16, 3\)"),
+    "CropToMatch symbolic smaller": (lambda: CropToMatch()([keras.Input((8, 8, 3)), keras.Input((16, 16, 3))]), r"Received: images\.shape=\(None, 8, 8, 3\), reference\.shape=\(None, 16, 16, 3\)"),
+    "CropToMatch one input": (lambda: CropToMatch()(tf.constant(GOOD)), r"CropToMatch expects \[images, reference\]\. Received: one input of shape \(2, 16, 16, 3\)"),
+    "CropToMatch rank 3": (lambda: CropToMatch()([GOOD[0], GOOD[0]]), r"`images` must have rank 4 \(batch, height, width, channels\)\. Received: images\.shape=\(16, 16, 3\)"),
+    "InvertScattering transmission size": (
+        lambda: InvertScattering()([keras.Input((8, 8, 3)), keras.Input((16, 16, 1)), keras.Input((1, 1, 3))]),
+        r"`transmission` must broadcast to the shape of `hazy` \(each size equal to the hazy image's or 1\)\. Received: hazy\.shape=\(None, 8, 8, 3\), transmission\.shape=\(None, 16, 16, 1\)"),
+    "InvertScattering airlight channels": (lambda: InvertScattering()([GOOD, GOOD[..., :1], GOOD[:, :1, :1, :2]]), r"Received: hazy\.shape=\(2, 16, 16, 3\), airlight\.shape=\(2, 1, 1, 2\)"),
     "FFTBandFilter low > high": (lambda: FFTBandFilter(0.3, 0.1), r"Received: low=0\.3, high=0\.1"),
     "FFTBandFilter implementation": (lambda: FFTBandFilter(0.1, implementation="x"), r"Received: implementation='x'"),
     "SpectralProfile binning": (lambda: SpectralProfile(binning="log"), r"Received: binning='log'"),

@@ -93,13 +93,42 @@ class CropToMatch(keras.layers.Layer):
         `(batch, reference height, reference width, images channels)`.
     """
 
+    def _check_shapes(self, shapes):
+        """`(images, reference)` shapes, checked where they are static: a
+        smaller `images` was returned uncropped, smaller than the output
+        shape the layer declares, and one tensor was unpacked along its
+        batch."""
+        if all(dim is None or isinstance(dim, int) for dim in shapes):  # one tensor's shape
+            raise ValueError(f"CropToMatch expects [images, reference]. Received: one input of shape {tuple(shapes)}")
+        if len(shapes) != 2:
+            raise ValueError(f"CropToMatch expects [images, reference]. Received: {len(shapes)} inputs")
+        images, reference = (tuple(shape) for shape in shapes)
+        for name, shape in (("images", images), ("reference", reference)):
+            if len(shape) != 4:
+                raise ValueError(
+                    f"CropToMatch: `{name}` must have rank 4 (batch, height, width, channels). Received: {name}.shape={shape}"
+                )
+        for axis in (1, 2):
+            if None not in (images[axis], reference[axis]) and images[axis] < reference[axis]:
+                raise ValueError(
+                    "CropToMatch: `images` must be at least as large as `reference` in height and width. "
+                    f"Received: images.shape={images}, reference.shape={reference}"
+                )
+        return images, reference
+
+    def build(self, input_shape):
+        self._check_shapes(input_shape)
+
     def call(self, inputs):
+        if not isinstance(inputs, (list, tuple)):
+            self._check_shapes(tuple(inputs.shape))
+        self._check_shapes([tuple(tensor.shape) for tensor in inputs])
         images, reference = inputs
         size = tf.shape(reference)
         return images[:, : size[1], : size[2], :]
 
     def compute_output_shape(self, input_shapes):
-        images, reference = input_shapes
+        images, reference = self._check_shapes(input_shapes)
         return (images[0], reference[1], reference[2], images[3])
 
 

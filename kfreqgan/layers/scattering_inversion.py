@@ -39,6 +39,26 @@ class InvertScattering(keras.layers.Layer):
             raise ValueError(f"`min_transmission` must lie in (0, 1]. Received: min_transmission={min_transmission!r}")
         self.min_transmission = float(min_transmission)
 
+    def build(self, input_shape):
+        """Checks the static shapes: mismatched ones built a model that
+        declared the hazy image's shape and failed on its first call with
+        TensorFlow's "Incompatible shapes"."""
+        if not isinstance(input_shape, (list, tuple)) or len(input_shape) != 3 or all(
+            dim is None or isinstance(dim, int) for dim in input_shape
+        ):
+            return  # call names it
+        hazy, transmission, airlight = (tuple(shape) for shape in input_shape)
+        for name, shape in (("transmission", transmission), ("airlight", airlight)):
+            # NumPy broadcasting onto the hazy image's shape, which is the output's.
+            fits = len(shape) <= len(hazy) and all(
+                None in (size, target) or size in (1, target) for size, target in zip(reversed(shape), reversed(hazy))
+            )
+            if not fits:
+                raise ValueError(
+                    f"InvertScattering: `{name}` must broadcast to the shape of `hazy` (each size equal to the "
+                    f"hazy image's or 1). Received: hazy.shape={hazy}, {name}.shape={shape}"
+                )
+
     def call(self, inputs):
         if not isinstance(inputs, (list, tuple)) or len(inputs) != 3:
             received = f"{len(inputs)} inputs" if isinstance(inputs, (list, tuple)) else f"one input of shape {tuple(inputs.shape)}"
