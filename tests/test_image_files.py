@@ -325,6 +325,9 @@ def test_refused_modes_and_files_are_one_line_naming_the_file(case, tmp_path):
     assert "\n" not in text and str(tmp_path / name) in text
     with pytest.raises(ValueError, match=message):
         image_files.load_image(tmp_path / name)
+    if case in ("empty file", "garbage"):  # what the header alone shows: the same words
+        with pytest.raises(ValueError, match=message):
+            image_files.image_size(tmp_path / name)
 
 
 def test_a_16_bit_colour_tiff_is_refused(tmp_path):

@@ -409,6 +409,10 @@ def _pixels(path, data, image):
     raise _refuse(path, f"{described} (mode {mode})")
 
 
+def _empty_file(path):
+    return ValueError(f"Could not decode the image file {path!r} (corrupt, or not an image): the file is empty.")
+
+
 def _decode_error(path, error):
     """One line for a file the decoder rejects (its reason without the path)."""
     reason = first_line(error)
@@ -492,7 +496,7 @@ def _decode(path, data, max_side):
     from PIL import Image
 
     if not data:
-        raise ValueError(f"Could not decode the image file {path!r} (corrupt, or not an image): the file is empty.")
+        raise _empty_file(path)
     bomb = getattr(Image, "DecompressionBombError", ())
     try:
         with _open_quietly(io.BytesIO(data)) as image:
@@ -610,6 +614,8 @@ def image_size(path):
 
     path = _check_file(path)
     bomb = getattr(Image, "DecompressionBombError", ())
+    if not _is_url(path) and os.stat(path).st_size == 0:
+        raise _empty_file(path)  # as read_image says it, not "not a PNG, JPEG, ..."
     try:
         if _is_url(path):
             data = io.BytesIO(_read_bytes(path))
