@@ -53,21 +53,36 @@ def test_the_shipped_dehazer_loads_into_its_config_and_computes_the_same():
         train.initialise_generator(train.build_gan(narrow).generator, narrow)
 
 
-def test_a_fine_tune_starts_from_the_trained_generator_and_keeps_it_unless_beaten(tmp_path):
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """`(generator.keras, steps per epoch)` of a finished one-epoch tiny run."""
+    import tensorflow as tf
+
+    first = str(tmp_path_factory.mktemp("init") / "first")
+    result = train.train(configs.get_config("dehaze-v2", dict(KEEP_BEST_TINY, epochs=1)), first, tf.distribute.get_strategy(), verbose=0)
+    return os.path.join(first, "generator.keras"), result["generator_steps"]
+
+
+def _psnr(generator_file, config):
+    """The mean validation PSNR of the generator in `generator_file`, as keep_best scores it."""
+    import tensorflow as tf
+
+    hazy, clean = train.validation_pairs(config)
+    outputs = keras.models.load_model(generator_file).predict(hazy, verbose=0)
+    return tf.image.psnr(np.clip(outputs, 0, 1), clean, 1.0).numpy().mean()
+
+
+def test_a_fine_tune_starts_from_the_trained_generator_and_keeps_it_unless_beaten(trained, tmp_path):
     import tensorflow as tf
 
     strategy = tf.distribute.get_strategy()
-    first = str(tmp_path / "first")
-    per_epoch = train.train(configs.get_config("dehaze-v2", dict(KEEP_BEST_TINY, epochs=1)), first, strategy, verbose=0)["generator_steps"]
-    source = os.path.join(first, "generator.keras")
+    source, per_epoch = trained
 
     tune = str(tmp_path / "tune")
     config = configs.get_config("dehaze-v2", dict(KEEP_BEST_TINY, epochs=2, init_generator=source, seed=3))
     result = train.train(config, tune, strategy, verbose=0)
     # keep_best scored the starting weights first, as epoch 0: the source generator's score.
-    hazy, clean = train.validation_pairs(config)
-    trained = keras.models.load_model(source)
-    start = tf.image.psnr(np.clip(trained.predict(hazy, verbose=0), 0, 1), clean, 1.0).numpy().mean()
+    start = _psnr(source, config)
     sitting = result["validation"]["scores_this_sitting"]
     assert sitting["epoch"] == [0, 1, 2]
     assert sitting["val_psnr"][0] == pytest.approx(start, abs=1e-3)
@@ -86,15 +101,47 @@ def test_a_fine_tune_starts_from_the_trained_generator_and_keeps_it_unless_beate
     assert again["initialised_from"] == record and again["generator_steps"] == 3 * per_epoch
 
 
-def test_a_generator_of_another_width_is_refused_before_the_run_is_recorded(tmp_path):
+def test_a_generator_of_another_width_is_refused_before_the_run_is_recorded(trained, tmp_path):
     import tensorflow as tf
 
-    first = str(tmp_path / "first")
-    train.train(configs.get_config("dehaze-v2", dict(KEEP_BEST_TINY, epochs=1)), first, tf.distribute.get_strategy(), verbose=0)
     out = tmp_path / "wide"
-    wide = configs.get_config(
-        "dehaze-v2", dict(KEEP_BEST_TINY, generator_filters=8, init_generator=os.path.join(first, "generator.keras"))
-    )
+    wide = configs.get_config("dehaze-v2", dict(KEEP_BEST_TINY, generator_filters=8, init_generator=trained[0]))
     with pytest.raises(ValueError, match="does not fit this config's generator"):
         train.train(wide, str(out), tf.distribute.get_strategy(), verbose=0)
     assert not out.exists() or not os.listdir(out)
+
+
+class _Killed(Exception):
+    pass
+
+
+class _KillInTheFirstStep(keras.callbacks.Callback):
+    def on_train_batch_end(self, batch, logs=None):
+        raise _Killed()
+
+
+def test_a_fine_tune_killed_in_its_first_epoch_starts_again_from_the_trained_generator(trained, tmp_path):
+    """keep_best has scored the starting weights (epoch 0) into best/ before
+    the first backup: a rerun must start the fine-tune again, not refuse
+    the folder as holding an earlier run's choice."""
+    import tensorflow as tf
+
+    strategy = tf.distribute.get_strategy()
+    out = str(tmp_path / "tune")
+    config = configs.get_config("dehaze-v2", dict(KEEP_BEST_TINY, epochs=1, init_generator=trained[0]))
+    with pytest.raises(_Killed):
+        train.train(config, out, strategy, verbose=0, callbacks=[_KillInTheFirstStep()])
+    assert os.path.isfile(os.path.join(out, "best", "worker-0", "best.json"))
+    result = train.train(config, out, strategy, verbose=0)
+    sitting = result["validation"]["scores_this_sitting"]
+    assert sitting["epoch"] == [0, 1] and sitting["val_psnr"][0] == pytest.approx(_psnr(trained[0], config), abs=1e-3)
+    assert result["initialised_from"]["sha256"] == train._sha256(trained[0])
+
+    # A rerun of a killed first start without init_generator starts afresh: the
+    # trained generator's score (epoch 0) is no candidate of that run.
+    out = str(tmp_path / "afresh")
+    with pytest.raises(_Killed):
+        train.train(config, out, strategy, verbose=0, callbacks=[_KillInTheFirstStep()])
+    result = train.train(configs.get_config("dehaze-v2", dict(config, init_generator=None)), out, strategy, verbose=0)
+    assert result["validation"]["scores_this_sitting"]["epoch"] == [1] and result["validation"]["selected_epoch"] == 1
+    assert "initialised_from" not in result

@@ -690,10 +690,15 @@ def train(config, out, strategy, verbose=2, callbacks=()):
     keep = []
     if config.get("keep_best"):
         from kfreqgan.callbacks import KeepBestWeights
-        from kfreqgan.callbacks.keep_best_weights import RECORD
 
         best_dir = os.path.join(out, "best", f"worker-{worker_id}")
-        if AtomicBackupAndRestore.read_metadata(backup_dir) is None and os.path.exists(os.path.join(best_dir, RECORD)):
+        recorded = KeepBestWeights.read_record(best_dir) if not resuming else None
+        if recorded is not None and recorded.get("epoch") == 0:
+            # A fine-tune's first start stopped before its first backup: the
+            # score of its starting weights (epoch 0), which this start scores
+            # again if it starts from them, and must not offer otherwise.
+            shutil.rmtree(best_dir)
+        elif recorded is not None:
             raise ValueError(
                 f"{best_dir} holds an earlier run's epoch choice, but {backup_dir} holds no backup to continue: "
                 f"remove {os.path.join(out, 'best')} to train afresh into this folder, or use another --out. "
