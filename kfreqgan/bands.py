@@ -15,6 +15,20 @@ DEFAULT_BANDS = {"low": (0.0, 0.08), "mid": (0.08, 0.25), "high": (0.25, None)}
 """`{name: (low, high)}` in cycles/pixel; `high=None` runs to the corner of the spectrum."""
 
 
+def named_bands(bands, default=DEFAULT_BANDS):
+    """`bands` as a `{name: (low, high)}` dict, for what labels its bands
+    (the analysis' band table, the plots' shading): `default` for None, a
+    mapping as it is, a sequence of pairs (as the models take them) named
+    `band_0`, `band_1`, ... Checked as `band_ranges` checks; empty bands
+    are refused."""
+    if bands is None:
+        return default
+    ranges = band_ranges(bands)
+    if not ranges:
+        raise ValueError(f"`bands` must hold at least one (low, high) band. Received: bands={bands!r}")
+    return dict(bands) if isinstance(bands, Mapping) else {f"band_{index}": band for index, band in enumerate(ranges)}
+
+
 def band_ranges(bands):
     """The `(low, high)` pairs of `bands`: a `{name: (low, high)}` mapping (such
     as `DEFAULT_BANDS`) or a sequence of pairs; None gives an empty list.

@@ -13,6 +13,7 @@ from kfreqgan.callbacks import SpectrumMonitor
 from kfreqgan.analysis import compare_image_sets
 from kfreqgan.analysis import frequency_bias
 from kfreqgan.analysis import plot_band_errors
+from kfreqgan.analysis import plot_radial_power
 from kfreqgan.analysis import plot_spectra_2d
 from kfreqgan.analysis import plot_spectral_evolution
 from kfreqgan.analysis import set_spectrum
@@ -82,6 +83,8 @@ def test_plots_render(patches, tmp_path):
         plot_spectra_2d({"a": stats["mean_log_spectrum_db"], "b": stats["mean_log_spectrum_db"] - 3}),
         plot_band_errors(np.linspace(0.03, 0.47, 8), {"x": np.arange(8.0), "y": np.ones(8)}),
         plot_spectral_evolution([1, 2, 3], stats["frequencies"], np.random.default_rng(0).normal(size=(3, 16))),
+        # Bands as the models take them, a list of pairs (AttributeError before).
+        plot_radial_power(stats["frequencies"], {"a": stats["mean_db"], "b": stats["mean_db"] - 1}, bands=[(0.0, 0.1), (0.1, None)], reference="a"),
     ]
     for index, figure in enumerate(figures):
         path = tmp_path / f"{index}.png"

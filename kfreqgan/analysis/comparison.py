@@ -9,8 +9,6 @@ batches, so sets of any size fit in memory, and returned as a JSON-ready
 dict of lists (`report`) plus NumPy arrays for plotting.
 """
 
-from collections.abc import Mapping
-
 import numpy as np
 import scipy.stats
 import tensorflow as tf
@@ -19,24 +17,11 @@ from kfreqgan import spectral
 from kfreqgan._validation import as_image_batch
 from kfreqgan._validation import check_positive_int
 from kfreqgan._validation import is_integer
-from kfreqgan.bands import DEFAULT_BANDS
-from kfreqgan.bands import band_ranges
+from kfreqgan.bands import named_bands
 
 
 def _check_batch_size(batch_size):
     return check_positive_int(batch_size, "batch_size")
-
-
-def _named_bands(bands):
-    """`bands` as a `{name: (low, high)}` dict: `DEFAULT_BANDS` for None, a
-    dict as it is, a sequence of pairs (as the models take) named `band_0`,
-    `band_1`, ... (`band_ranges` checks them)."""
-    if bands is None:
-        return DEFAULT_BANDS
-    ranges = band_ranges(bands)
-    if not ranges:
-        raise ValueError(f"`bands` must hold at least one (low, high) band. Received: bands={bands!r}")
-    return dict(bands) if isinstance(bands, Mapping) else {f"band_{index}": band for index, band in enumerate(ranges)}
 
 
 def _batches(images, batch_size):
@@ -69,7 +54,7 @@ def set_spectrum(images, num_bins=None, bands=None, batch_size=64):
         per-image radial power in dB, `mean_db` / `std_db` (B,),
         `mean_log_spectrum_db` (H, W) centred, `band_energy` (N, len(bands)).
     """
-    bands = _named_bands(bands)
+    bands = named_bands(bands)
     batch_size = _check_batch_size(batch_size)
     height, width, _ = _check_set(images, "images")
     curves, energies, spectrum_sum, count = [], [], 0.0, 0
@@ -165,7 +150,7 @@ def compare_image_sets(real, fake, num_bins=None, bands=None, num_bias_bands=8, 
         `arrays` holds the NumPy arrays the plots need (`real`, `fake`: the
         outputs of `set_spectrum`; `bias`: of `frequency_bias`).
     """
-    bands = _named_bands(bands)
+    bands = named_bands(bands)
     shape_real, shape_fake = _check_set(real, "real"), _check_set(fake, "fake")
     if shape_real != shape_fake:
         raise ValueError(

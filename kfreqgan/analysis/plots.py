@@ -10,7 +10,8 @@ def plot_radial_power(frequencies, curves, bands=None, reference=None, title=Non
         frequencies: `(B,)` bin centres in cycles/pixel.
         curves: dict `label -> (B,)` mean radial power in dB.
         bands: optional dict `label -> (low, high)` in cycles/pixel to shade
-            (`high=None` runs to the last bin).
+            (`high=None` runs to the last bin), or a list of pairs (labelled
+            `band_0`, ...; a list raised AttributeError).
         reference: optional label in `curves`; adds a lower panel with each
             other curve minus it (dB), which is where a degradation or a
             GAN's missing high frequencies show.
@@ -21,7 +22,10 @@ def plot_radial_power(frequencies, curves, bands=None, reference=None, title=Non
     """
     import matplotlib
 
+    from kfreqgan.bands import named_bands
+
     frequencies = np.asarray(frequencies, np.float64)
+    bands = named_bands(bands, default={})
     if not curves:
         raise ValueError("`curves` must hold at least one curve. Received: curves={}")
     for label, values in curves.items():
@@ -50,7 +54,7 @@ def plot_radial_power(frequencies, curves, bands=None, reference=None, title=Non
     axes[-1].set_xlabel("spatial frequency (cycles/pixel)")
     for axis in axes:
         axis.grid(True, alpha=0.3)
-        for index, (label, (low, high)) in enumerate((bands or {}).items()):
+        for index, (label, (low, high)) in enumerate(bands.items()):
             high = frequencies[-1] if high is None else high
             axis.axvspan(low, high, color=colours(index % 10), alpha=0.08)
             if axis is axes[0]:
