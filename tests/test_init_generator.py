@@ -4,6 +4,7 @@ starting from a fresh initialisation."""
 
 import json
 import os
+import shutil
 
 import keras
 import numpy as np
@@ -99,6 +100,29 @@ def test_a_fine_tune_starts_from_the_trained_generator_and_keeps_it_unless_beate
     assert again["validation"]["scores_this_sitting"]["epoch"] == [2, 3]
     assert again["validation"]["scores_this_sitting"]["val_psnr"][0] == pytest.approx(sitting["val_psnr"][2], abs=1e-4)
     assert again["initialised_from"] == record and again["generator_steps"] == 3 * per_epoch
+
+    # A sitting that leaves init_generator out continues the fine-tune too, and
+    # run_config.json and metrics.json keep what the run started from (the
+    # card's command of this folder is made from them).
+    last = train.train(configs.get_config("dehaze-v2", dict(config, epochs=4, init_generator=None)), tune, strategy, verbose=0)
+    assert last["generator_steps"] == 4 * per_epoch and last["config"]["init_generator"] == source
+    assert json.load(open(os.path.join(tune, train.RUN_CONFIG_FILE)))["init_generator"] == source
+    # One that names another generator is refused: it would not be loaded.
+    other = os.path.join(os.path.dirname(source), "freqgan.keras")
+    with pytest.raises(ValueError, match="loads no init_generator"):
+        train.train(configs.get_config("dehaze-v2", dict(config, epochs=5, init_generator=other)), tune, strategy, verbose=0)
+
+
+def test_a_run_from_a_fresh_initialisation_is_not_continued_as_a_fine_tune(trained, tmp_path):
+    """Its backup, not init_generator, would be loaded: refused before anything is written."""
+    import tensorflow as tf
+
+    run = shutil.copytree(os.path.dirname(trained[0]), tmp_path / "run")
+    before = {name: os.path.getmtime(run / name) for name in os.listdir(run)}
+    config = configs.get_config("dehaze-v2", dict(KEEP_BEST_TINY, epochs=2, init_generator=trained[0]))
+    with pytest.raises(ValueError, match="did not start from init_generator"):
+        train.train(config, str(run), tf.distribute.get_strategy(), verbose=0)
+    assert {name: os.path.getmtime(run / name) for name in os.listdir(run)} == before
 
 
 def test_a_generator_of_another_width_is_refused_before_the_run_is_recorded(trained, tmp_path):

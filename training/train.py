@@ -529,6 +529,53 @@ def initialise_generator(generator, config):
     return record
 
 
+def read_initialisation(out):
+    """The `initialised_from.json` record of the run in `out`, or None."""
+    path = os.path.join(out, INIT_PROVENANCE_FILE)
+    if not os.path.isfile(path):
+        return None
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def continued_initialisation(config, out):
+    """`config` for a continuation of the run in `out` (a sitting that
+    resumes from its backup and loads no `init_generator`), with the
+    `init_generator` the run started from, so that `run_config.json` and
+    `metrics.json` keep it: a sitting may leave it out.
+
+    Raises:
+        ValueError: if `config` names another generator than the run
+            started from (by name, path or content), or a run that started
+            without `initialised_from.json` is continued with one.
+    """
+    record = read_initialisation(out)
+    given = config.get("init_generator")
+    started = record["init_generator"] if record is not None else None
+    if given is not None and given != started:
+        if record is None:
+            raise ValueError(
+                f"{out} holds a run that did not start from init_generator (it has no {INIT_PROVENANCE_FILE}: a fresh "
+                "initialisation, or another folder's backup); a continuation resumes from its backup "
+                f"and loads no init_generator. Leave init_generator out to continue it, or use another --out to "
+                f"fine-tune {given}. Received: init_generator={given!r}"
+            )
+        from kfreqgan.models.loading import pretrained_name
+
+        same_file = (
+            pretrained_name(given) is None
+            and os.path.isfile(given)
+            and (os.path.abspath(given) == record.get("file") or _sha256(given) == record.get("sha256"))
+        )
+        if not same_file:
+            raise ValueError(
+                f"{out} holds a fine-tune of {started} ({record.get('file')}); a continuation resumes from its backup "
+                f"and loads no init_generator. Give that one or leave it out to continue it, or use another --out to "
+                f"fine-tune {given}. Received: init_generator={given!r}"
+            )
+    return dict(config, init_generator=started)
+
+
 def previous_config(out):
     """The configuration the run in `out` last started with (`run_config.json`,
     else a finished run's `metrics.json`), or None."""
@@ -659,6 +706,8 @@ def train(config, out, strategy, verbose=2, callbacks=()):
     backup_dir = os.path.join(out, "backup", f"worker-{worker_id}")
     check_continuation(config, out, backup_dir)
     resuming = AtomicBackupAndRestore.read_metadata(backup_dir) is not None
+    if resuming:
+        config = continued_initialisation(config, out)
     keras.utils.set_random_seed(config["seed"])
     if config["mixed_precision"]:
         keras.mixed_precision.set_global_policy(config["mixed_precision"])
@@ -769,10 +818,9 @@ def train(config, out, strategy, verbose=2, callbacks=()):
         "generator_steps": int(gan.generator_optimizer.iterations.numpy()),
         "discriminator_steps": int(gan.discriminator_optimizer.iterations.numpy()),
     }
-    provenance = os.path.join(out, INIT_PROVENANCE_FILE)
-    if os.path.isfile(provenance):
-        with open(provenance, encoding="utf-8") as handle:
-            result["initialised_from"] = json.load(handle)
+    started_from = read_initialisation(out)
+    if started_from is not None:
+        result["initialised_from"] = started_from
     final_generator = None
     if keep:
         # The outputs are the selected epoch's generator; freqgan.keras keeps
