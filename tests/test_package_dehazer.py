@@ -322,3 +322,26 @@ def test_a_fine_tune_of_a_runs_generator_follows_that_run(finished_run, tmp_path
     assert package_dehazer.main([finished_run, tune, "--quality", quality, "--out", str(tmp_path / "out")]) == EXIT_ERROR
     assert "has changed since" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_fine_tune_given_a_relative_path_and_continued_is_packaged_with_every_step(finished_run, tmp_path, monkeypatch):
+    """The fine-tune's command names the generator of the folder before it
+    as the card names that folder (it was given relative to another working
+    directory), and a continuation after it (a copy of its backup) carries
+    the fine-tune's steps, not those of the run it fine-tuned."""
+    import tensorflow as tf
+
+    strategy = tf.distribute.get_strategy()
+    first = str(shutil.copytree(finished_run, tmp_path / "first"))
+    monkeypatch.chdir(tmp_path)
+    tune = str(tmp_path / "tune")
+    train.train(configs.get_config("dehaze-v2", dict(TINY, init_generator="first/generator.keras")), tune, strategy, verbose=0)
+    later = str(tmp_path / "later")
+    shutil.copytree(os.path.join(tune, "backup"), os.path.join(later, "backup"))
+    result = train.train(configs.get_config("dehaze-v2", dict(TINY, epochs=2)), later, strategy, verbose=0)
+    monkeypatch.chdir(os.path.dirname(finished_run))  # packaged from elsewhere
+    quality = _results(tmp_path / "results.json", os.path.join(later, "generator.keras"))
+    card = package_dehazer.package([first, tune, later], quality, str(tmp_path / "packaged"))
+    assert f"--set init_generator={os.path.join(first, 'generator.keras')}" in card["commands"][1]
+    assert "init_generator" not in card["commands"][2]
+    assert card["generator_steps"] == package_dehazer.read_metrics(first)["generator_steps"] + result["generator_steps"]

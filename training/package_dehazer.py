@@ -394,19 +394,26 @@ def package(run_dirs, quality, out):
         raise ValueError(f"Only coherent dehazers are packaged. Received: generator_architecture={config.get('generator_architecture')!r}")
     sources, heldout = photo_records([metrics["config"] for _, metrics in runs], shipped)
     commands = list(shipped["commands"]) if shipped else []
-    for (run_dir, metrics), provenance in zip(runs, widened):
+    for index, ((run_dir, metrics), provenance, init) in enumerate(zip(runs, widened, started)):
+        run_config = metrics["config"]
+        if init is not None and "card" not in init:
+            # The generator file of the folder before it, as that folder is
+            # named here (the run may have been given a relative path, or
+            # another spelling, from another working directory).
+            run_config = dict(run_config, init_generator=os.path.join(runs[index - 1][0], os.path.basename(init["file"])))
         if provenance is not None:
-            commands.append(train_command(metrics["config"], run_dir, widened_from=provenance["source_run"]))
-        commands.append(train_command(metrics["config"], run_dir))
-    # A widened or fine-tuned folder's generator optimizer started afresh:
-    # its steps add to those before it (a continuation's count carries them).
-    steps = 0
-    for index in range(len(runs) - 1, -1, -1):
-        steps += int(runs[index][1]["generator_steps"])
-        if widened[index] is None and started[index] is None:
-            break
-        if index == 0 and shipped:
-            steps += int(shipped["generator_steps"])
+            commands.append(train_command(run_config, run_dir, widened_from=provenance["source_run"]))
+        commands.append(train_command(run_config, run_dir))
+    # A widened or fine-tuned folder's generator optimizer started afresh, so
+    # the steps of the folder before it add to the last folder's count (a
+    # continuation's count carries those of the folder it continued).
+    steps = int(last["generator_steps"]) + sum(
+        int(runs[index - 1][1]["generator_steps"])
+        for index in range(1, len(runs))
+        if widened[index] is not None or started[index] is not None
+    )
+    if shipped:
+        steps += int(shipped["generator_steps"])
     seconds = [wall_seconds(run_dir) for run_dir, _ in runs]
 
     model = load_generator(os.path.join(last_dir, GENERATOR_FILE))
