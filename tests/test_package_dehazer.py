@@ -345,3 +345,20 @@ def test_a_fine_tune_given_a_relative_path_and_continued_is_packaged_with_every_
     assert f"--set init_generator={os.path.join(first, 'generator.keras')}" in card["commands"][1]
     assert "init_generator" not in card["commands"][2]
     assert card["generator_steps"] == package_dehazer.read_metrics(first)["generator_steps"] + result["generator_steps"]
+
+
+def test_a_fine_tune_of_a_symlink_to_a_runs_generator_follows_that_run(finished_run, tmp_path):
+    """initialised_from.json names the file the link pointed to: the link
+    may be repointed or removed since, and its folder is not the run's."""
+    source = os.path.join(finished_run, "generator.keras")
+    (tmp_path / "links").mkdir()
+    link = tmp_path / "links" / "latest.keras"
+    link.symlink_to(source)
+    config = configs.get_config("dehaze-v2", dict(TINY, init_generator=str(link)))
+    record = train.initialise_generator(train.build_gan(config).generator, config)
+    assert record["file"] == os.path.realpath(source) and record["init_generator"] == str(link)
+    tune = tmp_path / "tune"
+    tune.mkdir()
+    (tune / train.INIT_PROVENANCE_FILE).write_text(json.dumps(record))
+    link.unlink()
+    assert package_dehazer.initialisation(str(tune), finished_run) == record

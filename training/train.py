@@ -24,7 +24,7 @@ Writes into `--out`:
   the keys that differ;
 - `initialised_from.json`: with `init_generator` (a fine-tune of a trained
   generator), what the run's generator started from: the model's name,
-  the SHA-256 of its file and, for the shipped dehazer, its card;
+  the real path and SHA-256 of its file and, for the shipped dehazer, its card;
 - `metrics.json`: the configuration, the training history (every epoch,
   those before an interruption included) and, for
   dehazing, PSNR / SSIM / spectral error of the hazy inputs and of the
@@ -525,7 +525,8 @@ def initialise_generator(generator, config):
 
         record.update(file=pretrained.DEHAZER_PATH, sha256=_sha256(pretrained.DEHAZER_PATH), card=pretrained.dehazer_card())
     else:
-        record.update(file=os.path.abspath(spec), sha256=_sha256(spec))
+        # The file itself: a symlink may be repointed, and its folder is not the run's.
+        record.update(file=os.path.realpath(spec), sha256=_sha256(spec))
     return record
 
 
@@ -565,7 +566,7 @@ def continued_initialisation(config, out):
         same_file = (
             pretrained_name(given) is None
             and os.path.isfile(given)
-            and (os.path.abspath(given) == record.get("file") or _sha256(given) == record.get("sha256"))
+            and (os.path.realpath(given) == record.get("file") or _sha256(given) == record.get("sha256"))
         )
         if not same_file:
             raise ValueError(
