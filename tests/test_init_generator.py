@@ -32,6 +32,15 @@ def test_bad_values_are_refused_before_anything_loads(value, match):
         configs.get_config("dehaze-v6", {"init_generator": value})
 
 
+def test_a_keras_file_that_is_no_generator_of_the_task_is_named_as_init_generator(tmp_path):
+    """Not as a model that cannot be exported (the loader's words for kfreqgan-export)."""
+    path = str(tmp_path / "dense.keras")
+    keras.Sequential([keras.Input((8,)), keras.layers.Dense(3)]).save(path)
+    config = configs.get_config("dehaze-v2", dict(KEEP_BEST_TINY, init_generator=path))
+    with pytest.raises(ValueError, match=r"^`init_generator`: .*image-to-image generator.* Received: init_generator='.*dense.keras'$"):
+        train.initialise_generator(train.build_gan(config).generator, config)
+
+
 def test_the_shipped_dehazer_is_a_dehazer():
     assert configs.get_config("dehaze-v6", {"init_generator": "pretrained:dehazer"})["init_generator"] == "pretrained:dehazer"
     with pytest.raises(ValueError, match="for task 'dehaze'"):

@@ -502,8 +502,23 @@ def initialise_generator(generator, config):
     from kfreqgan.models.loading import load_generator
     from kfreqgan.models.loading import pretrained_name
 
+    from kfreqgan.models.image_to_image import check_image_to_image
+
     spec = config["init_generator"]
-    source = load_generator(spec, kinds=("keras",), image_to_image=config["task"] == "dehaze")
+    try:
+        source = load_generator(spec, kinds=("keras",), image_to_image=False)
+    except (OSError, ValueError) as error:
+        raise ValueError(f"`init_generator`: {error}") from None
+    if config["task"] == "dehaze":
+        try:
+            check_image_to_image(source)
+        except ValueError:
+            shapes = [tuple(tensor.shape) for tensor in getattr(source, "inputs", None) or []]
+            outputs = [tuple(tensor.shape) for tensor in getattr(source, "outputs", None) or []]
+            raise ValueError(
+                "`init_generator`: a dehaze config starts from an image-to-image generator (one image input, one output "
+                f"of its shape); this model takes {shapes} and returns {outputs}. Received: init_generator={spec!r}"
+            ) from None
     theirs, ours = source.weights, generator.weights
     if len(theirs) != len(ours):
         raise ValueError(
