@@ -366,7 +366,8 @@ def band_mask(shape, low=0.0, high=None, kind="ideal", order=2):
     frequency axis sum to one for every kind. Values lie in [0, 1].
 
     Args:
-        shape: `(height, width)` of the image, two positive ints.
+        shape: `(height, width)` of the image, two positive ints (a
+            tuple, a list or a `TensorShape` such as `images.shape[1:3]`).
         low: lower cut-off frequency in cycles/pixel (>= 0).
         high: upper cut-off in cycles/pixel (> low), or None.
         kind: `"ideal"`, `"gaussian"` or `"butterworth"`.
@@ -381,6 +382,8 @@ def band_mask(shape, low=0.0, high=None, kind="ideal", order=2):
     >>> tuple(mask.shape)
     (32, 32)
     """
+    if isinstance(shape, tf.TensorShape) and shape.rank is not None:
+        shape = tuple(shape)  # images.shape[1:3]; an unknown size is named below
     if not isinstance(shape, (tuple, list)) or len(shape) != 2:
         raise ValueError(
             f"`shape` must be (height, width). Received: shape={shape!r}"

@@ -171,6 +171,7 @@ BAD_ARGUMENTS = {
     "band_mask zero size": (lambda: spectral.band_mask((8, 0), 0.1), r"`width` must be a positive integer\. Received: width=0"),
     "band_mask float size": (lambda: spectral.band_mask((8.0, 8), 0.1), r"Received: height=8\.0"),
     "band_mask 3-D shape": (lambda: spectral.band_mask((8, 8, 3), 0.1), r"`shape` must be \(height, width\)\. Received: shape=\(8, 8, 3\)"),
+    "band_mask unknown TensorShape": (lambda: spectral.band_mask(tf.TensorShape([None, 8]), 0.1), r"`height` must be a positive integer\. Received: height=None"),
     "band_filter implementation": (lambda: spectral.band_filter(GOOD, 0.1, implementation="dct"), r"Received: implementation='dct'"),
     "band_energy no bands": (lambda: spectral.band_energy(GOOD, []), r"`bands` must be a non-empty list .*Received: bands=\[\]"),
     "band_energy bad band": (lambda: spectral.band_energy(GOOD, [(0.1,)]), r"Each band must be a \(low, high\) pair\. Received: band=\(0\.1,\)"),

@@ -177,6 +177,10 @@ def test_ideal_mask_selects_the_annulus():
     mask = spectral.band_mask((32, 32), 0.1, 0.25).numpy()
     radius = ref.normalized_radius(32, 32)
     np.testing.assert_array_equal(mask, ((radius >= 0.1) & (radius < 0.25)).astype(np.float32))
+    # The spatial shape as a Keras user has it at hand, images.shape[1:3]
+    # (a TensorShape, refused before as not "(height, width)").
+    images = tf.zeros((2, 32, 32, 3))
+    np.testing.assert_array_equal(spectral.band_mask(images.shape[1:3], 0.1, 0.25).numpy(), mask)
 
 
 @pytest.mark.parametrize("kind", spectral.BAND_KINDS)
