@@ -995,7 +995,11 @@ def spectral_distance(real, fake, num_bins=None, max_frequency=0.5, mode="gray",
 
 
 def check_shift_frequency(frequency):
-    """Checks a 2D carrier frequency `(fy, fx)` in cycles/pixel."""
+    """Checks a 2D carrier frequency `(fy, fx)` in cycles/pixel: a tuple, a
+    list or a NumPy array of two numbers (`np.array([0.0, 0.25])` was
+    refused as not a pair)."""
+    if isinstance(frequency, np.ndarray) and frequency.ndim == 1:
+        frequency = tuple(frequency.tolist())
     if not isinstance(frequency, (tuple, list)) or len(frequency) != 2:
         raise ValueError(
             f"`frequency` must be a pair (fy, fx) in cycles/pixel. Received: frequency={frequency!r}"

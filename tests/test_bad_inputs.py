@@ -339,6 +339,9 @@ NUMPY_SCALARS = {
     "FrequencyShift phase": (lambda n: FrequencyShift((0.0, 0.25), phase=n(1)).get_config()["phase"], 1.0),
     "InvertScattering min_transmission": (lambda n: InvertScattering(min_transmission=n(1)).get_config()["min_transmission"], 1.0),
     "FreqGAN instance_noise": (lambda n: FreqGAN(_identity_model(), _identity_model(), instance_noise=n(0)).instance_noise, 0.0),
+    # A pair of them as one array: np.array([0, 1]) / 4 and the like.
+    "FrequencyShift frequency array": (lambda n: FrequencyShift(np.array([n(0), n(1)]) / 4).get_config()["frequency"], [0.0, 0.25]),
+    "carrier frequency array": (lambda n: spectral.carrier(4, 4, np.array([n(0), n(0)]))[0].shape.as_list(), [4, 4]),
 }
 
 
