@@ -270,7 +270,10 @@ def check_choice(value, name, choices):
 def check_image_shape(image_shape, allow_any_size=False):
     """Checks a model builder's `image_shape`, `(height, width, channels)` of
     positive integers (Python or NumPy; height and width may be None with
-    `allow_any_size`); returns it as a tuple of Python ints (and Nones)."""
+    `allow_any_size`) in a tuple, a list or a 1-D NumPy array; returns it as
+    a tuple of Python ints (and Nones)."""
+    if isinstance(image_shape, np.ndarray) and image_shape.ndim == 1:
+        image_shape = tuple(image_shape.tolist())
     sizes_ok = isinstance(image_shape, (tuple, list)) and len(image_shape) == 3 and all(
         (size is None and allow_any_size and axis < 2) or (is_integer(size) and size > 0)
         for axis, size in enumerate(image_shape)

@@ -11,6 +11,8 @@ reports its band table over them (`kfreqgan.analysis`).
 from collections.abc import Iterable
 from collections.abc import Mapping
 
+import numpy as np
+
 DEFAULT_BANDS = {"low": (0.0, 0.08), "mid": (0.08, 0.25), "high": (0.25, None)}
 """`{name: (low, high)}` in cycles/pixel; `high=None` runs to the corner of the spectrum."""
 
@@ -50,6 +52,8 @@ def band_ranges(bands):
             "`bands` must be a {name: (low, high)} dict, a sequence of (low, high) pairs or None. "
             f"Received: bands={bands!r}"
         )
+    # A row of a NumPy array of bands is a pair too.
+    ranges = [tuple(band.tolist()) if isinstance(band, np.ndarray) and band.ndim == 1 else band for band in ranges]
     for band in ranges:
         if not isinstance(band, (tuple, list)) or len(band) != 2:
             raise ValueError(f"Each band must be a (low, high) pair. Received: band={band!r}")

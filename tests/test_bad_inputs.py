@@ -342,6 +342,9 @@ NUMPY_SCALARS = {
     # A pair of them as one array: np.array([0, 1]) / 4 and the like.
     "FrequencyShift frequency array": (lambda n: FrequencyShift(np.array([n(0), n(1)]) / 4).get_config()["frequency"], [0.0, 0.25]),
     "carrier frequency array": (lambda n: spectral.carrier(4, 4, np.array([n(0), n(0)]))[0].shape.as_list(), [4, 4]),
+    "unet_generator image_shape array": (lambda n: tuple(unet_generator(np.array([n(16), n(16), n(3)]), filters=2, depth=2, bands=None).input_shape), (None, 16, 16, 3)),
+    "dcgan_discriminator image_shape array": (lambda n: tuple(dcgan_discriminator(np.array([n(16), n(16), n(3)]), filters=2).input_shape), (None, 16, 16, 3)),
+    "unet_generator bands array": (lambda n: len(unet_generator((16, 16, 3), filters=2, depth=2, bands=np.array([[n(0), n(1)], [n(1), n(2)]]) / 8).inputs), 1),
 }
 
 

@@ -139,12 +139,13 @@ def dehazing_discriminator(
     # argument; num_layers=0 built a discriminator without strided layers).
     check_positive_int(filters, "filters")
     check_positive_int(num_layers, "num_layers")
-    if not bands:
+    ranges = band_ranges(bands)
+    if not ranges:
         raise ValueError(f"`bands` must list at least one (low, high) band. Received: bands={bands!r}")
     inputs = keras.Input((height, width, 2 * channels), name="hazy_and_image")
     spatial = _patch_stack(inputs, filters, num_layers, spectral_norm, minibatch_std, "minibatch_std")
     copies = [
-        FFTBandFilter(low, high, kind="gaussian", name=f"d_band_{i}")(inputs) for i, (low, high) in enumerate(band_ranges(bands))
+        FFTBandFilter(low, high, kind="gaussian", name=f"d_band_{i}")(inputs) for i, (low, high) in enumerate(ranges)
     ]
     frequency = _patch_stack(keras.layers.Concatenate()(copies), filters, num_layers, spectral_norm, minibatch_std, "frequency_minibatch_std")
     return keras.Model(inputs, [spatial, frequency], name=name)

@@ -138,10 +138,9 @@ def unet_generator(image_shape=(64, 64, 3), filters=32, depth=3, bands=DEFAULT_B
         return CropToMatch(name=name)([tensor, inputs]) if any_size else tensor
 
     x = padded
-    if bands:
-        copies = [
-            FFTBandFilter(low, high, kind="gaussian", name=f"band_{i}")(padded) for i, (low, high) in enumerate(band_ranges(bands))
-        ]
+    ranges = band_ranges(bands)  # checked; `if bands` is ambiguous for an array of bands
+    if ranges:
+        copies = [FFTBandFilter(low, high, kind="gaussian", name=f"band_{i}")(padded) for i, (low, high) in enumerate(ranges)]
         x = keras.layers.Concatenate(name="with_bands")([padded, *copies])
     # Weighted layers have fixed names, so that weights can be copied by name
     # between the fixed-size network used in training and a size-free one
