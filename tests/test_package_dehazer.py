@@ -168,6 +168,24 @@ def test_a_run_from_before_later_config_keys_gets_its_named_config():
         package_dehazer.train_command(dict(v2, made_up_key=1), "/r")
 
 
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"init_generator": "/runs/a b=c/generator.keras"},  # a space and a '=': one shell word, its value unchanged
+        {"init_generator": "/runs/it's/1e5.keras"},
+        {"train_photos": ["chelsea", "rocket"]},  # the shell would take the quotes off the strings
+        {"keep_best": "1e5"},  # a string --set would read as a number
+    ],
+)
+def test_a_command_reads_back_through_the_shell_to_the_runs_values(changes):
+    import shlex
+
+    config = dict(configs.get_config("dehaze-v2"), **changes)
+    words = shlex.split(package_dehazer.train_command(config, "/runs/my run"))
+    assert words[:6] == ["kfreqgan-train", "--config", "dehaze-v2", "--out", "/runs/my run", "--set"]
+    assert train.parse_overrides(words[6::2]) == changes
+
+
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory):
     """A finished one-epoch tiny dehaze-v2 run folder."""

@@ -141,11 +141,39 @@ def train_command(config, run_dir, widened_from=None):
         return other_data, len(set(named) - set(config)), len(changes(named))
 
     name = min(candidates, key=rank)
-    # Values as `kfreqgan-train --set` reads them (`ast.literal_eval`, else a bare string), without spaces.
-    sets = [f"--set {key}={value if isinstance(value, str) else repr(value).replace(' ', '')}" for key, value in changes(CONFIGS[name]).items()]
+    sets = [f"--set {_shell_word(f'{key}={_set_value(value)}')}" for key, value in changes(CONFIGS[name]).items()]
+    run_dir = _shell_word(run_dir)
     return " ".join(["kfreqgan-train", "--config", name, "--out", run_dir, *sets]) if not widened_from else " ".join(
-        ["python -m kfreqgan.training.widen", widened_from, "--config", name, *sets, "--out", run_dir]
+        ["python -m kfreqgan.training.widen", _shell_word(widened_from), "--config", name, *sets, "--out", run_dir]
     )
+
+
+def _set_value(value):
+    """`value` as `kfreqgan-train --set` reads it back (`ast.literal_eval`,
+    else a bare string): a bare string where that reads back, else its
+    repr, without spaces outside strings."""
+    import ast
+
+    from kfreqgan.training.train import parse_overrides
+
+    if isinstance(value, str):
+        return value if parse_overrides([f"key={value}"])["key"] == value else repr(value)
+    text = repr(value)
+    compact = text.replace(" ", "")
+    return compact if ast.literal_eval(compact) == value else text
+
+
+def _shell_word(text):
+    """`text` as one word of a POSIX shell command: as it is if the shell
+    leaves it so, else in double quotes where nothing in it is special
+    there (readable: `"train_photos=['a','b']"`), else in single quotes."""
+    import shlex
+
+    if shlex.quote(text) == text:
+        return text
+    if not set(text) & set('"$`\\!'):
+        return f'"{text}"'
+    return shlex.quote(text)
 
 
 def wall_seconds(run_dir):
@@ -454,7 +482,9 @@ def package(run_dirs, quality, out):
             f"filters (the same function; python -m kfreqgan.training.widen), its discriminator's state and a new generator optimizer"
             for (previous_dir, previous), (run_dir, _), provenance, init in zip(runs, runs[1:], widened[1:], started[1:])
         ],
-        "package_command": "python -m kfreqgan.training.package_dehazer " + " ".join(run_dirs) + f" --quality {quality} --out {out}",
+        "package_command": "python -m kfreqgan.training.package_dehazer "
+        + " ".join(map(_shell_word, run_dirs))
+        + f" --quality {_shell_word(quality)} --out {_shell_word(out)}",
         "config": config,
         "training_photos": {
             "catalogue": sources,
