@@ -134,9 +134,14 @@ def test_a_run_from_a_fresh_initialisation_is_not_continued_as_a_fine_tune(train
     assert {name: os.path.getmtime(run / name) for name in os.listdir(run)} == before
 
 
-def test_a_generator_of_another_width_is_refused_before_the_run_is_recorded(trained, tmp_path):
+def test_a_generator_of_another_width_is_refused_before_the_run_is_recorded(trained, tmp_path, monkeypatch):
+    """... and before the data loads (a photo catalogue's takes minutes)."""
     import tensorflow as tf
 
+    def no_data(*args):
+        raise AssertionError("the data was loaded before the weights were checked")
+
+    monkeypatch.setattr(train, "dehazing_data", no_data)
     out = tmp_path / "wide"
     wide = configs.get_config("dehaze-v2", dict(KEEP_BEST_TINY, generator_filters=8, init_generator=trained[0]))
     with pytest.raises(ValueError, match="does not fit this config's generator"):

@@ -724,6 +724,16 @@ def train(config, out, strategy, verbose=2, callbacks=()):
     resuming = AtomicBackupAndRestore.read_metadata(backup_dir) is not None
     if resuming:
         config = continued_initialisation(config, out)
+    initialised = initial_weights = None
+    if config.get("init_generator") is not None and not resuming:
+        # A fine-tune's first start (a run with a backup continues from it).
+        # Its weights are checked on a generator of its own before the data
+        # loads (a photo catalogue's takes minutes), and set after the run's
+        # generator is built (under the strategy, after the seed).
+        generator = build_gan(config).generator
+        initialised = initialise_generator(generator, config)
+        initial_weights = generator.get_weights()
+        del generator
     keras.utils.set_random_seed(config["seed"])
     if config["mixed_precision"]:
         keras.mixed_precision.set_global_policy(config["mixed_precision"])
@@ -735,10 +745,8 @@ def train(config, out, strategy, verbose=2, callbacks=()):
 
     with strategy.scope():
         gan = compiled_gan(config)
-    initialised = None
-    if config.get("init_generator") is not None and not resuming:
-        # A fine-tune's first start (a run with a backup continues from it).
-        initialised = initialise_generator(gan.generator, config)
+    if initial_weights is not None:
+        gan.generator.set_weights(initial_weights)
     if chief:
         # After the generator is built (and initialised): a start refused
         # above leaves no record behind.
