@@ -183,3 +183,23 @@ def test_a_fine_tune_killed_in_its_first_epoch_starts_again_from_the_trained_gen
     result = train.train(configs.get_config("dehaze-v2", dict(config, init_generator=None)), out, strategy, verbose=0)
     assert result["validation"]["scores_this_sitting"]["epoch"] == [1] and result["validation"]["selected_epoch"] == 1
     assert "initialised_from" not in result
+
+
+def test_a_fine_tune_given_a_relative_path_is_continued_from_another_directory(trained, tmp_path, monkeypatch, capsys):
+    """The same command, run elsewhere: the relative path names nothing
+    there, but a continuation loads its backup, not init_generator."""
+    from tiny_configs import train_argv
+
+    shutil.copy(trained[0], tmp_path / "source.keras")
+    out = tmp_path / "tune"
+    settings = dict(KEEP_BEST_TINY, epochs=1, init_generator="source.keras")
+    monkeypatch.chdir(tmp_path)
+    assert train.main(train_argv(out, settings, config="dehaze-v2")) == 0
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert train.main(train_argv(out, dict(settings, epochs=2), config="dehaze-v2")) == 0, capsys.readouterr().err
+    metrics = json.load(open(out / "metrics.json"))
+    assert metrics["config"]["init_generator"] == "source.keras" and metrics["generator_steps"] == 2 * trained[1]
+    # A first start there (no backup) still needs the file.
+    assert train.main(train_argv(tmp_path / "new", settings, config="dehaze-v2")) == 2
+    assert "Model file not found" in capsys.readouterr().err

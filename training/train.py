@@ -931,6 +931,26 @@ def parse_overrides(pairs):
     return overrides
 
 
+def _continuation_overrides(overrides, out):
+    """`overrides` without an `init_generator` that a continuation of the
+    (one-worker) run in `out` would not load: the one its
+    `initialised_from.json` records, as given then. A relative path may
+    name nothing in another working directory, and the file may be gone;
+    `train` keeps the recorded value in the run's records.
+    """
+    from kfreqgan.callbacks import AtomicBackupAndRestore
+
+    given = overrides.get("init_generator")
+    if given is None or not os.path.isdir(out):
+        return overrides
+    record = read_initialisation(out)
+    if record is None or record.get("init_generator") != given:
+        return overrides
+    if AtomicBackupAndRestore.read_metadata(os.path.join(out, "backup", "worker-0")) is None:
+        return overrides  # a first start again: it loads init_generator
+    return {key: value for key, value in overrides.items() if key != "init_generator"}
+
+
 def _parser():
     from kfreqgan.command_line import ArgumentParser
 
@@ -958,6 +978,8 @@ def _run(args):
         if "epochs" in overrides:
             raise ValueError(f"--epochs and --set epochs=... both give the epochs; give one. Received: --epochs {args.epochs}")
         overrides["epochs"] = args.epochs
+    if args.strategy != "multiworker" and args.out:
+        overrides = _continuation_overrides(overrides, args.out)
     config = configs.get_config(args.config, overrides)  # checks every value
     if not args.out:
         raise ValueError("--out must name a folder. Received: --out=''")
