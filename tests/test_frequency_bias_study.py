@@ -79,6 +79,13 @@ def test_paired_differences_are_per_seed():
     assert 0.0 < comparison["p"] < 1.0
 
 
+@pytest.mark.parametrize("a, b", [([3.0], [1.0, 2.5, 1.0]), ([3.0], [1.0]), ([3.0, 2.0], [1.0, 2.0, 3.0])])
+def test_paired_differences_need_equally_many_seeds(a, b):
+    # One value against three broadcast into three "seeds"; one seed gave NaN.
+    with pytest.raises(ValueError, match=r"equally long sequences of one measure, two seeds or more\. Received: a\.shape="):
+        paired_differences(a, b)
+
+
 def test_variants_pair_each_carrier_with_its_shifted_generator():
     variants = _study().variant_names(CARRIERS)
     assert variants["low"] == ((0.0, 0.0), None)

@@ -70,7 +70,15 @@ def paired_differences(a, b):
         the p-value of a one-sample t-test of the differences against zero,
         and the differences themselves.
     """
-    diff = np.asarray(a, np.float64) - np.asarray(b, np.float64)
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    # One value against several broadcast into as many "seeds", and one
+    # seed gave a NaN spread and p-value.
+    if a.ndim != 1 or a.shape != b.shape or len(a) < 2:
+        raise ValueError(
+            "`a` and `b` must be equally long sequences of one measure, two seeds or more. "
+            f"Received: a.shape={a.shape}, b.shape={b.shape}"
+        )
+    diff = a - b
     return {
         "mean": float(diff.mean()),
         "sd": float(diff.std(ddof=1)),
