@@ -305,6 +305,7 @@ def test_a_fine_tune_of_the_shipped_dehazer_carries_its_card(tmp_path, monkeypat
     assert card["continuation"][:-1] == shipped["continuation"]
     assert card["continuation"][-1].startswith(f"{run} fine-tuned the shipped dehazer") and shipped["weights_sha256"] in card["continuation"][-1]
     assert card["generator_steps"] == shipped["generator_steps"] + result["generator_steps"]
+    assert card["epochs"] == shipped["epochs"] + 1  # a fine-tune counts its epochs from 0
     assert card["train_seconds"] == pytest.approx(shipped["train_seconds"] + card["train_seconds_per_folder"][0], abs=0.2)
     assert card["training_photos"]["catalogue"] == shipped["training_photos"]["catalogue"]
     assert card["fine_tuned_from"]["weights_sha256"] == shipped["weights_sha256"]
@@ -328,6 +329,7 @@ def test_a_fine_tune_of_a_runs_generator_follows_that_run(finished_run, tmp_path
                                     "handed out, with a new discriminator and new optimizers"]
     first = package_dehazer.read_metrics(finished_run)["generator_steps"]
     assert card["generator_steps"] == first + result["generator_steps"]
+    assert card["epochs"] == 2
     # Not after another folder, nor alone; nor once the source changed.
     assert package_dehazer.main([tune, "--quality", quality, "--out", str(tmp_path / "out")]) == EXIT_ERROR
     assert "must come just before it" in capsys.readouterr().err
@@ -363,6 +365,7 @@ def test_a_fine_tune_given_a_relative_path_and_continued_is_packaged_with_every_
     assert f"--set init_generator={os.path.join(first, 'generator.keras')}" in card["commands"][1]
     assert "init_generator" not in card["commands"][2]
     assert card["generator_steps"] == package_dehazer.read_metrics(first)["generator_steps"] + result["generator_steps"]
+    assert card["epochs"] == 1 + 2  # the first run's, then the fine-tune's and its continuation's
 
 
 def test_a_fine_tune_of_a_symlink_to_a_runs_generator_follows_that_run(finished_run, tmp_path):

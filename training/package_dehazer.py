@@ -440,8 +440,14 @@ def package(run_dirs, quality, out):
         for index in range(1, len(runs))
         if widened[index] is not None or started[index] is not None
     )
+    # A fine-tuned folder counts its epochs from 0 (a widened one goes on
+    # counting): the epochs of the folder before it add to the last's.
+    epochs = int(config["epochs"]) + sum(
+        int(runs[index - 1][1]["config"]["epochs"]) for index in range(1, len(runs)) if started[index] is not None
+    )
     if shipped:
         steps += int(shipped["generator_steps"])
+        epochs += int(shipped["epochs"])
     seconds = [wall_seconds(run_dir) for run_dir, _ in runs]
 
     model = load_generator(os.path.join(last_dir, GENERATOR_FILE))
@@ -504,7 +510,7 @@ def package(run_dirs, quality, out):
         "haze": {"beta_range": config["beta_range"], "airlight_range": config["airlight_range"],
                  "airlight_tint": config.get("airlight_tint", 0.0), "depth": "kfreqgan.data.haze.layered_depth"},
         "generator_steps": steps,
-        "epochs": int(config["epochs"]),
+        "epochs": epochs,
         # With keep_best: the epoch whose generator ships (generator_steps and
         # epochs are where training stopped), on photos it did not train on.
         "epoch_selection": last.get("validation"),
