@@ -12,8 +12,8 @@ e.g. with lower learning rates) comes after the run it continued, as does
 a run that fine-tuned the one before it (`--set init_generator=` that
 run's `generator.keras`). The first folder may be a fine-tune of the
 shipped dehazer (`--set init_generator=pretrained:dehazer`): the shipped
-card's commands, steps, wall time and photos then come first. The last
-folder's `generator.keras` is shipped.
+card's commands, steps, epochs, wall time and photos then come first.
+The last folder's `generator.keras` is shipped.
 
 It writes, into `--out`:
 
@@ -26,7 +26,9 @@ It writes, into `--out`:
   (the named config and every key its `metrics.json` config changes, as
   `--set`), the photo sources with package, version, author and licence
   (`kfreqgan.data.photo_sources`) and the bundled photos, the held-out
-  photos (never trained on), the generator steps, the wall time (the sum
+  photos (never trained on), the generator steps and epochs of all the
+  folders (a fine-tuned folder counts both afresh, a widened one its
+  steps: the folder before it adds to them), the wall time (the sum
   over folders and sittings of the span of each TensorBoard event file,
   first to last event: training only, not start-up), and the held-out
   scores of `bench/dehaze_quality.py`'s `results.json` (`--quality`), and
