@@ -499,10 +499,9 @@ def initialise_generator(generator, config):
         ValueError: naming the first weight that does not fit, or the
             counts.
     """
+    from kfreqgan.models.image_to_image import check_image_to_image
     from kfreqgan.models.loading import load_generator
     from kfreqgan.models.loading import pretrained_name
-
-    from kfreqgan.models.image_to_image import check_image_to_image
 
     spec = config["init_generator"]
     try:
@@ -943,11 +942,13 @@ def _continuation_overrides(overrides, out):
     given = overrides.get("init_generator")
     if given is None or not os.path.isdir(out):
         return overrides
-    record = read_initialisation(out)
-    if record is None or record.get("init_generator") != given:
-        return overrides
-    if AtomicBackupAndRestore.read_metadata(os.path.join(out, "backup", "worker-0")) is None:
-        return overrides  # a first start again: it loads init_generator
+    try:
+        record = read_initialisation(out)
+        backed_up = AtomicBackupAndRestore.read_metadata(os.path.join(out, "backup", "worker-0")) is not None
+    except ValueError:
+        return overrides  # not this run's files: check_run_folder and train name them
+    if record is None or record.get("init_generator") != given or not backed_up:
+        return overrides  # (without a backup, a first start again: it loads init_generator)
     return {key: value for key, value in overrides.items() if key != "init_generator"}
 
 
