@@ -267,11 +267,29 @@ def check_choice(value, name, choices):
     return value
 
 
-def check_image_shape(image_shape, allow_any_size=False):
+IMAGE_CHANNELS = (1, 3)
+"""The channel counts of the images kfreqgan makes: grey or RGB."""
+
+
+def check_image_channels(channels, name="channels"):
+    """Checks the channel count of the images a generator makes: 1 (grey)
+    or 3 (RGB), a Python or NumPy integer; returns it as int.
+
+    Discriminators take stacks of channels (a condition and a candidate,
+    band-filtered copies) and are not held to it.
+    """
+    if not is_integer(channels) or channels not in IMAGE_CHANNELS:
+        raise ValueError(f"`{name}` must be 1 or 3. Received: {name}={channels!r}")
+    return int(channels)
+
+
+def check_image_shape(image_shape, allow_any_size=False, image_channels=False):
     """Checks a model builder's `image_shape`, `(height, width, channels)` of
     positive integers (Python or NumPy; height and width may be None with
     `allow_any_size`) in a tuple, a list or a 1-D NumPy array; returns it as
-    a tuple of Python ints (and Nones)."""
+    a tuple of Python ints (and Nones). With `image_channels` the channels
+    must be 1 or 3, as `check_image_channels` checks them (a generator's
+    images)."""
     if isinstance(image_shape, np.ndarray) and image_shape.ndim == 1:
         image_shape = tuple(image_shape.tolist())
     sizes_ok = isinstance(image_shape, (tuple, list)) and len(image_shape) == 3 and all(
@@ -281,6 +299,10 @@ def check_image_shape(image_shape, allow_any_size=False):
     if not sizes_ok:
         sizes = "positive ints (height and width may be None)" if allow_any_size else "positive ints"
         raise ValueError(f"`image_shape` must be (height, width, channels) of {sizes}. Received: image_shape={image_shape!r}")
+    if image_channels and image_shape[-1] not in IMAGE_CHANNELS:
+        raise ValueError(
+            f"`image_shape` must have 1 or 3 channels (grey or RGB). Received: image_shape={tuple(image_shape)!r}"
+        )
     return tuple(None if size is None else int(size) for size in image_shape)
 
 

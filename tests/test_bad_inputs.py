@@ -299,6 +299,12 @@ BAD_ARGUMENTS = {
     "focal_frequency_loss patch_factor bool": (lambda: losses.focal_frequency_loss(GOOD, GOOD, patch_factor=True), r"`patch_factor` must be a positive integer\. Received: patch_factor=True"),
     "focal_frequency_loss patch_factor numpy float": (lambda: losses.focal_frequency_loss(GOOD, GOOD, patch_factor=np.float32(2)), r"Received: patch_factor=.*2\.0"),
     "coherent_dehazer channels float": (lambda: coherent_dehazer(channels=3.0), r"`channels` must be 1 or 3\. Received: channels=3\.0"),
+    # A generator makes grey or RGB images: dcgan_generator took channels=2
+    # (its docstring says 1 or 3) and unet_generator a 2- or 4-channel image.
+    "dcgan_generator channels 2": (lambda: dcgan_generator(4, 8, channels=2, filters=2), r"`channels` must be 1 or 3\. Received: channels=2"),
+    "dcgan_generator channels numpy 4": (lambda: dcgan_generator(4, 8, channels=np.int64(4), filters=2), r"`channels` must be 1 or 3\. Received: channels=.*4"),
+    "unet_generator 2 channels": (lambda: unet_generator((32, 32, 2), filters=2, depth=2), r"`image_shape` must have 1 or 3 channels \(grey or RGB\)\. Received: image_shape=\(32, 32, 2\)"),
+    "unet_generator size-free 4 channels": (lambda: unet_generator((None, None, 4), filters=2, depth=2), r"Received: image_shape=\(None, None, 4\)"),
     "synthetic_depth numpy float height": (lambda: haze.synthetic_depth(np.float32(8), 8, 0), r"`height` must be an integer >= 2"),
     "make_hazy_pairs numpy bool seed": (lambda: haze.make_hazy_pairs(GOOD, np.bool_(True)), r"`seed` must be an int >= 0"),
     "FrequencyShift phase numpy bool": (lambda: FrequencyShift((0.0, 0.2), phase=np.bool_(True)), r"`phase` must be a finite number"),

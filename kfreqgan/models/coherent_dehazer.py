@@ -42,8 +42,8 @@ import keras
 
 from kfreqgan._validation import check_at_least
 from kfreqgan._validation import check_bool
+from kfreqgan._validation import check_image_channels
 from kfreqgan._validation import check_positive_int
-from kfreqgan._validation import is_integer
 from kfreqgan._validation import is_real_number
 from kfreqgan.layers import BilinearUpsampling2D
 from kfreqgan.layers import EdgeAwareSmoothness
@@ -115,9 +115,7 @@ def coherent_dehazer(
     if coarse_size % 16 or coarse_size < 32:
         raise ValueError(f"`coarse_size` must be a multiple of 16 and >= 32. Received: coarse_size={coarse_size}")
     check_positive_int(filters, "filters")
-    if not is_integer(channels) or channels not in (1, 3):
-        raise ValueError(f"`channels` must be 1 or 3. Received: channels={channels!r}")
-    channels = int(channels)
+    channels = check_image_channels(channels)
     if not is_real_number(min_transmission) or not 0 < min_transmission < 1:
         raise ValueError(f"`min_transmission` must lie in (0, 1). Received: min_transmission={min_transmission!r}")
     smoothness_weight = check_at_least(smoothness_weight, "smoothness_weight")

@@ -6,6 +6,7 @@ import math
 import keras
 
 from kfreqgan._validation import check_array_size
+from kfreqgan._validation import check_image_channels
 from kfreqgan._validation import check_image_shape
 from kfreqgan._validation import check_positive_int
 from kfreqgan._validation import is_integer
@@ -38,7 +39,7 @@ def dcgan_generator(latent_dim=128, image_size=32, channels=3, filters=64, name=
     """
     check_positive_int(latent_dim, "latent_dim")
     check_positive_int(filters, "filters")
-    check_positive_int(channels, "channels")
+    channels = check_image_channels(channels)
     if not is_integer(image_size) or image_size < 8 or image_size & (image_size - 1):
         raise ValueError(f"`image_size` must be a power of two >= 8. Received: image_size={image_size!r}")
     image_size = int(image_size)
@@ -96,7 +97,8 @@ def unet_generator(image_shape=(64, 64, 3), filters=32, depth=3, bands=DEFAULT_B
     - `"direct"`: the image itself (sigmoid).
 
     Args:
-        image_shape: `(H, W, C)`; H and W divisible by `2 ** depth`, or
+        image_shape: `(H, W, C)`, C 1 (grey) or 3 (RGB); H and W
+            divisible by `2 ** depth`, or
             None for a network that takes images of any size and aspect
             ratio: it reflect-pads them to a multiple of `2 ** depth`
             (`ReflectPadToMultiple`) and crops the output back
@@ -114,7 +116,7 @@ def unet_generator(image_shape=(64, 64, 3), filters=32, depth=3, bands=DEFAULT_B
     Returns:
         A Functional `keras.Model` `(None, H, W, C) -> (None, H, W, C)`.
     """
-    image_shape = check_image_shape(image_shape, allow_any_size=True)
+    image_shape = check_image_shape(image_shape, allow_any_size=True, image_channels=True)
     check_positive_int(filters, "filters")
     check_positive_int(depth, "depth")
     # The deepest strided convolution's kernel, before Keras allocates it.
