@@ -320,8 +320,12 @@ def test_a_fine_tune_of_a_runs_generator_follows_that_run(finished_run, tmp_path
     finished_run = str(shutil.copytree(finished_run, tmp_path / "first"))  # changed below: the module's stays as it is
     tune = str(tmp_path / "tune")
     source = os.path.join(finished_run, "generator.keras")
+    # On fewer photos: the card lists those the run before it trained on too.
     result = train.train(
-        configs.get_config("dehaze-v2", dict(TINY, init_generator=source)), tune, tf.distribute.get_strategy(), verbose=0
+        configs.get_config("dehaze-v2", dict(TINY, init_generator=source, train_photos=["chelsea", "rocket"])),
+        tune,
+        tf.distribute.get_strategy(),
+        verbose=0,
     )
     quality = _results(tmp_path / "results.json", os.path.join(tune, "generator.keras"))
     card = package_dehazer.package([finished_run, tune], quality, str(tmp_path / "packaged"))
@@ -330,6 +334,8 @@ def test_a_fine_tune_of_a_runs_generator_follows_that_run(finished_run, tmp_path
     first = package_dehazer.read_metrics(finished_run)["generator_steps"]
     assert card["generator_steps"] == first + result["generator_steps"]
     assert card["epochs"] == 2
+    first_photos = package_dehazer.read_metrics(finished_run)["config"]["train_photos"]
+    assert card["training_photos"]["bundled"]["photos"] == first_photos
     # Not after another folder, nor alone; nor once the source changed.
     assert package_dehazer.main([tune, "--quality", quality, "--out", str(tmp_path / "out")]) == EXIT_ERROR
     assert "must come just before it" in capsys.readouterr().err

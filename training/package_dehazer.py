@@ -497,8 +497,12 @@ def package(run_dirs, quality, out):
         "training_photos": {
             "catalogue": sources,
             "bundled": {
+                # Those of every folder (a fine-tune may train on other photos), the shipped card's first.
                 "photos": list(dict.fromkeys(
-                    [*(shipped["training_photos"]["bundled"]["photos"] if shipped else []), *config["train_photos"]]
+                    [
+                        *(shipped["training_photos"]["bundled"]["photos"] if shipped else []),
+                        *(name for _, metrics in runs for name in metrics["config"]["train_photos"]),
+                    ]
                 )),
                 "source": "scikit-image / scikit-learn sample data (kfreqgan.data.photos)",
             },
