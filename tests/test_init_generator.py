@@ -63,6 +63,18 @@ def test_the_shipped_dehazer_loads_into_its_config_and_computes_the_same():
         train.initialise_generator(train.build_gan(narrow).generator, narrow)
 
 
+def test_a_fine_tune_of_the_shipped_dehazer_does_not_score_it_on_photos_it_trained_on():
+    """keep_best's epoch 0 would be the shipped dehazer's score on one of its
+    own training photos (motorcycle), which a fine-tune could hardly beat."""
+    config = configs.get_config("dehaze-v6", dict(KEEP_BEST_TINY, generator_filters=16, init_generator="pretrained:dehazer"))
+    with pytest.raises(ValueError, match=r"the shipped dehazer trained on: \['motorcycle'\]"):
+        train.initialise_generator(train.build_gan(config).generator, config)
+    # Held-out photos alike.
+    config = configs.get_config("dehaze-v6", dict(config, validation_photos=[], keep_best=None, eval_photos=["motorcycle"]))
+    with pytest.raises(ValueError, match=r"the shipped dehazer trained on: \['motorcycle'\]"):
+        train.initialise_generator(train.build_gan(config).generator, config)
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """`(generator.keras, steps per epoch)` of a finished one-epoch tiny run."""

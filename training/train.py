@@ -504,6 +504,8 @@ def initialise_generator(generator, config):
     from kfreqgan.models.loading import pretrained_name
 
     spec = config["init_generator"]
+    if pretrained_name(spec) is not None:
+        _check_unseen_photos(config, spec)
     try:
         source = load_generator(spec, kinds=("keras",), image_to_image=False)
     except (OSError, ValueError) as error:
@@ -542,6 +544,26 @@ def initialise_generator(generator, config):
         # The file itself: a symlink may be repointed, and its folder is not the run's.
         record.update(file=os.path.realpath(spec), sha256=_sha256(spec))
     return record
+
+
+def _check_unseen_photos(config, spec):
+    """Refuses a fine-tune of the shipped dehazer that scores it on photos
+    it trained on (its card's): keep_best's epoch 0 and the held-out
+    scores would favour the starting weights there."""
+    from kfreqgan import pretrained
+    from kfreqgan.training.configs import validation_photo_keys
+
+    photos = pretrained.dehazer_card()["training_photos"]
+    trained = {photo["key"] for photo in photos.get("catalogue", [])} | set(photos.get("bundled", {}).get("photos", []))
+    scored = [*validation_photo_keys(config), *config.get("eval_photos", [])]
+    seen = [name for name in dict.fromkeys(scored) if name in trained]
+    if seen:
+        raise ValueError(
+            f"`init_generator` {spec!r}: validation_photos and eval_photos must be photos the starting generator did "
+            f"not train on; these are photos the shipped dehazer trained on: {seen} (its card's training_photos). "
+            f"Received: init_generator={spec!r}, validation_photos={config.get('validation_photos')!r}, "
+            f"eval_photos={config.get('eval_photos')!r}"
+        )
 
 
 def read_initialisation(out):
