@@ -105,6 +105,39 @@ def as_image_batch(images, name="images", check_finite=True):
     return tf.cast(tensor, tf.float32)
 
 
+def check_transform_range(images, name="images", squared=True):
+    """Raises `ValueError` if the float32 DFT of `images` could overflow.
+
+    A DFT coefficient is a sum over the image plane, so `|F| <= H W max|x|`,
+    and the power `|F|^2` (and every sum of it: by Parseval the total power
+    is `H W sum(x ** 2)`) stays below `(H W max|x|) ** 2`. Where that could
+    pass float32's largest value (3.4e38) the spectra would hold inf and
+    their shares NaN, with no error: refused instead, with half of float32's
+    range as a margin for round-off. With `squared=False` (a filter, which
+    transforms back) the bound is on `H W max|x|` itself. Images in [0, 1],
+    or 0..65535, never come near it at any size kfreqgan allows.
+
+    Checked in eager mode only, as the finiteness in `as_image_batch`;
+    `images` is a float32 NHWC tensor as that returns it.
+    """
+    import tensorflow as tf
+
+    height, width = images.shape[1], images.shape[2]
+    if not tf.executing_eagerly() or height is None or width is None:
+        return
+    pixels = int(height) * int(width)
+    limit = (_FLOAT32_MAX ** 0.5 if squared else _FLOAT32_MAX) / 2.0 / pixels
+    largest = float(tf.reduce_max(tf.abs(images)))
+    if largest > limit:
+        what = "power spectrum |F|^2" if squared else "Fourier transform"
+        raise ValueError(
+            f"`{name}` holds values too large for the float32 {what} of a {height}x{width} image, "
+            f"which would overflow to inf: |x| may be at most {limit:.3g} at this size (images are "
+            f"expected in [0, 1]; scale them down first). Received: max(|{name}|)={largest:.3g}, "
+            f"shape={tuple(images.shape)}"
+        )
+
+
 def as_image_pair(first, second, names=("a", "b"), check_finite=True):
     """Two image batches of one shape, each as `as_image_batch` returns it.
 

@@ -12,7 +12,9 @@ Conventions used throughout the package:
 
 Every function here works inside `tf.function` (and under XLA where static
 shapes are given) and is differentiable with respect to the images. In eager
-mode inputs are also checked for NaN and Inf.
+mode inputs are also checked for NaN and Inf, and for values so large that
+the float32 transform would overflow (`|x|` beyond about `1.8e19 / (H W)`
+for a power spectrum; `kfreqgan._validation.check_transform_range`).
 """
 
 import collections
@@ -28,6 +30,7 @@ from kfreqgan._validation import check_at_least
 from kfreqgan._validation import check_choice
 from kfreqgan._validation import check_frequency
 from kfreqgan._validation import check_positive_int
+from kfreqgan._validation import check_transform_range
 from kfreqgan._validation import spatial_size
 from kfreqgan._validation import static_spatial_size
 
@@ -168,6 +171,7 @@ def power_spectrum(images, mode="gray"):
         float32 tensor `(N, H, W, 1)` or `(N, H, W, C)`, DC at `(H//2, W//2)`.
     """
     images = as_image_batch(images)
+    check_transform_range(images)
     return _run_maybe_compiled(_power_spectrum_kernel, images, _gray_weights(images, mode))
 
 
@@ -216,6 +220,7 @@ def log_magnitude(images, mode="gray", epsilon=1e-10):
     """
     check_epsilon(epsilon)
     images = as_image_batch(images)
+    check_transform_range(images)
     return _run_maybe_compiled(_log_magnitude_kernel, images, _gray_weights(images, mode), float(epsilon))
 
 
@@ -411,6 +416,7 @@ def band_filter(images, low=0.0, high=None, kind="ideal", order=2, implementatio
         float32 tensor with the shape of `images`.
     """
     images = as_image_batch(images)
+    check_transform_range(images, squared=False)
     low, high, kind, order = check_band(low, high, kind, order)
     check_choice(implementation, "implementation", BAND_FILTER_IMPLEMENTATIONS)
     return band_filter_core(images, low, high, kind, order, implementation)
@@ -453,6 +459,7 @@ def band_energy(images, bands, kind="ideal", order=2, mode="gray", include_dc=Tr
         float32 tensor `(N, len(bands), C')` with `C' = 1` for grey.
     """
     images = as_image_batch(images)
+    check_transform_range(images)
     gray_weights = _gray_weights(images, mode)
     if not isinstance(bands, (list, tuple)) or not bands:
         raise ValueError(
@@ -869,6 +876,7 @@ def radial_power_profile(
         float32 tensor `(N, num_bins, C')`.
     """
     images = as_image_batch(images)
+    check_transform_range(images)
     check_choice(mode, "mode", MODES)
     gray_weights = GRAY_WEIGHTS if mode == "gray" else None
     if gray_weights is not None and images.shape[-1] not in (1, 3):
@@ -926,6 +934,7 @@ def radial_log_magnitude_profile(images, num_bins=None, max_frequency=0.5, binni
     """
     check_epsilon(epsilon)
     images = as_image_batch(images)
+    check_transform_range(images)
     if images.shape[-1] not in (1, 3):
         _gray(images)  # raises the grey-conversion error
     bin_args = (check_num_bins(num_bins), max_frequency, binning)
@@ -972,6 +981,8 @@ def spectral_distance(real, fake, num_bins=None, max_frequency=0.5, mode="gray",
     check_epsilon(epsilon)
     real = as_image_batch(real, name="real")
     fake = as_image_batch(fake, name="fake")
+    check_transform_range(real, "real")
+    check_transform_range(fake, "fake")
     if real.shape[1:] != fake.shape[1:]:
         raise ValueError(
             "`real` and `fake` must have the same height, width and channels. "

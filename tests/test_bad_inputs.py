@@ -133,6 +133,30 @@ def test_image_batches_are_checked_everywhere(function, bad):
         call(value)
 
 
+# Values of 1e20 squared overflow float32: power_spectrum returned inf and
+# band_energy NaN shares, with no error. The transforms refuse them instead.
+# (too large, just inside the bound) for a 16x16 image: |x| <= 1.8e19 / (2 * 256)
+# = 3.6e16 for a power, <= 3.4e38 / (2 * 256) = 6.6e35 for band_filter.
+TRANSFORMS = {
+    name: (1e37, 6e35) if name == "band_filter" else (1e20, 3.5e16)
+    for name in IMAGE_FUNCTIONS if name not in ("to_grayscale", "radial_profile", "modulate", "psnr", "ssim")
+}
+
+
+@pytest.mark.parametrize("function", list(TRANSFORMS))
+def test_values_that_overflow_the_float32_transform_are_refused(function):
+    call, name = IMAGE_FUNCTIONS[function]
+    huge, fine = TRANSFORMS[function]
+    message = (
+        rf"^`{name}` holds values too large for the float32 (power spectrum \|F\|\^2|Fourier transform) of a 16x16 "
+        rf"image, which would overflow to inf: .*Received: max\(\|{name}\|\)={huge:.0e}, shape=\(2, 16, 16, 3\)$".replace("+", r"\+")
+    )
+    with pytest.raises(ValueError, match=message):
+        call(_with(huge))
+    result = call(GOOD * fine)
+    assert all(np.isfinite(np.asarray(part)).all() for part in (result if isinstance(result, tuple) else (result,)))
+
+
 @pytest.mark.parametrize(
     "call, message",
     [
