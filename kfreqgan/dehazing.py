@@ -232,14 +232,16 @@ def _as_image(image):
         return array.astype(np.float32) / 255.0, True
     if not np.issubdtype(array.dtype, np.floating):
         raise ValueError(f"`image` must be uint8 or floating point in [0, 1]. Received: dtype={array.dtype}")
-    array = array.astype(np.float32)
+    # Checked before the cast to float32, which makes float64 values beyond
+    # its range (1e300) infinite: those are out of [0, 1], not Inf.
     if not np.all(np.isfinite(array)):
-        raise ValueError("`image` contains NaN or Inf values.")
+        bad = int(array.size - np.count_nonzero(np.isfinite(array)))
+        raise ValueError(f"`image` contains NaN or Inf values. Received: {bad} non-finite of {array.size} values, shape={array.shape}")
     if array.min() < 0 or array.max() > 1:
         raise ValueError(
             f"A floating-point `image` must lie in [0, 1]. Received: range=[{float(array.min())!r}, {float(array.max())!r}]"
         )
-    return array, False
+    return array.astype(np.float32), False
 
 
 def choose_margin_and_overlap(tile_size, multiple, margin=None, overlap=None, radius=None, fixed_size=None):
@@ -277,7 +279,8 @@ def choose_margin_and_overlap(tile_size, multiple, margin=None, overlap=None, ra
                 f"`overlap` must be at most {largest} pixels (a multiple of {multiple}) for {what}. Received: overlap={given}{rounded}"
             )
     if margin is not None:
-        limit = (overlap - 1) // 2 if overlap is not None else max(0, (largest - 1) // 2)
+        # No overlap (plain tiles, no blending) takes no margin, 0 included.
+        limit = max(0, (overlap - 1) // 2) if overlap is not None else max(0, (largest - 1) // 2)
         if margin > limit:
             raise ValueError(f"`margin` must be at most {limit} pixels for {what}. Received: margin={margin}")
     wanted_margin = margin if margin is not None else radius if radius is not None else tile_size // 8

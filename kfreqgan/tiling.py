@@ -39,6 +39,8 @@ def tile_starts(length, tile, step, multiple=1):
     Returns:
         Sorted list of ints: `0, step, 2 step, ...` and `length - tile` last.
     """
+    for name, value in (("length", length), ("tile", tile), ("step", step), ("multiple", multiple)):
+        check_positive_int(value, name)  # a step of 0 never advanced (range() raised)
     if tile > length:
         raise ValueError(f"`tile` must be at most `length`. Received: tile={tile}, length={length}")
     for name, value in (("length", length), ("tile", tile), ("step", step)):
@@ -110,6 +112,9 @@ def tile_grid(height, width, tile_size, overlap, multiple=1, margin=None):
         the image, as `apply_tiled` does).
     """
     check_positive_int(multiple, "multiple")
+    # An image of height 0 got tiles of height 0.
+    check_positive_int(height, "height")
+    check_positive_int(width, "width")
     for name, value in (("tile_size", tile_size), ("overlap", overlap)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0 or value % multiple:
             raise ValueError(f"`{name}` must be an integer >= 0 and a multiple of {multiple}. Received: {name}={value!r}")
@@ -157,8 +162,13 @@ def apply_tiled(function, image, tile_size, overlap, multiple=1, out_channels=No
         float32 `(H, W, C')`. Memory beyond the image and the result is one
         batch of tiles.
     """
-    height, width, channels = image.shape
-    out_channels = out_channels or channels
+    shape = getattr(image, "shape", None)
+    if shape is None or len(shape) != 3:
+        # A grey (H, W) array failed with "not enough values to unpack".
+        raise ValueError(f"`image` must be an array of shape (height, width, channels). Received: shape={shape}")
+    height, width, channels = shape
+    out_channels = channels if out_channels is None else check_positive_int(out_channels, "out_channels")
+    batch_size = check_positive_int(batch_size, "batch_size")  # 0 reached range()
     grid = tile_grid(height, width, tile_size, overlap, multiple, margin)
     total = np.zeros((height, width, out_channels), np.float32)
     weights = np.zeros((height, width, 1), np.float32)

@@ -11,6 +11,7 @@ from PIL import Image
 
 from kfreqgan import dehaze_cli
 from kfreqgan import dehazing
+from kfreqgan import tiling
 from kfreqgan.command_line import printable
 from kfreqgan.data import image_files
 from kfreqgan.models import unet_generator
@@ -111,6 +112,42 @@ def test_choose_margin_and_overlap_checks_its_arguments(args, kwargs, message):
         dehazing.choose_margin_and_overlap(*args, **kwargs)
 
 
+def test_no_overlap_takes_margin_0():
+    # Plain tiles without blending: an explicit margin=0 was refused as
+    # "`margin` must be at most -1 pixels".
+    assert dehazing.choose_margin_and_overlap(32, 4, margin=0, overlap=0) == (0, 0)
+    assert dehazing.choose_margin_and_overlap(32, 4, margin=np.int64(0), overlap=np.int64(0)) == (0, 0)
+    with pytest.raises(ValueError, match=r"`margin` must be at most 0 pixels for tile_size=32\. Received: margin=1"):
+        dehazing.choose_margin_and_overlap(32, 4, margin=1, overlap=0)
+
+
+IMAGE = np.zeros((8, 8, 3), np.float32)
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        # Each of these reached Python's or NumPy's own error.
+        (lambda: tiling.apply_tiled(lambda b: b, IMAGE, 4, 0, batch_size=0), r"`batch_size` must be a positive integer\. Received: batch_size=0"),
+        (lambda: tiling.apply_tiled(lambda b: b, IMAGE[..., 0], 4, 0), r"`image` must be an array of shape \(height, width, channels\)\. Received: shape=\(8, 8\)"),
+        (lambda: tiling.apply_tiled(lambda b: b, IMAGE, 4, 0, out_channels=2.0), r"`out_channels` must be a positive integer\. Received: out_channels=2\.0"),
+        (lambda: tiling.tile_starts(16, 4, 0), r"`step` must be a positive integer\. Received: step=0"),
+        (lambda: tiling.tile_starts(16, 4, 4, multiple=0), r"`multiple` must be a positive integer\. Received: multiple=0"),
+        # An image of height 0 got a row of empty tiles.
+        (lambda: tiling.tile_grid(0, 16, 4, 0), r"`height` must be a positive integer\. Received: height=0"),
+    ],
+)
+def test_tiling_names_bad_arguments(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_tiling_takes_numpy_integers():
+    image = np.random.default_rng(0).random((12, 20, 3)).astype(np.float32)
+    tiled = tiling.apply_tiled(lambda b: b, image, np.int64(8), np.int64(4), batch_size=np.int32(3), margin=np.int64(1))
+    np.testing.assert_allclose(tiled, image, atol=1e-6)
+
+
 def test_image_arguments_get_clear_errors(tiny_model):
     with pytest.raises(ValueError, match=r"`path` must be a file or folder path\. Received: path=123 of type int"):
         dehazing.load_dehazing_model(123)
@@ -122,6 +159,15 @@ def test_image_arguments_get_clear_errors(tiny_model):
     overshoot[0, 0, 0] = np.nextafter(np.float32(1.0), np.float32(2.0))
     with pytest.raises(ValueError, match=r"range=\[0\.5, 1\.0000001"):  # the overshoot is shown, not rounded away
         dehazer(overshoot)
+    nan = overshoot.copy()
+    nan[0, :3, 0] = np.nan
+    with pytest.raises(ValueError, match=r"`image` contains NaN or Inf values\. Received: 3 non-finite of 192 values, shape=\(8, 8, 3\)$"):
+        dehazer(nan)
+    # float64 beyond float32's range is out of [0, 1], not "NaN or Inf" (the cast made it inf).
+    huge = np.full((8, 8, 3), 0.5)
+    huge[1, 1, 1] = 1e300
+    with pytest.raises(ValueError, match=r"must lie in \[0, 1\]\. Received: range=\[0\.5, 1e\+300\]"):
+        dehazer(huge)
 
 
 def test_dehaze_loads_the_shipped_model_once(monkeypatch):
