@@ -69,6 +69,27 @@ def test_exports_load_and_compute_what_the_keras_model_computes(files, generator
     assert np.abs(outputs - reference).max() <= tolerance
 
 
+PIXELS = np.full((2, 32, 32, 3), 0.5, np.float32)
+BAD_IMAGES = {
+    # LiteRT's "Cannot set tensor: Dimension mismatch" or TensorFlow's own error.
+    "another size": (PIXELS[:, :16], r"`images` must have shape \(N, 32, 32, 3\)\. Received: shape=\(2, 16, 32, 3\)"),
+    "grey": (PIXELS[..., :1], r"Received: shape=\(2, 32, 32, 1\)"),
+    "unbatched": (PIXELS[0], r"Received: shape=\(32, 32, 3\)"),
+    # A uint8 model wrapped 1.5 around to pixel 126; a float one took 0..255 as it came.
+    "beyond 1": (PIXELS * 3, r"must be finite float images in \[0, 1\] \(divide uint8 pixels by 255\)\. Received: range=\[1\.5, 1\.5\]"),
+    "uint8 pixels": ((PIXELS * 255).astype(np.uint8), r"Received: range=\[127\.0, 127\.0\]"),
+    "NaN": (np.where(PIXELS > 0, np.nan, PIXELS), r"must be finite float images in \[0, 1\]\. Received: 6144 non-finite of 6144 values"),
+}
+
+
+@pytest.mark.parametrize("bad", list(BAD_IMAGES))
+@pytest.mark.parametrize("name", ["saved_model", "float32.tflite", "uint8.tflite"])
+def test_exported_generators_name_bad_images(files, name, bad):
+    images, message = BAD_IMAGES[bad]
+    with pytest.raises(ValueError, match=message):
+        load_generator(files / name)(images)
+
+
 def test_a_latent_generator_only_where_asked(files):
     with pytest.raises(ValueError, match="Only image-to-image generators"):
         load_generator(files / "latent.keras")

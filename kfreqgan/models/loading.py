@@ -205,7 +205,7 @@ class SavedModelGenerator:
         """float32 `(N, H, W, C)` in [0, 1] -> float32 outputs in [0, 1] (NumPy)."""
         import tensorflow as tf
 
-        inputs = _to_pixels(np.asarray(images, np.float32), self.uint8)
+        inputs = _to_pixels(_checked_images(images, self.input_shape), self.uint8)
         output = next(iter(self._function(**{self._input_name: tf.constant(inputs)}).values())).numpy()
         return _from_pixels(output, self.uint8)
 
@@ -254,11 +254,40 @@ class TFLiteGenerator:
     def __call__(self, images):
         """float32 `(N, H, W, C)` in [0, 1] -> float32 outputs in [0, 1] (NumPy)."""
         outputs = []
-        for image in np.asarray(images, np.float32):
+        for image in _checked_images(images, self.input_shape):
             self._interpreter.set_tensor(self._input_index, _to_pixels(image, self.uint8)[None])
             self._interpreter.invoke()
             outputs.append(_from_pixels(self._interpreter.get_tensor(self._output_index)[0], self.uint8))
         return np.stack(outputs)
+
+
+def _checked_images(images, input_shape):
+    """`images` as float32 `(N, H, W, C)` in [0, 1] for an exported generator
+    of `input_shape` (None: any size), or `ValueError`.
+
+    Without it a wrong size or channel count reached LiteRT ("Cannot set
+    tensor: Dimension mismatch") or TensorFlow, and values beyond [0, 1]
+    wrapped around in a uint8 model's pixels (1.5 became 126).
+    """
+    try:
+        array = np.asarray(images, np.float32)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"`images` must be an array of shape (N, height, width, channels). Received: {type(images).__name__} ({error})") from None
+    expected = ", ".join("any" if size is None else str(size) for size in input_shape)
+    if array.ndim != 4 or any(size is not None and got != size for got, size in zip(array.shape[1:], input_shape)):
+        raise ValueError(f"`images` must have shape (N, {expected}). Received: shape={array.shape}")
+    finite = np.isfinite(array)
+    if not finite.all():
+        raise ValueError(
+            "`images` must be finite float images in [0, 1]. "
+            f"Received: {int(array.size - np.count_nonzero(finite))} non-finite of {array.size} values"
+        )
+    if array.size and not (array.min() >= 0.0 and array.max() <= 1.0):
+        raise ValueError(
+            "`images` must be finite float images in [0, 1] (divide uint8 pixels by 255). "
+            f"Received: range=[{float(array.min())!r}, {float(array.max())!r}]"
+        )
+    return array
 
 
 def _to_pixels(images, uint8):
