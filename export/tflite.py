@@ -113,10 +113,21 @@ def _check_variant(variant, representative_images, model):
             f"`representative_images` must have shape (N, {', '.join(map(str, expected))}) with N >= 1. "
             f"Received: shape={images.shape}"
         )
-    if not np.issubdtype(images.dtype, np.floating) or not np.all(np.isfinite(images)):
+    if not np.issubdtype(images.dtype, np.floating):
         raise ValueError(
             "`representative_images` must be finite floating-point images in [0, 1]. "
             f"Received: dtype={images.dtype}"
+        )
+    if not np.all(np.isfinite(images)):
+        raise ValueError(
+            "`representative_images` must be finite floating-point images in [0, 1]. "
+            f"Received: {int(images.size - np.count_nonzero(np.isfinite(images)))} non-finite values"
+        )
+    if not (images.min() >= 0.0 and images.max() <= 1.0):
+        # Images in [0, 255] calibrated ranges 255 times too wide.
+        raise ValueError(
+            "`representative_images` must be finite floating-point images in [0, 1]. "
+            f"Received: range=[{float(images.min())!r}, {float(images.max())!r}]"
         )
     return images.astype(np.float32)
 
@@ -526,6 +537,9 @@ def run_tflite(tflite_model, images, num_threads=None):
             raise ValueError(f"This model takes uint8 images in [0, 255]. Received: dtype={np.asarray(images).dtype}")
         images = np.asarray(images)
     else:
+        dtype = np.asarray(images).dtype
+        if not np.issubdtype(dtype, np.floating):  # uint8 pixels became floats up to 255
+            raise ValueError(f"This model takes float32 images in [0, 1] (divide uint8 pixels by 255). Received: dtype={dtype}")
         images = np.asarray(images, np.float32)
     expected = tuple(detail["shape_signature"][1:])
     if images.ndim != 4 or images.shape[1:] != expected:

@@ -90,6 +90,9 @@ def test_converted_model_has_a_named_signature_with_dynamic_batch(filter_model_b
 def test_run_tflite_rejects_images_of_another_shape(filter_model_bytes, photos_64):
     with pytest.raises(ValueError, match=r"must have shape \(N, 32, 32, 3\)"):
         run_signature(filter_model_bytes, photos_64[:1])
+    # uint8 pixels went in as floats up to 255.
+    with pytest.raises(ValueError, match=r"This model takes float32 images in \[0, 1\] \(divide uint8 pixels by 255\)\. Received: dtype=uint8"):
+        run_signature(filter_model_bytes, (photos_64[:1, :32, :32] * 255).astype(np.uint8))
 
 
 def test_float_op_names_of_a_float_model_are_its_compute_ops(filter_model_bytes):
@@ -121,6 +124,10 @@ def test_variant_arguments_are_checked(filter_model, photos_32):
         convert_to_tflite(filter_model, "int8", representative_images=np.zeros((6, 64, 64, 3), np.float32))
     with pytest.raises(ValueError, match="finite floating-point"):
         convert_to_tflite(filter_model, "int8", representative_images=np.zeros((6, 32, 32, 3), np.uint8))
+    # Pixels in [0, 255] as floats calibrated ranges 255 times too wide.
+    pixels = np.linspace(0.0, 255.0, 2 * 32 * 32 * 3, dtype=np.float32).reshape(2, 32, 32, 3)
+    with pytest.raises(ValueError, match=r"finite floating-point images in \[0, 1\]\. Received: range=\[0\.0, 255\.0\]"):
+        convert_to_tflite(filter_model, "int8", representative_images=pixels)
 
 
 def test_models_with_several_inputs_are_refused():
