@@ -236,9 +236,19 @@ def save_serving_model(generator, directory, max_pixels=MAX_IMAGE_PIXELS):
         max_pixels: the largest image `serving_bytes` accepts (height x width).
 
     Raises:
-        ValueError: if `generator` is not an image-to-image model.
+        ValueError: if `generator` is not an image-to-image model, or
+            `directory` is a file or a folder that is not empty.
     """
-    serving_archive(generator, max_pixels).write_out(os.fspath(directory), verbose=False)
+    directory = os.fspath(directory)
+    # A file failed in TensorFlow ("... is not a directory"), and a folder
+    # holding another SavedModel got this one's files over its own.
+    if os.path.lexists(directory) and (not os.path.isdir(directory) or os.listdir(directory)):
+        what = "a non-empty folder" if os.path.isdir(directory) else "not a folder"
+        raise ValueError(
+            f"`directory` must be an empty folder or a path that does not exist yet; it is {what}. "
+            f"Received: directory={directory!r}"
+        )
+    serving_archive(generator, max_pixels).write_out(directory, verbose=False)
 
 
 def signature_specs(loaded):

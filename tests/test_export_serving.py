@@ -122,6 +122,20 @@ def test_non_image_models_are_refused():
         serving.serving_archive(keras.Model(z, keras.layers.Dense(4)(z)))
 
 
+@pytest.mark.parametrize("obstacle", ["file", "folder with a file"])
+def test_save_serving_model_writes_only_into_an_empty_folder(generator, tmp_path, obstacle):
+    # A file failed in TensorFlow; a SavedModel's folder got a second model's files over its own.
+    target = tmp_path / "1"
+    if obstacle == "file":
+        target.write_text("x")
+    else:
+        target.mkdir()
+        (target / "saved_model.pb").write_text("x")
+    what = "not a folder" if obstacle == "file" else "a non-empty folder"
+    with pytest.raises(ValueError, match=rf"must be an empty folder or a path that does not exist yet; it is {what}\. Received: directory='.*1'$"):
+        serving.save_serving_model(generator, target)
+
+
 def test_versions_are_the_integer_folders(tmp_path):
     base = tmp_path / "dehazer"
     assert serving.list_versions(base) == [] and serving.next_version(base) == 1
