@@ -506,6 +506,14 @@ def export_generator(
         min_psnr = check_at_least(min_psnr, "min_psnr") or None  # dB; 0 (like None) publishes anyway
     if tflite_io not in TFLITE_IO:
         raise ValueError(f"`tflite_io` must be one of {', '.join(TFLITE_IO)}. Received: tflite_io={tflite_io!r}")
+    if tflite_io == "uint8" and variants and set(variants) <= {"int8"}:
+        # uint8 I/O is not offered for int8 (see kfreqgan.export.tflite), so
+        # this published a TFLite version that held export.json and no model.
+        raise ValueError(
+            "tflite_io='uint8' writes no int8 model (its uint8 form loses about 19 grey levels), so this export "
+            "would hold no TFLite model; use tflite_io='float32' or 'both', or a float variant. "
+            f"Received: tflite_io='uint8', variants={','.join(variants)}"
+        )
     model_path = os.fspath(model) if isinstance(model, (str, os.PathLike)) else None
     if model_path is not None:
         from kfreqgan.models.loading import model_kind

@@ -255,6 +255,15 @@ def test_versions_that_are_not_int64_integers_are_refused(model_file, tmp_path, 
     assert not (tmp_path / "out").exists()
 
 
+def test_uint8_io_for_int8_alone_is_refused_before_anything_is_written(model_file, tmp_path):
+    # int8 has no uint8 model: this published a TFLite version holding export.json alone.
+    from kfreqgan.export.generator_export import export_generator
+
+    with pytest.raises(ValueError, match=r"would hold no TFLite model; .*Received: tflite_io='uint8', variants=int8$"):
+        export_generator(model_file, tmp_path / "out", formats="tflite", variants="int8", tflite_io="uint8", verify=False)
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_numpy_integer_version_is_a_version(model_file, tmp_path):
     # Versions often come out of NumPy (np.arange, max over an array); the
     # folder and the records hold the plain number.
