@@ -73,6 +73,7 @@ import os
 import re
 
 from kfreqgan._validation import check_at_least
+from kfreqgan._validation import check_positive_int
 from kfreqgan._validation import is_integer
 from kfreqgan.export.tflite import IO_DTYPES
 from kfreqgan.export.tflite import VARIANTS
@@ -99,6 +100,8 @@ as a macOS or Windows file system does)."""
 # Check images for a generator without a fixed size: not a multiple of 8, so
 # the model's own padding and cropping are exercised.
 SIZE_FREE_CHECK_SIZE = (72, 100)
+HAZE_RANGE_KEYS = ("beta_range", "airlight_range")
+"""The keys `haze_ranges` may have (`kfreqgan.export.calibration.representative_images`'s haze arguments)."""
 
 
 def check_choices(value, allowed, name):
@@ -502,6 +505,20 @@ def export_generator(
     if not is_integer(calibration_count) or calibration_count < 1:
         raise ValueError(f"`calibration_count` must be an integer >= 1. Received: calibration_count={calibration_count!r}")
     calibration_count = int(calibration_count)
+    # Checked here, not where they are used: a NumPy short side failed in the
+    # JSON record after the conversions, a haze key such as 'beta' in
+    # representative_images (TypeError), a pathlib base path at .rstrip.
+    calibration_short_side = check_positive_int(calibration_short_side, "calibration_short_side", allow_none=True)
+    if haze_ranges is not None:
+        unknown = sorted(map(repr, set(haze_ranges) - set(HAZE_RANGE_KEYS))) if isinstance(haze_ranges, dict) else None
+        if unknown is None or unknown:
+            raise ValueError(
+                f"`haze_ranges` must be a dict with the keys {' and/or '.join(HAZE_RANGE_KEYS)}. Received: haze_ranges={haze_ranges!r}"
+            )
+    if serving_base_path is not None:
+        if not isinstance(serving_base_path, (str, os.PathLike)):
+            raise ValueError(f"`serving_base_path` must be a folder path. Received: serving_base_path={serving_base_path!r}")
+        serving_base_path = os.fspath(serving_base_path)
     if min_psnr is not None:
         min_psnr = check_at_least(min_psnr, "min_psnr") or None  # dB; 0 (like None) publishes anyway
     if tflite_io not in TFLITE_IO:

@@ -2,6 +2,7 @@
 
 import json
 import os
+import pathlib
 import subprocess
 import sys
 import zipfile
@@ -262,6 +263,35 @@ def test_uint8_io_for_int8_alone_is_refused_before_anything_is_written(model_fil
     with pytest.raises(ValueError, match=r"would hold no TFLite model; .*Received: tflite_io='uint8', variants=int8$"):
         export_generator(model_file, tmp_path / "out", formats="tflite", variants="int8", tflite_io="uint8", verify=False)
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        # A NumPy short side failed in the JSON record after the conversions.
+        ({"calibration_short_side": 0}, r"`calibration_short_side` must be None or a positive integer\. Received: calibration_short_side=0"),
+        ({"calibration_short_side": 40.0}, r"Received: calibration_short_side=40\.0"),
+        # representative_images() got an unexpected keyword argument 'beta' (TypeError).
+        ({"haze_ranges": {"beta": (1, 2)}}, r"`haze_ranges` must be a dict with the keys beta_range and/or airlight_range\. Received: haze_ranges=\{'beta': \(1, 2\)\}"),
+        ({"haze_ranges": [(1, 2)]}, r"Received: haze_ranges=\[\(1, 2\)\]"),
+        ({"serving_base_path": 3}, r"`serving_base_path` must be a folder path\. Received: serving_base_path=3"),
+    ],
+)
+def test_export_arguments_are_checked_before_any_work(model_file, tmp_path, kwargs, message):
+    from kfreqgan.export.generator_export import export_generator
+
+    with pytest.raises(ValueError, match=message):
+        export_generator(model_file, tmp_path / "out", formats="saved_model", verify=False, **kwargs)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_pathlib_serving_base_path_is_a_path(model_file, tmp_path):
+    # It failed at .rstrip after the SavedModel was published.
+    from kfreqgan.export.generator_export import export_generator
+
+    summary = export_generator(model_file, tmp_path / "out", formats="saved_model", verify=False, serving_base_path=pathlib.Path("/models/"))
+    assert summary["server_base_path"] == "/models/generator"
+    assert 'base_path: "/models/generator"' in (tmp_path / "out" / "models.config").read_text()
 
 
 def test_a_numpy_integer_version_is_a_version(model_file, tmp_path):
