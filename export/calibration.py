@@ -18,7 +18,11 @@ in use. Three sources (`SOURCES`):
 
 Patches are cut after resizing each photo so that its shorter side is
 `4 * size` pixels by default, the scale at which the training
-configurations cut their patches (`photo_short_side`). The held-out photos
+configurations cut their patches (`photo_short_side`), but no more than
+`MAX_DEFAULT_SHORT_SIDE` (or `size` where that is larger;
+`default_short_side`): the bundled photos are 300 to 1000 pixels, and a
+4000-pixel model blew each one up to 16000 x 24000 pixels, over 20 GB
+while resizing. The held-out photos
 (`kfreqgan.data.HELDOUT_PHOTOS`) are never used here, so they stay free for
 checking the exported models.
 """
@@ -37,6 +41,15 @@ from kfreqgan.spectral import to_grayscale
 
 SOURCES = ("hazy", "clean")
 """Built-in sources; any other value is read as a folder of images."""
+
+MAX_DEFAULT_SHORT_SIDE = 2048
+"""The largest short side the bundled photos are resized to by default."""
+
+
+def default_short_side(size):
+    """The default short side for patches of side `size`: `4 * size`, at
+    most `MAX_DEFAULT_SHORT_SIDE` unless `size` itself is larger."""
+    return max(size, min(4 * size, MAX_DEFAULT_SHORT_SIDE))
 
 
 def _photo_patches(names, size, count, channels, seed, short_side):
@@ -95,7 +108,8 @@ def representative_images(
         seed: seed for the patch positions and the haze.
         short_side: for the bundled photos: resize each photo so that its
             shorter side has this many pixels before cutting patches
-            (default `4 * max(height, width)`); ignored for a folder.
+            (default `default_short_side(max(height, width))`: four
+            times the patch, at most 2048 pixels); ignored for a folder.
         photos: for `"hazy"` / `"clean"`: the bundled photos to cut from
             (default `kfreqgan.data.TRAIN_PHOTOS`; pass `HELDOUT_PHOTOS` for
             check images that calibration never saw).
@@ -123,7 +137,7 @@ def representative_images(
         raise ValueError(f"`source` must be 'hazy', 'clean' or a folder path. Received: source={source!r}")
     size = max(height, width)
     if source in SOURCES:
-        short_side = 4 * size if short_side is None else check_positive_int(short_side, "short_side")
+        short_side = default_short_side(size) if short_side is None else check_positive_int(short_side, "short_side")
         patches = _photo_patches(TRAIN_PHOTOS if photos is None else photos, size, count, channels, seed, short_side)
         if source == "hazy":
             patches = make_hazy_pairs(patches, seed, beta_range=beta_range, airlight_range=airlight_range)[0].numpy()

@@ -53,7 +53,7 @@ def _parser():
     )
     parser.add_argument("--calibration-count", type=int_at_least(1), default=64, help="number of calibration images (default 64)")
     parser.add_argument(
-        "--calibration-short-side", type=int_at_least(1), help="resize the bundled photos to this shorter side first (default 4x the image size)"
+        "--calibration-short-side", type=int_at_least(1), help="resize the bundled photos to this shorter side first (default 4x the image size, at most 2048)"
     )
     parser.add_argument(
         "--image-size",

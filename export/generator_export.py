@@ -464,7 +464,8 @@ def export_generator(
         calibration: int8 calibration images: `"hazy"`, `"clean"` or a folder.
         calibration_count: number of calibration images.
         calibration_short_side: resize the bundled photos to this shorter side
-            before cutting calibration patches (default 4x the image size).
+            before cutting calibration patches (default 4x the image size, at
+            most 2048 pixels; `calibration.default_short_side`).
         haze_ranges: `{"beta_range": ..., "airlight_range": ...}` for hazy
             calibration and check images (default: the training
             configuration's, see `training_haze`, else RESIDE ITS).
@@ -626,7 +627,8 @@ def export_generator(
             "description": {
                 "source": source if source in calibration_data.SOURCES else os.path.abspath(source),
                 "count": int(len(images)),
-                "short_side": calibration_short_side or (4 * max(height, width) if source in calibration_data.SOURCES else None),
+                "short_side": calibration_short_side
+                or (calibration_data.default_short_side(max(height, width)) if source in calibration_data.SOURCES else None),
                 "seed": 0,
                 **({key: list(value) for key, value in haze_ranges.items()} if source == "hazy" else {}),
             },

@@ -75,3 +75,20 @@ def test_bad_sources_and_arguments():
         representative_images((32, 32, 4), "hazy")
     with pytest.raises(ValueError, match=r"Received: image_shape=\(32, 32\)"):
         representative_images((32, 32), "hazy")
+
+
+@pytest.mark.parametrize("size, short_side", [(32, 128), (512, 2048), (1000, 2048), (4000, 4000)])
+def test_the_default_short_side_is_capped_for_large_models(monkeypatch, size, short_side):
+    # A 4000-pixel model resized each bundled photo (300 to 1000 pixels) to
+    # 16000 x 24000 by default: over 20 GB, and the process was killed.
+    import kfreqgan.data
+
+    asked = []
+
+    def photo_patches(names, size, per_photo, seed, short_side, gray):
+        asked.append(short_side)
+        return np.zeros((len(names) * per_photo, 1, 1, 3), np.float32)
+
+    monkeypatch.setattr(kfreqgan.data, "photo_patches", photo_patches)
+    representative_images((size, size, 3), "clean", count=1)
+    assert asked == [short_side]
