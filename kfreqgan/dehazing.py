@@ -395,6 +395,7 @@ class Dehazer:
         return self.runner.airlight(tiling.reflect_pad(image, *size))
 
     def __call__(self, image, progress=None):
+        tiling.check_progress(progress)
         image, was_uint8 = _as_image(image)
         if image.shape[-1] != self.runner.channels:
             raise ValueError(f"The model takes {self.runner.channels}-channel images. Received: shape={image.shape}")

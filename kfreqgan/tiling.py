@@ -135,6 +135,14 @@ def tile_grid(height, width, tile_size, overlap, multiple=1, margin=None):
     return grid
 
 
+def check_progress(progress):
+    """Raises `ValueError` unless `progress` is None or a callable
+    `progress(done, total)` (True failed with TypeError after the first
+    batch of tiles had run)."""
+    if progress is not None and not callable(progress):
+        raise ValueError(f"`progress` must be None or a callable progress(done, total). Received: progress={progress!r}")
+
+
 def padded_size(size, multiple):
     """`size` rounded up to a multiple of `multiple`."""
     return int(math.ceil(size / multiple) * multiple)
@@ -169,6 +177,7 @@ def apply_tiled(function, image, tile_size, overlap, multiple=1, out_channels=No
     height, width, channels = shape
     out_channels = channels if out_channels is None else check_positive_int(out_channels, "out_channels")
     batch_size = check_positive_int(batch_size, "batch_size")  # 0 reached range()
+    check_progress(progress)
     grid = tile_grid(height, width, tile_size, overlap, multiple, margin)
     total = np.zeros((height, width, out_channels), np.float32)
     weights = np.zeros((height, width, 1), np.float32)

@@ -133,6 +133,8 @@ IMAGE = np.zeros((8, 8, 3), np.float32)
         (lambda: tiling.apply_tiled(lambda b: b, IMAGE, 4, 0, out_channels=2.0), r"`out_channels` must be a positive integer\. Received: out_channels=2\.0"),
         (lambda: tiling.tile_starts(16, 4, 0), r"`step` must be a positive integer\. Received: step=0"),
         (lambda: tiling.tile_starts(16, 4, 4, multiple=0), r"`multiple` must be a positive integer\. Received: multiple=0"),
+        # TypeError: 'bool' object is not callable, after the first batch ran.
+        (lambda: tiling.apply_tiled(lambda b: b, IMAGE, 4, 0, progress=True), r"`progress` must be None or a callable progress\(done, total\)\. Received: progress=True"),
         # An image of height 0 got a row of empty tiles.
         (lambda: tiling.tile_grid(0, 16, 4, 0), r"`height` must be a positive integer\. Received: height=0"),
     ],
@@ -161,6 +163,8 @@ def test_image_arguments_get_clear_errors(tiny_model):
         dehazer(overshoot)
     nan = overshoot.copy()
     nan[0, :3, 0] = np.nan
+    with pytest.raises(ValueError, match=r"Received: progress='tiles'"):  # a whole-image or tiled model failed after running
+        dehazer(overshoot * 0.5, progress="tiles")
     with pytest.raises(ValueError, match=r"`image` contains NaN or Inf values\. Received: 3 non-finite of 192 values, shape=\(8, 8, 3\)$"):
         dehazer(nan)
     # float64 beyond float32's range is out of [0, 1], not "NaN or Inf" (the cast made it inf).
