@@ -40,6 +40,8 @@ import warnings
 import numpy as np
 
 from kfreqgan._native_output import native_output_quiet
+from kfreqgan._validation import check_at_least
+from kfreqgan._validation import check_positive_int
 from kfreqgan.models.loading import INPUT_NAME
 from kfreqgan.models.loading import OUTPUT_NAME
 from kfreqgan.models.loading import SERVING_DEFAULT
@@ -368,6 +370,16 @@ def selective_int8(model, representative_images, selection_images, selection_ref
         all ops in float do not reach `min_psnr`, the best model tried is
         returned; the caller's check refuses it.
     """
+    if min_psnr is not None:
+        min_psnr = check_at_least(min_psnr, "min_psnr")  # NaN kept every op in float
+    max_conversions = check_positive_int(max_conversions, "max_conversions")
+    selection_images = np.asarray(selection_images, np.float32)
+    if np.shape(selection_reference) != selection_images.shape:
+        # A reference of one image was broadcast against two.
+        raise ValueError(
+            "`selection_reference` must be the model's outputs on `selection_images`, of their shape. Received: "
+            f"selection_images.shape={selection_images.shape}, selection_reference.shape={np.shape(selection_reference)}"
+        )
     plain = convert_to_tflite(model, "int8", representative_images)
     plain_psnr = pooled_psnr(selection_reference, run_tflite(plain, selection_images))
     names = quantized_op_outputs(plain)
@@ -464,6 +476,14 @@ def tflite_converter(model, variant, images, io_dtype):
 
 
 def _interpreter(model_bytes, num_threads=None):
+    if not isinstance(model_bytes, (bytes, bytearray)):
+        # A path reached LiteRT's binding as a TypeError.
+        raise ValueError(
+            "`tflite_model` must be the model's bytes (to run a .tflite file, use "
+            f"kfreqgan.models.loading.TFLiteGenerator). Received: {type(model_bytes).__name__}"
+        )
+    # LiteRT refused np.int64(2) ("type of num_threads should be int") and took True as 1.
+    num_threads = check_positive_int(num_threads, "num_threads", allow_none=True)
     from kfreqgan._extras import require
 
     require("ai_edge_litert", "Running a TFLite model")
@@ -542,7 +562,7 @@ def run_tflite(tflite_model, images, num_threads=None):
             raise ValueError(f"This model takes float32 images in [0, 1] (divide uint8 pixels by 255). Received: dtype={dtype}")
         images = np.asarray(images, np.float32)
     expected = tuple(detail["shape_signature"][1:])
-    if images.ndim != 4 or images.shape[1:] != expected:
+    if images.ndim != 4 or images.shape[1:] != expected or not len(images):  # 0 images failed in MIRROR_PAD
         raise ValueError(
             f"`images` must have shape (N, {', '.join(map(str, expected))}). Received: shape={images.shape}"
         )

@@ -129,6 +129,30 @@ def test_selective_int8_prefix_and_plain_fallback():
     assert measured == pytest.approx(info["psnr_db"], abs=1e-3) and measured >= plain_psnr + 6
 
 
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        # NaN kept every op in float; a reference of one image was broadcast against two.
+        ({"min_psnr": float("nan")}, r"`min_psnr` must be a finite number >= 0\. Received: min_psnr=nan"),
+        ({"max_conversions": 0}, r"`max_conversions` must be a positive integer\. Received: max_conversions=0"),
+        ({"selection_reference": "one"}, r"of their shape\. Received: selection_images\.shape=\(2, 8, 8, 3\), selection_reference\.shape=\(1, 8, 8, 3\)"),
+    ],
+)
+def test_selective_int8_checks_its_arguments_before_converting(kwargs, message):
+    import numpy as np
+
+    from kfreqgan.export import tflite
+
+    inputs = keras.Input((8, 8, 3))
+    model = keras.Model(inputs, keras.layers.Conv2D(3, 1)(inputs))
+    images = np.full((2, 8, 8, 3), 0.5, np.float32)
+    arguments = {"min_psnr": 30.0, "max_conversions": 8, "selection_reference": images, **kwargs}
+    if isinstance(arguments["selection_reference"], str):
+        arguments["selection_reference"] = images[:1]
+    with pytest.raises(ValueError, match=message):
+        tflite.selective_int8(model, images, images, **arguments)
+
+
 def test_min_psnr_default_and_bad_values(model_file, tmp_path):
     import numpy as np
 

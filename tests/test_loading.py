@@ -78,6 +78,7 @@ BAD_IMAGES = {
     # A uint8 model wrapped 1.5 around to pixel 126; a float one took 0..255 as it came.
     "beyond 1": (PIXELS * 3, r"must be finite float images in \[0, 1\] \(divide uint8 pixels by 255\)\. Received: range=\[1\.5, 1\.5\]"),
     "uint8 pixels": ((PIXELS * 255).astype(np.uint8), r"Received: range=\[127\.0, 127\.0\]"),
+    "no images": (PIXELS[:0], r"`images` must hold at least one image\. Received: shape=\(0, 32, 32, 3\)"),
     "NaN": (np.where(PIXELS > 0, np.nan, PIXELS), r"must be finite float images in \[0, 1\]\. Received: 6144 non-finite of 6144 values"),
 }
 
@@ -88,6 +89,29 @@ def test_exported_generators_name_bad_images(files, name, bad):
     images, message = BAD_IMAGES[bad]
     with pytest.raises(ValueError, match=message):
         load_generator(files / name)(images)
+
+
+@pytest.mark.parametrize("num_threads, fine", [(np.int64(2), True), (True, False), (0, False), (2.0, False)], ids=repr)
+def test_tflite_num_threads_is_a_positive_integer(files, photos_32, num_threads, fine):
+    # LiteRT refused np.int64(2) in words that blamed the file ("Not a loadable TFLite model")
+    # and took True as 1.
+    if fine:
+        assert TFLiteGenerator(files / "float32.tflite", num_threads=num_threads)(photos_32[:1]).shape == (1, 32, 32, 3)
+        assert tflite.run_tflite((files / "float32.tflite").read_bytes(), photos_32[:1], num_threads=num_threads).shape == (1, 32, 32, 3)
+    else:
+        message = rf"`num_threads` must be None or a positive integer\. Received: num_threads={num_threads!r}"
+        with pytest.raises(ValueError, match=message):
+            TFLiteGenerator(files / "float32.tflite", num_threads=num_threads)
+        with pytest.raises(ValueError, match=message):
+            tflite.run_tflite((files / "float32.tflite").read_bytes(), photos_32[:1], num_threads=num_threads)
+
+
+def test_run_tflite_names_a_path_and_an_empty_batch(files, photos_32):
+    # A path failed in LiteRT's binding (TypeError), no images in MIRROR_PAD (RuntimeError).
+    with pytest.raises(ValueError, match=r"`tflite_model` must be the model's bytes .*TFLiteGenerator\)\. Received: str"):
+        tflite.run_tflite(str(files / "float32.tflite"), photos_32[:1])
+    with pytest.raises(ValueError, match=r"must have shape \(N, 32, 32, 3\)\. Received: shape=\(0, 32, 32, 3\)"):
+        tflite.run_tflite((files / "float32.tflite").read_bytes(), photos_32[:0])
 
 
 def test_a_latent_generator_only_where_asked(files):

@@ -32,6 +32,7 @@ import zipfile
 
 import numpy as np
 
+from kfreqgan._validation import check_positive_int
 from kfreqgan._validation import first_line
 
 SERVING_DEFAULT = "serving_default"
@@ -232,6 +233,9 @@ class TFLiteGenerator:
         from kfreqgan._native_output import native_output_quiet
 
         self.path = os.fspath(path)
+        # Before the interpreter, which refused np.int64(2) in words that
+        # blamed the file ("Not a loadable TFLite model") and took True as 1.
+        num_threads = check_positive_int(num_threads, "num_threads", allow_none=True)
         try:
             # As kfreqgan-export opens them: LiteRT prints `INFO: Created
             # TensorFlow Lite XNNPACK delegate for CPU.` when the tensors are
@@ -276,6 +280,8 @@ def _checked_images(images, input_shape):
     expected = ", ".join("any" if size is None else str(size) for size in input_shape)
     if array.ndim != 4 or any(size is not None and got != size for got, size in zip(array.shape[1:], input_shape)):
         raise ValueError(f"`images` must have shape (N, {expected}). Received: shape={array.shape}")
+    if not len(array):  # np.stack failed on no images ("need at least one array to stack")
+        raise ValueError(f"`images` must hold at least one image. Received: shape={array.shape}")
     finite = np.isfinite(array)
     if not finite.all():
         raise ValueError(
