@@ -62,7 +62,7 @@ def _photo_patches(names, size, count, channels, seed, short_side):
     return patches[order][:count]
 
 
-def _folder_patches(directory, size, count, channels, seed):
+def _folder_patches(directory, patch_height, patch_width, count, channels, seed):
     from kfreqgan.data import list_image_files
     from kfreqgan.data import load_image
 
@@ -77,10 +77,15 @@ def _folder_patches(directory, size, count, channels, seed):
             loaded[path] = np.asarray(load_image(path), np.float32)
         image = loaded[path]
         height, width = image.shape[:2]
-        if height < size or width < size:
-            raise ValueError(f"Calibration image {path!r} is {height}x{width} pixels, smaller than the patch size {size}.")
-        top, left = rng.integers(0, height - size + 1), rng.integers(0, width - size + 1)
-        patch = image[top : top + size, left : left + size]
+        # Patches of the model's own shape: a square of its longer side
+        # refused a 300x600 image for a 256x512 model.
+        if height < patch_height or width < patch_width:
+            raise ValueError(
+                f"A calibration image is smaller than the model's {patch_height}x{patch_width} input. "
+                f"Received: path={path!r}, size={height}x{width}"
+            )
+        top, left = rng.integers(0, height - patch_height + 1), rng.integers(0, width - patch_width + 1)
+        patch = image[top : top + patch_height, left : left + patch_width]
         if channels == 1:
             patch = to_grayscale(patch[np.newaxis]).numpy()[0]
         patches.append(patch)
@@ -147,5 +152,5 @@ def representative_images(
                 f"Calibration source is neither {' nor '.join(map(repr, SOURCES))} nor an existing folder. "
                 f"Received: source={os.fspath(source)!r}"
             )
-        patches = _folder_patches(os.fspath(source), size, count, channels, seed)
+        patches = _folder_patches(os.fspath(source), height, width, count, channels, seed)
     return np.ascontiguousarray(patches[:, :height, :width])

@@ -66,6 +66,17 @@ def test_a_folder_of_images(tmp_path, photos_64):
         )
 
 
+def test_a_folder_calibrates_a_non_square_model_from_images_that_fit_it(tmp_path, photos_64):
+    # A 16x48 model asked for 48x48 squares and refused 20x64 images.
+    for index, photo in enumerate(photos_64[:2]):
+        strip = tf.cast(tf.round(photo[:20] * 255), tf.uint8)
+        (tmp_path / f"{index}.png").write_bytes(tf.io.encode_png(strip).numpy())
+    images = representative_images((16, 48, 3), str(tmp_path), count=3, seed=0)
+    assert images.shape == (3, 16, 48, 3)
+    with pytest.raises(ValueError, match=r"smaller than the model's 24x48 input\. Received: path='.*\.png', size=20x64$"):
+        representative_images((24, 48, 3), str(tmp_path), count=1)
+
+
 def test_bad_sources_and_arguments():
     with pytest.raises(FileNotFoundError, match="neither 'hazy' nor 'clean' nor an existing folder"):
         representative_images((32, 32, 3), "/no/such/folder")
