@@ -316,6 +316,9 @@ def update_models_config(config_path, model_name, base_path):
     from tensorflow_serving.config import model_server_config_pb2
 
     check_model_name(model_name)
+    if not isinstance(base_path, (str, os.PathLike)):
+        raise ValueError(f"`base_path` must be a folder path. Received: base_path={base_path!r}")
+    base_path = os.fspath(base_path)  # a pathlib path failed in protobuf (TypeError)
     config = model_server_config_pb2.ModelServerConfig()
     if os.path.exists(config_path):
         with open(config_path, encoding="utf-8") as handle:

@@ -156,6 +156,16 @@ def test_bad_model_names_are_refused(name):
         serving.check_model_name(name)
 
 
+def test_models_config_takes_a_pathlib_base_path(tmp_path):
+    # protobuf raised TypeError ("bad argument type for built-in operation").
+    import pathlib
+
+    text = serving.update_models_config(tmp_path / "models.config", "m", pathlib.Path("/models/m"))
+    assert 'base_path: "/models/m"' in text
+    with pytest.raises(ValueError, match=r"`base_path` must be a folder path\. Received: base_path=None"):
+        serving.update_models_config(tmp_path / "models.config", "m", None)
+
+
 def test_models_config_is_a_valid_text_proto_and_keeps_other_models(tmp_path):
     from google.protobuf import text_format
     from tensorflow_serving.config import model_server_config_pb2
