@@ -261,3 +261,16 @@ def check_command_paths(out, read_files=(), read_folders=(), writes=(), name="--
         check_output_file(os.path.join(os.fspath(out), relative), inputs, name=name)
     if writable:
         check_writable_folder(out, name=name, create=False)
+
+
+def file_sha256(path):
+    """The SHA-256 of the bytes of the file at `path` (hex), read in blocks:
+    which file a record names, by content (a run's `initialised_from.json`,
+    a dehazer card's `weights_sha256`)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

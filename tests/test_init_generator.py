@@ -10,6 +10,7 @@ import keras
 import numpy as np
 import pytest
 
+from kfreqgan.paths import file_sha256
 from kfreqgan.training import configs
 from kfreqgan.training import train
 from tiny_configs import KEEP_BEST_TINY
@@ -94,7 +95,7 @@ def _psnr(generator_file, config):
     return tf.image.psnr(np.clip(outputs, 0, 1), clean, 1.0).numpy().mean()
 
 
-def test_a_fine_tune_starts_from_the_trained_generator_and_keeps_it_unless_beaten(trained, tmp_path):
+def test_a_fine_tune_starts_from_the_trained_generator_and_keeps_it_unless_beaten(trained, tmp_path, monkeypatch):
     import tensorflow as tf
 
     strategy = tf.distribute.get_strategy()
@@ -111,7 +112,7 @@ def test_a_fine_tune_starts_from_the_trained_generator_and_keeps_it_unless_beate
     assert result["validation"]["selected_scores"]["val_psnr"] == pytest.approx(max(sitting["val_psnr"]), abs=1e-4)
     # The record: what it started from, by content.
     record = json.load(open(os.path.join(tune, train.INIT_PROVENANCE_FILE)))
-    assert record["file"] == os.path.realpath(source) and record["sha256"] == train._sha256(source)
+    assert record["file"] == os.path.realpath(source) and record["sha256"] == file_sha256(source)
     assert json.load(open(os.path.join(tune, "metrics.json")))["initialised_from"] == record
     # Its own step count: the optimizers started afresh.
     assert result["generator_steps"] == 2 * per_epoch
@@ -132,6 +133,24 @@ def test_a_fine_tune_starts_from_the_trained_generator_and_keeps_it_unless_beate
     other = os.path.join(os.path.dirname(source), "freqgan.keras")
     with pytest.raises(ValueError, match="loads no init_generator"):
         train.train(configs.get_config("dehaze-v2", dict(config, epochs=5, init_generator=other)), tune, strategy, verbose=0)
+
+    # keep_best_min_delta is the callback's margin: with 100 dB no later epoch replaces the kept one.
+    import kfreqgan.callbacks
+
+    made = []
+
+    class Recorded(kfreqgan.callbacks.KeepBestWeights):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(kfreqgan.callbacks, "KeepBestWeights", Recorded)
+    margin = train.train(
+        configs.get_config("dehaze-v2", dict(config, epochs=5, init_generator=None, keep_best_min_delta=100.0)), tune, strategy, verbose=0
+    )
+    assert [keep.min_delta for keep in made] == [100.0]
+    assert margin["validation"]["scores_this_sitting"]["epoch"] == [4, 5]
+    assert margin["validation"]["selected_epoch"] == last["validation"]["selected_epoch"]
 
 
 def test_a_run_from_a_fresh_initialisation_is_not_continued_as_a_fine_tune(trained, tmp_path):
@@ -186,7 +205,7 @@ def test_a_fine_tune_killed_in_its_first_epoch_starts_again_from_the_trained_gen
     result = train.train(config, out, strategy, verbose=0)
     sitting = result["validation"]["scores_this_sitting"]
     assert sitting["epoch"] == [0, 1] and sitting["val_psnr"][0] == pytest.approx(_psnr(trained[0], config), abs=1e-3)
-    assert result["initialised_from"]["sha256"] == train._sha256(trained[0])
+    assert result["initialised_from"]["sha256"] == file_sha256(trained[0])
 
     # A rerun of a killed first start without init_generator starts afresh: the
     # trained generator's score (epoch 0) is no candidate of that run.

@@ -258,7 +258,7 @@ def initialisation(run_dir, previous_dir):
     """
     from kfreqgan.paths import same_place
     from kfreqgan.training.train import INIT_PROVENANCE_FILE
-    from kfreqgan.training.train import _sha256
+    from kfreqgan.paths import file_sha256
 
     path = os.path.join(run_dir, INIT_PROVENANCE_FILE)
     if not os.path.isfile(path):
@@ -278,7 +278,7 @@ def initialisation(run_dir, previous_dir):
             f"{run_dir} started from {source}, so the run folder that holds it must come just before it. "
             f"Received: {previous_dir or 'nothing'} before it"
         )
-    if not os.path.isfile(source) or _sha256(source) != record["sha256"]:
+    if not os.path.isfile(source) or file_sha256(source) != record["sha256"]:
         raise ValueError(
             f"{run_dir} started from {source}, which has changed since (SHA-256 {record['sha256'][:12]}... then): "
             f"{previous_dir} trained on after it. Received: {source}"

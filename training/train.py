@@ -65,6 +65,7 @@ from kfreqgan.atomic_files import write_atomically
 from kfreqgan.atomic_files import write_text_atomically
 from kfreqgan.command_line import deferred_interrupts
 from kfreqgan.command_line import interrupt_callback
+from kfreqgan.paths import file_sha256
 
 
 def make_strategy(name):
@@ -475,16 +476,6 @@ _RUN_ENTRIES = (
 )
 
 
-def _sha256(path):
-    import hashlib
-
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def initialise_generator(generator, config):
     """Sets `generator`'s weights from `config["init_generator"]` (see
     `configs`: `pretrained:dehazer` or a `.keras` file) and returns the
@@ -539,10 +530,10 @@ def initialise_generator(generator, config):
     if pretrained_name(spec) is not None:
         from kfreqgan import pretrained
 
-        record.update(file=pretrained.DEHAZER_PATH, sha256=_sha256(pretrained.DEHAZER_PATH), card=pretrained.dehazer_card())
+        record.update(file=pretrained.DEHAZER_PATH, sha256=file_sha256(pretrained.DEHAZER_PATH), card=pretrained.dehazer_card())
     else:
         # The file itself: a symlink may be repointed, and its folder is not the run's.
-        record.update(file=os.path.realpath(spec), sha256=_sha256(spec))
+        record.update(file=os.path.realpath(spec), sha256=file_sha256(spec))
     return record
 
 
@@ -602,7 +593,7 @@ def continued_initialisation(config, out):
         same_file = (
             pretrained_name(given) is None
             and os.path.isfile(given)
-            and (os.path.realpath(given) == record.get("file") or _sha256(given) == record.get("sha256"))
+            and (os.path.realpath(given) == record.get("file") or file_sha256(given) == record.get("sha256"))
         )
         if not same_file:
             raise ValueError(
@@ -809,6 +800,7 @@ def train(config, out, strategy, verbose=2, callbacks=()):
                 keep="generator",
                 batch_size=config["batch_size"],
                 score_initial=initialised is not None,
+                min_delta=config.get("keep_best_min_delta", 0.0),  # absent from older run folders' configs
             )
         ]
     average = []

@@ -116,13 +116,12 @@ def check_weights_match(card, path):
     Raises:
         ValueError: naming both files.
     """
-    import hashlib
+    from kfreqgan.paths import file_sha256
 
     expected = card.get("weights_sha256")
     if expected is None:
         return
-    with open(path, "rb") as handle:
-        actual = hashlib.sha256(handle.read()).hexdigest()
+    actual = file_sha256(path)
     if actual != expected:
         raise ValueError(
             f"{path} is not the weights file its card ({_CARD_PATH}) was written for (SHA-256 {actual[:12]}..., the card "
