@@ -39,6 +39,9 @@ def test_validation_keys_are_checked():
         ({"keep_best": "psnr"}, "validation_photos` is empty|which is empty"),
         ({"keep_best": "loss", "validation_photos": [trained]}, "keep_best"),
         ({"validation_patches_per_photo": 0}, "validation_patches_per_photo"),
+        ({"keep_best_min_delta": -0.5, "validation_photos": [trained], "keep_best": "psnr"}, "keep_best_min_delta"),
+        ({"keep_best_min_delta": float("nan"), "validation_photos": [trained], "keep_best": "psnr"}, "keep_best_min_delta"),
+        ({"keep_best_min_delta": 0.5}, "keep_best_min_delta` is the margin"),
     ):
         with pytest.raises(ValueError, match=match):
             configs.get_config("dehaze-v4", overrides)
