@@ -256,15 +256,13 @@ def initialisation(run_dir, previous_dir):
     Raises:
         ValueError: naming what does not chain.
     """
-    from kfreqgan.paths import same_place
-    from kfreqgan.training.train import INIT_PROVENANCE_FILE
     from kfreqgan.paths import file_sha256
+    from kfreqgan.paths import same_place
+    from kfreqgan.training.train import read_initialisation
 
-    path = os.path.join(run_dir, INIT_PROVENANCE_FILE)
-    if not os.path.isfile(path):
+    record = read_initialisation(run_dir)
+    if record is None:
         return None
-    with open(path, encoding="utf-8") as file:
-        record = json.load(file)
     if "card" in record:
         if previous_dir is not None:
             raise ValueError(
