@@ -277,3 +277,24 @@ def test_held_out_photo_names_name_the_catalogue_split_too():
         names = train.held_out_photo_names(config)
         assert names == list(config["eval_photos"]) + catalogue
         assert not set(names) & set(config["train_photos"])
+
+
+@pytest.mark.parametrize(
+    "name, overrides, examples, what",
+    [
+        ("dehaze-v2", dict(DEHAZE_V2_TINY, patches_per_photo=3), 12, "patches_per_photo=3 x 4 photos"),  # whole photos
+        ("dehaze-demo", {"patches_per_photo": 8, "train_photos": ["chelsea", "rocket"]}, 16, "patches_per_photo=8 x 2 photos"),
+        ("dcgan-32", {"patches_per_photo": 32, "train_photos": ["chelsea"]}, 32, "patches_per_photo=32 x 1 photos"),
+    ],
+)
+def test_an_epoch_smaller_than_one_global_batch_is_refused(name, overrides, examples, what):
+    """On two replicas the global batch is twice batch_size, which the config
+    check (one replica) allows: the incomplete batch was dropped, and such a
+    run trained no step and still "finished"."""
+    config = configs.get_config(name, overrides)
+    data = train.unconditional_data if config["task"] == "unconditional" else train.dehazing_data
+    global_batch = 2 * config["batch_size"]
+    with pytest.raises(ValueError, match=rf"{examples} training examples .*fewer than one global batch of {global_batch} .*no training step") as error:
+        data(config, global_batch)
+    assert what in str(error.value)
+    data(config, examples)  # exactly one batch: fine

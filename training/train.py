@@ -102,6 +102,22 @@ def _hazify(config):
     return apply
 
 
+def check_steps(examples, global_batch_size, what):
+    """Refuses an epoch of fewer training examples than one global batch:
+    the dataset drops the incomplete batch, so not one step would run and
+    the run would still "finish", its weights untouched.
+
+    Raises:
+        ValueError: naming both numbers and `what` makes the examples.
+    """
+    if examples < global_batch_size:
+        raise ValueError(
+            f"An epoch has {examples} training examples ({what}), fewer than one global batch of {global_batch_size} "
+            "(batch_size x replicas): the incomplete batch is dropped, so no training step would run. Lower batch_size, "
+            f"or raise patches_per_photo or add photos. Received: {examples} examples, global batch {global_batch_size}"
+        )
+
+
 def dehazing_data(config, global_batch_size):
     """Training dataset (haze synthesised on the fly) and a fixed held-out set.
 
@@ -123,6 +139,7 @@ def dehazing_data(config, global_batch_size):
     clean = photo_patches(
         config["train_photos"], size, config["patches_per_photo"], seed=seed, short_side=config["photo_short_side"], gray=gray
     )
+    check_steps(len(clean), global_batch_size, f"patches_per_photo={config['patches_per_photo']} x {len(config['train_photos'])} photos")
     seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2, drop_remainder=True)
     train = (
         tf.data.Dataset.from_tensor_slices(clean)
@@ -172,6 +189,7 @@ def whole_photo_data(config, global_batch_size):
     _, photos = whole_photos.load_photos(train_sources, config["train_photos"], max_side)
     depths = whole_photos.depth_maps(photos, config["depth_variants"], seed)
     examples = config["patches_per_photo"] * len(photos)
+    check_steps(examples, global_batch_size, f"patches_per_photo={config['patches_per_photo']} x {len(photos)} photos")
     train = whole_photos.whole_photo_pairs(
         photos, depths, config["image_size"], examples, global_batch_size, seed, config["crop_range"], **haze_ranges
     )
@@ -248,6 +266,7 @@ def unconditional_data(config, global_batch_size):
         short_side=config["photo_short_side"],
         gray=config["channels"] == 1,
     )
+    check_steps(len(clean), global_batch_size, f"patches_per_photo={config['patches_per_photo']} x {len(config['train_photos'])} photos")
     dataset = tf.data.Dataset.from_tensor_slices(clean).shuffle(len(clean), seed=config["seed"])
     dataset = dataset.batch(global_batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
     options = tf.data.Options()
