@@ -62,8 +62,8 @@ def test_v5_is_v4_with_a_grey_airlight_and_continues_a_v4_run(tmp_path):
     # A v4 generator's weights file loads into v5's (by layer name, as a
     # backup restores), and v5's airlight is then v4's averaged over channels.
     tiny = {"coarse_size": 32, "generator_filters": 4, "image_size": 64, "discriminator_filters": 4}
-    old = train.build_gan(configs.get_config("dehaze-v4", tiny)).generator
-    new = train.build_gan(configs.get_config("dehaze-v5", tiny)).generator
+    old = train.build_generator(configs.get_config("dehaze-v4", tiny))
+    new = train.build_generator(configs.get_config("dehaze-v5", tiny))
     path = str(tmp_path / "v4.weights.h5")
     old.save_weights(path)
     new.load_weights(path)

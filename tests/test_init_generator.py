@@ -39,7 +39,7 @@ def test_a_keras_file_that_is_no_generator_of_the_task_is_named_as_init_generato
     keras.Sequential([keras.Input((8,)), keras.layers.Dense(3)]).save(path)
     config = configs.get_config("dehaze-v2", dict(KEEP_BEST_TINY, init_generator=path))
     with pytest.raises(ValueError, match=r"^`init_generator`: .*image-to-image generator.* Received: init_generator='.*dense.keras'$"):
-        train.initialise_generator(train.build_gan(config).generator, config)
+        train.initialise_generator(train.build_generator(config), config)
 
 
 def test_the_shipped_dehazer_is_a_dehazer():
@@ -53,7 +53,7 @@ def test_the_shipped_dehazer_loads_into_its_config_and_computes_the_same():
 
     card = pretrained.dehazer_card()
     config = configs.get_config(card["model"].split("config ")[1].split()[0], {"init_generator": "pretrained:dehazer"})
-    generator = train.build_gan(config).generator
+    generator = train.build_generator(config)
     record = train.initialise_generator(generator, config)
     image = np.random.default_rng(0).uniform(size=(1, config["image_size"], config["image_size"], 3)).astype(np.float32)
     np.testing.assert_allclose(generator(image), pretrained.dehazer()(image), atol=1e-5)
@@ -61,7 +61,7 @@ def test_the_shipped_dehazer_loads_into_its_config_and_computes_the_same():
     # Another width does not fit: the first weight that differs is named.
     narrow = configs.get_config("dehaze-v6", {"generator_filters": 8, "init_generator": "pretrained:dehazer"})
     with pytest.raises(ValueError, match=r"does not fit this config's generator: its weight .* has shape"):
-        train.initialise_generator(train.build_gan(narrow).generator, narrow)
+        train.initialise_generator(train.build_generator(narrow), narrow)
 
 
 def test_a_fine_tune_of_the_shipped_dehazer_does_not_score_it_on_photos_it_trained_on():
@@ -69,11 +69,11 @@ def test_a_fine_tune_of_the_shipped_dehazer_does_not_score_it_on_photos_it_train
     own training photos (motorcycle), which a fine-tune could hardly beat."""
     config = configs.get_config("dehaze-v6", dict(KEEP_BEST_TINY, generator_filters=16, init_generator="pretrained:dehazer"))
     with pytest.raises(ValueError, match=r"the shipped dehazer trained on: \['motorcycle'\]"):
-        train.initialise_generator(train.build_gan(config).generator, config)
+        train.initialise_generator(train.build_generator(config), config)
     # Held-out photos alike.
     config = configs.get_config("dehaze-v6", dict(config, validation_photos=[], keep_best=None, eval_photos=["motorcycle"]))
     with pytest.raises(ValueError, match=r"the shipped dehazer trained on: \['motorcycle'\]"):
-        train.initialise_generator(train.build_gan(config).generator, config)
+        train.initialise_generator(train.build_generator(config), config)
 
 
 @pytest.fixture(scope="module")

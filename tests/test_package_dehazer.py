@@ -382,7 +382,7 @@ def test_a_fine_tune_of_a_symlink_to_a_runs_generator_follows_that_run(finished_
     link = tmp_path / "links" / "latest.keras"
     link.symlink_to(source)
     config = configs.get_config("dehaze-v2", dict(TINY, init_generator=str(link)))
-    record = train.initialise_generator(train.build_gan(config).generator, config)
+    record = train.initialise_generator(train.build_generator(config), config)
     assert record["file"] == os.path.realpath(source) and record["init_generator"] == str(link)
     tune = tmp_path / "tune"
     tune.mkdir()

@@ -311,21 +311,46 @@ def compiled_gan(config):
     return gan
 
 
-def build_gan(config):
-    """The FreqGAN described by `config` (not compiled)."""
+def build_generator(config):
+    """The generator `config` describes (the one `build_gan` puts in its GAN)."""
     from kfreqgan.models import DEFAULT_BANDS
-    from kfreqgan.models import FreqGAN
-    from kfreqgan.models import SpectralDiscriminator
-    from kfreqgan.models import dcgan_discriminator
     from kfreqgan.models import dcgan_generator
-    from kfreqgan.models import dehazing_discriminator
-    from kfreqgan.models import patchgan_discriminator
     from kfreqgan.models import unet_generator
 
     size, channels = config["image_size"], config["channels"]
-    shape = (size, size, channels)
     if config["task"] == "unconditional":
-        generator = dcgan_generator(config["latent_dim"], size, channels, config["generator_filters"])
+        return dcgan_generator(config["latent_dim"], size, channels, config["generator_filters"])
+    if config.get("generator_architecture") == "coherent":
+        from kfreqgan.models.coherent_dehazer import coherent_dehazer
+        from kfreqgan.training.configs import coherent_dehazer_arguments
+
+        return coherent_dehazer(
+            **coherent_dehazer_arguments(config),
+            smoothness_weight=config.get("transmission_smoothness", 0.0),  # absent from older run folders' configs
+        )
+    # The band inputs are a part of frequency awareness (key absent from older configs: on).
+    band_inputs = config["frequency_aware"] and config.get("frequency_inputs", True)
+    return unet_generator(
+        (size, size, channels),
+        config["generator_filters"],
+        config["generator_depth"],
+        bands=DEFAULT_BANDS if band_inputs else None,
+        head=config["generator_head"],
+    )
+
+
+def build_gan(config):
+    """The FreqGAN described by `config` (not compiled)."""
+    from kfreqgan.models import FreqGAN
+    from kfreqgan.models import SpectralDiscriminator
+    from kfreqgan.models import dcgan_discriminator
+    from kfreqgan.models import dehazing_discriminator
+    from kfreqgan.models import patchgan_discriminator
+
+    size, channels = config["image_size"], config["channels"]
+    shape = (size, size, channels)
+    generator = build_generator(config)
+    if config["task"] == "unconditional":
         discriminator = dcgan_discriminator(
             shape, config["discriminator_filters"], minibatch_std=config.get("minibatch_std", False)
         )
@@ -337,25 +362,8 @@ def build_gan(config):
             generator, discriminator, mode="unconditional", adversarial_loss=config["adversarial_loss"], **_stabilizers(config)
         )
     aware = config["frequency_aware"]
-    # The parts of frequency awareness (keys absent from older configs: on).
-    band_inputs = aware and config.get("frequency_inputs", True)
+    # The discriminator's part of frequency awareness (key absent from older configs: on).
     band_discriminator = aware and config.get("frequency_discriminator", True)
-    if config.get("generator_architecture") == "coherent":
-        from kfreqgan.models.coherent_dehazer import coherent_dehazer
-        from kfreqgan.training.configs import coherent_dehazer_arguments
-
-        generator = coherent_dehazer(
-            **coherent_dehazer_arguments(config),
-            smoothness_weight=config.get("transmission_smoothness", 0.0),  # absent from older run folders' configs
-        )
-    else:
-        generator = unet_generator(
-            shape,
-            config["generator_filters"],
-            config["generator_depth"],
-            bands=DEFAULT_BANDS if band_inputs else None,
-            head=config["generator_head"],
-        )
     if band_discriminator:
         discriminator = dehazing_discriminator(
             shape,
@@ -761,7 +769,7 @@ def train(config, out, strategy, verbose=2, callbacks=()):
         # Its weights are checked on a generator of its own before the data
         # loads (a photo catalogue's takes minutes), and set after the run's
         # generator is built (under the strategy, after the seed).
-        generator = build_gan(config).generator
+        generator = build_generator(config)
         initialised = initialise_generator(generator, config)
         initial_weights = generator.get_weights()
         del generator
