@@ -118,3 +118,22 @@ def test_tiny_run_on_bundled_photos(tmp_path):
     generator = keras.models.load_model(os.path.join(out, "generator.keras"))
     assert generator(np.zeros((1, 37, 51, 3), np.float32)).shape == (1, 37, 51, 3)  # any size
     assert json.load(open(os.path.join(out, "metrics.json")))["config"]["generator_architecture"] == "coherent"
+
+
+def test_v7_is_v6_with_the_haze_models_bound_and_loads_v6_weights():
+    v6, v7 = configs.get_config("dehaze-v6"), configs.get_config("dehaze-v7")
+    assert {key for key in v6 if v6[key] != v7[key]} == {"dark_channel_bound", "keep_best_min_delta"}
+    assert v6["dark_channel_bound"] == 0.0 < v7["dark_channel_bound"] <= 1.0
+    assert configs.coherent_dehazer_arguments(v7)["dark_channel_bound"] == v7["dark_channel_bound"]
+    # The bound adds no weight and moves none: v6's generator fits v7's one
+    # by one (as init_generator and a backup load them).
+    tiny = {"coarse_size": 32, "generator_filters": 4, "image_size": 64, "discriminator_filters": 4}
+    old = train.build_generator(configs.get_config("dehaze-v6", tiny))
+    new = train.build_generator(configs.get_config("dehaze-v7", tiny))
+    assert [v.path for v in old.weights] == [v.path for v in new.weights]
+    assert "haze_bound" in [layer.name for layer in new.layers]
+    for bad in (-0.5, 1.5, float("nan")):
+        with pytest.raises(ValueError, match=r"`dark_channel_bound` must be a number in \[0, 1\]"):
+            configs.get_config("dehaze-v7", {"dark_channel_bound": bad})
+    with pytest.raises(ValueError, match="does not build. Received: dark_channel_bound=0.95, generator_architecture='unet'"):
+        configs.get_config("dehaze-v7", {"generator_architecture": "unet"})

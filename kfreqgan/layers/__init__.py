@@ -13,6 +13,7 @@ from kfreqgan.layers.minibatch_std import MinibatchStdDev
 from kfreqgan.layers.scattering_inversion import InvertScattering
 from kfreqgan.layers.smoothness import EdgeAwareSmoothness
 from kfreqgan.layers.spectral_profile import SpectralProfile
+from kfreqgan.layers.transmission_bound import TransmissionBound
 
 __all__ = [
     "BilinearUpsampling2D",
@@ -28,4 +29,5 @@ __all__ = [
     "MinibatchStdDev",
     "ReflectPadToMultiple",
     "SpectralProfile",
+    "TransmissionBound",
 ]

@@ -28,7 +28,17 @@ image inside residual haze. This model splits the frequency range instead:
    to the full-resolution grey image, so the transmission's discontinuities
    snap to the photo's own edges without any learned full-resolution
    layer.
-3. **Physics.** `InvertScattering` forms `J = (I - A (1 - t)) / max(t, t0)`
+3. **The haze model's bound** (with `dark_channel_bound`). A hazy pixel
+   is never darker than the haze in front of it, `I >= A (1 - t)`, so `t`
+   has a floor wherever the photo is darker than the airlight. A network
+   that takes dark clouds for distant sky predicts a `t` below it, and the
+   inverted pixel is crushed to black. With `dark_channel_bound = omega`
+   the refined `t` is raised to He et al.'s dark-channel transmission
+   `1 - omega dark(I / A)` over 7-pixel windows of the guide's image,
+   guided-filtered like `t` (`TransmissionBound`), and to the exact
+   per-pixel floor: no channel of the output goes below 0, and dark
+   regions keep their texture.
+4. **Physics.** `InvertScattering` forms `J = (I - A (1 - t)) / max(t, t0)`
    at full resolution; the output is clipped to [0, 1].
 
 The learned part costs the same for a thumbnail and a 12-megapixel photo;
@@ -52,6 +62,7 @@ from kfreqgan.layers.guided_filter import GuidedFilter
 from kfreqgan.layers.haze_features import ChannelMean
 from kfreqgan.layers.haze_features import DarkChannel
 from kfreqgan.layers.haze_features import Luminance
+from kfreqgan.layers.transmission_bound import TransmissionBound
 
 
 def _conv(x, filters, kernel=3, strides=1, dilation=1, name=None):
@@ -68,6 +79,7 @@ def coherent_dehazer(
     min_transmission=0.05,
     smoothness_weight=0.0,
     grey_airlight=False,
+    dark_channel_bound=0.0,
     name="coherent_dehazer",
 ):
     """Dehazing generator with a whole-image coarse transmission and a guided-filter refinement.
@@ -100,6 +112,14 @@ def coherent_dehazer(
             grey mean on held-out photos overall, worth 0.1 dB in dense
             haze only (BENCHMARKS.md, "Dehazer v5"). Weightless:
             weights trained either way load either way.
+        dark_channel_bound: with a value `omega` in (0, 1], the
+            transmission is kept above the haze model's floor (module
+            docstring, step 3): above `1 - omega dark(I / A)` over windows
+            of `2 bound_radius(coarse_size) + 1` pixels of the guide's
+            image (guided-filtered with `radius` and `epsilon`), and
+            above `1 - min_c I_c / A_c` at every pixel.
+            0 (default): no bound. Weightless: weights trained either way
+            load either way.
         name: model name.
 
     Returns:
@@ -120,6 +140,10 @@ def coherent_dehazer(
         raise ValueError(f"`min_transmission` must lie in (0, 1). Received: min_transmission={min_transmission!r}")
     smoothness_weight = check_at_least(smoothness_weight, "smoothness_weight")
     grey_airlight = check_bool(grey_airlight, "grey_airlight")
+    if not is_real_number(dark_channel_bound) or not 0 <= dark_channel_bound <= 1:
+        raise ValueError(
+            f"`dark_channel_bound` must lie in [0, 1] (0: no bound). Received: dark_channel_bound={dark_channel_bound!r}"
+        )
 
     hazy = keras.Input((None, None, channels), name="hazy")
     # A pyramid of the whole photo at fixed sizes: bilinear to 4x the coarse
@@ -190,20 +214,38 @@ def coherent_dehazer(
     # Not named "transmission" / "airlight": `kfreqgan.dehazing.Dehazer` reads
     # those names as the v1 U-Net's scattering head, which it tiles in two parts.
     transmission = keras.layers.ReLU(max_value=1.0, dtype="float32", name="refined_transmission")(transmission)
+    if dark_channel_bound > 0:
+        # Right before the inversion, which also takes the airlight: every
+        # weighted layer then sits one step further from the output, and the
+        # model's weights keep their order (backups and init_generator load
+        # by order), bound or not.
+        transmission = TransmissionBound(
+            bound_radius(coarse_size), dark_channel_bound, radius, epsilon, dtype="float32", name="haze_bound"
+        )([transmission, hazy, airlight, middle])
     clean = InvertScattering(min_transmission, dtype="float32", name="invert")([hazy, transmission, airlight])
     clean = keras.layers.ReLU(max_value=1.0, dtype="float32", name="output")(clean)
     return keras.Model(hazy, clean, name=name)
+
+
+def bound_radius(coarse_size):
+    """Window radius of `dark_channel_bound` at the guide's size (`2
+    coarse_size`): 3 at the default 128, a 7-pixel window, about He et al.'s
+    15 pixels on a photo of longer side 512."""
+    return max(1, round(3 * coarse_size / 128))
 
 
 def transmission_model(dehazer):
     """A model `hazy -> (transmission, airlight)` sharing `dehazer`'s layers.
 
     For inspection and for supervising the transmission directly: the
-    full-resolution `t` (after the guided filter) and the `(N, 1, 1, C)`
-    airlight of a `coherent_dehazer`.
+    full-resolution `t` the model inverts (after the guided filter, and
+    the haze model's bound with `dark_channel_bound`) and the
+    `(N, 1, 1, C)` airlight of a `coherent_dehazer`.
     """
+    names = {layer.name for layer in dehazer.layers}
+    transmission = "haze_bound" if "haze_bound" in names else "refined_transmission"
     return keras.Model(
         dehazer.input,
-        [dehazer.get_layer("refined_transmission").output, dehazer.get_layer("airlight_map").output],
+        [dehazer.get_layer(transmission).output, dehazer.get_layer("airlight_map").output],
         name=f"{dehazer.name}_transmission",
     )

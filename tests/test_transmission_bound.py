@@ -1,0 +1,208 @@
+"""TransmissionBound against NumPy references, what it means for the dehazed
+image, Keras plumbing, and coherent_dehazer's dark_channel_bound."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from scipy import ndimage
+from test_guided_filter import reference_guided_filter
+
+from kfreqgan.layers import InvertScattering
+from kfreqgan.layers import TransmissionBound
+from kfreqgan.models import coherent_dehazer
+from kfreqgan.models.coherent_dehazer import transmission_model
+from kfreqgan.spectral import GRAY_WEIGHTS
+
+
+def _inputs(seed, shape=(2, 12, 15, 3)):
+    rng = np.random.default_rng(seed)
+    hazy = rng.uniform(0.0, 1.0, shape).astype(np.float32)
+    transmission = rng.uniform(0.0, 1.0, (*shape[:3], 1)).astype(np.float32)
+    airlight = rng.uniform(0.5, 1.0, (shape[0], 1, 1, shape[3])).astype(np.float32)
+    return transmission, hazy, airlight
+
+
+def test_pixel_bound_is_the_least_transmission_that_keeps_every_channel_non_negative():
+    transmission, hazy, airlight = _inputs(0)
+    bounded = TransmissionBound()([transmission, hazy, airlight]).numpy()
+    floor = 1.0 - np.min(hazy / airlight, axis=-1, keepdims=True)
+    np.testing.assert_allclose(bounded, np.maximum(transmission, floor), atol=1e-6)
+    # The meaning: inverting the haze model with the bounded t leaves no
+    # channel below 0 (before, many were), and where t was already above
+    # the floor nothing changed.
+    clean = InvertScattering(min_transmission=1e-3)([hazy, bounded, airlight]).numpy()
+    before = InvertScattering(min_transmission=1e-3)([hazy, transmission, airlight]).numpy()
+    assert before.min() < -0.5 and clean.min() >= -1e-5
+    assert np.isclose(clean.min(axis=-1), 0.0, atol=1e-5)[(transmission < floor)[..., 0]].all()
+    kept = transmission >= floor
+    assert kept.mean() > 0.2
+    np.testing.assert_array_equal(bounded[kept], transmission[kept])
+
+
+@pytest.mark.parametrize("radius,omega", [(1, 0.95), (2, 1.0), (3, 0.8)])
+def test_window_bound_matches_the_dark_channel_transmission_guided_filtered(radius, omega):
+    transmission, hazy, airlight = _inputs(1, (1, 14, 11, 3))
+    layer = TransmissionBound(radius, omega, guide_radius=2, epsilon=1e-2)
+    bounded = layer([transmission, hazy, airlight, hazy]).numpy()[0, ..., 0]
+    # He et al.'s transmission: minimum over channels and the window of I / A.
+    dark = ndimage.minimum_filter(np.min(hazy[0] / airlight[0], axis=-1), size=2 * radius + 1, mode="nearest")
+    grey = hazy[0] @ np.asarray(GRAY_WEIGHTS, np.float32)
+    window = reference_guided_filter(grey, 1.0 - omega * dark, 2, 1e-2)
+    pixel = 1.0 - np.min(hazy[0] / airlight[0], axis=-1)
+    np.testing.assert_allclose(bounded, np.maximum(transmission[0, ..., 0], np.maximum(np.minimum(window, 1.0), pixel)), atol=1e-5)
+
+
+def test_window_bound_keeps_the_texture_of_a_dark_region():
+    # A grey textured cloud darker than the haze, under a transmission that
+    # takes it for distant sky: the pixel bound alone sends every pixel of it
+    # to the same black; the window bound keeps a share of each pixel's
+    # brightness and the texture between them.
+    rng = np.random.default_rng(2)
+    cloud = np.repeat(rng.uniform(0.12, 0.3, (1, 24, 24, 1)), 3, axis=-1).astype(np.float32)
+    airlight = np.full((1, 1, 1, 3), 0.85, np.float32)
+    transmission = np.full((1, 24, 24, 1), 0.1, np.float32)
+    invert = InvertScattering(min_transmission=0.05)
+    pixel_only = invert([cloud, TransmissionBound()([transmission, cloud, airlight]), airlight]).numpy()
+    window = TransmissionBound(3, 0.95, guide_radius=4)([transmission, cloud, airlight, cloud])
+    textured = invert([cloud, window, airlight]).numpy()
+    assert np.abs(pixel_only).max() < 1e-5
+    assert textured.min() >= -1e-5 and textured.std() > 0.02
+    assert np.corrcoef(textured[0, ..., 0].ravel(), cloud[0, ..., 0].ravel())[0, 1] > 0.8
+
+
+def test_window_bound_on_a_small_view_applies_at_the_photo_size():
+    # `small` is the photo at a fixed size; the bound comes back at the
+    # photo's size, any size, and is the same function of the scene.
+    rng = np.random.default_rng(3)
+    scene = tf.clip_by_value(tf.image.resize(rng.random((1, 6, 8, 3)).astype(np.float32), (60, 80), method="bicubic"), 0, 1)
+    airlight = np.full((1, 1, 1, 3), 0.9, np.float32)
+    layer = TransmissionBound(2, 0.95, guide_radius=4)
+    small = tf.image.resize(scene, (32, 32), method="area")
+    for size in ((60, 80), (120, 160), (45, 61)):
+        photo = tf.image.resize(scene, size, method="bilinear")
+        zero = tf.zeros((1, *size, 1))
+        bound = layer([zero, photo, airlight, small]).numpy()
+        assert bound.shape == (1, *size, 1) and np.all(np.isfinite(bound)) and bound.max() <= 1.0 + 1e-6
+    reference = layer([tf.zeros((1, 60, 80, 1)), scene, airlight, small]).numpy()
+    larger = layer([tf.zeros((1, 120, 160, 1)), tf.image.resize(scene, (120, 160)), airlight, small]).numpy()
+    assert np.abs(tf.image.resize(larger, (60, 80), method="area").numpy() - reference).mean() < 0.01
+
+
+def test_zero_airlight_and_black_pixels_stay_finite():
+    hazy = np.zeros((1, 5, 5, 3), np.float32)
+    out = TransmissionBound(1)([np.full((1, 5, 5, 1), 0.3, np.float32), hazy, np.zeros((1, 1, 1, 3), np.float32), hazy])
+    np.testing.assert_allclose(out.numpy(), 1.0, atol=1e-5)  # a black pixel holds no haze: t = 1
+
+
+def test_config_round_trip_and_save_load(tmp_path):
+    layer = TransmissionBound(3, 0.9, guide_radius=5, epsilon=1e-2)
+    again = TransmissionBound.from_config(layer.get_config())
+    assert (again.radius, again.omega, again.guide_radius, again.epsilon) == (3, 0.9, 5, 1e-2)
+    t_in, hazy_in, a_in = keras.Input((None, None, 1)), keras.Input((None, None, 3)), keras.Input((1, 1, 3))
+    small_in = keras.Input((16, 16, 3))
+    model = keras.Model([t_in, hazy_in, a_in, small_in], layer([t_in, hazy_in, a_in, small_in]))
+    path = str(tmp_path / "bound.keras")
+    model.save(path)
+    transmission, hazy, airlight = _inputs(4, (1, 20, 24, 3))
+    small = tf.image.resize(hazy, (16, 16), method="area").numpy()
+    np.testing.assert_allclose(
+        keras.models.load_model(path)([transmission, hazy, airlight, small]).numpy(),
+        model([transmission, hazy, airlight, small]).numpy(),
+        atol=1e-6,
+    )
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"radius": -1}, r"`radius` must be an integer from 0.*Received: radius=-1"),
+        ({"radius": 1.5}, r"Received: radius=1\.5"),
+        ({"radius": True}, r"Received: radius=True"),
+        ({"omega": 0.0}, r"`omega` must lie in \(0, 1\]. Received: omega=0\.0"),
+        ({"omega": 1.01}, r"Received: omega=1\.01"),
+        ({"omega": float("nan")}, r"Received: omega=nan"),
+        ({"omega": "0.9"}, r"Received: omega='0\.9'"),
+        ({"guide_radius": 0}, r"guide_radius"),
+        ({"epsilon": 0.0}, r"epsilon"),
+    ],
+)
+def test_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        TransmissionBound(**kwargs)
+
+
+def test_bad_inputs_name_what_was_expected():
+    transmission, hazy, airlight = _inputs(5, (1, 8, 8, 3))
+    with pytest.raises(ValueError, match=r"expects \[transmission, hazy, airlight, small\]. Received: 3 inputs"):
+        TransmissionBound(1)([transmission, hazy, airlight])
+    with pytest.raises(ValueError, match=r"expects \[transmission, hazy, airlight\]. Received: 4 inputs"):
+        TransmissionBound()([transmission, hazy, airlight, hazy])
+    with pytest.raises(ValueError, match=r"one-channel transmission. Received: transmission.shape=\(1, 8, 8, 3\)"):
+        TransmissionBound()([hazy, hazy, airlight])
+    with pytest.raises(ValueError, match="floating images"):
+        TransmissionBound()([transmission, tf.constant((hazy * 255).astype(np.uint8)), airlight])
+
+
+@pytest.fixture(scope="module")
+def pair():
+    keras.utils.set_random_seed(0)
+    plain = coherent_dehazer(coarse_size=32, filters=4, grey_airlight=True)
+    bounded = coherent_dehazer(coarse_size=32, filters=4, grey_airlight=True, dark_channel_bound=0.95)
+    bounded.set_weights(plain.get_weights())
+    return plain, bounded
+
+
+def test_dark_channel_bound_keeps_the_order_of_the_weights(pair):
+    # Backups restore an optimizer's state, and init_generator a generator's
+    # weights, by position: a bound that moved them would load a trained
+    # model's weights into the wrong layers.
+    plain, bounded = pair
+    assert [v.path for v in plain.weights] == [v.path for v in bounded.weights]
+    assert "haze_bound" in [layer.name for layer in bounded.layers] and "haze_bound" not in [layer.name for layer in plain.layers]
+
+
+def test_dark_channel_bound_raises_the_transmission_and_keeps_the_output_in_range(pair):
+    plain, bounded = pair
+    rng = np.random.default_rng(6)
+    images = rng.uniform(0.0, 1.0, (2, 40, 56, 3)).astype(np.float32)
+    images[:, :16] *= 0.2  # a dark band, as dark clouds
+    t_plain, a_plain = (x.numpy() for x in transmission_model(plain)(images))
+    t_bound, a_bound = (x.numpy() for x in transmission_model(bounded)(images))
+    np.testing.assert_allclose(a_bound, a_plain, atol=1e-6)
+    floor = 1.0 - np.min(images / a_bound, axis=-1, keepdims=True)
+    assert np.all(t_bound >= t_plain - 1e-6) and np.all(t_bound >= floor - 1e-5)
+    assert (t_bound > t_plain + 1e-3).mean() > 0.05
+    # The output is the haze model inverted with the bounded t: no channel is
+    # clipped at 0 (the clip is a no-op there), where the plain model's was.
+    out = bounded(images).numpy()
+    raw = (images - a_bound * (1.0 - np.maximum(t_bound, 0.05))) / np.maximum(t_bound, 0.05)
+    assert raw.min() >= -1e-4
+    np.testing.assert_allclose(out, np.clip(raw, 0.0, 1.0), atol=1e-5)
+
+
+def test_dark_channel_bound_converts_to_tflite_builtins(pair):
+    from ai_edge_litert.interpreter import Interpreter
+
+    from kfreqgan.export.tflite import tflite_op_names
+
+    _, bounded = pair
+    fixed = keras.Input((48, 64, 3), batch_size=1)
+    wrapper = keras.Model(fixed, bounded(fixed))
+    converter = tf.lite.TFLiteConverter.from_keras_model(wrapper)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    flatbuffer = converter.convert()
+    assert not any(op.startswith("Flex") for op in tflite_op_names(flatbuffer))
+    images = np.random.default_rng(7).random((1, 48, 64, 3)).astype(np.float32)
+    interpreter = Interpreter(model_content=flatbuffer)
+    interpreter.allocate_tensors()
+    interpreter.set_tensor(interpreter.get_input_details()[0]["index"], images)
+    interpreter.invoke()
+    result = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+    np.testing.assert_allclose(result, wrapper(images).numpy(), atol=1e-4)
+
+
+@pytest.mark.parametrize("value", [-0.1, 1.5, float("nan")])
+def test_bad_dark_channel_bound(value):
+    with pytest.raises(ValueError, match=r"`dark_channel_bound` must lie in \[0, 1\]"):
+        coherent_dehazer(coarse_size=32, filters=4, dark_channel_bound=value)
