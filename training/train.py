@@ -543,7 +543,7 @@ def initialise_generator(generator, config):
         raise ValueError(
             f"init_generator {spec!r} is another architecture than this config's generator: {len(theirs)} weights "
             f"({source.count_params()} parameters) against {len(ours)} ({generator.count_params()}). Give a config "
-            f"that describes its model (for the shipped dehazer: --config dehaze-v6). Received: init_generator={spec!r}"
+            f"that describes its model (for the shipped dehazer: --config dehaze-v7). Received: init_generator={spec!r}"
         )
     for mine, their in zip(ours, theirs):
         if tuple(mine.shape) != tuple(their.shape):
