@@ -18,6 +18,7 @@ import sys
 from kfreqgan._validation import check_at_least
 from kfreqgan.command_line import ArgumentParser
 from kfreqgan.command_line import int_at_least
+from kfreqgan.command_line import output_folder
 from kfreqgan.command_line import run_main
 from kfreqgan.export.generator_export import DEFAULT_MIN_PSNR
 from kfreqgan.export.generator_export import FORMATS
@@ -32,7 +33,7 @@ from kfreqgan.export.tflite import VARIANTS
 def _parser():
     parser = ArgumentParser(prog="kfreqgan-export", description=__doc__.split("\n\n")[0])
     parser.add_argument("model", help="the .keras file (generator.keras or freqgan.keras), or pretrained:dehazer for the shipped dehazer")
-    parser.add_argument("--out", required=True, help="output folder (TF Serving model root)")
+    parser.add_argument("--out", required=True, type=output_folder, help="output folder (TF Serving model root)")
     parser.add_argument("--name", help="model name for TF Serving and the file names (default: the model file's name)")
     parser.add_argument("--version", type=int_at_least(0), help="version number (default: highest existing + 1, in either format)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing version")
@@ -95,8 +96,6 @@ def _check_options(args):
         raise FileNotFoundError(
             f"--calibration is neither hazy, clean nor an existing folder. Received: --calibration={args.calibration!r}"
         )
-    if os.path.exists(args.out) and not os.path.isdir(args.out):
-        raise ValueError(f"--out must be a folder. Received: --out={args.out!r}")
     from kfreqgan.paths import check_command_paths  # outputs never land on inputs (kfreqgan.paths)
 
     check_command_paths(args.out, [args.model], [args.calibration] if "int8" in variants else (), [MODELS_CONFIG])

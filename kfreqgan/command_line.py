@@ -94,6 +94,27 @@ def int_at_least(minimum):
     return parse
 
 
+def output_folder(text):
+    """An argparse `type` for a program's output folder (`--out`).
+
+    An `--out` that is a file, or lies under one (`photo.jpg/sub`), can
+    never be written into; `parser.add_argument("--out", type=output_folder)`
+    refuses it as a one-line usage error (exit status 2) when the command
+    line is read, before a model or data loads or a file is written:
+    `<prog>: error: argument --out: must be a folder, not a file or a path
+    under one (photo.jpg is not a folder). Received: 'photo.jpg/sub'`. The
+    rule is `kfreqgan.paths.blocking_file`.
+    """
+    from kfreqgan.paths import blocking_file
+
+    blocker = blocking_file(text)
+    if blocker is not None:
+        raise argparse.ArgumentTypeError(
+            f"must be a folder, not a file or a path under one ({blocker} is not a folder). Received: {text!r}"
+        )
+    return text
+
+
 def error_line(error):
     """One line that says what went wrong, for stderr.
 

@@ -40,6 +40,7 @@ import numpy as np
 from kfreqgan.command_line import EXIT_PARTIAL
 from kfreqgan.command_line import ArgumentParser
 from kfreqgan.command_line import error_line
+from kfreqgan.command_line import output_folder
 from kfreqgan.command_line import printable
 from kfreqgan.command_line import raise_if_interrupted
 from kfreqgan.command_line import run_main
@@ -160,7 +161,7 @@ def _parser():
         prog="kfreqgan-dehaze", description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("input", help="an image file or a folder of images")
-    parser.add_argument("--out", required=True, help="output folder (created; never the input folder)")
+    parser.add_argument("--out", required=True, type=output_folder, help="output folder (created; never the input folder)")
     parser.add_argument("--model", help="a .keras file, a SavedModel folder or a .tflite file (default: the shipped dehazer)")
     parser.add_argument(
         "--tile-size", type=int, default=DEFAULT_TILE_SIZE, help=f"largest tile side in pixels for tiled models (default {DEFAULT_TILE_SIZE}; a whole-image model such as the shipped one is not tiled)"

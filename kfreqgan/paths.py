@@ -115,11 +115,28 @@ def check_output_file(target, inputs, name="--out"):
         )
 
 
+def blocking_file(path):
+    """What stops `path` from being a folder: `path` itself when it exists
+    and is not a folder (a file, a FIFO, a symlink to nothing), else the
+    nearest existing path above it when that is not a folder (`photo.jpg`
+    for `photo.jpg/sub`, which no `makedirs` can create); None when `path`
+    is, or can become, a folder. Spelt as in `path`, walked up textually,
+    as the OS resolves it."""
+    current = os.fspath(path)
+    while not os.path.lexists(current):
+        parent = os.path.dirname(current)
+        if not parent or parent == current:
+            return None
+        current = parent
+    return None if os.path.isdir(current) else current
+
+
 def check_output_folder(out, inputs, name="--out", allow_inside=False):
     """Raises `ValueError` if the folder `out` is an input folder (by any
     spelling) or, unless `allow_inside`, lies inside one.
 
-    Also refuses an `out` that exists and is not a folder.
+    Also refuses an `out` that exists and is not a folder, or lies under
+    a file (`blocking_file`).
 
     Args:
         out: the output folder (need not exist).
@@ -130,8 +147,11 @@ def check_output_folder(out, inputs, name="--out", allow_inside=False):
             `kfreqgan.data.image_files.list_image_files(exclude=...)`).
     """
     out = os.fspath(out)
-    if os.path.lexists(out) and not os.path.isdir(out):
+    blocker = blocking_file(out)
+    if blocker == out:
         raise ValueError(f"{name} exists and is not a folder. Received: {name}={out}")
+    if blocker is not None:
+        raise ValueError(f"{name} lies under {blocker}, which is not a folder. Received: {name}={out}")
     for folder in inputs.folders:
         if same_place(out, folder):
             raise ValueError(

@@ -821,7 +821,7 @@ def test_train_cli_errors(tmp_path, argv, message):
 def test_train_cli_refuses_a_file_as_out(tmp_path):
     (tmp_path / "run").write_text("a file")
     status, lines = _run(train.main, ["--out", str(tmp_path / "run")])
-    _assert_one_error_line(status, lines, "kfreqgan-train", f"--out must be a folder. Received: --out={str(tmp_path / 'run')!r}")
+    _assert_one_error_line(status, lines, "kfreqgan-train", f"argument --out: must be a folder, not a file or a path under one ({tmp_path / 'run'} is not a folder). Received: {str(tmp_path / 'run')!r}")
     assert (tmp_path / "run").read_text() == "a file"
 
 
@@ -868,7 +868,7 @@ SPECTRUM_ERRORS = {
     "--num-samples x": (lambda r: [r / "good", r / "good", "--num-samples", "x"], "argument --num-samples: must be an integer >= 2. Received: 'x'"),
     "missing argument": (lambda r: [r / "good"], "the following arguments are required: fake"),
     "--bogus": (lambda r: [r / "good", r / "good", "--bogus"], "unrecognized arguments: --bogus"),
-    "--out is a file": (lambda r: [r / "good", r / "good", "--out", r / "file.png"], "--out must be a folder. Received: --out="),
+    "--out is a file": (lambda r: [r / "good", r / "good", "--out", r / "file.png"], "argument --out: must be a folder, not a file or a path under one"),
 }
 
 
@@ -895,7 +895,7 @@ EXPORT_ERRORS = {
     "--calibration empty folder": (lambda r, m: [m, "--variants", "int8", "--calibration", r / "empty"], "`calibration folder` contains no images"),
     "--formats empty": (lambda r, m: [m, "--formats", ","], "--formats takes a comma-separated subset of saved_model,tflite. Received: --formats=','"),
     "--image-size x": (lambda r, m: [m, "--image-size", "big"], "--image-size takes HxW or one positive number. Received: --image-size='big'"),
-    "--out is a file": (lambda r, m: [m, "--out", r / "file.png"], "--out must be a folder. Received: --out="),
+    "--out is a file": (lambda r, m: [m, "--out", r / "file.png"], "argument --out: must be a folder, not a file or a path under one"),
     "--bogus": (lambda r, m: [m, "--bogus"], "unrecognized arguments: --bogus"),
 }
 

@@ -29,6 +29,7 @@ PROGRAMS = {
     "kfreqgan-dehaze": ("kfreqgan.dehaze_cli", ["in", "--out", "o"]),
     "python -m kfreqgan.training.spectral_demo": ("kfreqgan.training.spectral_demo", []),
     "python -m kfreqgan.training.package_dehazer": ("kfreqgan.training.package_dehazer", ["run", "--quality", "q.json"]),
+    "python -m kfreqgan.training.widen": ("kfreqgan.training.widen", ["run", "--config", "dehaze-v2", "--out", "o"]),
 }
 TINY = {
     "patches_per_photo": 8,
@@ -139,6 +140,30 @@ def test_every_program_answers_an_interrupt_with_one_line_and_130(prog, capsys, 
     assert module.main(argv) == 130
     captured = capsys.readouterr()
     assert captured.err == f"{prog}: interrupted\n"
+
+
+@pytest.mark.parametrize("prog", list(PROGRAMS))
+def test_every_program_refuses_an_out_under_a_file_before_any_work(prog, tmp_path, capsys, monkeypatch):
+    """`--out photo.jpg/sub` can never be made: refused as a usage error
+    when the command line is read (`command_line.output_folder`), not as a
+    NotADirectoryError once the model or data has loaded."""
+    name, argv = PROGRAMS[prog]
+    module = importlib.import_module(name)
+
+    def no_work(args):
+        raise AssertionError("the program ran")
+
+    monkeypatch.setattr(module, "_run", no_work)
+    (tmp_path / "photo.jpg").write_text("mine")
+    for out in (tmp_path / "photo.jpg" / "sub", tmp_path / "photo.jpg"):
+        with pytest.raises(SystemExit) as caught:
+            module.main(argv + ["--out", str(out)])
+        assert caught.value.code == 2
+        assert capsys.readouterr().err == (
+            f"{prog}: error: argument --out: must be a folder, not a file or a path under one "
+            f"({tmp_path / 'photo.jpg'} is not a folder). Received: {str(out)!r}\n"
+        )
+    assert os.listdir(tmp_path) == ["photo.jpg"] and (tmp_path / "photo.jpg").read_text() == "mine"
 
 
 # ---------------------------------------------------------------------------

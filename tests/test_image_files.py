@@ -451,6 +451,9 @@ def test_an_output_never_resolves_onto_an_input(tmp_path):
     paths.check_output_folder(tmp_path / "link" / "new", inputs, allow_inside=True)
     with pytest.raises(ValueError, match=r"exists and is not a folder"):
         paths.check_output_folder(photos / "a.png", inputs)
+    for spelling in (photos / "a.png" / "sub", photos / "a.png" / "x" / "y", f"{photos}/a.png/"):
+        with pytest.raises(ValueError, match=r"--out lies under .*a\.png, which is not a folder\. Received: --out="):
+            paths.check_output_folder(spelling, inputs)
 
 
 def test_one_call_applies_the_rule_for_a_command(tmp_path):

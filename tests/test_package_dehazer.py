@@ -253,8 +253,10 @@ def test_an_out_that_is_a_file_is_refused(finished_run, tmp_path, capsys):
     quality = _results(tmp_path / "results.json", "m")
     afile = tmp_path / "afile"
     afile.write_text("mine")
-    assert package_dehazer.main([finished_run, "--quality", quality, "--out", str(afile)]) == EXIT_ERROR
-    assert "--out exists and is not a folder" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as caught:  # a usage error, before anything is read
+        package_dehazer.main([finished_run, "--quality", quality, "--out", str(afile)])
+    assert caught.value.code == EXIT_ERROR
+    assert "argument --out: must be a folder, not a file or a path under one" in capsys.readouterr().err
     assert afile.read_text() == "mine"
 
 

@@ -30,6 +30,7 @@ import numpy as np
 
 from kfreqgan.command_line import ArgumentParser
 from kfreqgan.command_line import int_at_least
+from kfreqgan.command_line import output_folder
 from kfreqgan.command_line import run_main
 
 
@@ -102,14 +103,12 @@ def run(out, epochs=None, overrides=None, verbose=2):
 
 def _parser():
     parser = ArgumentParser(prog="kfreqgan-demo", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", default="outputs/demo", help="output folder")
+    parser.add_argument("--out", default="outputs/demo", type=output_folder, help="output folder")
     parser.add_argument("--epochs", type=int_at_least(1), help="training epochs (default: the config's)")
     return parser
 
 
 def _run(args):
-    if os.path.exists(args.out) and not os.path.isdir(args.out):
-        raise ValueError(f"--out must be a folder. Received: --out={args.out!r}")
     report = run(args.out, args.epochs, verbose=1 if sys.stdout.isatty() else 2)
     print(f"\ntrained in {report['train_seconds']:.0f} s; held-out photos (never seen in training), synthetic haze:")
     print(f"{'':<34}{'PSNR dB':>9}{'SSIM':>8}{'HF error dB':>13}")

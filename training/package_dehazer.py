@@ -56,6 +56,7 @@ import numpy as np
 
 from kfreqgan.atomic_files import write_atomically
 from kfreqgan.command_line import ArgumentParser
+from kfreqgan.command_line import output_folder
 from kfreqgan.command_line import run_main
 
 MAX_FLOAT16_ERROR = 1e-2
@@ -547,7 +548,7 @@ def _parser():
     parser = ArgumentParser(prog="python -m kfreqgan.training.package_dehazer", description=__doc__.split("\n\n")[0])
     parser.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="kfreqgan-train run folders of one training, earliest first")
     parser.add_argument("--quality", required=True, help="bench/dehaze_quality.py's results.json for the last folder's generator")
-    parser.add_argument("--out", default="outputs/pretrained", help="output folder")
+    parser.add_argument("--out", default="outputs/pretrained", type=output_folder, help="output folder")
     parser.add_argument("--install", action="store_true", help="copy the result into kfreqgan/pretrained/")
     return parser
 

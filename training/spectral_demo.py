@@ -29,6 +29,7 @@ from kfreqgan.atomic_files import write_atomically
 from kfreqgan.atomic_files import write_text_atomically
 from kfreqgan.command_line import ArgumentParser
 from kfreqgan.command_line import int_at_least
+from kfreqgan.command_line import output_folder
 from kfreqgan.command_line import run_main
 from kfreqgan.data import PHOTO_NAMES
 from kfreqgan.data import center_crop
@@ -118,7 +119,7 @@ def run(out, size=256, photos=PHOTO_NAMES):
 
 def _parser():
     parser = ArgumentParser(prog="python -m kfreqgan.training.spectral_demo", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", default="outputs/demo", help="output folder (created if missing)")
+    parser.add_argument("--out", default="outputs/demo", type=output_folder, help="output folder (created if missing)")
     parser.add_argument("--size", type=int_at_least(16), default=256, help="crop size in pixels (default 256)")
     parser.add_argument(
         "--photos", nargs="+", default=list(PHOTO_NAMES), choices=PHOTO_NAMES, help="bundled photos to use"

@@ -995,12 +995,13 @@ def _continuation_overrides(overrides, out):
 
 def _parser():
     from kfreqgan.command_line import ArgumentParser
+    from kfreqgan.command_line import output_folder
 
     parser = ArgumentParser(prog="kfreqgan-train", description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", default="dehaze-demo", help="named configuration (see --list-configs)")
     parser.add_argument("--set", action="append", metavar="KEY=VALUE", help="override one configuration entry")
     parser.add_argument("--epochs", type=int, help="shorthand for --set epochs=N")
-    parser.add_argument("--out", default="outputs/train", help="output folder")
+    parser.add_argument("--out", default="outputs/train", type=output_folder, help="output folder")
     parser.add_argument("--strategy", default="default", choices=("default", "mirrored", "multiworker"))
     parser.add_argument("--quiet", action="store_true", help="one line per epoch instead of a progress bar")
     parser.add_argument("--list-configs", action="store_true", help="print the configurations and exit")
@@ -1027,8 +1028,6 @@ def _run(args):
         raise ValueError("--out must name a folder. Received: --out=''")
     if os.path.islink(args.out) and not os.path.exists(args.out):
         raise ValueError(f"--out is a symlink to nothing. Received: --out={args.out!r}")
-    if os.path.exists(args.out) and not os.path.isdir(args.out):
-        raise ValueError(f"--out must be a folder. Received: --out={args.out!r}")
     check_run_folder(args.out)
     from kfreqgan.paths import check_writable_folder  # before any data is loaded (kfreqgan.paths)
 

@@ -273,12 +273,13 @@ def widen_run(source_run, config, out):
 
 def _parser():
     from kfreqgan.command_line import ArgumentParser
+    from kfreqgan.command_line import output_folder
 
     parser = ArgumentParser(prog="python -m kfreqgan.training.widen", description=__doc__.split("\n\n")[0])
     parser.add_argument("source_run", metavar="SOURCE_RUN", help="a finished kfreqgan-train run folder with its backup")
     parser.add_argument("--config", required=True, help="named configuration of the wider run (see kfreqgan-train --list-configs)")
     parser.add_argument("--set", action="append", metavar="KEY=VALUE", help="override one configuration entry")
-    parser.add_argument("--out", required=True, help="the new run folder (new or empty)")
+    parser.add_argument("--out", required=True, type=output_folder, help="the new run folder (new or empty)")
     return parser
 
 

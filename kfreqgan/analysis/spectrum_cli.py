@@ -33,6 +33,7 @@ import numpy as np
 
 from kfreqgan.command_line import ArgumentParser
 from kfreqgan.command_line import int_at_least
+from kfreqgan.command_line import output_folder
 from kfreqgan.command_line import run_main
 
 
@@ -313,7 +314,7 @@ def _parser():
     parser = ArgumentParser(prog="kfreqgan-spectrum", description=__doc__.split("\n\n")[0])
     parser.add_argument("real", help="folder of reference images")
     parser.add_argument("fake", help="folder of images to compare, or a model (.keras, SavedModel folder, .tflite)")
-    parser.add_argument("--out", required=True, help="output folder")
+    parser.add_argument("--out", required=True, type=output_folder, help="output folder")
     parser.add_argument("--inputs", help="folder of input images for an image-to-image model")
     parser.add_argument(
         "--num-samples", type=int_at_least(2), help=f"samples from a latent-vector generator (default {DEFAULT_NUM_SAMPLES})"
@@ -325,8 +326,6 @@ def _parser():
 
 
 def _run(args):
-    if os.path.exists(args.out) and not os.path.isdir(args.out):
-        raise ValueError(f"--out must be a folder. Received: --out={args.out!r}")
     fake_is_model = is_model(args.fake)
     if not fake_is_model and any(getattr(args, name) is not None for name in MODEL_OPTIONS):
         raise ValueError(
