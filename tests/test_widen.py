@@ -111,9 +111,17 @@ def test_the_config_must_describe_the_source_model_but_wider():
         ({"generator_filters": 8}, "at least the source run's 16"),
         ({"coarse_size": 160}, "coarse_size=160"),
         ({"discriminator_filters": 32}, "discriminator_filters"),
+        # Weightless, but the widened generator must compute the source's
+        # function (it failed after loading, on a count of layers).
+        ({"dark_channel_bound": 0.95}, r"dark_channel_bound=0\.95 \(source 0\.0\)"),
     ):
         with pytest.raises(ValueError, match=match):
             widen.check_widenable(source, configs.get_config("dehaze-v6-wide", overrides))
+    # A v6 run's record, written before the key, built no bound.
+    older = {key: value for key, value in source.items() if key != "dark_channel_bound"}
+    widen.check_widenable(older, configs.get_config("dehaze-v6-wide"))
+    with pytest.raises(ValueError, match=r"dark_channel_bound=0\.95 \(source 0\.0\)"):
+        widen.check_widenable(older, configs.get_config("dehaze-v6-wide", {"dark_channel_bound": 0.95}))
     # A run of another generator is named by its model.
     with pytest.raises(ValueError, match="coherent.*Received: source 'unet', config 'coherent'"):
         widen.check_widenable(configs.get_config("dehaze-rgb-64"), configs.get_config("dehaze-v6-wide"))

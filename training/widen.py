@@ -37,7 +37,9 @@ warning).
 (one worker: the default strategy). `widened_from.json` records where it
 came from. The config must describe the same model as SOURCE_RUN's but for
 `generator_filters` (at least the old value): the same generator
-architecture and arguments, and the same discriminator.
+architecture and arguments, and the same discriminator. A weightless
+option (`grey_airlight`, `dark_channel_bound`) is changed afterwards, by
+the continuation's `--set`: widen with the source's value.
 """
 
 import json
@@ -51,6 +53,9 @@ from kfreqgan.atomic_files import write_text_atomically
 PROVENANCE_FILE = "widened_from.json"
 
 # Config keys that shape the GAN's weights; all but generator_filters must match.
+# The weightless generator options are among them: a widened generator must
+# compute what the source's did, and a continuation of the widened run may
+# then change them (kfreqgan-train's STRUCTURE_KEYS leave them out).
 _MODEL_KEYS = (
     "task",
     "image_size",
@@ -60,6 +65,7 @@ _MODEL_KEYS = (
     "guide_radius",
     "guide_epsilon",
     "grey_airlight",
+    "dark_channel_bound",
     "discriminator_filters",
     "discriminator_layers",
     "frequency_aware",
@@ -174,6 +180,16 @@ def widen_weights(target, source):
     return target
 
 
+# What a key that older runs' records lack meant before it existed
+# (configs.coherent_dehazer_arguments): a dehaze-v6 run has no
+# dark_channel_bound and built no bound.
+_ABSENT = {"grey_airlight": False, "dark_channel_bound": 0.0}
+
+
+def _model_value(config, key):
+    return config.get(key, _ABSENT.get(key))
+
+
 def check_widenable(source_config, config):
     """Raises ValueError unless `config` describes `source_config`'s GAN with
     as many or more generator filters (see the module docstring)."""
@@ -184,11 +200,11 @@ def check_widenable(source_config, config):
             "Widening continues a `coherent` dehazing run (generator_architecture='coherent'). Received: "
             f"source {generator_name(source_config)!r}, config {generator_name(config)!r}"
         )
-    differ = [key for key in _MODEL_KEYS if source_config.get(key) != config.get(key)]
+    differ = [key for key in _MODEL_KEYS if _model_value(source_config, key) != _model_value(config, key)]
     if differ:
         raise ValueError(
             "The config must describe the source run's model but for generator_filters. Received different: "
-            + ", ".join(f"{key}={config.get(key)!r} (source {source_config.get(key)!r})" for key in differ)
+            + ", ".join(f"{key}={_model_value(config, key)!r} (source {_model_value(source_config, key)!r})" for key in differ)
         )
     if config["generator_filters"] < source_config["generator_filters"]:
         raise ValueError(
