@@ -177,7 +177,7 @@ def convert_to_tflite(model, variant="float32", representative_images=None, io_d
     if None in shape[1:]:
         raise ValueError(
             "TFLite export needs static input shapes apart from the batch "
-            f"size. Received: input shape={shape}"
+            f"size. Received: input_shape={shape}"
         )
     images = _check_variant(variant, representative_images, model)
     if io_dtype not in IO_DTYPES:

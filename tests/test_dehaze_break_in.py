@@ -59,10 +59,40 @@ def run_cli(argv, capsys):
 
 def test_a_size_free_model_that_shrinks_its_images_is_refused():
     # Its symbolic shapes are all None; the concrete shape says it halves.
-    with pytest.raises(ValueError, match=r"output must have its input's size\. Received: output shape=\(1, 64, 96, 3\)"):
+    with pytest.raises(ValueError, match=r"output must have its input's size\. Received: input_shape=\(1, 128, 192, 3\), output_shape=\(1, 64, 96, 3\)$"):
         check_image_to_image(_halving_model())
     with pytest.raises(ValueError, match="input's size"):
         dehazing.Dehazer(_halving_model())
+
+
+def _two_outputs():
+    images = keras.Input((8, 8, 3))
+    return keras.Model(images, [images, images])
+
+
+def _latent():
+    latent = keras.Input((16,))
+    return keras.Model(latent, keras.layers.Dense(4)(latent))
+
+
+def _other_shape():
+    images = keras.Input((8, 8, 3))
+    return keras.Model(images, keras.layers.Conv2D(1, 1)(images))
+
+
+NOT_IMAGE_TO_IMAGE = {
+    "not a model": (lambda: keras.layers.Dense(3), r"`model` must be a keras\.Model\. Received: model=Dense$"),
+    "two outputs": (_two_outputs, r"one input and one output can be exported\. Received: len\(model\.inputs\)=1, len\(model\.outputs\)=2$"),
+    "latent vectors": (_latent, r"takes latent vectors\)\. Received: input_shape=\(None, 16\)$"),
+    "other shape": (_other_shape, r"input's shape\. Received: input_shape=\(None, 8, 8, 3\), output_shape=\(None, 8, 8, 1\)$"),
+}
+
+
+@pytest.mark.parametrize("case", list(NOT_IMAGE_TO_IMAGE))
+def test_check_image_to_image_says_what_it_received_as_name_value(case):
+    build, message = NOT_IMAGE_TO_IMAGE[case]
+    with pytest.raises(ValueError, match=message):
+        check_image_to_image(build())
 
 
 def test_a_model_with_non_finite_output_is_an_error_not_nan_pixels():

@@ -118,7 +118,7 @@ def test_a_model_without_fixed_size_serves_any_size(photos_64, tmp_path):
 
 def test_non_image_models_are_refused():
     z = keras.Input((16,))
-    with pytest.raises(ValueError, match=r"latent vectors\). Received: input shape=\(None, 16\)"):
+    with pytest.raises(ValueError, match=r"latent vectors\). Received: input_shape=\(None, 16\)"):
         serving.serving_archive(keras.Model(z, keras.layers.Dense(4)(z)))
 
 

@@ -199,12 +199,12 @@ def _two_inputs():
 
 
 NOT_IMAGES = {
-    "Dense(2) on latent vectors": (_dense, "output must be images", "output shape=(None, 2)"),
-    "2-channel images": (_two_channels, "output must be images", "output shape=(None, 4, 4, 2)"),
-    "rank-5 output": (_rank5, "output must be images", "output shape=(None, 2, 4, 4, 3)"),
-    "sequence input": (_sequence_input, "input must be latent vectors (batch, dim) or images", "input shape=(None, 5, 8)"),
-    "4-channel input": (_four_channel_input, "input must be latent vectors (batch, dim) or images", "input shape=(None, None, None, 4)"),
-    "two inputs": (_two_inputs, "must have one input", "2 inputs and 1 outputs"),
+    "Dense(2) on latent vectors": (_dense, "output must be images", "output_shape=(None, 2)"),
+    "2-channel images": (_two_channels, "output must be images", "output_shape=(None, 4, 4, 2)"),
+    "rank-5 output": (_rank5, "output must be images", "output_shape=(None, 2, 4, 4, 3)"),
+    "sequence input": (_sequence_input, "input must be latent vectors (batch, dim) or images", "input_shape=(None, 5, 8)"),
+    "4-channel input": (_four_channel_input, "input must be latent vectors (batch, dim) or images", "input_shape=(None, None, None, 4)"),
+    "two inputs": (_two_inputs, "must have one input", "len(model.inputs)=2, len(model.outputs)=1"),
 }
 
 

@@ -106,7 +106,7 @@ def grey(images):
 def _image_shape_error(what, name, shape):
     return ValueError(
         f"The model's {what} must be images (batch, height, width, channels) with 1 or 3 channels. "
-        f"Received: model={name!r}, {what} shape={tuple(shape)}"
+        f"Received: model={name!r}, {what}_shape={tuple(shape)}"
     )
 
 
@@ -117,18 +117,18 @@ def _model_shapes(model, name):
     if len(inputs) != 1 or len(outputs) != 1:
         raise ValueError(
             "The model must have one input (latent vectors or images) and one output (images). "
-            f"Received: model={name!r}, {len(inputs)} inputs and {len(outputs)} outputs"
+            f"Received: model={name!r}, len(model.inputs)={len(inputs)}, len(model.outputs)={len(outputs)}"
         )
     input_shape, output_shape = tuple(inputs[0].shape), tuple(outputs[0].shape)
     if len(output_shape) != 4 or output_shape[-1] not in (1, 3):
         raise _image_shape_error("output", name, output_shape)
     if len(input_shape) == 2:
         if input_shape[1] is None:
-            raise ValueError(f"The model's latent vectors must have a known size. Received: model={name!r}, input shape={input_shape}")
+            raise ValueError(f"The model's latent vectors must have a known size. Received: model={name!r}, input_shape={input_shape}")
     elif len(input_shape) != 4 or input_shape[-1] not in (1, 3):
         raise ValueError(
             "The model's input must be latent vectors (batch, dim) or images (batch, height, width, channels) "
-            f"with 1 or 3 channels. Received: model={name!r}, input shape={input_shape}"
+            f"with 1 or 3 channels. Received: model={name!r}, input_shape={input_shape}"
         )
     return input_shape, output_shape
 

@@ -157,7 +157,7 @@ class FreqGAN(keras.Model):
             discriminator = keras.saving.deserialize_keras_object(discriminator)
         for name, value in (("generator", generator), ("discriminator", discriminator)):
             if not isinstance(value, keras.Model):
-                raise ValueError(f"`{name}` must be a keras.Model. Received: {type(value).__name__}")
+                raise ValueError(f"`{name}` must be a keras.Model. Received: {name}={type(value).__name__}")
         if mode not in MODES:
             raise ValueError(f"`mode` must be one of {MODES}. Received: mode={mode!r}")
         if adversarial_loss not in losses.ADVERSARIAL_LOSSES:

@@ -37,23 +37,23 @@ def check_image_to_image(model):
             output of the same shape, or its channel count is unknown.
     """
     if not isinstance(model, keras.Model):
-        raise ValueError(f"`model` must be a keras.Model. Received: {type(model).__name__}")
+        raise ValueError(f"`model` must be a keras.Model. Received: model={type(model).__name__}")
     inputs, outputs = model.inputs, model.outputs
     if not inputs or not outputs or len(inputs) != 1 or len(outputs) != 1:
         raise ValueError(
             "Only image-to-image generators with one input and one output can be exported. "
-            f"Received: {len(inputs or ())} inputs and {len(outputs or ())} outputs"
+            f"Received: len(model.inputs)={len(inputs or ())}, len(model.outputs)={len(outputs or ())}"
         )
     in_shape, out_shape = tuple(inputs[0].shape), tuple(outputs[0].shape)
     if len(in_shape) != 4 or in_shape[-1] is None:
         raise ValueError(
             "Only image-to-image generators with input (batch, height, width, channels) and a known "
             f"channel count can be exported (an unconditional generator takes latent vectors). "
-            f"Received: input shape={in_shape}"
+            f"Received: input_shape={in_shape}"
         )
     if in_shape[1:] != out_shape[1:]:
         raise ValueError(
-            f"The generator's output must have its input's shape. Received: input shape={in_shape}, output shape={out_shape}"
+            f"The generator's output must have its input's shape. Received: input_shape={in_shape}, output_shape={out_shape}"
         )
     if None in in_shape[1:3]:
         # A size-free model's symbolic shapes are all None, so None == None
@@ -68,7 +68,7 @@ def check_image_to_image(model):
         if probed is not None and len(probed) == 4 and tuple(probed[1:]) != probe[1:]:
             raise ValueError(
                 "The generator's output must have its input's size. "
-                f"Received: output shape={probed} for an input of shape {probe}"
+                f"Received: input_shape={probe}, output_shape={probed}"
             )
     return in_shape[1:]
 

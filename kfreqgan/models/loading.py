@@ -194,7 +194,7 @@ class SavedModelGenerator:
         if len(inputs) != 1 or len(self._function.structured_outputs) != 1:
             raise ValueError(
                 f"The SavedModel's {key!r} signature must have one input and one output. "
-                f"Received: inputs {sorted(inputs)}, outputs {sorted(self._function.structured_outputs)}"
+                f"Received: inputs={sorted(inputs)}, outputs={sorted(self._function.structured_outputs)}"
             )
         ((self._input_name, spec),) = inputs.items()
         if spec.shape.rank != 4 or spec.shape[-1] is None:
@@ -250,7 +250,7 @@ class TFLiteGenerator:
         self.uint8 = detail["dtype"] == np.uint8
         shape = tuple(int(d) for d in detail["shape"])
         if len(shape) != 4:
-            raise ValueError(f"The TFLite model must take (1, H, W, C) images. Received: input shape={shape}")
+            raise ValueError(f"The TFLite model must take (1, H, W, C) images. Received: input_shape={shape}")
         self.input_shape = shape[1:]
         with native_output_quiet():
             self._interpreter.allocate_tensors()
