@@ -142,6 +142,19 @@ def test_bad_inputs_name_what_was_expected():
         TransmissionBound()([hazy, hazy, airlight])
     with pytest.raises(ValueError, match="floating images"):
         TransmissionBound()([transmission, tf.constant((hazy * 255).astype(np.uint8)), airlight])
+    # Another rank broadcast into a bound of the right shape, with no error;
+    # a dict failed on its own message (AttributeError).
+    for inputs, name in (
+        ([transmission, hazy[0], airlight], r"`hazy` must have rank 4 .*Received: hazy.shape=\(8, 8, 3\)"),
+        ([transmission[0], hazy, airlight], r"`transmission` must have rank 4 .*Received: transmission.shape=\(8, 8, 1\)"),
+        ([transmission, hazy, airlight[:, 0, 0]], r"`airlight` must have rank 4 .*Received: airlight.shape=\(1, 3\)"),
+    ):
+        with pytest.raises(ValueError, match=name):
+            TransmissionBound()(inputs)
+    with pytest.raises(ValueError, match=r"`small` must have rank 4 .*Received: small.shape=\(8, 8, 3\)"):
+        TransmissionBound(1)([transmission, hazy, airlight, hazy[0]])
+    with pytest.raises(ValueError, match=r"expects \[transmission, hazy, airlight\]. Received: a dict"):
+        TransmissionBound()({"transmission": transmission, "hazy": hazy, "airlight": airlight})
 
 
 @pytest.fixture(scope="module")

@@ -100,11 +100,22 @@ class TransmissionBound(keras.layers.Layer):
     def call(self, inputs):
         count = 4 if self.radius else 3
         if not isinstance(inputs, (list, tuple)) or len(inputs) != count:
-            received = f"{len(inputs)} inputs" if isinstance(inputs, (list, tuple)) else f"one input of shape {tuple(inputs.shape)}"
+            if isinstance(inputs, (list, tuple)):
+                received = f"{len(inputs)} inputs"
+            elif hasattr(inputs, "shape"):
+                received = f"one input of shape {tuple(inputs.shape)}"
+            else:
+                received = f"a {type(inputs).__name__}"
             expected = "[transmission, hazy, airlight, small]" if self.radius else "[transmission, hazy, airlight]"
             raise ValueError(f"TransmissionBound(radius={self.radius}) expects {expected}. Received: {received}")
-        for tensor in inputs:
+        for name, tensor in zip(("transmission", "hazy", "airlight", "small"), inputs):
             check_layer_dtype(self, tensor)
+            # Another rank broadcasts into a wrong bound of the right shape.
+            if len(tensor.shape) != 4:
+                raise ValueError(
+                    f"TransmissionBound: `{name}` must have rank 4 (batch, height, width, channels). "
+                    f"Received: {name}.shape={tuple(tensor.shape)}"
+                )
         transmission, hazy, airlight = inputs[:3]
         if transmission.shape[-1] not in (None, 1):
             raise ValueError(
