@@ -10,6 +10,7 @@ from kfreqgan._validation import is_real_number
 from kfreqgan.layers.guided_filter import MAX_WINDOW_RADIUS
 from kfreqgan.layers.guided_filter import GuidedFilter
 from kfreqgan.layers.guided_filter import check_window_radius
+from kfreqgan.layers.haze_features import DarkChannel
 from kfreqgan.layers.haze_features import Luminance
 
 # Floor on the airlight in the ratio I / A: a zero airlight has no haze to
@@ -93,9 +94,10 @@ class TransmissionBound(keras.layers.Layer):
         self.epsilon = check_at_least(epsilon, "epsilon", strict=True)
         self._luminance = Luminance(dtype=self.dtype_policy)
         self._guided_filter = GuidedFilter(self.guide_radius, self.epsilon, dtype=self.dtype_policy)
+        self._dark_channel = DarkChannel(self.radius, dtype=self.dtype_policy) if self.radius else None
 
     def build(self, input_shape):
-        """Nothing to create: the layer and its guided filter hold no weights."""
+        """Nothing to create: the layer and its sublayers hold no weights."""
 
     def call(self, inputs):
         count = 4 if self.radius else 3
@@ -125,11 +127,7 @@ class TransmissionBound(keras.layers.Layer):
         bound = 1.0 - tf.reduce_min(hazy / airlight, axis=-1, keepdims=True)
         if self.radius:
             small = inputs[3]
-            darkest = tf.reduce_min(small / airlight, axis=-1, keepdims=True)
-            height, width = darkest.shape[1], darkest.shape[2]
-            rows = self.radius if height is None else max(0, min(self.radius, height - 1))
-            columns = self.radius if width is None else max(0, min(self.radius, width - 1))
-            darkest = -tf.nn.max_pool2d(-darkest, (2 * rows + 1, 2 * columns + 1), strides=1, padding="SAME")
+            darkest = self._dark_channel(small / airlight)
             window_bound = self._guided_filter([self._luminance(small), 1.0 - self.omega * darkest, self._luminance(hazy)])
             # The filter can overshoot 1 next to an edge; a transmission cannot.
             bound = tf.maximum(bound, tf.minimum(window_bound, 1.0))
