@@ -42,6 +42,7 @@ import numpy as np
 from kfreqgan._native_output import native_output_quiet
 from kfreqgan._validation import check_at_least
 from kfreqgan._validation import check_positive_int
+from kfreqgan._validation import check_unit_range
 from kfreqgan.models.loading import INPUT_NAME
 from kfreqgan.models.loading import OUTPUT_NAME
 from kfreqgan.models.loading import SERVING_DEFAULT
@@ -120,17 +121,7 @@ def _check_variant(variant, representative_images, model):
             "`representative_images` must be finite floating-point images in [0, 1]. "
             f"Received: dtype={images.dtype}"
         )
-    if not np.all(np.isfinite(images)):
-        raise ValueError(
-            "`representative_images` must be finite floating-point images in [0, 1]. "
-            f"Received: {int(images.size - np.count_nonzero(np.isfinite(images)))} non-finite values"
-        )
-    if not (images.min() >= 0.0 and images.max() <= 1.0):
-        # Images in [0, 255] calibrated ranges 255 times too wide.
-        raise ValueError(
-            "`representative_images` must be finite floating-point images in [0, 1]. "
-            f"Received: range=[{float(images.min())!r}, {float(images.max())!r}]"
-        )
+    check_unit_range(images, "representative_images")  # images in [0, 255] calibrated ranges 255 times too wide
     return images.astype(np.float32)
 
 
@@ -271,6 +262,7 @@ def op_errors(float_model, int8_model, images):
         and detail["index"] in producers
     ]
     sums = {detail["index"]: [0.0, 0.0, 0] for detail in tensors}
+    check_unit_range(np.asarray(images))
     for image in np.asarray(images, np.float32):
         for interpreter in runs.values():
             interpreter.set_tensor(interpreter.get_input_details()[0]["index"], image[None])
@@ -548,7 +540,8 @@ def run_tflite(tflite_model, images, num_threads=None):
 
     Raises:
         ValueError: if `images` does not match the model's input shape or
-            type.
+            type, or a float model's images are not finite and in [0, 1]
+            (refused, as every other entry point refuses them).
     """
     interpreter = _interpreter(tflite_model, num_threads)
     detail = interpreter.get_input_details()[0]
@@ -560,12 +553,15 @@ def run_tflite(tflite_model, images, num_threads=None):
         dtype = np.asarray(images).dtype
         if not np.issubdtype(dtype, np.floating):  # uint8 pixels became floats up to 255
             raise ValueError(f"This model takes float32 images in [0, 1] (divide uint8 pixels by 255). Received: dtype={dtype}")
-        images = np.asarray(images, np.float32)
+        images = np.asarray(images)
     expected = tuple(detail["shape_signature"][1:])
     if images.ndim != 4 or images.shape[1:] != expected or not len(images):  # 0 images failed in MIRROR_PAD
         raise ValueError(
             f"`images` must have shape (N, {', '.join(map(str, expected))}). Received: shape={images.shape}"
         )
+    if detail["dtype"] != np.uint8:
+        check_unit_range(images)  # a float model would run on them and extrapolate, as no other entry point lets it
+        images = images.astype(np.float32)
     runner = interpreter.get_signature_runner(SERVING_DEFAULT)
     with native_output_quiet():  # the XNNPACK delegate's INFO line
         return runner(**{INPUT_NAME: images})[OUTPUT_NAME]

@@ -126,7 +126,7 @@ def test_variant_arguments_are_checked(filter_model, photos_32):
         convert_to_tflite(filter_model, "int8", representative_images=np.zeros((6, 32, 32, 3), np.uint8))
     # Pixels in [0, 255] as floats calibrated ranges 255 times too wide.
     pixels = np.linspace(0.0, 255.0, 2 * 32 * 32 * 3, dtype=np.float32).reshape(2, 32, 32, 3)
-    with pytest.raises(ValueError, match=r"finite floating-point images in \[0, 1\]\. Received: range=\[0\.0, 255\.0\]"):
+    with pytest.raises(ValueError, match=r"finite floating-point images in \[0, 1\] \(divide uint8 pixels by 255\)\. Received: range=\[0\.0, 255\.0\]"):
         convert_to_tflite(filter_model, "int8", representative_images=pixels)
 
 

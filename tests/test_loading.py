@@ -76,10 +76,10 @@ BAD_IMAGES = {
     "grey": (PIXELS[..., :1], r"Received: shape=\(2, 32, 32, 1\)"),
     "unbatched": (PIXELS[0], r"Received: shape=\(32, 32, 3\)"),
     # A uint8 model wrapped 1.5 around to pixel 126; a float one took 0..255 as it came.
-    "beyond 1": (PIXELS * 3, r"must be finite float images in \[0, 1\] \(divide uint8 pixels by 255\)\. Received: range=\[1\.5, 1\.5\]"),
+    "beyond 1": (PIXELS * 3, r"must be finite floating-point images in \[0, 1\] \(divide uint8 pixels by 255\)\. Received: range=\[1\.5, 1\.5\]"),
     "uint8 pixels": ((PIXELS * 255).astype(np.uint8), r"Received: range=\[127\.0, 127\.0\]"),
     "no images": (PIXELS[:0], r"`images` must hold at least one image\. Received: shape=\(0, 32, 32, 3\)"),
-    "NaN": (np.where(PIXELS > 0, np.nan, PIXELS), r"must be finite float images in \[0, 1\]\. Received: 6144 non-finite of 6144 values"),
+    "NaN": (np.where(PIXELS > 0, np.nan, PIXELS), r"must be finite floating-point images in \[0, 1\]\. Received: 6144 non-finite of 6144 values"),
 }
 
 
@@ -112,6 +112,26 @@ def test_run_tflite_names_a_path_and_an_empty_batch(files, photos_32):
         tflite.run_tflite(str(files / "float32.tflite"), photos_32[:1])
     with pytest.raises(ValueError, match=r"must have shape \(N, 32, 32, 3\)\. Received: shape=\(0, 32, 32, 3\)"):
         tflite.run_tflite((files / "float32.tflite").read_bytes(), photos_32[:0])
+
+
+RUN_TFLITE_BAD_VALUES = {
+    "beyond 1": (PIXELS * 3, r"Received: range=\[1\.5, 1\.5\]$"),
+    "below 0": (PIXELS - 1, r"Received: range=\[-0\.5, -0\.5\]$"),
+    "0..255": (PIXELS * 255, r"\(divide uint8 pixels by 255\)\. Received: range=\[127\.5, 127\.5\]$"),
+    "NaN": (np.where(PIXELS > 0, np.nan, PIXELS), r"Received: 6144 non-finite of 6144 values$"),
+    "Inf": (np.where(PIXELS > 0, np.inf, PIXELS), r"Received: 6144 non-finite of 6144 values$"),
+    # Checked before the cast to float32, which would make it Inf.
+    "float64 beyond float32": (np.full(PIXELS.shape, 1e300), r"Received: range=\[1e\+300, 1e\+300\]$"),
+}
+
+
+@pytest.mark.parametrize("bad", list(RUN_TFLITE_BAD_VALUES))
+def test_run_tflite_refuses_images_outside_0_1_as_every_entry_point_does(files, bad):
+    # A float model ran on them and extrapolated; TFLiteGenerator, the
+    # Dehazer and int8 calibration all refuse them.
+    images, message = RUN_TFLITE_BAD_VALUES[bad]
+    with pytest.raises(ValueError, match=r"`images` must be finite floating-point images in \[0, 1\].*" + message):
+        tflite.run_tflite((files / "float32.tflite").read_bytes(), images)
 
 
 def test_a_latent_generator_only_where_asked(files):

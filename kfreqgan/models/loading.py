@@ -33,6 +33,7 @@ import zipfile
 import numpy as np
 
 from kfreqgan._validation import check_positive_int
+from kfreqgan._validation import check_unit_range
 from kfreqgan._validation import first_line
 
 SERVING_DEFAULT = "serving_default"
@@ -282,17 +283,7 @@ def _checked_images(images, input_shape):
         raise ValueError(f"`images` must have shape (N, {expected}). Received: shape={array.shape}")
     if not len(array):  # np.stack failed on no images ("need at least one array to stack")
         raise ValueError(f"`images` must hold at least one image. Received: shape={array.shape}")
-    finite = np.isfinite(array)
-    if not finite.all():
-        raise ValueError(
-            "`images` must be finite float images in [0, 1]. "
-            f"Received: {int(array.size - np.count_nonzero(finite))} non-finite of {array.size} values"
-        )
-    if array.size and not (array.min() >= 0.0 and array.max() <= 1.0):
-        raise ValueError(
-            "`images` must be finite float images in [0, 1] (divide uint8 pixels by 255). "
-            f"Received: range=[{float(array.min())!r}, {float(array.max())!r}]"
-        )
+    check_unit_range(array)
     return array
 
 
