@@ -369,6 +369,42 @@ def test_corrupt_and_missing_files_are_named(tmp_path):
         image_pair_dataset(hazy_dir, clear_dir)
 
 
+def _truncated(pixels, extension):
+    """The bytes of `pixels` saved as `extension`, cut to two thirds: the
+    header is whole and reads, the pixel data stops short."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format={"jpg": "JPEG", "tif": "TIFF", "bmp": "BMP"}[extension])
+    data = buffer.getvalue()
+    return data[: len(data) * 2 // 3]
+
+
+def test_truncated_files_are_refused_before_training_all_named(tmp_path):
+    # Their headers read, so the dataset was made, and training failed
+    # mid-epoch at the first of them.
+    pixels = _small_photo("chelsea", 32, 48)
+    hazy_dir, clear_dir = _pair_dirs(
+        tmp_path,
+        clear={"0001.png": pixels, "0002.tif": _truncated(pixels, "tif"), "0003.png": pixels},
+        hazy={"0001_1.jpg": _truncated(pixels, "jpg"), "0002_1.png": pixels, "0003_1.bmp": _truncated(pixels, "bmp")},
+    )
+    message = (
+        r"^3 image files cannot be read; fix or remove them: "
+        r"Could not decode the image file '.*clear/0002\.tif' \(corrupt, or not an image\): image file is truncated.*; "
+        r"Could not decode the image file '.*hazy/0001_1\.jpg' .*truncated.*; "
+        r"Could not decode the image file '.*hazy/0003_1\.bmp' .*truncated"
+    )
+    with pytest.raises(ValueError, match=message):
+        image_pair_dataset(hazy_dir, clear_dir)
+    (hazy_dir / "0001_1.jpg").unlink()
+    (hazy_dir / "0003_1.bmp").unlink()
+    with pytest.raises(ValueError, match=r"^Could not decode the image file '.*clear/0002\.tif' .*truncated"):
+        image_pair_dataset(hazy_dir, clear_dir, crop_size=16)
+
+
 def test_size_mismatch_names_both_files_and_shapes(tmp_path):
     hazy_dir, clear_dir = _pair_dirs(
         tmp_path,

@@ -26,7 +26,7 @@ with aligned random crops (the same window of the hazy and the clear image),
 decoding inside the pipeline.
 
 Everything that can be checked before training starts (missing folders, stray
-files, unmatched names, image sizes) is checked eagerly, so a bad folder
+files, unmatched names, files that do not decode, image sizes) is checked eagerly, so a bad folder
 fails at once with a `ValueError` (or `FileNotFoundError`) that names the
 offending file, not halfway through an epoch. Files are listed and read by
 `kfreqgan.data.image_files` (the one reader of image files: EXIF orientation
@@ -248,11 +248,28 @@ def load_image_pair(hazy_path, clear_path, crop_border=False):
     return (hazy, clear, margin) if crop_border else (hazy, clear)
 
 
+def _decoded_size(path):
+    """`image_size(path, decode=True)`, or the `ValueError` that names the file."""
+    try:
+        return image_size(path, decode=True)
+    except ValueError as error:
+        return error
+
+
 def _check_pair_sizes(pairs, crop_size):
-    """Eagerly checks every pair has equal sizes, at least `crop_size`."""
+    """Eagerly checks that every file decodes (all of its pixels: a truncated
+    file has a good header) and every pair has equal sizes, at least
+    `crop_size`. The files that do not decode are all named in one error."""
     paths = sorted({path for pair in pairs for path in pair})
     with concurrent.futures.ThreadPoolExecutor(_SIZE_CHECK_THREADS) as pool:
-        sizes = dict(zip(paths, pool.map(image_size, paths)))
+        sizes = dict(zip(paths, pool.map(_decoded_size, paths)))
+    errors = [size for size in sizes.values() if isinstance(size, ValueError)]
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise ValueError(
+            f"{len(errors)} image files cannot be read; fix or remove them: " + "; ".join(map(str, errors))
+        )
     for hazy, clear in pairs:
         if sizes[hazy] != sizes[clear]:
             raise ValueError(
@@ -291,9 +308,12 @@ def _load_pair_in_graph(hazy_path, clear_path):
 def image_pair_dataset(hazy_dir, clear_dir, crop_size=None, shuffle=False, seed=0):
     """A `tf.data.Dataset` of `(hazy, clear)` image pairs read from two folders.
 
-    The folders are paired with `find_image_pairs` and every image header is
-    read once, eagerly, to check sizes; the pixels are then decoded inside
-    the pipeline (`kfreqgan.data.image_files.load_image`: upright, grey as
+    The folders are paired with `find_image_pairs` and every image is
+    decoded once, eagerly and in threads, to check that it reads to the end
+    (a truncated file has a good header) and its size; that costs about one
+    epoch's decoding, and is what refuses a bad file, naming every one,
+    before training starts rather than in the middle of an epoch. The pixels
+    are then decoded again inside the pipeline (`kfreqgan.data.image_files.load_image`: upright, grey as
     RGB, alpha dropped; parallel `map` with AUTOTUNE), so nothing but the
     file list is held in memory.
 
@@ -322,8 +342,8 @@ def image_pair_dataset(hazy_dir, clear_dir, crop_size=None, shuffle=False, seed=
     Raises:
         FileNotFoundError: if a folder or file is missing.
         ValueError: for bad arguments, and for everything
-            `find_image_pairs` rejects; for a file whose header cannot be
-            read; for a pair whose images differ in size; for an image
+            `find_image_pairs` rejects; for files that cannot be decoded
+            (truncated, corrupt: all named in one message); for a pair whose images differ in size; for an image
             smaller than `crop_size`. Each message names the file(s).
     """
     crop_size = _check_crop_size(crop_size)

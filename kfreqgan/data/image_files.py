@@ -603,12 +603,19 @@ def load_image_bytes(data, name, max_side=None):
     return _as_rgb(*read_image_bytes(data, name, max_side=max_side))
 
 
-def image_size(path):
+def image_size(path, decode=False):
     """`(height, width)` of an image as `read_image` returns it (upright),
     from the header only, without decoding the pixels.
 
+    With `decode`, every pixel is decoded as well (Pillow's decoding, which
+    is what fails on a truncated or corrupt file, without `read_image`'s
+    conversions), so that such a file is refused now rather than when its
+    pixels are first needed. That costs about one decoding of the file
+    (~1 ms for a 600x400 JPEG, against ~0.05 ms for the header alone).
+
     Raises:
-        FileNotFoundError / ValueError: as `read_image`, for what the header shows.
+        FileNotFoundError / ValueError: as `read_image`, for what the header
+            (and with `decode`, the pixel data) shows.
     """
     from PIL import Image
 
@@ -628,6 +635,8 @@ def image_size(path):
                 # its pixels on load); the stored size is in the tags.
                 width, height = image.tag_v2.get(256, width), image.tag_v2.get(257, height)
             orientation = image.getexif().get(_ORIENTATION, 1)
+            if decode:
+                image.load()
     except bomb as error:  # a header that claims billions of pixels
         raise ValueError(f"The image file {path!r} is too large to read: {first_line(error)}") from None
     except Exception as error:
