@@ -155,6 +155,24 @@ def test_bad_inputs_name_what_was_expected():
         TransmissionBound(1)([transmission, hazy, airlight, hazy[0]])
     with pytest.raises(ValueError, match=r"expects \[transmission, hazy, airlight\]. Received: a dict"):
         TransmissionBound()({"transmission": transmission, "hazy": hazy, "airlight": airlight})
+    # Static shapes that do not fit are refused when the model is built: it
+    # declared the transmission's shape and failed on its first call with
+    # TensorFlow's "Incompatible shapes", and a grey image under a colour
+    # airlight gave a colour bound.
+    t_in, hazy_in, a_in = keras.Input((8, 8, 1)), keras.Input((16, 16, 3)), keras.Input((1, 1, 3))
+    for inputs, match in (
+        ([t_in, hazy_in, a_in], r"`transmission` must broadcast to the size of `hazy`.*Received: hazy.shape=\(None, 16, 16, 3\), transmission.shape=\(None, 8, 8, 1\)"),
+        ([keras.Input((16, 16, 1)), hazy_in, keras.Input((1, 1, 2))], r"`airlight` must broadcast to the shape of `hazy`.*airlight.shape=\(None, 1, 1, 2\)"),
+        ([transmission, hazy[..., :1], airlight], r"Received: hazy.shape=\(1, 8, 8, 1\), airlight.shape=\(1, 1, 1, 3\)"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            TransmissionBound()(inputs)
+    with pytest.raises(ValueError, match=r"`small` must have the channels of `hazy`.*small.shape=\(None, 16, 16, 2\)"):
+        TransmissionBound(1)([keras.Input((16, 16, 1)), hazy_in, a_in, keras.Input((16, 16, 2))])
+    # A transmission that broadcasts (one value per image) is bounded at the
+    # photo's size, and declared so.
+    assert TransmissionBound()([keras.Input((1, 1, 1)), hazy_in, a_in]).shape == (None, 16, 16, 1)
+    assert TransmissionBound()([transmission[:, :1, :1], hazy, airlight]).shape == (1, 8, 8, 1)
 
 
 @pytest.fixture(scope="module")

@@ -97,7 +97,36 @@ class TransmissionBound(keras.layers.Layer):
         self._dark_channel = DarkChannel(self.radius, dtype=self.dtype_policy) if self.radius else None
 
     def build(self, input_shape):
-        """Nothing to create: the layer and its sublayers hold no weights."""
+        """Checks the static shapes (there is nothing to create: the layer
+        and its sublayers hold no weights). Mismatched ones built a model
+        that declared the transmission's shape and failed on its first call
+        with TensorFlow's "Incompatible shapes", or broadcast a grey image
+        against a colour airlight into a colour bound."""
+        if not isinstance(input_shape, (list, tuple)) or len(input_shape) not in (3, 4) or all(
+            dim is None or isinstance(dim, int) for dim in input_shape
+        ):
+            return  # call names what was expected
+        shapes = [tuple(shape) for shape in input_shape]
+        if any(len(shape) != 4 for shape in shapes):
+            return  # call names the input
+        transmission, hazy, airlight = shapes[:3]
+        if len(shapes) == 4 and None not in (shapes[3][-1], hazy[-1]) and shapes[3][-1] != hazy[-1]:
+            raise ValueError(
+                f"TransmissionBound: `small` must have the channels of `hazy` (it is the same photo). "
+                f"Received: hazy.shape={hazy}, small.shape={shapes[3]}"
+            )
+        # NumPy broadcasting: each size equal to the target's or 1 (the
+        # transmission's channel is call's to check).
+        checks = [("transmission", transmission, "hazy", hazy, 3), ("airlight", airlight, "hazy", hazy, 4)]
+        if len(shapes) == 4:
+            checks.append(("airlight", airlight, "small", shapes[3], 4))
+        for name, shape, target_name, target, axes in checks:
+            if not all(None in (size, goal) or size in (1, goal) for size, goal in zip(shape[:axes], target[:axes])):
+                raise ValueError(
+                    f"TransmissionBound: `{name}` must broadcast to the {'size' if axes == 3 else 'shape'} of "
+                    f"`{target_name}` (each size equal to the {target_name} image's or 1). "
+                    f"Received: {target_name}.shape={target}, {name}.shape={shape}"
+                )
 
     def call(self, inputs):
         count = 4 if self.radius else 3
@@ -134,7 +163,9 @@ class TransmissionBound(keras.layers.Layer):
         return tf.maximum(transmission, bound)
 
     def compute_output_shape(self, input_shapes):
-        return tuple(input_shapes[0])
+        # The transmission broadcast onto the hazy image's size.
+        transmission, hazy = tuple(input_shapes[0]), tuple(input_shapes[1])
+        return (*(goal if size in (None, 1) else size for size, goal in zip(transmission[:3], hazy[:3])), 1)
 
     def get_config(self):
         return {
