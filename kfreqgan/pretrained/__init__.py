@@ -1,9 +1,11 @@
 """Trained models that ship inside the package (no download).
 
-- `dehazer()`: the v2 dehazer, `kfreqgan.models.coherent_dehazer` (a
-  whole-image coarse transmission and airlight at a fixed 128-pixel view,
-  refined edge-aware by a guided filter at full resolution; trained as a
-  `FreqGAN` by `kfreqgan-train --config dehaze-v2`), size-free: it takes
+- `dehazer()`: the dehazer of the v2 design, `kfreqgan.models.coherent_dehazer`
+  (a whole-image coarse transmission and airlight at a fixed 128-pixel
+  view, refined edge-aware by a guided filter at full resolution and kept
+  above the haze model's floor; trained as a `FreqGAN` by `kfreqgan-train
+  --config dehaze-v2` to `--config dehaze-v7`: the card says which
+  version and how), size-free: it takes
   RGB images of any size in [0, 1]. Use it through
   `kfreqgan.dehazing.Dehazer` (whole image, untiled) or `kfreqgan-dehaze`.
   How it was made (the commands, the photo sources and their licences,
