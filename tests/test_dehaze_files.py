@@ -207,11 +207,16 @@ def test_outputs_honour_the_umask_and_leftovers_of_killed_runs_are_swept(photos,
 
 
 def test_an_out_that_cannot_be_a_folder_fails_before_any_work(photos, tmp_path, capsys, identity_model):
+    # A usage error when the command line is read (command_line.output_folder), exit status 2.
     (tmp_path / "file.txt").write_text("x")
     for out in (tmp_path / "file.txt", tmp_path / "file.txt" / "sub"):
-        code, stdout, stderr = run_cli([photos, "--out", out, "--model", identity_model], capsys)
-        assert code == 2 and stderr.count("\n") == 1 and str(tmp_path / "file.txt") in stderr and ".tmp" not in stderr
-        assert stdout == ""
+        with pytest.raises(SystemExit) as exit_info:
+            run_cli([photos, "--out", out, "--model", identity_model], capsys)
+        captured = capsys.readouterr()
+        stderr = captured.err
+        assert exit_info.value.code == 2 and stderr.count("\n") == 1 and str(tmp_path / "file.txt") in stderr and ".tmp" not in stderr
+        assert stderr.startswith("kfreqgan-dehaze: error: argument --out: must be a folder")
+        assert captured.out == ""
 
 
 def test_slow_photos_report_their_tiles(capsys):
