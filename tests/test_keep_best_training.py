@@ -77,6 +77,9 @@ def test_the_run_writes_the_best_epoch_and_keeps_it_when_resumed(tmp_path):
     # The sitting scored its starting weights (epoch 3, as recorded) first.
     sitting = again["validation"]["scores_this_sitting"]
     assert sitting["epoch"] == [3, 4, 5] and sitting["val_psnr"][0] == pytest.approx(scores[2], abs=1e-4)
+    # The same generator built again (other automatic layer names) is the
+    # same function: its record's scores stand.
+    assert "rescored_from" not in again["validation"]
 
     # A folder whose backup is gone but whose choice is still there: refused
     # before training, nothing written.
@@ -87,6 +90,24 @@ def test_the_run_writes_the_best_epoch_and_keeps_it_when_resumed(tmp_path):
     with pytest.raises(ValueError, match="earlier run's epoch choice"):
         train.train(configs.get_config("dehaze-v2", dict(TINY, epochs=1)), out, tf.distribute.get_strategy(), verbose=0)
     assert sorted(os.listdir(out)) == before
+
+
+def test_a_sitting_that_changes_a_weightless_option_scores_the_kept_epoch_again(tmp_path):
+    # The kept epoch's score is the generator's it writes: a continuation
+    # with a grey airlight (the v5 change, no epoch left to train) scores
+    # the kept weights again under it, and metrics.json says so.
+    import tensorflow as tf
+
+    out = str(tmp_path / "run")
+    first = train.train(configs.get_config("dehaze-v2", dict(KEEP_BEST_TINY, epochs=1)), out, tf.distribute.get_strategy(), verbose=0)
+    config = configs.get_config("dehaze-v2", dict(KEEP_BEST_TINY, epochs=1, grey_airlight=True))
+    bound = train.train(config, out, tf.distribute.get_strategy(), verbose=0)
+    hazy, clean = train.validation_pairs(config)
+    generator = keras.models.load_model(os.path.join(out, "generator.keras"))
+    psnr = tf.image.psnr(np.clip(generator.predict(hazy, verbose=0), 0, 1), clean, 1.0).numpy().mean()
+    chosen, before = bound["validation"], first["validation"]["selected_scores"]["val_psnr"]
+    assert chosen["selected_epoch"] == 1 and chosen["selected_scores"]["val_psnr"] == pytest.approx(psnr, abs=1e-3)
+    assert chosen["rescored_from"]["score"] == pytest.approx(before) and abs(psnr - before) > 1e-3
 
 
 def test_training_leaves_catalogue_validation_photos_out(monkeypatch):

@@ -17,11 +17,15 @@ def _images(count=6, size=8, seed=0):
     return np.random.default_rng(seed).uniform(0.05, 0.45, (count, size, size, 1)).astype(np.float32)
 
 
-def _scale_model(start):
-    """`y = w x`, one weight."""
+def _scale_model(start, gain=None):
+    """`y = w x`, one weight; with `gain`, `y = gain w x` (a layer without
+    weights: an option a continuation may change)."""
     inputs = keras.Input((8, 8, 1))
     layer = keras.layers.Conv2D(1, 1, use_bias=False, kernel_initializer=keras.initializers.Constant(start), name="w")
-    model = keras.Model(inputs, layer(inputs))
+    outputs = layer(inputs)
+    if gain is not None:
+        outputs = keras.layers.Rescaling(gain)(outputs)  # automatically named
+    model = keras.Model(inputs, outputs)
     model.compile(optimizer=keras.optimizers.SGD(0.5), loss="mse")
     return model
 
@@ -104,6 +108,78 @@ def test_a_resumed_run_keeps_the_best_of_both_sittings(tmp_path):
     assert again.best_epoch == best_first and again.history["epoch"] == list(range(12, 17))
     again.restore()
     assert _weight(model) == pytest.approx(first[best_first - 1])
+
+
+@pytest.mark.parametrize("gain, more", [(1.05, 2), (0.5, 2), (0.5, 0)])
+def test_a_continuation_under_another_function_scores_the_kept_weights_again(tmp_path, gain, more):
+    x = _images()
+    model = _scale_model(0.3, gain=1.0)
+    _, first = _fit(model, KeepBestWeights((x, x), tmp_path / "best"), epochs=12)
+    before = json.load(open(tmp_path / "best" / RECORD))
+    # The next sitting changes the option without weights: the backup's
+    # weights in a model built anew with another gain (no epoch to train
+    # with more=0, as a continuation that only changes the option).
+    changed = _scale_model(0.3, gain=gain)
+    changed.set_weights(model.get_weights())
+    again = KeepBestWeights((x, x), tmp_path / "best")
+    _, second = _fit(changed, again, epochs=12 + more, initial_epoch=12)
+    weights = {before["epoch"]: first[before["epoch"] - 1], **({12: first[-1]} if more else {}), **dict(zip(range(13, 13 + more), second))}
+    scores = {epoch: _psnr(gain * w, x) for epoch, w in weights.items()}  # all under the new function
+    if more:
+        # The training weights were put back before the sitting scored them.
+        assert again.history["epoch"][0] == 12 and again.history["val_psnr"][0] == pytest.approx(scores[12], rel=1e-4)
+    best = max(scores, key=scores.get)
+    assert again.best_epoch == best and again.best == pytest.approx(scores[best], rel=1e-4)
+    record = json.load(open(tmp_path / "best" / RECORD))
+    assert record["epoch"] == best and record["score"] == pytest.approx(scores[best], rel=1e-4)
+    if best == before["epoch"]:
+        assert record["rescored"] == {"function": before["function"], "score": before["score"]}
+        assert record["function"] != before["function"]
+    again.restore()
+    assert _weight(changed) == pytest.approx(weights[best])
+    if gain == 1.05:
+        assert best == before["epoch"]  # a real rescoring of a kept epoch that stays
+
+
+def test_the_function_fingerprint_ignores_weights_and_names(tmp_path):
+    from kfreqgan.callbacks.keep_best_weights import function_fingerprint
+
+    first = function_fingerprint(_scale_model(0.3, gain=0.5))
+    keras.layers.Rescaling(2.0)  # takes an automatic name: the next model's differ
+    assert function_fingerprint(_scale_model(0.7, gain=0.5)) == first
+    assert function_fingerprint(_scale_model(0.3, gain=0.6)) != first
+    inputs = keras.Input((8, 8, 1))
+    policies = [
+        function_fingerprint(keras.Model(inputs, keras.layers.Rescaling(0.5, dtype=dtype)(inputs)))
+        for dtype in ("float32", "mixed_float16", "float32")
+    ]
+    assert policies[0] == policies[2] != policies[1]  # a dtype policy changes the function
+
+
+def test_a_record_that_names_no_function_is_scored_again(tmp_path):
+    # A record of a version that did not write the field: its score counts as
+    # unknown, scored again once (same function here: the same score).
+    x = _images()
+    model = _scale_model(0.3)
+    _fit(model, KeepBestWeights((x, x), tmp_path / "best"), epochs=2)
+    record = json.load(open(tmp_path / "best" / RECORD))
+    del record["function"]
+    (tmp_path / "best" / RECORD).write_text(json.dumps(record))
+    _fit(model, KeepBestWeights((x, x), tmp_path / "best"), epochs=2, initial_epoch=2)  # no epoch to train
+    again = json.load(open(tmp_path / "best" / RECORD))
+    assert again["function"] is not None and again["score"] == pytest.approx(record["score"], rel=1e-5)
+    assert again["rescored"] == {"function": None, "score": record["score"]}
+
+
+def test_kept_weights_that_score_nan_under_the_new_function_are_dropped(tmp_path):
+    x = _images()
+    model = _scale_model(0.3, gain=1.0)
+    _fit(model, KeepBestWeights((x, x), tmp_path / "best"), epochs=2)
+    changed = _scale_model(0.3, gain=float("inf"))
+    changed.set_weights(model.get_weights())
+    keep = KeepBestWeights((x, x), tmp_path / "best")
+    _fit(changed, keep, epochs=2, initial_epoch=2)
+    assert keep.best is None and keep.restore() is None and os.listdir(tmp_path / "best") == []
 
 
 def test_a_continuation_scores_its_starting_weights_first(tmp_path):

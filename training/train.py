@@ -906,6 +906,11 @@ def train(config, out, strategy, verbose=2, callbacks=()):
             "selected_scores": {"val_psnr": record["val_psnr"], "val_ssim": record["val_ssim"]},
             "scores_this_sitting": keep[0].history,
         }
+        if record.get("rescored"):
+            # The selected epoch was scored under another function of the
+            # generator (a weightless option changed since); selected_scores
+            # are its weights' scores under this one, the one written.
+            result["validation"]["rescored_from"] = record["rescored"]
     elif config.get("generator_ema") is not None:
         # The outputs are the generator's moving average.
         final_generator = gan.generator.get_weights()

@@ -6,6 +6,7 @@ that epoch's model."""
 import hashlib
 import json
 import os
+import sys
 
 import keras
 import numpy as np
@@ -34,6 +35,76 @@ def fingerprint(*arrays):
     return digest.hexdigest()
 
 
+TRAINING_ONLY = ("_initializer", "_regularizer", "_constraint")
+"""Endings of layer config keys that `function_fingerprint` leaves out."""
+
+
+def function_fingerprint(model):
+    """A SHA-256 of `model`'s function without its weights: its config
+    (`get_config`: layers, their options and dtype policies, the graph),
+    with the layer names and the model's own replaced by their order, so
+    that the same model built again (in another process, after other
+    models took the automatic names) fingerprints the same, and without
+    what only shapes training (initializers, regularizers, constraints,
+    `trainable`).
+
+    Returns:
+        The hex digest, or None when the config cannot be read or written
+        as JSON (a subclassed model without `get_config`): unknown.
+    """
+    try:
+        config = model.get_config()
+    except Exception:  # noqa: BLE001 (a subclassed model Keras cannot describe: unknown, never a failed fit)
+        return None
+    labels = {}
+
+    def collect(value):
+        # The layers of the model and of models nested in it, in order.
+        if isinstance(value, dict):
+            layers = value.get("layers")
+            for layer in layers if isinstance(layers, list) else ():
+                if isinstance(layer, dict):
+                    name = layer.get("name") or (layer.get("config") or {}).get("name")  # Sequential: config only
+                    if isinstance(name, str):
+                        labels.setdefault(name, f"layer-{len(labels)}")
+            for item in value.values():
+                collect(item)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                collect(item)
+
+    def renamed(value):
+        # Names only where Keras writes them: a "name" entry and a tensor's
+        # [layer, node, tensor] reference (a dtype policy's name stays).
+        # What only shapes training goes: initializers, regularizers,
+        # constraints, trainable flags.
+        if isinstance(value, dict):
+            return {
+                key: labels.get(item, item) if key == "name" and isinstance(item, str) else renamed(item)
+                for key, item in value.items()
+                if not (key == "trainable" or key.endswith(TRAINING_ONLY))
+            }
+        if isinstance(value, (list, tuple)):
+            if len(value) == 3 and isinstance(value[0], str) and all(type(item) is int for item in value[1:]):
+                return [labels.get(value[0], value[0]), *value[1:]]
+            return [renamed(item) for item in value]
+        return value
+
+    def plain(value):
+        if isinstance(value, (np.ndarray, np.generic)):
+            return value.tolist()
+        raise TypeError(type(value).__name__)
+
+    if isinstance(config, dict) and isinstance(config.get("name"), str):
+        labels[config["name"]] = "model"
+    collect(config)
+    try:
+        text = json.dumps(renamed(config), sort_keys=True, default=plain)
+    except (TypeError, ValueError):
+        return None
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 class KeepBestWeights(keras.callbacks.Callback):
     """Keeps the weights of the epoch that scores best on validation data.
 
@@ -59,6 +130,24 @@ class KeepBestWeights(keras.callbacks.Callback):
     With `score_initial=True` a run that starts at epoch 0 does so too
     (weights loaded before `fit`: a fine-tune of a trained model).
 
+    A recorded score describes the kept weights under one function of the
+    model, so `best.json` also records `function_fingerprint` of the kept
+    model (its config without weights, layer names or initializers). A
+    sitting whose model computes another function (a weightless option
+    changed between sittings, such as a haze bound or a grey airlight)
+    first scores the kept weights again under the current one (a sitting
+    with no epoch left to train: at its end), without touching the weights
+    it trains on. That score replaces the recorded one, which the record
+    keeps as `rescored` (`{"function": ..., "score": ...}`, until a better
+    epoch replaces the record) and a line on stderr reports; kept weights
+    whose outputs are no longer finite are dropped. Every comparison, the
+    record and the weights `restore()` loads then describe the same
+    model. A record without the field (from before it existed) counts as
+    another function: scored again once, it then names this one. A model
+    whose config cannot be fingerprinted (a subclassed model without
+    `get_config`) has its kept weights scored again at every start (one
+    `predict` pass).
+
     Validation data must be data the model does not train on (other photos
     than the training ones, not the test photos), or the selection
     measures fit, not generalisation.
@@ -82,7 +171,8 @@ class KeepBestWeights(keras.callbacks.Callback):
         best: the best score so far (None before the first).
         best_epoch: the number of completed epochs that scored it.
         history: `{"epoch": [...], "val_psnr": [...], "val_ssim": [...]}`
-            of the scores this callback took (this run only).
+            of the scores this callback took of the epochs (this run only;
+            not a kept epoch's scoring again under a new function).
 
     Raises:
         ValueError: for bad arguments; at the start of training when
@@ -139,6 +229,7 @@ class KeepBestWeights(keras.callbacks.Callback):
         self._data = fingerprint(np.asarray(self.inputs, np.float32), self.targets)
         self._first_epoch = True
         self._record = None
+        self._function = None
 
     def get_config(self):
         return {
@@ -200,7 +291,7 @@ class KeepBestWeights(keras.callbacks.Callback):
         return {"val_psnr": float(np.mean(psnr)), "val_ssim": float(np.mean(ssim))}
 
     def on_train_begin(self, logs=None):
-        self._kept_model()
+        self._function = function_fingerprint(self._kept_model())
         self.history = {"epoch": [], "val_psnr": [], "val_ssim": []}
         record = self.read_record(self.directory)
         self.best, self.best_epoch = None, None
@@ -242,6 +333,7 @@ class KeepBestWeights(keras.callbacks.Callback):
                 f"after epoch {epoch}: it is an earlier run's choice. Remove it (or the folder) to train afresh. "
                 f"Received: initial epoch {epoch}, recorded epoch {self.best_epoch}"
             )
+        self._rescore_if_another_function()
         if epoch > 0 or self.score_initial:
             # The weights training starts from are a candidate (a
             # continuation of another run's backup, or a resumed run, whose
@@ -249,6 +341,49 @@ class KeepBestWeights(keras.callbacks.Callback):
             # sitting scores them, so that under a multi-worker strategy all
             # workers run the same predict calls, whatever their records say.
             self._consider(epoch, self.scores())
+
+    def on_train_end(self, logs=None):
+        if self._first_epoch:
+            # No epoch to train (a continuation whose backup holds them all,
+            # to change a weightless option): the record must still describe
+            # the function `restore()` will load the weights into.
+            self._first_epoch = False
+            self._rescore_if_another_function()
+
+    def _rescore_if_another_function(self):
+        """Scores the kept weights under the model's current function, if
+        the record's score is of another (or an unknown) one, and makes that
+        the record's score; the model's weights are put back."""
+        if self._record is None or (self._function is not None and self._record.get("function") == self._function):
+            return
+        # Under a multi-worker strategy every worker's record names the same
+        # function (all write at the same epochs), so all run this predict
+        # or none does.
+        model = self._kept_model()
+        current = model.get_weights()
+        try:
+            model.load_weights(os.path.join(self.directory, self._record["weights"]))
+            scores = self.scores()
+        finally:
+            model.set_weights(current)
+        before = self._record
+        score = scores[f"val_{self.metric}"]
+        print(
+            f"KeepBestWeights: the kept epoch {before['epoch']} was scored under "
+            f"{'another function of the model' if before.get('function') else 'a function the record does not name'}"
+            f"; scored again under this one: {self.metric} {before['score']} -> {score}.",
+            file=sys.stderr,
+        )
+        if not np.isfinite(score):
+            # Not a candidate under this function: as if nothing was kept.
+            os.remove(os.path.join(self.directory, RECORD))
+            self._remove_unnamed(None)
+            self._record, self.best, self.best_epoch = None, None, None
+            return
+        rescored = {"function": before.get("function"), "score": before["score"]}
+        record = {**before, "score": score, **scores, "function": self._function, "rescored": rescored}
+        write_text_atomically(os.path.join(self.directory, RECORD), json.dumps(record, indent=2))
+        self._record, self.best = record, score
 
     def on_epoch_end(self, epoch, logs=None):
         scores = self.scores()
@@ -275,7 +410,10 @@ class KeepBestWeights(keras.callbacks.Callback):
             name = f"epoch-{completed:05d}-b.weights.h5"
         model = self._kept_model()
         write_atomically(os.path.join(self.directory, name), lambda path: model.save_weights(path, overwrite=True), suffix=".weights.h5", sync=True)
-        record = {"epoch": completed, "weights": name, "metric": self.metric, "score": score, **scores, "data": self._data}
+        record = {
+            "epoch": completed, "weights": name, "metric": self.metric, "score": score, **scores, "data": self._data,
+            "function": self._function,
+        }
         write_text_atomically(os.path.join(self.directory, RECORD), json.dumps(record, indent=2))
         self._record = record
         # Only now is the older file unnamed; remove it (and any orphan of a kill).
