@@ -208,7 +208,9 @@ def _checked_images(images, shape):
     Fails with `INVALID_ARGUMENT` on a wrong rank, size or channel count (a
     signature checks only the dtype of what it is fed), on an empty batch
     (which would otherwise fail deep inside the network with an unrelated
-    message) and on NaN or Inf pixels (which would come back as NaN outputs).
+    message), on NaN or Inf pixels (which would come back as NaN outputs)
+    and, for float images, on values outside [0, 1] (0-255 pixels sent as
+    floats came back as a confident wrong image; `serving_uint8` takes them).
     """
     images = tf.ensure_shape(images, shape)
     nonempty = tf.debugging.Assert(
@@ -221,6 +223,13 @@ def _checked_images(images, shape):
         images = tf.identity(images)
     if images.dtype.is_floating:
         images = tf.debugging.check_numerics(images, f"`{INPUT_NAME}` must not contain NaN or Inf values")
+        low, high = tf.reduce_min(images), tf.reduce_max(images)
+        in_range = tf.debugging.Assert(
+            tf.logical_and(low >= 0.0, high <= 1.0),
+            [f"`{INPUT_NAME}` must hold values in [0, 1] (send 0-255 pixels as uint8 to `{SERVING_UINT8}`). Received: min=", low, "max=", high],
+        )
+        with tf.control_dependencies([in_range]):
+            images = tf.identity(images)
     return images
 
 

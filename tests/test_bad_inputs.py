@@ -971,6 +971,9 @@ def test_signatures_refuse_wrong_shapes(loaded, signature, shape, message):
         ("serving_uint8", tf.zeros((1, 32, 32, 3)), "expected to be a uint8 tensor but is a float tensor"),
         ("serving_default", tf.tensor_scatter_nd_update(tf.fill((1, 32, 32, 3), 0.5), [[0, 3, 4, 1]], [np.nan]), r"`images` must not contain NaN or Inf values : Tensor had NaN values"),
         ("serving_default", tf.fill((1, 32, 32, 3), np.inf), r"`images` must not contain NaN or Inf values : Tensor had Inf values"),
+        # 0-255 pixels sent as floats came back as a confident wrong image.
+        ("serving_default", tf.fill((1, 32, 32, 3), 255.0), r"`images` must hold values in \[0, 1\] \(send 0-255 pixels as uint8 to `serving_uint8`\)\. Received: min=\] \[255\] \[max=\] \[255\]"),
+        ("serving_default", tf.tensor_scatter_nd_update(tf.fill((2, 32, 32, 3), 0.5), [[1, 0, 0, 0]], [-0.01]), r"must hold values in \[0, 1\].*min=\] \[-0\.01"),
     ],
 )
 def test_signatures_refuse_wrong_dtypes_and_values(loaded, signature, images, message):
