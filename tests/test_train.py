@@ -43,6 +43,25 @@ def test_configs_override_and_reject_bad_keys():
         assert not set(configs.get_config(name)["train_photos"]) & set(configs.get_config(name).get("eval_photos", []))
 
 
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("0.5", 0.5),
+        ("[0.3, 3.0]", [0.3, 3.0]),
+        ("None", None),
+        ("'psnr'", "psnr"),
+        ("'a#b'", "a#b"),  # a '#' inside quotes is the string's
+        ("runs/x.keras", "runs/x.keras"),
+        # A '#' outside quotes began a comment: the number 2 and the list [0.3].
+        ("2#x.keras", "2#x.keras"),
+        ("[0.3]#,3.0]", "[0.3]#,3.0]"),
+        ("pretrained:dehazer", "pretrained:dehazer"),
+    ],
+)
+def test_set_values_are_literals_or_the_text_itself(text, value):
+    assert train.parse_overrides([f"key={text}"]) == {"key": value}
+
+
 def test_dcgan_config_chooses_whether_the_generator_learns_through_the_spectral_branch():
     """`spectral_stop_gradient` (default True: SSD-GAN detaches the spectral
     feature) reaches the SpectralDiscriminator that build_gan makes: with it,

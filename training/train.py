@@ -956,7 +956,9 @@ def parse_overrides(pairs):
     """`KEY=VALUE` strings (`kfreqgan-train --set`) as a dict for `configs.get_config`.
 
     Each value is read as a Python literal (`0.5`, `[0.3, 3.0]`, `True`,
-    `None`), else kept as a bare string.
+    `None`), else kept as a bare string. A value with a `#` outside quotes
+    is a bare string: Python reads the rest as a comment, so `2#x.keras`
+    would have become the number 2 and `[0.3]#,3.0]` the list `[0.3]`.
 
     Raises:
         ValueError: for an entry without `=`, or a key given twice.
@@ -967,13 +969,25 @@ def parse_overrides(pairs):
             raise ValueError(f"--set expects key=value. Received: {pair!r}")
         key, text = pair.split("=", 1)
         try:
-            value = ast.literal_eval(text)
+            value = text if _has_comment(text) else ast.literal_eval(text)
         except (ValueError, SyntaxError):
             value = text  # a bare string
         if key.strip() in overrides:
             raise ValueError(f"--set gives {key.strip()!r} twice; give each key once. Received: {pair!r}")
         overrides[key.strip()] = value
     return overrides
+
+
+def _has_comment(text):
+    """Whether Python would read part of `text` as a comment (a `#` outside
+    string literals); text that does not tokenize has none to hide."""
+    import io
+    import tokenize
+
+    try:
+        return any(token.type == tokenize.COMMENT for token in tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return False
 
 
 def _continuation_overrides(overrides, out):
