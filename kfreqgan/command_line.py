@@ -109,8 +109,9 @@ def output_folder(text):
 
     blocker = blocking_file(text)
     if blocker is not None:
+        what = "a symlink to nothing" if os.path.islink(blocker) and not os.path.exists(blocker) else "not a folder"
         raise argparse.ArgumentTypeError(
-            f"must be a folder, not a file or a path under one ({blocker} is not a folder). Received: {text!r}"
+            f"must be a folder, not a file or a path under one ({blocker} is {what}). Received: {text!r}"
         )
     return text
 

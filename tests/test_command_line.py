@@ -164,6 +164,15 @@ def test_every_program_refuses_an_out_under_a_file_before_any_work(prog, tmp_pat
             f"({tmp_path / 'photo.jpg'} is not a folder). Received: {str(out)!r}\n"
         )
     assert os.listdir(tmp_path) == ["photo.jpg"] and (tmp_path / "photo.jpg").read_text() == "mine"
+    # A symlink to nothing is named as one (kfreqgan-train said so itself, after its config checks).
+    os.symlink(tmp_path / "gone", tmp_path / "link")
+    with pytest.raises(SystemExit) as caught:
+        module.main(argv + ["--out", str(tmp_path / "link")])
+    assert caught.value.code == 2
+    assert capsys.readouterr().err == (
+        f"{prog}: error: argument --out: must be a folder, not a file or a path under one "
+        f"({tmp_path / 'link'} is a symlink to nothing). Received: {str(tmp_path / 'link')!r}\n"
+    )
 
 
 # ---------------------------------------------------------------------------

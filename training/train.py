@@ -1045,8 +1045,6 @@ def _run(args):
     config = configs.get_config(args.config, overrides)  # checks every value
     if not args.out:
         raise ValueError("--out must name a folder. Received: --out=''")
-    if os.path.islink(args.out) and not os.path.exists(args.out):
-        raise ValueError(f"--out is a symlink to nothing. Received: --out={args.out!r}")
     check_run_folder(args.out)
     from kfreqgan.paths import check_writable_folder  # before any data is loaded (kfreqgan.paths)
 
