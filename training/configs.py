@@ -321,6 +321,17 @@ def catalogue_release(config):
     return config.get("catalogue_release", 1) if config.get("photo_catalogue") else None
 
 
+WEIGHTLESS_DEFAULTS = {"grey_airlight": False, "dark_channel_bound": 0.0}
+"""The weightless generator options older run folders' configs lack, with
+what their absence meant (the behaviour from before the key)."""
+
+
+def weightless_option(config, key):
+    """`config[key]` for a key of `WEIGHTLESS_DEFAULTS`, or what an older
+    run folder's config that lacks it meant."""
+    return config.get(key, WEIGHTLESS_DEFAULTS[key])
+
+
 def coherent_dehazer_arguments(config):
     """The `kfreqgan.models.coherent_dehazer` arguments of a `coherent`
     config's generator that shape inference (not the training-only
@@ -333,8 +344,7 @@ def coherent_dehazer_arguments(config):
         "channels": config["channels"],
         "radius": config["guide_radius"],
         "epsilon": config["guide_epsilon"],
-        "grey_airlight": config.get("grey_airlight", False),
-        "dark_channel_bound": config.get("dark_channel_bound", 0.0),
+        **{key: weightless_option(config, key) for key in WEIGHTLESS_DEFAULTS},
     }
 
 

@@ -180,14 +180,13 @@ def widen_weights(target, source):
     return target
 
 
-# What a key that older runs' records lack meant before it existed
-# (configs.coherent_dehazer_arguments): a dehaze-v6 run has no
-# dark_channel_bound and built no bound.
-_ABSENT = {"grey_airlight": False, "dark_channel_bound": 0.0}
-
-
 def _model_value(config, key):
-    return config.get(key, _ABSENT.get(key))
+    """`config[key]`; for a weightless option an older run's record lacks
+    (a dehaze-v6 run has no dark_channel_bound), what its absence meant."""
+    from kfreqgan.training.configs import WEIGHTLESS_DEFAULTS
+    from kfreqgan.training.configs import weightless_option
+
+    return weightless_option(config, key) if key in WEIGHTLESS_DEFAULTS else config.get(key)
 
 
 def check_widenable(source_config, config):
