@@ -105,6 +105,43 @@ def l1_loss(target, prediction):
     return per_example_mean(tf.abs(target - prediction))
 
 
+def rehazing_loss(hazy, clear, transmission, airlight):
+    """How far a dehazer's haze model is from re-making the hazy image, per example, `(N,)`.
+
+    The mean absolute difference between `hazy` and `clear t + A (1 - t)`:
+    the true clear image hazed again with the model's own transmission
+    `t` and airlight `A`. For a hazy image made by that model it is zero at
+    the true `t` and `A`, and at each pixel its error is
+    `(clear - A)(t - t_true) + (A - A_true)(1 - t_true)`: unlike an L1 on
+    the dehazed output, where a too-high `t` and a too-bright `A` can
+    cancel, it needs each right (with three channels against one `t` per
+    pixel, the pair is determined wherever the clear image differs from
+    the airlight). In dense haze, where the output's loss says least
+    about `A`, the airlight term is nearly all of it.
+
+    Args:
+        hazy: `(N, H, W, C)` hazy images in [0, 1].
+        clear: `(N, H, W, C)` their clear images.
+        transmission: `(N, H, W, 1)` (or `(N, H, W, C)`) transmission.
+        airlight: `(N, 1, 1, C)` (or broadcastable) airlight.
+
+    Returns:
+        `(N,)` float32.
+
+    Raises:
+        ValueError: if `hazy` and `clear` differ in shape or are not NHWC
+            float images, or `transmission` / `airlight` are not rank 4.
+    """
+    hazy, clear = as_image_pair(hazy, clear, ("hazy", "clear"), check_finite=False)
+    transmission = tf.cast(transmission, tf.float32)
+    airlight = tf.cast(airlight, tf.float32)
+    for name, value in (("transmission", transmission), ("airlight", airlight)):
+        if value.shape.rank != 4:
+            raise ValueError(f"`{name}` must be rank 4 (N, H, W, C). Received: {name} of shape {value.shape}")
+    rehazed = clear * transmission + airlight * (1.0 - transmission)
+    return per_example_mean(tf.abs(hazy - rehazed))
+
+
 def edge_aware_smoothness(field, guide, edge_scale=10.0):
     """Edge-aware total variation of `field` per example, `(N,)`.
 

@@ -388,6 +388,7 @@ def build_gan(config):
         l1_weight=config["l1_weight"],
         frequency_loss=config["frequency_loss"] if aware else None,
         frequency_weight=config["frequency_weight"],
+        rehazing_weight=config.get("rehazing_weight", 0.0),  # absent from older run folders' configs
         **_stabilizers(config),
     )
 

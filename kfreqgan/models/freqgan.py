@@ -8,6 +8,7 @@ from kfreqgan._validation import check_at_least
 from kfreqgan._validation import check_positive_int
 from kfreqgan._validation import is_real_number
 from kfreqgan.instance_noise import add_instance_noise
+from kfreqgan.models.scattering import scattering_view
 from kfreqgan.models.spectral_discriminator import SpectralDiscriminator
 
 MODES = ("paired", "unconditional")
@@ -90,13 +91,21 @@ class FreqGAN(keras.Model):
       the real and the generated images (in paired mode: of the targets and
       the outputs). Unlike a spectral discriminator branch it gives the
       generator a direct gradient toward the real spectrum.
+    - `rehazing_weight > 0` (paired mode, a generator that inverts the haze
+      model: `coherent_dehazer` or `unet_generator(head="scattering")`)
+      adds `losses.rehazing_loss`: the target hazed again with the
+      generator's own transmission and airlight must give back the input.
+      The L1 on the output lets a too-high transmission and a too-bright
+      airlight cancel (in dense haze especially); this term holds each to
+      the haze in the pair. The generator is run once, through
+      `kfreqgan.models.scattering.scattering_view`.
     - minibatch standard deviation is a discriminator layer
       (`kfreqgan.layers.MinibatchStdDev`, `minibatch_std=True` in the bundled
       discriminators), not a `FreqGAN` option.
 
     When on, their values are logged as `d_penalty` (unweighted, averaged
     over the steps that computed it), `g_feature_matching`,
-    `g_spectrum_matching` and `d_noise_sigma`.
+    `g_spectrum_matching`, `g_rehazing` and `d_noise_sigma`.
 
     Args:
         generator: `keras.Model`; `(N, H, W, C) -> (N, H, W, C)` in paired
@@ -127,6 +136,8 @@ class FreqGAN(keras.Model):
         spectrum_matching_max_frequency: outer radius of its rings in
             cycles/pixel, in (0, 2 ** -0.5]: 0.5 leaves out the corners of
             the spectrum, 2 ** -0.5 takes them in.
+        rehazing_weight: weight of the generator's re-hazing loss (0
+            turns it off; paired mode only).
         **kwargs: base `keras.Model` arguments.
     """
 
@@ -148,6 +159,7 @@ class FreqGAN(keras.Model):
         instance_noise=None,
         spectrum_matching_weight=0.0,
         spectrum_matching_max_frequency=0.5,
+        rehazing_weight=0.0,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -173,6 +185,7 @@ class FreqGAN(keras.Model):
             ("gradient_penalty_weight", gradient_penalty_weight),
             ("feature_matching_weight", feature_matching_weight),
             ("spectrum_matching_weight", spectrum_matching_weight),
+            ("rehazing_weight", rehazing_weight),
         ):
             check_at_least(value, name)
         if (
@@ -222,8 +235,17 @@ class FreqGAN(keras.Model):
         self.instance_noise = instance_noise
         self.spectrum_matching_weight = float(spectrum_matching_weight)
         self.spectrum_matching_max_frequency = float(spectrum_matching_max_frequency)
-        # Not tracked as a sub-model: it shares the discriminator's layers.
+        self.rehazing_weight = float(rehazing_weight)
+        # Not tracked as sub-models: they share the networks' layers.
         self.__dict__["_feature_model"] = None
+        self.__dict__["_scattering_view"] = None
+        if self.rehazing_weight > 0:
+            if mode != "paired":
+                raise ValueError(
+                    "`rehazing_weight` holds a dehazer's haze model to the training pairs: paired mode only. "
+                    f"Received: mode={mode!r}, rehazing_weight={rehazing_weight!r}"
+                )
+            self.__dict__["_scattering_view"] = scattering_view(generator)
         if feature_matching_weight > 0:
             self._check_feature_source()
         if mode == "unconditional":
@@ -238,6 +260,8 @@ class FreqGAN(keras.Model):
             names.append("g_feature_matching")
         if spectrum_matching_weight > 0:
             names.append("g_spectrum_matching")
+        if self.rehazing_weight > 0:
+            names.append("g_rehazing")
         if instance_noise is not None:
             names.append("d_noise_sigma")
         self._trackers = {name: keras.metrics.Mean(name=name) for name in names}
@@ -327,6 +351,7 @@ class FreqGAN(keras.Model):
             ),
             "spectrum_matching_weight": self.spectrum_matching_weight,
             "spectrum_matching_max_frequency": self.spectrum_matching_max_frequency,
+            "rehazing_weight": self.rehazing_weight,
         }
 
     # -- training -----------------------------------------------------------
@@ -497,7 +522,12 @@ class FreqGAN(keras.Model):
 
         # Generator step.
         with tf.GradientTape() as tape:
-            fake = tf.cast(self.generator(self._generator_input(condition, real), training=True), tf.float32)
+            if self._scattering_view is not None:
+                fake, transmission, airlight = self._scattering_view(condition, training=True)
+                terms["g_rehazing"] = losses.rehazing_loss(condition, real, transmission, airlight)
+            else:
+                fake = self.generator(self._generator_input(condition, real), training=True)
+            fake = tf.cast(fake, tf.float32)
             fake_seen = self._noisy(fake, sigma)
             logits = self._discriminate(condition, fake_seen, training=True, generator_step=True)
             adversarial = tf.add_n([losses.generator_adversarial_loss(f, self.adversarial_loss) for f in logits])
@@ -516,6 +546,8 @@ class FreqGAN(keras.Model):
                 if self.frequency_loss:
                     terms["g_frequency"] = self._frequency_term(real, fake)
                     g_per_example += self.frequency_weight * terms["g_frequency"]
+            if "g_rehazing" in terms:
+                g_per_example += self.rehazing_weight * terms["g_rehazing"]
             g_loss = losses.reduce_loss(g_per_example) + self._own_losses(self.generator)
             scaled = self.generator_optimizer.scale_loss(g_loss)
         self._apply(self.generator_optimizer, scaled, self.generator.trainable_variables, tape)

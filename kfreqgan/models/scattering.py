@@ -1,0 +1,55 @@
+"""The haze-model parts of a dehazing generator.
+
+A generator that ends in `kfreqgan.layers.InvertScattering` (the
+`coherent_dehazer`, and the `unet_generator` with its `"scattering"` head)
+makes a claim about the photo's physics: a transmission `t` and an
+airlight `A` with `hazy = clear t + A (1 - t)`. `scattering_view` exposes
+them next to the output, from the same layers, so that training can hold
+that claim against the truth (`FreqGAN(rehazing_weight=...)`) in one
+forward pass.
+"""
+
+import keras
+
+from kfreqgan.layers import InvertScattering
+
+
+def scattering_view(generator):
+    """A model `hazy -> (output, transmission, airlight)` sharing `generator`'s layers.
+
+    `transmission` and `airlight` are the inputs of the generator's
+    `InvertScattering` layer: the `t` it inverts (after any refinement and
+    bound) and the `(N, 1, 1, C)` airlight.
+
+    Args:
+        generator: a Functional `keras.Model` with one image input, one
+            output and exactly one `InvertScattering` layer, called once.
+
+    Returns:
+        A Functional `keras.Model` with three outputs. Training it trains
+        `generator`'s weights; it is not saved with them.
+
+    Raises:
+        ValueError: if `generator` is not such a model.
+    """
+    if not isinstance(generator, keras.Model):
+        raise ValueError(f"`generator` must be a keras.Model. Received: generator={type(generator).__name__}")
+    try:
+        inputs, outputs = generator.inputs, generator.outputs
+    except (AttributeError, ValueError):
+        inputs = outputs = None
+    if not isinstance(inputs, list) or not isinstance(outputs, list) or len(inputs) != 1 or len(outputs) != 1:
+        raise ValueError(
+            "The haze-model view needs a Functional generator with one input and one output. "
+            f"Received: generator={generator.name!r} ({type(generator).__name__})"
+        )
+    inversions = [layer for layer in generator.layers if isinstance(layer, InvertScattering)]
+    if len(inversions) != 1 or len(inversions[0]._inbound_nodes) != 1:
+        raise ValueError(
+            "The haze-model view needs a generator that inverts the haze model once: one InvertScattering layer, "
+            "called once (the coherent_dehazer, or unet_generator(head='scattering')). "
+            f"Received: generator={generator.name!r} with {len(inversions)} InvertScattering layer(s)"
+        )
+    node = inversions[0]._inbound_nodes[0]
+    _, transmission, airlight = node.input_tensors
+    return keras.Model(inputs[0], [outputs[0], transmission, airlight], name=f"{generator.name}_scattering")
