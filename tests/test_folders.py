@@ -405,6 +405,41 @@ def test_truncated_files_are_refused_before_training_all_named(tmp_path):
         image_pair_dataset(hazy_dir, clear_dir, crop_size=16)
 
 
+def _tiff(pixels, mode):
+    """The bytes of `pixels` (uint8 RGB) saved as a TIFF in a mode the reader
+    refuses: "CMYK" (without an ICC profile) or "F" (32-bit float grey)."""
+    import io
+
+    from PIL import Image
+
+    image = Image.fromarray(pixels)
+    image = image.convert("CMYK") if mode == "CMYK" else image.convert("L").convert("F")
+    buffer = io.BytesIO()
+    image.save(buffer, format="TIFF")
+    return buffer.getvalue()
+
+
+def test_refused_modes_are_refused_before_training_all_named(tmp_path):
+    # Pillow decodes them whole, so the eager pass let them through, and
+    # training failed mid-epoch when the pipeline's reader refused them.
+    pixels = _small_photo("chelsea", 32, 48)
+    hazy_dir, clear_dir = _pair_dirs(
+        tmp_path,
+        clear={"0001.png": pixels, "0002.tif": _tiff(pixels, "CMYK"), "0003.png": pixels},
+        hazy={"0001_1.png": pixels, "0002_1.png": pixels, "0003_1.tif": _tiff(pixels, "F")},
+    )
+    message = (
+        r"^2 image files cannot be read; fix or remove them: "
+        r"The image file '.*clear/0002\.tif' is CMYK without an ICC profile .*which kfreqgan does not read\.; "
+        r"The image file '.*hazy/0003_1\.tif' is 32-bit floating-point \(mode F\), which kfreqgan does not read\.$"
+    )
+    with pytest.raises(ValueError, match=message):
+        image_pair_dataset(hazy_dir, clear_dir)
+    (hazy_dir / "0003_1.tif").unlink()
+    with pytest.raises(ValueError, match=r"^The image file '.*clear/0002\.tif' is CMYK without an ICC profile"):
+        image_pair_dataset(hazy_dir, clear_dir, crop_size=16)
+
+
 def test_size_mismatch_names_both_files_and_shapes(tmp_path):
     hazy_dir, clear_dir = _pair_dirs(
         tmp_path,

@@ -26,7 +26,8 @@ with aligned random crops (the same window of the hazy and the clear image),
 decoding inside the pipeline.
 
 Everything that can be checked before training starts (missing folders, stray
-files, unmatched names, files that do not decode, image sizes) is checked eagerly, so a bad folder
+files, unmatched names, files that do not decode or whose mode the reader
+refuses, image sizes) is checked eagerly, so a bad folder
 fails at once with a `ValueError` (or `FileNotFoundError`) that names the
 offending file, not halfway through an epoch. Files are listed and read by
 `kfreqgan.data.image_files` (the one reader of image files: EXIF orientation
@@ -249,7 +250,8 @@ def load_image_pair(hazy_path, clear_path, crop_border=False):
 
 
 def _decoded_size(path):
-    """`image_size(path, decode=True)`, or the `ValueError` that names the file."""
+    """`image_size(path, decode=True)` (the file read by `read_image`, its
+    mode policy applied), or the `ValueError` that names the file."""
     try:
         return image_size(path, decode=True)
     except ValueError as error:
@@ -257,9 +259,11 @@ def _decoded_size(path):
 
 
 def _check_pair_sizes(pairs, crop_size):
-    """Eagerly checks that every file decodes (all of its pixels: a truncated
-    file has a good header) and every pair has equal sizes, at least
-    `crop_size`. The files that do not decode are all named in one error."""
+    """Eagerly checks that every file reads as the pipeline will read it
+    (all of its pixels: a truncated file has a good header; and the reader's
+    mode policy: a CMYK file without a profile is refused) and every pair
+    has equal sizes, at least `crop_size`. The files that do not read are
+    all named in one error."""
     paths = sorted({path for pair in pairs for path in pair})
     with concurrent.futures.ThreadPoolExecutor(_SIZE_CHECK_THREADS) as pool:
         sizes = dict(zip(paths, pool.map(_decoded_size, paths)))
@@ -309,8 +313,10 @@ def image_pair_dataset(hazy_dir, clear_dir, crop_size=None, shuffle=False, seed=
     """A `tf.data.Dataset` of `(hazy, clear)` image pairs read from two folders.
 
     The folders are paired with `find_image_pairs` and every image is
-    decoded once, eagerly and in threads, to check that it reads to the end
-    (a truncated file has a good header) and its size; that costs about one
+    read once, eagerly and in threads, by the reader the pipeline uses, to
+    check that it reads to the end (a truncated file has a good header),
+    that its mode is one the reader takes (not a CMYK file without an ICC
+    profile, a float TIFF, ...: `kfreqgan.data.image_files`) and its size; that costs about one
     epoch's decoding, and is what refuses a bad file, naming every one,
     before training starts rather than in the middle of an epoch. The pixels
     are then decoded again inside the pipeline (`kfreqgan.data.image_files.load_image`: upright, grey as
@@ -342,8 +348,9 @@ def image_pair_dataset(hazy_dir, clear_dir, crop_size=None, shuffle=False, seed=
     Raises:
         FileNotFoundError: if a folder or file is missing.
         ValueError: for bad arguments, and for everything
-            `find_image_pairs` rejects; for files that cannot be decoded
-            (truncated, corrupt: all named in one message); for a pair whose images differ in size; for an image
+            `find_image_pairs` rejects; for files that cannot be read
+            (truncated, corrupt, or in a mode the reader refuses: all named
+            in one message); for a pair whose images differ in size; for an image
             smaller than `crop_size`. Each message names the file(s).
     """
     crop_size = _check_crop_size(crop_size)

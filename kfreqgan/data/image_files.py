@@ -607,15 +607,18 @@ def image_size(path, decode=False):
     """`(height, width)` of an image as `read_image` returns it (upright),
     from the header only, without decoding the pixels.
 
-    With `decode`, every pixel is decoded as well (Pillow's decoding, which
-    is what fails on a truncated or corrupt file, without `read_image`'s
-    conversions), so that such a file is refused now rather than when its
-    pixels are first needed. That costs about one decoding of the file
-    (~1 ms for a 600x400 JPEG, against ~0.05 ms for the header alone).
+    With `decode`, the file is then read by `read_image` as well (every
+    pixel decoded, which is what fails on a truncated or corrupt file, and
+    the mode policy applied, which refuses a CMYK file without a profile or
+    a float TIFF), so that such a file is refused now rather than when its
+    pixels are first needed. That costs one reading of the file (~1 ms for
+    a 600x400 JPEG, against ~0.05 ms for the header alone).
 
     Raises:
         FileNotFoundError / ValueError: as `read_image`, for what the header
-            (and with `decode`, the pixel data) shows.
+            (and with `decode`, the pixel data and its mode) shows; the
+            header is read first, so an image too large to decode is named
+            as such without decoding it.
     """
     from PIL import Image
 
@@ -635,12 +638,13 @@ def image_size(path, decode=False):
                 # its pixels on load); the stored size is in the tags.
                 width, height = image.tag_v2.get(256, width), image.tag_v2.get(257, height)
             orientation = image.getexif().get(_ORIENTATION, 1)
-            if decode:
-                image.load()
     except bomb as error:  # a header that claims billions of pixels
         raise ValueError(f"The image file {path!r} is too large to read: {first_line(error)}") from None
     except Exception as error:
         raise _decode_error(path, error) from None
+    if decode:
+        pixels, _ = _decode(path, data.getvalue() if _is_url(path) else _read_bytes(path), None)
+        return pixels.shape[:2]
     return (width, height) if orientation in (5, 6, 7, 8) else (height, width)
 
 
