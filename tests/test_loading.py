@@ -80,6 +80,8 @@ BAD_IMAGES = {
     "uint8 pixels": ((PIXELS * 255).astype(np.uint8), r"Received: range=\[127\.0, 127\.0\]"),
     "no images": (PIXELS[:0], r"`images` must hold at least one image\. Received: shape=\(0, 32, 32, 3\)"),
     "NaN": (np.where(PIXELS > 0, np.nan, PIXELS), r"must be finite floating-point images in \[0, 1\]\. Received: 6144 non-finite of 6144 values"),
+    # It was cast to float32 first, which made it Inf: "6144 non-finite".
+    "float64 beyond float32": (np.full(PIXELS.shape, 1e300), r"\(divide uint8 pixels by 255\)\. Received: range=\[1e\+300, 1e\+300\]$"),
 }
 
 

@@ -272,10 +272,14 @@ def _checked_images(images, input_shape):
 
     Without it a wrong size or channel count reached LiteRT ("Cannot set
     tensor: Dimension mismatch") or TensorFlow, and values beyond [0, 1]
-    wrapped around in a uint8 model's pixels (1.5 became 126).
+    wrapped around in a uint8 model's pixels (1.5 became 126). The range is
+    checked on the array as given, before the cast to float32, which would
+    make a float64 1e300 infinite and call it "non-finite".
     """
     try:
-        array = np.asarray(images, np.float32)
+        array = np.asarray(images)
+        if array.dtype.kind not in "biuf":  # text, objects: numbers or a ValueError
+            array = array.astype(np.float32)
     except (TypeError, ValueError) as error:
         raise ValueError(f"`images` must be an array of shape (N, height, width, channels). Received: {type(images).__name__} ({error})") from None
     expected = ", ".join("any" if size is None else str(size) for size in input_shape)
@@ -284,7 +288,7 @@ def _checked_images(images, input_shape):
     if not len(array):  # np.stack failed on no images ("need at least one array to stack")
         raise ValueError(f"`images` must hold at least one image. Received: shape={array.shape}")
     check_unit_range(array)
-    return array
+    return array.astype(np.float32)
 
 
 def _to_pixels(images, uint8):
