@@ -57,25 +57,27 @@ def check_float_dtype(dtype, name):
         )
 
 
-def check_unit_range(images, name="images"):
+def check_unit_range(images, name="images", what="finite floating-point images"):
     """Raises `ValueError` unless the NumPy array `images` is finite and in
     [0, 1], as images are everywhere in kfreqgan.
 
     For the NumPy entry points that feed a model (an exported generator, a
-    `.tflite` model, int8 calibration), where values beyond [0, 1] would run
-    silently: a float model extrapolates, calibration widens its ranges, a
-    uint8 model's pixels wrap around. Check the array as given, before a
-    cast to float32 makes float64 values beyond its range (1e300) infinite.
+    `.tflite` model, int8 calibration, the `Dehazer`), where values beyond
+    [0, 1] would run silently: a float model extrapolates, calibration
+    widens its ranges, a uint8 model's pixels wrap around. Check the array
+    as given, before a cast to float32 makes float64 values beyond its
+    range (1e300) infinite. `what` is what the message says `name` must be
+    (`"a finite floating-point image"` for one image).
     """
     finite = np.isfinite(images)
     if not finite.all():
         raise ValueError(
-            f"`{name}` must be finite floating-point images in [0, 1]. "
+            f"`{name}` must be {what} in [0, 1]. "
             f"Received: {int(images.size - np.count_nonzero(finite))} non-finite of {images.size} values"
         )
     if images.size and not (images.min() >= 0 and images.max() <= 1):
         raise ValueError(
-            f"`{name}` must be finite floating-point images in [0, 1] (divide uint8 pixels by 255). "
+            f"`{name}` must be {what} in [0, 1] (divide uint8 pixels by 255). "
             f"Received: range=[{float(images.min())!r}, {float(images.max())!r}]"
         )
 

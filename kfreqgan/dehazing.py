@@ -52,6 +52,7 @@ import numpy as np
 
 from kfreqgan import tiling
 from kfreqgan._validation import check_positive_int
+from kfreqgan._validation import check_unit_range
 
 DEFAULT_TILE_SIZE = 768
 DEFAULT_AIRLIGHT_SIZE = 512
@@ -234,13 +235,7 @@ def _as_image(image):
         raise ValueError(f"`image` must be uint8 or floating point in [0, 1]. Received: dtype={array.dtype}")
     # Checked before the cast to float32, which makes float64 values beyond
     # its range (1e300) infinite: those are out of [0, 1], not Inf.
-    if not np.all(np.isfinite(array)):
-        bad = int(array.size - np.count_nonzero(np.isfinite(array)))
-        raise ValueError(f"`image` contains NaN or Inf values. Received: {bad} non-finite of {array.size} values, shape={array.shape}")
-    if array.min() < 0 or array.max() > 1:
-        raise ValueError(
-            f"A floating-point `image` must lie in [0, 1]. Received: range=[{float(array.min())!r}, {float(array.max())!r}]"
-        )
+    check_unit_range(array, "image", what="a finite floating-point image")
     return array.astype(np.float32), False
 
 
