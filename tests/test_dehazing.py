@@ -186,7 +186,7 @@ def test_whole_image_model_runs_untiled_and_equals_predict(shipped, coffee, monk
         (np.zeros((4, 4)), "shape"),
         (np.zeros((0, 4, 3), np.float32), "empty"),
         (np.full((8, 8, 3), 2.0, np.float32), r"\[0, 1\]"),
-        (np.full((8, 8, 3), np.nan, np.float32), "NaN"),
+        (np.full((8, 8, 3), np.nan, np.float32), r"must be a finite floating-point image in \[0, 1\]\. Received: 192 non-finite of 192 values"),
         (np.zeros((8, 8, 3), np.int32), "dtype"),
         (np.zeros((8, 8, 4), np.float32), "3-channel"),
     ],
