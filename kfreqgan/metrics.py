@@ -521,7 +521,8 @@ class FeatureExtractor:
         outputs = self.model(images, training=False)
         if isinstance(outputs, (list, tuple, dict)):
             raise ValueError(
-                f"The feature model must return one tensor. Received: {type(outputs).__name__}"
+                f"The feature model must return one tensor, not a {type(outputs).__name__}. "
+                f"Received: len(outputs)={len(outputs)}"
             )
         outputs = tf.convert_to_tensor(outputs)
         rank = outputs.shape.rank

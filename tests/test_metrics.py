@@ -326,6 +326,10 @@ def test_extractor_rejects_bad_models_and_images(patches):
     first, second = keras.Input((8, 8, 3)), keras.Input((8, 8, 3))
     with pytest.raises(ValueError, match="one image input"):
         metrics.FeatureExtractor(keras.Model([first, second], first + second))
+    inputs = keras.Input((8, 8, 3))
+    two_outputs = metrics.FeatureExtractor(keras.Model(inputs, [inputs, inputs]))
+    with pytest.raises(ValueError, match=r"The feature model must return one tensor, not a list\. Received: len\(outputs\)=2"):
+        two_outputs(patches[:2])
     extractor = metrics.FeatureExtractor(conv_net())
     with pytest.raises(ValueError, match="3-channel"):
         extractor(patches[:2, ..., :2])

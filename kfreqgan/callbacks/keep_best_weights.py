@@ -194,7 +194,7 @@ class KeepBestWeights(keras.callbacks.Callback):
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise ValueError(
                 "`validation_data` must be a pair (inputs, targets). "
-                f"Received: validation_data of type {type(validation_data).__name__}"
+                f"Received: type(validation_data)={type(validation_data).__name__}"
             )
         if metric not in METRICS:
             raise ValueError(f"`metric` must be one of {list(METRICS)}. Received: metric={metric!r}")
@@ -208,14 +208,14 @@ class KeepBestWeights(keras.callbacks.Callback):
         targets = as_image_batch(targets, name="validation targets").numpy()
         if targets.min() < 0.0 or targets.max() > 1.0:
             raise ValueError(
-                "Validation targets must lie in [0, 1]. "
-                f"Received: values in [{float(targets.min())}, {float(targets.max())}]"
+                "The targets of `validation_data` must lie in [0, 1]. "
+                f"Received: range=[{float(targets.min())!r}, {float(targets.max())!r}]"
             )
         inputs = np.asarray(inputs)
         if len(inputs) != len(targets):
             raise ValueError(
                 "`validation_data` needs as many inputs as targets. "
-                f"Received: {len(inputs)} inputs and {len(targets)} targets"
+                f"Received: len(inputs)={len(inputs)}, len(targets)={len(targets)}"
             )
         self.inputs, self.targets = inputs, targets
         self.directory = os.fspath(directory)
@@ -305,7 +305,10 @@ class KeepBestWeights(keras.callbacks.Callback):
                     f"metric={record.get('metric')!r} and data {str(record.get('data'))[:12]}"
                 )
             if not os.path.exists(os.path.join(self.directory, record["weights"])):
-                raise FileNotFoundError(f"{path} names {record['weights']}, which is missing.")
+                raise FileNotFoundError(
+                    f"{path} names the weights file {record['weights']!r}, which is missing. Remove the record (or the "
+                    f"folder) to train afresh. Received: directory={self.directory!r}"
+                )
             self.best, self.best_epoch = float(record["score"]), int(record["epoch"])
         self._record = record
         self._remove_unnamed(record["weights"] if record else None)
@@ -331,7 +334,7 @@ class KeepBestWeights(keras.callbacks.Callback):
             raise ValueError(
                 f"{os.path.join(self.directory, RECORD)} records epoch {self.best_epoch}, but training starts "
                 f"after epoch {epoch}: it is an earlier run's choice. Remove it (or the folder) to train afresh. "
-                f"Received: initial epoch {epoch}, recorded epoch {self.best_epoch}"
+                f"Received: initial_epoch={epoch}, recorded epoch={self.best_epoch}"
             )
         self._rescore_if_another_function()
         if epoch > 0 or self.score_initial:

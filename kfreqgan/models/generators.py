@@ -199,13 +199,16 @@ def copy_weights_by_name(source, target):
         if not layer.weights:
             continue
         if layer.name not in names:
-            raise ValueError(f"`source` has no layer named {layer.name!r} to copy weights from.")
+            raise ValueError(
+                f"`source` must have a layer named {layer.name!r} to copy its weights from, as `target` has one. "
+                f"Received: source={source.name!r}"
+            )
         weights = source.get_layer(layer.name).get_weights()
         shapes = [tuple(w.shape) for w in layer.weights]
         if [w.shape for w in weights] != shapes:
             raise ValueError(
-                f"Layer {layer.name!r}: weight shapes differ. Expected: {shapes}. "
-                f"Received: {[w.shape for w in weights]}"
+                f"`source`'s layer {layer.name!r} must have the weight shapes of `target`'s, {shapes}. "
+                f"Received: shapes={[w.shape for w in weights]}"
             )
         layer.set_weights(weights)
     return target
