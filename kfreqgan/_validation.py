@@ -82,6 +82,34 @@ def check_unit_range(images, name="images", what="finite floating-point images")
         )
 
 
+def check_nonempty_batch(inputs, name="images", what="image"):
+    """Raises `ValueError` when `inputs` (an array, tensor or `tf.data.Dataset`)
+    is known to hold no samples.
+
+    Keras's `predict` fails on no samples with an `UnboundLocalError`
+    (Keras 3.15; tf.keras refused them with a `ValueError`), and a network
+    called on an empty batch fails deep inside TensorFlow (a convolution's
+    `InvalidArgumentError`), so the entry points that run a model refuse an
+    empty batch first, as tf.keras did, and as the exported generators and
+    the serving signatures do. A batch size unknown until run time (inside
+    a `tf.function`) is not checked.
+
+    Args:
+        inputs: what is about to run through the model.
+        name: how the argument is called in the message.
+        what: what one sample is (`"image"`, `"sample"`).
+    """
+    import tensorflow as tf
+
+    if isinstance(inputs, tf.data.Dataset):
+        if int(inputs.cardinality()) == 0:
+            raise ValueError(f"`{name}` must yield at least one batch. Received: {name}.cardinality()=0")
+        return
+    shape = getattr(inputs, "shape", None)
+    if shape is not None and len(shape) and shape[0] == 0:
+        raise ValueError(f"`{name}` must hold at least one {what}. Received: shape={tuple(shape)}")
+
+
 def as_image_batch(images, name="images", check_finite=True):
     """Returns `images` as a float32 NHWC tensor, or raises `ValueError`.
 

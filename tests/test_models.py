@@ -137,6 +137,29 @@ def test_paired_training_lowers_the_reconstruction_error(frequency_loss, hazy_pa
     assert np.abs(outputs - outputs.mean(axis=0)).max() > 0.1  # no collapse to one image
 
 
+def test_an_empty_batch_is_refused_by_name_not_deep_in_keras_or_tensorflow():
+    # predict failed in Keras with "UnboundLocalError: cannot access local
+    # variable 'batch_outputs'", a call or unit_range_outputs in a
+    # convolution (InvalidArgumentError); tf.keras refused it, as the
+    # exported generators and serving signatures do.
+    from kfreqgan.models.image_to_image import unit_range_outputs
+
+    gan = tiny_paired_gan()
+    empty = np.zeros((0, 32, 32, 3), np.float32)
+    message = r"`x` must hold at least one sample\. Received: shape=\(0, 32, 32, 3\)$"
+    for x in (empty, tf.constant(empty)):
+        with pytest.raises(ValueError, match=message):
+            gan.predict(x, verbose=0)
+    with pytest.raises(ValueError, match=r"`x` must yield at least one batch\. Received: x\.cardinality\(\)=0$"):
+        gan.predict(tf.data.Dataset.from_tensor_slices(empty).batch(2), verbose=0)
+    for call in (gan, gan.predict_on_batch):
+        with pytest.raises(ValueError, match=r"`inputs` must hold at least one sample\. Received: shape=\(0, 32, 32, 3\)"):
+            call(empty)
+    with pytest.raises(ValueError, match=r"^`images` must hold at least one image\. Received: shape=\(0, 32, 32, 3\)$"):
+        unit_range_outputs(gan.generator, empty)
+    assert gan.predict(np.zeros((1, 32, 32, 3), np.float32), verbose=0).shape == (1, 32, 32, 3)
+
+
 def test_unconditional_ssd_gan_trains_with_fit(photos_32):
     keras.utils.set_random_seed(2)
     generator = dcgan_generator(16, 32, 3, filters=8)

@@ -5,6 +5,7 @@ import tensorflow as tf
 
 from kfreqgan import losses
 from kfreqgan._validation import check_at_least
+from kfreqgan._validation import check_nonempty_batch
 from kfreqgan._validation import check_positive_int
 from kfreqgan._validation import is_real_number
 from kfreqgan.instance_noise import add_instance_noise
@@ -55,6 +56,9 @@ class FreqGAN(keras.Model):
     `keras.optimizers.LossScaleOptimizer`.
 
     `call` (and so `predict`) returns generated images clipped to [0, 1].
+    Both refuse an empty batch (`ValueError`), as tf.keras did: Keras 3's
+    `predict` failed on it with an `UnboundLocalError`, and the networks
+    inside TensorFlow.
 
     Stabilizers (all off by default; see the README for when to use which):
 
@@ -325,7 +329,12 @@ class FreqGAN(keras.Model):
     def metrics(self):
         return list(self._trackers.values()) + list(self._eval_trackers.values())
 
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        check_nonempty_batch(x, "x", "sample")
+        return super().predict(x, batch_size=batch_size, verbose=verbose, steps=steps, callbacks=callbacks)
+
     def call(self, inputs, training=False):
+        check_nonempty_batch(inputs, "inputs", "sample")
         return tf.clip_by_value(tf.cast(self.generator(inputs, training=training), tf.float32), 0.0, 1.0)
 
     def get_config(self):

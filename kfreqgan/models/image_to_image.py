@@ -17,6 +17,7 @@ int8 quantization has to cover.
 import keras
 import tensorflow as tf
 
+from kfreqgan._validation import check_nonempty_batch
 from kfreqgan._validation import check_positive_int
 from kfreqgan.layers import InvertScattering
 from kfreqgan.models.loading import INPUT_NAME
@@ -127,7 +128,12 @@ def unit_range_outputs(model, images):
 
     Returns:
         float32 tensor `(N, H, W, C)` in [0, 1].
+
+    Raises:
+        ValueError: for a batch known to be empty (N = 0), which failed
+            deep inside TensorFlow (a convolution's `InvalidArgumentError`).
     """
+    check_nonempty_batch(images)
     outputs = model(images, training=False)
     return tf.clip_by_value(tf.cast(outputs, tf.float32), 0.0, 1.0)
 
