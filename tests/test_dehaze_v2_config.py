@@ -137,3 +137,21 @@ def test_v7_is_v6_with_the_haze_models_bound_and_loads_v6_weights():
             configs.get_config("dehaze-v7", {"dark_channel_bound": bad})
     with pytest.raises(ValueError, match="does not build. Received: dark_channel_bound=0.95, generator_architecture='unet'"):
         configs.get_config("dehaze-v7", {"generator_architecture": "unet"})
+
+
+def test_rehazing_weight_reaches_the_gan_and_needs_a_haze_model():
+    v7, v8 = configs.get_config("dehaze-v7"), configs.get_config("dehaze-v8")
+    assert {key for key in v7 if v7[key] != v8[key]} == {"rehazing_weight", "keep_best_min_delta", "epochs"}
+    assert v7["rehazing_weight"] == 0.0 < v8["rehazing_weight"]
+    tiny = {"coarse_size": 32, "generator_filters": 4, "image_size": 64, "discriminator_filters": 4}
+    gan = train.build_gan(configs.get_config("dehaze-v8", tiny))
+    assert gan.rehazing_weight == v8["rehazing_weight"] and gan._scattering_view is not None
+    # The U-Net's scattering head has a haze model too.
+    assert train.build_gan(configs.get_config("dehaze-rgb-64", {"rehazing_weight": 5.0})).rehazing_weight == 5.0
+    for overrides in ({"generator_head": "direct"}, {"generator_head": "residual"}):
+        with pytest.raises(ValueError, match="this config's generator has none"):
+            configs.get_config("dehaze-rgb-64", {"rehazing_weight": 5.0, **overrides})
+    with pytest.raises(ValueError, match="`rehazing_weight` must be"):
+        configs.get_config("dehaze-v8", {"rehazing_weight": -1.0})
+    with pytest.raises(ValueError, match="has no key 'rehazing_weight'"):
+        configs.get_config("dcgan-32", {"rehazing_weight": 1.0})

@@ -1,0 +1,175 @@
+"""The re-hazing loss: the haze model's parts of a dehazer (`scattering_view`),
+the loss against a NumPy reference and its error formula, and
+`FreqGAN(rehazing_weight=...)` training a dehazer's transmission and
+airlight toward the pair's haze."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from kfreqgan import losses
+from kfreqgan.data import photo_patches
+from kfreqgan.models import FreqGAN
+from kfreqgan.models import coherent_dehazer
+from kfreqgan.models import dcgan_discriminator
+from kfreqgan.models import dcgan_generator
+from kfreqgan.models import patchgan_discriminator
+from kfreqgan.models import unet_generator
+from kfreqgan.models.coherent_dehazer import transmission_model
+from kfreqgan.models.scattering import scattering_view
+
+
+@pytest.fixture(scope="module")
+def clear():
+    """24 real 32x32 patches of the training photos."""
+    return photo_patches(("rocket", "chelsea", "motorcycle", "flower"), 32, 6, seed=5, short_side=96)
+
+
+def haze(clear, transmission, airlight):
+    return clear * transmission + airlight * (1.0 - transmission)
+
+
+def depth_transmission(n, size, seed=0):
+    """A transmission that falls from bottom to top, its range per image."""
+    rng = np.random.default_rng(seed)
+    rows = np.linspace(1.0, 0.0, size, dtype="float32")[None, :, None, None]
+    beta = rng.uniform(0.5, 2.5, (n, 1, 1, 1)).astype("float32")
+    return np.exp(-beta * (0.2 + rows)) * np.ones((1, 1, size, 1), "float32")
+
+
+# --- the loss -------------------------------------------------------------------
+
+
+def test_rehazing_loss_equals_a_numpy_reference_and_its_error_formula(clear):
+    n = len(clear)
+    t_true = depth_transmission(n, 32)
+    a_true = np.full((n, 1, 1, 3), 0.8, "float32")
+    hazy = haze(clear, t_true, a_true)
+    rng = np.random.default_rng(1)
+    t = np.clip(t_true + rng.normal(0, 0.1, t_true.shape), 0, 1).astype("float32")
+    a = (a_true + rng.choice([-0.05, 0.05], (n, 1, 1, 1))).astype("float32")
+
+    got = losses.rehazing_loss(hazy, clear, t, a).numpy()
+    reference = np.array([np.mean(np.abs(hazy[i] - (clear[i] * t[i] + a[i] * (1 - t[i])))) for i in range(n)])
+    np.testing.assert_allclose(got, reference, rtol=1e-5, atol=1e-7)
+    # The per-pixel error the docstring states.
+    formula = (clear - a) * (t - t_true) + (a - a_true) * (1 - t_true)
+    np.testing.assert_allclose(got, np.abs(formula).mean(axis=(1, 2, 3)), rtol=1e-4, atol=1e-6)
+    # Zero at the truth, and each wrong part alone costs.
+    np.testing.assert_allclose(losses.rehazing_loss(hazy, clear, t_true, a_true).numpy(), 0.0, atol=1e-6)
+    assert np.all(losses.rehazing_loss(hazy, clear, t_true, a).numpy() > 1e-3)
+    assert np.all(losses.rehazing_loss(hazy, clear, t, a_true).numpy() > 1e-3)
+
+
+@pytest.mark.parametrize(
+    "t_shape, a_shape",
+    [((2, 8, 8), (2, 1, 1, 3)), ((2, 8, 8, 1), (2, 3))],
+)
+def test_rehazing_loss_refuses_parts_of_another_rank(t_shape, a_shape):
+    images = np.random.default_rng(0).uniform(size=(2, 8, 8, 3)).astype("float32")
+    with pytest.raises(ValueError, match="must be rank 4"):
+        losses.rehazing_loss(images, images, np.ones(t_shape, "float32"), np.ones(a_shape, "float32"))
+
+
+def test_rehazing_loss_refuses_a_hazy_and_clear_pair_of_different_shapes():
+    with pytest.raises(ValueError, match="`hazy` and `clear` must have the same shape"):
+        losses.rehazing_loss(np.zeros((2, 8, 8, 3)), np.zeros((2, 8, 9, 3)), np.ones((2, 8, 8, 1)), np.ones((2, 1, 1, 3)))
+
+
+# --- the view -------------------------------------------------------------------
+
+
+def test_scattering_view_of_the_coherent_dehazer_is_its_output_and_its_bounded_t():
+    model = coherent_dehazer(coarse_size=32, filters=4, grey_airlight=True, dark_channel_bound=0.95)
+    images = np.random.default_rng(2).uniform(size=(2, 40, 52, 3)).astype("float32")
+    output, t, a = (x.numpy() for x in scattering_view(model)(images))
+    t_ref, a_ref = (x.numpy() for x in transmission_model(model)(images))
+    np.testing.assert_allclose(output, model(images).numpy(), atol=1e-6)
+    np.testing.assert_allclose(t, t_ref, atol=1e-6)
+    np.testing.assert_allclose(a, a_ref, atol=1e-6)
+    # The view's weights are the generator's: changing one changes the other.
+    assert {id(v) for v in scattering_view(model).weights} == {id(v) for v in model.weights}
+
+
+def test_scattering_view_of_the_unet_scattering_head_inverts_to_its_output():
+    model = unet_generator((32, 32, 3), 4, 2, bands=None, head="scattering")
+    images = np.random.default_rng(3).uniform(0.2, 0.9, size=(2, 32, 32, 3)).astype("float32")
+    output, t, a = (x.numpy() for x in scattering_view(model)(images))
+    assert t.shape == (2, 32, 32, 1) and a.shape == (2, 1, 1, 3)
+    inverted = (images - a * (1 - t)) / np.maximum(t, model.get_layer("output").min_transmission)
+    np.testing.assert_allclose(output, inverted, atol=1e-5)
+
+
+def test_scattering_view_refuses_a_generator_without_the_haze_model():
+    with pytest.raises(ValueError, match="InvertScattering"):
+        scattering_view(unet_generator((32, 32, 3), 4, 2, bands=None, head="direct"))
+    with pytest.raises(ValueError, match="must be a keras.Model"):
+        scattering_view("dehazer")
+
+
+# --- FreqGAN --------------------------------------------------------------------
+
+
+def test_freqgan_refuses_rehazing_without_a_haze_model_or_a_pair():
+    with pytest.raises(ValueError, match="InvertScattering"):
+        FreqGAN(unet_generator((32, 32, 3), 4, 2, bands=None, head="residual"), patchgan_discriminator((32, 32, 3), 3, 4, 2), rehazing_weight=1.0)
+    with pytest.raises(ValueError, match="paired mode only"):
+        FreqGAN(dcgan_generator(8, 32, 3, 8), dcgan_discriminator((32, 32, 3), 8), mode="unconditional", rehazing_weight=1.0)
+    with pytest.raises(ValueError, match="rehazing_weight"):
+        FreqGAN(coherent_dehazer(coarse_size=32, filters=4), patchgan_discriminator((32, 32, 3), 3, 4, 2), rehazing_weight=-1.0)
+
+
+def test_freqgan_rehazing_weight_survives_its_config():
+    gan = FreqGAN(coherent_dehazer(coarse_size=32, filters=4), patchgan_discriminator((32, 32, 3), 3, 4, 2), rehazing_weight=7.0)
+    restored = FreqGAN.from_config(gan.get_config())
+    assert restored.rehazing_weight == 7.0
+    assert restored._scattering_view is not None
+
+
+def rehazing_only_gan(weight, smoothness=0.0, seed=0):
+    keras.utils.set_random_seed(seed)
+    generator = coherent_dehazer(coarse_size=32, filters=8, grey_airlight=True, smoothness_weight=smoothness)
+    gan = FreqGAN(
+        generator,
+        patchgan_discriminator((32, 32, 3), 3, 4, 2),
+        adversarial_weight=0.0,
+        l1_weight=0.0,
+        frequency_loss=None,
+        rehazing_weight=weight,
+    )
+    gan.compile(keras.optimizers.Adam(3e-3), keras.optimizers.Adam(1e-4))
+    return gan
+
+
+def test_rehazing_alone_trains_the_airlight_and_transmission_toward_the_pairs_haze(clear):
+    """With every other loss off, the re-hazing loss alone moves the
+    airlight head (it starts near 0.85) to the pairs' 0.6 and the
+    transmission toward the truth: its gradient reaches both parts."""
+    n = len(clear)
+    t_true = depth_transmission(n, 32, seed=4)
+    a_true = 0.6
+    hazy = haze(clear, t_true, a_true).astype("float32")
+    gan = rehazing_only_gan(100.0)
+    parts = transmission_model(gan.generator)
+
+    def errors():
+        t, a = (x.numpy() for x in parts(hazy))
+        return float(np.mean(np.abs(t - t_true))), float(np.mean(np.abs(a - a_true)))
+
+    t_before, a_before = errors()
+    history = gan.fit(tf.data.Dataset.from_tensor_slices((hazy, clear)).batch(8).repeat(15), epochs=1, verbose=0)
+    t_after, a_after = errors()
+    assert "g_rehazing" in history.history
+    assert a_before > 0.15 and a_after < a_before / 3, (a_before, a_after)
+    assert t_after < 0.7 * t_before, (t_before, t_after)
+
+
+def test_the_generators_own_losses_still_count_through_the_view(clear):
+    hazy = haze(clear[:8], 0.5, 0.8).astype("float32")
+    data = tf.data.Dataset.from_tensor_slices((hazy, clear[:8])).batch(8)
+    logs = rehazing_only_gan(1.0, smoothness=1000.0).fit(data, epochs=1, verbose=0).history
+    # g_loss = rehazing + the smoothness prior's add_loss (the rest is off).
+    assert logs["g_loss"][0] > logs["g_rehazing"][0] + 1e-3
+    logs = rehazing_only_gan(1.0).fit(data, epochs=1, verbose=0).history
+    np.testing.assert_allclose(logs["g_loss"][0], logs["g_rehazing"][0], rtol=1e-5)
