@@ -122,24 +122,44 @@ def rehazing_loss(hazy, clear, transmission, airlight):
     Args:
         hazy: `(N, H, W, C)` hazy images in [0, 1].
         clear: `(N, H, W, C)` their clear images.
-        transmission: `(N, H, W, 1)` (or `(N, H, W, C)`) transmission.
-        airlight: `(N, 1, 1, C)` (or broadcastable) airlight.
+        transmission: `(N, H, W, 1)` (or per channel `(N, H, W, C)`)
+            transmission.
+        airlight: `(N, 1, 1, C)` airlight (or `(N, 1, 1, 1)`: grey; or a
+            map, `(N, H, W, C)` or `(N, H, W, 1)`).
 
     Returns:
         `(N,)` float32.
 
     Raises:
         ValueError: if `hazy` and `clear` differ in shape or are not NHWC
-            float images, or `transmission` / `airlight` are not rank 4.
+            float images, or `transmission` / `airlight` are not rank 4 or
+            have another shape than the ones above (where it is known
+            before the graph runs): broadcasting a batch of one, a coarse
+            map or two channels against the images would give a plausible
+            number for a wrong pairing.
     """
     hazy, clear = as_image_pair(hazy, clear, ("hazy", "clear"), check_finite=False)
     transmission = tf.cast(transmission, tf.float32)
     airlight = tf.cast(airlight, tf.float32)
-    for name, value in (("transmission", transmission), ("airlight", airlight)):
-        if value.shape.rank != 4:
-            raise ValueError(f"`{name}` must be rank 4 (N, H, W, C). Received: {name} of shape {value.shape}")
+    _check_haze_part(transmission, "transmission", hazy, "(N, H, W, 1) or (N, H, W, C)", spatial_may_be_one=False)
+    _check_haze_part(airlight, "airlight", hazy, "(N, 1, 1, C), (N, 1, 1, 1) or a map (N, H, W, C or 1)", spatial_may_be_one=True)
     rehazed = clear * transmission + airlight * (1.0 - transmission)
     return per_example_mean(tf.abs(hazy - rehazed))
+
+
+def _check_haze_part(value, name, hazy, expected, spatial_may_be_one):
+    """Raises unless `value` has rank 4, `hazy`'s batch, and each other
+    axis `hazy`'s size or 1 (height and width: `hazy`'s unless
+    `spatial_may_be_one`); axes of unknown size pass."""
+    if value.shape.rank != 4:
+        raise ValueError(f"`{name}` must be rank 4 (N, H, W, C). Received: {name} of shape {value.shape}")
+    for axis, (size, full) in enumerate(zip(value.shape, hazy.shape)):
+        allowed = (full,) if axis == 0 or (axis < 3 and not spatial_may_be_one) else (full, 1)
+        if size is not None and full is not None and size not in allowed:
+            raise ValueError(
+                f"`{name}` must have the shape {expected} of `hazy` (N, H, W, C). "
+                f"Received: {name}.shape={tuple(value.shape)}, hazy.shape={tuple(hazy.shape)}"
+            )
 
 
 def edge_aware_smoothness(field, guide, edge_scale=10.0):

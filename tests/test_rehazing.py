@@ -72,6 +72,44 @@ def test_rehazing_loss_refuses_parts_of_another_rank(t_shape, a_shape):
         losses.rehazing_loss(images, images, np.ones(t_shape, "float32"), np.ones(a_shape, "float32"))
 
 
+@pytest.mark.parametrize(
+    "image_shape, t_shape, a_shape",
+    [
+        ((2, 8, 8, 1), (2, 8, 8, 1), (2, 1, 1, 1)),  # a grey image
+        ((2, 8, 8, 3), (2, 8, 8, 3), (2, 1, 1, 3)),  # a transmission per channel
+        ((2, 8, 8, 3), (2, 8, 8, 1), (2, 1, 1, 1)),  # a grey airlight
+        ((2, 8, 8, 3), (2, 8, 8, 1), (2, 8, 8, 3)),  # an airlight map
+    ],
+)
+def test_rehazing_loss_takes_each_shape_of_its_parts(image_shape, t_shape, a_shape):
+    rng = np.random.default_rng(6)
+    hazy, clear = (rng.uniform(size=image_shape).astype("float32") for _ in range(2))
+    t, a = rng.uniform(0.1, 1, t_shape).astype("float32"), rng.uniform(size=a_shape).astype("float32")
+    reference = np.abs(hazy - (clear * t + a * (1 - t))).mean(axis=(1, 2, 3))
+    np.testing.assert_allclose(losses.rehazing_loss(hazy, clear, t, a).numpy(), reference, rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "t_shape, a_shape, name",
+    [
+        ((1, 8, 8, 1), (2, 1, 1, 3), "transmission"),  # one map for the batch
+        ((2, 4, 4, 1), (2, 1, 1, 3), "transmission"),  # a coarse map
+        ((2, 8, 8, 2), (2, 1, 1, 3), "transmission"),
+        ((2, 8, 8, 1), (1, 1, 1, 3), "airlight"),  # one airlight for the batch
+        ((2, 8, 8, 1), (2, 1, 1, 2), "airlight"),
+        ((2, 8, 8, 1), (2, 4, 4, 3), "airlight"),
+    ],
+)
+def test_rehazing_loss_refuses_parts_that_would_broadcast_to_a_wrong_pairing(t_shape, a_shape, name):
+    """A batch of one or a coarse map broadcast silently (a plausible number
+    for a wrong pairing); the others failed in TensorFlow's Mul/AddV2, not
+    with a ValueError."""
+    images = np.random.default_rng(0).uniform(size=(2, 8, 8, 3)).astype("float32")
+    shape = t_shape if name == "transmission" else a_shape
+    with pytest.raises(ValueError, match=rf"`{name}` must have the shape .* Received: {name}.shape=\({shape[0]}, "):
+        losses.rehazing_loss(images, images, np.ones(t_shape, "float32"), np.ones(a_shape, "float32"))
+
+
 def test_rehazing_loss_refuses_a_hazy_and_clear_pair_of_different_shapes():
     with pytest.raises(ValueError, match="`hazy` and `clear` must have the same shape"):
         losses.rehazing_loss(np.zeros((2, 8, 8, 3)), np.zeros((2, 8, 9, 3)), np.ones((2, 8, 8, 1)), np.ones((2, 1, 1, 3)))
