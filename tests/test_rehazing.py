@@ -139,6 +139,20 @@ def test_scattering_view_of_the_unet_scattering_head_inverts_to_its_output():
     np.testing.assert_allclose(output, inverted, atol=1e-5)
 
 
+def test_transmission_model_is_the_views_haze_model_for_both_scattering_generators():
+    """One way to find t and A: `transmission_model` looked them up by the
+    coherent dehazer's layer names, and failed on the U-Net's scattering
+    head, which the view (and so the re-hazing loss) takes."""
+    images = np.random.default_rng(7).uniform(size=(2, 32, 32, 3)).astype("float32")
+    for model in (unet_generator((32, 32, 3), 4, 2, bands=None, head="scattering"), coherent_dehazer(coarse_size=32, filters=4)):
+        _, t_view, a_view = scattering_view(model)(images)
+        t, a = transmission_model(model)(images)
+        np.testing.assert_allclose(t.numpy(), t_view.numpy(), atol=1e-6)
+        np.testing.assert_allclose(a.numpy(), a_view.numpy(), atol=1e-6)
+    with pytest.raises(ValueError, match="InvertScattering"):
+        transmission_model(unet_generator((32, 32, 3), 4, 2, bands=None, head="direct"))
+
+
 def test_scattering_view_refuses_a_generator_without_the_haze_model():
     with pytest.raises(ValueError, match="InvertScattering"):
         scattering_view(unet_generator((32, 32, 3), 4, 2, bands=None, head="direct"))

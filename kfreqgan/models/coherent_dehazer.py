@@ -63,6 +63,7 @@ from kfreqgan.layers.haze_features import ChannelMean
 from kfreqgan.layers.haze_features import DarkChannel
 from kfreqgan.layers.haze_features import Luminance
 from kfreqgan.layers.transmission_bound import TransmissionBound
+from kfreqgan.models.scattering import scattering_view
 
 
 def _conv(x, filters, kernel=3, strides=1, dilation=1, name=None):
@@ -240,12 +241,13 @@ def transmission_model(dehazer):
     For inspection and for supervising the transmission directly: the
     full-resolution `t` the model inverts (after the guided filter, and
     the haze model's bound with `dark_channel_bound`) and the
-    `(N, 1, 1, C)` airlight of a `coherent_dehazer`.
+    `(N, 1, 1, C)` airlight of a `coherent_dehazer`, or of any generator
+    `kfreqgan.models.scattering.scattering_view` takes (the
+    `unet_generator(head="scattering")`): the last two outputs of that
+    view, found the same way.
+
+    Raises:
+        ValueError: if `dehazer` does not invert the haze model once.
     """
-    names = {layer.name for layer in dehazer.layers}
-    transmission = "haze_bound" if "haze_bound" in names else "refined_transmission"
-    return keras.Model(
-        dehazer.input,
-        [dehazer.get_layer(transmission).output, dehazer.get_layer("airlight_map").output],
-        name=f"{dehazer.name}_transmission",
-    )
+    view = scattering_view(dehazer)
+    return keras.Model(view.inputs, view.outputs[1:], name=f"{dehazer.name}_transmission")
