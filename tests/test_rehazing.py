@@ -10,6 +10,7 @@ import tensorflow as tf
 
 from kfreqgan import losses
 from kfreqgan.data import photo_patches
+from kfreqgan.layers import InvertScattering
 from kfreqgan.models import FreqGAN
 from kfreqgan.models import coherent_dehazer
 from kfreqgan.models import dcgan_discriminator
@@ -158,6 +159,30 @@ def test_scattering_view_refuses_a_generator_without_the_haze_model():
         scattering_view(unet_generator((32, 32, 3), 4, 2, bands=None, head="direct"))
     with pytest.raises(ValueError, match="must be a keras.Model"):
         scattering_view("dehazer")
+
+
+def test_scattering_view_takes_the_generators_own_call_of_a_layer_it_shares():
+    """A fixed-size copy that shares the generator's layers gives its
+    InvertScattering a second call; each model's view takes its own (both
+    were refused, the layer being 'called' twice), and one model that
+    inverts twice is refused, saying so."""
+    generator = coherent_dehazer(coarse_size=32, filters=4)
+    fixed = keras.models.clone_model(generator, input_tensors=keras.Input((32, 32, 3)), clone_function=lambda layer: layer)
+    images = np.random.default_rng(8).uniform(size=(2, 32, 32, 3)).astype("float32")
+    for model in (generator, fixed):
+        view = scattering_view(model)
+        assert view.inputs[0] is model.inputs[0]
+        for got, expected in zip(view(images), scattering_view(generator)(images)):
+            np.testing.assert_allclose(got.numpy(), expected.numpy(), atol=1e-6)
+    assert FreqGAN(fixed, patchgan_discriminator((32, 32, 3), 3, 4, 2), rehazing_weight=1.0)._scattering_view is not None
+
+    hazy = keras.Input((8, 8, 3))
+    transmission = keras.layers.Conv2D(1, 1, activation="sigmoid")(hazy)
+    airlight = keras.layers.GlobalAveragePooling2D(keepdims=True)(hazy)
+    invert = InvertScattering()
+    twice = keras.Model(hazy, invert([invert([hazy, transmission, airlight]), transmission, airlight]))
+    with pytest.raises(ValueError, match=r"Received: generator='.*', which calls InvertScattering 2 times$"):
+        scattering_view(twice)
 
 
 # --- FreqGAN --------------------------------------------------------------------

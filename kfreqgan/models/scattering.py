@@ -23,7 +23,8 @@ def scattering_view(generator):
 
     Args:
         generator: a Functional `keras.Model` with one image input, one
-            output and exactly one `InvertScattering` layer, called once.
+            output and exactly one call of an `InvertScattering` layer (the
+            layer may be shared with other models).
 
     Returns:
         A Functional `keras.Model` with three outputs. Training it trains
@@ -43,13 +44,22 @@ def scattering_view(generator):
             "The haze-model view needs a Functional generator with one input and one output. "
             f"Received: generator={generator.name!r} ({type(generator).__name__})"
         )
-    inversions = [layer for layer in generator.layers if isinstance(layer, InvertScattering)]
-    if len(inversions) != 1 or len(inversions[0]._inbound_nodes) != 1:
+    # The calls in this generator's own graph: a layer it shares with
+    # another model (a `clone_model` that keeps the layers, a fixed-size
+    # copy) has that model's call among its nodes too.
+    own = {id(node) for nodes in generator._nodes_by_depth.values() for node in nodes}
+    calls = [
+        node
+        for layer in generator.layers
+        if isinstance(layer, InvertScattering)
+        for node in layer._inbound_nodes
+        if id(node) in own
+    ]
+    if len(calls) != 1:
         raise ValueError(
-            "The haze-model view needs a generator that inverts the haze model once: one InvertScattering layer, "
-            "called once (the coherent_dehazer, or unet_generator(head='scattering')). "
-            f"Received: generator={generator.name!r} with {len(inversions)} InvertScattering layer(s)"
+            "The haze-model view needs a generator that inverts the haze model once: one call of an "
+            "InvertScattering layer (the coherent_dehazer, or unet_generator(head='scattering')). "
+            f"Received: generator={generator.name!r}, which calls InvertScattering {len(calls)} times"
         )
-    node = inversions[0]._inbound_nodes[0]
-    _, transmission, airlight = node.input_tensors
+    _, transmission, airlight = calls[0].input_tensors
     return keras.Model(inputs[0], [outputs[0], transmission, airlight], name=f"{generator.name}_scattering")
