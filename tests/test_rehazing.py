@@ -185,6 +185,18 @@ def test_scattering_view_takes_the_generators_own_call_of_a_layer_it_shares():
         scattering_view(twice)
 
 
+def test_scattering_view_refuses_a_generator_that_inverts_another_image_than_its_input():
+    """The loss hazes the target to the generator's input: t and A of a
+    rescaled input were silently held to the wrong haze."""
+    hazy = keras.Input((8, 8, 3))
+    scaled = keras.layers.Rescaling(0.5, name="half")(hazy)
+    transmission = keras.layers.Conv2D(1, 1, activation="sigmoid")(scaled)
+    airlight = keras.layers.GlobalAveragePooling2D(keepdims=True)(scaled)
+    model = keras.Model(hazy, InvertScattering()([scaled, transmission, airlight]))
+    with pytest.raises(ValueError, match=r"own input image.* Received: generator='.*', which inverts the output of layer 'half'$"):
+        scattering_view(model)
+
+
 # --- FreqGAN --------------------------------------------------------------------
 
 

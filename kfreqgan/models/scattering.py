@@ -24,7 +24,8 @@ def scattering_view(generator):
     Args:
         generator: a Functional `keras.Model` with one image input, one
             output and exactly one call of an `InvertScattering` layer (the
-            layer may be shared with other models).
+            layer may be shared with other models), which inverts that
+            input.
 
     Returns:
         A Functional `keras.Model` with three outputs. Training it trains
@@ -61,5 +62,14 @@ def scattering_view(generator):
             "InvertScattering layer (the coherent_dehazer, or unet_generator(head='scattering')). "
             f"Received: generator={generator.name!r}, which calls InvertScattering {len(calls)} times"
         )
-    _, transmission, airlight = calls[0].input_tensors
+    hazy, transmission, airlight = calls[0].input_tensors
+    if hazy is not inputs[0]:
+        # The re-hazing loss hazes the target to the generator's input: the
+        # t and A of another image (a rescaled or filtered input) would be
+        # held to the wrong haze.
+        raise ValueError(
+            "The haze-model view needs a generator whose InvertScattering inverts the generator's own input "
+            "image, the one its transmission and airlight describe. Received: "
+            f"generator={generator.name!r}, which inverts the output of layer {hazy._keras_history.operation.name!r}"
+        )
     return keras.Model(inputs[0], [outputs[0], transmission, airlight], name=f"{generator.name}_scattering")
