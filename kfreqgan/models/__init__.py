@@ -5,7 +5,11 @@
   the serving names (`serving_default`, `images`, `outputs`);
 - `kfreqgan.models.image_to_image`: the image-to-image check, a fixed-size
   clone and `clip(generator(images), 0, 1)`, shared by the dehazer, the
-  analysis and the exports.
+  analysis and the exports;
+- `kfreqgan.models.scattering`: `scattering_view`, a dehazer's output with
+  the transmission and airlight it inverts, which
+  `FreqGAN(rehazing_weight=...)` trains (and
+  `kfreqgan.models.coherent_dehazer.transmission_model` returns).
 
 The callbacks that keep training safe (`AtomicBackupAndRestore`,
 `StopOnDivergence`) live in `kfreqgan.callbacks`; the default frequency
