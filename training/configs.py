@@ -241,7 +241,9 @@ _DEHAZE_V7 = dict(_DEHAZE_V6, dark_channel_bound=0.95, keep_best_min_delta=0.5)
 # not on real photos; the re-hazing loss holds each to the pair's haze.
 # It fine-tunes the shipped dehazer: `--set init_generator=pretrained:dehazer`;
 # keep_best picks an epoch by validation PSNR (the starting weights scored
-# first).
+# first). Not shipped: it halved the dense-haze errors of t and A and
+# raised SSIM, but lost PSNR in thin haze (BENCHMARKS.md, "Dehazer v8
+# candidate").
 _DEHAZE_V8 = dict(_DEHAZE_V7, rehazing_weight=100.0, keep_best_min_delta=0.0, epochs=18)
 
 # A study of v6 with twice the generator's filters (issue #15; not
