@@ -32,6 +32,7 @@ import zipfile
 
 import numpy as np
 
+from kfreqgan._validation import check_nonempty_batch
 from kfreqgan._validation import check_positive_int
 from kfreqgan._validation import check_unit_range
 from kfreqgan._validation import first_line
@@ -285,8 +286,7 @@ def _checked_images(images, input_shape):
     expected = ", ".join("any" if size is None else str(size) for size in input_shape)
     if array.ndim != 4 or any(size is not None and got != size for got, size in zip(array.shape[1:], input_shape)):
         raise ValueError(f"`images` must have shape (N, {expected}). Received: shape={array.shape}")
-    if not len(array):  # np.stack failed on no images ("need at least one array to stack")
-        raise ValueError(f"`images` must hold at least one image. Received: shape={array.shape}")
+    check_nonempty_batch(array)  # np.stack failed on no images ("need at least one array to stack")
     check_unit_range(array)
     return array.astype(np.float32)
 
