@@ -147,6 +147,29 @@ def rehazing_loss(hazy, clear, transmission, airlight):
     return per_example_mean(tf.abs(hazy - rehazed))
 
 
+def haze_strength(hazy, clear):
+    """How much haze a pair holds, per example, `(N,)`: `mean |hazy - clear|`.
+
+    For a pair made by the haze model it is `mean |(A - clear)(1 - t)|`:
+    zero without haze, growing with `1 - t` and with how far the scene is
+    from the airlight. `FreqGAN(rehazing_weighting="haze")` weights the
+    re-hazing loss by it, since thin haze (`1 - t` small) says little about
+    the airlight.
+
+    Args:
+        hazy: `(N, H, W, C)` hazy images.
+        clear: `(N, H, W, C)` their clear images.
+
+    Returns:
+        `(N,)` float32.
+
+    Raises:
+        ValueError: if they differ in shape or are not NHWC float images.
+    """
+    hazy, clear = as_image_pair(hazy, clear, ("hazy", "clear"), check_finite=False)
+    return per_example_mean(tf.abs(hazy - clear))
+
+
 def _check_haze_part(value, name, hazy, expected, spatial_may_be_one):
     """Raises unless `value` has rank 4, `hazy`'s batch, and each other
     axis `hazy`'s size or 1 (height and width: `hazy`'s unless

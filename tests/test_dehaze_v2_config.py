@@ -155,3 +155,28 @@ def test_rehazing_weight_reaches_the_gan_and_needs_a_haze_model():
         configs.get_config("dehaze-v8", {"rehazing_weight": -1.0})
     with pytest.raises(ValueError, match="has no key 'rehazing_weight'"):
         configs.get_config("dcgan-32", {"rehazing_weight": 1.0})
+
+
+def test_the_v8_variants_change_only_the_rehazing_options_and_reach_the_gan():
+    v8 = configs.get_config("dehaze-v8")
+    tiny = {"coarse_size": 32, "generator_filters": 4, "image_size": 64, "discriminator_filters": 4}
+    for name, changed in (
+        ("dehaze-v8-haze", {"rehazing_weighting": "haze", "rehazing_weight": 600.0}),
+        ("dehaze-v8-airlight", {"rehazing_target": "airlight"}),
+    ):
+        variant = configs.get_config(name)
+        assert {key: variant[key] for key in variant if variant[key] != v8[key]} == changed
+        gan = train.build_gan(configs.get_config(name, tiny))
+        assert (gan.rehazing_weight, gan.rehazing_weighting, gan.rehazing_target) == (
+            variant["rehazing_weight"],
+            variant["rehazing_weighting"],
+            variant["rehazing_target"],
+        )
+    assert (v8["rehazing_weighting"], v8["rehazing_target"]) == ("uniform", "both")
+    # A run folder's config from before the keys builds what it built then.
+    old = {key: value for key, value in configs.get_config("dehaze-v8", tiny).items() if key not in ("rehazing_weighting", "rehazing_target")}
+    gan = train.build_gan(old)
+    assert (gan.rehazing_weighting, gan.rehazing_target) == ("uniform", "both")
+    for key, value in (("rehazing_weighting", "strength"), ("rehazing_target", "transmission")):
+        with pytest.raises(ValueError, match=f"`{key}` must be one of"):
+            configs.get_config("dehaze-v8", {key: value})

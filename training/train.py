@@ -388,7 +388,10 @@ def build_gan(config):
         l1_weight=config["l1_weight"],
         frequency_loss=config["frequency_loss"] if aware else None,
         frequency_weight=config["frequency_weight"],
-        rehazing_weight=config.get("rehazing_weight", 0.0),  # absent from older run folders' configs
+        # Absent from older run folders' configs:
+        rehazing_weight=config.get("rehazing_weight", 0.0),
+        rehazing_weighting=config.get("rehazing_weighting", "uniform"),
+        rehazing_target=config.get("rehazing_target", "both"),
         **_stabilizers(config),
     )
 

@@ -15,6 +15,8 @@ from kfreqgan.models.spectral_discriminator import SpectralDiscriminator
 MODES = ("paired", "unconditional")
 FREQUENCY_LOSSES = (None, "focal", "focal_log", "radial", "band_log")
 GRADIENT_PENALTIES = (None, "r1", "wgan_gp")
+REHAZING_WEIGHTINGS = ("uniform", "haze")
+REHAZING_TARGETS = ("both", "airlight")
 
 
 def _is_multi_worker(strategy):
@@ -102,7 +104,13 @@ class FreqGAN(keras.Model):
       The L1 on the output lets a too-high transmission and a too-bright
       airlight cancel (in dense haze especially); this term holds each to
       the haze in the pair. The generator is run once, through
-      `kfreqgan.models.scattering.scattering_view`.
+      `kfreqgan.models.scattering.scattering_view`. Two options shape it:
+      `rehazing_weighting="haze"` multiplies each example's term by its
+      haze's strength, `losses.haze_strength` (`mean |hazy - clear|`), so
+      thin haze, where the pair says little about the airlight, counts
+      less; `rehazing_target="airlight"` trains the airlight only (the
+      transmission is held fixed in this term, so it cannot bend to make
+      up for a wrong airlight).
     - minibatch standard deviation is a discriminator layer
       (`kfreqgan.layers.MinibatchStdDev`, `minibatch_std=True` in the bundled
       discriminators), not a `FreqGAN` option.
@@ -142,6 +150,10 @@ class FreqGAN(keras.Model):
             the spectrum, 2 ** -0.5 takes them in.
         rehazing_weight: weight of the generator's re-hazing loss (0
             turns it off; paired mode only).
+        rehazing_weighting: `"uniform"` (every example alike) or
+            `"haze"` (each example times its `losses.haze_strength`).
+        rehazing_target: `"both"` (the loss trains transmission and
+            airlight) or `"airlight"` (the airlight only).
         **kwargs: base `keras.Model` arguments.
     """
 
@@ -164,6 +176,8 @@ class FreqGAN(keras.Model):
         spectrum_matching_weight=0.0,
         spectrum_matching_max_frequency=0.5,
         rehazing_weight=0.0,
+        rehazing_weighting="uniform",
+        rehazing_target="both",
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -200,6 +214,12 @@ class FreqGAN(keras.Model):
                 "`spectrum_matching_max_frequency` must lie in (0, 2 ** -0.5] cycles/pixel. "
                 f"Received: spectrum_matching_max_frequency={spectrum_matching_max_frequency!r}"
             )
+        if rehazing_weighting not in REHAZING_WEIGHTINGS:
+            raise ValueError(
+                f"`rehazing_weighting` must be one of {REHAZING_WEIGHTINGS}. Received: rehazing_weighting={rehazing_weighting!r}"
+            )
+        if rehazing_target not in REHAZING_TARGETS:
+            raise ValueError(f"`rehazing_target` must be one of {REHAZING_TARGETS}. Received: rehazing_target={rehazing_target!r}")
         if gradient_penalty not in GRADIENT_PENALTIES:
             raise ValueError(
                 f"`gradient_penalty` must be one of {GRADIENT_PENALTIES}. Received: gradient_penalty={gradient_penalty!r}"
@@ -240,6 +260,8 @@ class FreqGAN(keras.Model):
         self.spectrum_matching_weight = float(spectrum_matching_weight)
         self.spectrum_matching_max_frequency = float(spectrum_matching_max_frequency)
         self.rehazing_weight = float(rehazing_weight)
+        self.rehazing_weighting = rehazing_weighting
+        self.rehazing_target = rehazing_target
         # Not tracked as sub-models: they share the networks' layers.
         self.__dict__["_feature_model"] = None
         self.__dict__["_scattering_view"] = None
@@ -361,6 +383,8 @@ class FreqGAN(keras.Model):
             "spectrum_matching_weight": self.spectrum_matching_weight,
             "spectrum_matching_max_frequency": self.spectrum_matching_max_frequency,
             "rehazing_weight": self.rehazing_weight,
+            "rehazing_weighting": self.rehazing_weighting,
+            "rehazing_target": self.rehazing_target,
         }
 
     # -- training -----------------------------------------------------------
@@ -533,6 +557,8 @@ class FreqGAN(keras.Model):
         with tf.GradientTape() as tape:
             if self._scattering_view is not None:
                 fake, transmission, airlight = self._scattering_view(condition, training=True)
+                if self.rehazing_target == "airlight":
+                    transmission = tf.stop_gradient(transmission)
                 terms["g_rehazing"] = losses.rehazing_loss(condition, real, transmission, airlight)
             else:
                 fake = self.generator(self._generator_input(condition, real), training=True)
@@ -556,7 +582,10 @@ class FreqGAN(keras.Model):
                     terms["g_frequency"] = self._frequency_term(real, fake)
                     g_per_example += self.frequency_weight * terms["g_frequency"]
             if "g_rehazing" in terms:
-                g_per_example += self.rehazing_weight * terms["g_rehazing"]
+                rehazing = terms["g_rehazing"]
+                if self.rehazing_weighting == "haze":
+                    rehazing = rehazing * losses.haze_strength(condition, real)
+                g_per_example += self.rehazing_weight * rehazing
             g_loss = losses.reduce_loss(g_per_example) + self._own_losses(self.generator)
             scaled = self.generator_optimizer.scale_loss(g_loss)
         self._apply(self.generator_optimizer, scaled, self.generator.trainable_variables, tape)
