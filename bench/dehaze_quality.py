@@ -75,7 +75,7 @@ def _catalogue(split, release=None):
         return []
 
 
-def synthetic_pairs(max_side, seed, training_photos=False, release=None):
+def synthetic_pairs(max_side, seed, training_photos=False, release=None, return_parameters=False):
     """[(name, level, hazy, clean)] from the held-out photos (see the module
     docstring), or with `training_photos` from the photos `dehaze-v2` /
     `dehaze-v3` train on (the catalogue's train split and the bundled
@@ -83,7 +83,10 @@ def synthetic_pairs(max_side, seed, training_photos=False, release=None):
     two shows how much a model learned its training photos rather than
     haze; the photos a named config chooses its epoch on are left out (no
     config trains on them). `release`: the photo catalogue release (default: the latest; a
-    release's held-out photos include every earlier release's)."""
+    release's held-out photos include every earlier release's).
+    `return_parameters`: each tuple also holds the haze it was made with,
+    `{"transmission": (H, W, 1), "airlight": (C,)}` (NumPy; the hazy image
+    is clipped to [0, 1], the parameters are not)."""
     from kfreqgan.data import HELDOUT_PHOTOS
     from kfreqgan.data import haze
     from kfreqgan.data import whole_photos
@@ -105,15 +108,21 @@ def synthetic_pairs(max_side, seed, training_photos=False, release=None):
     for index, (name, photo) in enumerate(zip(names, photos)):
         depth = haze.layered_depth(photo, [seed, index])
         for level_index, (level, beta_range) in enumerate(LEVELS.items()):
-            hazy, clean = haze.make_hazy_pairs(
+            hazy, clean, parameters = haze.make_hazy_pairs(
                 photo,
                 [seed, 100 * index + level_index],
                 depth=depth,
                 beta_range=beta_range,
                 airlight_range=haze.WIDE_AIRLIGHT_RANGE,
                 airlight_tint=0.05,
+                return_parameters=True,
             )
-            pairs.append((name, level, np.clip(hazy.numpy(), 0.0, 1.0), clean.numpy()))
+            pair = (name, level, np.clip(hazy.numpy(), 0.0, 1.0), clean.numpy())
+            if return_parameters:
+                transmission = np.reshape(parameters["transmission"].numpy(), hazy.shape[:2] + (1,))
+                airlight = np.reshape(parameters["airlight"].numpy(), (-1,))
+                pair += ({"transmission": transmission, "airlight": airlight},)
+            pairs.append(pair)
     return pairs
 
 
