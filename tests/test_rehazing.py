@@ -346,3 +346,23 @@ def test_airlight_target_trains_the_airlight_and_leaves_the_transmissions_own_we
         # errors leave the airlight a compromise.
         assert a_after < 0.95 * a_before, (target, a_before, a_after)
     assert moved["airlight"] == 0.0 and moved["both"] > 1e-3, moved
+
+
+def test_a_replaced_generator_is_the_one_the_rehazing_loss_trains(clear):
+    """`gan.generator = other` (then `compile`): the view built in
+    `__init__` kept the old generator's layers, so the re-hazing loss was
+    the old generator's and trained it, and the new one got no gradient."""
+    n = 8
+    hazy = haze(clear[:n], depth_transmission(n, 32, seed=2), 0.7).astype("float32")
+    gan = rehazing_only_gan(1.0)
+    old = gan.generator
+    new = coherent_dehazer(coarse_size=32, filters=8, grey_airlight=True)
+    gan.generator = new
+    gan.compile(keras.optimizers.Adam(3e-3), keras.optimizers.Adam(1e-4))
+    _, t, a = scattering_view(new)(hazy)
+    expected = float(np.mean(losses.rehazing_loss(hazy, clear[:n], t, a).numpy()))
+    old_before, new_before = ([v.numpy().copy() for v in model.trainable_variables] for model in (old, new))
+    logs = gan.fit(tf.data.Dataset.from_tensor_slices((hazy, clear[:n])).batch(n), epochs=1, verbose=0).history
+    np.testing.assert_allclose(logs["g_rehazing"][0], expected, rtol=1e-4)
+    assert all(np.array_equal(v.numpy(), b) for v, b in zip(old.trainable_variables, old_before))
+    assert any(not np.array_equal(v.numpy(), b) for v, b in zip(new.trainable_variables, new_before))

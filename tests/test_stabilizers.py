@@ -353,6 +353,24 @@ def test_freqgan_matches_the_penultimate_discriminator_features(patches):
         FreqGAN(generator, critic, mode="unconditional", feature_matching_weight=1.0, feature_matching_layers=["nope"])
 
 
+def test_a_replaced_discriminator_gives_the_matched_features(patches):
+    """`gan.discriminator = other` after a step: the features model built in
+    that step kept the old discriminator's layers."""
+    keras.utils.set_random_seed(0)
+    gan = FreqGAN(dcgan_generator(8, 16, 3, filters=4), dcgan_discriminator((16, 16, 3), filters=4),
+                  mode="unconditional", feature_matching_weight=1.0)
+    gan.compile()
+    gan.fit(patches[:8], batch_size=8, epochs=1, verbose=0)
+    critic = dcgan_discriminator((16, 16, 3), filters=4)
+    gan.discriminator = critic
+    gan.compile()
+    history = gan.fit(patches[:8], batch_size=8, epochs=1, verbose=0).history
+    assert np.isfinite(history["g_feature_matching"][0])
+    (features,) = gan._features(patches[:3])
+    flatten = keras.Model(critic.inputs, critic.get_layer(index=-2).output)(patches[:3])
+    np.testing.assert_allclose(features.numpy(), flatten.numpy(), rtol=1e-6)
+
+
 def test_feature_matching_alone_pulls_the_generated_features_to_the_real_ones(patches):
     """With the adversarial weight at 0 and D frozen, the generator's only
     loss is feature matching: it must fall (here by half)."""

@@ -1,5 +1,7 @@
 """`FreqGAN`: a GAN trained with plain `model.fit`, on one device or many."""
 
+import weakref
+
 import keras
 import tensorflow as tf
 
@@ -118,6 +120,11 @@ class FreqGAN(keras.Model):
     When on, their values are logged as `d_penalty` (unweighted, averaged
     over the steps that computed it), `g_feature_matching`,
     `g_spectrum_matching`, `g_rehazing` and `d_noise_sigma`.
+
+    A network may be replaced after construction (`gan.generator = other`,
+    then `compile` again, which builds the optimizers over its weights):
+    the re-hazing view and the feature matching model are rebuilt over the
+    new network, and `compile` checks it as the constructor would.
 
     Args:
         generator: `keras.Model`; `(N, H, W, C) -> (N, H, W, C)` in paired
@@ -262,16 +269,18 @@ class FreqGAN(keras.Model):
         self.rehazing_weight = float(rehazing_weight)
         self.rehazing_weighting = rehazing_weighting
         self.rehazing_target = rehazing_target
-        # Not tracked as sub-models: they share the networks' layers.
+        # Not tracked as sub-models: they share the networks' layers. Each
+        # is rebuilt when its network is replaced (`_view`).
         self.__dict__["_feature_model"] = None
         self.__dict__["_scattering_view"] = None
+        self.__dict__["_view_sources"] = weakref.WeakValueDictionary()
         if self.rehazing_weight > 0:
             if mode != "paired":
                 raise ValueError(
                     "`rehazing_weight` holds a dehazer's haze model to the training pairs: paired mode only. "
                     f"Received: mode={mode!r}, rehazing_weight={rehazing_weight!r}"
                 )
-            self.__dict__["_scattering_view"] = scattering_view(generator)
+            self._haze_view()
         if feature_matching_weight > 0:
             self._check_feature_source()
         if mode == "unconditional":
@@ -311,6 +320,11 @@ class FreqGAN(keras.Model):
             self.generator_optimizer = self._loss_scaled(self.generator_optimizer)
             self.discriminator_optimizer = self._loss_scaled(self.discriminator_optimizer)
         self._build_networks()
+        # A network replaced since construction (`gan.generator = other`) is
+        # checked here rather than in the first step.
+        self._haze_view()
+        if self.feature_matching_weight > 0:
+            self._check_feature_source()
         # Built here, in the strategy's scope, so that fit under
         # MirroredStrategy (and BackupAndRestore) find their variables.
         self.generator_optimizer.build(self.generator.trainable_variables)
@@ -441,23 +455,43 @@ class FreqGAN(keras.Model):
                     f"Its layers: {sorted(names)}. Received: feature_matching_layers={self.feature_matching_layers!r}"
                 )
 
+    def _view(self, name, network, build):
+        """`self.<name>`: the model `build()` makes over `network`'s layers,
+        rebuilt when `network` is not the one it was built from, so that a
+        network replaced after construction (`gan.generator = other`) gets
+        its own and no loss trains the old one. (The networks are held
+        weakly, out of sight of Keras's saving, which walks the attributes.)"""
+        if self.__dict__[name] is None or self._view_sources.get(name) is not network:
+            self.__dict__[name] = build()
+            self._view_sources[name] = network
+        return self.__dict__[name]
+
+    def _haze_view(self):
+        """`scattering_view(self.generator)`; None without the re-hazing loss."""
+        if self.rehazing_weight <= 0:
+            return None
+        return self._view("_scattering_view", self.generator, lambda: scattering_view(self.generator))
+
+    def _build_feature_model(self):
+        self._check_feature_source()
+        source = self._feature_source()
+        if self.feature_matching_layers:
+            tensors = [source.get_layer(name).output for name in self.feature_matching_layers]
+        else:
+            # The inputs of each output's layer: the last hidden features.
+            tensors = []
+            for output in source.outputs:
+                operation, node_index, _ = output._keras_history
+                tensors.extend(tf.nest.flatten(operation._inbound_nodes[node_index].input_tensors))
+        return keras.Model(source.inputs, tensors, name="discriminator_features")
+
     def _features(self, inputs):
         """Intermediate discriminator features of `inputs` (a list of tensors)."""
-        if self._feature_model is None:
-            source = self._feature_source()
-            if self.feature_matching_layers:
-                tensors = [source.get_layer(name).output for name in self.feature_matching_layers]
-            else:
-                # The inputs of each output's layer: the last hidden features.
-                tensors = []
-                for output in source.outputs:
-                    operation, node_index, _ = output._keras_history
-                    tensors.extend(tf.nest.flatten(operation._inbound_nodes[node_index].input_tensors))
-            self.__dict__["_feature_model"] = keras.Model(source.inputs, tensors, name="discriminator_features")
         # Inference mode: the real and generated features come from the same
         # weights (a spectrally normalised layer in training mode would run a
         # power iteration, and change its kernel, between the two calls).
-        return tf.nest.flatten(self._feature_model(inputs, training=False))
+        model = self._view("_feature_model", self._feature_source(), self._build_feature_model)
+        return tf.nest.flatten(model(inputs, training=False))
 
     def _noise_sigma(self):
         if self.instance_noise is None:
@@ -555,8 +589,9 @@ class FreqGAN(keras.Model):
 
         # Generator step.
         with tf.GradientTape() as tape:
-            if self._scattering_view is not None:
-                fake, transmission, airlight = self._scattering_view(condition, training=True)
+            view = self._haze_view()
+            if view is not None:
+                fake, transmission, airlight = view(condition, training=True)
                 if self.rehazing_target == "airlight":
                     transmission = tf.stop_gradient(transmission)
                 terms["g_rehazing"] = losses.rehazing_loss(condition, real, transmission, airlight)
