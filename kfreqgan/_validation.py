@@ -110,6 +110,14 @@ def check_nonempty_batch(inputs, name="images", what="image"):
         raise ValueError(f"`{name}` must hold at least one {what}. Received: shape={tuple(shape)}")
 
 
+def check_no_zero_size(shape, name):
+    """Raises `ValueError` if a known dimension of `shape` (an array's or a
+    tensor's) is zero: no images, no rows, no columns or no channels, which
+    would fail later inside TensorFlow or NumPy, or give an empty result."""
+    if any(dim == 0 for dim in shape):
+        raise ValueError(f"`{name}` has a zero-size dimension. Received: shape={tuple(shape)}")
+
+
 def as_image_batch(images, name="images", check_finite=True):
     """Returns `images` as a float32 NHWC tensor, or raises `ValueError`.
 
@@ -134,10 +142,7 @@ def as_image_batch(images, name="images", check_finite=True):
             f"`{name}` must have rank 4 (batch, height, width, channels). "
             f"Received: shape={tuple(shape) if shape.rank is not None else None}"
         )
-    if any(dim == 0 for dim in shape):
-        raise ValueError(
-            f"`{name}` has a zero-size dimension. Received: shape={tuple(shape)}"
-        )
+    check_no_zero_size(shape, name)
     check_float_dtype(tensor.dtype, name)
     if check_finite and tf.executing_eagerly():
         finite = tf.reduce_all(tf.math.is_finite(tf.cast(tensor, tf.float32)))

@@ -51,6 +51,7 @@ import os
 import numpy as np
 
 from kfreqgan import tiling
+from kfreqgan._validation import check_no_zero_size
 from kfreqgan._validation import check_positive_int
 from kfreqgan._validation import check_unit_range
 
@@ -225,8 +226,7 @@ def _as_image(image):
         raise ValueError(f"`image` must be one array of shape (height, width, channels). Received: {type(image).__name__} ({error})") from None
     if array.ndim != 3:
         raise ValueError(f"`image` must have shape (height, width, channels). Received: shape={array.shape}")
-    if array.size == 0:
-        raise ValueError(f"`image` is empty. Received: shape={array.shape}")
+    check_no_zero_size(array.shape, "image")
     if array.shape[0] * array.shape[1] > MAX_PIXELS:
         raise ValueError(f"`image` has more than {MAX_PIXELS} pixels. Received: shape={array.shape}")
     if array.dtype == np.uint8:

@@ -184,7 +184,9 @@ def test_whole_image_model_runs_untiled_and_equals_predict(shipped, coffee, monk
     "image,message",
     [
         (np.zeros((4, 4)), "shape"),
-        (np.zeros((0, 4, 3), np.float32), "empty"),
+        (np.zeros((0, 4, 3), np.float32), r"^`image` has a zero-size dimension\. Received: shape=\(0, 4, 3\)$"),
+        (np.zeros((4, 0, 3), np.uint8), r"^`image` has a zero-size dimension\. Received: shape=\(4, 0, 3\)$"),
+        (np.zeros((4, 4, 0), np.float32), r"^`image` has a zero-size dimension\. Received: shape=\(4, 4, 0\)$"),
         (np.full((8, 8, 3), 2.0, np.float32), r"\[0, 1\]"),
         (np.full((8, 8, 3), np.nan, np.float32), r"must be a finite floating-point image in \[0, 1\]\. Received: 192 non-finite of 192 values"),
         (np.zeros((8, 8, 3), np.int32), "dtype"),

@@ -46,6 +46,7 @@ import tensorflow as tf
 from kfreqgan._validation import FLOAT_DTYPES
 from kfreqgan._validation import check_array_size
 from kfreqgan._validation import check_at_least
+from kfreqgan._validation import check_no_zero_size
 from kfreqgan._validation import is_integer
 from kfreqgan._validation import is_real_number
 
@@ -70,8 +71,7 @@ def _as_float_images(value, name, ranks=(3, 4)):
             f"`{name}` must have rank {' or '.join(map(str, ranks))} ((batch,) height, width, channels). "
             f"Received: shape={tuple(tensor.shape) if tensor.shape.rank is not None else None}"
         )
-    if any(dim == 0 for dim in tensor.shape):
-        raise ValueError(f"`{name}` has a zero-size dimension. Received: shape={tuple(tensor.shape)}")
+    check_no_zero_size(tensor.shape, name)
     if tensor.dtype not in FLOAT_DTYPES:
         raise ValueError(
             f"`{name}` must be a floating tensor with values in [0, 1] (convert integer images with "
