@@ -88,9 +88,9 @@ def receptive_radius(model, threshold=1e-4, probe=512):
     probe = check_positive_int(probe, "probe")
     if probe < 3:
         raise ValueError(f"`probe` must be at least 3 pixels. Received: probe={probe}")
-    names = {layer.name for layer in model.layers}
-    if "transmission" in names:
-        model = keras.Model(model.inputs, model.get_layer("transmission").output)
+    parts = _haze_model_parts(model)
+    if parts is not None:
+        model = keras.Model(model.inputs, parts[1])
     images = tf.Variable(tf.random.stateless_uniform((1, probe, probe, model.inputs[0].shape[-1]), (1, 2)))
     with tf.GradientTape() as tape:
         centre = tf.reduce_sum(model(images, training=False)[0, probe // 2, probe // 2])
@@ -139,6 +139,22 @@ def _network_multiple(model):
     return multiple
 
 
+def _haze_model_parts(model):
+    """`kfreqgan.models.scattering.haze_model_parts` of a scattering-head
+    `model` whose transmission is one channel and airlight one per image, as
+    the tiling split takes them; None for any other model."""
+    from kfreqgan.models.scattering import haze_model_parts
+
+    try:
+        parts = haze_model_parts(model)
+    except ValueError:
+        return None
+    _, transmission, airlight = parts
+    if transmission.shape[-1] != 1 or len(airlight.shape) != 4 or tuple(airlight.shape[1:3]) != (1, 1):
+        return None
+    return parts
+
+
 class _KerasRunner:
     """A Keras image-to-image generator; splits a scattering head in two."""
 
@@ -153,12 +169,13 @@ class _KerasRunner:
         self.multiple = _network_multiple(model)
         self._model = model
         self.whole_image = is_whole_image_model(model) and self.fixed_size is None
-        names = {layer.name for layer in model.layers}
-        self.scattering = {"transmission", "airlight"} <= names and self.fixed_size is None and not self.whole_image
+        haze_model = _haze_model_parts(model) if self.fixed_size is None and not self.whole_image else None
+        self.scattering = haze_model is not None
         if self.scattering:
-            parts = keras.Model(model.inputs, [model.get_layer("transmission").output, model.get_layer("airlight").output])
+            invert, transmission, airlight = haze_model
+            parts = keras.Model(model.inputs, [transmission, airlight])
             self._parts = tf.function(lambda x: parts(x, training=False), reduce_retracing=True)
-            self.min_transmission = model.get_layer("output").min_transmission
+            self.min_transmission = invert.min_transmission
         self._full = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
 
     @functools.cached_property

@@ -139,6 +139,37 @@ def test_tiled_dehazing_equals_untiled_away_from_the_border(unet):
     assert difference.mean() < 2e-3
 
 
+def test_a_scattering_head_is_found_by_its_inversion_not_by_layer_names():
+    """The Dehazer split a generator into transmission and airlight by the
+    U-Net's layer names: a scattering model named otherwise was tiled as a
+    black box (each tile its own airlight: tiled != untiled), and a model
+    with those names but no InvertScattering was refused ("No such layer:
+    output"). Now the split is `haze_model_parts`, as for the re-hazing loss."""
+    from kfreqgan.dehazing import receptive_radius
+    from kfreqgan.layers import InvertScattering
+    from kfreqgan.models import coherent_dehazer
+
+    keras.utils.set_random_seed(4)
+    hazy = keras.Input((None, None, 3))
+    t = keras.layers.Conv2D(1, 3, padding="same", activation="sigmoid", name="t_head")(hazy)
+    a = keras.layers.Dense(3, activation="sigmoid", name="a_head")(keras.layers.GlobalAveragePooling2D()(hazy))
+    scattering = keras.Model(hazy, InvertScattering(name="invert")([hazy, t, keras.layers.Reshape((1, 1, 3))(a)]))
+    x = keras.Input((None, None, 3))
+    x_out = keras.layers.Conv2D(3, 1, activation="sigmoid", name="airlight")(keras.layers.Conv2D(3, 1, name="transmission")(x))
+    named = keras.Model(x, x_out)
+    # Dark on the left, bright on the right: each tile's own airlight differs.
+    image = np.clip(np.linspace(0.05, 0.95, 112)[None, :, None] + np.random.default_rng(0).normal(0, 0.05, (80, 112, 3)), 0, 1)
+    image = image.astype(np.float32)
+    for model in (scattering, named):
+        counts = []
+        tiled = Dehazer(model, tile_size=32, overlap=16, margin=4)(image, progress=lambda done, total: counts.append(total))
+        assert counts[-1] > 1
+        np.testing.assert_allclose(tiled, np.clip(model.predict(image[None], verbose=0)[0], 0, 1), atol=1e-5)
+    # A whole-image dehazer's transmission looks at the whole probe (the
+    # clipped output's gradient was 0 at a saturated centre pixel).
+    assert receptive_radius(coherent_dehazer(coarse_size=32, filters=4), probe=64) == 32
+
+
 def test_black_box_tiling_blends_without_seams(coffee):
     """A residual-head generator (no shared airlight): seams stay invisible."""
     keras.utils.set_random_seed(3)

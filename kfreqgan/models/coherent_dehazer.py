@@ -212,8 +212,6 @@ def coherent_dehazer(
     guide = Luminance(dtype="float32", name="guide")(middle)
     full_guide = Luminance(dtype="float32", name="full_guide")(hazy)
     transmission = GuidedFilter(radius, epsilon, dtype="float32", name="guided_filter")([guide, transmission, full_guide])
-    # Not named "transmission" / "airlight": `kfreqgan.dehazing.Dehazer` reads
-    # those names as the v1 U-Net's scattering head, which it tiles in two parts.
     transmission = keras.layers.ReLU(max_value=1.0, dtype="float32", name="refined_transmission")(transmission)
     if dark_channel_bound > 0:
         # Right before the inversion, which also takes the airlight: every
