@@ -170,6 +170,21 @@ def test_a_scattering_head_is_found_by_its_inversion_not_by_layer_names():
     assert receptive_radius(coherent_dehazer(coarse_size=32, filters=4), probe=64) == 32
 
 
+def test_a_sequential_model_is_dehazed_as_a_black_box():
+    """A Sequential generator has no haze model to split off: the lookup
+    raised AttributeError ('no attribute _nodes_by_depth') from Dehazer and
+    receptive_radius, which took it before they used haze_model_parts."""
+    from kfreqgan.dehazing import receptive_radius
+
+    keras.utils.set_random_seed(6)
+    model = keras.Sequential([keras.Input((None, None, 3)), keras.layers.Conv2D(3, 3, padding="same", activation="sigmoid")])
+    image = np.random.default_rng(1).uniform(size=(40, 56, 3)).astype(np.float32)
+    dehazer = Dehazer(model, tile_size=32, overlap=16, margin=2)
+    assert not dehazer.runner.scattering
+    np.testing.assert_allclose(dehazer(image), model.predict(image[None], verbose=0)[0], atol=1e-5)
+    assert receptive_radius(model, probe=16) == 1
+
+
 def test_black_box_tiling_blends_without_seams(coffee):
     """A residual-head generator (no shared airlight): seams stay invisible."""
     keras.utils.set_random_seed(3)

@@ -161,6 +161,10 @@ def test_scattering_view_refuses_a_generator_without_the_haze_model():
         scattering_view(unet_generator((32, 32, 3), 4, 2, bands=None, head="direct"))
     with pytest.raises(ValueError, match="must be a keras.Model"):
         scattering_view("dehazer")
+    # A Sequential model has no graph to look in (it raised AttributeError).
+    sequential = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(3, 1)])
+    with pytest.raises(ValueError, match=r"Functional generator .* Received: generator='.*' \(Sequential\)$"):
+        scattering_view(sequential)
 
 
 def test_scattering_view_takes_the_generators_own_call_of_a_layer_it_shares():

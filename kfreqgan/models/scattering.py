@@ -38,6 +38,9 @@ def haze_model_parts(generator):
         raise ValueError(f"`generator` must be a keras.Model. Received: generator={type(generator).__name__}")
     try:
         inputs, outputs = generator.inputs, generator.outputs
+        # A Sequential model has inputs and outputs but no graph of its own
+        # (and cannot call a layer of three inputs): it has no haze model.
+        nodes_by_depth = generator._nodes_by_depth
     except (AttributeError, ValueError):
         inputs = outputs = None
     if not isinstance(inputs, list) or not isinstance(outputs, list) or len(inputs) != 1 or len(outputs) != 1:
@@ -48,7 +51,7 @@ def haze_model_parts(generator):
     # The calls in this generator's own graph: a layer it shares with
     # another model (a `clone_model` that keeps the layers, a fixed-size
     # copy) has that model's call among its nodes too.
-    own = {id(node) for nodes in generator._nodes_by_depth.values() for node in nodes}
+    own = {id(node) for nodes in nodes_by_depth.values() for node in nodes}
     calls = [
         (layer, node)
         for layer in generator.layers
