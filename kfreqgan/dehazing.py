@@ -142,17 +142,45 @@ def _network_multiple(model):
 def _haze_model_parts(model):
     """`kfreqgan.models.scattering.haze_model_parts` of a scattering-head
     `model` whose transmission is one channel and airlight one per image, as
-    the tiling split takes them; None for any other model."""
+    the tiling split takes them, and whose output is the inversion (or a
+    ReLU of it, a clip the Dehazer's own clip to [0, 1] covers:
+    `_is_inversion`); None for any other model."""
     from kfreqgan.models.scattering import haze_model_parts
 
     try:
         parts = haze_model_parts(model)
     except ValueError:
         return None
-    _, transmission, airlight = parts
+    invert, transmission, airlight = parts
     if transmission.shape[-1] != 1 or len(airlight.shape) != 4 or tuple(airlight.shape[1:3]) != (1, 1):
         return None
+    if not _is_inversion(model.outputs[0], invert):
+        return None
     return parts
+
+
+def _is_inversion(tensor, invert):
+    """Whether the symbolic `tensor` is the output of the `InvertScattering`
+    layer `invert`, or of a plain ReLU of it with no maximum or a maximum
+    of 1 (the coherent dehazer's last layer). The split re-forms the output from `t` and `A`
+    with the inversion's formula alone: a layer after it (a refinement, a
+    rescaling) would be left out of every tiled result, and `t`'s receptive
+    field would not be the output's."""
+    import keras
+
+    operation, node_index, _ = tensor._keras_history
+    if operation is invert:
+        return True
+    clip = (
+        isinstance(operation, keras.layers.ReLU)
+        and float(operation.negative_slope) == 0
+        and float(operation.threshold) == 0
+        and (operation.max_value is None or float(operation.max_value) == 1)
+    )
+    if not clip:
+        return False
+    inputs = operation._inbound_nodes[node_index].input_tensors
+    return len(inputs) == 1 and inputs[0]._keras_history[0] is invert
 
 
 class _KerasRunner:

@@ -170,6 +170,36 @@ def test_a_scattering_head_is_found_by_its_inversion_not_by_layer_names():
     assert receptive_radius(coherent_dehazer(coarse_size=32, filters=4), probe=64) == 32
 
 
+@pytest.mark.parametrize("after", ["rescaling", "relu_max_half", "relu_clip", "none"])
+def test_only_a_model_whose_output_is_its_inversion_is_split(after):
+    """The split re-forms the output from t and A with the inversion's
+    formula: a layer after InvertScattering (here a rescaling, or a clip
+    below 1) was left out of every tiled result. Such a model is tiled as
+    a black box; the inversion itself, or a ReLU clip to [0, 1] of it, is
+    still split. The airlight is a constant, so both tilings equal the
+    untiled output."""
+    from kfreqgan.layers import InvertScattering
+
+    keras.utils.set_random_seed(7)
+    hazy = keras.Input((None, None, 3))
+    t = keras.layers.Conv2D(1, 1, activation="sigmoid")(hazy)
+    pooled = keras.layers.GlobalAveragePooling2D()(hazy)
+    a = keras.layers.Dense(3, kernel_initializer="zeros", bias_initializer=keras.initializers.Constant(0.7))(pooled)
+    clean = InvertScattering()([hazy, t, keras.layers.Reshape((1, 1, 3))(a)])
+    layers = {
+        "rescaling": keras.layers.Rescaling(0.5, offset=0.25),
+        "relu_max_half": keras.layers.ReLU(max_value=0.5),
+        "relu_clip": keras.layers.ReLU(max_value=1.0),
+        "none": None,
+    }
+    model = keras.Model(hazy, clean if layers[after] is None else layers[after](clean))
+    image = np.random.default_rng(2).uniform(size=(40, 56, 3)).astype(np.float32)
+    dehazer = Dehazer(model, tile_size=32, overlap=16, margin=2)
+    assert dehazer.runner.scattering == (after in ("relu_clip", "none"))
+    expected = np.clip(model.predict(image[None], verbose=0)[0], 0, 1)
+    np.testing.assert_allclose(dehazer(image), expected, atol=1e-5)
+
+
 def test_a_sequential_model_is_dehazed_as_a_black_box():
     """A Sequential generator has no haze model to split off: the lookup
     raised AttributeError ('no attribute _nodes_by_depth') from Dehazer and
