@@ -146,7 +146,7 @@ def _parser():
     )
     parser.add_argument("--baseline", type=int_at_least(1), default=1, help="which --model (1: the first) the others are paired with")
     parser.add_argument("--max-side", type=int_at_least(16), default=512, help="held-out photos' longer side")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int_at_least(0), default=0, help="the first haze seed")
     parser.add_argument("--seeds", type=int_at_least(1), default=1, help="haze drawn with seeds --seed ... --seed + N - 1")
     parser.add_argument("--release", type=int, help="photo catalogue release of the held-out set (default: the latest)")
     parser.add_argument("--out", default="outputs/dehaze_parameters", help="folder for results.json")

@@ -419,7 +419,7 @@ def _parser():
     parser.add_argument("--pairs", nargs=2, metavar=("HAZY_DIR", "CLEAR_DIR"), help="real pairs (RESIDE, O-HAZE, I-HAZE, Dense-Haze or NH-HAZE naming)")
     parser.add_argument("--max-side", type=int, default=512, help="held-out photos' longer side (synthetic set)")
     parser.add_argument("--limit", type=int_at_least(1), help="at most this many pairs")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int_at_least(0), default=0, help="synthetic set: the first haze seed")
     parser.add_argument("--seeds", type=int, default=1, help="synthetic set: haze drawn with seeds --seed ... --seed + N - 1 (N times the pairs)")
     parser.add_argument("--out", default="outputs/dehaze_quality", help="folder for montage.png and results.json")
     parser.add_argument("--airlight", action="store_true", help="airlight error with and without a lamp (whole-image candidate)")

@@ -142,6 +142,9 @@ def test_the_program_pairs_two_models_and_writes_its_record(bench, models, tmp_p
         (["--baseline", "3"], "--baseline must name one of the 2 --model"),
         (["--seeds", "0"], "--seeds"),
         (["--release", "99"], "release"),
+        # The haze seeds are non-negative: -1 failed after the photos loaded,
+        # in NumPy's words ("expected non-negative integer").
+        (["--seed", "-1"], "argument --seed: must be an integer >= 0. Received: '-1'"),
     ],
 )
 def test_the_program_refuses_bad_arguments_before_any_work(bench, models, tmp_path, capsys, extra, message):

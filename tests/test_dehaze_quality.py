@@ -205,7 +205,7 @@ def test_more_seeds_draw_more_haze_on_the_same_photos(tmp_path, capsys):
     again = bench.synthetic_pairs(32, 1)
     assert [p[0] for p in one] == [p[0] for p in again]
     assert not np.allclose(one[0][2], again[0][2])
-    for argv in (["--seeds", "0"], ["--seeds", "2", "--pairs", "a", "b"], ["--real-haze", "--seeds", "2"]):
+    for argv in (["--seeds", "0"], ["--seeds", "2", "--pairs", "a", "b"], ["--real-haze", "--seeds", "2"], ["--seed", "-1"]):
         with pytest.raises(SystemExit):
             bench.main([*argv, "--out", str(tmp_path / "out")])
         assert capsys.readouterr().err.strip()
