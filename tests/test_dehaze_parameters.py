@@ -164,3 +164,19 @@ def test_a_model_without_a_haze_model_is_named_before_any_image_is_made(bench, m
     assert bench.main(["--model", models[0], "--model", path, "--out", str(out)]) == 2
     assert "InvertScattering" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_a_photo_too_small_for_ssim_names_max_side_before_any_model_runs(bench, models, tmp_path, capsys, monkeypatch):
+    """A wide photo at a small --max-side (a catalogue photo is 9x16 at
+    16) was refused by SSIM on its first scored image, after the models had
+    run, in words that named no argument."""
+    from kfreqgan.data import whole_photos
+
+    monkeypatch.setattr(whole_photos, "load_photos", lambda *args: (["wide"], [np.full((9, 16, 3), 0.5, np.float32)]))
+    monkeypatch.setattr(keras.Model, "__call__", lambda *args, **kwargs: pytest.fail("a model ran"))
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as stop:
+        bench.main(["--model", models[0], "--max-side", "16", "--out", str(out)])
+    assert stop.value.code == 2
+    assert "--max-side 16 shrinks the photo 'wide' to 9x16 pixels; SSIM needs at least 11" in capsys.readouterr().err
+    assert not out.exists()
