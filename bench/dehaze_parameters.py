@@ -3,10 +3,10 @@ the haze each pair was made with.
 
     python bench/dehaze_parameters.py --model pretrained:dehazer --model RUN/freqgan.keras --seeds 3
 
-For generators that invert the haze model (they end in
-`kfreqgan.layers.InvertScattering`: `coherent_dehazer`, the shipped
-dehazer, `unet_generator(head="scattering")` at sizes it takes), on the
-synthetic held-out set of `bench/dehaze_quality.py` (the same photos, haze
+For generators of RGB images of any size that invert the haze model
+(they end in `kfreqgan.layers.InvertScattering`: `coherent_dehazer`, the
+shipped dehazer, `unet_generator(head="scattering")` built without a fixed
+size), on the synthetic held-out set of `bench/dehaze_quality.py` (the same photos, haze
 levels and haze draws: its `synthetic_pairs`), each model is run once per
 image through `kfreqgan.models.scattering.scattering_view`, which gives its
 output, transmission `t` and airlight `A` together. Per haze level it
@@ -180,11 +180,22 @@ def _run(args, parser):
         check_output_file(os.path.join(args.out, "results.json"), inputs)
     except ValueError as error:
         parser.error(str(error))
+    from kfreqgan.models.image_to_image import check_image_to_image
     from kfreqgan.models.loading import load_generator
     from kfreqgan.models.scattering import scattering_view
 
-    # Every model loads, and has a haze model, before any image is made.
-    views = [scattering_view(load_generator(path, kinds=("keras",))) for path in args.model]
+    # Every model loads, has a haze model and takes the held-out photos (RGB,
+    # each at its own size) before any image is made.
+    views = []
+    for path in args.model:
+        generator = load_generator(path, kinds=("keras",))
+        views.append(scattering_view(generator))
+        height, width, channels = check_image_to_image(generator)
+        if (height, width, channels) != (None, None, 3):
+            parser.error(
+                "--model must take RGB images of any size (the held-out photos come at their own sizes); "
+                f"{path} takes {height or 'any'}x{width or 'any'}x{channels}. Received: --model {path}"
+            )
     quality = _dehaze_quality()
     pairs = []
     for seed in range(args.seed, args.seed + args.seeds):

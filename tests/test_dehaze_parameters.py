@@ -180,3 +180,23 @@ def test_a_photo_too_small_for_ssim_names_max_side_before_any_model_runs(bench, 
     assert stop.value.code == 2
     assert "--max-side 16 shrinks the photo 'wide' to 9x16 pixels; SSIM needs at least 11" in capsys.readouterr().err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("kind, takes", [("fixed", "32x32x3"), ("grey", "anyxanyx1")])
+def test_a_model_that_cannot_take_the_photos_is_named_before_any_image_is_made(bench, models, tmp_path, capsys, kind, takes):
+    """A fixed-size scattering U-Net, or a grey dehazer, failed on the first
+    photo in Keras's words, after the photos were made."""
+    from kfreqgan.models import coherent_dehazer
+    from kfreqgan.models import unet_generator
+
+    path = str(tmp_path / f"{kind}.keras")
+    if kind == "fixed":
+        unet_generator((32, 32, 3), 4, 2, bands=None, head="scattering").save(path)
+    else:
+        coherent_dehazer(coarse_size=32, filters=4, channels=1).save(path)
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as stop:
+        bench.main(["--model", models[0], "--model", path, "--max-side", "48", "--out", str(out)])
+    assert stop.value.code == 2
+    assert f"--model must take RGB images of any size (the held-out photos come at their own sizes); {path} takes {takes}." in capsys.readouterr().err
+    assert not out.exists()
