@@ -22,7 +22,8 @@ weights apply to any image; what limits the size is memory. `Dehazer`
    single pass would have given it: no seam shows, and memory is bounded by
    one tile whatever the photo's size;
 3. for a generator with the scattering head (`unet_generator(...,
-   head="scattering")`: per-pixel transmission `t`, one airlight `A` per
+   head="scattering")`, or any whose output is its `InvertScattering`'s,
+   or a ReLU of it: per-pixel transmission `t`, one airlight `A` per
    image), estimates `A` once from the whole image (downscaled so that its
    longer side is at most `airlight_size`), tiles only `t`, and inverts
    the haze model at full resolution. Tiles then agree on `A`, and the
