@@ -142,8 +142,8 @@ def _network_multiple(model):
 
 def _haze_model_parts(model):
     """`kfreqgan.models.scattering.haze_model_parts` of a scattering-head
-    `model` whose transmission is one channel and airlight one per image, as
-    the tiling split takes them, and whose output is the inversion (or a
+    `model` whose transmission is a one-channel map of the input's size and
+    airlight one per image, as the tiling split takes them, and whose output is the inversion (or a
     ReLU of it, a clip the Dehazer's own clip to [0, 1] covers:
     `_is_inversion`); None for any other model."""
     from kfreqgan.models.scattering import haze_model_parts
@@ -154,6 +154,10 @@ def _haze_model_parts(model):
         return None
     invert, transmission, airlight = parts
     if transmission.shape[-1] != 1 or len(airlight.shape) != 4 or tuple(airlight.shape[1:3]) != (1, 1):
+        return None
+    # A transmission map of the input's size: one `t` per image (1 x 1,
+    # which the inversion broadcasts) cannot be tiled.
+    if len(transmission.shape) != 4 or tuple(transmission.shape[1:3]) != tuple(model.inputs[0].shape[1:3]):
         return None
     if not _is_inversion(model.outputs[0], invert):
         return None

@@ -200,6 +200,24 @@ def test_only_a_model_whose_output_is_its_inversion_is_split(after):
     np.testing.assert_allclose(dehazer(image), expected, atol=1e-5)
 
 
+def test_a_transmission_of_one_value_per_image_is_not_split():
+    """A haze model with one t per image (1 x 1, which the inversion
+    broadcasts) has no map to tile: the split refused to tile it ("must keep
+    the tile size"); it is tiled as a black box, as before the split looked
+    for InvertScattering in every model."""
+    from kfreqgan.layers import InvertScattering
+
+    keras.utils.set_random_seed(8)
+    hazy = keras.Input((None, None, 3))
+    pooled = keras.layers.GlobalAveragePooling2D(keepdims=True)(hazy)
+    t = keras.layers.Dense(1, activation="sigmoid")(pooled)
+    model = keras.Model(hazy, InvertScattering()([hazy, t, keras.layers.Dense(3, activation="sigmoid")(pooled)]))
+    image = np.random.default_rng(3).uniform(size=(40, 56, 3)).astype(np.float32)
+    dehazer = Dehazer(model, tile_size=32, overlap=16, margin=2)
+    assert not dehazer.runner.scattering
+    assert dehazer(image).shape == image.shape
+
+
 def test_a_sequential_model_is_dehazed_as_a_black_box():
     """A Sequential generator has no haze model to split off: the lookup
     raised AttributeError ('no attribute _nodes_by_depth') from Dehazer and
