@@ -200,14 +200,10 @@ def _run(args, parser):
     pairs = []
     for seed in range(args.seed, args.seed + args.seeds):
         pairs += quality.synthetic_pairs(args.max_side, seed, release=args.release, return_parameters=True)
-    # A photo's aspect ratio decides its shorter side: told here, before
-    # any model runs, rather than by the first image SSIM cannot score.
-    name, _, hazy, *_ = min(pairs, key=lambda pair: min(pair[2].shape[:2]))
-    if min(hazy.shape[:2]) < quality.SSIM_WINDOW:
-        parser.error(
-            f"--max-side {args.max_side} shrinks the photo {name!r} to {hazy.shape[0]}x{hazy.shape[1]} pixels; SSIM needs "
-            f"at least {quality.SSIM_WINDOW} on each side: give a larger --max-side. Received: --max-side {args.max_side}"
-        )
+    try:
+        quality.check_max_side(pairs, args.max_side)
+    except ValueError as error:
+        parser.error(str(error))
     rows = image_rows(pairs, views, quality.score)
     levels = list(quality.LEVELS)
     tables = {path: parameter_table(rows, index, levels) for index, path in enumerate(args.model)}

@@ -172,6 +172,19 @@ def check_scorable(shape, name):
         )
 
 
+def check_max_side(pairs, max_side):
+    """Refuses a synthetic set in which `--max-side` shrank a photo below
+    SSIM's window (a photo's aspect ratio decides its shorter side): told
+    before any model runs, naming the argument, rather than by the first
+    image SSIM cannot score."""
+    name, _, hazy, *_ = min(pairs, key=lambda pair: min(pair[2].shape[:2]))
+    if min(hazy.shape[:2]) < SSIM_WINDOW:
+        raise ValueError(
+            f"--max-side {max_side} shrinks the photo {name!r} to {hazy.shape[0]}x{hazy.shape[1]} pixels; SSIM needs "
+            f"at least {SSIM_WINDOW} on each side: give a larger --max-side. Received: --max-side {max_side}"
+        )
+
+
 def folder_pairs(hazy_dir, clear_dir, limit=None):
     """`(pairs, cropped)`: `pairs` [(name, "real", hazy, clean)] from two
     folders of pairs (see the module docstring), the first `limit`;
@@ -502,6 +515,10 @@ def _run(args, parser, argv):
             for seed in range(args.seed, args.seed + args.seeds)
             for pair in synthetic_pairs(args.max_side, seed, args.training_photos, args.release)
         ][: args.limit]
+        try:
+            check_max_side(pairs, args.max_side)
+        except ValueError as error:
+            parser.error(str(error))
     methods = contenders(args.model)
     results, timing, rows = run(pairs, methods)
     table, text = summary(results, timing)

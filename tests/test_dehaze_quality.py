@@ -329,3 +329,20 @@ def test_strict_json_writes_null_for_every_non_finite_number():
     value = {"a": [float("inf"), np.float32("nan"), 1.5, np.float64(2.0)], "b": (float("-inf"), 3), "c": "text"}
     assert strict_json(value) == {"a": [None, None, 1.5, 2.0], "b": [None, 3], "c": "text"}
     json.dumps(strict_json(value), allow_nan=False)
+
+
+def test_a_photo_too_small_for_ssim_names_max_side_before_any_method_runs(tmp_path, capsys, monkeypatch):
+    """A wide photo at a small --max-side (a catalogue photo is 9x16 at 16)
+    was refused by SSIM on its first scored image, after every method had
+    run on it, in words that named no argument."""
+    from kfreqgan.data import whole_photos
+
+    bench = _load_bench()
+    monkeypatch.setattr(whole_photos, "load_photos", lambda *args: (["wide"], [np.full((9, 16, 3), 0.5, np.float32)]))
+    monkeypatch.setattr(bench, "contenders", lambda *args: pytest.fail("a method was set up"))
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as stop:
+        bench.main(["--max-side", "16", "--out", str(out)])
+    assert stop.value.code == 2
+    assert "--max-side 16 shrinks the photo 'wide' to 9x16 pixels; SSIM needs at least 11" in capsys.readouterr().err
+    assert not out.exists()
