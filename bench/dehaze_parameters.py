@@ -170,11 +170,13 @@ def _run(args, parser):
             check_release(args.release)
         except ValueError as error:
             parser.error(str(error))
+    from kfreqgan.models.loading import pretrained_name
     from kfreqgan.paths import InputFiles
     from kfreqgan.paths import check_output_file
     from kfreqgan.paths import check_output_folder
 
-    inputs = InputFiles(files=[path for path in args.model if not path.startswith("pretrained:")], folders=[])
+    # A model that ships in the package is no file of the user's.
+    inputs = InputFiles(files=[path for path in args.model if pretrained_name(path) is None], folders=[])
     try:
         check_output_folder(args.out, inputs)
         check_output_file(os.path.join(args.out, "results.json"), inputs)
