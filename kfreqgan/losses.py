@@ -170,6 +170,54 @@ def haze_strength(hazy, clear):
     return per_example_mean(tf.abs(hazy - clear))
 
 
+def haze_parameter_loss(predicted, true, name="parameter"):
+    """How far a dehazer's transmission or airlight is from the haze's own, per example, `(N,)`.
+
+    The mean absolute difference `|predicted - true|`, for training on
+    synthetic haze whose parameters are known
+    (`kfreqgan.data.make_hazy_pairs(return_parameters=True)`). Unlike
+    `rehazing_loss` it needs the truth, and it holds the airlight to it
+    directly: neither a wrong transmission nor anything else can make up
+    for a wrong airlight in it.
+
+    Args:
+        predicted: `(N, H, W, C)` transmission (`C` is 1 or the images'
+            channels) or `(N, 1, 1, C)` airlight.
+        true: the same shape, except that either may have one channel
+            where the other has several (a grey airlight against a tinted
+            one: each channel is compared with the grey).
+        name: what is compared, for the error message.
+
+    Returns:
+        `(N,)` float32.
+
+    Raises:
+        ValueError: if either is not rank 4, or their batch, height or
+            width differ (where known before the graph runs): broadcasting
+            a batch of one or a coarse map would give a plausible number
+            for a wrong pairing.
+
+    Example:
+
+    >>> t = tf.fill((2, 4, 4, 1), 0.5)
+    >>> kfreqgan.losses.haze_parameter_loss(t, t + 0.25, "transmission").numpy()
+    array([0.25, 0.25], dtype=float32)
+    """
+    predicted = tf.cast(predicted, tf.float32)
+    true = tf.cast(true, tf.float32)
+    for value, which in ((predicted, "predicted"), (true, "true")):
+        if value.shape.rank != 4:
+            raise ValueError(f"The {which} {name} must be rank 4 (N, H, W, C). Received: {which} {name} of shape {value.shape}")
+    for axis, (a, b) in enumerate(zip(predicted.shape, true.shape)):
+        channel = axis == 3 and 1 in (a, b)
+        if a is not None and b is not None and a != b and not channel:
+            raise ValueError(
+                f"The predicted and true {name} must have the same batch, height and width, and the same channels "
+                f"or one of them 1. Received: predicted.shape={tuple(predicted.shape)}, true.shape={tuple(true.shape)}"
+            )
+    return per_example_mean(tf.abs(predicted - true))
+
+
 def _check_haze_part(value, name, hazy, expected, spatial_may_be_one):
     """Raises unless `value` has rank 4, `hazy`'s batch, and each other
     axis `hazy`'s size or 1 (height and width: `hazy`'s unless

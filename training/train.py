@@ -92,12 +92,25 @@ def _worker(strategy):
     return chief, int(resolver.task_id or 0)
 
 
-def _hazify(config):
-    """A map function (clean, seed) -> (hazy, clean) with the config's haze."""
+def supervises_haze(config):
+    """Whether the config's losses need the haze's true parameters in the data."""
+    return bool(config.get("airlight_supervision_weight", 0.0) or config.get("transmission_supervision_weight", 0.0))
+
+
+def _hazify(config, with_parameters=False):
+    """A map function (clean, seed) -> (hazy, clean) with the config's haze;
+    `with_parameters`: (hazy, clean, {"transmission", "airlight" (1, 1, C)})."""
+    import tensorflow as tf
+
     from kfreqgan.data import make_hazy_pairs
 
     def apply(clean, seed):
-        return make_hazy_pairs(clean, seed, beta_range=config["beta_range"], airlight_range=config["airlight_range"])
+        hazy, clean, parameters = make_hazy_pairs(
+            clean, seed, beta_range=config["beta_range"], airlight_range=config["airlight_range"], return_parameters=True
+        )
+        if not with_parameters:
+            return hazy, clean
+        return hazy, clean, {"transmission": parameters["transmission"], "airlight": tf.reshape(parameters["airlight"], (1, 1, -1))}
 
     return apply
 
@@ -147,7 +160,7 @@ def dehazing_data(config, global_batch_size):
         .repeat(1)
     )
     train = tf.data.Dataset.zip(train, seeds)
-    train = train.map(_hazify(config), num_parallel_calls=tf.data.AUTOTUNE)
+    train = train.map(_hazify(config, supervises_haze(config)), num_parallel_calls=tf.data.AUTOTUNE)
     train = train.batch(global_batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
@@ -191,7 +204,15 @@ def whole_photo_data(config, global_batch_size):
     examples = config["patches_per_photo"] * len(photos)
     check_steps(examples, global_batch_size, f"patches_per_photo={config['patches_per_photo']} x {len(photos)} photos")
     train = whole_photos.whole_photo_pairs(
-        photos, depths, config["image_size"], examples, global_batch_size, seed, config["crop_range"], **haze_ranges
+        photos,
+        depths,
+        config["image_size"],
+        examples,
+        global_batch_size,
+        seed,
+        config["crop_range"],
+        return_parameters=supervises_haze(config),
+        **haze_ranges,
     )
     _, held = whole_photos.load_photos(eval_sources, config["eval_photos"], max_side)
     eval_hazy, eval_clean = whole_photos.heldout_pairs(
@@ -392,6 +413,8 @@ def build_gan(config):
         rehazing_weight=config.get("rehazing_weight", 0.0),
         rehazing_weighting=config.get("rehazing_weighting", "uniform"),
         rehazing_target=config.get("rehazing_target", "both"),
+        airlight_supervision_weight=config.get("airlight_supervision_weight", 0.0),
+        transmission_supervision_weight=config.get("transmission_supervision_weight", 0.0),
         **_stabilizers(config),
     )
 

@@ -89,6 +89,7 @@ def whole_photo_pairs(
     crop_range=DEFAULT_CROP_RANGE,
     beta_range=haze.WIDE_BETA_RANGE,
     airlight_range=haze.WIDE_AIRLIGHT_RANGE,
+    return_parameters=False,
     **haze_options,
 ):
     """A `tf.data.Dataset` of `(hazy, clean)` batches from whole photos.
@@ -103,10 +104,17 @@ def whole_photo_pairs(
         crop_range: `(min, max)` side of the square crop as a fraction of
             the photo's shorter side.
         beta_range, airlight_range: haze ranges for `make_hazy_pairs`.
+        return_parameters: also yield the haze's true parameters, for
+            `FreqGAN(airlight_supervision_weight=...,
+            transmission_supervision_weight=...)`.
         **haze_options: further `make_hazy_pairs` keywords.
 
     Returns:
-        Batches of `(hazy, clean)` float32 `(batch, image_size, image_size, 3)`.
+        Batches of `(hazy, clean)` float32 `(batch, image_size, image_size, 3)`;
+        with `return_parameters`, `(hazy, clean, parameters)`, `parameters`
+        a dict of `"transmission"` `(batch, image_size, image_size, 1)` and
+        `"airlight"` `(batch, 1, 1, C)` (`C` 1 for a plain grey airlight, 3
+        when tinted). The images are the same either way.
     """
     if len(photos) != len(depths) or not photos:
         raise ValueError(f"`photos` and `depths` must be non-empty and of equal length. Received: {len(photos)}, {len(depths)}")
@@ -143,10 +151,14 @@ def whole_photo_pairs(
         depth = tf.where(flip, depth[:, ::-1], depth)
         clean = tf.ensure_shape(clean, (image_size, image_size, 3))
         depth = tf.ensure_shape(depth, (image_size, image_size, 1))
-        hazy, clean = haze.make_hazy_pairs(
-            clean, keys[5], depth=depth, beta_range=beta_range, airlight_range=airlight_range, **haze_options
+        hazy, clean, parameters = haze.make_hazy_pairs(
+            clean, keys[5], depth=depth, beta_range=beta_range, airlight_range=airlight_range, return_parameters=True, **haze_options
         )
-        return tf.clip_by_value(hazy, 0.0, 1.0), clean
+        hazy = tf.clip_by_value(hazy, 0.0, 1.0)
+        if not return_parameters:
+            return hazy, clean
+        truth = {"transmission": parameters["transmission"], "airlight": tf.reshape(parameters["airlight"], (1, 1, -1))}
+        return hazy, clean, truth
 
     keys = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2, drop_remainder=True)
     dataset = keys.take(examples).map(example, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)

@@ -113,13 +113,23 @@ class FreqGAN(keras.Model):
       less; `rehazing_target="airlight"` trains the airlight only (the
       transmission is held fixed in this term, so it cannot bend to make
       up for a wrong airlight).
+    - `airlight_supervision_weight > 0` / `transmission_supervision_weight
+      > 0` (paired mode, a generator that inverts the haze model, synthetic
+      haze whose parameters are known) add `losses.haze_parameter_loss`
+      between the generator's airlight / transmission and the true ones.
+      The dataset then yields `(hazy, clear, parameters)` with
+      `parameters` a dict of `"airlight"` `(N, 1, 1, C)` and
+      `"transmission"` `(N, H, W, 1)` (`whole_photos.whole_photo_pairs(...,
+      return_parameters=True)`). Unlike the re-hazing loss, nothing can
+      make up for a wrong airlight in this term.
     - minibatch standard deviation is a discriminator layer
       (`kfreqgan.layers.MinibatchStdDev`, `minibatch_std=True` in the bundled
       discriminators), not a `FreqGAN` option.
 
     When on, their values are logged as `d_penalty` (unweighted, averaged
     over the steps that computed it), `g_feature_matching`,
-    `g_spectrum_matching`, `g_rehazing` and `d_noise_sigma`.
+    `g_spectrum_matching`, `g_rehazing`, `g_airlight`, `g_transmission`
+    and `d_noise_sigma`.
 
     A network may be replaced after construction (`gan.generator = other`,
     then `compile` again, which builds the optimizers over its weights):
@@ -161,6 +171,10 @@ class FreqGAN(keras.Model):
             `"haze"` (each example times its `losses.haze_strength`).
         rehazing_target: `"both"` (the loss trains transmission and
             airlight) or `"airlight"` (the airlight only).
+        airlight_supervision_weight: weight of the generator's airlight's
+            mean absolute error against the haze's true airlight (0 turns
+            it off; paired mode, parameters in the data).
+        transmission_supervision_weight: the same for the transmission.
         **kwargs: base `keras.Model` arguments.
     """
 
@@ -185,6 +199,8 @@ class FreqGAN(keras.Model):
         rehazing_weight=0.0,
         rehazing_weighting="uniform",
         rehazing_target="both",
+        airlight_supervision_weight=0.0,
+        transmission_supervision_weight=0.0,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -211,6 +227,8 @@ class FreqGAN(keras.Model):
             ("feature_matching_weight", feature_matching_weight),
             ("spectrum_matching_weight", spectrum_matching_weight),
             ("rehazing_weight", rehazing_weight),
+            ("airlight_supervision_weight", airlight_supervision_weight),
+            ("transmission_supervision_weight", transmission_supervision_weight),
         ):
             check_at_least(value, name)
         if (
@@ -269,18 +287,20 @@ class FreqGAN(keras.Model):
         self.rehazing_weight = float(rehazing_weight)
         self.rehazing_weighting = rehazing_weighting
         self.rehazing_target = rehazing_target
+        self.airlight_supervision_weight = float(airlight_supervision_weight)
+        self.transmission_supervision_weight = float(transmission_supervision_weight)
         # Not tracked as sub-models: they share the networks' layers. Each
         # is rebuilt when its network is replaced (`_view`).
         self.__dict__["_feature_model"] = None
         self.__dict__["_scattering_view"] = None
         self.__dict__["_view_sources"] = weakref.WeakValueDictionary()
-        if self.rehazing_weight > 0:
-            if mode != "paired":
+        for name in ("rehazing_weight", "airlight_supervision_weight", "transmission_supervision_weight"):
+            if getattr(self, name) > 0 and mode != "paired":
                 raise ValueError(
-                    "`rehazing_weight` holds a dehazer's haze model to the training pairs: paired mode only. "
-                    f"Received: mode={mode!r}, rehazing_weight={rehazing_weight!r}"
+                    f"`{name}` holds a dehazer's haze model to the training pairs: paired mode only. "
+                    f"Received: mode={mode!r}, {name}={getattr(self, name)!r}"
                 )
-            self._haze_view()
+        self._haze_view()
         if feature_matching_weight > 0:
             self._check_feature_source()
         if mode == "unconditional":
@@ -297,6 +317,10 @@ class FreqGAN(keras.Model):
             names.append("g_spectrum_matching")
         if self.rehazing_weight > 0:
             names.append("g_rehazing")
+        if self.airlight_supervision_weight > 0:
+            names.append("g_airlight")
+        if self.transmission_supervision_weight > 0:
+            names.append("g_transmission")
         if instance_noise is not None:
             names.append("d_noise_sigma")
         self._trackers = {name: keras.metrics.Mean(name=name) for name in names}
@@ -399,6 +423,8 @@ class FreqGAN(keras.Model):
             "rehazing_weight": self.rehazing_weight,
             "rehazing_weighting": self.rehazing_weighting,
             "rehazing_target": self.rehazing_target,
+            "airlight_supervision_weight": self.airlight_supervision_weight,
+            "transmission_supervision_weight": self.transmission_supervision_weight,
         }
 
     # -- training -----------------------------------------------------------
@@ -411,6 +437,25 @@ class FreqGAN(keras.Model):
         if isinstance(data, (tuple, list)):
             data = data[0]
         return None, data
+
+    def _supervised(self):
+        return self.airlight_supervision_weight > 0 or self.transmission_supervision_weight > 0
+
+    def _haze_truth(self, data):
+        """The `(transmission, airlight)` the data's third element gives,
+        when a supervision weight is on (None otherwise)."""
+        if not self._supervised():
+            return None
+        parameters = data[2] if isinstance(data, (tuple, list)) and len(data) >= 3 else None
+        if not isinstance(parameters, dict) or not {"transmission", "airlight"} <= set(parameters):
+            raise ValueError(
+                "`airlight_supervision_weight` / `transmission_supervision_weight` need the haze's true parameters: "
+                "the dataset must yield (hazy, clear, {'transmission': (N, H, W, 1), 'airlight': (N, 1, 1, C)}), "
+                "e.g. whole_photos.whole_photo_pairs(..., return_parameters=True). Received: "
+                f"{'a third element of type ' + type(parameters).__name__ if parameters is not None else 'no third element'}"
+                + (f" with keys {sorted(parameters)}" if isinstance(parameters, dict) else "")
+            )
+        return parameters["transmission"], parameters["airlight"]
 
     def _generator_input(self, condition, real):
         if self.mode == "paired":
@@ -467,8 +512,8 @@ class FreqGAN(keras.Model):
         return self.__dict__[name]
 
     def _haze_view(self):
-        """`scattering_view(self.generator)`; None without the re-hazing loss."""
-        if self.rehazing_weight <= 0:
+        """`scattering_view(self.generator)`; None without a loss on the haze model."""
+        if self.rehazing_weight <= 0 and not self._supervised():
             return None
         return self._view("_scattering_view", self.generator, lambda: scattering_view(self.generator))
 
@@ -554,6 +599,7 @@ class FreqGAN(keras.Model):
 
     def train_step(self, data):
         condition, real = self._unpack(data)
+        truth = self._haze_truth(data)
         real = tf.cast(real, tf.float32)
 
         # Discriminator step.
@@ -592,9 +638,15 @@ class FreqGAN(keras.Model):
             view = self._haze_view()
             if view is not None:
                 fake, transmission, airlight = view(condition, training=True)
-                if self.rehazing_target == "airlight":
-                    transmission = tf.stop_gradient(transmission)
-                terms["g_rehazing"] = losses.rehazing_loss(condition, real, transmission, airlight)
+                if truth is not None:
+                    if self.airlight_supervision_weight > 0:
+                        terms["g_airlight"] = losses.haze_parameter_loss(airlight, truth[1], "airlight")
+                    if self.transmission_supervision_weight > 0:
+                        terms["g_transmission"] = losses.haze_parameter_loss(transmission, truth[0], "transmission")
+                if self.rehazing_weight > 0:
+                    if self.rehazing_target == "airlight":
+                        transmission = tf.stop_gradient(transmission)
+                    terms["g_rehazing"] = losses.rehazing_loss(condition, real, transmission, airlight)
             else:
                 fake = self.generator(self._generator_input(condition, real), training=True)
             fake = tf.cast(fake, tf.float32)
@@ -621,6 +673,10 @@ class FreqGAN(keras.Model):
                 if self.rehazing_weighting == "haze":
                     rehazing = rehazing * losses.haze_strength(condition, real)
                 g_per_example += self.rehazing_weight * rehazing
+            if "g_airlight" in terms:
+                g_per_example += self.airlight_supervision_weight * terms["g_airlight"]
+            if "g_transmission" in terms:
+                g_per_example += self.transmission_supervision_weight * terms["g_transmission"]
             g_loss = losses.reduce_loss(g_per_example) + self._own_losses(self.generator)
             scaled = self.generator_optimizer.scale_loss(g_loss)
         self._apply(self.generator_optimizer, scaled, self.generator.trainable_variables, tape)
