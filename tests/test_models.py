@@ -1,5 +1,9 @@
 """Generators, discriminators and FreqGAN training with fit."""
 
+import io
+import zipfile
+
+import h5py
 import keras
 import numpy as np
 import pytest
@@ -263,6 +267,87 @@ def test_freqgan_saves_and_loads_as_keras(hazy_pairs, tmp_path):
     loaded = keras.models.load_model(path)
     np.testing.assert_allclose(loaded.predict(hazy, verbose=0), gan.predict(hazy, verbose=0), atol=1e-6)
     assert loaded.frequency_loss == "focal" and loaded.mode == "paired"
+
+
+def saved_variable_count(path):
+    """The number of arrays in a `.keras` file's or a `.weights.h5` file's weights."""
+    data = zipfile.ZipFile(path).read("model.weights.h5") if str(path).endswith(".keras") else path.read_bytes()
+    arrays = []
+    with h5py.File(io.BytesIO(data), "r") as weights:
+        weights.visititems(lambda name, item: arrays.append(name) if isinstance(item, h5py.Dataset) else None)
+    return len(arrays)
+
+
+def test_a_replaced_network_leaves_the_gans_weights_and_saved_files(hazy_pairs, tmp_path):
+    """`gan.generator = other`: Keras's tracker kept the old generator among
+    the GAN's layers, so `weights` held both generators (46 -> 68) and
+    `save` / `save_weights` wrote the old one's 22 arrays too (134 -> 156);
+    and `predict`, traced before, went on calling the old generator."""
+    hazy, clean = hazy_pairs
+    gan = tiny_paired_gan()
+    gan.compile()
+    gan.predict(hazy[:2], verbose=0)
+    gan.save(tmp_path / "before.keras")
+    counts = len(gan.weights), len(gan.trainable_weights), saved_variable_count(tmp_path / "before.keras")
+    for name, other in (
+        ("generator", unet_generator((32, 32, 3), filters=4, depth=2)),
+        ("discriminator", dehazing_discriminator((32, 32, 3), filters=4, num_layers=2)),
+    ):
+        old = getattr(gan, name)
+        setattr(gan, name, other)
+        gan.compile()
+        held = {id(v) for v in gan.weights}
+        assert not any(id(v) in held for v in old.weights), name
+        assert all(id(v) in held for v in other.weights), name
+        gan.save(tmp_path / f"{name}.keras")
+        gan.save_weights(tmp_path / f"{name}.weights.h5")
+        assert (len(gan.weights), len(gan.trainable_weights), saved_variable_count(tmp_path / f"{name}.keras")) == counts
+        assert saved_variable_count(tmp_path / f"{name}.weights.h5") == counts[2]
+    expected = np.clip(gan.generator(hazy[:2]).numpy(), 0, 1)
+    np.testing.assert_allclose(gan.predict(hazy[:2], verbose=0), expected, atol=1e-6)
+    loaded = keras.models.load_model(tmp_path / "discriminator.keras")
+    np.testing.assert_allclose(loaded.predict(hazy[:2], verbose=0), expected, atol=1e-6)
+    assert gan.generator in gan.layers and gan.discriminator in gan.layers and len(gan.layers) == 2
+
+
+@pytest.mark.parametrize(
+    "mode, name",
+    [
+        ("paired", "generator"),
+        ("paired", "discriminator"),
+        ("unconditional", "generator"),  # a new latent size
+    ],
+)
+def test_fit_after_a_replacement_asks_for_compile_then_trains_the_new_network(mode, name, hazy_pairs):
+    """Without `compile` again, `fit` ran Keras's cached train function, which
+    trained the old network and left the new one as it was; unconditional,
+    the new generator was fed latent vectors of the old one's size."""
+    hazy, clean = hazy_pairs
+    keras.utils.set_random_seed(0)
+    if mode == "paired":
+        gan = tiny_paired_gan()
+        data = (hazy[:8], clean[:8])
+        other = (
+            unet_generator((32, 32, 3), filters=4, depth=2)
+            if name == "generator"
+            else dehazing_discriminator((32, 32, 3), filters=4, num_layers=2)
+        )
+    else:
+        gan = FreqGAN(dcgan_generator(8, 32, 3, filters=4), dcgan_discriminator((32, 32, 3), filters=4), mode="unconditional")
+        data = (clean[:8],)
+        other = dcgan_generator(16, 32, 3, filters=4)
+    gan.compile()
+    gan.fit(*data, batch_size=8, epochs=1, verbose=0)
+    old = getattr(gan, name)
+    setattr(gan, name, other)
+    old_before, new_before = ([v.numpy().copy() for v in n.trainable_variables] for n in (old, other))
+    with pytest.raises(ValueError, match=rf"Call `compile` again .*\. Received: {name}='{other.name}'$"):
+        gan.fit(*data, batch_size=8, epochs=1, verbose=0)
+    gan.compile()
+    history = gan.fit(*data, batch_size=8, epochs=1, verbose=0).history
+    assert np.isfinite(history["g_loss"][0]) and np.isfinite(history["d_loss"][0])
+    assert all(np.array_equal(v.numpy(), b) for v, b in zip(old.trainable_variables, old_before))
+    assert any(not np.array_equal(v.numpy(), b) for v, b in zip(other.trainable_variables, new_before))
 
 
 def test_paired_mode_needs_pairs(hazy_pairs):

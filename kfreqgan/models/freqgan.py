@@ -19,6 +19,7 @@ FREQUENCY_LOSSES = (None, "focal", "focal_log", "radial", "band_log")
 GRADIENT_PENALTIES = (None, "r1", "wgan_gp")
 REHAZING_WEIGHTINGS = ("uniform", "haze")
 REHAZING_TARGETS = ("both", "airlight")
+NETWORKS = ("generator", "discriminator")
 
 
 def _is_multi_worker(strategy):
@@ -133,8 +134,12 @@ class FreqGAN(keras.Model):
 
     A network may be replaced after construction (`gan.generator = other`,
     then `compile` again, which builds the optimizers over its weights):
-    the re-hazing view and the feature matching model are rebuilt over the
-    new network, and `compile` checks it as the constructor would.
+    the old network leaves the GAN's weights (`weights`, `save`,
+    `save_weights`), Keras's cached train/test/predict functions are
+    dropped, the re-hazing view, the feature matching model and the latent
+    size are taken from the new network, and `compile` checks it as the
+    constructor would. `fit` without that `compile` raises a `ValueError`:
+    the optimizers hold the old network's variables.
 
     Args:
         generator: `keras.Model`; `(N, H, W, C) -> (N, H, W, C)` in paired
@@ -304,7 +309,7 @@ class FreqGAN(keras.Model):
         if feature_matching_weight > 0:
             self._check_feature_source()
         if mode == "unconditional":
-            self.latent_dim = int(generator.inputs[0].shape[-1])
+            self.latent_dim  # raises here, not in fit, for a generator without a latent input
         self.seed_generator = keras.random.SeedGenerator(1337)
         names = ["g_loss", "d_loss", "g_adversarial", "d_real", "d_fake"]
         if mode == "paired":
@@ -327,6 +332,36 @@ class FreqGAN(keras.Model):
         self._eval_trackers = {name: keras.metrics.Mean(name=name) for name in ("psnr", "ssim", "l1")}
 
     # -- Keras plumbing -----------------------------------------------------
+
+    def __setattr__(self, name, value):
+        # `gan.generator = other`: Keras's tracker would keep the old network
+        # among the GAN's layers (so in `weights` and in saved files) and
+        # Keras's cached functions would go on calling it.
+        if name in NETWORKS and "_tracker" in self.__dict__:
+            old = self.__dict__.get(name)
+            if old is not None and old is not value:
+                self._forget(old, name)
+        super().__setattr__(name, value)
+
+    def _forget(self, network, name):
+        """Untracks `network`, replaced as `self.<name>`, unless the GAN
+        still holds it under its other name, and drops the functions traced
+        over it."""
+        if not any(self.__dict__.get(other) is network for other in NETWORKS if other != name):
+            locked = self._tracker.locked
+            self._tracker.unlock()
+            self._tracker.untrack(network)
+            if locked:
+                self._tracker.lock()
+        self.train_function = self.test_function = self.predict_function = None
+
+    @property
+    def latent_dim(self):
+        """The generator's latent size (unconditional mode; None in paired
+        mode), read from the generator so that a replaced one gets its own."""
+        if self.mode != "unconditional":
+            return None
+        return int(self.generator.inputs[0].shape[-1])
 
     def compile(self, generator_optimizer=None, discriminator_optimizer=None, **kwargs):
         """Sets both optimizers (Adam(2e-4, 0.5) by default) and builds them.
@@ -379,6 +414,27 @@ class FreqGAN(keras.Model):
         if self.built and all(layer.built for layer in self._flatten_layers()):
             return
         super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
+
+    def make_train_function(self, force=False):
+        # `fit` and `train_on_batch` come here first: a network replaced (or
+        # a layer made trainable) since `compile` has variables its optimizer
+        # was not built for, which `optimizer.apply` would meet as a KeyError.
+        for name in NETWORKS:
+            optimizer = getattr(self, f"{name}_optimizer", None)
+            if optimizer is None:
+                continue
+            inner = getattr(optimizer, "inner_optimizer", optimizer)
+            network = getattr(self, name)
+            unknown = [v for v in network.trainable_variables if inner._var_key(v) not in inner._trainable_variables_indices]
+            if unknown:
+                raise ValueError(
+                    f"The {name} has trainable variables its optimizer was not built for: it was replaced "
+                    f"(`gan.{name} = other`) or a layer of it made trainable after `compile`. Call `compile` "
+                    f"again to build the optimizers over the current networks ({len(unknown)} of its "
+                    f"{len(network.trainable_variables)} trainable variables are unknown to {name}_optimizer, "
+                    f"e.g. {unknown[0].path!r}). Received: {name}={network.name!r}"
+                )
+        return super().make_train_function(force=force)
 
     def get_compile_config(self):
         # The two optimizers are not Keras's single `optimizer`; recompile
