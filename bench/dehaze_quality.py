@@ -232,6 +232,8 @@ def montage(rows, path, height=200):
     """Saves rows of images (each resized to `height`) as one PNG."""
     import tensorflow as tf
 
+    from kfreqgan.atomic_files import write_atomically
+
     lines = []
     for row in rows:
         tiles = []
@@ -243,7 +245,9 @@ def montage(rows, path, height=200):
     width = max(line.shape[1] for line in lines)
     lines = [np.pad(line, ((0, 4), (0, width - line.shape[1]), (0, 0)), constant_values=1.0) for line in lines]
     grid = np.concatenate(lines, axis=0)
-    tf.io.write_file(path, tf.io.encode_png(tf.cast(np.round(grid * 255), tf.uint8)))
+    png = tf.io.encode_png(tf.cast(np.round(grid * 255), tf.uint8))
+    # Whole or not at all, like results.json: a failed write keeps an earlier run's montage.
+    write_atomically(path, lambda temporary: tf.io.write_file(temporary, png))
 
 
 def run(pairs, methods, montage_rows=6):
@@ -393,11 +397,14 @@ def paired_difference(results, method="candidate", baseline="kfreqgan shipped"):
 
 def write_results(out, record):
     """`out`/results.json: `record` as strict JSON (a NaN or infinity is null,
-    the package's one pass for it, `spectrum_cli.strict_json`)."""
+    the package's one pass for it, `spectrum_cli.strict_json`), written
+    whole or not at all: an error while serialising or writing leaves the
+    results.json of an earlier run as it was (`dehaze_parameters.py` writes
+    through here too)."""
     from kfreqgan.analysis.spectrum_cli import strict_json
+    from kfreqgan.atomic_files import write_text_atomically
 
-    with open(os.path.join(out, "results.json"), "w", encoding="utf-8") as file:
-        json.dump(strict_json(record), file, indent=2, allow_nan=False)
+    write_text_atomically(os.path.join(out, "results.json"), json.dumps(strict_json(record), indent=2, allow_nan=False))
 
 
 def summary(results, timing):

@@ -346,3 +346,51 @@ def test_a_photo_too_small_for_ssim_names_max_side_before_any_method_runs(tmp_pa
     assert stop.value.code == 2
     assert "--max-side 16 shrinks the photo 'wide' to 9x16 pixels; SSIM needs at least 11" in capsys.readouterr().err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("failure", ["unserialisable value", "serialiser raises"])
+def test_an_error_while_writing_results_keeps_the_earlier_results_json(failure, tmp_path, monkeypatch):
+    """results.json (of this bench and of bench/dehaze_parameters.py, which
+    writes through `write_results`) was `open(..., "w")`: an error while
+    serialising left an empty or half-written file where an earlier run's
+    complete one stood."""
+    from kfreqgan.analysis import spectrum_cli
+
+    bench = _load_bench()
+    bench.write_results(str(tmp_path), {"rows": [1.5, float("nan")]})
+    earlier = (tmp_path / "results.json").read_text()
+    record = {"rows": [2.5], "tables": {}}
+    if failure == "unserialisable value":
+        record["tables"]["model"] = object()  # json.dump had written '{"rows": [2.5], "tables": {"model": '
+    else:
+
+        def serialiser_fails(value):
+            raise RuntimeError("serialiser fails")
+
+        monkeypatch.setattr(spectrum_cli, "strict_json", serialiser_fails)
+    with pytest.raises((TypeError, RuntimeError)):
+        bench.write_results(str(tmp_path), record)
+    assert (tmp_path / "results.json").read_text() == earlier
+    assert json.loads(earlier) == {"rows": [1.5, None]}
+    assert sorted(os.listdir(tmp_path)) == ["results.json"]
+
+
+def test_a_failed_montage_write_keeps_the_earlier_montage(tmp_path, monkeypatch):
+    """montage.png was `tf.io.write_file` onto the target: a write that
+    failed partway left a truncated PNG in place of an earlier run's."""
+    bench = _load_bench()
+    path = str(tmp_path / "montage.png")
+    image = np.full((8, 8, 3), 0.5, np.float32)
+    bench.montage([[image]], path, height=8)
+    earlier = (tmp_path / "montage.png").read_bytes()
+    write_file = tf.io.write_file
+
+    def fails_partway(target, contents):
+        write_file(target, contents.numpy()[:10])
+        raise OSError("disk full")
+
+    monkeypatch.setattr(tf.io, "write_file", fails_partway)
+    with pytest.raises(OSError, match="disk full"):
+        bench.montage([[image, image]], path, height=8)
+    assert (tmp_path / "montage.png").read_bytes() == earlier
+    assert sorted(os.listdir(tmp_path)) == ["montage.png"]
