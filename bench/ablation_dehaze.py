@@ -64,6 +64,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from kfreqgan.atomic_files import write_text_atomically  # noqa: E402
 from kfreqgan.training import configs  # noqa: E402
 from kfreqgan.training import demo  # noqa: E402
 from kfreqgan.training import train  # noqa: E402
@@ -327,8 +328,7 @@ def main():
             if scale != 1.0:
                 calibration.setdefault("scaled", {}).update({name: scale for name in missing})
             print(f"seconds per step: {calibration['seconds_per_step']}", flush=True)
-            with open(os.path.join(args.out, "calibration.json"), "w") as handle:
-                json.dump(calibration, handle, indent=2)
+            write_text_atomically(os.path.join(args.out, "calibration.json"), json.dumps(calibration, indent=2))
         budget = calibration["budget_seconds"]
         steps = {name: max(1, round(budget / calibration["seconds_per_step"][name])) for name in variants}
         print(f"budget {budget:.0f} s -> steps {steps}", flush=True)
@@ -355,8 +355,7 @@ def main():
     summary, text = summarise(runs, list(variants), args.reference, args.seeds)
     print(f"\ndehaze-demo at equal wall time; held-out photos with fixed synthetic haze; seeds {args.seeds}")
     print(text)
-    with open(os.path.join(args.out, "summary.json"), "w") as handle:
-        json.dump(summary, handle, indent=2)
+    write_text_atomically(os.path.join(args.out, "summary.json"), json.dumps(summary, indent=2))
 
 
 if __name__ == "__main__":

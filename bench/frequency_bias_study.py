@@ -52,6 +52,8 @@ import numpy as np  # noqa: E402
 from kfreqgan.analysis.carrier_scores import MEASURES  # noqa: E402
 from kfreqgan.analysis.carrier_scores import carrier_scores  # noqa: E402
 from kfreqgan.analysis.carrier_scores import paired_differences  # noqa: E402
+from kfreqgan.atomic_files import write_atomically  # noqa: E402
+from kfreqgan.atomic_files import write_text_atomically  # noqa: E402
 from kfreqgan.data import carriers  # noqa: E402
 from kfreqgan.layers import FrequencyShift  # noqa: E402
 from kfreqgan.models import FreqGAN  # noqa: E402
@@ -131,7 +133,7 @@ def plot(results, path):
     axis.set_ylabel("band error at baseband (dB)")
     axis.set_title("frequency-bias band error, mean over seeds (dots: seeds); lower is better")
     axis.grid(True, axis="y", alpha=0.3)
-    figure.savefig(path, dpi=100)
+    write_atomically(path, lambda temporary: figure.savefig(temporary, dpi=100))
 
 
 def summarize(results, frequencies, header):
@@ -220,8 +222,8 @@ def main():
         f"mean of {args.snapshots} snapshots from epoch {args.epochs // 2} (lower is better)"
     )
     means, comparisons = summarize(results, frequencies, header)
-    with open(os.path.join(args.out, "bias_study.json"), "w") as handle:
-        json.dump({"seeds": seeds, "runs": results, "means": means, "comparisons": comparisons, "args": vars(args)}, handle, indent=2)
+    record = {"seeds": seeds, "runs": results, "means": means, "comparisons": comparisons, "args": vars(args)}
+    write_text_atomically(os.path.join(args.out, "bias_study.json"), json.dumps(record, indent=2))
     plot(results, os.path.join(args.out, "bias_study.png"))
 
 

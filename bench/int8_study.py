@@ -25,6 +25,15 @@ import time
 import numpy as np
 
 
+def _write_json(path, results):
+    """`results` as JSON at `path`, whole or not at all: `record` rewrites
+    results.json after every model, and a crash mid-write must not lose the
+    ones before."""
+    from kfreqgan.atomic_files import write_text_atomically
+
+    write_text_atomically(path, json.dumps(results, indent=2))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=256)
@@ -67,8 +76,7 @@ def main(argv=None):
                  "float_ops": sorted(tflite.float_op_names(model_bytes)), **extra}
         results["models"][name] = entry
         print(f"{name:42s} {entry['psnr_db']:6.2f} dB  {entry['bytes'] / 1e6:5.2f} MB  float ops {entry['float_ops']}", flush=True)
-        with open(os.path.join(args.out, "results.json"), "w") as handle:
-            json.dump(results, handle, indent=2)
+        _write_json(os.path.join(args.out, "results.json"), results)
 
     if args.selective:
         _selective(args, tflite, model, calib, check, haze)
@@ -114,8 +122,7 @@ def main(argv=None):
     results["by_op_type"] = {op: {"count": len(v), "mean_rmse_per_scale": float(np.mean(v)), "max": float(np.max(v))}
                              for op, v in by_type.items()}
     print({op: round(v["mean_rmse_per_scale"], 3) for op, v in results["by_op_type"].items()})
-    with open(os.path.join(args.out, "results.json"), "w") as handle:
-        json.dump(results, handle, indent=2)
+    _write_json(os.path.join(args.out, "results.json"), results)
 
 
 def _invoke_ms(model_bytes, images):
@@ -192,8 +199,7 @@ def _selective(args, tflite, model, calib, check, haze):
         entry = {"psnr_db": measure(model_bytes), "bytes": len(model_bytes), "ms": latency(model_bytes)}
         results["models"][name] = entry
         print(f"{name:58s} {entry['bytes'] / 1e6:5.2f} MB {entry['ms']:7.1f} ms  {entry['psnr_db']}", flush=True)
-    with open(os.path.join(args.out, "results_selective.json"), "w") as handle:
-        json.dump(results, handle, indent=2)
+    _write_json(os.path.join(args.out, "results_selective.json"), results)
 
 
 def _int16x8(args, tf, tflite, model, calib, check, psnr, results):
@@ -211,8 +217,7 @@ def _int16x8(args, tf, tflite, model, calib, check, psnr, results):
                                    "float_ops": sorted(tflite.float_op_names(model_bytes))}
         print(name, results["models"][name], flush=True)
     results["models"]["int16x8"]["convert_s"] = round(time.time() - started, 1)
-    with open(os.path.join(args.out, "results_int16x8.json"), "w") as handle:
-        json.dump(results, handle, indent=2)
+    _write_json(os.path.join(args.out, "results_int16x8.json"), results)
 
 
 if __name__ == "__main__":

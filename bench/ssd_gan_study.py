@@ -61,6 +61,7 @@ import numpy as np  # noqa: E402
 
 from kfreqgan import metrics  # noqa: E402
 from kfreqgan import spectral  # noqa: E402
+from kfreqgan.atomic_files import write_atomically  # noqa: E402
 from kfreqgan.bands import DEFAULT_BANDS  # noqa: E402
 
 SIZE = 32
@@ -274,7 +275,8 @@ def train_one(name, seed, steps, photos, real, real_features, embed, samples, sa
     images = gan.generator.predict(latent, batch_size=256, verbose=0)
     if save_dir:
         os.makedirs(save_dir, exist_ok=True)
-        np.save(os.path.join(save_dir, f"{name}-seed{seed}.npy"), np.clip(images, 0.0, 1.0).astype(np.float32))
+        samples = np.clip(images, 0.0, 1.0).astype(np.float32)
+        write_atomically(os.path.join(save_dir, f"{name}-seed{seed}.npy"), lambda temporary: np.save(temporary, samples))
     row = {
         "variant": name,
         "seed": seed,

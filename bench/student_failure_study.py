@@ -87,6 +87,7 @@ import tensorflow as tf  # noqa: E402
 from kfreqgan import losses  # noqa: E402
 from kfreqgan import metrics  # noqa: E402
 from kfreqgan import spectral  # noqa: E402
+from kfreqgan.atomic_files import write_text_atomically  # noqa: E402
 from kfreqgan.layers import FFTBandFilter  # noqa: E402
 from kfreqgan.models import DEFAULT_BANDS  # noqa: E402
 from kfreqgan.training import configs  # noqa: E402
@@ -579,9 +580,7 @@ def main(argv=None):
     os.makedirs(args.out, exist_ok=True)
     path = os.path.join(args.out, "runs.jsonl")
     if args.summary:
-        with open(args.summary, "w", encoding="utf-8") as handle:
-            json.dump(summarize(args.out, args.long_out), handle, indent=1)
-            handle.write("\n")
+        write_text_atomically(args.summary, json.dumps(summarize(args.out, args.long_out), indent=1) + "\n")
         return 0
     if args.table:
         with open(path, encoding="utf-8") as lines:
@@ -612,8 +611,7 @@ def main(argv=None):
             record["load_average"] = round(os.getloadavg()[0], 2)
             append(path, record)
             if not os.path.exists(refs_path):
-                with open(refs_path, "w", encoding="utf-8") as handle:
-                    json.dump(references(hazy, clean), handle, indent=1)
+                write_text_atomically(refs_path, json.dumps(references(hazy, clean), indent=1))
             print(
                 f"{name:<40} seed {seed}: spread {record['spread_ratio']:.3f} black {record['black_fraction']:.2f} "
                 f"PSNR {record['psnr']:.2f} SSIM {record['ssim']:.3f} Frechet {record['frechet']:.2f} "

@@ -228,3 +228,60 @@ def test_the_private_name_check_sees_every_spelling(tmp_path, source, found):
     path = tmp_path / "kfreqgan" / "analysis" / "comparison.py"
     path.write_text(source)
     assert [name for _, name in _private_uses(str(path), root=str(tmp_path))] == found
+
+
+# Calls that write a file at the path in their first argument.
+FILE_WRITERS = {"savefig", "write_file", "save", "savez", "savez_compressed", "save_weights", "write_text", "write_bytes"}
+
+
+def _direct_writes(path):
+    """`(line, call)` of every write in the file that does not go through
+    `kfreqgan.atomic_files`: an `open(..., "w"/"x")` or a file writer
+    (`savefig`, `tf.io.write_file`, `np.save`, ...) whose target is not the
+    `temporary` that `write_atomically` hands its callback."""
+    tree = ast.parse(open(path, encoding="utf-8").read(), filename=path)
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+        if name == "open":
+            mode = node.args[1] if len(node.args) > 1 else next((k.value for k in node.keywords if k.arg == "mode"), None)
+            if not (isinstance(mode, ast.Constant) and isinstance(mode.value, str) and set(mode.value) & set("wx")):
+                continue
+        elif name not in FILE_WRITERS:
+            continue
+        target = node.args[0] if node.args else None
+        if not (isinstance(target, ast.Name) and target.id == "temporary"):
+            yield node.lineno, ast.unparse(node)
+
+
+def test_the_benchmarks_write_their_results_whole_or_not_at_all():
+    """A bench program killed or failing mid-write (int8_study.py rewrites
+    its results.json after every model, ablation_dehaze.py resumes from its
+    calibration.json) left a half-written file where the last complete one
+    stood: each writes through `kfreqgan.atomic_files`."""
+    files = list(_python_files(os.path.join(ROOT, "bench")))
+    assert len(files) > 10  # the walk found the programs
+    offences = [f"{os.path.relpath(path, ROOT)}:{line} {call}" for path in files for line, call in _direct_writes(path)]
+    assert not offences, "write through kfreqgan.atomic_files (write_atomically, write_text_atomically):\n" + "\n".join(offences)
+
+
+@pytest.mark.parametrize(
+    "source, found",
+    [
+        ("with open(path, 'w') as handle:\n    json.dump(x, handle)", True),
+        ("open(os.path.join(out, 'r.json'), mode='wb')", True),
+        ("figure.savefig(path, dpi=100)", True),
+        ("tf.io.write_file(path, data)", True),
+        ("np.save(path, array)", True),
+        ("write_atomically(path, lambda temporary: figure.savefig(temporary, dpi=100))", False),
+        ("with open(temporary, 'w', encoding='utf-8') as handle:\n    handle.write(text)", False),
+        ("open(path)", False),
+        ("open(path, 'a')", False),  # appending a line to a log keeps the lines before it
+        ("write_text_atomically(path, json.dumps(x))", False),
+    ],
+)
+def test_the_write_check_sees_every_spelling(tmp_path, source, found):
+    path = tmp_path / "program.py"
+    path.write_text(source)
+    assert bool(list(_direct_writes(str(path)))) == found
