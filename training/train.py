@@ -538,7 +538,12 @@ def initialise_generator(generator, config):
     The two generators must be one architecture: the same number of
     weights, each of the same shape, in the same order (the config's
     builder with the trained model's settings; the fixed image size of
-    training and a size-free saved model hold the same weights).
+    training and a size-free saved model hold the same weights). Or the
+    config's generator is the trained one with layers added (e.g.
+    `airlight_prior`): every weighted layer of the trained model has a
+    same-named layer of same-shaped weights in it; those are copied by
+    name, the added ones keep their initial weights and are listed in the
+    record (`new_layers`).
 
     Raises:
         ValueError: naming the first weight that does not fit, or the
@@ -566,21 +571,29 @@ def initialise_generator(generator, config):
                 f"of its shape); this model takes {shapes} and returns {outputs}. Received: init_generator={spec!r}"
             ) from None
     theirs, ours = source.weights, generator.weights
-    if len(theirs) != len(ours):
+    added = _added_layers(source, generator) if len(theirs) < len(ours) else None
+    if added is not None:
+        for layer in source.layers:
+            if layer.weights:
+                generator.get_layer(layer.name).set_weights(layer.get_weights())
+    elif len(theirs) != len(ours):
         raise ValueError(
             f"init_generator {spec!r} is another architecture than this config's generator: {len(theirs)} weights "
             f"({source.count_params()} parameters) against {len(ours)} ({generator.count_params()}). Give a config "
             f"that describes its model (for the shipped dehazer: --config dehaze-v7). Received: init_generator={spec!r}"
         )
-    for mine, their in zip(ours, theirs):
+    for mine, their in zip(ours, theirs) if added is None else ():
         if tuple(mine.shape) != tuple(their.shape):
             raise ValueError(
                 f"init_generator {spec!r} does not fit this config's generator: its weight {their.path} has shape "
                 f"{tuple(their.shape)}, this config's {mine.path} {tuple(mine.shape)} (another width or architecture). "
                 f"Received: init_generator={spec!r}"
             )
-    generator.set_weights(source.get_weights())
+    if added is None:
+        generator.set_weights(source.get_weights())
     record = {"init_generator": spec, "parameters": int(generator.count_params())}
+    if added:
+        record["new_layers"] = added
     if pretrained_name(spec) is not None:
         from kfreqgan import pretrained
 
@@ -589,6 +602,20 @@ def initialise_generator(generator, config):
         # The file itself: a symlink may be repointed, and its folder is not the run's.
         record.update(file=os.path.realpath(spec), sha256=file_sha256(spec))
     return record
+
+
+def _added_layers(source, target):
+    """The names of `target`'s weighted layers that `source` lacks, when
+    `target` is `source` with layers added (every weighted layer of
+    `source` has a same-named one in `target` with weights of the same
+    shapes); None otherwise."""
+    theirs = {layer.name: layer for layer in source.layers if layer.weights}
+    mine = {layer.name: layer for layer in target.layers if layer.weights}
+    for name, layer in theirs.items():
+        if name not in mine or [tuple(w.shape) for w in layer.weights] != [tuple(w.shape) for w in mine[name].weights]:
+            return None
+    added = [name for name in mine if name not in theirs]
+    return added or None
 
 
 def _check_unseen_photos(config, spec):

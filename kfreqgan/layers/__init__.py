@@ -8,6 +8,8 @@ from kfreqgan.layers.frequency_shift import FrequencyShift
 from kfreqgan.layers.guided_filter import GuidedFilter
 from kfreqgan.layers.haze_features import ChannelMean
 from kfreqgan.layers.haze_features import DarkChannel
+from kfreqgan.layers.haze_features import DarkChannelAirlight
+from kfreqgan.layers.haze_features import GatedBlend
 from kfreqgan.layers.haze_features import Luminance
 from kfreqgan.layers.minibatch_std import MinibatchStdDev
 from kfreqgan.layers.scattering_inversion import InvertScattering
@@ -20,9 +22,11 @@ __all__ = [
     "ChannelMean",
     "CropToMatch",
     "DarkChannel",
+    "DarkChannelAirlight",
     "EdgeAwareSmoothness",
     "FFTBandFilter",
     "FrequencyShift",
+    "GatedBlend",
     "GuidedFilter",
     "InvertScattering",
     "Luminance",

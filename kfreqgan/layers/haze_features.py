@@ -1,4 +1,5 @@
-"""Hand-made haze cues as layers: `Luminance`, `DarkChannel` and `ChannelMean`."""
+"""Hand-made haze cues as layers: `Luminance`, `DarkChannel`, `ChannelMean`,
+`DarkChannelAirlight`, and `GatedBlend` to mix two estimates."""
 
 import keras
 import tensorflow as tf
@@ -141,3 +142,101 @@ class ChannelMean(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "target_shape": self.target_shape}
+
+
+@keras.saving.register_keras_serializable(package="kfreqgan")
+class DarkChannelAirlight(keras.layers.Layer):
+    """He et al.'s airlight candidate: the colour of the haze-opaque pixels.
+
+    Takes the `top_fraction` of pixels with the highest dark channel
+    (`DarkChannel(radius)`: where the haze is thickest, or the scene is
+    bright in every channel) and returns their mean colour and their mean
+    dark-channel value. In dense haze those pixels
+    are nearly all airlight, so the colour is a close estimate of it; in
+    thin haze a white wall or a lamp can win, and the dark-channel value
+    (how opaque the candidates are) says how far to trust it. He et al.
+    take the brightest candidate; the mean of the candidates is steadier.
+    A learned airlight head can take it as a feature
+    (`coherent_dehazer(airlight_prior=True)`). TFLite builtins: `MAX_POOL_2D`,
+    `TOPK_V2`, `GATHER`, `MEAN`.
+
+    Args:
+        radius: the dark channel's window radius in pixels (int >= 1; 7:
+            He et al.'s 15-pixel window).
+        top_fraction: the share of pixels taken, in (0, 1]; at least one
+            pixel (He et al.: 0.001).
+        **kwargs: base `keras.layers.Layer` arguments.
+
+    Input shape:
+        `(batch, height, width, channels)`, values in [0, 1].
+
+    Output shape:
+        `[colour, opacity]`: the candidates' mean colour `(batch,
+        channels)` and their mean dark channel `(batch, 1)`.
+
+    Example:
+
+    >>> hazy = np.full((2, 64, 64, 3), 0.25, "float32")
+    >>> hazy[:, :8, :8] = 0.75  # an opaque patch of haze
+    >>> colour, opacity = DarkChannelAirlight(radius=2, top_fraction=0.002)(hazy)  # 8 pixels
+    >>> colour.numpy()[0], opacity.numpy()[0]
+    (array([0.75, 0.75, 0.75], dtype=float32), array([0.75], dtype=float32))
+    """
+
+    def __init__(self, radius=7, top_fraction=0.001, **kwargs):
+        super().__init__(**kwargs)
+        self.radius = check_window_radius(radius, "radius")
+        if isinstance(top_fraction, bool) or not isinstance(top_fraction, (int, float)) or not 0 < top_fraction <= 1:
+            raise ValueError(f"`top_fraction` must be a number in (0, 1]. Received: top_fraction={top_fraction!r}")
+        self.top_fraction = float(top_fraction)
+        self.dark_channel = DarkChannel(radius, dtype=self.dtype_policy, name="dark_channel")
+
+    def call(self, inputs):
+        check_layer_dtype(self, inputs)
+        if inputs.shape.rank != 4:
+            raise ValueError(f"DarkChannelAirlight expects (batch, height, width, channels). Received: shape={tuple(inputs.shape)}")
+        channels = inputs.shape[-1]
+        dark = tf.reshape(self.dark_channel(inputs), (tf.shape(inputs)[0], -1))
+        pixels = tf.reshape(inputs, (tf.shape(inputs)[0], -1, channels))
+        height, width = inputs.shape[1], inputs.shape[2]
+        if height is not None and width is not None:
+            count = max(1, int(round(self.top_fraction * height * width)))
+        else:
+            size = tf.cast(tf.shape(dark)[1], tf.float32)
+            count = tf.maximum(1, tf.cast(tf.round(self.top_fraction * size), tf.int32))
+        values, indices = tf.math.top_k(dark, k=count)
+        colour = tf.reduce_mean(tf.gather(pixels, indices, batch_dims=1), axis=1)
+        return colour, tf.reduce_mean(values, axis=1, keepdims=True)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[-1]), (input_shape[0], 1)
+
+    def get_config(self):
+        return {**super().get_config(), "radius": self.radius, "top_fraction": self.top_fraction}
+
+
+@keras.saving.register_keras_serializable(package="kfreqgan")
+class GatedBlend(keras.layers.Layer):
+    """`a + gate (b - a)`: a learned choice between two estimates, per example.
+
+    Weightless; the gate comes from elsewhere (e.g. a sigmoid `Dense(1)`).
+    `coherent_dehazer(airlight_prior=True)` blends its learned airlight
+    with `DarkChannelAirlight`'s colour by a gate it learns from the same
+    features, starting near 0 (the learned airlight alone).
+
+    Input shape:
+        `[gate, a, b]`: `gate` `(batch, 1)` (or `a`'s shape), `a` and `b`
+        `(batch, channels)`.
+
+    Output shape:
+        `(batch, channels)`.
+    """
+
+    def call(self, inputs):
+        gate, a, b = inputs
+        for value in inputs:
+            check_layer_dtype(self, value)
+        return a + gate * (b - a)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[1]

@@ -61,6 +61,8 @@ from kfreqgan.layers import InvertScattering
 from kfreqgan.layers.guided_filter import GuidedFilter
 from kfreqgan.layers.haze_features import ChannelMean
 from kfreqgan.layers.haze_features import DarkChannel
+from kfreqgan.layers.haze_features import DarkChannelAirlight
+from kfreqgan.layers.haze_features import GatedBlend
 from kfreqgan.layers.haze_features import Luminance
 from kfreqgan.layers.transmission_bound import TransmissionBound
 from kfreqgan.models.scattering import scattering_view
@@ -81,6 +83,7 @@ def coherent_dehazer(
     smoothness_weight=0.0,
     grey_airlight=False,
     dark_channel_bound=0.0,
+    airlight_prior=False,
     name="coherent_dehazer",
 ):
     """Dehazing generator with a whole-image coarse transmission and a guided-filter refinement.
@@ -121,7 +124,17 @@ def coherent_dehazer(
             above `1 - min_c I_c / A_c` at every pixel.
             0 (default): no bound. Weightless: weights trained either way
             load either way.
-        name: model name.
+        airlight_prior: blend the learned airlight with He et al.'s
+            estimate (`kfreqgan.layers.DarkChannelAirlight` on the
+            guide's image: the mean colour of its 0.1% most haze-opaque
+            pixels) by a gate learned from the airlight head's features
+            and the estimate's opacity (`GatedBlend`). The learned head
+            pools its features over the whole image, which in dense haze
+            regresses to the middle of its range; the estimate is close
+            there and poor in thin haze, where the gate can ignore it.
+            The gate starts at 0.018 everywhere, so a model trained without
+            it starts from nearly its own function (its weights load by
+            name; the gate is the one new weighted layer).
 
     Returns:
         A Functional `keras.Model` `(None, H, W, C) -> (None, H, W, C)`.
@@ -141,6 +154,7 @@ def coherent_dehazer(
         raise ValueError(f"`min_transmission` must lie in (0, 1). Received: min_transmission={min_transmission!r}")
     smoothness_weight = check_at_least(smoothness_weight, "smoothness_weight")
     grey_airlight = check_bool(grey_airlight, "grey_airlight")
+    airlight_prior = check_bool(airlight_prior, "airlight_prior")
     if not is_real_number(dark_channel_bound) or not 0 <= dark_channel_bound <= 1:
         raise ValueError(
             f"`dark_channel_bound` must lie in [0, 1] (0: no bound). Received: dark_channel_bound={dark_channel_bound!r}"
@@ -200,6 +214,20 @@ def coherent_dehazer(
     airlight = keras.layers.Dense(
         channels, activation="sigmoid", bias_initializer=keras.initializers.Constant(1.7), dtype="float32", name="airlight_estimate"
     )(a)
+    if airlight_prior:
+        prior, opacity = DarkChannelAirlight(
+            prior_radius(coarse_size), 0.001, dtype="float32", name="airlight_prior"
+        )(middle)
+        gate = keras.layers.Concatenate(name="airlight_gate_features")([pooled, image_mean, prior, opacity])
+        gate = keras.layers.Dense(
+            1,
+            activation="sigmoid",
+            kernel_initializer="zeros",
+            bias_initializer=keras.initializers.Constant(-4.0),
+            dtype="float32",
+            name="airlight_prior_gate",
+        )(gate)
+        airlight = GatedBlend(dtype="float32", name="airlight_blend")([gate, airlight, prior])
     if grey_airlight:
         # In the Reshape's place, not after it: the same layer order as without
         # (a run's backup restores its optimizer state by that order).
@@ -224,6 +252,12 @@ def coherent_dehazer(
     clean = InvertScattering(min_transmission, dtype="float32", name="invert")([hazy, transmission, airlight])
     clean = keras.layers.ReLU(max_value=1.0, dtype="float32", name="output")(clean)
     return keras.Model(hazy, clean, name=name)
+
+
+def prior_radius(coarse_size):
+    """`airlight_prior`'s dark-channel window radius at the guide's size
+    (`2 coarse_size`): He et al.'s 15-pixel window at 256 pixels."""
+    return max(1, round(7 * coarse_size / 128))
 
 
 def bound_radius(coarse_size):

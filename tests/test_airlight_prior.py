@@ -1,0 +1,189 @@
+"""He et al.'s airlight estimate as a layer (`DarkChannelAirlight`) against a
+NumPy reference, the learned gate that blends it into the coherent
+dehazer's airlight (`coherent_dehazer(airlight_prior=True)`), loading a
+model trained without it, and TFLite builtins."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from kfreqgan.dark_channel_prior import dark_channel
+from kfreqgan.data import haze
+from kfreqgan.data import photo_patches
+from kfreqgan.layers import DarkChannelAirlight
+from kfreqgan.layers import GatedBlend
+from kfreqgan.models import coherent_dehazer
+from kfreqgan.models.coherent_dehazer import transmission_model
+from kfreqgan.training import configs
+from kfreqgan.training import train
+
+
+def reference(image, radius, fraction):
+    """The candidates' mean colour and mean dark channel, in NumPy. The
+    minimum filter makes plateaus of equal dark values; among them the
+    lower (row-major) index is taken first, as `tf.math.top_k` does."""
+    dark = dark_channel(image, 2 * radius + 1).ravel()
+    count = max(1, int(round(fraction * dark.size)))
+    top = np.argsort(-dark, kind="stable")[:count]
+    return image.reshape(-1, image.shape[-1])[top].mean(axis=0), dark[top].mean()
+
+
+@pytest.mark.parametrize("radius, fraction, shape", [(7, 0.001, (64, 96)), (2, 0.01, (33, 20)), (3, 1.0, (9, 9)), (1, 1e-6, (16, 16))])
+def test_dark_channel_airlight_equals_a_numpy_reference(radius, fraction, shape):
+    images = np.random.default_rng(radius).random((3, *shape, 3)).astype("float32")
+    colour, opacity = DarkChannelAirlight(radius, fraction)(images)
+    assert colour.shape == (3, 3) and opacity.shape == (3, 1)
+    for image, c, o in zip(images, colour.numpy(), opacity.numpy()):
+        want_colour, want_opacity = reference(image, radius, fraction)
+        np.testing.assert_allclose(c, want_colour, rtol=1e-5)
+        np.testing.assert_allclose(o[0], want_opacity, rtol=1e-5)
+    # Unknown height and width: the same count, computed in the graph.
+    inputs = keras.Input((None, None, 3))
+    model = keras.Model(inputs, DarkChannelAirlight(radius, fraction)(inputs))
+    for got, want in zip(model(images), (colour, opacity)):
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
+
+
+def test_in_dense_haze_the_estimate_is_the_airlight_and_the_candidates_are_opaque():
+    """Where the haze is dense the most haze-opaque pixels are nearly all
+    airlight (tinted, per channel); in clear photos the candidates are
+    far less opaque."""
+    clear = photo_patches(("rocket", "chelsea", "motorcycle", "flower"), 64, 2, seed=3, short_side=128)
+    depth = np.ones(clear.shape[:3] + (1,), "float32")
+    hazy, _, truth = haze.make_hazy_pairs(
+        clear, 1, depth=depth, beta_range=(3.0, 3.0), airlight_range=(0.6, 1.0), gray_airlight=False, return_parameters=True
+    )
+    colour, opacity = DarkChannelAirlight(3, 0.01)(hazy)
+    np.testing.assert_allclose(colour.numpy(), truth["airlight"].numpy(), atol=0.03)
+    _, clear_opacity = DarkChannelAirlight(3, 0.01)(clear)
+    assert float(np.min(opacity)) > float(np.max(clear_opacity)) - 0.05
+    assert float(np.mean(opacity)) > float(np.mean(clear_opacity)) + 0.2
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"top_fraction": 0.0}, "top_fraction"),
+        ({"top_fraction": 1.5}, "top_fraction"),
+        ({"top_fraction": True}, "top_fraction"),
+        ({"top_fraction": "0.1"}, "top_fraction"),
+        ({"radius": 0}, "radius"),
+    ],
+)
+def test_dark_channel_airlight_refuses_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        DarkChannelAirlight(**kwargs)
+
+
+def test_dark_channel_airlight_refuses_an_image_of_another_rank():
+    with pytest.raises(ValueError, match=r"expects \(batch, height, width, channels\)"):
+        DarkChannelAirlight()(np.zeros((8, 8, 3), "float32"))
+
+
+def test_gated_blend_moves_from_one_estimate_to_the_other():
+    a, b = np.float32([[0.2, 0.4, 0.6]] * 2), np.float32([[1.0, 0.0, 0.5]] * 2)
+    gate = np.float32([[0.0], [0.25]])
+    out = GatedBlend()([gate, a, b]).numpy()
+    np.testing.assert_allclose(out, [a[0], a[1] + 0.25 * (b[1] - a[1])], rtol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def pair():
+    """A small coherent dehazer and the same with the prior, its weights loaded by name."""
+    keras.utils.set_random_seed(0)
+    plain = coherent_dehazer(coarse_size=32, filters=4, grey_airlight=True)
+    prior = coherent_dehazer(coarse_size=32, filters=4, grey_airlight=True, airlight_prior=True)
+    return plain, prior
+
+
+def test_the_prior_adds_one_weighted_layer_and_starts_near_the_learned_airlight(pair):
+    plain, prior = pair
+    added = train._added_layers(plain, prior)
+    assert added == ["airlight_prior_gate"]
+    for layer in plain.layers:
+        if layer.weights:
+            prior.get_layer(layer.name).set_weights(layer.get_weights())
+    images = np.random.default_rng(1).uniform(0.2, 0.9, (2, 48, 64, 3)).astype("float32")
+    (t_plain, a_plain), (t_prior, a_prior) = transmission_model(plain)(images), transmission_model(prior)(images)
+    colour, _ = keras.Model(prior.inputs, prior.get_layer("airlight_prior").output)(images)
+    # The gate starts at sigmoid(-4) for every image: the blend is that share of the way to the estimate.
+    gate = 1.0 / (1.0 + np.exp(4.0))
+    expected = a_plain.numpy()[:, 0, 0, 0] + gate * (np.mean(colour.numpy(), axis=1) - a_plain.numpy()[:, 0, 0, 0])
+    np.testing.assert_allclose(a_prior.numpy()[:, 0, 0, 0], expected, atol=2e-3)
+    assert float(np.max(np.abs(a_prior.numpy() - a_plain.numpy()))) < 0.01
+    # The same image: a model without the prior never depends on the estimate.
+    assert not train._added_layers(prior, plain)
+
+
+def test_the_gate_learns_to_take_the_estimate(pair):
+    """Trained on the airlight alone, the gate opens toward the estimate
+    where it is right (dense haze, a fixed airlight the head starts far
+    from), so the airlight error falls below the head's own."""
+    _, prior = pair
+    model = keras.models.clone_model(prior)
+    model.set_weights(prior.get_weights())
+    parts = transmission_model(model)
+    clear = photo_patches(("rocket", "chelsea", "motorcycle", "flower"), 64, 4, seed=2, short_side=128)
+    depth = np.ones(clear.shape[:3] + (1,), "float32")
+    hazy, _, truth = haze.make_hazy_pairs(clear, 5, depth=depth, beta_range=(2.5, 3.0), airlight_range=(0.6, 0.65), return_parameters=True)
+    a_true = truth["airlight"].numpy()[:, :, None, None]
+    gate = model.get_layer("airlight_prior_gate")
+    trainable = gate.trainable_variables
+    optimizer = keras.optimizers.Adam(0.05)
+
+    def error():
+        return float(np.mean(np.abs(parts(hazy)[1].numpy() - a_true)))
+
+    before = error()
+    for _ in range(40):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.abs(parts(hazy)[1] - a_true))
+        optimizer.apply_gradients(zip(tape.gradient(loss, trainable), trainable))
+    after = error()
+    assert after < 0.5 * before, (before, after)
+
+
+def test_a_model_with_the_prior_saves_loads_and_converts_to_tflite_builtins(pair, tmp_path):
+    from kfreqgan.export.tflite import convert_to_tflite
+    from kfreqgan.export.tflite import run_tflite
+    from kfreqgan.export.tflite import tflite_op_names
+
+    _, prior = pair
+    images = np.random.default_rng(7).random((1, 48, 64, 3)).astype(np.float32)
+    path = str(tmp_path / "prior.keras")
+    prior.save(path)
+    np.testing.assert_allclose(keras.models.load_model(path)(images).numpy(), prior(images).numpy(), atol=1e-6)
+    fixed = keras.Input((48, 64, 3), batch_size=1)
+    wrapper = keras.Model(fixed, prior(fixed))
+    flatbuffer = convert_to_tflite(wrapper, "float32")
+    ops = tflite_op_names(flatbuffer)
+    assert not any(op.startswith("Flex") for op in ops) and "TOPK_V2" in ops
+    np.testing.assert_allclose(run_tflite(flatbuffer, images), wrapper(images).numpy(), atol=1e-4)
+
+
+def test_v10_is_v9_with_the_prior_and_starts_from_a_model_without_it(tmp_path):
+    v9, v10 = configs.get_config("dehaze-v9"), configs.get_config("dehaze-v10")
+    assert {key: v10[key] for key in v10 if v10[key] != v9[key]} == {"airlight_prior": True}
+    assert configs.coherent_dehazer_arguments(v10)["airlight_prior"] is True
+    old = {key: value for key, value in v9.items() if key != "airlight_prior"}
+    assert configs.coherent_dehazer_arguments(old)["airlight_prior"] is False
+    with pytest.raises(ValueError, match="`airlight_prior` blends the coherent generator's airlight"):
+        configs.get_config("dehaze-v2", {"airlight_prior": True, "generator_architecture": "unet"})
+    with pytest.raises(ValueError, match="expects bool"):
+        configs.get_config("dehaze-v10", {"airlight_prior": 1})
+    # init_generator: a model without the prior loads by name, the gate is new.
+    tiny = {"coarse_size": 32, "generator_filters": 4, "image_size": 64, "discriminator_filters": 4}
+    source = train.build_gan(configs.get_config("dehaze-v9", tiny)).generator
+    path = str(tmp_path / "v9.keras")
+    source.save(path)
+    config = configs.get_config("dehaze-v10", dict(tiny, init_generator=path))
+    generator = train.build_gan(config).generator
+    record = train.initialise_generator(generator, config)
+    assert record["new_layers"] == ["airlight_prior_gate"]
+    np.testing.assert_array_equal(generator.get_layer("airlight_estimate").get_weights()[0], source.get_layer("airlight_estimate").get_weights()[0])
+    # The other way round is another architecture, refused as before.
+    back = train.build_gan(configs.get_config("dehaze-v9", dict(tiny, init_generator=path))).generator
+    generator.save(path)
+    with pytest.raises(ValueError, match="another architecture"):
+        train.initialise_generator(back, configs.get_config("dehaze-v9", dict(tiny, init_generator=path)))
