@@ -132,17 +132,18 @@ def rehazing_loss(hazy, clear, transmission, airlight):
 
     Raises:
         ValueError: if `hazy` and `clear` differ in shape or are not NHWC
-            float images, or `transmission` / `airlight` are not rank 4 or
-            have another shape than the ones above (where it is known
-            before the graph runs): broadcasting a batch of one, a coarse
-            map or two channels against the images would give a plausible
-            number for a wrong pairing.
+            float images, or `transmission` / `airlight` are not float,
+            not rank 4 or have another shape than the ones above:
+            broadcasting a batch of one, a coarse map or two channels
+            against the images would give a plausible number for a wrong
+            pairing. Shapes known only when the graph runs are checked
+            there (`tf.errors.InvalidArgumentError`; not under XLA).
     """
     hazy, clear = as_image_pair(hazy, clear, ("hazy", "clear"), check_finite=False)
-    transmission = tf.cast(transmission, tf.float32)
-    airlight = tf.cast(airlight, tf.float32)
-    _check_haze_part(transmission, "transmission", hazy, "(N, H, W, 1) or (N, H, W, C)", spatial_may_be_one=False)
-    _check_haze_part(airlight, "airlight", hazy, "(N, 1, 1, C), (N, 1, 1, 1) or a map (N, H, W, C or 1)", spatial_may_be_one=True)
+    transmission = _check_haze_part(transmission, "transmission", hazy, "(N, H, W, 1) or (N, H, W, C)", spatial_may_be_one=False)
+    airlight = _check_haze_part(
+        airlight, "airlight", hazy, "(N, 1, 1, C), (N, 1, 1, 1) or a map (N, H, W, C or 1)", spatial_may_be_one=True
+    )
     rehazed = clear * transmission + airlight * (1.0 - transmission)
     return per_example_mean(tf.abs(hazy - rehazed))
 
@@ -192,10 +193,14 @@ def haze_parameter_loss(predicted, true, name="parameter"):
         `(N,)` float32.
 
     Raises:
-        ValueError: if either is not rank 4, or their batch, height or
-            width differ (where known before the graph runs): broadcasting
-            a batch of one or a coarse map would give a plausible number
-            for a wrong pairing.
+        ValueError: if either is not a float tensor of rank 4, or their
+            batch, height or width differ: broadcasting a batch of one or
+            a coarse map would give a plausible number for a wrong
+            pairing, and an integer map (0 or 255 where 0.0 to 1.0 was
+            meant) a plausible target. Shapes known only when the graph
+            runs (a dataset of unknown sizes) are checked there
+            (`tf.errors.InvalidArgumentError`; not under XLA, which drops
+            assertions).
 
     Example:
 
@@ -203,34 +208,60 @@ def haze_parameter_loss(predicted, true, name="parameter"):
     >>> kfreqgan.losses.haze_parameter_loss(t, t + 0.25, "transmission").numpy()
     array([0.25, 0.25], dtype=float32)
     """
-    predicted = tf.cast(predicted, tf.float32)
-    true = tf.cast(true, tf.float32)
+    predicted, true = tf.convert_to_tensor(predicted), tf.convert_to_tensor(true)
     for value, which in ((predicted, "predicted"), (true, "true")):
         if value.shape.rank != 4:
             raise ValueError(f"The {which} {name} must be rank 4 (N, H, W, C). Received: {which} {name} of shape {value.shape}")
+        _check_float_part(value, f"{which} {name}")
+    predicted = tf.cast(predicted, tf.float32)
+    true = tf.cast(true, tf.float32)
+    message = f"The predicted and true {name} must have the same batch, height and width, and the same channels or one of them 1"
     for axis, (a, b) in enumerate(zip(predicted.shape, true.shape)):
         channel = axis == 3 and 1 in (a, b)
         if a is not None and b is not None and a != b and not channel:
-            raise ValueError(
-                f"The predicted and true {name} must have the same batch, height and width, and the same channels "
-                f"or one of them 1. Received: predicted.shape={tuple(predicted.shape)}, true.shape={tuple(true.shape)}"
-            )
+            raise ValueError(f"{message}. Received: predicted.shape={tuple(predicted.shape)}, true.shape={tuple(true.shape)}")
+    if not (predicted.shape.is_fully_defined() and true.shape.is_fully_defined()):
+        ours, theirs = tf.shape(predicted), tf.shape(true)
+        channels = tf.equal(ours[3], theirs[3]) | tf.equal(ours[3], 1) | tf.equal(theirs[3], 1)
+        fits = tf.reduce_all(tf.equal(ours[:3], theirs[:3])) & channels
+        with tf.control_dependencies([tf.debugging.Assert(fits, [f"{message}. Received: predicted.shape=", ours, "true.shape=", theirs])]):
+            true = tf.identity(true)
     return per_example_mean(tf.abs(predicted - true))
 
 
+def _check_float_part(value, name):
+    """Raises unless a transmission or airlight tensor is float: a cast
+    would take an integer or boolean map (0 or 255 where 0.0 to 1.0 was
+    meant) as a plausible one."""
+    if not value.dtype.is_floating:
+        raise ValueError(
+            f"The {name} must be a floating tensor (float16, bfloat16, float32 or float64) with values in [0, 1]. "
+            f"Received: dtype={value.dtype.name}"
+        )
+
+
 def _check_haze_part(value, name, hazy, expected, spatial_may_be_one):
-    """Raises unless `value` has rank 4, `hazy`'s batch, and each other
-    axis `hazy`'s size or 1 (height and width: `hazy`'s unless
-    `spatial_may_be_one`); axes of unknown size pass."""
+    """`value` as float32, or raises unless it is a float tensor of rank
+    4, `hazy`'s batch, and each other axis `hazy`'s size or 1 (height and
+    width: `hazy`'s unless `spatial_may_be_one`); axes of unknown size are
+    checked when the graph runs."""
+    value = tf.convert_to_tensor(value)
     if value.shape.rank != 4:
         raise ValueError(f"`{name}` must be rank 4 (N, H, W, C). Received: {name} of shape {value.shape}")
+    _check_float_part(value, name)
+    value = tf.cast(value, tf.float32)
+    message = f"`{name}` must have the shape {expected} of `hazy` (N, H, W, C)"
     for axis, (size, full) in enumerate(zip(value.shape, hazy.shape)):
         allowed = (full,) if axis == 0 or (axis < 3 and not spatial_may_be_one) else (full, 1)
         if size is not None and full is not None and size not in allowed:
-            raise ValueError(
-                f"`{name}` must have the shape {expected} of `hazy` (N, H, W, C). "
-                f"Received: {name}.shape={tuple(value.shape)}, hazy.shape={tuple(hazy.shape)}"
-            )
+            raise ValueError(f"{message}. Received: {name}.shape={tuple(value.shape)}, hazy.shape={tuple(hazy.shape)}")
+    if not (value.shape.is_fully_defined() and hazy.shape.is_fully_defined()):
+        size, full = tf.shape(value), tf.shape(hazy)
+        one = tf.constant([False, spatial_may_be_one, spatial_may_be_one, True])
+        fits = tf.reduce_all(tf.equal(size, full) | (one & tf.equal(size, 1)))
+        with tf.control_dependencies([tf.debugging.Assert(fits, [f"{message}. Received: {name}.shape=", size, "hazy.shape=", full])]):
+            value = tf.identity(value)
+    return value
 
 
 def edge_aware_smoothness(field, guide, edge_scale=10.0):

@@ -81,6 +81,30 @@ def test_haze_parameter_loss_refuses_shapes_that_would_pair_wrongly(predicted, t
         losses.haze_parameter_loss(np.zeros(predicted, "float32"), np.zeros(true, "float32"), "transmission")
 
 
+@pytest.mark.parametrize("dtype", ["int32", "uint8", "bool"])
+def test_haze_parameter_loss_refuses_parameters_that_are_not_float(dtype):
+    """A cast took an integer map (0 or 255 where 0.0 to 1.0 was meant)
+    as a plausible target, and trained toward it."""
+    t = np.ones((2, 8, 8, 1), "float32")
+    with pytest.raises(ValueError, match=rf"The true transmission must be a floating tensor .*Received: dtype={dtype}"):
+        losses.haze_parameter_loss(t, t.astype(dtype), "transmission")
+    with pytest.raises(ValueError, match=rf"The predicted airlight must be a floating tensor .*Received: dtype={dtype}"):
+        losses.haze_parameter_loss(t[:, :1, :1].astype(dtype), t[:, :1, :1], "airlight")
+
+
+@pytest.mark.parametrize(
+    "predicted, true",
+    [((2, 8, 8, 1), (1, 8, 8, 1)), ((2, 8, 8, 1), (2, 1, 1, 1)), ((2, 8, 8, 1), (2, 4, 4, 1)), ((2, 1, 1, 3), (2, 1, 1, 2))],
+)
+def test_haze_parameter_loss_checks_shapes_known_only_in_the_graph_there(predicted, true):
+    """A dataset of unknown sizes: a truth of one example or one pixel
+    broadcast silently to a plausible number."""
+    loss = tf.function(losses.haze_parameter_loss, input_signature=[tf.TensorSpec((None,) * 4)] * 2)
+    assert loss(np.zeros(predicted, "float32"), np.zeros(predicted, "float32")).shape == (2,)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="The predicted and true parameter must have the same batch, height"):
+        loss(np.zeros(predicted, "float32"), np.zeros(true, "float32"))
+
+
 # --- the data -------------------------------------------------------------------
 
 
@@ -182,6 +206,25 @@ def test_supervision_without_the_truth_in_the_data_is_named(clear):
     wrong = tf.data.Dataset.from_tensor_slices((hazy, clear[:8], {"t": hazy[..., :1]})).batch(8)
     with pytest.raises(ValueError, match=re.escape("with keys ['t']")):
         gan.fit(wrong, epochs=1, verbose=0)
+
+
+def test_supervision_refuses_a_truth_of_integers_or_of_the_wrong_size_in_a_dataset_of_unknown_sizes(clear):
+    """Both trained without a word: an integer truth cast to 0s and 1s, and
+    a one-pixel transmission broadcast over the image."""
+    hazy, t, a = hazed(clear[:4])
+    gan = supervised_gan(airlight_supervision_weight=1.0, transmission_supervision_weight=1.0)
+    with pytest.raises(ValueError, match="The true airlight must be a floating tensor .*Received: dtype=int32"):
+        gan.fit(with_truth(hazy, clear[:4], t, a.astype("int32")).batch(4), epochs=1, verbose=0)
+    images = tf.TensorSpec((None, None, 3))
+    signature = (images, images, {"transmission": tf.TensorSpec((None, None, None)), "airlight": tf.TensorSpec((None, None, None))})
+
+    def examples():
+        for i in range(4):
+            yield hazy[i], clear[i], {"transmission": t[i, :1, :1], "airlight": a[i]}
+
+    data = tf.data.Dataset.from_generator(examples, output_signature=signature).batch(4)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="The predicted and true transmission must have the same batch"):
+        gan.fit(data, epochs=1, verbose=0)
 
 
 def test_freqgan_refuses_supervision_without_a_haze_model_a_pair_or_a_weight():

@@ -113,6 +113,36 @@ def test_rehazing_loss_refuses_parts_that_would_broadcast_to_a_wrong_pairing(t_s
         losses.rehazing_loss(images, images, np.ones(t_shape, "float32"), np.ones(a_shape, "float32"))
 
 
+@pytest.mark.parametrize(
+    "t_shape, a_shape, name",
+    [
+        ((1, 8, 8, 1), (2, 1, 1, 3), "transmission"),  # one map for the batch
+        ((2, 4, 4, 1), (2, 1, 1, 3), "transmission"),  # a coarse map
+        ((2, 1, 1, 1), (2, 1, 1, 3), "transmission"),  # one pixel
+        ((2, 8, 8, 1), (1, 1, 1, 3), "airlight"),  # one airlight for the batch
+    ],
+)
+def test_rehazing_loss_checks_shapes_known_only_in_the_graph_there(t_shape, a_shape, name):
+    """Each of these broadcast silently where the sizes are known only when
+    the graph runs (a dataset of unknown sizes)."""
+    spec = tf.TensorSpec((None,) * 4)
+    loss = tf.function(losses.rehazing_loss, input_signature=[spec] * 4)
+    images = np.random.default_rng(0).uniform(size=(2, 8, 8, 3)).astype("float32")
+    assert loss(images, images, np.ones((2, 8, 8, 1), "float32"), np.ones((2, 1, 1, 3), "float32")).shape == (2,)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=rf"`{name}` must have the shape .* Received: {name}.shape="):
+        loss(images, images, np.ones(t_shape, "float32"), np.ones(a_shape, "float32"))
+
+
+@pytest.mark.parametrize("dtype", ["int32", "bool"])
+def test_rehazing_loss_refuses_parts_that_are_not_float(dtype):
+    images = np.random.default_rng(0).uniform(size=(2, 8, 8, 3)).astype("float32")
+    t, a = np.ones((2, 8, 8, 1), "float32"), np.ones((2, 1, 1, 3), "float32")
+    with pytest.raises(ValueError, match=rf"The transmission must be a floating tensor .*Received: dtype={dtype}"):
+        losses.rehazing_loss(images, images, t.astype(dtype), a)
+    with pytest.raises(ValueError, match=rf"The airlight must be a floating tensor .*Received: dtype={dtype}"):
+        losses.rehazing_loss(images, images, t, a.astype(dtype))
+
+
 def test_rehazing_loss_refuses_a_hazy_and_clear_pair_of_different_shapes():
     with pytest.raises(ValueError, match="`hazy` and `clear` must have the same shape"):
         losses.rehazing_loss(np.zeros((2, 8, 8, 3)), np.zeros((2, 8, 9, 3)), np.ones((2, 8, 8, 1)), np.ones((2, 1, 1, 3)))
