@@ -3,6 +3,8 @@ NumPy reference, the learned gate that blends it into the coherent
 dehazer's airlight (`coherent_dehazer(airlight_prior=True)`), loading a
 model trained without it, and TFLite builtins."""
 
+import warnings
+
 import keras
 import numpy as np
 import pytest
@@ -160,6 +162,33 @@ def test_a_model_with_the_prior_saves_loads_and_converts_to_tflite_builtins(pair
     ops = tflite_op_names(flatbuffer)
     assert not any(op.startswith("Flex") for op in ops) and "TOPK_V2" in ops
     np.testing.assert_allclose(run_tflite(flatbuffer, images), wrapper(images).numpy(), atol=1e-4)
+
+
+def test_a_model_with_the_prior_loads_without_a_warning(pair, tmp_path):
+    """Keras warned on every load (and export) that `airlight_prior` "does
+    not have a `build()` method ... has unbuilt state": the layer held a
+    sublayer it never built."""
+    _, prior = pair
+    path = str(tmp_path / "prior.keras")
+    prior.save(path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        keras.models.load_model(path)
+        keras.Model.from_config(prior.get_config())
+        DarkChannelAirlight(radius=2).build((None, 16, 16, 3))
+    assert not [str(w.message) for w in caught if "build()" in str(w.message)]
+
+
+def test_every_layer_that_holds_layers_builds_them():
+    import kfreqgan.layers
+
+    for name in kfreqgan.layers.__all__:
+        try:
+            layer = getattr(kfreqgan.layers, name)()
+        except (TypeError, ValueError):  # needs arguments
+            continue
+        if any(isinstance(value, keras.layers.Layer) for value in vars(layer).values()):
+            assert type(layer).build is not keras.layers.Layer.build, name
 
 
 def test_v10_is_v9_with_the_prior_and_starts_from_a_model_without_it(tmp_path):

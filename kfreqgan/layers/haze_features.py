@@ -191,6 +191,12 @@ class DarkChannelAirlight(keras.layers.Layer):
         self.top_fraction = float(top_fraction)
         self.dark_channel = DarkChannel(radius, dtype=self.dtype_policy, name="dark_channel")
 
+    def build(self, input_shape):
+        # Builds the weightless sublayer: Keras warned on every build from a
+        # config (each load of a model that holds this layer) that the layer
+        # "has unbuilt state" without it.
+        self.dark_channel.build(input_shape)
+
     def call(self, inputs):
         check_layer_dtype(self, inputs)
         if inputs.shape.rank != 4:
