@@ -41,6 +41,7 @@ from kfreqgan.layers import BilinearUpsampling2D
 from kfreqgan.layers import ChannelMean
 from kfreqgan.layers import CropToMatch
 from kfreqgan.layers import DarkChannel
+from kfreqgan.layers import DarkChannelAirlight
 from kfreqgan.layers import EdgeAwareSmoothness
 from kfreqgan.layers import FFTBandFilter
 from kfreqgan.layers import FrequencyShift
@@ -365,6 +366,9 @@ NUMPY_SCALARS = {
     "synthetic_depth height, width": (lambda n: tuple(haze.synthetic_depth(n(8), n(6), (1, 2)).shape), (8, 6, 1)),
     "make_hazy_pairs seed": (lambda n: bool(np.array_equal(haze.make_hazy_pairs(GOOD, n(3))[0], haze.make_hazy_pairs(GOOD, 3)[0])), True),
     "ChannelMean target_shape": (lambda n: ChannelMean((n(1), n(1), n(3))).get_config()["target_shape"], (1, 1, 3)),
+    "DarkChannelAirlight top_fraction": (lambda n: DarkChannelAirlight(n(1), top_fraction=n(1)).get_config()["top_fraction"], 1.0),
+    "DarkChannelAirlight top_fraction float32": (
+        lambda n: DarkChannelAirlight(n(1), top_fraction=np.float32(n(1)) / 4).get_config()["top_fraction"], 0.25),
     "SpectralProfile num_bins": (lambda n: SpectralProfile(binning="normalized", num_bins=n(6)).get_config()["num_bins"], 6),
     "FrequencyShift phase": (lambda n: FrequencyShift((0.0, 0.25), phase=n(1)).get_config()["phase"], 1.0),
     "InvertScattering min_transmission": (lambda n: InvertScattering(min_transmission=n(1)).get_config()["min_transmission"], 1.0),

@@ -7,6 +7,7 @@ import tensorflow as tf
 from kfreqgan._validation import check_layer_dtype
 from kfreqgan.layers.guided_filter import check_window_radius
 from kfreqgan._validation import is_integer
+from kfreqgan._validation import is_real_number
 from kfreqgan.spectral import GRAY_WEIGHTS
 
 
@@ -186,7 +187,7 @@ class DarkChannelAirlight(keras.layers.Layer):
     def __init__(self, radius=7, top_fraction=0.001, **kwargs):
         super().__init__(**kwargs)
         self.radius = check_window_radius(radius, "radius")
-        if isinstance(top_fraction, bool) or not isinstance(top_fraction, (int, float)) or not 0 < top_fraction <= 1:
+        if not is_real_number(top_fraction) or not 0 < top_fraction <= 1:
             raise ValueError(f"`top_fraction` must be a number in (0, 1]. Received: top_fraction={top_fraction!r}")
         self.top_fraction = float(top_fraction)
         self.dark_channel = DarkChannel(radius, dtype=self.dtype_policy, name="dark_channel")
