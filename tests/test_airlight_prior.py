@@ -31,7 +31,19 @@ def reference(image, radius, fraction):
     return image.reshape(-1, image.shape[-1])[top].mean(axis=0), dark[top].mean()
 
 
-@pytest.mark.parametrize("radius, fraction, shape", [(7, 0.001, (64, 96)), (2, 0.01, (33, 20)), (3, 1.0, (9, 9)), (1, 1e-6, (16, 16))])
+@pytest.mark.parametrize(
+    "radius, fraction, shape",
+    [
+        (7, 0.001, (64, 96)),
+        (2, 0.01, (33, 20)),
+        (3, 1.0, (9, 9)),
+        (1, 1e-6, (16, 16)),
+        # Shares of half a pixel: `fraction * height * width` made 11 here
+        # (the reference 10), and a float32 product 23 of 22.5 in the graph.
+        (1, 0.01, (70, 15)),
+        (2, 0.001, (150, 150)),
+    ],
+)
 def test_dark_channel_airlight_equals_a_numpy_reference(radius, fraction, shape):
     images = np.random.default_rng(radius).random((3, *shape, 3)).astype("float32")
     colour, opacity = DarkChannelAirlight(radius, fraction)(images)
@@ -40,11 +52,13 @@ def test_dark_channel_airlight_equals_a_numpy_reference(radius, fraction, shape)
         want_colour, want_opacity = reference(image, radius, fraction)
         np.testing.assert_allclose(c, want_colour, rtol=1e-5)
         np.testing.assert_allclose(o[0], want_opacity, rtol=1e-5)
-    # Unknown height and width: the same count, computed in the graph.
-    inputs = keras.Input((None, None, 3))
-    model = keras.Model(inputs, DarkChannelAirlight(radius, fraction)(inputs))
-    for got, want in zip(model(images), (colour, opacity)):
-        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
+    # Unknown height and width (and channels): the same count, computed in the graph
+    # (a Keras model of such an Input runs eagerly, with the sizes known).
+    layer = DarkChannelAirlight(radius, fraction)
+    for spec in ((None, None, None, 3), (None, None, None, None)):
+        graph = tf.function(layer, input_signature=[tf.TensorSpec(spec)])
+        for got, want in zip(graph(images), (colour, opacity)):
+            np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
 
 
 def test_in_dense_haze_the_estimate_is_the_airlight_and_the_candidates_are_opaque():

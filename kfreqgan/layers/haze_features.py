@@ -202,14 +202,18 @@ class DarkChannelAirlight(keras.layers.Layer):
         check_layer_dtype(self, inputs)
         if inputs.shape.rank != 4:
             raise ValueError(f"DarkChannelAirlight expects (batch, height, width, channels). Received: shape={tuple(inputs.shape)}")
-        channels = inputs.shape[-1]
+        channels = inputs.shape[-1] if inputs.shape[-1] is not None else tf.shape(inputs)[-1]
         dark = tf.reshape(self.dark_channel(inputs), (tf.shape(inputs)[0], -1))
         pixels = tf.reshape(inputs, (tf.shape(inputs)[0], -1, channels))
+        # One count whether the size is known now or only in the graph:
+        # `top_fraction` times the pixels, in float64, rounded half to even
+        # (Python's `round` and `tf.round` alike). `fraction * height *
+        # width` and a float32 product each rounded some sizes the other way.
         height, width = inputs.shape[1], inputs.shape[2]
         if height is not None and width is not None:
-            count = max(1, int(round(self.top_fraction * height * width)))
+            count = max(1, round(self.top_fraction * (height * width)))
         else:
-            size = tf.cast(tf.shape(dark)[1], tf.float32)
+            size = tf.cast(tf.shape(dark)[1], tf.float64)
             count = tf.maximum(1, tf.cast(tf.round(self.top_fraction * size), tf.int32))
         values, indices = tf.math.top_k(dark, k=count)
         colour = tf.reduce_mean(tf.gather(pixels, indices, batch_dims=1), axis=1)
