@@ -97,6 +97,24 @@ def test_dark_channel_airlight_refuses_an_image_of_another_rank():
         DarkChannelAirlight()(np.zeros((8, 8, 3), "float32"))
 
 
+@pytest.mark.parametrize(
+    "shapes, match",
+    [
+        ([(2, 3), (2, 3)], r"takes a list \[gate, a, b\] of three tensors"),
+        ([(2, 1), (2, 1), (2, 3)], r"`a` and `b` differ. Received: a.shape=\((2|None), 1\), b.shape=\((2|None), 3\)"),
+        ([(2, 2), (2, 3), (2, 3)], r"gate must have the shape of `a` or one channel"),
+        ([(2, 1, 1), (2, 3), (2, 3)], r"gate must have .* Received: gate.shape=\((2|None), 1, 1\)"),
+    ],
+)
+def test_gated_blend_refuses_shapes_that_would_broadcast(shapes, match):
+    """A grey `a` against a colour `b` gave three channels where the layer
+    declared one; a gate of rank 3 blended every example with every other."""
+    with pytest.raises(ValueError, match=match):
+        GatedBlend()([np.full(shape, 0.5, "float32") for shape in shapes])
+    with pytest.raises(ValueError, match=match):
+        GatedBlend()([keras.Input(shape[1:]) for shape in shapes])
+
+
 def test_gated_blend_moves_from_one_estimate_to_the_other():
     a, b = np.float32([[0.2, 0.4, 0.6]] * 2), np.float32([[1.0, 0.0, 0.5]] * 2)
     gate = np.float32([[0.0], [0.25]])

@@ -243,6 +243,28 @@ class GatedBlend(keras.layers.Layer):
         `(batch, channels)`.
     """
 
+    def build(self, input_shape):
+        """Checks the static shapes (there is nothing to create). Mismatched
+        ones broadcast: a grey `a` took `b`'s three channels while the layer
+        declared `a`'s shape, and a gate of another rank blended every
+        example with every other."""
+        if not (isinstance(input_shape, (list, tuple)) and len(input_shape) == 3 and all(isinstance(s, (list, tuple)) for s in input_shape)):
+            raise ValueError(f"GatedBlend takes a list [gate, a, b] of three tensors. Received: input_shape={input_shape}")
+        gate, a, b = (tuple(shape) for shape in input_shape)
+
+        def fits(shape, target, last_may_be_one=False):
+            return len(shape) == len(target) and all(
+                None in (size, goal) or size == goal or (last_may_be_one and axis == len(shape) - 1 and size == 1)
+                for axis, (size, goal) in enumerate(zip(shape, target))
+            )
+
+        if not fits(b, a):
+            raise ValueError(f"GatedBlend blends two estimates of one shape: `a` and `b` differ. Received: a.shape={a}, b.shape={b}")
+        if not fits(gate, a, last_may_be_one=True):
+            raise ValueError(
+                f"GatedBlend's gate must have the shape of `a` or one channel, (batch, 1). Received: gate.shape={gate}, a.shape={a}"
+            )
+
     def call(self, inputs):
         gate, a, b = inputs
         for value in inputs:
