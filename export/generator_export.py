@@ -155,12 +155,18 @@ def _build_saved_model(directory, generator, check_images, reference, verify, in
     import numpy as np
     import tensorflow as tf
 
+    from kfreqgan.dehazing import is_whole_image_model
     from kfreqgan.export import serving
+    from kfreqgan.models.loading import EXPORT_MANIFEST
 
     serving.save_serving_model(generator, directory)
     shape = (None,) + tuple(generator.inputs[0].shape[1:])
     manifest = {
         **info,
+        # A whole-image dehazer that takes any size: `Dehazer` runs it untiled,
+        # as it runs the Keras model (tiles would each estimate their own
+        # airlight and coarse transmission from a part of the photo).
+        "whole_image": is_whole_image_model(generator) and None in shape[1:3],
         "signatures": {
             serving.SERVING_DEFAULT: {
                 "inputs": [_tensor_doc(serving.INPUT_NAME, "float32", shape, [0, 1])],
@@ -207,9 +213,8 @@ def _build_saved_model(directory, generator, check_images, reference, verify, in
             raise ValueError(
                 f"serving_bytes disagrees with the Keras model by {bytes_check['max_abs_difference']} grey levels (> 1)."
             )
-    extra = os.path.join(directory, "assets.extra")
-    os.makedirs(extra, exist_ok=True)
-    _write_json(os.path.join(extra, "kfreqgan_export.json"), manifest)
+    os.makedirs(os.path.dirname(os.path.join(directory, EXPORT_MANIFEST)), exist_ok=True)
+    _write_json(os.path.join(directory, EXPORT_MANIFEST), manifest)
     return manifest
 
 

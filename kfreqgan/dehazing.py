@@ -37,7 +37,10 @@ SavedModel directory written by `kfreqgan-export` (signature
 package's one loader, `kfreqgan.models.loading.load_generator`. The exported
 ones have a fixed input size, which becomes the tile size, and are run as
 black boxes (each tile estimates its own airlight; the blending hides the
-seams but tiled and untiled results then differ slightly).
+seams but tiled and untiled results then differ slightly). A SavedModel of
+a whole-image dehazer that takes any size (`kfreqgan-export` without
+`--image-size`) says so (`loading.EXPORT_MANIFEST`) and is run once
+on the whole photo, untiled, as its Keras model is.
 
     from kfreqgan import pretrained
     from kfreqgan.dehazing import Dehazer
@@ -237,7 +240,9 @@ class _ExportedRunner:
         self.fixed_size = None if None in (height, width) else (height, width)
         self.multiple = math.gcd(height, 16) if self.fixed_size else 16
         self.scattering = False
-        self.whole_image = False
+        # A size-free SavedModel of a whole-image dehazer says so
+        # (`loading.WHOLE_IMAGE_ATTRIBUTE`): run untiled, like its Keras model.
+        self.whole_image = self.fixed_size is None and bool(getattr(generator, "whole_image", False))
         self.radius = None
         self.run = generator
 

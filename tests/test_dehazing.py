@@ -274,6 +274,29 @@ def test_whole_image_model_runs_untiled_and_equals_predict(shipped, coffee, monk
     assert not dehazing.is_whole_image_model(unet_generator((None, None, 3), 4, 2, head="scattering"))
 
 
+def test_a_size_free_saved_model_of_a_whole_image_model_runs_untiled(coffee, tmp_path):
+    """Tiled, each tile of the SavedModel estimated its own airlight (the
+    prior's haziest pixels of that tile) and coarse transmission; now it
+    runs once, as its Keras model does. One exported at a fixed size, and a
+    U-Net, are still tiled."""
+    from kfreqgan.export.generator_export import export_generator
+    from kfreqgan.models import coherent_dehazer
+    from kfreqgan.models.loading import SavedModelGenerator
+
+    keras.utils.set_random_seed(3)
+    model = coherent_dehazer(coarse_size=32, filters=4, airlight_prior=True)
+    export_generator(model, str(tmp_path), name="whole", formats=("saved_model",), verify=False)
+    dehazer = Dehazer(str(tmp_path / "whole" / "1"), tile_size=128)
+    assert dehazer.whole_image and dehazer.tile_size is None
+    np.testing.assert_allclose(dehazer(coffee), np.clip(model(coffee[None]).numpy()[0], 0, 1), atol=1e-5)
+    export_generator(model, str(tmp_path), name="fixed", formats=("saved_model",), image_size=(64, 64), verify=False)
+    assert not Dehazer(str(tmp_path / "fixed" / "1")).whole_image
+    keras.utils.set_random_seed(3)
+    unet = unet_generator((None, None, 3), 4, 2, bands=None, head="scattering")
+    export_generator(unet, str(tmp_path), name="unet", formats=("saved_model",), verify=False)
+    assert not SavedModelGenerator(str(tmp_path / "unet" / "1")).whole_image
+
+
 @pytest.mark.parametrize(
     "image,message",
     [

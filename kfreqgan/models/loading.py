@@ -27,6 +27,7 @@ see `kfreqgan.export.serving`). A TFLite model
 has the one signature `SERVING_DEFAULT`, with float32 or uint8 tensors.
 """
 
+import json
 import os
 import zipfile
 
@@ -45,6 +46,11 @@ OUTPUT_NAME = "outputs"
 BYTES_OUTPUT_NAME = "png_bytes"
 """The output of `SERVING_BYTES` (encoded PNG files). TF Serving's REST API
 answers base64 (`{"b64": ...}`) for an output whose name ends in `_bytes`."""
+EXPORT_MANIFEST = os.path.join("assets.extra", "kfreqgan_export.json")
+"""Where in a SavedModel `kfreqgan-export` describes it. Its `"whole_image"`
+is true for a whole-image dehazer (`kfreqgan.dehazing.is_whole_image_model`)
+that takes any size, which `Dehazer` then runs on the whole photo, untiled,
+as it runs the Keras model."""
 
 SAVED_MODEL_FILE = "saved_model.pb"
 """The file that makes a folder a SavedModel."""
@@ -164,6 +170,17 @@ def load_keras_model(path):
         raise ValueError(f"Not a loadable Keras model file ({first_line(error, 200)}). Received: path={path!r}") from error
 
 
+def _manifest(path):
+    """The SavedModel's `EXPORT_MANIFEST` as a dict; empty where it has none
+    (one written by `serving.save_serving_model` alone, or before it)."""
+    try:
+        with open(os.path.join(path, EXPORT_MANIFEST), encoding="utf-8") as file:
+            manifest = json.load(file)
+    except (OSError, ValueError):
+        return {}
+    return manifest if isinstance(manifest, dict) else {}
+
+
 class SavedModelGenerator:
     """An image-to-image generator exported as a SavedModel (`kfreqgan-export`).
 
@@ -175,6 +192,9 @@ class SavedModelGenerator:
         input_shape: `(height, width, channels)`; height and width are None
             for a SavedModel that takes any size.
         uint8: whether the signature takes and returns uint8 pixels.
+        whole_image: whether it runs a whole-image dehazer at any size
+            (`EXPORT_MANIFEST`; False where it has none), which
+            `kfreqgan.dehazing.Dehazer` runs untiled.
     """
 
     kind = "saved_model"
@@ -203,6 +223,7 @@ class SavedModelGenerator:
             raise ValueError(f"The SavedModel must take (batch, height, width, channels) images. Received: shape={spec.shape}")
         self.uint8 = spec.dtype == tf.uint8
         self.input_shape = tuple(spec.shape[1:])
+        self.whole_image = _manifest(self.path).get("whole_image") is True
 
     def __call__(self, images):
         """float32 `(N, H, W, C)` in [0, 1] -> float32 outputs in [0, 1] (NumPy)."""
