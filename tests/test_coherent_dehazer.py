@@ -152,6 +152,19 @@ def test_dark_channel_window_larger_than_the_image():
         DarkChannel(radius=2**30)
 
 
+@pytest.mark.parametrize("radius", [1, 5, 9, 10**7, 2**30 - 1])
+@pytest.mark.parametrize("spec", [(None, None, None, 3), (None, 9, None, 3)])
+def test_dark_channel_of_sides_known_only_in_the_graph(radius, spec):
+    """The same minimum as with the sides known, at any radius: the pool of
+    the full window padded the image by it (2**29 on a 5x7 image was
+    killed for memory)."""
+    images = np.random.default_rng(9).random((2, 9, 11, 3)).astype(np.float32)
+    graph = tf.function(DarkChannel(radius=radius), input_signature=[tf.TensorSpec(spec)])
+    started = time.perf_counter()
+    np.testing.assert_array_equal(graph(images).numpy(), DarkChannel(radius=radius)(images).numpy())
+    assert time.perf_counter() - started < 5.0
+
+
 def test_channel_mean():
     rng = np.random.default_rng(8)
     values = rng.random((2, 5, 3)).astype(np.float32)

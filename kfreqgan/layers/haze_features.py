@@ -73,9 +73,29 @@ class DarkChannel(keras.layers.Layer):
         check_layer_dtype(self, inputs)
         darkest = -tf.reduce_max(-inputs, axis=-1, keepdims=True)
         height, width = inputs.shape[1], inputs.shape[2]
-        rows = self.radius if height is None else min(self.radius, height - 1)
-        columns = self.radius if width is None else min(self.radius, width - 1)
-        return -tf.nn.max_pool2d(-darkest, (2 * rows + 1, 2 * columns + 1), strides=1, padding="SAME")
+        if height is not None and width is not None:
+            rows, columns = min(self.radius, height - 1), min(self.radius, width - 1)
+            return -tf.nn.max_pool2d(-darkest, (2 * rows + 1, 2 * columns + 1), strides=1, padding="SAME")
+        # A side known only in the graph: one axis at a time (the minimum
+        # filter is separable), and where the window passes both borders the
+        # side's minimum. A pool of the full window padded the image by it:
+        # radius 2**29 on a 5x7 image of unknown size was killed for memory.
+        return self._minimum_along(self._minimum_along(darkest, 1), 2)
+
+    def _minimum_along(self, values, axis):
+        def pool(radius):
+            window = [1, 1]
+            window[axis - 1] = 2 * radius + 1
+            return -tf.nn.max_pool2d(-values, window, strides=1, padding="SAME")
+
+        if values.shape[axis] is not None:
+            return pool(min(self.radius, values.shape[axis] - 1))
+        side = tf.shape(values)[axis]
+        return tf.cond(
+            side - 1 <= self.radius,
+            lambda: tf.broadcast_to(tf.reduce_min(values, axis=axis, keepdims=True), tf.shape(values)),
+            lambda: pool(self.radius),
+        )
 
     def compute_output_shape(self, input_shape):
         return (*input_shape[:-1], 1)
