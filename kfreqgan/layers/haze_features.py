@@ -50,6 +50,8 @@ class DarkChannel(keras.layers.Layer):
     `SAME` padding (TFLite `MAX_POOL_2D`), any size. Where a side's length
     `n` is static, a window past both of its borders is pooled with radius
     `n - 1` (the same minimum): a huge radius then costs the image size.
+    Where a side is known only in the graph, the two axes are pooled one
+    after the other, a side that the window passes taken as its minimum.
 
     Args:
         radius: window radius in pixels (int from 1 to 2**30 - 1, so that
