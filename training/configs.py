@@ -291,7 +291,7 @@ _DEHAZE_V9 = dict(_DEHAZE_V8, rehazing_weight=0.0, airlight_supervision_weight=1
 # pixels of the 256-pixel view is off by 0.031 in dense haze where v7's
 # head is off by 0.060 (bias -0.003 against +0.050), and worse in thin
 # haze (0.109 against 0.091): a gate can take the better of the two. The
-# gate starts near 0 (v7's own airlight), weights load by name.
+# gate starts at 0.5 (the two averaged; 0a40869), weights load by name.
 _DEHAZE_V10 = dict(_DEHAZE_V9, airlight_prior=True)
 
 # A study of v6 with twice the generator's filters (issue #15; not

@@ -255,7 +255,7 @@ class GatedBlend(keras.layers.Layer):
     Weightless; the gate comes from elsewhere (e.g. a sigmoid `Dense(1)`).
     `coherent_dehazer(airlight_prior=True)` blends its learned airlight
     with `DarkChannelAirlight`'s colour by a gate it learns from the same
-    features, starting near 0 (the learned airlight alone).
+    features, starting at 0.5 (the two averaged).
 
     Input shape:
         `[gate, a, b]`: `gate` `(batch, 1)` (or `a`'s shape), `a` and `b`
