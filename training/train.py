@@ -99,10 +99,9 @@ def supervises_haze(config):
 
 def _hazify(config, with_parameters=False):
     """A map function (clean, seed) -> (hazy, clean) with the config's haze;
-    `with_parameters`: (hazy, clean, {"transmission", "airlight" (1, 1, C)})."""
-    import tensorflow as tf
-
+    `with_parameters`: (hazy, clean, `haze.supervision_targets`)."""
     from kfreqgan.data import make_hazy_pairs
+    from kfreqgan.data.haze import supervision_targets
 
     def apply(clean, seed):
         hazy, clean, parameters = make_hazy_pairs(
@@ -110,7 +109,7 @@ def _hazify(config, with_parameters=False):
         )
         if not with_parameters:
             return hazy, clean
-        return hazy, clean, {"transmission": parameters["transmission"], "airlight": tf.reshape(parameters["airlight"], (1, 1, -1))}
+        return hazy, clean, supervision_targets(parameters)
 
     return apply
 

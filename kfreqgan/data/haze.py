@@ -441,6 +441,20 @@ def make_hazy_pairs(
     return hazy, clean, parameters
 
 
+def supervision_targets(parameters):
+    """One example's `make_hazy_pairs` parameters as the truth
+    `FreqGAN(airlight_supervision_weight=..., transmission_supervision_weight=...)`
+    reads from a dataset's third element: `{"transmission": (H, W, 1),
+    "airlight": (1, 1, C)}` (batched: `(N, 1, 1, C)`, the generator's
+    airlight shape).
+
+    Args:
+        parameters: the dict of `make_hazy_pairs(..., return_parameters=True)`
+            for one image.
+    """
+    return {"transmission": parameters["transmission"], "airlight": tf.reshape(parameters["airlight"], (1, 1, -1))}
+
+
 # Haze for the v2 dehazer (`dehaze-v2`): with `layered_depth` (sky at 1,
 # ground up to 0.7-0.9), beta from 0.3 (thin: t >= 0.74 on the sky) through
 # RESIDE ITS's range to dense haze (t = 0.05 on the sky, 0.07-0.12 on the far

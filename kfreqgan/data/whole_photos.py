@@ -157,8 +157,7 @@ def whole_photo_pairs(
         hazy = tf.clip_by_value(hazy, 0.0, 1.0)
         if not return_parameters:
             return hazy, clean
-        truth = {"transmission": parameters["transmission"], "airlight": tf.reshape(parameters["airlight"], (1, 1, -1))}
-        return hazy, clean, truth
+        return hazy, clean, haze.supervision_targets(parameters)
 
     keys = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2, drop_remainder=True)
     dataset = keys.take(examples).map(example, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
