@@ -219,6 +219,11 @@ def test_every_layer_that_holds_layers_builds_them():
             assert type(layer).build is not keras.layers.Layer.build, name
 
 
+def test_v11_is_v10_with_its_generator_averaged():
+    v10, v11 = configs.get_config("dehaze-v10"), configs.get_config("dehaze-v11")
+    assert {key: v11[key] for key in v11 if v11[key] != v10[key]} == {"generator_ema": 0.995}
+
+
 def test_v10_is_v9_with_the_prior_and_starts_from_a_model_without_it(tmp_path):
     v9, v10 = configs.get_config("dehaze-v9"), configs.get_config("dehaze-v10")
     assert {key: v10[key] for key in v10 if v10[key] != v9[key]} == {"airlight_prior": True}
