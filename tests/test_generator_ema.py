@@ -110,3 +110,46 @@ def test_switched_on_in_a_continuation_it_starts_with_a_new_generator_optimizer(
     generator = keras.models.load_model(os.path.join(out, "generator.keras"))
     for got, want in zip(_trainable(generator), expected):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("momentum", [None, 0.5])
+def test_keep_best_restore_false_scores_every_epoch_and_writes_the_last(tmp_path, momentum):
+    # keep_best_restore=False: the validation photos stay out of training and
+    # every epoch is scored, but generator.keras is the last epoch's
+    # generator (its moving average with generator_ema), not the best's.
+    config = configs.get_config(
+        "dehaze-v2",
+        dict(KEEP_BEST_TINY, patches_per_photo=8, epochs=3, generator_lr=2e-2, generator_ema=momentum, keep_best_restore=False),
+    )
+    raw = _RawWeights()
+    out = str(tmp_path / "run")
+    result = train.train(config, out, tf.distribute.get_strategy(), verbose=0, callbacks=[raw])
+    chosen = result["validation"]
+    assert chosen["restored"] is False and chosen["selected_epoch"] == 3
+    assert chosen["scores_this_sitting"]["epoch"] == [1, 2, 3]
+    assert chosen["selected_scores"]["val_psnr"] == chosen["scores_this_sitting"]["val_psnr"][-1]
+    assert result["history"]["val_psnr"] == chosen["scores_this_sitting"]["val_psnr"]
+    expected = raw.steps[-1]
+    if momentum is not None:
+        expected = raw.steps[0]
+        for weights in raw.steps[1:]:
+            expected = [momentum * a + (1 - momentum) * w for a, w in zip(expected, weights)]
+    generator = keras.models.load_model(os.path.join(out, "generator.keras"))
+    for got, want in zip(_trainable(generator), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    hazy, clean = train.validation_pairs(config)
+    psnr = tf.image.psnr(np.clip(generator.predict(hazy, verbose=0), 0, 1), clean, 1.0).numpy().mean()
+    assert psnr == pytest.approx(chosen["selected_scores"]["val_psnr"], abs=1e-3)
+    # The best epoch is still kept in best/, and freqgan.keras holds the raw weights.
+    assert chosen["best_epoch"] == 1 + int(np.argmax(chosen["scores_this_sitting"]["val_psnr"]))
+    assert os.path.exists(os.path.join(out, "best", "worker-0", "best.json"))
+    gan = keras.models.load_model(os.path.join(out, "freqgan.keras"), compile=False)
+    for got, want in zip(_trainable(gan.generator), raw.steps[-1]):
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+def test_keep_best_restore_false_needs_keep_best():
+    with pytest.raises(ValueError, match="keep_best_restore=False.*keep_best` is off"):
+        configs.get_config("dehaze-v2", {"keep_best_restore": False})
+    with pytest.raises(ValueError, match="keep_best_restore"):
+        configs.get_config("dehaze-v2", dict(KEEP_BEST_TINY, keep_best_restore=1))

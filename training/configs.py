@@ -160,6 +160,11 @@ _DEHAZE_V2 = dict(
     # images ranked a generator 0.6 dB worse held out above v6
     # (BENCHMARKS.md "Fine-tuning v6 with four seeds").
     keep_best_min_delta=0.0,
+    # False: keep_best still scores every epoch (val_psnr / val_ssim in the
+    # history), but the run's generator is the last epoch's (Keras
+    # EarlyStopping's restore_best_weights), for a study that judges the
+    # last epoch while the validation photos stay out of training.
+    keep_best_restore=True,
     discriminator_filters=16,
     discriminator_layers=3,
     frequency_weight=10.0,
@@ -746,6 +751,11 @@ def _check_validation(config):
         raise ValueError(
             "`keep_best_min_delta` is the margin of `keep_best`'s choice of epoch, which is off. "
             f"Received: keep_best_min_delta={config['keep_best_min_delta']!r}, keep_best={config.get('keep_best')!r}"
+        )
+    if config.get("keep_best_restore") is False and not config.get("keep_best"):
+        raise ValueError(
+            "`keep_best_restore=False` keeps the last epoch while `keep_best` scores every epoch, and `keep_best` "
+            f"is off. Received: keep_best_restore=False, keep_best={config.get('keep_best')!r}"
         )
     if config.get("keep_best") and not names:
         raise ValueError(

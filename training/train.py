@@ -939,7 +939,31 @@ def train(config, out, strategy, verbose=2, callbacks=()):
     if started_from is not None:
         result["initialised_from"] = started_from
     final_generator = None
-    if keep:
+    restore = config.get("keep_best_restore", True)  # absent from older run folders' configs
+    if keep and not restore:
+        # keep_best scored every epoch; the outputs are the last epoch's
+        # generator (with generator_ema, its average), the kept weights stay
+        # in best/ and freqgan.keras holds the raw weights.
+        final_generator = gan.generator.get_weights()
+        if config.get("generator_ema") is not None:
+            gan.generator_optimizer.finalize_variable_values(gan.generator.trainable_variables)
+        scored = keep[0].history
+        last = config["epochs"]
+        at = scored["epoch"].index(last) if last in scored["epoch"] else None
+        result["validation"] = {
+            "photos": validation_photo_keys(config),
+            "examples": int(len(keep[0].targets)),
+            "metric": config["keep_best"],
+            "restored": False,
+            "selected_epoch": last,
+            "selected_scores": {
+                "val_psnr": scored["val_psnr"][at] if at is not None else None,
+                "val_ssim": scored["val_ssim"][at] if at is not None else None,
+            },
+            "best_epoch": keep[0].best_epoch,
+            "scores_this_sitting": scored,
+        }
+    elif keep:
         # The outputs are the selected epoch's generator; freqgan.keras keeps
         # the GAN as training left it (the backup's state, to continue from).
         final_generator = gan.generator.get_weights()
