@@ -153,3 +153,23 @@ def test_keep_best_restore_false_needs_keep_best():
         configs.get_config("dehaze-v2", {"keep_best_restore": False})
     with pytest.raises(ValueError, match="keep_best_restore"):
         configs.get_config("dehaze-v2", dict(KEEP_BEST_TINY, keep_best_restore=1))
+
+
+def test_keep_best_restore_false_after_a_finished_run_writes_its_last_average(tmp_path):
+    # A run that kept its best epoch, started again with keep_best_restore=False
+    # and nothing left to train, writes the last epoch's average from its backup.
+    momentum = 0.5
+    settings = dict(KEEP_BEST_TINY, patches_per_photo=8, epochs=2, generator_lr=2e-2, generator_ema=momentum)
+    raw = _RawWeights()
+    out = str(tmp_path / "run")
+    strategy = tf.distribute.get_strategy()
+    first = train.train(configs.get_config("dehaze-v2", settings), out, strategy, verbose=0, callbacks=[raw])
+    again = train.train(configs.get_config("dehaze-v2", dict(settings, keep_best_restore=False)), out, strategy, verbose=0)
+    expected = raw.steps[0]
+    for weights in raw.steps[1:]:
+        expected = [momentum * a + (1 - momentum) * w for a, w in zip(expected, weights)]
+    generator = keras.models.load_model(os.path.join(out, "generator.keras"))
+    for got, want in zip(_trainable(generator), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    assert again["validation"]["selected_epoch"] == 2
+    assert again["validation"]["selected_scores"]["val_psnr"] == first["history"]["val_psnr"][-1]

@@ -947,21 +947,28 @@ def train(config, out, strategy, verbose=2, callbacks=()):
         final_generator = gan.generator.get_weights()
         if config.get("generator_ema") is not None:
             gan.generator_optimizer.finalize_variable_values(gan.generator.trainable_variables)
-        scored = keep[0].history
+        # The last epoch's scores: this sitting's, or the history's for a
+        # sitting with no epoch left to train (switching the option on after
+        # a finished run), when the history scored every epoch it holds.
         last = config["epochs"]
-        at = scored["epoch"].index(last) if last in scored["epoch"] else None
+
+        def last_score(key):
+            scored = keep[0].history
+            if scored["epoch"] and scored["epoch"][-1] == last:
+                return scored[key][-1]
+            values = backup.history.get(key) or []
+            longest = max((len(column) for column in backup.history.values()), default=0)
+            return values[-1] if values and len(values) == longest else None
+
         result["validation"] = {
             "photos": validation_photo_keys(config),
             "examples": int(len(keep[0].targets)),
             "metric": config["keep_best"],
             "restored": False,
             "selected_epoch": last,
-            "selected_scores": {
-                "val_psnr": scored["val_psnr"][at] if at is not None else None,
-                "val_ssim": scored["val_ssim"][at] if at is not None else None,
-            },
+            "selected_scores": {"val_psnr": last_score("val_psnr"), "val_ssim": last_score("val_ssim")},
             "best_epoch": keep[0].best_epoch,
-            "scores_this_sitting": scored,
+            "scores_this_sitting": keep[0].history,
         }
     elif keep:
         # The outputs are the selected epoch's generator; freqgan.keras keeps
