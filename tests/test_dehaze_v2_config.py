@@ -180,3 +180,22 @@ def test_the_v8_variants_change_only_the_rehazing_options_and_reach_the_gan():
     for key, value in (("rehazing_weighting", "strength"), ("rehazing_target", "transmission")):
         with pytest.raises(ValueError, match=f"`{key}` must be one of"):
             configs.get_config("dehaze-v8", {key: value})
+
+
+def test_bright_bound_is_a_weightless_option_of_the_dark_channel_bound():
+    v7 = configs.get_config("dehaze-v7")
+    assert v7["bright_bound"] is False and configs.coherent_dehazer_arguments(v7)["bright_bound"] is False
+    on = configs.get_config("dehaze-v7", {"bright_bound": True})
+    assert configs.coherent_dehazer_arguments(on)["bright_bound"] is True
+    # An older run folder's config, from before the key: no bright bound.
+    older = {key: value for key, value in on.items() if key != "bright_bound"}
+    assert configs.coherent_dehazer_arguments(older)["bright_bound"] is False
+    tiny = {"coarse_size": 32, "generator_filters": 4, "image_size": 64, "discriminator_filters": 4}
+    plain = train.build_generator(configs.get_config("dehaze-v7", tiny))
+    bright = train.build_generator(configs.get_config("dehaze-v7", dict(tiny, bright_bound=True)))
+    assert [v.path for v in plain.weights] == [v.path for v in bright.weights]
+    assert bright.get_layer("haze_bound").bright and not plain.get_layer("haze_bound").bright
+    with pytest.raises(ValueError, match=r"`dark_channel_bound` is off. Received: bright_bound=True, dark_channel_bound=0\.0"):
+        configs.get_config("dehaze-v6", {"bright_bound": True})
+    with pytest.raises(ValueError, match="bright_bound"):
+        configs.get_config("dehaze-v7", {"bright_bound": 1})

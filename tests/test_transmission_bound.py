@@ -53,6 +53,58 @@ def test_window_bound_matches_the_dark_channel_transmission_guided_filtered(radi
     np.testing.assert_allclose(bounded, np.maximum(transmission[0, ..., 0], np.maximum(np.minimum(window, 1.0), pixel)), atol=1e-5)
 
 
+def test_bright_pixel_bound_is_the_least_transmission_that_keeps_every_channel_at_most_one():
+    transmission, hazy, airlight = _inputs(10)
+    bounded = TransmissionBound(bright=True)([transmission, hazy, airlight]).numpy()
+    dark = 1.0 - np.min(hazy / airlight, axis=-1, keepdims=True)
+    bright = 1.0 - np.min((1.0 - hazy) / (1.0 - airlight), axis=-1, keepdims=True)
+    np.testing.assert_allclose(bounded, np.maximum(transmission, np.maximum(dark, bright)), atol=1e-5)
+    # The meaning: the inverted image lies in [0, 1] (before, channels went
+    # far above 1), and where only the bright bound raised t, the brightest
+    # channel lands exactly on 1.
+    invert = InvertScattering(min_transmission=1e-3)
+    clean = invert([hazy, bounded, airlight]).numpy()
+    before = invert([hazy, TransmissionBound()([transmission, hazy, airlight]), airlight]).numpy()
+    assert before.max() > 1.5 and clean.max() <= 1.0 + 1e-4 and clean.min() >= -1e-4
+    raised = ((bright > dark) & (transmission < bright))[..., 0]
+    assert raised.mean() > 0.05
+    np.testing.assert_allclose(clean.max(axis=-1)[raised], 1.0, atol=1e-4)
+
+
+@pytest.mark.parametrize("radius,omega", [(1, 0.95), (3, 0.8)])
+def test_bright_window_bound_is_the_dark_one_of_the_complements(radius, omega):
+    transmission, hazy, airlight = _inputs(11, (1, 14, 11, 3))
+    bounded = TransmissionBound(radius, omega, guide_radius=2, epsilon=1e-2, bright=True)([transmission, hazy, airlight, hazy]).numpy()[0, ..., 0]
+    grey = hazy[0] @ np.asarray(GRAY_WEIGHTS, np.float32)
+
+    def he(image, light, guide):
+        dark = ndimage.minimum_filter(np.min(image / light, axis=-1), size=2 * radius + 1, mode="nearest")
+        window = reference_guided_filter(guide, 1.0 - omega * dark, 2, 1e-2)
+        return np.maximum(np.minimum(window, 1.0), 1.0 - np.min(image / light, axis=-1))
+
+    expected = np.maximum.reduce([transmission[0, ..., 0], he(hazy[0], airlight[0], grey), he(1.0 - hazy[0], 1.0 - airlight[0], 1.0 - grey)])
+    np.testing.assert_allclose(bounded, expected, atol=1e-5)
+
+
+def test_bright_window_bound_keeps_the_texture_of_a_sky_brighter_than_the_airlight():
+    # A textured bright sky above an airlight estimated too dark, under a low
+    # transmission: without the bound it is blown out to white; with the
+    # pixel bound alone every pixel lands on 1; the window bound keeps a
+    # share of each pixel's distance to white, and the texture.
+    rng = np.random.default_rng(12)
+    sky = np.repeat(rng.uniform(0.85, 0.97, (1, 24, 24, 1)), 3, axis=-1).astype(np.float32)
+    airlight = np.full((1, 1, 1, 3), 0.75, np.float32)
+    transmission = np.full((1, 24, 24, 1), 0.2, np.float32)
+    invert = InvertScattering(min_transmission=0.05)
+    free = invert([sky, TransmissionBound()([transmission, sky, airlight]), airlight]).numpy()
+    pixel_only = invert([sky, TransmissionBound(bright=True)([transmission, sky, airlight]), airlight]).numpy()
+    window = TransmissionBound(3, 0.95, guide_radius=4, bright=True)([transmission, sky, airlight, sky])
+    textured = invert([sky, window, airlight]).numpy()
+    assert free.max() > 1.3 and np.abs(pixel_only - 1.0).max() < 1e-4
+    assert textured.max() <= 1.0 + 1e-4 and textured.std() > 0.01
+    assert np.corrcoef(textured[0, ..., 0].ravel(), sky[0, ..., 0].ravel())[0, 1] > 0.8
+
+
 def test_window_bound_keeps_the_texture_of_a_dark_region():
     # A grey textured cloud darker than the haze, under a transmission that
     # takes it for distant sky: the pixel bound alone sends every pixel of it
@@ -96,9 +148,9 @@ def test_zero_airlight_and_black_pixels_stay_finite():
 
 
 def test_config_round_trip_and_save_load(tmp_path):
-    layer = TransmissionBound(3, 0.9, guide_radius=5, epsilon=1e-2)
+    layer = TransmissionBound(3, 0.9, guide_radius=5, epsilon=1e-2, bright=True)
     again = TransmissionBound.from_config(layer.get_config())
-    assert (again.radius, again.omega, again.guide_radius, again.epsilon) == (3, 0.9, 5, 1e-2)
+    assert (again.radius, again.omega, again.guide_radius, again.epsilon, again.bright) == (3, 0.9, 5, 1e-2, True)
     t_in, hazy_in, a_in = keras.Input((None, None, 1)), keras.Input((None, None, 3)), keras.Input((1, 1, 3))
     small_in = keras.Input((16, 16, 3))
     model = keras.Model([t_in, hazy_in, a_in, small_in], layer([t_in, hazy_in, a_in, small_in]))
@@ -125,6 +177,7 @@ def test_config_round_trip_and_save_load(tmp_path):
         ({"omega": "0.9"}, r"Received: omega='0\.9'"),
         ({"guide_radius": 0}, r"guide_radius"),
         ({"epsilon": 0.0}, r"epsilon"),
+        ({"bright": 1}, r"bright.*Received: bright=1"),
     ],
 )
 def test_bad_arguments(kwargs, match):
@@ -231,3 +284,36 @@ def test_dark_channel_bound_converts_to_tflite_builtins(pair):
 def test_bad_dark_channel_bound(value):
     with pytest.raises(ValueError, match=r"`dark_channel_bound` must lie in \[0, 1\]"):
         coherent_dehazer(coarse_size=32, filters=4, dark_channel_bound=value)
+
+
+def test_bright_bound_keeps_the_output_below_white_and_converts_to_tflite_builtins(pair):
+    from kfreqgan.export.tflite import convert_to_tflite
+    from kfreqgan.export.tflite import run_tflite
+    from kfreqgan.export.tflite import tflite_op_names
+
+    plain, dark_only = pair
+    bright = coherent_dehazer(coarse_size=32, filters=4, grey_airlight=True, dark_channel_bound=0.95, bright_bound=True)
+    bright.set_weights(plain.get_weights())
+    assert [v.path for v in bright.weights] == [v.path for v in plain.weights]
+    rng = np.random.default_rng(8)
+    images = rng.uniform(0.0, 1.0, (2, 40, 56, 3)).astype(np.float32)
+    images[:, :16] = 0.9 + 0.1 * images[:, :16]  # a bright band, as a sky
+    t_dark, _ = (x.numpy() for x in transmission_model(dark_only)(images))
+    t_bright, a_bright = (x.numpy() for x in transmission_model(bright)(images))
+    ceiling = 1.0 - np.min((1.0 - images) / (1.0 - a_bright), axis=-1, keepdims=True)
+    assert np.all(t_bright >= t_dark - 1e-6) and np.all(t_bright >= ceiling - 1e-5)
+    raw = (images - a_bright * (1.0 - np.maximum(t_bright, 0.05))) / np.maximum(t_bright, 0.05)
+    assert raw.max() <= 1.0 + 1e-4 and raw.min() >= -1e-4
+    fixed = keras.Input((48, 64, 3), batch_size=1)
+    wrapper = keras.Model(fixed, bright(fixed))
+    flatbuffer = convert_to_tflite(wrapper, "float32")
+    assert not any(op.startswith("Flex") for op in tflite_op_names(flatbuffer))
+    sample = rng.random((1, 48, 64, 3)).astype(np.float32)
+    np.testing.assert_allclose(run_tflite(flatbuffer, sample), wrapper(sample).numpy(), atol=1e-4)
+
+
+def test_bright_bound_needs_the_dark_channel_bound():
+    with pytest.raises(ValueError, match=r"`bright_bound`.*`dark_channel_bound` is off. Received: bright_bound=True, dark_channel_bound=0"):
+        coherent_dehazer(coarse_size=32, filters=4, bright_bound=True)
+    with pytest.raises(ValueError, match="bright_bound"):
+        coherent_dehazer(coarse_size=32, filters=4, dark_channel_bound=0.95, bright_bound="yes")

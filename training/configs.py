@@ -143,6 +143,9 @@ _DEHAZE_V2 = dict(
     # dark-channel transmission with this omega and the exact per-pixel
     # bound (coherent_dehazer's dark_channel_bound; 0: off).
     dark_channel_bound=0.0,
+    # With the dark channel bound: bound the transmission from the bright
+    # side as well, J <= 1 (coherent_dehazer's bright_bound).
+    bright_bound=False,
     # Checkpoint selection: catalogue photos of the train split (of this
     # release, taken out of training, or of a later one, which this config
     # never trains on) or bundled photos outside train_photos and
@@ -407,7 +410,7 @@ def catalogue_release(config):
     return config.get("catalogue_release", 1) if config.get("photo_catalogue") else None
 
 
-WEIGHTLESS_DEFAULTS = {"grey_airlight": False, "dark_channel_bound": 0.0}
+WEIGHTLESS_DEFAULTS = {"grey_airlight": False, "dark_channel_bound": 0.0, "bright_bound": False}
 """The weightless generator options older run folders' configs lack, with
 what their absence meant (the behaviour from before the key)."""
 
@@ -667,6 +670,11 @@ def _check_dark_channel_bound(config):
     omega = config["dark_channel_bound"]
     if not is_real_number(omega) or not 0 <= omega <= 1:
         raise ValueError(f"`dark_channel_bound` must be a number in [0, 1] (0: off). Received: dark_channel_bound={omega!r}")
+    if config.get("bright_bound") and not omega:
+        raise ValueError(
+            "`bright_bound` bounds the transmission from the bright side with `dark_channel_bound`'s omega and window, "
+            f"and `dark_channel_bound` is off. Received: bright_bound=True, dark_channel_bound={omega!r}"
+        )
     if omega and generator_name(config) != "coherent":
         raise ValueError(
             "`dark_channel_bound` bounds the transmission of the coherent generator, which this config does not build. "

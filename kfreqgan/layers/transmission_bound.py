@@ -4,6 +4,7 @@ import keras
 import tensorflow as tf
 
 from kfreqgan._validation import check_at_least
+from kfreqgan._validation import check_bool
 from kfreqgan._validation import check_layer_dtype
 from kfreqgan._validation import is_integer
 from kfreqgan._validation import is_real_number
@@ -34,6 +35,15 @@ class TransmissionBound(keras.layers.Layer):
     respects the bound passes unchanged, and `InvertScattering` of the
     result has no channel below 0.
 
+    With `bright=True` it bounds `t` from the other side too. A scene
+    radiance is also at most 1, so `1 - I_c >= (1 - A_c)(1 - t)`:
+
+        t >= 1 - min_c (1 - I_c) / (1 - A_c)           (the bright bound)
+
+    (Meng et al.'s constraint with `C1 = 1`): the first bound on the
+    complements `1 - I`, `1 - A`. A transmission below it makes `J`
+    exceed 1: a sky brighter than the airlight is blown out to white.
+
     With `radius > 0` it also applies the bound over windows: He et al.'s
     dark-channel transmission `1 - omega dark(I / A)`, with `dark` the
     minimum over channels and over a `(2 radius + 1)^2` window
@@ -47,7 +57,9 @@ class TransmissionBound(keras.layers.Layer):
     against `small`'s grey levels (`GuidedFilter`, `guide_radius`,
     `epsilon`: the window's minimum spreads a dark object's bound onto its
     bright surroundings, and the filter pulls it back to the object's
-    edges) and applied at the photo's size.
+    edges) and applied at the photo's size. With `bright=True` the same
+    window bound is taken of the complements (a window's brightest pixel
+    keeps a `1 - omega` share of its distance to white).
 
     Elementwise maths, minima, pooling and resizing: every op is a TFLite
     builtin.
@@ -59,6 +71,8 @@ class TransmissionBound(keras.layers.Layer):
             (0, 1] (He et al. use 0.95).
         guide_radius: guided-filter radius in pixels of `small` (int >= 1).
         epsilon: guided-filter regularisation (squared grey levels).
+        bright: also apply the bound that keeps `J <= 1` (pixel, and over
+            windows with `radius > 0`).
         **kwargs: base `keras.layers.Layer` arguments.
 
     Call arguments:
@@ -80,7 +94,7 @@ class TransmissionBound(keras.layers.Layer):
     array([0.75, 0.75, 0.75, 0.75], dtype=float32)
     """
 
-    def __init__(self, radius=0, omega=0.95, guide_radius=16, epsilon=1e-3, **kwargs):
+    def __init__(self, radius=0, omega=0.95, guide_radius=16, epsilon=1e-3, bright=False, **kwargs):
         super().__init__(**kwargs)
         if not is_integer(radius) or not 0 <= radius <= MAX_WINDOW_RADIUS:
             raise ValueError(
@@ -92,6 +106,7 @@ class TransmissionBound(keras.layers.Layer):
         self.omega = float(omega)
         self.guide_radius = check_window_radius(guide_radius, "guide_radius")
         self.epsilon = check_at_least(epsilon, "epsilon", strict=True)
+        self.bright = check_bool(bright, "bright")
         self._luminance = Luminance(dtype=self.dtype_policy)
         self._guided_filter = GuidedFilter(self.guide_radius, self.epsilon, dtype=self.dtype_policy)
         self._dark_channel = DarkChannel(self.radius, dtype=self.dtype_policy) if self.radius else None
@@ -152,15 +167,24 @@ class TransmissionBound(keras.layers.Layer):
             raise ValueError(
                 f"TransmissionBound expects a one-channel transmission. Received: transmission.shape={tuple(transmission.shape)}"
             )
-        airlight = tf.maximum(airlight, tf.constant(_MIN_AIRLIGHT, airlight.dtype))
+        small = inputs[3] if self.radius else None
+        floor = tf.constant(_MIN_AIRLIGHT, airlight.dtype)
+        bound = self._bound(hazy, tf.maximum(airlight, floor), small)
+        if self.bright:
+            # The same bound on the complements: J <= 1 where J' = 1 - J >= 0.
+            bound = tf.maximum(bound, self._bound(1.0 - hazy, tf.maximum(1.0 - airlight, floor), None if small is None else 1.0 - small))
+        return tf.maximum(transmission, bound)
+
+    def _bound(self, hazy, airlight, small):
+        """`1 - min_c hazy / airlight`, and with a window the guided-filtered
+        `1 - omega dark(small / airlight)`, whichever is higher."""
         bound = 1.0 - tf.reduce_min(hazy / airlight, axis=-1, keepdims=True)
-        if self.radius:
-            small = inputs[3]
+        if small is not None:
             darkest = self._dark_channel(small / airlight)
             window_bound = self._guided_filter([self._luminance(small), 1.0 - self.omega * darkest, self._luminance(hazy)])
             # The filter can overshoot 1 next to an edge; a transmission cannot.
             bound = tf.maximum(bound, tf.minimum(window_bound, 1.0))
-        return tf.maximum(transmission, bound)
+        return bound
 
     def compute_output_shape(self, input_shapes):
         # The transmission broadcast onto the hazy image's size.
@@ -174,4 +198,5 @@ class TransmissionBound(keras.layers.Layer):
             "omega": self.omega,
             "guide_radius": self.guide_radius,
             "epsilon": self.epsilon,
+            "bright": self.bright,
         }

@@ -84,6 +84,7 @@ def coherent_dehazer(
     grey_airlight=False,
     dark_channel_bound=0.0,
     airlight_prior=False,
+    bright_bound=False,
     name="coherent_dehazer",
 ):
     """Dehazing generator with a whole-image coarse transmission and a guided-filter refinement.
@@ -124,6 +125,12 @@ def coherent_dehazer(
             above `1 - min_c I_c / A_c` at every pixel.
             0 (default): no bound. Weightless: weights trained either way
             load either way.
+        bright_bound: with `dark_channel_bound`, bound the transmission
+            from the bright side as well, with the same `omega`, window
+            and filter: `J <= 1`, so `t >= 1 - min_c (1 - I_c) / (1 - A_c)`
+            (`TransmissionBound(bright=True)`). A sky brighter than the
+            estimated airlight is then left hazy instead of blown out to
+            white. Weightless.
         airlight_prior: blend the learned airlight with He et al.'s
             estimate (`kfreqgan.layers.DarkChannelAirlight` on the
             guide's image: the mean colour of its 0.1% most haze-opaque
@@ -161,6 +168,12 @@ def coherent_dehazer(
     if not is_real_number(dark_channel_bound) or not 0 <= dark_channel_bound <= 1:
         raise ValueError(
             f"`dark_channel_bound` must lie in [0, 1] (0: no bound). Received: dark_channel_bound={dark_channel_bound!r}"
+        )
+    bright_bound = check_bool(bright_bound, "bright_bound")
+    if bright_bound and not dark_channel_bound:
+        raise ValueError(
+            "`bright_bound` bounds the transmission from the bright side with `dark_channel_bound`'s omega and window, "
+            f"and `dark_channel_bound` is off. Received: bright_bound=True, dark_channel_bound={dark_channel_bound!r}"
         )
 
     hazy = keras.Input((None, None, channels), name="hazy")
@@ -250,7 +263,7 @@ def coherent_dehazer(
         # model's weights keep their order (backups and init_generator load
         # by order), bound or not.
         transmission = TransmissionBound(
-            bound_radius(coarse_size), dark_channel_bound, radius, epsilon, dtype="float32", name="haze_bound"
+            bound_radius(coarse_size), dark_channel_bound, radius, epsilon, bright=bright_bound, dtype="float32", name="haze_bound"
         )([transmission, hazy, airlight, middle])
     clean = InvertScattering(min_transmission, dtype="float32", name="invert")([hazy, transmission, airlight])
     clean = keras.layers.ReLU(max_value=1.0, dtype="float32", name="output")(clean)
