@@ -122,6 +122,13 @@ def test_the_config_must_describe_the_source_model_but_wider():
     widen.check_widenable(older, configs.get_config("dehaze-v6-wide"))
     with pytest.raises(ValueError, match=r"dark_channel_bound=0\.95 \(source 0\.0\)"):
         widen.check_widenable(older, configs.get_config("dehaze-v6-wide", {"dark_channel_bound": 0.95}))
+    # The bright bound too (it passed, and widen_run failed after loading both
+    # GANs on the outputs' difference); a v7 run's record from before the key
+    # built none.
+    v7 = configs.get_config("dehaze-v7")
+    with pytest.raises(ValueError, match=r"bright_bound=True \(source False\)"):
+        widen.check_widenable(v7, configs.get_config("dehaze-v7", {"bright_bound": True}))
+    widen.check_widenable({key: value for key, value in v7.items() if key != "bright_bound"}, v7)
     # A run of another generator is named by its model.
     with pytest.raises(ValueError, match="coherent.*Received: source 'unet', config 'coherent'"):
         widen.check_widenable(configs.get_config("dehaze-rgb-64"), configs.get_config("dehaze-v6-wide"))

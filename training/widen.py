@@ -38,8 +38,8 @@ warning).
 came from. The config must describe the same model as SOURCE_RUN's but for
 `generator_filters` (at least the old value): the same generator
 architecture and arguments, and the same discriminator. A weightless
-option (`grey_airlight`, `dark_channel_bound`) is changed afterwards, by
-the continuation's `--set`: widen with the source's value.
+option (`grey_airlight`, `dark_channel_bound`, `bright_bound`) is changed
+afterwards, by the continuation's `--set`: widen with the source's value.
 """
 
 import json
@@ -66,6 +66,7 @@ _MODEL_KEYS = (
     "guide_epsilon",
     "grey_airlight",
     "dark_channel_bound",
+    "bright_bound",
     "discriminator_filters",
     "discriminator_layers",
     "frequency_aware",
