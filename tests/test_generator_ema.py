@@ -98,6 +98,14 @@ def test_switched_on_in_a_continuation_it_starts_with_a_new_generator_optimizer(
     out = str(tmp_path / "run")
     strategy = tf.distribute.get_strategy()
     first = train.train(configs.get_config("dehaze-v2", dict(DEHAZE_V2_TINY, epochs=1)), out, strategy, verbose=0)
+    # Switched on in a sitting with no epoch left to train, the new optimizer
+    # took no step and holds no average: generator.keras stays the last
+    # epoch's generator (it was the optimizer's zero-initialised slots).
+    last = _trainable(keras.models.load_model(os.path.join(out, "generator.keras")))
+    with pytest.warns(UserWarning, match="Skipping variable loading for optimizer"):
+        train.train(configs.get_config("dehaze-v2", dict(DEHAZE_V2_TINY, epochs=1, generator_ema=momentum)), out, strategy, verbose=0)
+    for got, want in zip(_trainable(keras.models.load_model(os.path.join(out, "generator.keras"))), last):
+        np.testing.assert_array_equal(got, want)
     raw = _RawWeights()
     config = dict(DEHAZE_V2_TINY, epochs=2, generator_ema=momentum, generator_lr=1e-2)
     with pytest.warns(UserWarning, match="Skipping variable loading for optimizer"):

@@ -486,6 +486,22 @@ def _with_the_average(gan):
     return keras.callbacks.LambdaCallback(on_epoch_end=average), keras.callbacks.LambdaCallback(on_epoch_end=back)
 
 
+def _put_the_average(gan):
+    """Puts the generator's moving average into its weights. A generator
+    optimizer that took no step (`generator_ema` switched on in a sitting
+    with no epoch left to train: its optimizer starts afresh) holds no
+    average, only its zero-initialised slots; the weights then stay as they
+    are, the average of no step by Keras's own first step."""
+    if int(gan.generator_optimizer.iterations.numpy()) == 0:
+        print(
+            "kfreqgan-train: warning: generator_ema was switched on in a sitting that trained no step, so there is no "
+            "moving average; generator.keras holds the generator's weights as they are.",
+            file=sys.stderr,
+        )
+        return
+    gan.generator_optimizer.finalize_variable_values(gan.generator.trainable_variables)
+
+
 def _set_learning_rates(gan, config):
     gan.generator_optimizer.learning_rate = config["generator_lr"]
     gan.discriminator_optimizer.learning_rate = config["discriminator_lr"]
@@ -946,7 +962,7 @@ def train(config, out, strategy, verbose=2, callbacks=()):
         # in best/ and freqgan.keras holds the raw weights.
         final_generator = gan.generator.get_weights()
         if config.get("generator_ema") is not None:
-            gan.generator_optimizer.finalize_variable_values(gan.generator.trainable_variables)
+            _put_the_average(gan)
         # The last epoch's scores: this sitting's, or the history's for a
         # sitting with no epoch left to train (switching the option on after
         # a finished run), when the history scored every epoch it holds.
@@ -998,7 +1014,7 @@ def train(config, out, strategy, verbose=2, callbacks=()):
     elif config.get("generator_ema") is not None:
         # The outputs are the generator's moving average.
         final_generator = gan.generator.get_weights()
-        gan.generator_optimizer.finalize_variable_values(gan.generator.trainable_variables)
+        _put_the_average(gan)
     if config["task"] == "dehaze":
         dehazed = gan.predict(eval_hazy, batch_size=config["batch_size"], verbose=0)
         result["held_out"] = {
