@@ -108,6 +108,13 @@ def test_a_sitting_that_changes_a_weightless_option_scores_the_kept_epoch_again(
     chosen, before = bound["validation"], first["validation"]["selected_scores"]["val_psnr"]
     assert chosen["selected_epoch"] == 1 and chosen["selected_scores"]["val_psnr"] == pytest.approx(psnr, abs=1e-3)
     assert chosen["rescored_from"]["score"] == pytest.approx(before) and abs(psnr - before) > 1e-3
+    # With keep_best_restore=False (the last epoch, here the same weights) the
+    # score is the written generator's under this function too, not the
+    # history's of the first sitting's.
+    settings = dict(KEEP_BEST_TINY, epochs=1, grey_airlight=True, keep_best_restore=False)
+    last = train.train(configs.get_config("dehaze-v2", settings), out, tf.distribute.get_strategy(), verbose=0)
+    assert last["validation"]["selected_epoch"] == 1 and not last["validation"]["restored"]
+    assert last["validation"]["selected_scores"]["val_psnr"] == pytest.approx(psnr, abs=1e-3)
 
 
 def test_training_leaves_catalogue_validation_photos_out(monkeypatch):

@@ -963,18 +963,19 @@ def train(config, out, strategy, verbose=2, callbacks=()):
         final_generator = gan.generator.get_weights()
         if config.get("generator_ema") is not None:
             _put_the_average(gan)
-        # The last epoch's scores: this sitting's, or the history's for a
-        # sitting with no epoch left to train (switching the option on after
-        # a finished run), when the history scored every epoch it holds.
+        # The last epoch's scores: this sitting's, or, for a sitting with no
+        # epoch left to train (switching the option on after a finished
+        # run), the written generator's scored now: the history's were taken
+        # under the earlier sittings' function, validation photos and
+        # weights, which this sitting may change (a weightless option,
+        # generator_ema, a backup from another run).
         last = config["epochs"]
-
-        def last_score(key):
-            scored = keep[0].history
-            if scored["epoch"] and scored["epoch"][-1] == last:
-                return scored[key][-1]
-            values = backup.history.get(key) or []
-            longest = max((len(column) for column in backup.history.values()), default=0)
-            return values[-1] if values and len(values) == longest else None
+        scored = keep[0].history
+        if scored["epoch"] and scored["epoch"][-1] == last:
+            selected = {key: scored[key][-1] for key in ("val_psnr", "val_ssim")}
+        else:
+            # Every worker takes the same branch, so all run this predict.
+            selected = keep[0].scores()
 
         result["validation"] = {
             "photos": validation_photo_keys(config),
@@ -982,7 +983,7 @@ def train(config, out, strategy, verbose=2, callbacks=()):
             "metric": config["keep_best"],
             "restored": False,
             "selected_epoch": last,
-            "selected_scores": {"val_psnr": last_score("val_psnr"), "val_ssim": last_score("val_ssim")},
+            "selected_scores": selected,
             "best_epoch": keep[0].best_epoch,
             "scores_this_sitting": keep[0].history,
         }
