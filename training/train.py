@@ -15,7 +15,10 @@ Writes into `--out`:
   (with `keep_best`, `generator.keras` is the generator of the epoch that
   scored best on `validation_photos`, kept in `best/` by
   `kfreqgan.callbacks.KeepBestWeights` across interruptions, and
-  `freqgan.keras` the GAN as the last epoch left it);
+  `freqgan.keras` the GAN as the last epoch left it; with
+  `keep_best_restore=False` every epoch is still scored but
+  `generator.keras` is the last epoch's generator; with `generator_ema`,
+  a generator is its moving average);
 - `samples.png`: held-out examples (dehazing: hazy / dehazed / clean rows;
   unconditional: a grid of samples);
 - `run_config.json`: the configuration of the latest start, so that a
