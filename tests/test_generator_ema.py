@@ -36,6 +36,15 @@ class _RawWeights(keras.callbacks.Callback):
         self.steps.append([variable.numpy() for variable in self.model.generator.trainable_variables])
 
 
+def _moving_average(steps, momentum):
+    """The average by its definition: the first step's weights, then
+    average <- momentum * average + (1 - momentum) * weights after each step."""
+    average = steps[0]
+    for weights in steps[1:]:
+        average = [momentum * a + (1 - momentum) * w for a, w in zip(average, weights)]
+    return average
+
+
 def _trainable(model):
     return [variable.numpy() for variable in model.trainable_variables]
 
@@ -50,11 +59,7 @@ def test_the_generator_is_the_moving_average_of_the_steps(tmp_path, mirrored, re
     out = str(tmp_path / "run")
     train.train(config, out, strategy, verbose=0, callbacks=[raw])
     assert len(raw.steps) == (3 if mirrored else 4)
-    # The average by its definition: the first step's weights, then
-    # average <- momentum * average + (1 - momentum) * weights after each step.
-    expected = raw.steps[0]
-    for weights in raw.steps[1:]:
-        expected = [momentum * a + (1 - momentum) * w for a, w in zip(expected, weights)]
+    expected = _moving_average(raw.steps, momentum)
     generator = keras.models.load_model(os.path.join(out, "generator.keras"))
     for got, want, last in zip(_trainable(generator), expected, raw.steps[-1]):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
@@ -112,9 +117,7 @@ def test_switched_on_in_a_continuation_it_starts_with_a_new_generator_optimizer(
         result = train.train(configs.get_config("dehaze-v2", config), out, strategy, verbose=0, callbacks=[raw])
     assert result["resumed_from_epoch"] == 1 and len(raw.steps) == 2
     assert result["generator_steps"] == 2 and result["discriminator_steps"] == first["discriminator_steps"] + 2
-    expected = raw.steps[0]
-    for weights in raw.steps[1:]:
-        expected = [momentum * a + (1 - momentum) * w for a, w in zip(expected, weights)]
+    expected = _moving_average(raw.steps, momentum)
     generator = keras.models.load_model(os.path.join(out, "generator.keras"))
     for got, want in zip(_trainable(generator), expected):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
@@ -137,11 +140,7 @@ def test_keep_best_restore_false_scores_every_epoch_and_writes_the_last(tmp_path
     assert chosen["scores_this_sitting"]["epoch"] == [1, 2, 3]
     assert chosen["selected_scores"]["val_psnr"] == chosen["scores_this_sitting"]["val_psnr"][-1]
     assert result["history"]["val_psnr"] == chosen["scores_this_sitting"]["val_psnr"]
-    expected = raw.steps[-1]
-    if momentum is not None:
-        expected = raw.steps[0]
-        for weights in raw.steps[1:]:
-            expected = [momentum * a + (1 - momentum) * w for a, w in zip(expected, weights)]
+    expected = raw.steps[-1] if momentum is None else _moving_average(raw.steps, momentum)
     generator = keras.models.load_model(os.path.join(out, "generator.keras"))
     for got, want in zip(_trainable(generator), expected):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
@@ -173,9 +172,7 @@ def test_keep_best_restore_false_after_a_finished_run_writes_its_last_average(tm
     strategy = tf.distribute.get_strategy()
     first = train.train(configs.get_config("dehaze-v2", settings), out, strategy, verbose=0, callbacks=[raw])
     again = train.train(configs.get_config("dehaze-v2", dict(settings, keep_best_restore=False)), out, strategy, verbose=0)
-    expected = raw.steps[0]
-    for weights in raw.steps[1:]:
-        expected = [momentum * a + (1 - momentum) * w for a, w in zip(expected, weights)]
+    expected = _moving_average(raw.steps, momentum)
     generator = keras.models.load_model(os.path.join(out, "generator.keras"))
     for got, want in zip(_trainable(generator), expected):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)

@@ -86,41 +86,34 @@ def test_bright_window_bound_is_the_dark_one_of_the_complements(radius, omega):
     np.testing.assert_allclose(bounded, expected, atol=1e-5)
 
 
-def test_bright_window_bound_keeps_the_texture_of_a_sky_brighter_than_the_airlight():
-    # A textured bright sky above an airlight estimated too dark, under a low
-    # transmission: without the bound it is blown out to white; with the
-    # pixel bound alone every pixel lands on 1; the window bound keeps a
-    # share of each pixel's distance to white, and the texture.
-    rng = np.random.default_rng(12)
-    sky = np.repeat(rng.uniform(0.85, 0.97, (1, 24, 24, 1)), 3, axis=-1).astype(np.float32)
-    airlight = np.full((1, 1, 1, 3), 0.75, np.float32)
-    transmission = np.full((1, 24, 24, 1), 0.2, np.float32)
-    invert = InvertScattering(min_transmission=0.05)
-    free = invert([sky, TransmissionBound()([transmission, sky, airlight]), airlight]).numpy()
-    pixel_only = invert([sky, TransmissionBound(bright=True)([transmission, sky, airlight]), airlight]).numpy()
-    window = TransmissionBound(3, 0.95, guide_radius=4, bright=True)([transmission, sky, airlight, sky])
-    textured = invert([sky, window, airlight]).numpy()
-    assert free.max() > 1.3 and np.abs(pixel_only - 1.0).max() < 1e-4
-    assert textured.max() <= 1.0 + 1e-4 and textured.std() > 0.01
-    assert np.corrcoef(textured[0, ..., 0].ravel(), sky[0, ..., 0].ravel())[0, 1] > 0.8
-
-
-def test_window_bound_keeps_the_texture_of_a_dark_region():
-    # A grey textured cloud darker than the haze, under a transmission that
-    # takes it for distant sky: the pixel bound alone sends every pixel of it
-    # to the same black; the window bound keeps a share of each pixel's
-    # brightness and the texture between them.
+@pytest.mark.parametrize(
+    "bright,levels,light,t,extreme,spread",
+    [
+        # A grey textured cloud darker than the haze, under a transmission
+        # that takes it for distant sky: without the bound it goes below 0.
+        (False, (0.12, 0.3), 0.85, 0.1, 0.0, 0.02),
+        # A textured sky brighter than an airlight estimated too dark, under
+        # a low transmission: without the bright bound it is blown out.
+        (True, (0.85, 0.97), 0.75, 0.2, 1.0, 0.01),
+    ],
+)
+def test_window_bound_keeps_the_texture_of_a_region_past_the_airlight(bright, levels, light, t, extreme, spread):
+    # The pixel bound alone sends every pixel of the region to the same
+    # black (white); the window bound keeps a share of each pixel's distance
+    # to it, and the texture between them.
     rng = np.random.default_rng(2)
-    cloud = np.repeat(rng.uniform(0.12, 0.3, (1, 24, 24, 1)), 3, axis=-1).astype(np.float32)
-    airlight = np.full((1, 1, 1, 3), 0.85, np.float32)
-    transmission = np.full((1, 24, 24, 1), 0.1, np.float32)
+    region = np.repeat(rng.uniform(*levels, (1, 24, 24, 1)), 3, axis=-1).astype(np.float32)
+    airlight = np.full((1, 1, 1, 3), light, np.float32)
+    transmission = np.full((1, 24, 24, 1), t, np.float32)
     invert = InvertScattering(min_transmission=0.05)
-    pixel_only = invert([cloud, TransmissionBound()([transmission, cloud, airlight]), airlight]).numpy()
-    window = TransmissionBound(3, 0.95, guide_radius=4)([transmission, cloud, airlight, cloud])
-    textured = invert([cloud, window, airlight]).numpy()
-    assert np.abs(pixel_only).max() < 1e-5
-    assert textured.min() >= -1e-5 and textured.std() > 0.02
-    assert np.corrcoef(textured[0, ..., 0].ravel(), cloud[0, ..., 0].ravel())[0, 1] > 0.8
+    free = invert([region, transmission, airlight]).numpy()
+    pixel_only = invert([region, TransmissionBound(bright=bright)([transmission, region, airlight]), airlight]).numpy()
+    window = TransmissionBound(3, 0.95, guide_radius=4, bright=bright)([transmission, region, airlight, region])
+    textured = invert([region, window, airlight]).numpy()
+    assert (free.max() > 1.3) if bright else (free.min() < -0.3)
+    assert np.abs(pixel_only - extreme).max() < 1e-4
+    assert -1e-5 <= textured.min() and textured.max() <= 1.0 + 1e-4 and textured.std() > spread
+    assert np.corrcoef(textured[0, ..., 0].ravel(), region[0, ..., 0].ravel())[0, 1] > 0.8
 
 
 def test_window_bound_on_a_small_view_applies_at_the_photo_size():
