@@ -958,42 +958,13 @@ def train(config, out, strategy, verbose=2, callbacks=()):
     if started_from is not None:
         result["initialised_from"] = started_from
     final_generator = None
-    restore = config.get("keep_best_restore", True)  # absent from older run folders' configs
-    if keep and not restore:
-        # keep_best scored every epoch; the outputs are the last epoch's
-        # generator (with generator_ema, its average), the kept weights stay
-        # in best/ and freqgan.keras holds the raw weights.
+    ema = config.get("generator_ema") is not None
+    if keep or ema:
+        # The outputs are the selected epoch's generator or the moving
+        # average; freqgan.keras keeps the GAN as training left it (the
+        # backup's state, to continue from).
         final_generator = gan.generator.get_weights()
-        if config.get("generator_ema") is not None:
-            _put_the_average(gan)
-        # The last epoch's scores: this sitting's, or, for a sitting with no
-        # epoch left to train (switching the option on after a finished
-        # run), the written generator's scored now: the history's were taken
-        # under the earlier sittings' function, validation photos and
-        # weights, which this sitting may change (a weightless option,
-        # generator_ema, a backup from another run).
-        last = config["epochs"]
-        scored = keep[0].history
-        if scored["epoch"] and scored["epoch"][-1] == last:
-            selected = {key: scored[key][-1] for key in ("val_psnr", "val_ssim")}
-        else:
-            # Every worker takes the same branch, so all run this predict.
-            selected = keep[0].scores()
-
-        result["validation"] = {
-            "photos": validation_photo_keys(config),
-            "examples": int(len(keep[0].targets)),
-            "metric": config["keep_best"],
-            "restored": False,
-            "selected_epoch": last,
-            "selected_scores": selected,
-            "best_epoch": keep[0].best_epoch,
-            "scores_this_sitting": keep[0].history,
-        }
-    elif keep:
-        # The outputs are the selected epoch's generator; freqgan.keras keeps
-        # the GAN as training left it (the backup's state, to continue from).
-        final_generator = gan.generator.get_weights()
+    if keep and config.get("keep_best_restore", True):  # absent from older run folders' configs: True
         record = keep[0].restore()
         if record is None:
             print(
@@ -1002,23 +973,43 @@ def train(config, out, strategy, verbose=2, callbacks=()):
                 file=sys.stderr,
             )
             record = {"epoch": None, "val_psnr": None, "val_ssim": None}
-        result["validation"] = {
-            "photos": validation_photo_keys(config),
-            "examples": int(len(keep[0].targets)),
-            "metric": config["keep_best"],
+        selection = {
             "selected_epoch": record["epoch"],
             "selected_scores": {"val_psnr": record["val_psnr"], "val_ssim": record["val_ssim"]},
-            "scores_this_sitting": keep[0].history,
         }
         if record.get("rescored"):
             # The selected epoch was scored under another function of the
             # generator (a weightless option changed since); selected_scores
             # are its weights' scores under this one, the one written.
-            result["validation"]["rescored_from"] = record["rescored"]
-    elif config.get("generator_ema") is not None:
-        # The outputs are the generator's moving average.
-        final_generator = gan.generator.get_weights()
-        _put_the_average(gan)
+            selection["rescored_from"] = record["rescored"]
+    else:
+        if ema:
+            _put_the_average(gan)
+        if keep:
+            # keep_best_restore=False: keep_best scored every epoch, the
+            # outputs are the last epoch's generator and the kept weights
+            # stay in best/. The last epoch's scores: this sitting's, or, for
+            # a sitting with no epoch left to train (switching the option on
+            # after a finished run), the written generator's scored now: the
+            # history's were taken under the earlier sittings' function,
+            # validation photos and weights, which this sitting may change (a
+            # weightless option, generator_ema, a backup from another run).
+            last = config["epochs"]
+            scored = keep[0].history
+            if scored["epoch"] and scored["epoch"][-1] == last:
+                selected = {key: scored[key][-1] for key in ("val_psnr", "val_ssim")}
+            else:
+                # Every worker takes the same branch, so all run this predict.
+                selected = keep[0].scores()
+            selection = {"restored": False, "selected_epoch": last, "selected_scores": selected, "best_epoch": keep[0].best_epoch}
+    if keep:
+        result["validation"] = {
+            "photos": validation_photo_keys(config),
+            "examples": int(len(keep[0].targets)),
+            "metric": config["keep_best"],
+            **selection,
+            "scores_this_sitting": keep[0].history,
+        }
     if config["task"] == "dehaze":
         dehazed = gan.predict(eval_hazy, batch_size=config["batch_size"], verbose=0)
         result["held_out"] = {
