@@ -664,17 +664,14 @@ def _check_dark_channel_bound(config):
     """`dark_channel_bound`: an omega in [0, 1] (0: off), for the coherent
     generator only (the one that inverts a transmission)."""
     from kfreqgan._validation import is_real_number
+    from kfreqgan.models.coherent_dehazer import check_bright_bound
 
     if "dark_channel_bound" not in config:
         return
     omega = config["dark_channel_bound"]
     if not is_real_number(omega) or not 0 <= omega <= 1:
         raise ValueError(f"`dark_channel_bound` must be a number in [0, 1] (0: off). Received: dark_channel_bound={omega!r}")
-    if config.get("bright_bound") and not omega:
-        raise ValueError(
-            "`bright_bound` bounds the transmission from the bright side with `dark_channel_bound`'s omega and window, "
-            f"and `dark_channel_bound` is off. Received: bright_bound=True, dark_channel_bound={omega!r}"
-        )
+    check_bright_bound(config.get("bright_bound", False), omega)
     if omega and generator_name(config) != "coherent":
         raise ValueError(
             "`dark_channel_bound` bounds the transmission of the coherent generator, which this config does not build. "

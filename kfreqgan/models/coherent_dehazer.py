@@ -169,12 +169,7 @@ def coherent_dehazer(
         raise ValueError(
             f"`dark_channel_bound` must lie in [0, 1] (0: no bound). Received: dark_channel_bound={dark_channel_bound!r}"
         )
-    bright_bound = check_bool(bright_bound, "bright_bound")
-    if bright_bound and not dark_channel_bound:
-        raise ValueError(
-            "`bright_bound` bounds the transmission from the bright side with `dark_channel_bound`'s omega and window, "
-            f"and `dark_channel_bound` is off. Received: bright_bound=True, dark_channel_bound={dark_channel_bound!r}"
-        )
+    bright_bound = check_bright_bound(bright_bound, dark_channel_bound)
 
     hazy = keras.Input((None, None, channels), name="hazy")
     # A pyramid of the whole photo at fixed sizes: bilinear to 4x the coarse
@@ -268,6 +263,23 @@ def coherent_dehazer(
     clean = InvertScattering(min_transmission, dtype="float32", name="invert")([hazy, transmission, airlight])
     clean = keras.layers.ReLU(max_value=1.0, dtype="float32", name="output")(clean)
     return keras.Model(hazy, clean, name=name)
+
+
+def check_bright_bound(bright_bound, dark_channel_bound):
+    """`bright_bound` as a bool; it needs `dark_channel_bound` (its omega and
+    window).
+
+    Raises:
+        ValueError: for a non-bool, or `bright_bound=True` without the dark
+            channel bound.
+    """
+    bright_bound = check_bool(bright_bound, "bright_bound")
+    if bright_bound and not dark_channel_bound:
+        raise ValueError(
+            "`bright_bound` bounds the transmission from the bright side with `dark_channel_bound`'s omega and window, "
+            f"and `dark_channel_bound` is off. Received: bright_bound=True, dark_channel_bound={dark_channel_bound!r}"
+        )
+    return bright_bound
 
 
 def prior_radius(coarse_size):
