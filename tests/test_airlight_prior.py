@@ -224,6 +224,12 @@ def test_v11_is_v10_with_its_generator_averaged():
     assert {key: v11[key] for key in v11 if v11[key] != v10[key]} == {"generator_ema": 0.995}
 
 
+def test_v12_is_v11_at_half_its_learning_rates_judged_at_its_last_epoch():
+    v11, v12 = configs.get_config("dehaze-v11"), configs.get_config("dehaze-v12")
+    changed = {key: v12[key] for key in v12 if v12[key] != v11[key]}
+    assert changed == {"generator_lr": v11["generator_lr"] / 2, "discriminator_lr": v11["discriminator_lr"] / 2, "keep_best_restore": False}
+
+
 def test_v10_is_v9_with_the_prior_and_starts_from_a_model_without_it(tmp_path):
     v9, v10 = configs.get_config("dehaze-v9"), configs.get_config("dehaze-v10")
     assert {key: v10[key] for key in v10 if v10[key] != v9[key]} == {"airlight_prior": True}
