@@ -10,6 +10,7 @@ import pytest
 import tensorflow as tf
 
 from kfreqgan.training import configs
+from kfreqgan.training import package_dehazer
 from kfreqgan.training import train
 from tiny_configs import DEHAZE_V2_TINY
 from tiny_configs import KEEP_BEST_TINY
@@ -111,6 +112,11 @@ def test_switched_on_in_a_continuation_it_starts_with_a_new_generator_optimizer(
         train.train(configs.get_config("dehaze-v2", dict(DEHAZE_V2_TINY, epochs=1, generator_ema=momentum)), out, strategy, verbose=0)
     for got, want in zip(_trainable(keras.models.load_model(os.path.join(out, "generator.keras"))), last):
         np.testing.assert_array_equal(got, want)
+    # Its metrics record the steps of the state it wrote (the backup's), so
+    # the folder still reads as finished (package_dehazer, widen).
+    metrics = package_dehazer.read_metrics(out)
+    assert metrics["generator_steps"] == first["generator_steps"] > 0
+    assert metrics["discriminator_steps"] == first["discriminator_steps"]
     raw = _RawWeights()
     config = dict(DEHAZE_V2_TINY, epochs=2, generator_ema=momentum, generator_lr=1e-2)
     with pytest.warns(UserWarning, match="Skipping variable loading for optimizer"):

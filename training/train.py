@@ -943,6 +943,18 @@ def train(config, out, strategy, verbose=2, callbacks=()):
             terms=error.terms,
         ) from error
     seconds = time.time() - started
+    steps = {
+        "generator_steps": int(gan.generator_optimizer.iterations.numpy()),
+        "discriminator_steps": int(gan.discriminator_optimizer.iterations.numpy()),
+    }
+    if backup.restored_epoch >= config["epochs"]:
+        # A sitting with nothing left to train writes the backup's state:
+        # its step counts are the backup's, also where an optimizer started
+        # afresh (generator_ema switched on or off) and counts none.
+        saved = (AtomicBackupAndRestore.read_metadata(backup_dir) or {}).get("steps") or {}
+        for name in ("generator", "discriminator"):
+            if f"{name}_optimizer" in saved:
+                steps[f"{name}_steps"] = int(saved[f"{name}_optimizer"])
 
     result = {
         "config": config,
@@ -951,8 +963,7 @@ def train(config, out, strategy, verbose=2, callbacks=()):
         "resumed_from_epoch": backup.restored_epoch,
         "train_seconds": round(seconds, 2),
         "chief": chief,
-        "generator_steps": int(gan.generator_optimizer.iterations.numpy()),
-        "discriminator_steps": int(gan.discriminator_optimizer.iterations.numpy()),
+        **steps,
     }
     started_from = read_initialisation(out)
     if started_from is not None:
