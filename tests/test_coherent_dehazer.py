@@ -12,6 +12,7 @@ import tensorflow as tf
 from kfreqgan.layers import ChannelMean
 from kfreqgan.layers import DarkChannel
 from kfreqgan.layers import Luminance
+from kfreqgan.layers import TransmissionBound
 from kfreqgan.models import coherent_dehazer
 from kfreqgan.models.coherent_dehazer import transmission_model
 
@@ -137,6 +138,26 @@ def test_dark_channel_and_luminance():
     assert DarkChannel.from_config(DarkChannel(radius=4).get_config()).radius == 4
     with pytest.raises(ValueError, match="radius"):
         DarkChannel(radius=0)
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_luminance_and_the_window_bound_with_the_channel_count_known_only_at_run_time(channels):
+    # A tf.function signature of (None, None, None, None) leaves the channel
+    # count to run time: the result equals the static-shape one, and a
+    # count other than 1 or 3 fails when the graph runs, naming the count.
+    rng = np.random.default_rng(3)
+    hazy = rng.uniform(0.1, 0.9, (2, 12, 10, channels)).astype(np.float32)
+    t = np.full((2, 12, 10, 1), 0.05, np.float32)
+    airlight = np.full((2, 1, 1, channels), 0.8, np.float32)
+    images = tf.TensorSpec([None, None, None, None])
+    luminance = Luminance()
+    grey = tf.function(luminance, input_signature=[images])
+    np.testing.assert_array_equal(grey(hazy).numpy(), luminance(hazy).numpy())
+    bound = TransmissionBound(radius=1, guide_radius=2, bright=True)
+    dynamic = tf.function(lambda *inputs: bound(list(inputs)), input_signature=[tf.TensorSpec([None, None, None, 1]), images, images, images])
+    np.testing.assert_allclose(dynamic(t, hazy, airlight, hazy).numpy(), bound([t, hazy, airlight, hazy]).numpy(), atol=1e-6)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="Luminance expects 1 or 3 channels"):
+        grey(np.zeros((1, 4, 4, 2), np.float32))
 
 
 def test_dark_channel_window_larger_than_the_image():

@@ -17,7 +17,9 @@ class Luminance(keras.layers.Layer):
     (`kfreqgan.spectral.GRAY_WEIGHTS`, as `spectral.to_grayscale`).
 
     A one-channel image passes through unchanged. Multiplications and a sum
-    over channels (no matmul), so it converts to TFLite `MUL` / `SUM`.
+    over channels (no matmul), so it converts to TFLite `MUL` / `SUM`. A
+    channel count unknown until run time (a `tf.function` signature of
+    `(None, None, None, None)`) is checked when the graph runs.
 
     Input shape:
         `(batch, height, width, 3 or 1)`.
@@ -30,9 +32,18 @@ class Luminance(keras.layers.Layer):
         check_layer_dtype(self, inputs)
         if inputs.shape[-1] == 1:
             return inputs
-        if inputs.shape[-1] != 3:
-            raise ValueError(f"Luminance expects 1 or 3 channels. Received: shape={tuple(inputs.shape)}")
         weights = tf.constant(GRAY_WEIGHTS, inputs.dtype)
+        if inputs.shape[-1] is None:
+            channels = tf.shape(inputs)[-1]
+            check = tf.debugging.Assert(
+                tf.logical_or(tf.equal(channels, 1), tf.equal(channels, 3)),
+                ["Luminance expects 1 or 3 channels. Received: channels=", channels],
+            )
+            with tf.control_dependencies([check]):
+                # A one-channel image's weight is 1: it passes unchanged.
+                weights = tf.cond(tf.equal(channels, 1), lambda: tf.ones([1], inputs.dtype), lambda: weights)
+        elif inputs.shape[-1] != 3:
+            raise ValueError(f"Luminance expects 1 or 3 channels. Received: shape={tuple(inputs.shape)}")
         return tf.reduce_sum(inputs * weights, axis=-1, keepdims=True)
 
     def compute_output_shape(self, input_shape):
