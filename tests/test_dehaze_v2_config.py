@@ -155,6 +155,13 @@ def test_rehazing_weight_reaches_the_gan_and_needs_a_haze_model():
         configs.get_config("dehaze-v8", {"rehazing_weight": -1.0})
     with pytest.raises(ValueError, match="has no key 'rehazing_weight'"):
         configs.get_config("dcgan-32", {"rehazing_weight": 1.0})
+    # Its options at weight 0 would change nothing: refused, naming them.
+    for overrides in ({"rehazing_weighting": "haze"}, {"rehazing_target": "airlight"}):
+        with pytest.raises(ValueError, match=f"shapes the re-hazing loss, which is off.*Received: rehazing_weight=0.0, {next(iter(overrides))}"):
+            configs.get_config("dehaze-v7", overrides)
+    with pytest.raises(ValueError, match="`rehazing_weighting` and `rehazing_target` shape the re-hazing loss"):
+        configs.get_config("dehaze-v8-haze", {"rehazing_weight": 0.0, "rehazing_target": "airlight"})
+    assert configs.get_config("dehaze-v8-haze")["rehazing_weighting"] == "haze"
 
 
 def test_the_v8_variants_change_only_the_rehazing_options_and_reach_the_gan():

@@ -692,7 +692,18 @@ def _check_dark_channel_bound(config):
 def _check_rehazing(config):
     """`rehazing_weight` and the supervision weights > 0 need a generator
     that inverts the haze model: the coherent one, or the U-Net with its
-    scattering head."""
+    scattering head. Its options need the loss: set at weight 0 they would
+    change nothing."""
+    if not config.get("rehazing_weight", 0.0):
+        options = {key: config[key] for key in ("rehazing_weighting", "rehazing_target") if key in config and config[key] != _DEHAZE[key]}
+        if options:
+            received = ", ".join(f"{key}={value!r}" for key, value in options.items())
+            raise ValueError(
+                f"{' and '.join(f'`{key}`' for key in options)} shape{'s' if len(options) == 1 else ''} the re-hazing loss, "
+                "which is off (rehazing_weight=0): set a rehazing_weight > 0, or leave "
+                + " and ".join(f"{key}={_DEHAZE[key]!r}" for key in options)
+                + f". Received: rehazing_weight={config.get('rehazing_weight', 0.0)!r}, {received}"
+            )
     for key in ("rehazing_weight", "airlight_supervision_weight", "transmission_supervision_weight"):
         weight = config.get(key, 0.0)
         if not weight:
