@@ -31,11 +31,13 @@ def test_config_values_are_checked():
 
 
 def test_v3_is_v2_on_the_second_catalogue_release():
+    from kfreqgan.data import photo_sources
+
     v2, v3 = configs.get_config("dehaze-v2"), configs.get_config("dehaze-v3")
     assert (v2["catalogue_release"], v3["catalogue_release"]) == (1, 2)
     changed = {key for key in v2 if v2[key] != v3[key]}
     assert changed == {"catalogue_release", "epochs", "generator_lr", "discriminator_lr"}
-    for value in (0, 4, True, 1.0):
+    for value in (0, photo_sources.LATEST_RELEASE + 1, True, 1.0):
         with pytest.raises(ValueError, match="catalogue_release"):
             configs.get_config("dehaze-v3", {"catalogue_release": value})
 

@@ -141,7 +141,7 @@ def test_the_card_leaves_v6s_validation_photos_out_of_the_training_photos():
 
     chain = [configs.get_config(name) for name in ("dehaze-v2", "dehaze-v3", "dehaze-v4", "dehaze-v5", "dehaze-v6")]
     sources, heldout = package_dehazer.photo_records(chain)
-    split = photo_sources.split_photos(photo_sources.CATALOGUE)
+    split = photo_sources.split_photos([photo for photo in photo_sources.CATALOGUE if photo.release <= 3])
     validation = set(chain[-1]["validation_photos"])
     assert [record["key"] for record in sources] == [photo.key for photo in split["train"] if photo.key not in validation]
     assert [record["key"] for record in heldout] == [photo.key for photo in split["heldout"]]

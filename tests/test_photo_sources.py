@@ -10,7 +10,7 @@ import pytest
 from kfreqgan.data import photo_sources
 from qt_bundles import write_bundle
 
-LICENCES = r"(GPL-2\.0-or-later|LGPL-3\.0|LGPL-2\.1-or-later|CC-BY(-SA)?-[234]\.0|CC0-1\.0|public-domain|Apache-2\.0 AND BSD-3-Clause)"
+LICENCES = r"(GPL-2\.0-or-later|GPL-2\.0-only|LGPL-3\.0|LGPL-2\.1-or-later|CC-BY(-SA)?-[234]\.0|CC0-1\.0|public-domain|Apache-2\.0 AND BSD-3-Clause)"
 
 
 def test_catalogue_entries_are_complete_and_unique():
@@ -34,7 +34,12 @@ def test_catalogue_entries_are_complete_and_unique():
     # Release 2 is what dehaze-v3 to v5 trained on.
     assert len([photo for photo in photo_sources.CATALOGUE if photo.release == 2]) == 84
     assert photo_sources.packages_of(2) == photo_sources.PACKAGES[:6]
-    assert photo_sources.packages_of(3) == photo_sources.PACKAGES
+    # Release 3 is what dehaze-v6 and its successors trained on.
+    assert len([photo for photo in photo_sources.CATALOGUE if photo.release == 3]) == 37
+    assert photo_sources.packages_of(3) == photo_sources.PACKAGES[:11]
+    # Release 4: more held-out photos; two more packages.
+    assert len([photo for photo in photo_sources.CATALOGUE if photo.release == 4]) == 49
+    assert photo_sources.packages_of(4) == photo_sources.PACKAGES
 
 
 def test_makefile_installs_every_package():
@@ -49,7 +54,7 @@ def test_missing_package_names_the_install_command(tmp_path):
         photo_sources.installed_photos(["mate-backgrounds"], root=str(tmp_path))
     with pytest.raises(ValueError, match="Unknown photo source"):
         photo_sources.installed_photos(["not-a-package"])
-    for release in (0, 4, True, "2"):
+    for release in (0, photo_sources.LATEST_RELEASE + 1, True, "2"):
         with pytest.raises(ValueError, match="release"):
             photo_sources.installed_photos(release=release)
 
@@ -162,3 +167,15 @@ def test_the_shipped_models_splits_are_pinned():
         split = photo_sources.split_photos([photo for photo in photo_sources.CATALOGUE if photo.release <= release])
         text = "\n".join(f"{photo.key} {part}" for part in ("train", "heldout") for photo in split[part])
         assert hashlib.sha256(text.encode()).hexdigest() == digest, release
+
+
+def test_release_3s_split_is_pinned():
+    """Release 3's keys and split (dehaze-v6 and its successors train and
+    score on it), pinned as releases 1 and 2 are: release 4 and any later
+    one must leave it as it is."""
+    import hashlib
+
+    split = photo_sources.split_photos([photo for photo in photo_sources.CATALOGUE if photo.release <= 3])
+    text = "\n".join(f"{photo.key} {part}" for part in ("train", "heldout") for photo in split[part])
+    assert hashlib.sha256(text.encode()).hexdigest() == "1e57cef9f4ca72154816280fc3d3c6e53c5c1f6beca8386590d0c0bd2eccc53e"
+    assert len(split["heldout"]) == 32

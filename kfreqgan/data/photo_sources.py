@@ -4,7 +4,7 @@ The nine photos bundled with scikit-image / scikit-learn (`kfreqgan.data
 .photos`) are too few and too alike to learn what haze does to a scene.
 This catalogue lists photographs that install from Debian bookworm
 packages (`make dehazer-data` installs them), each with its package,
-version, author and licence as recorded by the package, in three releases.
+version, author and licence as recorded by the package, in four releases.
 Every file was looked at: only real photographs are listed (no drawings,
 renders or abstract art), and none with visible haze or fog of its own (a
 foggy "clean" photo would teach the model to keep haze).
@@ -37,9 +37,21 @@ mill's machinery, a cliff), LXQt's and Scribus's photo wallpapers
 (landscapes, a city skyline at dusk). See `_CATALOGUE_3` for who took them
 and under which licence.
 
+Release 4 (49 more, to hold out more photos: release 3's 32 held-out
+photos cannot resolve differences of 0.2 dB): GCompris's other world and
+farm animals, music scenes (an Irish band on stage, mariachis, a
+didgeridoo player) and the monuments of its "details" activity (castles, a
+windmill, pyramids, Notre-Dame, Sydney's opera and Tower Bridge at night),
+Tux Paint's other photo templates (trees from below, a pebble beach, bark,
+moss, a spider's web), Palapeli's citrus slices, Scribus's pizza, the SDDM
+Maldives theme's jetty, and Tux Typing's landscapes (glaciers, an iceberg,
+a volcano, rice terraces, a cave), whose package records one licence for
+the whole package and no photographer (see `_CATALOGUE_4`).
+
 Still missing: room-scale indoor scenes with floors and walls in view
 (RESIDE's ITS is all indoor; release 3 adds eight indoor scenes, few of
-them whole rooms). scikit-image's bundled
+them whole rooms, release 4 two: a stage and a cave; none of the Debian
+packages surveyed for release 4 has more). scikit-image's bundled
 `motorcycle` (an indoor studio scene with real stereo depth), `coffee` and
 `chelsea` are the closest indoor content; the synthetic depth prior
 (`kfreqgan.data.haze.layered_depth`) supplies floor/wall geometry.
@@ -76,7 +88,8 @@ class Photo:
         licence: SPDX-style licence of the file.
         scene: `"outdoor"`, `"indoor"` or `"close-up"`.
         release: the catalogue release that added the photo (1: the
-            `dehaze-v2` data; 2: added for `dehaze-v3`).
+            `dehaze-v2` data; 2: added for `dehaze-v3`; 3: for `dehaze-v6`;
+            4: more held-out photos).
         member: for a photo inside a Qt resource bundle (`path`), its path
             in the bundle (`kfreqgan.data.qt_resources`); else None.
         source: where the package's author took the photo from, where the
@@ -345,7 +358,137 @@ _CATALOGUE_3 = (
     ("scribus-template", "1.2.4.1-6", f"{_SCRIBUS}/sunset.jpg", None, "Riku Leino", "public-domain", "outdoor", None),
 )
 
-PACKAGES = tuple(dict.fromkeys(entry[0] for entry in _CATALOGUE + _CATALOGUE_2 + _CATALOGUE_3))
+_TUXTYPE = "/usr/share/tuxtype/images"
+_TUXTYPE_AUTHOR = "Tux4Kids (the copyright file; README_IMAGES.TXT: Wikimedia Commons featured pictures, photographers not named)"
+_TUXTYPE_LICENCE = "GPL-2.0-only"  # the copyright file's one licence for the whole package ("version 2")
+_MALDIVES = "/usr/share/sddm/themes/maldives"
+_DETAILS = "gcompris/src/activities/details/resource/image"
+
+# Release 4, same fields as release 2: more photos to hold out (release 3's
+# 32 held-out photos cannot resolve differences of 0.2 dB) and more scenes
+# to train on. GCompris's remaining world and farm animals and world-music
+# scenes (an Irish band on stage, mariachis under a canopy, a didgeridoo
+# player; each activity's README names photographer, licence and Wikimedia
+# Commons source) and the monuments of its "details" activity (GCompris's
+# versions, CC-BY-SA-4.0 or CC-BY-4.0 by "Bruno Coudoin and others", of the
+# photographs its README names, as release 3's Taj Mahal); Tux Paint's other
+# photo templates (trees from below, a pebble beach, a mossy log, bark,
+# mudstone, a spider's web, a splash; AUTHORS.txt: Bill Kendrick; GPL-2+);
+# Palapeli's citrus slices (public domain, US Department of Agriculture, by
+# the puzzle's metadata); Scribus's pizza-menu photo (public domain, Riku
+# Leino); the SDDM Maldives theme's jetty (its copyright file: Nevit Dilmen,
+# CC-BY-3.0); and Tux Typing's landscape backgrounds (glaciers, an iceberg,
+# a lake below mountains, a volcano, rice terraces, a beach, a cave). Tux
+# Typing's copyright file gives one licence for the whole package (GPL-2,
+# "version 2"), recorded here as it says; its README_IMAGES.TXT calls these
+# photos featured images from Wikimedia Commons and names no photographer.
+# The cave is listed as indoor: an enclosed space without sky, lit like a
+# room. Left out by eye: Tux Typing's two long exposures of surf (kcas1,
+# kcas5: the blurred water reads as mist) and its space backgrounds;
+# GCompris's owl (a pale blurred backdrop), its Louvre and Eiffel Tower of
+# "details" (277 and 270 pixels on the short side, below any earlier photo's
+# 356), its Neuschwanstein there (the same view as release 2's), its
+# paintings and the underwater scenes of its fish game (water scatters light
+# like haze: release 2 left its dolphin out); Tux Paint's sky
+# (sun_behind_clouds), its jellyfish (an aquarium) and mossy_bark (black
+# bars); KPhotoAlbum's other demo photos (portraits; wayne.jpg is stored on
+# its side; cold_water.jpg, a beach, fades into haze at its far end).
+# Surveyed and not used (no photographs among them, only renders, drawings,
+# textures, screenshots or puzzle pieces): ukui-wallpapers,
+# gnome-backgrounds, sway-backgrounds, lomiri-wallpapers, desktop-base,
+# mypaint-data-extras, rawtherapee-data, fotoxx-common (screenshots and
+# before/after strips, none above 1000 px), jigzo-data (each photo cut into
+# a texture atlas of puzzle pieces; one is CC-BY-NC-SA), tuxmath-data
+# (space), the GCompris lang images (drawings); hugin-data's help photos
+# stay out as in release 3. The steaming Champagne Pool (Tux Typing) joins
+# `REAL_HAZE`.
+_CATALOGUE_4 = (
+    # --- gcompris-qt-data: per-activity README (Copyright / License / Source per file) ---
+    (_G, _GV, f"{_RCC}/explore_world_animals.rcc", f"{_WORLD}/chameleon.webp", "Nilesh1104", "public-domain", "close-up",
+     "https://commons.wikimedia.org/wiki/File:GARDEN_CHAMELEON.jpeg"),
+    (_G, _GV, f"{_RCC}/explore_world_animals.rcc", f"{_WORLD}/crocodile.webp", "Djambalawa", "public-domain", "outdoor",
+     "https://commons.wikimedia.org/wiki/File:Saltwater_Crocodile_on_a_river_bank_(cropped).jpg"),
+    (_G, _GV, f"{_RCC}/explore_world_animals.rcc", f"{_WORLD}/dragon.webp", "TimVickers", "public-domain", "close-up",
+     "https://commons.wikimedia.org/wiki/File:Varanus_komodoensis_(5).jpg"),
+    (_G, _GV, f"{_RCC}/explore_world_animals.rcc", f"{_WORLD}/hedgehog.webp", "George Chernilevsky", "public-domain", "close-up",
+     "https://commons.wikimedia.org/wiki/File:Erinaceus_roumanicus_2020_G2.jpg"),
+    (_G, _GV, f"{_RCC}/explore_world_animals.rcc", f"{_WORLD}/jaguar.webp", "Frieda Bredesen", "CC0-1.0", "close-up",
+     "https://commons.wikimedia.org/wiki/File:Two_Jaguar_Sisters.jpg"),
+    (_G, _GV, f"{_RCC}/explore_world_animals.rcc", f"{_WORLD}/koala.webp", "BurningWell", "public-domain", "close-up",
+     "https://commons.wikimedia.org/wiki/File:Koala_Perth_Zoo.jpg"),
+    (_G, _GV, f"{_RCC}/explore_world_animals.rcc", f"{_WORLD}/lemur.webp", "Mathias Appel", "CC0-1.0", "close-up",
+     "https://commons.wikimedia.org/wiki/File:Lemur_(37122852696).jpg"),
+    (_G, _GV, f"{_RCC}/explore_world_animals.rcc", f"{_WORLD}/narwhal.webp", "Dr Kristin Laidre", "public-domain", "outdoor",
+     "https://commons.wikimedia.org/wiki/File:Pod_Monodon_monoceros.jpg"),
+    (_G, _GV, f"{_RCC}/explore_world_animals.rcc", f"{_WORLD}/panda.webp", "Jeff Kubina", "public-domain", "close-up",
+     "https://commons.wikimedia.org/wiki/File:Giant_Panda_2004-03-2.jpg"),
+    (_G, _GV, f"{_RCC}/explore_world_animals.rcc", f"{_WORLD}/scarlet_macaw.webp", "Dcoetzee", "CC0-1.0", "close-up",
+     "https://commons.wikimedia.org/wiki/File:Scarlet_macaw_at_Cougar_Mountain_Zoological_Park.jpg"),
+    (_G, _GV, f"{_RCC}/explore_farm_animals.rcc", f"{_FARM}/chicken.webp", "Tranquilles", "public-domain", "close-up",
+     "https://commons.wikimedia.org/wiki/File:Chickens_at_Tranquilles_B%26B.JPG"),
+    (_G, _GV, f"{_RCC}/explore_farm_animals.rcc", f"{_FARM}/duck.webp", "Bernard Spragg", "CC0-1.0", "close-up",
+     "https://commons.wikimedia.org/wiki/File:Aylesbury_Duck._(9373723157).jpg"),
+    (_G, _GV, f"{_RCC}/explore_farm_animals.rcc", f"{_FARM}/pig.webp", "Teinesavaii", "public-domain", "outdoor",
+     "https://commons.wikimedia.org/wiki/File:Pig_1,_Savaii,_Samoa.JPG"),
+    (_G, _GV, f"{_RCC}/explore_world_music.rcc", f"{_MUSIC}/africa.webp", "Kenneth Ritchards", "public-domain", "close-up",
+     "https://commons.wikimedia.org/wiki/File:Bata_drums.jpg"),
+    (_G, _GV, f"{_RCC}/explore_world_music.rcc", f"{_MUSIC}/australia.webp", "Steve Evans", "CC-BY-2.0", "outdoor",
+     "https://commons.wikimedia.org/wiki/File:Australia_Aboriginal_Culture_009.jpg"),
+    (_G, _GV, f"{_RCC}/explore_world_music.rcc", f"{_MUSIC}/ireland.webp", "candyschwartz", "CC-BY-2.0", "indoor",
+     "https://commons.wikimedia.org/wiki/File:Lunny_irvine_o_flynn_glackin.jpg"),
+    (_G, _GV, f"{_RCC}/explore_world_music.rcc", f"{_MUSIC}/mexico.webp", "Elidealista", "CC0-1.0", "outdoor",
+     "https://commons.wikimedia.org/wiki/File:Wikipedia_10_Guadalajara_-_Mariachi.jpg"),
+    (_G, _GV, f"{_RCC}/explore_world_music.rcc", f"{_MUSIC}/middleeast.webp", "Metropolitan Museum of Art", "CC0-1.0", "close-up",
+     "https://commons.wikimedia.org/wiki/File:Dut%C4%81r_MET_DP703859.jpg"),
+    # --- details: GCompris's versions of the photos (its README: Bruno Coudoin and others, after the named photographer) ---
+    (_G, _GV, f"{_RCC}/details.rcc", f"{_DETAILS}/Chenonceau_background.webp", "Bruno Coudoin and others, based on a photo by Ra-smit",
+     "CC-BY-SA-4.0", "outdoor", "https://commons.wikimedia.org/wiki/File:Chateau_de_Chenonceau_2008.jpg"),
+    (_G, _GV, f"{_RCC}/details.rcc", f"{_DETAILS}/EgeskovSlotSpejling_background.webp", "Bruno Coudoin and others, based on a photo by Malene Thyssen",
+     "CC-BY-SA-4.0", "outdoor", "https://commons.wikimedia.org/wiki/File:Egeskov_Slot_spejling.jpg"),
+    (_G, _GV, f"{_RCC}/details.rcc", f"{_DETAILS}/EilanDonanCastle_background.webp", "Bruno Coudoin and others, based on a photo by Guillaume Piolle",
+     "CC-BY-4.0", "outdoor", "https://commons.wikimedia.org/wiki/File:Eilean_Donan_castle_-_95mm.jpg"),
+    (_G, _GV, f"{_RCC}/details.rcc", f"{_DETAILS}/FanoeWindmill_background.webp", "Bruno Coudoin and others, based on a photo by Cnyborg",
+     "CC-BY-SA-4.0", "outdoor", "https://commons.wikimedia.org/wiki/File:DK_Fanoe_Windmill01.JPG"),
+    (_G, _GV, f"{_RCC}/details.rcc", f"{_DETAILS}/GizahPyramids_background.webp", "Bruno Coudoin and others, based on a photo by Ricardo Liberato",
+     "CC-BY-SA-4.0", "outdoor", "https://commons.wikimedia.org/wiki/File:Pyramids_at_Gizah.jpg"),
+    (_G, _GV, f"{_RCC}/details.rcc", f"{_DETAILS}/Nagoya_background.webp", "Bruno Coudoin and others, based on a photo by Base64",
+     "CC-BY-SA-4.0", "outdoor", "https://commons.wikimedia.org/wiki/File:Nagoya_Castle(Edit2).jpg"),
+    (_G, _GV, f"{_RCC}/details.rcc", f"{_DETAILS}/NDP_background.webp", "Bruno Coudoin and others, based on a photo by Sanchezn",
+     "CC-BY-SA-4.0", "outdoor", "https://commons.wikimedia.org/wiki/File:NotreDameDeParis.jpg"),
+    (_G, _GV, f"{_RCC}/details.rcc", f"{_DETAILS}/OperaSidney_background.webp", "Bruno Coudoin and others, based on a photo by David Iliff",
+     "CC-BY-SA-4.0", "outdoor", "https://commons.wikimedia.org/wiki/File:Sydney_Opera_House_-_Dec_2008.jpg"),
+    (_G, _GV, f"{_RCC}/details.rcc", f"{_DETAILS}/TowerBridgeLondon_background.webp", "Bruno Coudoin and others, based on a photo by David Iliff",
+     "CC-BY-SA-4.0", "outdoor", "https://commons.wikimedia.org/wiki/File:Tower_Bridge_London_Feb_2006.jpg"),
+    # --- tuxpaint-data: copyright Files: * GPL-2+ (Bill Kendrick); AUTHORS.txt lists these templates as his ---
+    ("tuxpaint-data", "1:0.9.28-sdl2-1", f"{_TUX}/redwoods_above.jpg", None, "Bill Kendrick", "GPL-2.0-or-later", "outdoor", None),
+    ("tuxpaint-data", "1:0.9.28-sdl2-1", f"{_TUX}/trees_above.jpg", None, "Bill Kendrick", "GPL-2.0-or-later", "outdoor", None),
+    ("tuxpaint-data", "1:0.9.28-sdl2-1", f"{_TUX}/trees_at_dusk.jpg", None, "Bill Kendrick", "GPL-2.0-or-later", "outdoor", None),
+    ("tuxpaint-data", "1:0.9.28-sdl2-1", f"{_TUX}/rocks.jpg", None, "Bill Kendrick", "GPL-2.0-or-later", "close-up", None),
+    ("tuxpaint-data", "1:0.9.28-sdl2-1", f"{_TUX}/mossy_log.jpg", None, "Bill Kendrick", "GPL-2.0-or-later", "close-up", None),
+    ("tuxpaint-data", "1:0.9.28-sdl2-1", f"{_TUX}/sun_behind_leaves.jpg", None, "Bill Kendrick", "GPL-2.0-or-later", "close-up", None),
+    ("tuxpaint-data", "1:0.9.28-sdl2-1", f"{_TUX}/spiders_web.jpg", None, "Bill Kendrick", "GPL-2.0-or-later", "close-up", None),
+    ("tuxpaint-data", "1:0.9.28-sdl2-1", f"{_TUX}/mudstone.jpg", None, "Bill Kendrick", "GPL-2.0-or-later", "close-up", None),
+    ("tuxpaint-data", "1:0.9.28-sdl2-1", f"{_TUX}/burnt_bark.jpg", None, "Bill Kendrick", "GPL-2.0-or-later", "close-up", None),
+    ("tuxpaint-data", "1:0.9.28-sdl2-1", f"{_TUX}/ocean_splash.jpg", None, "Bill Kendrick", "GPL-2.0-or-later", "close-up", None),
+    # --- palapeli-data: the puzzle's .desktop (X-KDE-PluginInfo-Author / -License) ---
+    ("palapeli-data", "4:22.12.3-1", f"{_PAL}/citrus-fruits.jpg", None, "US Department of Agriculture", "public-domain", "close-up", None),
+    # --- scribus-template: Riku Leino's templates (menu2 among them) are public domain, says the copyright file ---
+    ("scribus-template", "1.2.4.1-6", "/usr/share/scribus/templates/menu2/pizza.jpg", None, "Riku Leino", "public-domain", "close-up", None),
+    # --- sddm-theme-maldives: copyright file, Files: data/themes/maldives/background.jpg ---
+    ("sddm-theme-maldives", "0.19.0-5", f"{_MALDIVES}/background.jpg", None, "Nevit Dilmen", "CC-BY-3.0", "outdoor", None),
+    # --- tuxtype-data: the package-wide licence only (see above) ---
+    ("tuxtype-data", "1.8.3-5.1", f"{_TUXTYPE}/kcas0.jpg", None, _TUXTYPE_AUTHOR, _TUXTYPE_LICENCE, "outdoor", None),
+    ("tuxtype-data", "1.8.3-5.1", f"{_TUXTYPE}/kcas2.jpg", None, _TUXTYPE_AUTHOR, _TUXTYPE_LICENCE, "outdoor", None),
+    ("tuxtype-data", "1.8.3-5.1", f"{_TUXTYPE}/kcas3.jpg", None, _TUXTYPE_AUTHOR, _TUXTYPE_LICENCE, "outdoor", None),
+    ("tuxtype-data", "1.8.3-5.1", f"{_TUXTYPE}/kcas4.jpg", None, _TUXTYPE_AUTHOR, _TUXTYPE_LICENCE, "outdoor", None),
+    ("tuxtype-data", "1.8.3-5.1", f"{_TUXTYPE}/kcas6.jpg", None, _TUXTYPE_AUTHOR, _TUXTYPE_LICENCE, "outdoor", None),
+    ("tuxtype-data", "1.8.3-5.1", f"{_TUXTYPE}/kcas7.jpg", None, _TUXTYPE_AUTHOR, _TUXTYPE_LICENCE, "outdoor", None),
+    ("tuxtype-data", "1.8.3-5.1", f"{_TUXTYPE}/kcas9.jpg", None, _TUXTYPE_AUTHOR, _TUXTYPE_LICENCE, "outdoor", None),
+    ("tuxtype-data", "1.8.3-5.1", f"{_TUXTYPE}/kcas10.jpg", None, _TUXTYPE_AUTHOR, _TUXTYPE_LICENCE, "indoor", None),
+    ("tuxtype-data", "1.8.3-5.1", f"{_TUXTYPE}/kcas11.jpg", None, _TUXTYPE_AUTHOR, _TUXTYPE_LICENCE, "outdoor", None),
+)
+
+PACKAGES = tuple(dict.fromkeys(entry[0] for entry in _CATALOGUE + _CATALOGUE_2 + _CATALOGUE_3 + _CATALOGUE_4))
 """The Debian packages the catalogue draws on, in catalogue order."""
 
 INSTALL_COMMAND = f"{APT_INSTALL} {' '.join(PACKAGES)}"
@@ -354,7 +497,7 @@ INSTALL_COMMAND = f"{APT_INSTALL} {' '.join(PACKAGES)}"
 SCENES = ("outdoor", "indoor", "close-up")
 
 
-RELEASES = (1, 2, 3)
+RELEASES = (1, 2, 3, 4)
 """Catalogue releases. A release only adds photos, and `split_photos` splits
 each release's photos on their own, so a photo held out in one release stays
 held out in every later one."""
@@ -369,9 +512,10 @@ def _key(package, path, member=None):
 
 
 def _key_3(package, path, member=None):
-    """Release 3's keys: a GCompris photo's key names its activity, as two
-    of them share a file name with release 2 photos (another giraffe and
-    horse). Earlier keys stay as they are: the split hashes them."""
+    """Release 3's and later keys: a GCompris photo's key names its
+    activity, as two of them share a file name with release 2 photos
+    (another giraffe and horse). Earlier keys stay as they are: the split
+    hashes them."""
     if member is not None and "/activities/" in member:
         activity = member.split("/activities/")[1].split("/")[0]
         return f"{package}/{activity}/{os.path.splitext(member.split('/')[-1])[0]}"
@@ -387,6 +531,9 @@ CATALOGUE = tuple(
 ) + tuple(
     Photo(_key_3(package, path, member), package, version, path, author, licence, scene, 3, member, source)
     for package, version, path, member, author, licence, scene, source in _CATALOGUE_3
+) + tuple(
+    Photo(_key_3(package, path, member), package, version, path, author, licence, scene, 4, member, source)
+    for package, version, path, member, author, licence, scene, source in _CATALOGUE_4
 )
 """Every catalogued photo (whether installed or not)."""
 
@@ -418,12 +565,20 @@ _REAL_HAZE_3 = (
     ("kphotoalbum", "5.9.1-1", f"{_KPA}/skagen_2.jpg", None, _KPA_AUTHOR, "GPL-2.0-or-later", None),
 )
 
+# Release 4's: steam over the Champagne Pool, a hot spring (Tux Typing).
+_REAL_HAZE_4 = (
+    ("tuxtype-data", "1.8.3-5.1", f"{_TUXTYPE}/kcas8.jpg", None, _TUXTYPE_AUTHOR, _TUXTYPE_LICENCE, None),
+)
+
 REAL_HAZE = tuple(
     Photo(_key(package, path, member), package, version, path, author, licence, "hazy", 2, member, source)
     for package, version, path, member, author, licence, source in _REAL_HAZE
 ) + tuple(
     Photo(_key(package, path, member), package, version, path, author, licence, "hazy", 3, member, source)
     for package, version, path, member, author, licence, source in _REAL_HAZE_3
+) + tuple(
+    Photo(_key(package, path, member), package, version, path, author, licence, "hazy", 4, member, source)
+    for package, version, path, member, author, licence, source in _REAL_HAZE_4
 )
 """Real photographs with haze, mist or fog of their own, from the same
 packages, left out of the catalogue for that reason (scene `"hazy"`): never
@@ -433,7 +588,8 @@ lake and a foggy pier (Plasma), two aerial views of a city in haze (OpenCV),
 desert haze around two pyramids, haze over a temple's lake, a hazy bay, a
 mountain in cloud and a city in haze below a statue (GCompris); and from
 release 3's packages a foggy field, light beams through mist, a misty
-valley (LXQt), the Grand Canyon in haze and a hazy beach (KPhotoAlbum)."""
+valley (LXQt), the Grand Canyon in haze and a hazy beach (KPhotoAlbum);
+and from release 4's steam over a hot spring (Tux Typing)."""
 
 
 def real_haze_photos(root="/"):
