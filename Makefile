@@ -35,15 +35,15 @@ notebooks: $(STAMP)
 
 # Training photos for the dehazer (`kfreqgan-train --config dehaze-v6`;
 # dehaze-v2 uses the first four, dehaze-v3 to v5 the first six, release 4
-# of the catalogue adds the last two): Debian bookworm wallpaper packages,
+# of the catalogue adds the last one): Debian bookworm wallpaper packages,
 # OpenCV's sample data, GCompris's data, KPhotoAlbum's demo album (the
 # package is the KDE application: about 780 MB installed with what it
 # pulls in), Palapeli's puzzles, Tux Paint's templates, LXQt's and
-# Scribus's photos, the SDDM Maldives theme and Tux Typing's backgrounds,
+# Scribus's photos and the SDDM Maldives theme,
 # listed file by file with their licences in
 # kfreqgan/data/photo_sources.py (keep the two lists equal; a test
 # checks). Needs apt and root (sudo); the tests do not need them.
-DEHAZER_PHOTO_PACKAGES := mate-backgrounds lomiri-wallpapers-16.04 lomiri-wallpapers-20.04 plasma-workspace-wallpapers opencv-doc gcompris-qt-data kphotoalbum palapeli-data tuxpaint-data lxqt-themes scribus-template sddm-theme-maldives tuxtype-data
+DEHAZER_PHOTO_PACKAGES := mate-backgrounds lomiri-wallpapers-16.04 lomiri-wallpapers-20.04 plasma-workspace-wallpapers opencv-doc gcompris-qt-data kphotoalbum palapeli-data tuxpaint-data lxqt-themes scribus-template sddm-theme-maldives
 SUDO ?= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 dehazer-data:

@@ -37,20 +37,18 @@ mill's machinery, a cliff), LXQt's and Scribus's photo wallpapers
 (landscapes, a city skyline at dusk). See `_CATALOGUE_3` for who took them
 and under which licence.
 
-Release 4 (49 more, to hold out more photos: release 3's 32 held-out
+Release 4 (40 more, to hold out more photos: release 3's 32 held-out
 photos cannot resolve differences of 0.2 dB): GCompris's other world and
 farm animals, music scenes (an Irish band on stage, mariachis, a
 didgeridoo player) and the monuments of its "details" activity (castles, a
 windmill, pyramids, Notre-Dame, Sydney's opera and Tower Bridge at night),
 Tux Paint's other photo templates (trees from below, a pebble beach, bark,
-moss, a spider's web), Palapeli's citrus slices, Scribus's pizza, the SDDM
-Maldives theme's jetty, and Tux Typing's landscapes (glaciers, an iceberg,
-a volcano, rice terraces, a cave), whose package records one licence for
-the whole package and no photographer (see `_CATALOGUE_4`).
+moss, a spider's web), Palapeli's citrus slices, Scribus's pizza and the
+SDDM Maldives theme's jetty (see `_CATALOGUE_4`).
 
 Still missing: room-scale indoor scenes with floors and walls in view
 (RESIDE's ITS is all indoor; release 3 adds eight indoor scenes, few of
-them whole rooms, release 4 two: a stage and a cave; none of the Debian
+them whole rooms, release 4 one stage; none of the Debian
 packages surveyed for release 4 has more). scikit-image's bundled
 `motorcycle` (an indoor studio scene with real stereo depth), `coffee` and
 `chelsea` are the closest indoor content; the synthetic depth prior
@@ -358,9 +356,6 @@ _CATALOGUE_3 = (
     ("scribus-template", "1.2.4.1-6", f"{_SCRIBUS}/sunset.jpg", None, "Riku Leino", "public-domain", "outdoor", None),
 )
 
-_TUXTYPE = "/usr/share/tuxtype/images"
-_TUXTYPE_AUTHOR = "Tux4Kids (the copyright file; README_IMAGES.TXT: Wikimedia Commons featured pictures, photographers not named)"
-_TUXTYPE_LICENCE = "GPL-2.0-only"  # the copyright file's one licence for the whole package ("version 2")
 _MALDIVES = "/usr/share/sddm/themes/maldives"
 _DETAILS = "gcompris/src/activities/details/resource/image"
 
@@ -377,15 +372,13 @@ _DETAILS = "gcompris/src/activities/details/resource/image"
 # Palapeli's citrus slices (public domain, US Department of Agriculture, by
 # the puzzle's metadata); Scribus's pizza-menu photo (public domain, Riku
 # Leino); the SDDM Maldives theme's jetty (its copyright file: Nevit Dilmen,
-# CC-BY-3.0); and Tux Typing's landscape backgrounds (glaciers, an iceberg,
-# a lake below mountains, a volcano, rice terraces, a beach, a cave). Tux
-# Typing's copyright file gives one licence for the whole package (GPL-2,
-# "version 2"), recorded here as it says; its README_IMAGES.TXT calls these
-# photos featured images from Wikimedia Commons and names no photographer.
-# The cave is listed as indoor: an enclosed space without sky, lit like a
-# room. Left out by eye: Tux Typing's two long exposures of surf (kcas1,
-# kcas5: the blurred water reads as mist) and its space backgrounds;
-# GCompris's owl (a pale blurred backdrop), its Louvre and Eiffel Tower of
+# CC-BY-3.0). Left out for their licence: Tux Typing's landscape
+# backgrounds (tuxtype-data: glaciers, a volcano, rice terraces, a cave,
+# steam over a hot spring). Its copyright file gives one licence for the
+# whole package (GPL-2) and its README_IMAGES.TXT calls them featured
+# pictures of Wikimedia Commons without naming a photographer: their
+# licence rests on the package-wide statement alone, as Hugin's help photo
+# that release 3 left out. Left out by eye: GCompris's owl (a pale blurred backdrop), its Louvre and Eiffel Tower of
 # "details" (277 and 270 pixels on the short side, below any earlier photo's
 # 356), its Neuschwanstein there (the same view as release 2's), its
 # paintings and the underwater scenes of its fish game (water scatters light
@@ -400,8 +393,7 @@ _DETAILS = "gcompris/src/activities/details/resource/image"
 # before/after strips, none above 1000 px), jigzo-data (each photo cut into
 # a texture atlas of puzzle pieces; one is CC-BY-NC-SA), tuxmath-data
 # (space), the GCompris lang images (drawings); hugin-data's help photos
-# stay out as in release 3. The steaming Champagne Pool (Tux Typing) joins
-# `REAL_HAZE`.
+# stay out as in release 3.
 _CATALOGUE_4 = (
     # --- gcompris-qt-data: per-activity README (Copyright / License / Source per file) ---
     (_G, _GV, f"{_RCC}/explore_world_animals.rcc", f"{_WORLD}/chameleon.webp", "Nilesh1104", "public-domain", "close-up",
@@ -476,16 +468,6 @@ _CATALOGUE_4 = (
     ("scribus-template", "1.2.4.1-6", "/usr/share/scribus/templates/menu2/pizza.jpg", None, "Riku Leino", "public-domain", "close-up", None),
     # --- sddm-theme-maldives: copyright file, Files: data/themes/maldives/background.jpg ---
     ("sddm-theme-maldives", "0.19.0-5", f"{_MALDIVES}/background.jpg", None, "Nevit Dilmen", "CC-BY-3.0", "outdoor", None),
-    # --- tuxtype-data: the package-wide licence only (see above) ---
-    ("tuxtype-data", "1.8.3-5.1", f"{_TUXTYPE}/kcas0.jpg", None, _TUXTYPE_AUTHOR, _TUXTYPE_LICENCE, "outdoor", None),
-    ("tuxtype-data", "1.8.3-5.1", f"{_TUXTYPE}/kcas2.jpg", None, _TUXTYPE_AUTHOR, _TUXTYPE_LICENCE, "outdoor", None),
-    ("tuxtype-data", "1.8.3-5.1", f"{_TUXTYPE}/kcas3.jpg", None, _TUXTYPE_AUTHOR, _TUXTYPE_LICENCE, "outdoor", None),
-    ("tuxtype-data", "1.8.3-5.1", f"{_TUXTYPE}/kcas4.jpg", None, _TUXTYPE_AUTHOR, _TUXTYPE_LICENCE, "outdoor", None),
-    ("tuxtype-data", "1.8.3-5.1", f"{_TUXTYPE}/kcas6.jpg", None, _TUXTYPE_AUTHOR, _TUXTYPE_LICENCE, "outdoor", None),
-    ("tuxtype-data", "1.8.3-5.1", f"{_TUXTYPE}/kcas7.jpg", None, _TUXTYPE_AUTHOR, _TUXTYPE_LICENCE, "outdoor", None),
-    ("tuxtype-data", "1.8.3-5.1", f"{_TUXTYPE}/kcas9.jpg", None, _TUXTYPE_AUTHOR, _TUXTYPE_LICENCE, "outdoor", None),
-    ("tuxtype-data", "1.8.3-5.1", f"{_TUXTYPE}/kcas10.jpg", None, _TUXTYPE_AUTHOR, _TUXTYPE_LICENCE, "indoor", None),
-    ("tuxtype-data", "1.8.3-5.1", f"{_TUXTYPE}/kcas11.jpg", None, _TUXTYPE_AUTHOR, _TUXTYPE_LICENCE, "outdoor", None),
 )
 
 PACKAGES = tuple(dict.fromkeys(entry[0] for entry in _CATALOGUE + _CATALOGUE_2 + _CATALOGUE_3 + _CATALOGUE_4))
@@ -565,20 +547,12 @@ _REAL_HAZE_3 = (
     ("kphotoalbum", "5.9.1-1", f"{_KPA}/skagen_2.jpg", None, _KPA_AUTHOR, "GPL-2.0-or-later", None),
 )
 
-# Release 4's: steam over the Champagne Pool, a hot spring (Tux Typing).
-_REAL_HAZE_4 = (
-    ("tuxtype-data", "1.8.3-5.1", f"{_TUXTYPE}/kcas8.jpg", None, _TUXTYPE_AUTHOR, _TUXTYPE_LICENCE, None),
-)
-
 REAL_HAZE = tuple(
     Photo(_key(package, path, member), package, version, path, author, licence, "hazy", 2, member, source)
     for package, version, path, member, author, licence, source in _REAL_HAZE
 ) + tuple(
     Photo(_key(package, path, member), package, version, path, author, licence, "hazy", 3, member, source)
     for package, version, path, member, author, licence, source in _REAL_HAZE_3
-) + tuple(
-    Photo(_key(package, path, member), package, version, path, author, licence, "hazy", 4, member, source)
-    for package, version, path, member, author, licence, source in _REAL_HAZE_4
 )
 """Real photographs with haze, mist or fog of their own, from the same
 packages, left out of the catalogue for that reason (scene `"hazy"`): never
@@ -588,8 +562,7 @@ lake and a foggy pier (Plasma), two aerial views of a city in haze (OpenCV),
 desert haze around two pyramids, haze over a temple's lake, a hazy bay, a
 mountain in cloud and a city in haze below a statue (GCompris); and from
 release 3's packages a foggy field, light beams through mist, a misty
-valley (LXQt), the Grand Canyon in haze and a hazy beach (KPhotoAlbum);
-and from release 4's steam over a hot spring (Tux Typing)."""
+valley (LXQt), the Grand Canyon in haze and a hazy beach (KPhotoAlbum)."""
 
 
 def real_haze_photos(root="/"):
