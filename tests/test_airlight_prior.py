@@ -230,6 +230,15 @@ def test_v12_is_v11_at_half_its_learning_rates_judged_at_its_last_epoch():
     assert changed == {"generator_lr": v11["generator_lr"] / 2, "discriminator_lr": v11["discriminator_lr"] / 2, "keep_best_restore": False}
 
 
+def test_v13_is_v12_on_catalogue_release_4_with_the_same_validation_photos():
+    from kfreqgan.data import photo_sources
+
+    v12, v13 = configs.get_config("dehaze-v12"), configs.get_config("dehaze-v13")
+    assert {key: v13[key] for key in v13 if v13[key] != v12[key]} == {"catalogue_release": 4}
+    heldout = {photo.key for photo in photo_sources.split_photos(photo_sources.CATALOGUE)["heldout"]}
+    assert not set(v13["validation_photos"]) & heldout
+
+
 def test_v10_is_v9_with_the_prior_and_starts_from_a_model_without_it(tmp_path):
     v9, v10 = configs.get_config("dehaze-v9"), configs.get_config("dehaze-v10")
     assert {key: v10[key] for key in v10 if v10[key] != v9[key]} == {"airlight_prior": True}
