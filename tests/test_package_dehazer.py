@@ -238,6 +238,38 @@ def test_a_failing_package_leaves_the_previous_one_as_it_was(finished_run, tmp_p
     assert card["weights_sha256"] == hashlib.sha256(before[pretrained.DEHAZER_WEIGHTS_FILE]).hexdigest()
 
 
+def test_the_card_has_a_command_for_each_sitting_of_a_folder(finished_run, tmp_path, capsys):
+    """A later sitting in the same folder that switches a weightless option
+    on with nothing left to train (as dehaze-v5's grey airlight on v4's
+    run): the card says the run trained without it, then wrote its
+    generator with it, not that it trained with it throughout."""
+    import tensorflow as tf
+
+    run = str(tmp_path / "run")
+    shutil.copytree(finished_run, run)
+    config = configs.get_config("dehaze-v2", dict(TINY, grey_airlight=True))
+    again = train.train(config, run, tf.distribute.get_strategy(), verbose=0)
+    assert [sitting["last_epoch"] for sitting in again["sittings"]] == [1, 1]
+    assert [sitting["config"]["grey_airlight"] for sitting in again["sittings"]] == [False, True]
+    # The same config again (a restart) is the same sitting.
+    assert len(train.train(config, run, tf.distribute.get_strategy(), verbose=0)["sittings"]) == 2
+    quality = _results(tmp_path / "results.json", os.path.join(run, "generator.keras"))
+    out = tmp_path / "packaged"
+    assert package_dehazer.main([run, "--quality", quality, "--out", str(out)]) == 0
+    commands = _loads(out)["commands"]
+    assert len(commands) == 2 and all(command.startswith(f"kfreqgan-train --config dehaze-v2 --out {run} ") for command in commands)
+    assert "grey_airlight" not in commands[0] and "--set grey_airlight=True" in commands[1]
+    # A folder from before the record: one command, its last sitting's.
+    metrics_path = os.path.join(run, "metrics.json")
+    metrics = json.loads(open(metrics_path).read())
+    del metrics["sittings"]
+    with open(metrics_path, "w") as handle:
+        json.dump(metrics, handle)
+    assert package_dehazer.main([run, "--quality", quality, "--out", str(out)]) == 0
+    assert _loads(out)["commands"] == commands[1:]
+    capsys.readouterr()
+
+
 def test_a_run_folder_given_twice_is_refused(finished_run, tmp_path, capsys):
     quality = _results(tmp_path / "results.json", "m")
     link = tmp_path / "link"

@@ -22,9 +22,10 @@ It writes, into `--out`:
   the float16-loaded model against the float32 run model on a held-out
   photo (largest absolute difference, recorded in the card, refused above
   `MAX_FLOAT16_ERROR`);
-- `dehazer.json`: the card. The `kfreqgan-train` command of each folder
-  (the named config and every key its `metrics.json` config changes, as
-  `--set`), the photo sources with package, version, author and licence
+- `dehazer.json`: the card. The `kfreqgan-train` command of each sitting
+  of each folder (the named config and every key its config changes, as
+  `--set`; `metrics.json`'s `sittings`, or its config for a folder from
+  before that record), the photo sources with package, version, author and licence
   (`kfreqgan.data.photo_sources`) and the bundled photos, the held-out
   photos (never trained on), the generator steps and epochs of all the
   folders (a fine-tuned folder counts both afresh, a widened one its
@@ -424,15 +425,19 @@ def package(run_dirs, quality, out):
     sources, heldout = photo_records([metrics["config"] for _, metrics in runs], shipped)
     commands = list(shipped["commands"]) if shipped else []
     for index, ((run_dir, metrics), provenance, init) in enumerate(zip(runs, widened, started)):
-        run_config = metrics["config"]
-        if init is not None and "card" not in init:
-            # The generator file of the folder before it, as that folder is
-            # named here (the run may have been given a relative path, or
-            # another spelling, from another working directory).
-            run_config = dict(run_config, init_generator=os.path.join(runs[index - 1][0], os.path.basename(init["file"])))
-        if provenance is not None:
-            commands.append(train_command(run_config, run_dir, widened_from=provenance["source_run"]))
-        commands.append(train_command(run_config, run_dir))
+        # One command per sitting in the folder: a later sitting may have
+        # switched a weightless option on (a folder from before the record:
+        # its last sitting's config).
+        sitting_configs = [sitting["config"] for sitting in metrics.get("sittings") or [{"config": metrics["config"]}]]
+        for sitting, run_config in enumerate(sitting_configs):
+            if init is not None and "card" not in init:
+                # The generator file of the folder before it, as that folder is
+                # named here (the run may have been given a relative path, or
+                # another spelling, from another working directory).
+                run_config = dict(run_config, init_generator=os.path.join(runs[index - 1][0], os.path.basename(init["file"])))
+            if provenance is not None and not sitting:
+                commands.append(train_command(run_config, run_dir, widened_from=provenance["source_run"]))
+            commands.append(train_command(run_config, run_dir))
     # A widened or fine-tuned folder's generator optimizer started afresh, so
     # the steps of the folder before it add to the last folder's count (a
     # continuation's count carries those of the folder it continued).

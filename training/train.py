@@ -29,7 +29,9 @@ Writes into `--out`:
   generator), what the run's generator started from: the model's name,
   the real path and SHA-256 of its file and, for the shipped dehazer, its card;
 - `metrics.json`: the configuration, the training history (every epoch,
-  those before an interruption included) and, for
+  those before an interruption included), the configuration of each
+  sitting in this folder with the epoch it ended at (`sittings`: a later
+  sitting may switch a weightless option or the moving average on) and, for
   dehazing, PSNR / SSIM / spectral error of the hazy inputs and of the
   dehazed outputs on held-out photos; with `keep_best`, the selected epoch
   and the validation scores (`val_psnr`, `val_ssim` are in the history too).
@@ -703,6 +705,28 @@ def continued_initialisation(config, out):
     return dict(config, init_generator=started)
 
 
+def record_sitting(out, config, last_epoch):
+    """The `sittings` of `metrics.json`: those of the finished run in `out`
+    (None: a fresh start, whose folder holds no earlier sitting), then
+    `config` ending at `last_epoch`. A run folder from before the record
+    counts as one sitting of its `metrics.json` config; a sitting with the
+    config of the one before it (a restart after an interruption) extends it."""
+    sittings = []
+    path = os.path.join(out, "metrics.json") if out else None
+    if path and os.path.isfile(path):
+        with open(path, encoding="utf-8") as handle:
+            previous = json.load(handle)
+        sittings = previous.get("sittings") or [
+            {"config": previous["config"], "last_epoch": max(map(len, previous.get("history", {}).values()), default=0)}
+        ]
+    from kfreqgan.analysis.spectrum_cli import strict_json
+
+    this = {"config": json.loads(json.dumps(strict_json(config))), "last_epoch": int(last_epoch)}
+    if sittings and sittings[-1]["config"] == this["config"]:
+        sittings = sittings[:-1]
+    return [*sittings, this]
+
+
 def previous_config(out):
     """The configuration the run in `out` last started with (`run_config.json`,
     else a finished run's `metrics.json`), or None."""
@@ -965,6 +989,7 @@ def train(config, out, strategy, verbose=2, callbacks=()):
         "chief": chief,
         **steps,
     }
+    result["sittings"] = record_sitting(out if backup.restored_epoch else None, config, max(map(len, backup.history.values()), default=0))
     started_from = read_initialisation(out)
     if started_from is not None:
         result["initialised_from"] = started_from
