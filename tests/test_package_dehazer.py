@@ -270,6 +270,24 @@ def test_the_card_has_a_command_for_each_sitting_of_a_folder(finished_run, tmp_p
     capsys.readouterr()
 
 
+def test_the_record_of_sittings_reads_older_folders_and_survives_a_damaged_one(tmp_path, capsys):
+    config = configs.get_config("dehaze-v2", TINY)
+    grey = dict(config, grey_airlight=True)
+    assert train.record_sitting(None, config, 3) == [{"config": json.loads(json.dumps(config)), "last_epoch": 3}]
+    # A folder from before the record: its metrics.json config, to the last epoch of its history.
+    (tmp_path / "metrics.json").write_text(json.dumps({"config": config, "history": {"g_loss": [1.0, 0.5], "val_psnr": [20.0]}}))
+    sittings = train.record_sitting(str(tmp_path), grey, 2)
+    assert [(s["config"]["grey_airlight"], s["last_epoch"]) for s in sittings] == [(False, 2), (True, 2)]
+    # The same config again extends the last sitting.
+    (tmp_path / "metrics.json").write_text(json.dumps({"config": grey, "sittings": sittings}))
+    assert [s["last_epoch"] for s in train.record_sitting(str(tmp_path), grey, 4)] == [2, 4]
+    # A damaged record warns and keeps this sitting: the training's outputs are not lost over it.
+    for text in ("{not json", json.dumps({"history": {}}), json.dumps({"sittings": [3]}), json.dumps([1])):
+        (tmp_path / "metrics.json").write_text(text)
+        assert train.record_sitting(str(tmp_path), grey, 4) == [{"config": json.loads(json.dumps(grey)), "last_epoch": 4}]
+        assert "cannot be read" in capsys.readouterr().err
+
+
 def test_a_run_folder_given_twice_is_refused(finished_run, tmp_path, capsys):
     quality = _results(tmp_path / "results.json", "m")
     link = tmp_path / "link"

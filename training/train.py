@@ -714,11 +714,23 @@ def record_sitting(out, config, last_epoch):
     sittings = []
     path = os.path.join(out, "metrics.json") if out else None
     if path and os.path.isfile(path):
-        with open(path, encoding="utf-8") as handle:
-            previous = json.load(handle)
-        sittings = previous.get("sittings") or [
-            {"config": previous["config"], "last_epoch": max(map(len, previous.get("history", {}).values()), default=0)}
-        ]
+        try:
+            with open(path, encoding="utf-8") as handle:
+                previous = json.load(handle)
+            sittings = previous.get("sittings") or [
+                {"config": previous["config"], "last_epoch": max(map(len, previous.get("history", {}).values()), default=0)}
+            ]
+            if not all(isinstance(sitting, dict) and isinstance(sitting.get("config"), dict) for sitting in sittings):
+                raise ValueError("a sitting without a config")
+        except (OSError, ValueError, TypeError, KeyError, AttributeError) as error:
+            # The training is done: an unreadable record of earlier sittings
+            # must not cost its outputs.
+            print(
+                f"kfreqgan-train: warning: {path} cannot be read ({error!r}), so the earlier sittings in this folder "
+                "are not recorded; metrics.json records this sitting only.",
+                file=sys.stderr,
+            )
+            sittings = []
     from kfreqgan.analysis.spectrum_cli import strict_json
 
     this = {"config": json.loads(json.dumps(strict_json(config))), "last_epoch": int(last_epoch)}
