@@ -288,6 +288,24 @@ def test_the_record_of_sittings_reads_older_folders_and_survives_a_damaged_one(t
         assert "cannot be read" in capsys.readouterr().err
 
 
+def test_a_sitting_stopped_and_resumed_with_other_values_keeps_its_epochs(finished_run, tmp_path):
+    """A sitting stopped by a divergence or a Ctrl-C and resumed with lower
+    learning rates (as train's docstring offers): the record gives the
+    stopped sitting's epochs its own config, not the resuming one's."""
+    import tensorflow as tf
+
+    run = interrupted_continuation(finished_run, str(tmp_path / "continued"), epochs=3)
+    with open(os.path.join(run, "metrics.json"), encoding="utf-8") as handle:
+        stopped = dict(json.load(handle)["config"], epochs=3)
+    lower = dict(stopped, generator_lr=stopped["generator_lr"] / 2)
+    sittings = train.train(lower, run, tf.distribute.get_strategy(), verbose=0)["sittings"]
+    assert [(s["config"]["epochs"], s["config"]["generator_lr"], s["last_epoch"]) for s in sittings] == [
+        (1, stopped["generator_lr"], 1),
+        (3, stopped["generator_lr"], 2),
+        (3, lower["generator_lr"], 3),
+    ]
+
+
 def test_a_run_folder_given_twice_is_refused(finished_run, tmp_path, capsys):
     quality = _results(tmp_path / "results.json", "m")
     link = tmp_path / "link"

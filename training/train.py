@@ -705,12 +705,19 @@ def continued_initialisation(config, out):
     return dict(config, init_generator=started)
 
 
-def record_sitting(out, config, last_epoch):
+def record_sitting(out, config, last_epoch, resumed=None):
     """The `sittings` of `metrics.json`: those of the finished run in `out`
     (None: a fresh start, whose folder holds no earlier sitting), then
     `config` ending at `last_epoch`. A run folder from before the record
     counts as one sitting of its `metrics.json` config; a sitting with the
-    config of the one before it (a restart after an interruption) extends it."""
+    config of the one before it (a restart after an interruption) extends it.
+
+    `resumed` is `(started, epoch)`: the config the run in `out` last
+    started with (`run_config.json`, read before this sitting replaced it)
+    and the epoch its backup held when this sitting resumed. A sitting that
+    stopped (interrupted, diverged) after epochs the record lacks ends at
+    that epoch with its own config, also when this one has another (lower
+    learning rates after a divergence)."""
     sittings = []
     path = os.path.join(out, "metrics.json") if out else None
     if path and os.path.isfile(path):
@@ -720,8 +727,11 @@ def record_sitting(out, config, last_epoch):
             sittings = previous.get("sittings") or [
                 {"config": previous["config"], "last_epoch": max(map(len, previous.get("history", {}).values()), default=0)}
             ]
-            if not all(isinstance(sitting, dict) and isinstance(sitting.get("config"), dict) for sitting in sittings):
-                raise ValueError("a sitting without a config")
+            if not all(
+                isinstance(sitting, dict) and isinstance(sitting.get("config"), dict) and isinstance(sitting.get("last_epoch"), int)
+                for sitting in sittings
+            ):
+                raise ValueError("a sitting without a config or last_epoch")
         except (OSError, ValueError, TypeError, KeyError, AttributeError) as error:
             # The training is done: an unreadable record of earlier sittings
             # must not cost its outputs.
@@ -733,10 +743,14 @@ def record_sitting(out, config, last_epoch):
             sittings = []
     from kfreqgan.analysis.spectrum_cli import strict_json
 
-    this = {"config": json.loads(json.dumps(strict_json(config))), "last_epoch": int(last_epoch)}
-    if sittings and sittings[-1]["config"] == this["config"]:
-        sittings = sittings[:-1]
-    return [*sittings, this]
+    ended = [{"config": json.loads(json.dumps(strict_json(config))), "last_epoch": int(last_epoch)}]
+    if resumed is not None and resumed[0] is not None and resumed[1] > (sittings[-1]["last_epoch"] if sittings else 0):
+        ended.insert(0, {"config": json.loads(json.dumps(strict_json(resumed[0]))), "last_epoch": int(resumed[1])})
+    for sitting in ended:
+        if sittings and sittings[-1]["config"] == sitting["config"]:
+            sittings = sittings[:-1]
+        sittings = [*sittings, sitting]
+    return sittings
 
 
 def previous_config(out):
@@ -869,6 +883,8 @@ def train(config, out, strategy, verbose=2, callbacks=()):
     backup_dir = os.path.join(out, "backup", f"worker-{worker_id}")
     check_continuation(config, out, backup_dir)
     resuming = AtomicBackupAndRestore.read_metadata(backup_dir) is not None
+    # The config of the sitting this one resumes (record_sitting), before this start replaces its record.
+    last_started = previous_config(out) if resuming else None
     if resuming:
         config = continued_initialisation(config, out)
     initialised = initial_weights = None
@@ -1001,7 +1017,12 @@ def train(config, out, strategy, verbose=2, callbacks=()):
         "chief": chief,
         **steps,
     }
-    result["sittings"] = record_sitting(out if backup.restored_epoch else None, config, max(map(len, backup.history.values()), default=0))
+    result["sittings"] = record_sitting(
+        out if backup.restored_epoch else None,
+        config,
+        max(map(len, backup.history.values()), default=0),
+        resumed=(last_started, backup.restored_epoch),
+    )
     started_from = read_initialisation(out)
     if started_from is not None:
         result["initialised_from"] = started_from
