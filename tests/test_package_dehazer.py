@@ -270,6 +270,30 @@ def test_the_card_has_a_command_for_each_sitting_of_a_folder(finished_run, tmp_p
     capsys.readouterr()
 
 
+def test_the_card_lists_the_photos_every_sitting_trained_on(finished_run, tmp_path, capsys):
+    """A later sitting that holds validation photos out (keep_best switched
+    on) or trains on fewer photos: the photos an earlier sitting in the
+    folder trained on stay on the card's training photos."""
+    run = str(tmp_path / "run")
+    shutil.copytree(finished_run, run)
+    metrics_path = os.path.join(run, "metrics.json")
+    with open(metrics_path, encoding="utf-8") as handle:
+        metrics = json.load(handle)
+    validation = configs.get_config("dehaze-v6")["validation_photos"]
+    earlier = dict(metrics["config"], photo_catalogue=True, catalogue_release=3, validation_photos=[])
+    later = dict(earlier, validation_photos=validation, train_photos=[name for name in earlier["train_photos"] if name != "rocket"])
+    metrics.update(config=later, sittings=[{"config": earlier, "last_epoch": 1}, {"config": later, "last_epoch": 1}])
+    with open(metrics_path, "w", encoding="utf-8") as handle:
+        json.dump(metrics, handle)
+    quality = _results(tmp_path / "results.json", os.path.join(run, "generator.keras"))
+    out = tmp_path / "packaged"
+    assert package_dehazer.main([run, "--quality", quality, "--out", str(out)]) == 0
+    photos = _loads(out)["training_photos"]
+    assert set(validation) <= {photo["key"] for photo in photos["catalogue"]}
+    assert "rocket" in photos["bundled"]["photos"]
+    capsys.readouterr()
+
+
 def test_the_record_of_sittings_reads_older_folders_and_survives_a_damaged_one(tmp_path, capsys):
     config = configs.get_config("dehaze-v2", TINY)
     grey = dict(config, grey_airlight=True)

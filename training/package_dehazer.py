@@ -422,14 +422,15 @@ def package(run_dirs, quality, out):
     config = last["config"]
     if config.get("generator_architecture") != "coherent":
         raise ValueError(f"Only coherent dehazers are packaged. Received: generator_architecture={config.get('generator_architecture')!r}")
-    sources, heldout = photo_records([metrics["config"] for _, metrics in runs], shipped)
+    # Each sitting's config in each folder: a later sitting may have switched
+    # a weightless option on, or held out validation photos an earlier one
+    # trained on (a folder from before the record: its last sitting's config).
+    sitting_configs = [[sitting["config"] for sitting in metrics.get("sittings") or [{"config": metrics["config"]}]] for _, metrics in runs]
+    sources, heldout = photo_records([run_config for folder in sitting_configs for run_config in folder], shipped)
     commands = list(shipped["commands"]) if shipped else []
     for index, ((run_dir, metrics), provenance, init) in enumerate(zip(runs, widened, started)):
-        # One command per sitting in the folder: a later sitting may have
-        # switched a weightless option on (a folder from before the record:
-        # its last sitting's config).
-        sitting_configs = [sitting["config"] for sitting in metrics.get("sittings") or [{"config": metrics["config"]}]]
-        for sitting, run_config in enumerate(sitting_configs):
+        # One command per sitting in the folder.
+        for sitting, run_config in enumerate(sitting_configs[index]):
             if init is not None and "card" not in init:
                 # The generator file of the folder before it, as that folder is
                 # named here (the run may have been given a relative path, or
@@ -501,11 +502,12 @@ def package(run_dirs, quality, out):
         "training_photos": {
             "catalogue": sources,
             "bundled": {
-                # Those of every folder (a fine-tune may train on other photos), the shipped card's first.
+                # Those of every sitting of every folder (a fine-tune or a later sitting may train on other
+                # photos), the shipped card's first.
                 "photos": list(dict.fromkeys(
                     [
                         *(shipped["training_photos"]["bundled"]["photos"] if shipped else []),
-                        *(name for _, metrics in runs for name in metrics["config"]["train_photos"]),
+                        *(name for folder in sitting_configs for run_config in folder for name in run_config["train_photos"]),
                     ]
                 )),
                 "source": "scikit-image / scikit-learn sample data (kfreqgan.data.photos)",
