@@ -330,6 +330,31 @@ def test_a_sitting_stopped_and_resumed_with_other_values_keeps_its_epochs(finish
     ]
 
 
+def test_a_run_trained_afresh_into_a_finished_folder_takes_none_of_its_sittings(finished_run, tmp_path):
+    """A folder whose backup was removed to train afresh into it: until the
+    new run finishes, its metrics.json is the earlier training's, whose
+    sittings a sitting resuming the new run after an interruption must not
+    record as its own."""
+    import keras
+    import tensorflow as tf
+
+    class Stop(Exception):
+        pass
+
+    class StopAfterAnEpoch(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            raise Stop()  # after the backup callback saved the epoch
+
+    run = str(tmp_path / "run")
+    shutil.copytree(finished_run, run)
+    shutil.rmtree(os.path.join(run, "backup"))
+    config = configs.get_config("dehaze-v2", dict(TINY, epochs=2, grey_airlight=True))
+    with pytest.raises(Stop):
+        train.train(config, run, tf.distribute.get_strategy(), verbose=0, callbacks=[StopAfterAnEpoch()])
+    sittings = train.train(config, run, tf.distribute.get_strategy(), verbose=0)["sittings"]
+    assert [(s["config"]["grey_airlight"], s["last_epoch"]) for s in sittings] == [(True, 2)]
+
+
 def test_a_run_folder_given_twice_is_refused(finished_run, tmp_path, capsys):
     quality = _results(tmp_path / "results.json", "m")
     link = tmp_path / "link"

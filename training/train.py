@@ -705,7 +705,7 @@ def continued_initialisation(config, out):
     return dict(config, init_generator=started)
 
 
-def record_sitting(out, config, last_epoch, resumed=None):
+def record_sitting(out, config, last_epoch, resumed=None, history=None):
     """The `sittings` of `metrics.json`: those of the finished run in `out`
     (None: a fresh start, whose folder holds no earlier sitting), then
     `config` ending at `last_epoch`. A run folder from before the record
@@ -717,7 +717,14 @@ def record_sitting(out, config, last_epoch, resumed=None):
     and the epoch its backup held when this sitting resumed. A sitting that
     stopped (interrupted, diverged) after epochs the record lacks ends at
     that epoch with its own config, also when this one has another (lower
-    learning rates after a divergence)."""
+    learning rates after a divergence).
+
+    `history` is the backup's (every epoch of this run): a `metrics.json`
+    whose history it does not continue is another training's (the folder's
+    backup was removed to train afresh into it), and none of its sittings
+    are this run's."""
+    from kfreqgan.analysis.spectrum_cli import strict_json
+
     sittings = []
     path = os.path.join(out, "metrics.json") if out else None
     if path and os.path.isfile(path):
@@ -732,6 +739,10 @@ def record_sitting(out, config, last_epoch, resumed=None):
                 for sitting in sittings
             ):
                 raise ValueError("a sitting without a config or last_epoch")
+            if history is not None:
+                ours = json.loads(json.dumps(strict_json(history)))
+                if any(key in ours and ours[key][: len(values)] != values for key, values in previous.get("history", {}).items()):
+                    sittings = []
         except (OSError, ValueError, TypeError, KeyError, AttributeError) as error:
             # The training is done: an unreadable record of earlier sittings
             # must not cost its outputs.
@@ -741,8 +752,6 @@ def record_sitting(out, config, last_epoch, resumed=None):
                 file=sys.stderr,
             )
             sittings = []
-    from kfreqgan.analysis.spectrum_cli import strict_json
-
     ended = [{"config": json.loads(json.dumps(strict_json(config))), "last_epoch": int(last_epoch)}]
     if resumed is not None and resumed[0] is not None and resumed[1] > (sittings[-1]["last_epoch"] if sittings else 0):
         ended.insert(0, {"config": json.loads(json.dumps(strict_json(resumed[0]))), "last_epoch": int(resumed[1])})
@@ -1022,6 +1031,7 @@ def train(config, out, strategy, verbose=2, callbacks=()):
         config,
         max(map(len, backup.history.values()), default=0),
         resumed=(last_started, backup.restored_epoch),
+        history=backup.history,
     )
     started_from = read_initialisation(out)
     if started_from is not None:
