@@ -25,7 +25,25 @@ Variants (`VARIANTS`):
 
 Every converted model has one signature, `serving_default`, with the input
 `images` `(batch, H, W, C)` and the output `outputs`; the batch size is 1
-until the interpreter resizes the input. With `io_dtype="float32"` (the
+until the interpreter resizes the input.
+
+Size: a model with a fixed input size converts at that size. A whole-image
+dehazer built without one (`kfreqgan.dehazing.is_whole_image_model`: its
+learned part sees the photo resized to a fixed size, full resolution only
+through resizing, box filters and arithmetic; the shipped dehazer,
+`kfreqgan.models.coherent_dehazer`) converts at any size, every variant:
+the input's `shape_signature` is `(-1, -1, -1, C)` and the interpreter
+resizes the input to each photo (`interpreter.resize_tensor_input`, then
+`allocate_tensors`), so a phone runs it on the whole photo, untiled, as the
+Keras model runs (`kfreqgan.models.loading.TFLiteGenerator` and
+`kfreqgan.dehazing.Dehazer` do). Other models without a fixed size (a
+U-Net, whose FFT band filters need a static size and which `Dehazer` tiles
+to bound its memory) are refused: fix a size first
+(`kfreqgan.models.image_to_image.with_static_size`, `kfreqgan-export
+--image-size HxW`). The int8 variant of an any-size model is calibrated on
+images of one size (`representative_images` is one array); its activation
+ranges hold at other sizes, as the learned part sees every photo at its
+fixed size. With `io_dtype="float32"` (the
 default) both are float32 in [0, 1]; with `io_dtype="uint8"` both are uint8
 in [0, 255], the model dividing by 255 at its input and rounding `255 x` its
 (clipped) output, the same preprocessing as the SavedModel's
@@ -94,6 +112,45 @@ def export_safe_clone(model):
     return clone
 
 
+def _shape_fits(shape, expected):
+    """Whether `shape` fits `expected`, whose None (or -1) sizes take any size."""
+    return len(shape) == len(expected) and all(size is None or size < 0 or got == size for got, size in zip(shape, expected))
+
+
+def _shape_text(expected):
+    return ", ".join("any" if size is None or size < 0 else str(size) for size in expected)
+
+
+def check_tflite_input_shape(model):
+    """Checks that `model`'s input shape converts to TFLite; returns it.
+
+    A fixed `(height, width, channels)`, or any height and width for a
+    whole-image model (`kfreqgan.dehazing.is_whole_image_model`), see the
+    module docstring.
+
+    Raises:
+        ValueError: for an unknown channel count, or a model without a fixed
+            size that is not a whole-image model (the message says to fix one).
+    """
+    from kfreqgan.dehazing import is_whole_image_model
+
+    shape = tuple(model.inputs[0].shape)
+    if len(shape) != 4 or shape[3] is None:
+        raise ValueError(f"TFLite export takes (batch, height, width, channels) images with a known channel count. Received: input_shape={shape}")
+    if None in shape[1:3] and not is_whole_image_model(model):
+        # A U-Net's FFTBandFilter (matmul DFT) needs a static size, and
+        # Dehazer tiles a U-Net to bound its memory: a size-free TFLite
+        # U-Net would be run untiled on every photo.
+        raise ValueError(
+            "TFLite export needs a fixed input height and width, except for a whole-image dehazer "
+            "(kfreqgan.dehazing.is_whole_image_model, e.g. coherent_dehazer), which converts at any size; "
+            "this model is not one (a U-Net's FFT band filters need a static size): fix a size with "
+            "kfreqgan-export --image-size HxW (image_size= in export_generator, or "
+            f"kfreqgan.models.image_to_image.with_static_size). Received: input_shape={shape}"
+        )
+    return shape[1:]
+
+
 def _check_variant(variant, representative_images, model):
     if variant not in VARIANTS:
         raise ValueError(f"`variant` must be one of {VARIANTS}. Received: variant={variant!r}")
@@ -111,9 +168,9 @@ def _check_variant(variant, representative_images, model):
         )
     images = np.asarray(representative_images)
     expected = tuple(model.inputs[0].shape[1:])
-    if images.ndim != 4 or images.shape[1:] != expected or len(images) == 0:
+    if images.ndim != 4 or not _shape_fits(images.shape[1:], expected) or len(images) == 0:
         raise ValueError(
-            f"`representative_images` must have shape (N, {', '.join(map(str, expected))}) with N >= 1. "
+            f"`representative_images` must have shape (N, {_shape_text(expected)}) with N >= 1. "
             f"Received: shape={images.shape}"
         )
     if not np.issubdtype(images.dtype, np.floating):
@@ -130,13 +187,16 @@ def convert_to_tflite(model, variant="float32", representative_images=None, io_d
 
     Args:
         model: a built `keras.Model` with one input and one output, whose
-            input has a static shape apart from the batch size.
+            input has a static shape apart from the batch size, or any
+            height and width for a whole-image dehazer (see the module
+            docstring: the `.tflite` model then takes any size).
             `FFTBandFilter` layers are switched to their matmul
             implementation (see `export_safe_clone`).
         variant: one of `VARIANTS` (see the module docstring).
         representative_images: for `variant="int8"` only: float32 images
             `(N, H, W, C)` of the kind the model will see (a few dozen to a
-            few hundred), fed one by one to calibrate the activation ranges.
+            few hundred), fed one by one to calibrate the activation ranges
+            (of the model's size, or of any one size for an any-size model).
         io_dtype: `"float32"` (images in [0, 1]) or `"uint8"` (images in
             [0, 255], converted inside the model; the outputs are clipped
             to [0, 1] and rounded to uint8). Not with `variant="int8"`.
@@ -151,8 +211,9 @@ def convert_to_tflite(model, variant="float32", representative_images=None, io_d
 
     Raises:
         ValueError: for a bad `variant` or `representative_images`, a model
-            with several inputs or outputs or a dynamic input shape, or a
-            model that needs an op that is not a TFLite builtin.
+            with several inputs or outputs, a model without a fixed size
+            that is not a whole-image dehazer (see `check_tflite_input_shape`),
+            or a model that needs an op that is not a TFLite builtin.
     """
     import keras
     import tensorflow as tf
@@ -164,12 +225,7 @@ def convert_to_tflite(model, variant="float32", representative_images=None, io_d
             f"TFLite export takes models with one input and one output. "
             f"Received: {len(model.inputs)} inputs, {len(model.outputs)} outputs"
         )
-    shape = tuple(model.inputs[0].shape)
-    if None in shape[1:]:
-        raise ValueError(
-            "TFLite export needs static input shapes apart from the batch "
-            f"size. Received: input_shape={shape}"
-        )
+    check_tflite_input_shape(model)
     images = _check_variant(variant, representative_images, model)
     if io_dtype not in IO_DTYPES:
         raise ValueError(f"`io_dtype` must be one of {IO_DTYPES}. Received: io_dtype={io_dtype!r}")
@@ -265,7 +321,7 @@ def op_errors(float_model, int8_model, images):
     check_unit_range(np.asarray(images))
     for image in np.asarray(images, np.float32):
         for interpreter in runs.values():
-            interpreter.set_tensor(interpreter.get_input_details()[0]["index"], image[None])
+            set_input(interpreter, image[None])
             interpreter.invoke()
         for detail in tensors:
             scale, zero_point = detail["quantization"]
@@ -421,7 +477,8 @@ def tflite_converter(model, variant, images, io_dtype):
     `converter.convert()` (e.g. int16 activations in `bench/int8_study.py`).
 
     Args:
-        model: the Keras generator (fixed input size).
+        model: the Keras generator (fixed input size, or any size for a
+            whole-image dehazer: see `check_tflite_input_shape`).
         variant: one of `VARIANTS`.
         images: float32 calibration images in [0, 1] for `"int8"`, else None.
         io_dtype: `"float32"` or `"uint8"` input and output tensors.
@@ -429,7 +486,7 @@ def tflite_converter(model, variant, images, io_dtype):
     import keras
     import tensorflow as tf
 
-    shape = tuple(model.inputs[0].shape)
+    shape = (None,) + check_tflite_input_shape(model)
     model = export_safe_clone(model)
     if io_dtype == "uint8":
         spec = tf.TensorSpec((None,) + shape[1:], tf.uint8, name=INPUT_NAME)
@@ -484,6 +541,20 @@ def _interpreter(model_bytes, num_threads=None):
     return Interpreter(model_content=model_bytes, num_threads=num_threads)  # no Flex delegate
 
 
+def set_input(interpreter, batch):
+    """Sets the input of an allocated LiteRT `interpreter` to `batch`,
+    resizing it first (and reallocating) when its shape differs: the batch
+    size, or the height and width of an any-size model."""
+    from kfreqgan._native_output import native_output_quiet
+
+    detail = interpreter.get_input_details()[0]
+    if tuple(detail["shape"]) != tuple(batch.shape):
+        interpreter.resize_tensor_input(detail["index"], list(batch.shape))
+        with native_output_quiet():
+            interpreter.allocate_tensors()
+    interpreter.set_tensor(detail["index"], batch)
+
+
 def tflite_op_names(tflite_model):
     """Names of the operators in a `.tflite` flatbuffer, e.g. {'BATCH_MATMUL'}.
 
@@ -531,7 +602,9 @@ def run_tflite(tflite_model, images, num_threads=None):
     Args:
         tflite_model: the model as bytes.
         images: array `(N, H, W, C)`: float32 in [0, 1], or uint8 for a
-            model converted with `io_dtype="uint8"`.
+            model converted with `io_dtype="uint8"`; of the model's size, or
+            of any size for an any-size model (the signature runner resizes
+            its input).
         num_threads: CPU threads for the interpreter (None: its default).
 
     Returns:
@@ -554,11 +627,9 @@ def run_tflite(tflite_model, images, num_threads=None):
         if not np.issubdtype(dtype, np.floating):  # uint8 pixels became floats up to 255
             raise ValueError(f"This model takes float32 images in [0, 1] (divide uint8 pixels by 255). Received: dtype={dtype}")
         images = np.asarray(images)
-    expected = tuple(detail["shape_signature"][1:])
-    if images.ndim != 4 or images.shape[1:] != expected or not len(images):  # 0 images failed in MIRROR_PAD
-        raise ValueError(
-            f"`images` must have shape (N, {', '.join(map(str, expected))}). Received: shape={images.shape}"
-        )
+    expected = tuple(int(size) for size in detail["shape_signature"][1:])  # -1: any size
+    if images.ndim != 4 or not _shape_fits(images.shape[1:], expected) or not len(images):  # 0 images failed in MIRROR_PAD
+        raise ValueError(f"`images` must have shape (N, {_shape_text(expected)}). Received: shape={images.shape}")
     if detail["dtype"] != np.uint8:
         check_unit_range(images)  # a float model would run on them and extrapolate, as no other entry point lets it
         images = images.astype(np.float32)

@@ -34,13 +34,15 @@ Models: a Keras generator (a `.keras` file or a `keras.Model`), a
 SavedModel directory written by `kfreqgan-export` (signature
 `serving_default` or `serving_uint8`), or a `.tflite` file from
 `kfreqgan-export --format tflite` (float32 or uint8 input), opened by the
-package's one loader, `kfreqgan.models.loading.load_generator`. The exported
-ones have a fixed input size, which becomes the tile size, and are run as
-black boxes (each tile estimates its own airlight; the blending hides the
-seams but tiled and untiled results then differ slightly). A SavedModel of
-a whole-image dehazer that takes any size (`kfreqgan-export` without
-`--image-size`) says so (`loading.EXPORT_MANIFEST`) and is run once
-on the whole photo, untiled, as its Keras model is.
+package's one loader, `kfreqgan.models.loading.load_generator`. Exports
+with a fixed input size (`--image-size`, and TFLite exports of a U-Net)
+have it as their tile size and are run as black boxes (each tile estimates
+its own airlight; the blending hides the seams but tiled and untiled
+results then differ slightly). An export of a whole-image dehazer that
+takes any size (`kfreqgan-export` without `--image-size`) is run once on
+the whole photo, untiled, as its Keras model is: a SavedModel says so in
+`loading.EXPORT_MANIFEST`, a `.tflite` file by its input's dynamic height
+and width (`shape_signature` -1; the interpreter is resized to each photo).
 
     from kfreqgan import pretrained
     from kfreqgan.dehazing import Dehazer
@@ -240,8 +242,9 @@ class _ExportedRunner:
         self.fixed_size = None if None in (height, width) else (height, width)
         self.multiple = math.gcd(height, 16) if self.fixed_size else 16
         self.scattering = False
-        # A size-free SavedModel of a whole-image dehazer says so
-        # (`loading.WHOLE_IMAGE_ATTRIBUTE`): run untiled, like its Keras model.
+        # A size-free export of a whole-image dehazer says so (a SavedModel's
+        # `loading.EXPORT_MANIFEST`, a .tflite's dynamic input signature):
+        # run untiled, like its Keras model.
         self.whole_image = self.fixed_size is None and bool(getattr(generator, "whole_image", False))
         self.radius = None
         self.run = generator

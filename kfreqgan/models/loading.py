@@ -238,11 +238,20 @@ class TFLiteGenerator:
     """An image-to-image generator exported as a `.tflite` file (`kfreqgan-export`).
 
     Runs the interpreter image by image on float32 images in [0, 1],
-    converting to and from uint8 pixels for a model with uint8 input.
+    converting to and from uint8 pixels for a model with uint8 input. A
+    model whose input signature has a dynamic height and width
+    (`shape_signature` `(-1, -1, -1, C)`: `kfreqgan-export` of a whole-image
+    dehazer without `--image-size`, see `kfreqgan.export.tflite`) is resized
+    to each image (`resize_tensor_input`) and runs on it whole.
 
     Attributes:
-        input_shape: `(height, width, channels)` (TFLite models have a fixed size).
+        input_shape: `(height, width, channels)`; height and width are None
+            for a model that takes any size.
         uint8: whether the model takes and returns uint8 pixels.
+        whole_image: whether it takes any size, which
+            `kfreqgan.dehazing.Dehazer` then runs untiled on the whole photo
+            (kfreqgan converts only whole-image dehazers without a fixed
+            size; a fixed-size model is tiled).
     """
 
     kind = "tflite"
@@ -271,18 +280,26 @@ class TFLiteGenerator:
         self._input_index = detail["index"]
         self._output_index = self._interpreter.get_output_details()[0]["index"]
         self.uint8 = detail["dtype"] == np.uint8
-        shape = tuple(int(d) for d in detail["shape"])
-        if len(shape) != 4:
+        shape = tuple(int(d) for d in detail["shape_signature"])  # -1: any size
+        if len(shape) != 4 or shape[3] < 1:
             raise ValueError(f"The TFLite model must take (1, H, W, C) images. Received: input_shape={shape}")
-        self.input_shape = shape[1:]
+        self.input_shape = tuple(None if size < 0 else size for size in shape[1:])
+        self.whole_image = None in self.input_shape[:2]
         with native_output_quiet():
             self._interpreter.allocate_tensors()
 
     def __call__(self, images):
         """float32 `(N, H, W, C)` in [0, 1] -> float32 outputs in [0, 1] (NumPy)."""
+        from kfreqgan._native_output import native_output_quiet
+
         outputs = []
         for image in _checked_images(images, self.input_shape):
-            self._interpreter.set_tensor(self._input_index, _to_pixels(image, self.uint8)[None])
+            pixels = _to_pixels(image, self.uint8)[None]
+            if tuple(self._interpreter.get_input_details()[0]["shape"]) != pixels.shape:  # an any-size model
+                self._interpreter.resize_tensor_input(self._input_index, list(pixels.shape))
+                with native_output_quiet():
+                    self._interpreter.allocate_tensors()
+            self._interpreter.set_tensor(self._input_index, pixels)
             self._interpreter.invoke()
             outputs.append(_from_pixels(self._interpreter.get_tensor(self._output_index)[0], self.uint8))
         return np.stack(outputs)
