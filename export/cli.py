@@ -40,7 +40,7 @@ def _parser():
     parser.add_argument(
         "--formats",
         help=f"comma-separated subset of {','.join(FORMATS)} (default: both; only saved_model for a generator "
-        "without a fixed size when neither --image-size nor --variants is given)",
+        "without a fixed size that is not a whole-image dehazer, when neither --image-size nor --variants is given)",
     )
     parser.add_argument("--variants", help=f"TFLite variants, subset of {','.join(VARIANTS)} (default: all)")
     parser.add_argument(
@@ -59,7 +59,8 @@ def _parser():
     parser.add_argument(
         "--image-size",
         help="HxW (or one number): fixes the image size of every export, for generators built without one "
-        "(needed for TFLite; without it such a SavedModel takes any size)",
+        "(needed for the TFLite export of a U-Net; without it a SavedModel, and the TFLite models of a whole-image "
+        "dehazer such as pretrained:dehazer, take any size)",
     )
     parser.add_argument(
         "--serving-base-path",

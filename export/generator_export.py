@@ -28,8 +28,14 @@ calibrated with the haze it was trained on) or a `keras.Model`. Writes into
 - `tflite/<name>/<version>/<name>_<variant>.tflite` for each variant
   (`float32`, `float16`, `dynamic_range`, `int8`; builtin ops only, no
   Flex; float32 input `images` and output `outputs`, see
-  `kfreqgan.export.tflite`) and `export.json` describing them. TFLite
-  needs a fixed size: pass `image_size` for a size-free generator.
+  `kfreqgan.export.tflite`) and `export.json` describing them. A
+  whole-image dehazer built without a fixed size (the shipped dehazer,
+  `coherent_dehazer`; `kfreqgan.dehazing.is_whole_image_model`) gives
+  TFLite models that take any size (input and output shapes `[-1, -1, -1,
+  C]` in `export.json`, `"whole_image": true`, as in the SavedModel's
+  manifest), which `kfreqgan.dehazing.Dehazer` runs untiled; `image_size`
+  fixes one size instead. Any other size-free generator (a U-Net) needs
+  `image_size` for TFLite.
 
 No model may be named after what the layout writes beside its folder
 (`models.config`, `tflite`, in any case: `LAYOUT_NAMES`), and versions are
@@ -100,6 +106,10 @@ as a macOS or Windows file system does)."""
 # Check images for a generator without a fixed size: not a multiple of 8, so
 # the model's own padding and cropping are exercised.
 SIZE_FREE_CHECK_SIZE = (72, 100)
+SIZE_FREE_CALIBRATION_SIZE = (256, 256)
+"""The size of the int8 calibration images of an any-size (whole-image) TFLite
+export: the learned part sees every photo at its own fixed size, so ranges
+calibrated at one size hold at others (checked at `SIZE_FREE_CHECK_SIZE`)."""
 HAZE_RANGE_KEYS = ("beta_range", "airlight_range")
 """The keys `haze_ranges` may have (`kfreqgan.export.calibration.representative_images`'s haze arguments)."""
 
@@ -264,6 +274,10 @@ def _build_tflite(
     shape = (None,) + tuple(model.inputs[0].shape[1:])
     manifest = {
         **info,
+        # An any-size model (shapes -1) of a whole-image dehazer: run untiled
+        # on the whole photo, the input resized to it (as the SavedModel's
+        # manifest says it with the same key).
+        "whole_image": None in shape[1:3],
         "signature": tflite.SERVING_DEFAULT,
         "inputs": [_tensor_doc(tflite.INPUT_NAME, "float32", shape, [0, 1])],
         "outputs": [_tensor_doc(tflite.OUTPUT_NAME, "float32", shape, [0, 1])],
@@ -459,11 +473,14 @@ def export_generator(
             model file's name, or the model's `name`).
         formats: a subset of `FORMATS` (a sequence, or a comma-separated
             string); None: both, but only the SavedModel for a generator
-            without a fixed size and no `image_size`.
+            without a fixed size and no `image_size` that is not a
+            whole-image dehazer (a whole-image one gets any-size TFLite
+            models too).
         variants: TFLite variants, a subset of `kfreqgan.export.tflite.VARIANTS`.
         image_size: `(height, width)`, one int, or `"HxW"`: fixes the size of
-            every export, for generators built without one (needed for TFLite;
-            without it such a SavedModel takes any size).
+            every export, for generators built without one (needed for the
+            TFLite export of a U-Net; without it a SavedModel, and the TFLite
+            models of a whole-image dehazer, take any size).
         version: version number (default: the next one, see the module docstring).
         overwrite: replace an existing version.
         calibration: int8 calibration images: `"hazy"`, `"clean"` or a folder.
@@ -550,6 +567,7 @@ def export_generator(
 
     import kfreqgan
     from kfreqgan.data import HELDOUT_PHOTOS
+    from kfreqgan.dehazing import is_whole_image_model
     from kfreqgan.export import calibration as calibration_data
     from kfreqgan.export import serving
     from kfreqgan.export.atomic_dirs import staged_directory
@@ -605,16 +623,20 @@ def export_generator(
         generator = with_static_size(generator, *image_size)
         height, width = image_size
     size_free = height is None or width is None
-    if auto_formats and size_free:
+    # A whole-image dehazer converts to TFLite at any size (kfreqgan.export.tflite).
+    any_size_tflite = size_free and is_whole_image_model(generator)
+    if auto_formats and size_free and not any_size_tflite:
         formats, variants = ("saved_model",), ()
         del targets["tflite"]
     if "tflite" in formats:
         _require_litert()
     check_targets(targets)
-    if size_free and "tflite" in formats:
+    if size_free and "tflite" in formats and not any_size_tflite:
         raise ValueError(
             "The generator was built without a fixed image size and TFLite needs one; pass --image-size HxW "
-            "(image_size=) or --formats saved_model for a SavedModel that takes any size."
+            "(image_size=) or --formats saved_model for a SavedModel that takes any size. Only a whole-image "
+            "dehazer (kfreqgan.dehazing.is_whole_image_model, e.g. coherent_dehazer) converts to TFLite at any "
+            f"size, and {generator.name!r} is not one (a U-Net's FFT band filters need a static size)."
         )
     if haze_ranges is None:
         haze_ranges = (training_haze(model_path) if model_path is not None else None) or {}
@@ -624,8 +646,11 @@ def export_generator(
     check_height, check_width = SIZE_FREE_CHECK_SIZE if size_free else (height, width)
     calibration = None
     if "int8" in variants:
+        # An any-size model is calibrated at one size (kfreqgan.export.tflite).
+        calibration_height, calibration_width = SIZE_FREE_CALIBRATION_SIZE if size_free else (height, width)
         images = calibration_data.representative_images(
-            (height, width, channels), source, calibration_count, seed=0, short_side=calibration_short_side, **haze_ranges
+            (calibration_height, calibration_width, channels), source, calibration_count, seed=0,
+            short_side=calibration_short_side, **haze_ranges
         )
         calibration = {
             "images": images,
@@ -633,7 +658,13 @@ def export_generator(
                 "source": source if source in calibration_data.SOURCES else os.path.abspath(source),
                 "count": int(len(images)),
                 "short_side": calibration_short_side
-                or (calibration_data.default_short_side(max(height, width)) if source in calibration_data.SOURCES else None),
+                or (
+                    calibration_data.default_short_side(max(calibration_height, calibration_width))
+                    if source in calibration_data.SOURCES
+                    else None
+                ),
+                # An any-size model's calibration size (else the model's).
+                **({"image_size": [calibration_height, calibration_width]} if size_free else {}),
                 "seed": 0,
                 **({key: list(value) for key, value in haze_ranges.items()} if source == "hazy" else {}),
             },

@@ -42,10 +42,12 @@ def test_export_pretrained_dehazer_in_one_command(shipped, hazy, tmp_path, capsy
     from kfreqgan.export import cli
 
     out = tmp_path / "serving"
-    assert cli.main(["pretrained:dehazer", "--out", str(out)]) == 0
+    # The default formats also write any-size TFLite models (a whole-image
+    # dehazer), four conversions: test_export_pretrained_dehazer_any_size_tflite.
+    assert cli.main(["pretrained:dehazer", "--out", str(out), "--formats", "saved_model"]) == 0
     printed = capsys.readouterr().out
     assert f"wrote {out}/dehazer/1: SavedModel" in printed
-    assert not (out / "tflite").exists()  # a size-free model: the SavedModel alone
+    assert not (out / "tflite").exists()
     manifest = json.loads((out / "dehazer" / "1" / "assets.extra" / "kfreqgan_export.json").read_text())
     assert manifest["source_model"] == "pretrained:dehazer"
     loaded = tf.saved_model.load(str(out / "dehazer" / "1"))
@@ -67,6 +69,23 @@ def test_export_pretrained_dehazer_with_image_size_writes_tflite(tmp_path):
     assert set(manifest["variants"]) == {"float32", "dynamic_range"}
     assert manifest["inputs"][0]["shape"] == [-1, 32, 32, 3]
     assert (out / "dehazer" / "1" / "saved_model.pb").exists()
+
+
+@pytest.mark.slow
+def test_export_pretrained_dehazer_any_size_tflite(shipped, tmp_path):
+    # A whole-image dehazer: without --image-size, TFLite models that take any size.
+    from kfreqgan.dehazing import Dehazer
+    from kfreqgan.export import cli
+
+    out = tmp_path / "serving"
+    assert cli.main(["pretrained:dehazer", "--out", str(out), "--formats", "tflite", "--variants", "float32"]) == 0
+    manifest = json.loads((out / "tflite" / "dehazer" / "1" / "export.json").read_text())
+    assert manifest["whole_image"] is True and manifest["inputs"][0]["shape"] == [-1, -1, -1, 3]
+    assert manifest["variants"]["float32"]["agreement_with_keras"]["max_abs_error"] <= 1e-4
+    image = tf.image.resize(np.random.default_rng(0).random((1, 6, 8, 3)), (300, 417)).numpy()[0].astype(np.float32)
+    dehazer = Dehazer(str(out / "tflite" / "dehazer" / "1" / "dehazer_float32.tflite"))
+    assert dehazer.whole_image
+    np.testing.assert_allclose(dehazer(image), Dehazer(shipped)(image), atol=1e-4)
 
 
 def test_dehaze_and_spectrum_accept_pretrained(hazy, tmp_path, capsys):
