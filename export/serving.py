@@ -36,7 +36,9 @@ those the generator was built for. A model built without a fixed H and W
 (`unet_generator(image_shape=(None, None, C))`, the shipped dehazer) gets
 dynamic ones: it reflect-pads any size to its multiple and crops back, so
 one SavedModel serves every size; `kfreqgan-export --image-size` fixes one
-(`kfreqgan.models.image_to_image.with_static_size`), which TFLite needs.
+(`kfreqgan.models.image_to_image.with_static_size`), which the TFLite
+export of a U-Net needs (a whole-image dehazer converts at any size, see
+`kfreqgan.export.tflite`).
 
 Bad input fails with `INVALID_ARGUMENT` instead of producing garbage: a
 wrong dtype is rejected when the input is fed, and a wrong rank, size or

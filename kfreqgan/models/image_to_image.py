@@ -3,8 +3,8 @@
 What the dehazer, the analysis and the exports share about a trained
 image-to-image generator (a dehazer): `check_image_to_image` (one image
 input, an output of the same shape), `with_static_size` (a clone with a
-fixed input size, which TFLite needs) and the function every use and every
-export computes, the one `FreqGAN.predict` computes:
+fixed input size, which TFLite needs for a U-Net) and the function every
+use and every export computes, the one `FreqGAN.predict` computes:
 
     outputs = clip(generator(images), 0, 1)
 
@@ -89,10 +89,12 @@ def _all_layers(model):
 def with_static_size(model, height, width):
     """The same network with a fixed input height and width.
 
-    TFLite needs static spatial sizes and `FFTBandFilter(implementation=
-    "matmul")` builds its DFT matrices for one size, so a fully
-    convolutional generator built with `image_shape=(None, None, C)` is
-    cloned here with a fixed size; the weights are shared values.
+    TFLite needs static spatial sizes for a U-Net (only a whole-image
+    dehazer converts at any size, `kfreqgan.export.tflite`) and
+    `FFTBandFilter(implementation="matmul")` builds its DFT matrices for one
+    size, so a fully convolutional generator built with
+    `image_shape=(None, None, C)` is cloned here with a fixed size; the
+    weights are shared values.
 
     Args:
         model: an image-to-image `keras.Model`.
