@@ -259,6 +259,10 @@ def test_the_card_has_a_command_for_each_sitting_of_a_folder(finished_run, tmp_p
     commands = _loads(out)["commands"]
     assert len(commands) == 2 and all(command.startswith(f"kfreqgan-train --config dehaze-v2 --out {run} ") for command in commands)
     assert "grey_airlight" not in commands[0] and "--set grey_airlight=True" in commands[1]
+    # The folder began as a copy of the whole finished run (its metrics.json
+    # too): given after that run, the sittings it copied are that run's.
+    assert package_dehazer.main([finished_run, run, "--quality", quality, "--out", str(out)]) == 0
+    assert _loads(out)["commands"] == [commands[0].replace(run, finished_run), commands[1]]
     # A folder from before the record: one command, its last sitting's.
     metrics_path = os.path.join(run, "metrics.json")
     metrics = json.loads(open(metrics_path).read())

@@ -25,7 +25,9 @@ It writes, into `--out`:
 - `dehazer.json`: the card. The `kfreqgan-train` command of each sitting
   of each folder (the named config and every key its config changes, as
   `--set`; `metrics.json`'s `sittings`, or its config for a folder from
-  before that record), the photo sources with package, version, author and licence
+  before that record; a continuation that began as a copy of the whole
+  folder before it leaves out the sittings it copied), the photo sources
+  with package, version, author and licence
   (`kfreqgan.data.photo_sources`) and the bundled photos, the held-out
   photos (never trained on), the generator steps and epochs of all the
   folders (a fine-tuned folder counts both afresh, a widened one its
@@ -425,7 +427,15 @@ def package(run_dirs, quality, out):
     # Each sitting's config in each folder: a later sitting may have switched
     # a weightless option on, or held out validation photos an earlier one
     # trained on (a folder from before the record: its last sitting's config).
-    sitting_configs = [[sitting["config"] for sitting in metrics.get("sittings") or [{"config": metrics["config"]}]] for _, metrics in runs]
+    recorded = [[sitting["config"] for sitting in metrics.get("sittings") or [{"config": metrics["config"]}]] for _, metrics in runs]
+    sitting_configs = [recorded[0]]
+    for index in range(1, len(runs)):
+        earlier, folder = recorded[index - 1], recorded[index]
+        if widened[index] is None and started[index] is None and folder[: len(earlier)] == earlier:
+            # A continuation that began as a copy of the whole folder before
+            # it (its metrics.json too) holds that folder's sittings first.
+            folder = folder[len(earlier) :] or folder[-1:]
+        sitting_configs.append(folder)
     sources, heldout = photo_records([run_config for folder in sitting_configs for run_config in folder], shipped)
     commands = list(shipped["commands"]) if shipped else []
     for index, ((run_dir, metrics), provenance, init) in enumerate(zip(runs, widened, started)):
