@@ -3,7 +3,8 @@
     kfreqgan-export runs/dehaze/generator.keras --out exported --name dehazer
     kfreqgan-export runs/dehaze/freqgan.keras --out exported --name dehazer --version 2 --overwrite
     kfreqgan-export generator.keras --out exported --variants float32,int8 --calibration my_photos/
-    kfreqgan-export pretrained:dehazer --out serving/     # the shipped dehazer, any size
+    kfreqgan-export pretrained:dehazer --out serving/     # the shipped dehazer, any size (SavedModel)
+    kfreqgan-export pretrained:dehazer --out phone/ --formats tflite   # its any-size TFLite variants
 
 The command-line face of `kfreqgan.export.export_generator` (see
 `kfreqgan.export.generator_export` for what is written where, versions,
@@ -40,7 +41,8 @@ def _parser():
     parser.add_argument(
         "--formats",
         help=f"comma-separated subset of {','.join(FORMATS)} (default: both; only saved_model for a generator "
-        "without a fixed size that is not a whole-image dehazer, when neither --image-size nor --variants is given)",
+        "without a fixed size, when neither --image-size nor --variants is given: ask for tflite to get a "
+        "whole-image dehazer's any-size TFLite models)",
     )
     parser.add_argument("--variants", help=f"TFLite variants, subset of {','.join(VARIANTS)} (default: all)")
     parser.add_argument(

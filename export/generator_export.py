@@ -30,8 +30,8 @@ calibrated with the haze it was trained on) or a `keras.Model`. Writes into
   Flex; float32 input `images` and output `outputs`, see
   `kfreqgan.export.tflite`) and `export.json` describing them. A
   whole-image dehazer built without a fixed size (the shipped dehazer,
-  `coherent_dehazer`; `kfreqgan.dehazing.is_whole_image_model`) gives
-  TFLite models that take any size (input and output shapes `[-1, -1, -1,
+  `coherent_dehazer`; `kfreqgan.dehazing.is_whole_image_model`) asked for
+  TFLite (`formats`) gives models that take any size (input and output shapes `[-1, -1, -1,
   C]` in `export.json`, `"whole_image": true`, as in the SavedModel's
   manifest), which `kfreqgan.dehazing.Dehazer` runs untiled; `image_size`
   fixes one size instead. Any other size-free generator (a U-Net) needs
@@ -473,9 +473,8 @@ def export_generator(
             model file's name, or the model's `name`).
         formats: a subset of `FORMATS` (a sequence, or a comma-separated
             string); None: both, but only the SavedModel for a generator
-            without a fixed size and no `image_size` that is not a
-            whole-image dehazer (a whole-image one gets any-size TFLite
-            models too).
+            without a fixed size and no `image_size` (a whole-image
+            dehazer's any-size TFLite models are asked for here).
         variants: TFLite variants, a subset of `kfreqgan.export.tflite.VARIANTS`.
         image_size: `(height, width)`, one int, or `"HxW"`: fixes the size of
             every export, for generators built without one (needed for the
@@ -625,7 +624,10 @@ def export_generator(
     size_free = height is None or width is None
     # A whole-image dehazer converts to TFLite at any size (kfreqgan.export.tflite).
     any_size_tflite = size_free and is_whole_image_model(generator)
-    if auto_formats and size_free and not any_size_tflite:
+    if auto_formats and size_free:
+        # The SavedModel alone: quick and without the TFLite extra. A
+        # whole-image dehazer's any-size TFLite models are asked for with
+        # formats (their int8 calibration takes minutes).
         formats, variants = ("saved_model",), ()
         del targets["tflite"]
     if "tflite" in formats:

@@ -110,12 +110,20 @@ def test_a_size_free_unet_still_needs_a_fixed_size(bands):
 
 @pytest.fixture(scope="module")
 def exported(dehazer, tmp_path_factory):
-    """The dehazer through export_generator with the default formats, no image size."""
+    """The dehazer through export_generator with both formats, no image size."""
     from kfreqgan.export import export_generator
 
     out = tmp_path_factory.mktemp("exported")
-    summary = export_generator(dehazer, str(out), name="coherent", formats=None, variants=("float32",), tflite_io="both")
+    summary = export_generator(dehazer, str(out), name="coherent", formats=("saved_model", "tflite"), variants=("float32",), tflite_io="both")
     return out, summary
+
+
+def test_the_default_formats_of_a_size_free_dehazer_are_the_savedmodel_alone(dehazer, tmp_path):
+    # Quick and without the TFLite extra (a plain install); any-size TFLite is asked for.
+    from kfreqgan.export import export_generator
+
+    export_generator(dehazer, str(tmp_path), name="coherent", formats=None)
+    assert (tmp_path / "coherent" / "1").is_dir() and not (tmp_path / "tflite").exists()
 
 
 def test_the_export_writes_any_size_tflite_models_and_says_so(exported):
