@@ -63,6 +63,7 @@ from kfreqgan._validation import check_positive_int
 from kfreqgan._validation import check_unit_range
 from kfreqgan.models.loading import INPUT_NAME
 from kfreqgan.models.loading import OUTPUT_NAME
+from kfreqgan.models.loading import set_tflite_input
 from kfreqgan.models.loading import SERVING_DEFAULT
 
 VARIANTS = ("float32", "float16", "dynamic_range", "int8")
@@ -321,7 +322,7 @@ def op_errors(float_model, int8_model, images):
     check_unit_range(np.asarray(images))
     for image in np.asarray(images, np.float32):
         for interpreter in runs.values():
-            set_input(interpreter, image[None])
+            set_tflite_input(interpreter, image[None])
             interpreter.invoke()
         for detail in tensors:
             scale, zero_point = detail["quantization"]
@@ -539,20 +540,6 @@ def _interpreter(model_bytes, num_threads=None):
     from ai_edge_litert.interpreter import Interpreter
 
     return Interpreter(model_content=model_bytes, num_threads=num_threads)  # no Flex delegate
-
-
-def set_input(interpreter, batch):
-    """Sets the input of an allocated LiteRT `interpreter` to `batch`,
-    resizing it first (and reallocating) when its shape differs: the batch
-    size, or the height and width of an any-size model."""
-    from kfreqgan._native_output import native_output_quiet
-
-    detail = interpreter.get_input_details()[0]
-    if tuple(detail["shape"]) != tuple(batch.shape):
-        interpreter.resize_tensor_input(detail["index"], list(batch.shape))
-        with native_output_quiet():
-            interpreter.allocate_tensors()
-    interpreter.set_tensor(detail["index"], batch)
 
 
 def tflite_op_names(tflite_model):

@@ -234,6 +234,20 @@ class SavedModelGenerator:
         return _from_pixels(output, self.uint8)
 
 
+def set_tflite_input(interpreter, batch):
+    """Sets the input of an allocated LiteRT `interpreter` to `batch`,
+    resizing it first (and reallocating) when its shape differs: the batch
+    size, or the height and width of an any-size model."""
+    from kfreqgan._native_output import native_output_quiet
+
+    detail = interpreter.get_input_details()[0]
+    if tuple(detail["shape"]) != tuple(batch.shape):
+        interpreter.resize_tensor_input(detail["index"], list(batch.shape))
+        with native_output_quiet():
+            interpreter.allocate_tensors()
+    interpreter.set_tensor(detail["index"], batch)
+
+
 class TFLiteGenerator:
     """An image-to-image generator exported as a `.tflite` file (`kfreqgan-export`).
 
@@ -277,7 +291,6 @@ class TFLiteGenerator:
         except Exception as error:
             raise ValueError(f"Not a loadable TFLite model ({first_line(error, 200)}). Received: path={self.path!r}") from error
         detail = self._interpreter.get_input_details()[0]
-        self._input_index = detail["index"]
         self._output_index = self._interpreter.get_output_details()[0]["index"]
         self.uint8 = detail["dtype"] == np.uint8
         shape = tuple(int(d) for d in detail["shape_signature"])  # -1: any size
@@ -290,16 +303,9 @@ class TFLiteGenerator:
 
     def __call__(self, images):
         """float32 `(N, H, W, C)` in [0, 1] -> float32 outputs in [0, 1] (NumPy)."""
-        from kfreqgan._native_output import native_output_quiet
-
         outputs = []
         for image in _checked_images(images, self.input_shape):
-            pixels = _to_pixels(image, self.uint8)[None]
-            if tuple(self._interpreter.get_input_details()[0]["shape"]) != pixels.shape:  # an any-size model
-                self._interpreter.resize_tensor_input(self._input_index, list(pixels.shape))
-                with native_output_quiet():
-                    self._interpreter.allocate_tensors()
-            self._interpreter.set_tensor(self._input_index, pixels)
+            set_tflite_input(self._interpreter, _to_pixels(image, self.uint8)[None])
             self._interpreter.invoke()
             outputs.append(_from_pixels(self._interpreter.get_tensor(self._output_index)[0], self.uint8))
         return np.stack(outputs)
