@@ -725,6 +725,10 @@ def record_sitting(out, config, last_epoch, resumed=None, history=None):
     are this run's."""
     from kfreqgan.analysis.spectrum_cli import strict_json
 
+    def as_written(value):
+        """`value` as metrics.json holds it (strict JSON, tuples as lists), to compare with what it holds."""
+        return json.loads(json.dumps(strict_json(value)))
+
     sittings = []
     path = os.path.join(out, "metrics.json") if out else None
     if path and os.path.isfile(path):
@@ -740,7 +744,7 @@ def record_sitting(out, config, last_epoch, resumed=None, history=None):
             ):
                 raise ValueError("a sitting without a config or last_epoch")
             if history is not None:
-                ours = json.loads(json.dumps(strict_json(history)))
+                ours = as_written(history)
                 if any(key in ours and ours[key][: len(values)] != values for key, values in previous.get("history", {}).items()):
                     sittings = []
         except (OSError, ValueError, TypeError, KeyError, AttributeError) as error:
@@ -752,9 +756,9 @@ def record_sitting(out, config, last_epoch, resumed=None, history=None):
                 file=sys.stderr,
             )
             sittings = []
-    ended = [{"config": json.loads(json.dumps(strict_json(config))), "last_epoch": int(last_epoch)}]
+    ended = [{"config": as_written(config), "last_epoch": int(last_epoch)}]
     if resumed is not None and resumed[0] is not None and resumed[1] > (sittings[-1]["last_epoch"] if sittings else 0):
-        ended.insert(0, {"config": json.loads(json.dumps(strict_json(resumed[0]))), "last_epoch": int(resumed[1])})
+        ended.insert(0, {"config": as_written(resumed[0]), "last_epoch": int(resumed[1])})
     for sitting in ended:
         if sittings and sittings[-1]["config"] == sitting["config"]:
             sittings = sittings[:-1]
@@ -891,7 +895,8 @@ def train(config, out, strategy, verbose=2, callbacks=()):
     chief, worker_id = _worker(strategy)
     backup_dir = os.path.join(out, "backup", f"worker-{worker_id}")
     check_continuation(config, out, backup_dir)
-    resuming = AtomicBackupAndRestore.read_metadata(backup_dir) is not None
+    resumed_backup = AtomicBackupAndRestore.read_metadata(backup_dir)
+    resuming = resumed_backup is not None
     # The config of the sitting this one resumes (record_sitting), before this start replaces its record.
     last_started = previous_config(out) if resuming else None
     if resuming:
@@ -1011,8 +1016,9 @@ def train(config, out, strategy, verbose=2, callbacks=()):
     if backup.restored_epoch >= config["epochs"]:
         # A sitting with nothing left to train writes the backup's state:
         # its step counts are the backup's, also where an optimizer started
-        # afresh (generator_ema switched on or off) and counts none.
-        saved = (AtomicBackupAndRestore.read_metadata(backup_dir) or {}).get("steps") or {}
+        # afresh (generator_ema switched on or off) and counts none. Nothing
+        # was trained, so the backup is still the one read at the start.
+        saved = (resumed_backup or {}).get("steps") or {}
         for name in ("generator", "discriminator"):
             if f"{name}_optimizer" in saved:
                 steps[f"{name}_steps"] = int(saved[f"{name}_optimizer"])
