@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import warnings
 import zipfile
 
 import keras
@@ -223,3 +224,77 @@ def test_opening_a_tflite_file_prints_nothing_on_stderr_when_asked_quiet(files, 
     assert result.returncode == 0 and result.stdout.strip() == "(1, 32, 32, 3)", result.stderr[-2000:]
     assert ("XNNPACK delegate" in result.stderr) == shown, result.stderr[-2000:]
     assert result.stderr.strip().endswith("stderr still works")  # redirected only around the native calls
+
+
+def _tflite_of(inputs, outputs, quantized_io=None):
+    """A `.tflite` flatbuffer of the Keras model `inputs -> outputs`
+    (with `quantized_io`, full-integer with that input and output type)."""
+    import tensorflow as tf
+
+    converter = tf.lite.TFLiteConverter.from_keras_model(keras.Model(inputs, outputs))
+    if quantized_io is not None:
+        shape = (1,) + tuple(inputs.shape[1:])
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = lambda: ([np.full(shape, value, np.float32)] for value in (0.2, 0.8))
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.inference_input_type = converter.inference_output_type = tf.as_dtype(quantized_io)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Statistics for quantized inputs")
+        return converter.convert()
+
+
+def _any_size():
+    return keras.Input((None, None, 3))
+
+
+NOT_IMAGE_TO_IMAGE_TFLITE = {
+    # Each ran: Dehazer returned the classifier's (3,) vector or half-size
+    # images as the dehazed photo, left the second input unset, or failed
+    # in LiteRT's set_tensor ("Got value of type FLOAT32 but expected type INT8").
+    "classifier": (lambda: _tflite_of(x := _any_size(), keras.layers.GlobalAveragePooling2D()(x)),
+                   r"must return images of its input's shape .*Received: input_shape=\(-1, -1, -1, 3\), output_shape=\(-1, 3\)$"),
+    "fixed-size downscaler": (lambda: _tflite_of(x := keras.Input((16, 16, 3)), keras.layers.AveragePooling2D(2)(x)),
+                              r"Received: input_shape=\(-1, 16, 16, 3\), output_shape=\(-1, 8, 8, 3\)$"),
+    "two inputs": (lambda: _tflite_of([x := keras.Input((8, 8, 3)), y := keras.Input((8, 8, 3))], x + y),
+                   r"must have one input and one output \(an image-to-image generator\)\. Received: inputs=\[.*, .*\], outputs="),
+    "int8 input and output": (lambda: _tflite_of(x := keras.Input((8, 8, 3)), keras.layers.Conv2D(3, 1)(x), quantized_io="int8"),
+                              r"float32 images in \[0, 1\] or uint8 pixels.*Received: input_dtype=int8, output_dtype=int8$"),
+}
+
+
+@pytest.mark.parametrize("case", list(NOT_IMAGE_TO_IMAGE_TFLITE))
+def test_a_tflite_model_that_is_not_image_to_image_is_refused_when_opened(tmp_path, case):
+    from kfreqgan.dehazing import Dehazer
+
+    make, message = NOT_IMAGE_TO_IMAGE_TFLITE[case]
+    path = tmp_path / "model.tflite"
+    path.write_bytes(make())
+    with pytest.raises(ValueError, match=message):
+        load_generator(path)
+    with pytest.raises(ValueError, match=message):
+        Dehazer(str(path))
+
+
+def test_an_any_size_export_whose_output_is_not_its_input_shape_is_refused(tmp_path):
+    # A .tflite of any size is run untiled on the whole photo: a downscaler's
+    # half-size output was returned as the dehazed photo (any size) and a
+    # SavedModel's was returned by its generator.
+    import tensorflow as tf
+
+    from kfreqgan.dehazing import Dehazer
+
+    path = tmp_path / "half.tflite"
+    path.write_bytes(_tflite_of(x := _any_size(), keras.layers.AveragePooling2D(2)(x)))
+    message = r"must return images of its input's shape .*Received: input_shape=\(1, 6, 10, 3\), output_shape=\(1, 3, 5, 3\), path="
+    with pytest.raises(ValueError, match=message):
+        Dehazer(str(path))(np.full((6, 10, 3), 0.5, np.float32))
+
+    class Half(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None, None, None, 3], tf.float32, name=INPUT_NAME)])
+        def serve(self, images):
+            return {OUTPUT_NAME: images[:, ::2, ::2]}
+
+    module = Half()
+    tf.saved_model.save(module, str(tmp_path / "half"), signatures={SERVING_DEFAULT: module.serve})
+    with pytest.raises(ValueError, match=message.replace("1, 6, 10", "2, 6, 10").replace("1, 3, 5", "2, 3, 5")):
+        load_generator(tmp_path / "half")(np.full((2, 6, 10, 3), 0.5, np.float32))

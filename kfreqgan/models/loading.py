@@ -231,7 +231,7 @@ class SavedModelGenerator:
 
         inputs = _to_pixels(_checked_images(images, self.input_shape), self.uint8)
         output = next(iter(self._function(**{self._input_name: tf.constant(inputs)}).values())).numpy()
-        return _from_pixels(output, self.uint8)
+        return _from_pixels(_checked_output(output, inputs, self.path), self.uint8)
 
 
 def set_tflite_input(interpreter, batch):
@@ -290,12 +290,32 @@ class TFLiteGenerator:
                 self._interpreter = Interpreter(model_path=self.path, num_threads=num_threads)
         except Exception as error:
             raise ValueError(f"Not a loadable TFLite model ({first_line(error, 200)}). Received: path={self.path!r}") from error
-        detail = self._interpreter.get_input_details()[0]
-        self._output_index = self._interpreter.get_output_details()[0]["index"]
+        inputs, outputs = self._interpreter.get_input_details(), self._interpreter.get_output_details()
+        # As a SavedModel's signature is checked: a second input was left
+        # unset (garbage output), an int8 input failed in LiteRT's
+        # set_tensor, and another output was taken for the image.
+        if len(inputs) != 1 or len(outputs) != 1:
+            raise ValueError(
+                "The TFLite model must have one input and one output (an image-to-image generator). "
+                f"Received: inputs={[item['name'] for item in inputs]}, outputs={[item['name'] for item in outputs]}"
+            )
+        (detail,), (output,) = inputs, outputs
+        if detail["dtype"] not in (np.float32, np.uint8) or output["dtype"] != detail["dtype"]:
+            raise ValueError(
+                "The TFLite model must take and return float32 images in [0, 1] or uint8 pixels, as kfreqgan-export "
+                f"writes them. Received: input_dtype={np.dtype(detail['dtype']).name}, output_dtype={np.dtype(output['dtype']).name}"
+            )
+        self._output_index = output["index"]
         self.uint8 = detail["dtype"] == np.uint8
         shape = tuple(int(d) for d in detail["shape_signature"])  # -1: any size
         if len(shape) != 4 or shape[3] < 1:
             raise ValueError(f"The TFLite model must take (1, H, W, C) images. Received: input_shape={shape}")
+        output_shape = tuple(int(d) for d in output["shape_signature"])
+        if len(output_shape) != 4 or not _shape_fits(output_shape[1:], shape[1:]):
+            raise ValueError(
+                "The TFLite model must return images of its input's shape (an image-to-image generator). "
+                f"Received: input_shape={shape}, output_shape={output_shape}"
+            )
         self.input_shape = tuple(None if size < 0 else size for size in shape[1:])
         self.whole_image = None in self.input_shape[:2]
         with native_output_quiet():
@@ -307,7 +327,8 @@ class TFLiteGenerator:
         for image in _checked_images(images, self.input_shape):
             set_tflite_input(self._interpreter, _to_pixels(image, self.uint8)[None])
             self._interpreter.invoke()
-            outputs.append(_from_pixels(self._interpreter.get_tensor(self._output_index)[0], self.uint8))
+            output = self._interpreter.get_tensor(self._output_index)
+            outputs.append(_from_pixels(_checked_output(output, image[None], self.path), self.uint8)[0])
         return np.stack(outputs)
 
 
@@ -333,6 +354,24 @@ def _checked_images(images, input_shape):
     check_nonempty_batch(array)  # np.stack failed on no images ("need at least one array to stack")
     check_unit_range(array)
     return array.astype(np.float32)
+
+
+def _shape_fits(shape, expected):
+    """Whether `shape` fits `expected`, where either side's -1 is any size."""
+    return len(shape) == len(expected) and all(-1 in (got, size) or got == size for got, size in zip(shape, expected))
+
+
+def _checked_output(output, images, path):
+    """An exported generator's `output` for `images`, or `ValueError`: a
+    model that is not image-to-image (a classifier's `(N, classes)`, a
+    downscaler's smaller images) was taken for a dehazed photo of another
+    shape, which `Dehazer` runs untiled for a model of any size."""
+    if np.shape(output) != np.shape(images):
+        raise ValueError(
+            "The model must return images of its input's shape (an image-to-image generator). "
+            f"Received: input_shape={np.shape(images)}, output_shape={np.shape(output)}, path={path!r}"
+        )
+    return output
 
 
 def _to_pixels(images, uint8):
