@@ -6,6 +6,7 @@ import ast
 import hashlib
 import json
 import os
+import re
 import shutil
 
 import numpy as np
@@ -314,6 +315,40 @@ def test_the_record_of_sittings_reads_older_folders_and_survives_a_damaged_one(t
         (tmp_path / "metrics.json").write_text(text)
         assert train.record_sitting(str(tmp_path), grey, 4) == [{"config": json.loads(json.dumps(grey)), "last_epoch": 4}]
         assert "cannot be read" in capsys.readouterr().err
+
+
+DAMAGED_RECORDS = {
+    # Each failed with a bare KeyError or AttributeError text and no file
+    # ("'config'", "'list' object has no attribute 'get'"), or (photos) put
+    # each letter of the string on the card as a training photo.
+    "not JSON": (lambda m: "{oops", r"is not JSON \(Expecting"),
+    "empty": (lambda m: "", r"is not JSON \(Expecting value"),
+    "a list": (lambda m: "[1, 2]", "holds a JSON list, not an object"),
+    "no config": (lambda m: {k: v for k, v in m.items() if k != "config"}, "holds a config without a task"),
+    "sittings a string": (lambda m: dict(m, sittings="abc"), r"holds sittings that are not a list of \{config, last_epoch\}"),
+    "a sitting without its config": (lambda m: dict(m, sittings=[{"last_epoch": 1}]), "holds a sitting's config without a task"),
+    "a sitting's epoch a string": (lambda m: dict(m, sittings=[dict(m["sittings"][0], last_epoch="1")]), "last_epoch is not an integer"),
+    "history a list": (lambda m: dict(m, history=[1.0]), "holds a history that is not lists of values by name"),
+    "steps a string": (lambda m: dict(m, generator_steps="2"), "holds a generator_steps that is not an integer >= 0"),
+    "photos a string": (
+        lambda m: dict(m, sittings=[dict(m["sittings"][0], config=dict(m["config"], train_photos="rocket"))]),
+        "a sitting's config whose train_photos is not a list of photo names",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(DAMAGED_RECORDS))
+def test_a_damaged_or_hand_edited_metrics_json_is_named(finished_run, tmp_path, capsys, case):
+    edit, message = DAMAGED_RECORDS[case]
+    run = tmp_path / "run"
+    shutil.copytree(finished_run, run)
+    edited = edit(json.loads((run / "metrics.json").read_text()))
+    (run / "metrics.json").write_text(edited if isinstance(edited, str) else json.dumps(edited))
+    quality = _results(tmp_path / "results.json", str(run / "generator.keras"))
+    assert package_dehazer.main([str(run), "--quality", quality, "--out", str(tmp_path / "out")]) == EXIT_ERROR
+    err = capsys.readouterr().err
+    assert re.search(message, err) and err.rstrip().endswith(f"Received: path={str(run / 'metrics.json')!r}"), err
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_sitting_stopped_and_resumed_with_other_values_keeps_its_epochs(finished_run, tmp_path):

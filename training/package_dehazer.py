@@ -57,6 +57,7 @@ import sys
 
 import numpy as np
 
+from kfreqgan._validation import is_integer
 from kfreqgan.atomic_files import write_atomically
 from kfreqgan.command_line import ArgumentParser
 from kfreqgan.command_line import output_folder
@@ -88,8 +89,7 @@ def read_metrics(run_dir):
     for name in (GENERATOR_FILE, RUN_METRICS_FILE):
         if not os.path.isfile(os.path.join(run_dir, name)):
             raise FileNotFoundError(f"{run_dir} is not a finished kfreqgan-train run: it has no {name}.")
-    with open(os.path.join(run_dir, RUN_METRICS_FILE), encoding="utf-8") as file:
-        metrics = json.load(file)
+    metrics = _checked_record(os.path.join(run_dir, RUN_METRICS_FILE))
     backup = AtomicBackupAndRestore.read_metadata(os.path.join(run_dir, "backup", "worker-0"))
     if backup is not None:
         # metrics.json's history holds a value per completed epoch, those of earlier sittings included, for
@@ -113,6 +113,59 @@ def read_metrics(run_dir):
                 f"kfreqgan-train command again (its --config and --set, --out {run_dir}; it resumes from the backup), "
                 "or use a copy of the folder from before that sitting."
             )
+    return metrics
+
+
+def _record_problem(metrics):
+    """What keeps `metrics` (a parsed `metrics.json`) from being the record
+    `kfreqgan-train` writes, as the card reads it; None if nothing does."""
+
+    def config_problem(config, whose):
+        if not isinstance(config, dict) or not isinstance(config.get("task"), str):
+            return f"{whose} config without a task"
+        for key in ("train_photos", "validation_photos"):
+            names = config.get(key, [])
+            if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+                return f"{whose} config whose {key} is not a list of photo names"
+        return None
+
+    if not isinstance(metrics, dict):
+        return f"a JSON {type(metrics).__name__}, not an object"
+    history = metrics.get("history", {})
+    if not isinstance(history, dict) or not all(isinstance(values, list) for values in history.values()):
+        return "a history that is not lists of values by name"
+    for key in ("generator_steps", "discriminator_steps"):
+        if metrics.get(key) is not None and not (is_integer(metrics[key]) and metrics[key] >= 0):
+            return f"a {key} that is not an integer >= 0"
+    sittings = metrics.get("sittings")
+    if sittings is not None:
+        if not isinstance(sittings, list) or not all(isinstance(sitting, dict) for sitting in sittings):
+            return "sittings that are not a list of {config, last_epoch}"
+        for sitting in sittings:
+            if not (is_integer(sitting.get("last_epoch")) and sitting["last_epoch"] >= 0):
+                return "a sitting whose last_epoch is not an integer >= 0"
+            if config_problem(sitting.get("config"), "a sitting's"):
+                return config_problem(sitting.get("config"), "a sitting's")
+    return config_problem(metrics.get("config"), "a")
+
+
+def _checked_record(path):
+    """The `metrics.json` at `path`, or a `ValueError` naming it and what is
+    wrong: a damaged or hand-edited record failed later with a bare
+    `'config'` or `'list' object has no attribute 'get'`, without the file,
+    and a `train_photos` string put each of its letters on the card."""
+    try:
+        with open(path, encoding="utf-8") as file:
+            metrics = json.load(file)
+    except ValueError as error:  # invalid JSON or UTF-8
+        raise ValueError(f"The run's metrics.json is not JSON ({error}). Received: path={path!r}") from None
+    problem = _record_problem(metrics)
+    if problem:
+        raise ValueError(
+            f"The run's metrics.json is not the record kfreqgan-train writes: it holds {problem}. Restore the file "
+            "kfreqgan-train wrote, or run the run's last kfreqgan-train command again (with nothing left to train, it "
+            f"writes the file anew from the backup). Received: path={path!r}"
+        )
     return metrics
 
 
