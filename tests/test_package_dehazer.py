@@ -369,6 +369,27 @@ def test_a_sitting_stopped_and_resumed_with_other_values_keeps_its_epochs(finish
     ]
 
 
+@pytest.mark.parametrize("damaged", ["{not json", "{}"], ids=["unreadable", "no task"])
+def test_a_stopped_sitting_with_a_damaged_run_config_is_resumed_and_recorded(finished_run, tmp_path, damaged):
+    """The config the stopped sitting started with is lost: its epochs go to
+    the resuming sitting, not to the finished run's metrics.json config
+    (epochs=1 claimed epoch 2), and `{}` is no "run of another model"
+    (read as a U-Net's, it refused the continuation)."""
+    import tensorflow as tf
+
+    run = interrupted_continuation(finished_run, str(tmp_path / "continued"), epochs=3)
+    with open(os.path.join(run, train.RUN_CONFIG_FILE), "w", encoding="utf-8") as handle:
+        handle.write(damaged)
+    with open(os.path.join(run, "metrics.json"), encoding="utf-8") as handle:
+        first = json.load(handle)["config"]
+    lower = dict(first, epochs=3, generator_lr=first["generator_lr"] / 2)
+    sittings = train.train(lower, run, tf.distribute.get_strategy(), verbose=0)["sittings"]
+    assert [(s["config"]["epochs"], s["config"]["generator_lr"], s["last_epoch"]) for s in sittings] == [
+        (1, first["generator_lr"], 1),
+        (3, lower["generator_lr"], 3),
+    ]
+
+
 def test_a_run_trained_afresh_into_a_finished_folder_takes_none_of_its_sittings(finished_run, tmp_path):
     """A folder whose backup was removed to train afresh into it: until the
     new run finishes, its metrics.json is the earlier training's, whose

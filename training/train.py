@@ -766,10 +766,18 @@ def record_sitting(out, config, last_epoch, resumed=None, history=None):
     return sittings
 
 
-def previous_config(out):
+def previous_config(out, finished=True):
     """The configuration the run in `out` last started with (`run_config.json`,
-    else a finished run's `metrics.json`), or None."""
-    for name, key in ((RUN_CONFIG_FILE, None), ("metrics.json", "config")):
+    else, with `finished`, a finished run's `metrics.json`), or None.
+
+    A file that holds no configuration (unreadable, or edited into one
+    without a `task`) is passed over: `{}` read as a U-Net run refused the
+    continuation of a coherent one as "a run of another model".
+    `finished=False` is for the config of a sitting that stopped: a
+    finished run's `metrics.json` is an earlier sitting's (a continuation's
+    has other epochs), so its config would take the stopped sitting's
+    epochs in the record of sittings."""
+    for name, key in ((RUN_CONFIG_FILE, None), ("metrics.json", "config"))[: 2 if finished else 1]:
         path = os.path.join(out, name)
         if os.path.isfile(path):
             try:
@@ -778,7 +786,7 @@ def previous_config(out):
             except (OSError, ValueError):
                 continue
             data = data.get(key) if key and isinstance(data, dict) else data
-            if isinstance(data, dict):
+            if isinstance(data, dict) and isinstance(data.get("task"), str):
                 return data
     return None
 
@@ -898,7 +906,7 @@ def train(config, out, strategy, verbose=2, callbacks=()):
     resumed_backup = AtomicBackupAndRestore.read_metadata(backup_dir)
     resuming = resumed_backup is not None
     # The config of the sitting this one resumes (record_sitting), before this start replaces its record.
-    last_started = previous_config(out) if resuming else None
+    last_started = previous_config(out, finished=False) if resuming else None
     if resuming:
         config = continued_initialisation(config, out)
     initialised = initial_weights = None
