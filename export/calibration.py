@@ -52,6 +52,26 @@ def default_short_side(size):
     return max(size, min(4 * size, MAX_DEFAULT_SHORT_SIDE))
 
 
+def folder_patch_size(directory, largest):
+    """The largest `(height, width)`, at most `largest`, that every image in
+    the folder `directory` holds: the patch size for a model that takes any
+    size (a folder of photos smaller than `largest` was refused as "smaller
+    than the model's input", which such a model does not have).
+
+    Raises:
+        FileNotFoundError / ValueError: as `kfreqgan.data.list_image_files`
+            and `kfreqgan.data.image_files.image_size`.
+    """
+    from kfreqgan.data import list_image_files
+    from kfreqgan.data.image_files import image_size
+
+    height, width = largest
+    for path in list_image_files(os.fspath(directory), name="calibration folder"):
+        image_height, image_width = image_size(path)
+        height, width = min(height, image_height), min(width, image_width)
+    return height, width
+
+
 def _photo_patches(names, size, count, channels, seed, short_side):
     from kfreqgan.data import photo_patches
 

@@ -108,8 +108,10 @@ as a macOS or Windows file system does)."""
 SIZE_FREE_CHECK_SIZE = (72, 100)
 SIZE_FREE_CALIBRATION_SIZE = (256, 256)
 """The size of the int8 calibration images of an any-size (whole-image) TFLite
-export: the learned part sees every photo at its own fixed size, so ranges
-calibrated at one size hold at others (checked at `SIZE_FREE_CHECK_SIZE`)."""
+export (smaller where a calibration folder's photos are: the largest that
+each of them holds): the learned part sees every photo at its own fixed
+size, so ranges calibrated at one size hold at others (checked at
+`SIZE_FREE_CHECK_SIZE`)."""
 HAZE_RANGE_KEYS = ("beta_range", "airlight_range")
 """The keys `haze_ranges` may have (`kfreqgan.export.calibration.representative_images`'s haze arguments)."""
 
@@ -650,6 +652,9 @@ def export_generator(
     if "int8" in variants:
         # An any-size model is calibrated at one size (kfreqgan.export.tflite).
         calibration_height, calibration_width = SIZE_FREE_CALIBRATION_SIZE if size_free else (height, width)
+        if size_free and source not in calibration_data.SOURCES and os.path.isdir(source):
+            # Photos of any size, as the model takes: patches every one holds.
+            calibration_height, calibration_width = calibration_data.folder_patch_size(source, SIZE_FREE_CALIBRATION_SIZE)
         images = calibration_data.representative_images(
             (calibration_height, calibration_width, channels), source, calibration_count, seed=0,
             short_side=calibration_short_side, **haze_ranges

@@ -176,3 +176,20 @@ def test_kfreqgan_dehaze_with_an_any_size_tflite_equals_the_keras_model(exported
     expected = Dehazer(dehazer)(pixels)
     assert written.shape == pixels.shape
     assert np.abs(written.astype(int) - expected.astype(int)).max() <= 1
+
+
+def test_int8_of_an_any_size_model_calibrates_on_a_folder_of_small_photos(dehazer, tmp_path):
+    # Photos smaller than 256x256 were refused as "smaller than the model's
+    # 256x256 input", which a model of any size does not have: the patches
+    # are the largest that every photo holds.
+    from kfreqgan.export import export_generator
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for index, (height, width) in enumerate(((60, 90), (80, 70))):
+        Image.fromarray(np.round(hazy_image(height, width, seed=index)[0] * 255).astype(np.uint8)).save(photos / f"{index}.png")
+    export_generator(dehazer, str(tmp_path / "out"), name="coherent", formats=("tflite",), variants=("int8",),
+                     calibration=str(photos), calibration_count=2, verify=False)
+    manifest = json.loads((tmp_path / "out" / "tflite" / "coherent" / "1" / "export.json").read_text())
+    assert manifest["calibration"]["image_size"] == [60, 70] and manifest["calibration"]["count"] == 2
+    assert input_signature((tmp_path / "out" / "tflite" / "coherent" / "1" / "coherent_int8.tflite").read_bytes()) == [-1, -1, -1, 3]
