@@ -298,3 +298,28 @@ def test_an_any_size_export_whose_output_is_not_its_input_shape_is_refused(tmp_p
     tf.saved_model.save(module, str(tmp_path / "half"), signatures={SERVING_DEFAULT: module.serve})
     with pytest.raises(ValueError, match=message.replace("1, 6, 10", "2, 6, 10").replace("1, 3, 5", "2, 3, 5")):
         load_generator(tmp_path / "half")(np.full((2, 6, 10, 3), 0.5, np.float32))
+
+
+def test_an_any_size_tflite_is_allocated_at_each_images_size_and_names_one_it_cannot_take(tmp_path):
+    # A model of any size that cannot take 1x1 (a mirror pad of 2, as a
+    # user's own any-size conversion may have) failed to open with LiteRT's
+    # RuntimeError: it was allocated at its signature's default 1x1.
+    import tensorflow as tf
+
+    from kfreqgan.dehazing import Dehazer
+
+    class ReflectPadAndCrop(keras.layers.Layer):
+        def call(self, images):
+            return tf.pad(images, [[0, 0], [2, 2], [2, 2], [0, 0]], mode="REFLECT")[:, 2:-2, 2:-2]
+
+    path = tmp_path / "pad.tflite"
+    path.write_bytes(_tflite_of(x := _any_size(), ReflectPadAndCrop()(x)))
+    generator = load_generator(path)
+    assert generator.whole_image and generator.input_shape == (None, None, 3)
+    image = np.random.default_rng(0).random((8, 9, 3)).astype(np.float32)
+    np.testing.assert_array_equal(Dehazer(str(path))(image), image)
+    # Each refusal names its own size (LiteRT's text keeps the earlier ones first).
+    for side in (2, 1):
+        with pytest.raises(ValueError, match=rf"cannot take images of this size \(.*input size {side}, .*\)\. Received: shape=\(1, {side}, {side}, 3\)$"):
+            generator(np.full((1, side, side, 3), 0.5, np.float32))
+    assert generator(image[None]).shape == (1, 8, 9, 3)  # and it runs on after them

@@ -235,17 +235,41 @@ class SavedModelGenerator:
 
 
 def set_tflite_input(interpreter, batch):
-    """Sets the input of an allocated LiteRT `interpreter` to `batch`,
-    resizing it first (and reallocating) when its shape differs: the batch
-    size, or the height and width of an any-size model."""
+    """Sets the input of a LiteRT `interpreter` to `batch`, resizing it first
+    (and allocating) when its shape differs: the batch size, or the height
+    and width of an any-size model, which is allocated at its first
+    image's size (`TFLiteGenerator` does not allocate one at the 1x1 its
+    signature defaults to).
+
+    Raises:
+        ValueError: where the model cannot take `batch`'s shape (a mirror
+            pad wider than the image, ...), with LiteRT's reason.
+    """
     from kfreqgan._native_output import native_output_quiet
 
     detail = interpreter.get_input_details()[0]
+
+    def allocate():
+        try:
+            with native_output_quiet():
+                interpreter.allocate_tensors()
+        except RuntimeError as error:  # a kernel's prepare refused the size
+            # LiteRT's text holds every earlier failure of this interpreter
+            # first (another size's); the last one is this size's.
+            failures = str(error).split("failed to prepare.")
+            reason = failures[-2] + "failed to prepare." if len(failures) > 2 else str(error)
+            raise ValueError(
+                f"The TFLite model cannot take images of this size ({first_line(reason, 300)}). Received: shape={tuple(batch.shape)}"
+            ) from None
+
     if tuple(detail["shape"]) != tuple(batch.shape):
         interpreter.resize_tensor_input(detail["index"], list(batch.shape))
-        with native_output_quiet():
-            interpreter.allocate_tensors()
-    interpreter.set_tensor(detail["index"], batch)
+        allocate()
+    try:
+        interpreter.set_tensor(detail["index"], batch)
+    except ValueError:  # not allocated yet (or a failed allocation): at this size now
+        allocate()
+        interpreter.set_tensor(detail["index"], batch)
 
 
 class TFLiteGenerator:
@@ -318,8 +342,12 @@ class TFLiteGenerator:
             )
         self.input_shape = tuple(None if size < 0 else size for size in shape[1:])
         self.whole_image = None in self.input_shape[:2]
-        with native_output_quiet():
-            self._interpreter.allocate_tensors()
+        if not self.whole_image:
+            # An any-size model is allocated at each image's size
+            # (set_tflite_input): its signature's default 1x1 failed to
+            # open a model that cannot take 1x1 (a mirror pad).
+            with native_output_quiet():
+                self._interpreter.allocate_tensors()
 
     def __call__(self, images):
         """float32 `(N, H, W, C)` in [0, 1] -> float32 outputs in [0, 1] (NumPy)."""
