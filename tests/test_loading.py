@@ -320,6 +320,47 @@ def test_an_any_size_tflite_is_allocated_at_each_images_size_and_names_one_it_ca
     np.testing.assert_array_equal(Dehazer(str(path))(image), image)
     # Each refusal names its own size (LiteRT's text keeps the earlier ones first).
     for side in (2, 1):
-        with pytest.raises(ValueError, match=rf"cannot take images of this size \(.*input size {side}, .*\)\. Received: shape=\(1, {side}, {side}, 3\)$"):
+        with pytest.raises(ValueError, match=rf"cannot prepare the TFLite model for images of this shape \(.*input size {side}, .*\): a size the model does not take, or a damaged file\. Received: shape=\(1, {side}, {side}, 3\)$"):
             generator(np.full((1, side, side, 3), 0.5, np.float32))
     assert generator(image[None]).shape == (1, 8, 9, 3)  # and it runs on after them
+
+
+def _damaged_past_the_flatbuffer_check(model_bytes):
+    """`model_bytes` with one byte changed so that LiteRT opens the model,
+    with its input and output as they were, but cannot allocate it (a node
+    that fails to prepare)."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    def signature(interpreter):
+        return [[(detail["dtype"], list(detail["shape_signature"])) for detail in details]
+                for details in (interpreter.get_input_details(), interpreter.get_output_details())]
+
+    expected = signature(Interpreter(model_content=model_bytes))
+    for offset in range(len(model_bytes)):
+        damaged = bytearray(model_bytes)
+        damaged[offset] ^= 0x40
+        try:
+            interpreter = Interpreter(model_content=bytes(damaged))
+            if signature(interpreter) != expected:
+                continue
+        except Exception:  # refused by the flatbuffer check
+            continue
+        try:
+            interpreter.allocate_tensors()
+        except RuntimeError:
+            return bytes(damaged)
+    pytest.fail("no single-byte damage gets past LiteRT's flatbuffer check")
+
+
+@pytest.mark.parametrize("shape", [(8, 8, 3), (None, None, 3)], ids=["fixed size", "any size"])
+def test_a_tflite_damaged_past_the_flatbuffer_check_is_a_value_error(tmp_path, shape):
+    # A fixed-size one raised LiteRT's RuntimeError ("... failed to prepare.")
+    # from the allocation at load; an any-size one is allocated per image.
+    path = tmp_path / "damaged.tflite"
+    path.write_bytes(_damaged_past_the_flatbuffer_check(_tflite_of(x := keras.Input(shape), keras.layers.Conv2D(3, 1)(x))))
+    if shape[0] is not None:
+        with pytest.raises(ValueError, match=rf"Not a loadable TFLite model \(.*failed to prepare\.\)\. Received: path={str(path)!r}"):
+            load_generator(path)
+    else:
+        with pytest.raises(ValueError, match=r"\(.*failed to prepare\.\): a size the model does not take, or a damaged file\. Received: shape=\(1, 8, 8, 3\)$"):
+            load_generator(path)(np.full((1, 8, 8, 3), 0.5, np.float32))

@@ -259,7 +259,8 @@ def set_tflite_input(interpreter, batch):
             failures = str(error).split("failed to prepare.")
             reason = failures[-2] + "failed to prepare." if len(failures) > 2 else str(error)
             raise ValueError(
-                f"The TFLite model cannot take images of this size ({first_line(reason, 300)}). Received: shape={tuple(batch.shape)}"
+                f"LiteRT cannot prepare the TFLite model for images of this shape ({first_line(reason, 300)}): a size "
+                f"the model does not take, or a damaged file. Received: shape={tuple(batch.shape)}"
             ) from None
 
     if tuple(detail["shape"]) != tuple(batch.shape):
@@ -346,8 +347,11 @@ class TFLiteGenerator:
             # An any-size model is allocated at each image's size
             # (set_tflite_input): its signature's default 1x1 failed to
             # open a model that cannot take 1x1 (a mirror pad).
-            with native_output_quiet():
-                self._interpreter.allocate_tensors()
+            try:
+                with native_output_quiet():
+                    self._interpreter.allocate_tensors()
+            except RuntimeError as error:  # a damaged file that the flatbuffer check let through
+                raise ValueError(f"Not a loadable TFLite model ({first_line(error, 200)}). Received: path={self.path!r}") from None
 
     def __call__(self, images):
         """float32 `(N, H, W, C)` in [0, 1] -> float32 outputs in [0, 1] (NumPy)."""
