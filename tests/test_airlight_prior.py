@@ -239,6 +239,22 @@ def test_v13_is_v12_on_catalogue_release_4_with_the_same_validation_photos():
     assert not set(v13["validation_photos"]) & heldout
 
 
+def test_v14_is_v13_on_release_5_without_the_benchmark_photo():
+    """Release 5's rooms train it; Middlebury's Motorcycle (a D-HAZY
+    ground truth) does not; the validation photos stay out of training."""
+    from kfreqgan.data import BENCHMARK_PHOTOS
+    from kfreqgan.data import photo_sources
+
+    v13, v14 = configs.get_config("dehaze-v13"), configs.get_config("dehaze-v14")
+    assert {key: v14[key] for key in v14 if v14[key] != v13[key]} == {
+        "catalogue_release": 5,
+        "train_photos": ["chelsea", "rocket", "flower"],
+    }
+    assert "motorcycle" in BENCHMARK_PHOTOS and not set(v14["train_photos"]) & set(BENCHMARK_PHOTOS)
+    heldout = {photo.key for photo in photo_sources.split_photos(photo_sources.CATALOGUE)["heldout"]}
+    assert not set(v14["validation_photos"]) & heldout
+
+
 def test_v10_is_v9_with_the_prior_and_starts_from_a_model_without_it(tmp_path):
     v9, v10 = configs.get_config("dehaze-v9"), configs.get_config("dehaze-v10")
     assert {key: v10[key] for key in v10 if v10[key] != v9[key]} == {"airlight_prior": True}

@@ -26,6 +26,7 @@ def _public_names():
     from kfreqgan.data.image_files import load_image
     from kfreqgan.data.image_files import read_image
     from kfreqgan.data.image_files import write_image
+    from kfreqgan.data.photos import BENCHMARK_PHOTOS
     from kfreqgan.data.photos import HELDOUT_PHOTOS
     from kfreqgan.data.photos import PHOTO_NAMES
     from kfreqgan.data.photos import TRAIN_PHOTOS
@@ -41,6 +42,7 @@ export_names(globals(), _public_names)
 
 
 __all__ = [
+    "BENCHMARK_PHOTOS",
     "HELDOUT_PHOTOS",
     "IMAGE_EXTENSIONS",
     "ImageInfo",

@@ -25,6 +25,13 @@ HELDOUT_PHOTOS = ("astronaut", "coffee", "china")
 TRAIN_PHOTOS = tuple(name for name in PHOTO_NAMES if name not in HELDOUT_PHOTOS)
 """Photos that training patches are cut from (disjoint from `HELDOUT_PHOTOS`)."""
 
+BENCHMARK_PHOTOS = ("motorcycle",)
+"""Bundled photos that are also a dehazing benchmark's ground truth:
+`motorcycle` is Middlebury 2014's "Motorcycle", which the D-HAZY benchmark
+hazes. The dehazers up to `dehaze-v13` trained on it; from `dehaze-v14` on
+the dehazer configs leave these out of training (they stay in
+`TRAIN_PHOTOS` for the demos and the GAN configs)."""
+
 
 def load_photo(name):
     """Loads one bundled photo as float32 `(H, W, 3)` in [0, 1].
