@@ -24,6 +24,19 @@ tf.config.set_logical_device_configuration(
 )
 
 
+@pytest.fixture
+def bundled_photos_only(monkeypatch):
+    """The synthetic held-out and training sets without the registry
+    catalogue (as on a machine without `make dehazer-data`): the bundled
+    photos only, so that a bench's tests take the same seconds everywhere."""
+    from kfreqgan.data import photo_sources
+
+    def not_installed(*args, **kwargs):
+        raise FileNotFoundError("the photo catalogue is left out in these tests.")
+
+    monkeypatch.setattr(photo_sources, "installed_photos", not_installed)
+
+
 @pytest.fixture(scope="session")
 def photos_64():
     """Six real photos (bundled with scikit-image / scikit-learn) at 64x64 RGB."""

@@ -20,16 +20,7 @@ def _load(name):
     return module
 
 
-@pytest.fixture(autouse=True)
-def bundled_photos_only(monkeypatch):
-    """Held-out and training photos without the registry catalogue (the
-    bundled photos), so the tests take the same seconds everywhere."""
-    from kfreqgan.data import photo_sources
-
-    def not_installed(*args, **kwargs):
-        raise FileNotFoundError("the photo catalogue is left out in these tests.")
-
-    monkeypatch.setattr(photo_sources, "installed_photos", not_installed)
+pytestmark = pytest.mark.usefixtures("bundled_photos_only")  # conftest.py
 
 
 @pytest.fixture(scope="module")
