@@ -24,6 +24,22 @@ tf.config.set_logical_device_configuration(
 )
 
 
+@pytest.fixture(scope="session")
+def load_bench():
+    """`load_bench(name)`: the script `bench/<name>.py` as a module."""
+    import importlib.util
+
+    folder = os.path.join(os.path.dirname(__file__), "..", "bench")
+
+    def load(name):
+        spec = importlib.util.spec_from_file_location(name, os.path.join(folder, f"{name}.py"))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return load
+
+
 @pytest.fixture
 def bundled_photos_only(monkeypatch):
     """The synthetic held-out and training sets without the registry

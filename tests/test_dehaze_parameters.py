@@ -2,30 +2,23 @@
 the haze each held-out pair was made with, checked against a direct
 recomputation, and the paired per-photo differences against hand-made rows."""
 
-import importlib.util
 import json
-import os
 
 import keras
 import numpy as np
 import pytest
 
-BENCH = os.path.join(os.path.dirname(__file__), "..", "bench")
-
-
-def _load(name):
-    spec = importlib.util.spec_from_file_location(name, os.path.join(BENCH, f"{name}.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 pytestmark = pytest.mark.usefixtures("bundled_photos_only")  # conftest.py
 
 
 @pytest.fixture(scope="module")
-def bench():
-    return _load("dehaze_parameters")
+def bench(load_bench):
+    return load_bench("dehaze_parameters")
+
+
+@pytest.fixture(scope="module")
+def quality(load_bench):
+    return load_bench("dehaze_quality")
 
 
 @pytest.fixture(scope="module")
@@ -42,10 +35,10 @@ def models(tmp_path_factory):
     return paths
 
 
-def test_the_truth_it_is_given_remakes_each_hazy_image():
+def test_the_truth_it_is_given_remakes_each_hazy_image(quality):
     """synthetic_pairs(return_parameters=True) hands over the haze each
     image was made with: clear t + A (1 - t), clipped, is the hazy image."""
-    pairs = _load("dehaze_quality").synthetic_pairs(48, 3, return_parameters=True)
+    pairs = quality.synthetic_pairs(48, 3, return_parameters=True)
     assert len(pairs) % 3 == 0 and {level for _, level, *_ in pairs} == {"thin", "its", "dense"}
     for name, level, hazy, clean, truth in pairs:
         assert truth["transmission"].shape == hazy.shape[:2] + (1,) and truth["airlight"].shape in ((1,), (3,))
@@ -53,12 +46,11 @@ def test_the_truth_it_is_given_remakes_each_hazy_image():
         np.testing.assert_allclose(remade, hazy, atol=2e-6)
 
 
-def test_rows_equal_a_direct_recomputation(bench, models):
+def test_rows_equal_a_direct_recomputation(bench, quality, models):
     from kfreqgan.models.coherent_dehazer import transmission_model
     from kfreqgan.models.loading import load_generator
     from kfreqgan.models.scattering import scattering_view
 
-    quality = _load("dehaze_quality")
     pairs = quality.synthetic_pairs(48, 0, return_parameters=True)[:6]
     generators = [load_generator(path) for path in models]
     rows = bench.image_rows(pairs, [scattering_view(g) for g in generators], quality.score)

@@ -2,30 +2,23 @@
 checked on haze made with a known exponent and against the model's own
 output."""
 
-import importlib.util
 import json
-import os
 
 import keras
 import numpy as np
 import pytest
 
-BENCH = os.path.join(os.path.dirname(__file__), "..", "bench")
-
-
-def _load(name):
-    spec = importlib.util.spec_from_file_location(name, os.path.join(BENCH, f"{name}.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 pytestmark = pytest.mark.usefixtures("bundled_photos_only")  # conftest.py
 
 
 @pytest.fixture(scope="module")
-def bench():
-    return _load("haze_density_probe")
+def bench(load_bench):
+    return load_bench("haze_density_probe")
+
+
+@pytest.fixture(scope="module")
+def quality(load_bench):
+    return load_bench("dehaze_quality")
 
 
 @pytest.fixture(scope="module")
@@ -51,13 +44,12 @@ def _hazy_scene(seed=0, size=48, depths=(0.2, 1.5)):
     return clean, transmission, airlight, hazy
 
 
-def test_the_curve_at_exponent_one_is_the_models_own_error(bench, model_path):
+def test_the_curve_at_exponent_one_is_the_models_own_error(bench, quality, model_path):
     """The NumPy inversion at s = 1 reproduces the model's output: the
     ceiling is measured from the model as it is."""
     from kfreqgan.models.loading import load_generator
     from kfreqgan.models.scattering import scattering_view
 
-    quality = _load("dehaze_quality")
     generator = load_generator(model_path)
     pairs = quality.synthetic_pairs(48, 0, return_parameters=True)[:3]
     rows = bench.image_rows(pairs, scattering_view(generator), 0.05)
