@@ -68,9 +68,11 @@ wherever it is installed.
 Still missing: more whole rooms (RESIDE's ITS is all indoor; release 5's
 21 rooms are still a small share of the catalogue, most of them bright,
 daylit, small homes and cafés; the survey of Debian and PyPI packages
-for release 5 proposed no others). scikit-image's bundled `motorcycle`
-(an indoor studio scene with real stereo depth), `coffee` and `chelsea`
-are other indoor content; the synthetic depth prior
+for release 5 proposed no others). scikit-image's bundled `coffee` and
+`chelsea` are other indoor content (its `motorcycle`, Middlebury 2014's
+"Motorcycle", is also a ground truth of the D-HAZY dehazing benchmark,
+and the dehazer configs from `dehaze-v14` on leave it out:
+`kfreqgan.data.photos.BENCHMARK_PHOTOS`); the synthetic depth prior
 (`kfreqgan.data.haze.layered_depth`) supplies floor/wall geometry.
 
 Nothing here downloads: a source that is not installed raises
