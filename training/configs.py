@@ -346,6 +346,9 @@ _DEHAZE_V13 = dict(_DEHAZE_V12, catalogue_release=4)
 # found the held-out error mostly in the haze's level per image, repeating
 # per photo, which global statistics do not tell (BENCHMARKS.md, "Where
 # the dehazer's error lies"): scenes like the benchmark's are the lever.
+# Not shipped: +0.11 +- 0.14 dB over v7 on 47 held-out photos; on the 4
+# held-out rooms +0.33 +- 0.37 over v13 but still behind v7; flat wander
+# 0.0370 over the limit (BENCHMARKS.md, "Dehazer v14 candidate").
 _DEHAZE_V14 = dict(
     _DEHAZE_V13,
     catalogue_release=5,
