@@ -216,10 +216,10 @@ def _run(args, parser):
             check_release(args.release)
         except ValueError as error:
             parser.error(str(error))
-    from kfreqgan.layers import InvertScattering
     from kfreqgan.models.image_to_image import check_image_to_image
     from kfreqgan.models.loading import load_generator
     from kfreqgan.models.loading import pretrained_name
+    from kfreqgan.models.scattering import haze_model_parts
     from kfreqgan.models.scattering import scattering_view
     from kfreqgan.paths import InputFiles
     from kfreqgan.paths import check_output_file
@@ -235,11 +235,11 @@ def _run(args, parser):
     view = scattering_view(generator)  # refuses a model without the haze model, naming it
     if check_image_to_image(generator) != (None, None, 3):
         parser.error(f"--model must take RGB images of any size (the photos come at their own sizes). Received: --model {args.model}")
-    min_transmission = next(layer.min_transmission for layer in generator.layers if isinstance(layer, InvertScattering))
+    min_transmission = haze_model_parts(generator)[0].min_transmission
 
     quality = _dehaze_quality()
     seeds = list(range(args.seed, args.seed + args.seeds))
-    held, training = [], []
+    held = []
     for seed in seeds:
         pairs = quality.synthetic_pairs(args.max_side, seed, release=args.release, return_parameters=True)
         held += [dict(row, seed=seed) for row in image_rows(pairs, view, min_transmission)]
@@ -253,8 +253,7 @@ def _run(args, parser):
     predicted = predict([[row["statistics"][n] for n in names] for row in held])
     targets = np.array([best_log_exponent(row) for row in held])
     explained = float(1.0 - np.mean((predicted - targets) ** 2) / np.var(targets)) if np.var(targets) > 0 else float("nan")
-    one = float(np.log(1.0))
-    base = np.array([psnr(mse_at(row, one)) for row in held])
+    base = np.array([psnr(mse_at(row, 0.0)) for row in held])  # s = 1: the model as it is
     contenders = {
         "oracle s, model A": [psnr(min(row["mse"])) for row in held],
         "oracle s, true A": [psnr(min(row["mse_true_airlight"])) for row in held],
