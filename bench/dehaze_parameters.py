@@ -163,13 +163,8 @@ def main(argv=None):
 def _run(args, parser):
     if args.baseline > len(args.model):
         parser.error(f"--baseline must name one of the {len(args.model)} --model. Received: --baseline {args.baseline}")
-    if args.release is not None:
-        from kfreqgan.data.photo_sources import check_release
-
-        try:
-            check_release(args.release)
-        except ValueError as error:
-            parser.error(str(error))
+    quality = _dehaze_quality()
+    quality.check_release_argument(parser, args.release)
     from kfreqgan.models.loading import pretrained_name
     from kfreqgan.paths import InputFiles
     from kfreqgan.paths import check_output_file
@@ -198,7 +193,6 @@ def _run(args, parser):
                 "--model must take RGB images of any size (the held-out photos come at their own sizes); "
                 f"{path} takes {height or 'any'}x{width or 'any'}x{channels}. Received: --model {path}"
             )
-    quality = _dehaze_quality()
     pairs = []
     for seed in range(args.seed, args.seed + args.seeds):
         pairs += quality.synthetic_pairs(args.max_side, seed, release=args.release, return_parameters=True)

@@ -464,16 +464,23 @@ def main(argv=None):
     return run_main(parser, lambda args: _run(args, parser, argv), argv)
 
 
-def _run(args, parser, argv):
-    if args.release is not None:
+def check_release_argument(parser, release):
+    """Refuses a `--release` that is not a photo catalogue release through
+    `parser` (one line, exit status 2) before any work; None (the latest)
+    passes. The benches that score the synthetic set share it."""
+    if release is not None:
         from kfreqgan.data.photo_sources import check_release
 
         try:
-            check_release(args.release)
+            check_release(release)
         except ValueError as error:
             parser.error(str(error))
-        if args.pairs:
-            parser.error("--release picks the synthetic set's photos; it cannot go with --pairs")
+
+
+def _run(args, parser, argv):
+    check_release_argument(parser, args.release)
+    if args.release is not None and args.pairs:
+        parser.error("--release picks the synthetic set's photos; it cannot go with --pairs")
     if args.pairs and args.training_photos:
         parser.error("--training-photos is a synthetic set; it cannot go with --pairs")
     if args.airlight and args.training_photos:

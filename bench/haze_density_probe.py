@@ -209,13 +209,8 @@ def main(argv=None):
 
 
 def _run(args, parser):
-    if args.release is not None:
-        from kfreqgan.data.photo_sources import check_release
-
-        try:
-            check_release(args.release)
-        except ValueError as error:
-            parser.error(str(error))
+    quality = _dehaze_quality()
+    quality.check_release_argument(parser, args.release)
     from kfreqgan.models.image_to_image import check_image_to_image
     from kfreqgan.models.loading import load_generator
     from kfreqgan.models.loading import pretrained_name
@@ -237,7 +232,6 @@ def _run(args, parser):
         parser.error(f"--model must take RGB images of any size (the photos come at their own sizes). Received: --model {args.model}")
     min_transmission = haze_model_parts(generator)[0].min_transmission
 
-    quality = _dehaze_quality()
     seeds = list(range(args.seed, args.seed + args.seeds))
     held = []
     for seed in seeds:
