@@ -3,6 +3,7 @@ checked on haze made with a known exponent and against the model's own
 output."""
 
 import json
+import os
 
 import keras
 import numpy as np
@@ -141,3 +142,28 @@ def test_a_model_without_a_haze_model_is_named_before_any_image_is_made(bench, t
     assert bench.main(["--model", path, "--out", str(out)]) == 2
     assert "InvertScattering" in capsys.readouterr().err
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--release", "99"], "`release` must be one of the photo catalogue's releases"),
+        (["--seeds", "0"], "argument --seeds"),
+        (["--training-seed", "-1"], "argument --training-seed"),
+    ],
+)
+def test_the_program_refuses_bad_arguments_before_any_work(bench, model_path, tmp_path, capsys, extra, message):
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as stop:
+        bench.main(["--model", model_path, "--out", str(out), *extra])
+    assert stop.value.code == 2 and message in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_the_program_never_writes_over_its_model(bench, model_path, tmp_path, capsys):
+    before = open(model_path, "rb").read()
+    for out in (model_path, os.path.join(os.path.dirname(model_path), ".", os.path.basename(model_path))):
+        with pytest.raises(SystemExit) as stop:
+            bench.main(["--model", model_path, "--out", out, "--max-side", "48"])
+        assert stop.value.code == 2 and "--out exists and is not a folder" in capsys.readouterr().err
+    assert open(model_path, "rb").read() == before
