@@ -64,6 +64,7 @@ from kfreqgan._validation import check_unit_range
 from kfreqgan.models.loading import INPUT_NAME
 from kfreqgan.models.loading import OUTPUT_NAME
 from kfreqgan.models.loading import set_tflite_input
+from kfreqgan.models.loading import shapes_fit
 from kfreqgan.models.loading import SERVING_DEFAULT
 
 VARIANTS = ("float32", "float16", "dynamic_range", "int8")
@@ -111,11 +112,6 @@ def export_safe_clone(model):
     clone = keras.models.clone_model(model, clone_function=clone_layer, recursive=True)
     clone.set_weights(model.get_weights())
     return clone
-
-
-def _shape_fits(shape, expected):
-    """Whether `shape` fits `expected`, whose None (or -1) sizes take any size."""
-    return len(shape) == len(expected) and all(size is None or size < 0 or got == size for got, size in zip(shape, expected))
 
 
 def _shape_text(expected):
@@ -169,7 +165,7 @@ def _check_variant(variant, representative_images, model):
         )
     images = np.asarray(representative_images)
     expected = tuple(model.inputs[0].shape[1:])
-    if images.ndim != 4 or not _shape_fits(images.shape[1:], expected) or len(images) == 0:
+    if images.ndim != 4 or not shapes_fit(images.shape[1:], expected) or len(images) == 0:
         raise ValueError(
             f"`representative_images` must have shape (N, {_shape_text(expected)}) with N >= 1. "
             f"Received: shape={images.shape}"
@@ -615,7 +611,7 @@ def run_tflite(tflite_model, images, num_threads=None):
             raise ValueError(f"This model takes float32 images in [0, 1] (divide uint8 pixels by 255). Received: dtype={dtype}")
         images = np.asarray(images)
     expected = tuple(int(size) for size in detail["shape_signature"][1:])  # -1: any size
-    if images.ndim != 4 or not _shape_fits(images.shape[1:], expected) or not len(images):  # 0 images failed in MIRROR_PAD
+    if images.ndim != 4 or not shapes_fit(images.shape[1:], expected) or not len(images):  # 0 images failed in MIRROR_PAD
         raise ValueError(f"`images` must have shape (N, {_shape_text(expected)}). Received: shape={images.shape}")
     if detail["dtype"] != np.uint8:
         check_unit_range(images)  # a float model would run on them and extrapolate, as no other entry point lets it

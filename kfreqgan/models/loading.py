@@ -336,7 +336,7 @@ class TFLiteGenerator:
         if len(shape) != 4 or shape[3] < 1:
             raise ValueError(f"The TFLite model must take (1, H, W, C) images. Received: input_shape={shape}")
         output_shape = tuple(int(d) for d in output["shape_signature"])
-        if len(output_shape) != 4 or not _shape_fits(output_shape[1:], shape[1:]):
+        if len(output_shape) != 4 or not shapes_fit(output_shape[1:], shape[1:]):
             raise ValueError(
                 "The TFLite model must return images of its input's shape (an image-to-image generator). "
                 f"Received: input_shape={shape}, output_shape={output_shape}"
@@ -388,9 +388,14 @@ def _checked_images(images, input_shape):
     return array.astype(np.float32)
 
 
-def _shape_fits(shape, expected):
-    """Whether `shape` fits `expected`, where either side's -1 is any size."""
-    return len(shape) == len(expected) and all(-1 in (got, size) or got == size for got, size in zip(shape, expected))
+def shapes_fit(shape, expected):
+    """Whether `shape` fits `expected`: as long, and equal wherever neither
+    side is any size (None, or a TFLite signature's -1)."""
+
+    def any_size(size):
+        return size is None or size < 0
+
+    return len(shape) == len(expected) and all(any_size(got) or any_size(size) or got == size for got, size in zip(shape, expected))
 
 
 def _checked_output(output, images, path):
