@@ -144,8 +144,9 @@ def _record_problem(metrics):
         for sitting in sittings:
             if not (is_integer(sitting.get("last_epoch")) and sitting["last_epoch"] >= 0):
                 return "a sitting whose last_epoch is not an integer >= 0"
-            if config_problem(sitting.get("config"), "a sitting's"):
-                return config_problem(sitting.get("config"), "a sitting's")
+            problem = config_problem(sitting.get("config"), "a sitting's")
+            if problem:
+                return problem
     return config_problem(metrics.get("config"), "a")
 
 
