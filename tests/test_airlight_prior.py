@@ -255,6 +255,32 @@ def test_v14_is_v13_on_release_5_without_the_benchmark_photo():
     assert not set(v14["validation_photos"]) & heldout
 
 
+def test_v15_is_v14_with_the_stream_weighted_by_scene():
+    """scene_weights: catalogue photos drawn by their scene's odds (a scene
+    not named and the bundled photos 1); bad weights refused by name."""
+    from types import SimpleNamespace
+
+    v14, v15 = configs.get_config("dehaze-v14"), configs.get_config("dehaze-v15")
+    assert {key: v15[key] for key in v15 if v15[key] != v14[key]} == {"scene_weights": {"indoor": 3.0, "close-up": 0.5}}
+    assert v14["scene_weights"] is None and train.scene_photo_weights([], 2, None) is None
+    photos = [SimpleNamespace(scene=scene) for scene in ("indoor", "outdoor", "close-up")]
+    assert train.scene_photo_weights(photos, 2, v15["scene_weights"]) == [3.0, 1.0, 0.5, 1.0, 1.0]
+    with pytest.raises(ValueError, match="every training photo a weight of 0"):
+        train.scene_photo_weights(photos[:1], 0, {"indoor": 0})
+    for value, match in (
+        ({"kitchen": 1.0}, "scenes the catalogue does not have: \\['kitchen'\\]"),
+        ({"indoor": -1.0}, "finite numbers >= 0"),
+        ({"indoor": float("inf")}, "finite numbers >= 0"),
+        ({"indoor": True}, "finite numbers >= 0"),
+        ({}, "None or a dict of scenes"),
+        ([3.0], "expects dict"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            configs.get_config("dehaze-v15", {"scene_weights": value})
+    with pytest.raises(ValueError, match="does not use"):
+        configs.get_config("dehaze-v2", {"photo_catalogue": False, "scene_weights": {"indoor": 2.0}})
+
+
 def test_v10_is_v9_with_the_prior_and_starts_from_a_model_without_it(tmp_path):
     v9, v10 = configs.get_config("dehaze-v9"), configs.get_config("dehaze-v10")
     assert {key: v10[key] for key in v10 if v10[key] != v9[key]} == {"airlight_prior": True}

@@ -127,3 +127,37 @@ def test_airlight_tint_shifts_channels_of_a_grey_airlight():
     np.testing.assert_allclose(single.numpy(), hazy[5].numpy(), atol=1e-6)
     with pytest.raises(ValueError, match="airlight_tint"):
         haze.make_hazy_pairs(clean, 3, airlight_tint=-0.1)
+
+
+def test_whole_photo_pairs_draws_photos_by_their_weights():
+    """`photo_weights` are the odds of each photo: flat photos of three
+    colours with weights 3, 1 and 0 give clean crops of the first colour
+    about three times as often as of the second, and none of the third."""
+    from kfreqgan.data import whole_photos
+
+    colours = [0.2, 0.5, 0.8]
+    photos = [np.full((40, 48, 3), colour, np.float32) for colour in colours]
+    depths = whole_photos.depth_maps(photos, 1, seed=0)
+    dataset = whole_photos.whole_photo_pairs(photos, depths, 16, examples=800, batch_size=100, seed=3, photo_weights=[3, 1, 0])
+    means = np.concatenate([clean.numpy().mean(axis=(1, 2, 3)) for _, clean in dataset])
+    drawn = [int(np.sum(np.abs(means - colour) < 1e-3)) for colour in colours]
+    assert sum(drawn) == 800 and drawn[2] == 0
+    # Binomial(800, 3/4): 600 +- 12.2; six standard deviations either way.
+    assert 527 < drawn[0] < 673, drawn
+    uniform = np.concatenate(
+        [clean.numpy().mean(axis=(1, 2, 3)) for _, clean in whole_photos.whole_photo_pairs(photos, depths, 16, 300, 100, seed=3)]
+    )
+    assert all(np.sum(np.abs(uniform - colour) < 1e-3) > 50 for colour in colours)
+
+
+@pytest.mark.parametrize(
+    "weights, message",
+    [([1, 1], "one weight per photo"), ([1, -1, 1], "non-negative"), ([0, 0, 0], "not all 0"), ([1, np.nan, 1], "finite"), (["a", 1, 1], "numbers")],
+)
+def test_whole_photo_pairs_refuses_bad_weights(weights, message):
+    from kfreqgan.data import whole_photos
+
+    photos = [np.full((40, 48, 3), 0.5, np.float32)] * 3
+    depths = whole_photos.depth_maps(photos, 1, seed=0)
+    with pytest.raises(ValueError, match=message):
+        whole_photos.whole_photo_pairs(photos, depths, 16, 8, 4, seed=0, photo_weights=weights)

@@ -205,6 +205,7 @@ def whole_photo_data(config, global_batch_size):
     max_side, seed = config["photo_max_side"], config["seed"]
     _, photos = whole_photos.load_photos(train_sources, config["train_photos"], max_side)
     depths = whole_photos.depth_maps(photos, config["depth_variants"], seed)
+    photo_weights = scene_photo_weights(train_sources, len(config["train_photos"]), config.get("scene_weights"))
     examples = config["patches_per_photo"] * len(photos)
     check_steps(examples, global_batch_size, f"patches_per_photo={config['patches_per_photo']} x {len(photos)} photos")
     train = whole_photos.whole_photo_pairs(
@@ -216,6 +217,7 @@ def whole_photo_data(config, global_batch_size):
         seed,
         config["crop_range"],
         return_parameters=supervises_haze(config),
+        photo_weights=photo_weights,
         **haze_ranges,
     )
     _, held = whole_photos.load_photos(eval_sources, config["eval_photos"], max_side)
@@ -223,6 +225,25 @@ def whole_photo_data(config, global_batch_size):
         held, config["image_size"], seed + 1, config["eval_patches_per_photo"], **haze_ranges
     )
     return train, eval_hazy, eval_clean
+
+
+def scene_photo_weights(catalogue_photos, bundled_count, scene_weights):
+    """The odds of drawing each training photo (`whole_photos.load_photos`'
+    order: the catalogue's, then `bundled_count` bundled ones) under a
+    config's `scene_weights`, or None (uniform) without any.
+
+    Raises:
+        ValueError: if the weights leave no photo to draw.
+    """
+    if scene_weights is None:
+        return None
+    weights = [float(scene_weights.get(photo.scene, 1.0)) for photo in catalogue_photos] + [1.0] * bundled_count
+    if not any(weights):
+        raise ValueError(
+            "`scene_weights` gives every training photo a weight of 0, so none could be drawn. "
+            f"Received: scene_weights={scene_weights!r} for {len(catalogue_photos)} catalogue photos"
+        )
+    return weights
 
 
 def _haze_ranges(config):

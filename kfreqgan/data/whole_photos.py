@@ -90,6 +90,7 @@ def whole_photo_pairs(
     beta_range=haze.WIDE_BETA_RANGE,
     airlight_range=haze.WIDE_AIRLIGHT_RANGE,
     return_parameters=False,
+    photo_weights=None,
     **haze_options,
 ):
     """A `tf.data.Dataset` of `(hazy, clean)` batches from whole photos.
@@ -107,6 +108,10 @@ def whole_photo_pairs(
         return_parameters: also yield the haze's true parameters, for
             `FreqGAN(airlight_supervision_weight=...,
             transmission_supervision_weight=...)`.
+        photo_weights: None (each example's photo drawn uniformly) or one
+            non-negative number per photo, the odds of drawing it (a photo
+            of weight 2 is drawn twice as often as one of weight 1; 0:
+            never). The number of examples stays `examples`.
         **haze_options: further `make_hazy_pairs` keywords.
 
     Returns:
@@ -124,6 +129,10 @@ def whole_photo_pairs(
     for photo in photos:
         if min(photo.shape[:2]) * crop_range[0] < 8:
             raise ValueError(f"A photo of {photo.shape[:2]} is too small for crop_range={crop_range}.")
+    logits = None
+    if photo_weights is not None:
+        with np.errstate(divide="ignore"):  # a weight of 0: a logit of -inf, never drawn
+            logits = tf.constant(np.log(check_photo_weights(photo_weights, len(photos)))[None], tf.float32)
     stacked, sizes = _stack_padded(photos)
     stacked_depths, _ = _stack_padded(depths)
     stacked = tf.constant(stacked)
@@ -134,7 +143,10 @@ def whole_photo_pairs(
 
     def example(key):
         keys = tf.random.experimental.stateless_split(key, 6)
-        index = tf.random.stateless_uniform((), keys[0], 0, count, dtype=tf.int32)
+        if logits is None:
+            index = tf.random.stateless_uniform((), keys[0], 0, count, dtype=tf.int32)
+        else:
+            index = tf.random.stateless_categorical(logits, 1, keys[0], dtype=tf.int32)[0, 0]
         variant = tf.random.stateless_uniform((), keys[1], 0, variants, dtype=tf.int32)
         height, width = sizes[index][0], sizes[index][1]
         fraction = tf.random.stateless_uniform((), keys[2], low, high)
@@ -165,6 +177,27 @@ def whole_photo_pairs(
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     return dataset.with_options(options)
+
+
+def check_photo_weights(weights, count):
+    """`weights` as a float64 array of `count` odds of drawing each photo.
+
+    Raises:
+        ValueError: if there are not `count` of them, one is negative, not
+            finite or not a number, or all are 0 (no photo could be drawn).
+    """
+    try:
+        array = np.asarray(weights, np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"`photo_weights` must be numbers, one per photo. Received: photo_weights={weights!r}") from None
+    if array.shape != (count,):
+        raise ValueError(f"`photo_weights` must hold one weight per photo ({count}). Received: shape {array.shape}")
+    if not np.all(np.isfinite(array)) or np.any(array < 0) or not array.sum() > 0:
+        raise ValueError(
+            "`photo_weights` must be finite, non-negative and not all 0 (the odds of drawing each photo). "
+            f"Received: min {array.min()!r}, max {array.max()!r}, sum {array.sum()!r}"
+        )
+    return array
 
 
 def heldout_pairs(photos, image_size, seed, per_photo=1, beta_range=haze.WIDE_BETA_RANGE, airlight_range=haze.WIDE_AIRLIGHT_RANGE, **haze_options):
