@@ -364,3 +364,16 @@ def test_a_tflite_damaged_past_the_flatbuffer_check_is_a_value_error(tmp_path, s
     else:
         with pytest.raises(ValueError, match=r"\(.*failed to prepare\.\): a size the model does not take, or a damaged file\. Received: shape=\(1, 8, 8, 3\)$"):
             load_generator(path)(np.full((1, 8, 8, 3), 0.5, np.float32))
+
+
+def test_extensions_in_capitals(files, tmp_path, photos_32):
+    """A `.TFLITE` opens (LiteRT reads any name); a `.KERAS` is named with the
+    rename it needs, since Keras opens only names ending in '.keras'."""
+    (tmp_path / "MODEL.TFLITE").write_bytes((files / "float32.tflite").read_bytes())
+    assert model_kind(tmp_path / "MODEL.TFLITE") == "tflite"
+    assert load_generator(tmp_path / "MODEL.TFLITE")(photos_32[:1]).shape == (1, 32, 32, 3)
+    (tmp_path / "Generator.Keras").write_bytes((files / "generator.keras").read_bytes())
+    with pytest.raises(ValueError, match=r"ends in '\.keras' in lower case; rename it \(e\.g\. to '.*Generator\.keras'\)"):
+        load_generator(tmp_path / "Generator.Keras")
+    with pytest.raises(ValueError, match="not a .tflite file"):
+        model_kind(tmp_path / "MODEL.TFLITE", ("keras",))

@@ -159,7 +159,7 @@ def generate(model_path, inputs_dir, num_samples=None, seed=None, resize=None):
 
     from kfreqgan.models.loading import load_generator
 
-    if os.path.isfile(model_path) and not model_path.endswith((".keras", ".tflite")):
+    if os.path.isfile(model_path) and not model_path.lower().endswith((".keras", ".tflite")):
         raise ValueError(
             "The second set must be a folder of images or a model (a .keras file, a SavedModel folder or a .tflite file). "
             f"Received: {model_path!r}"

@@ -127,11 +127,18 @@ def model_kind(path, kinds=KINDS):
         return "saved_model"
     if not os.path.isfile(path):  # a FIFO, socket or device: opening it would block or fail in the reader
         raise ValueError(f"A model must be {wanted}, not a FIFO, socket or device. Received: path={path!r}")
-    kind = "tflite" if path.endswith(".tflite") else "keras" if path.endswith(".keras") else None
+    suffix = path.lower()
+    kind = "tflite" if suffix.endswith(".tflite") else "keras" if suffix.endswith(".keras") else None
     if kind is None:
         raise ValueError(f"A model must be {wanted}. Received: path={path!r}")
     if kind not in kinds:
         raise ValueError(f"A model must be {wanted}, not {expected[kind]}. Received: path={path!r}")
+    if kind == "keras" and not path.endswith(".keras"):
+        # LiteRT reads a .TFLITE as well; Keras opens only names ending in ".keras".
+        raise ValueError(
+            f"Keras opens a model file only if its name ends in '.keras' in lower case; rename it "
+            f"(e.g. to {path[: -len('.keras')] + '.keras'!r}). Received: path={path!r}"
+        )
     if kind == "tflite":
         with open(path, "rb") as handle:
             header = handle.read(8)
