@@ -320,7 +320,7 @@ def choose_margin_and_overlap(tile_size, multiple, margin=None, overlap=None, ra
     for name, value in (("overlap", overlap), ("margin", margin), ("radius", radius)):
         if value is not None and (isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 0):
             raise ValueError(f"`{name}` must be None or an integer >= 0. Received: {name}={value!r}")
-    what = f"this model's fixed {tile_size}x{tile_size} input" if fixed_size is not None else f"tile_size={tile_size}"
+    what = f"this model's fixed {fixed_size[0]}x{fixed_size[1]} input" if fixed_size is not None else f"tile_size={tile_size}"
     largest = (tile_size - multiple) // multiple * multiple  # one step of `multiple` at least
     if largest < 0:
         raise ValueError(f"`tile_size` must be at least the network's multiple {multiple}. Received: tile_size={tile_size}")
@@ -418,11 +418,9 @@ class Dehazer:
             if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0):
                 raise ValueError(f"`{name}` must be None or an integer >= 0. Received: {name}={value!r}")
         if self.runner.fixed_size is not None:
-            fixed = self.runner.fixed_size
-            if fixed[0] != fixed[1]:
-                raise ValueError(f"Tiling needs a model with a square input. Received: input size={fixed}")
-            tile_size = fixed[0]
-            multiple = math.gcd(multiple, tile_size)  # tiles start on the model's grid, and fit it
+            fixed = tuple(int(side) for side in self.runner.fixed_size)
+            tile_size = fixed[0] if fixed[0] == fixed[1] else fixed  # (height, width): a non-square export's tiles
+            multiple = math.gcd(multiple, *fixed)  # tiles start on the model's grid, and fit it
         else:
             tile_size = max(multiple, tile_size // multiple * multiple)
         self.whole_image = bool(getattr(self.runner, "whole_image", False))
@@ -431,7 +429,12 @@ class Dehazer:
             self.airlight_size, self.batch_size = airlight_size, batch_size
             return
         margin, overlap = choose_margin_and_overlap(
-            tile_size, multiple, margin, overlap, None if margin is not None else self.runner.radius, self.runner.fixed_size
+            min(self.runner.fixed_size) if self.runner.fixed_size is not None else tile_size,
+            multiple,
+            margin,
+            overlap,
+            None if margin is not None else self.runner.radius,
+            self.runner.fixed_size,
         )
         self.tile_size, self.overlap, self.multiple, self.margin = tile_size, overlap, multiple, margin
         self.airlight_size, self.batch_size = airlight_size, batch_size
@@ -459,8 +462,9 @@ class Dehazer:
                 progress(1, 1)
             return _finish(result, was_uint8)
         if self.runner.fixed_size is not None:
-            size = [max(side, self.tile_size) for side in (height, width)]
-            size = [side if side == self.tile_size else tiling.padded_size(side, self.multiple) for side in size]
+            tile = self.runner.fixed_size
+            size = [max(side, tile_side) for side, tile_side in zip((height, width), tile)]
+            size = [side if side == tile_side else tiling.padded_size(side, self.multiple) for side, tile_side in zip(size, tile)]
         else:
             size = [tiling.padded_size(max(side, self.multiple), self.multiple) for side in (height, width)]
         padded = tiling.reflect_pad(image, *size)

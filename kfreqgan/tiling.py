@@ -98,10 +98,11 @@ def tile_grid(height, width, tile_size, overlap, multiple=1, margin=None):
 
     Args:
         height, width: image size, multiples of `multiple`.
-        tile_size: largest tile side, a multiple of `multiple`; sides that
-            fit in one tile are not split.
+        tile_size: largest tile side, a multiple of `multiple`, or a
+            `(height, width)` pair of them (a fixed-size model whose input
+            is not square); sides that fit in one tile are not split.
         overlap: pixels shared by neighbouring tiles, a multiple of
-            `multiple`, less than `tile_size`.
+            `multiple`, less than each tile side.
         multiple: every tile starts on a multiple of it.
         margin: pixels at each inner tile edge that get no weight (default
             `overlap // 4`); `overlap` must exceed `2 * margin`.
@@ -115,18 +116,22 @@ def tile_grid(height, width, tile_size, overlap, multiple=1, margin=None):
     # An image of height 0 got tiles of height 0.
     check_positive_int(height, "height")
     check_positive_int(width, "width")
-    for name, value in (("tile_size", tile_size), ("overlap", overlap)):
+    sides = tuple(tile_size) if isinstance(tile_size, (tuple, list)) and len(tile_size) == 2 else (tile_size, tile_size)
+    for name, value in (("tile_size", sides[0]), ("tile_size", sides[1]), ("overlap", overlap)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0 or value % multiple:
-            raise ValueError(f"`{name}` must be an integer >= 0 and a multiple of {multiple}. Received: {name}={value!r}")
-    if tile_size <= overlap or tile_size - overlap < multiple:
+            raise ValueError(
+                f"`{name}` must be an integer >= 0 and a multiple of {multiple}"
+                f"{' (or a pair of them)' if name == 'tile_size' else ''}. Received: {name}={tile_size if name == 'tile_size' else value!r}"
+            )
+    if min(sides) <= overlap or min(sides) - overlap < multiple:
         raise ValueError(f"`overlap` must be smaller than `tile_size`. Received: tile_size={tile_size}, overlap={overlap}")
     margin = overlap // 4 if margin is None else margin
     if isinstance(margin, bool) or not isinstance(margin, (int, np.integer)) or margin < 0 or (overlap and overlap <= 2 * margin):
         raise ValueError(
             f"`margin` must be an integer >= 0 with `overlap` > 2 * margin. Received: margin={margin!r}, overlap={overlap}"
         )
-    rows, tile_height = _axis_tiles(height, tile_size, overlap, multiple)
-    columns, tile_width = _axis_tiles(width, tile_size, overlap, multiple)
+    rows, tile_height = _axis_tiles(height, sides[0], overlap, multiple)
+    columns, tile_width = _axis_tiles(width, sides[1], overlap, multiple)
     grid = []
     for top, up, down in rows:
         for left, before, after in columns:

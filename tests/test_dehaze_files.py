@@ -326,3 +326,28 @@ def test_an_existing_sub_folder_as_out_never_loses_its_own_originals(photos, cap
         assert code == 0 and "dehazed 2 of 2 images" in stdout, stderr
     assert {k: v for k, v in hashes(photos).items() if k in before} == before
     assert sorted(os.listdir(photos / "sub")) == [".kfreqgan-dehaze-output", "a.png", "b.jpg", "c.png"]
+
+
+def test_a_fixed_non_square_model_tiles_with_its_own_shape(tmp_path):
+    """`kfreqgan-export --image-size 24x40` writes a non-square fixed-size
+    model; `Dehazer` tiles with 24x40 tiles (it refused "a model with a
+    square input"). A pointwise model makes tiling exact, so the result is
+    the model applied to the whole photo, on a photo smaller than a tile
+    on one side and larger on the other, and on a large one."""
+    from kfreqgan.export import tflite
+    from kfreqgan.models.image_to_image import clipped_model
+
+    inputs = keras.Input((24, 40, 3))
+    model = keras.Model(inputs, keras.layers.Conv2D(3, 1, activation="sigmoid")(inputs))
+    whole = keras.Sequential([keras.Input((None, None, 3)), keras.layers.Conv2D(3, 1, activation="sigmoid")])
+    whole.set_weights(model.get_weights())
+    path = tmp_path / "wide.tflite"
+    path.write_bytes(tflite.convert_to_tflite(clipped_model(model)))
+    rng = np.random.default_rng(0)
+    for shape in ((17, 95, 3), (61, 33, 3), (130, 170, 3)):
+        image = rng.uniform(size=shape).astype(np.float32)
+        reference = whole.predict(image[None], verbose=0)[0]
+        for source in (model, str(path)):
+            dehazer = Dehazer(source)
+            assert dehazer.tile_size == (24, 40)
+            np.testing.assert_allclose(dehazer(image), reference, atol=2e-5)
