@@ -226,16 +226,17 @@ def test_opening_a_tflite_file_prints_nothing_on_stderr_when_asked_quiet(files, 
     assert result.stderr.strip().endswith("stderr still works")  # redirected only around the native calls
 
 
-def _tflite_of(inputs, outputs, quantized_io=None):
+def _tflite_of(inputs, outputs, quantized_io=None, calibration=(0.2, 0.8)):
     """A `.tflite` flatbuffer of the Keras model `inputs -> outputs`
-    (with `quantized_io`, full-integer with that input and output type)."""
+    (with `quantized_io`, full-integer with that input and output type,
+    calibrated on flat images of the `calibration` values)."""
     import tensorflow as tf
 
     converter = tf.lite.TFLiteConverter.from_keras_model(keras.Model(inputs, outputs))
     if quantized_io is not None:
         shape = (1,) + tuple(inputs.shape[1:])
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.representative_dataset = lambda: ([np.full(shape, value, np.float32)] for value in (0.2, 0.8))
+        converter.representative_dataset = lambda: ([np.full(shape, value, np.float32)] for value in calibration)
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.inference_input_type = converter.inference_output_type = tf.as_dtype(quantized_io)
     with warnings.catch_warnings():
@@ -260,6 +261,34 @@ NOT_IMAGE_TO_IMAGE_TFLITE = {
     "int8 input and output": (lambda: _tflite_of(x := keras.Input((8, 8, 3)), keras.layers.Conv2D(3, 1)(x), quantized_io="int8"),
                               r"float32 images in \[0, 1\] or uint8 pixels.*Received: input_dtype=int8, output_dtype=int8$"),
 }
+
+
+def _identity_conv(inputs):
+    return keras.layers.Conv2D(3, 1, kernel_initializer=keras.initializers.Constant(np.eye(3).reshape(1, 1, 3, 3)))(inputs)
+
+
+def test_a_full_integer_uint8_model_must_take_pixels(tmp_path):
+    """A uint8 `.tflite` whose quantization says its uint8 stands for
+    another range than [0, 1] (calibrated on [0.2, 0.8], a range the
+    converter widens to take in 0: scale 0.8/255, zero point 0) was fed
+    pixels as they came; it is refused by name.
+    One calibrated on [0, 1] (scale 1/255, zero point 0) takes pixels and
+    runs."""
+    from kfreqgan.dehazing import Dehazer
+
+    own = tmp_path / "own.tflite"
+    own.write_bytes(_tflite_of(x := keras.Input((8, 8, 3)), _identity_conv(x), quantized_io="uint8"))
+    message = r"uint8 input stands for values in \[0, 0\.8\] \(quantization scale .*\); kfreqgan runs models whose uint8 images are pixels"
+    with pytest.raises(ValueError, match=message):
+        load_generator(own)
+    with pytest.raises(ValueError, match=message):
+        Dehazer(str(own))
+    pixels = tmp_path / "pixels.tflite"
+    pixels.write_bytes(_tflite_of(x := keras.Input((8, 8, 3)), _identity_conv(x), quantized_io="uint8", calibration=(0.0, 1.0)))
+    model = load_generator(pixels)
+    assert model.uint8
+    images = np.round(np.random.default_rng(0).uniform(size=(2, 8, 8, 3)) * 255) / 255
+    np.testing.assert_allclose(model(images), images, atol=1.01 / 255)
 
 
 @pytest.mark.parametrize("case", list(NOT_IMAGE_TO_IMAGE_TFLITE))

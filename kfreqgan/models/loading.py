@@ -339,6 +339,9 @@ class TFLiteGenerator:
             )
         self._output_index = output["index"]
         self.uint8 = detail["dtype"] == np.uint8
+        if self.uint8:
+            for role, item in (("input", detail), ("output", output)):
+                _check_pixel_quantization(item, role, self.path)
         shape = tuple(int(d) for d in detail["shape_signature"])  # -1: any size
         if len(shape) != 4 or shape[3] < 1:
             raise ValueError(f"The TFLite model must take (1, H, W, C) images. Received: input_shape={shape}")
@@ -416,6 +419,30 @@ def _checked_output(output, images, path):
             f"Received: input_shape={np.shape(images)}, output_shape={np.shape(output)}, path={path!r}"
         )
     return output
+
+
+def _check_pixel_quantization(detail, role, path):
+    """A uint8 tensor of a `.tflite` must hold pixels: unquantized (as
+    `kfreqgan-export --io-dtype uint8` writes them), or quantized so that
+    0..255 stands for [0, 1] (scale 1/255) or for 0..255 (scale 1), zero
+    point 0. Another scale or zero point (a full-integer model whose uint8
+    stands for [-1, 1], say) was fed pixels as they came, and its output
+    read as pixels.
+
+    Raises:
+        ValueError: naming the range the model's uint8 stands for.
+    """
+    scale, zero_point = detail.get("quantization", (0.0, 0))
+    if scale == 0:
+        return
+    if zero_point == 0 and (abs(scale * 255 - 1) <= 1e-3 or abs(scale - 1) <= 1e-3):
+        return
+    low, high = scale * (0 - zero_point), scale * (255 - zero_point)
+    raise ValueError(
+        f"The TFLite model's uint8 {role} stands for values in [{low:.4g}, {high:.4g}] (quantization scale {scale:.6g}, "
+        f"zero point {zero_point}); kfreqgan runs models whose uint8 images are pixels (0..255 for [0, 1]), as "
+        f"kfreqgan-export writes them. Received: path={path!r}"
+    )
 
 
 def _to_pixels(images, uint8):
