@@ -271,6 +271,7 @@ def test_v15_is_v14_with_the_stream_weighted_by_scene():
         ({"kitchen": 1.0}, "scenes the catalogue does not have: \\['kitchen'\\]"),
         ({"indoor": -1.0}, "finite numbers >= 0"),
         ({"indoor": float("inf")}, "finite numbers >= 0"),
+        ({"indoor": 10**400}, "finite numbers >= 0"),  # an OverflowError once the photos had loaded
         ({"indoor": True}, "finite numbers >= 0"),
         ({}, "None or a dict of scenes"),
         ([3.0], "expects dict"),

@@ -5,6 +5,7 @@ overrides single entries. `describe()` lists them.
 """
 
 import copy
+import sys
 
 from kfreqgan.data import HELDOUT_PHOTOS
 from kfreqgan.data import BENCHMARK_PHOTOS
@@ -811,7 +812,9 @@ def _check_scene_weights(config):
     unknown = sorted(str(scene) for scene in weights if scene not in SCENES)
     if unknown:
         raise ValueError(f"`scene_weights` names scenes the catalogue does not have: {unknown} (scenes: {', '.join(SCENES)}). Received: scene_weights={weights!r}")
-    bad = {scene: weight for scene, weight in weights.items() if not is_real_number(weight) or not 0 <= weight < float("inf")}
+    # An int too large for a float (10**400) passed `< inf` and failed as
+    # OverflowError once the training photos had loaded.
+    bad = {scene: weight for scene, weight in weights.items() if not is_real_number(weight) or not 0 <= weight <= sys.float_info.max}
     if bad:
         raise ValueError(f"`scene_weights` must be finite numbers >= 0 (the odds of drawing a photo of that scene). Received: {bad!r}")
     if not config.get("photo_catalogue"):
