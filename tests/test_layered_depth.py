@@ -152,7 +152,17 @@ def test_whole_photo_pairs_draws_photos_by_their_weights():
 
 @pytest.mark.parametrize(
     "weights, message",
-    [([1, 1], "one weight per photo"), ([1, -1, 1], "non-negative"), ([0, 0, 0], "not all 0"), ([1, np.nan, 1], "finite"), (["a", 1, 1], "numbers")],
+    [
+        ([1, 1], "one weight per photo"),
+        ([1, -1, 1], "non-negative"),
+        ([0, 0, 0], "not all 0"),
+        ([1, np.nan, 1], "finite"),
+        (["a", 1, 1], "numbers"),
+        # Taken as 1, 0 and 3.0; an OverflowError.
+        ([True, False, True], "numbers"),
+        (["3", 1, 1], "numbers"),
+        ([10**400, 1, 1], "finite"),
+    ],
 )
 def test_whole_photo_pairs_refuses_bad_weights(weights, message):
     from kfreqgan.data import whole_photos

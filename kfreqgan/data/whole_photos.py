@@ -22,6 +22,7 @@ whatever part of the scene a crop shows.
 import numpy as np
 import tensorflow as tf
 
+from kfreqgan._validation import is_real_number
 from kfreqgan.data import haze
 
 DEFAULT_CROP_RANGE = (0.6, 1.0)
@@ -186,10 +187,18 @@ def check_photo_weights(weights, count):
         ValueError: if there are not `count` of them, one is negative, not
             finite or not a number, or all are 0 (no photo could be drawn).
     """
+    # Item by item: np.asarray(..., np.float64) took True as 1 and "3" as
+    # 3.0, and failed with OverflowError on an int too large for a float.
     try:
-        array = np.asarray(weights, np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"`photo_weights` must be numbers, one per photo. Received: photo_weights={weights!r}") from None
+        items = np.asarray(weights, dtype=object)
+    except ValueError:  # a ragged nested list
+        items = None
+    if items is None or not all(is_real_number(item) for item in items.ravel()):
+        raise ValueError(f"`photo_weights` must be numbers, one per photo. Received: photo_weights={weights!r}")
+    try:
+        array = items.astype(np.float64)
+    except OverflowError:
+        raise ValueError(f"`photo_weights` must be finite (the odds of drawing each photo). Received: photo_weights={weights!r}") from None
     if array.shape != (count,):
         raise ValueError(f"`photo_weights` must hold one weight per photo ({count}). Received: shape {array.shape}")
     if not np.all(np.isfinite(array)) or np.any(array < 0) or not array.sum() > 0:
