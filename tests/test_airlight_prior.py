@@ -280,6 +280,9 @@ def test_v15_is_v14_with_the_stream_weighted_by_scene():
             configs.get_config("dehaze-v15", {"scene_weights": value})
     with pytest.raises(ValueError, match="does not use"):
         configs.get_config("dehaze-v2", {"photo_catalogue": False, "scene_weights": {"indoor": 2.0}})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a float32 compared with the largest float64 warned of an overflow
+        assert configs.get_config("dehaze-v15", {"scene_weights": {"indoor": np.float32(3)}})["scene_weights"] == {"indoor": 3}
 
 
 def test_v10_is_v9_with_the_prior_and_starts_from_a_model_without_it(tmp_path):

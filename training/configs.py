@@ -5,7 +5,6 @@ overrides single entries. `describe()` lists them.
 """
 
 import copy
-import sys
 
 from kfreqgan.data import HELDOUT_PHOTOS
 from kfreqgan.data import BENCHMARK_PHOTOS
@@ -798,7 +797,6 @@ def _check_choices(config):
 def _check_scene_weights(config):
     """`scene_weights`: None, or a dict of catalogue scenes to non-negative
     odds, for a config that draws on the photo catalogue."""
-    from kfreqgan._validation import is_real_number
     from kfreqgan.data.photo_sources import SCENES
 
     weights = config.get("scene_weights")
@@ -812,9 +810,7 @@ def _check_scene_weights(config):
     unknown = sorted(str(scene) for scene in weights if scene not in SCENES)
     if unknown:
         raise ValueError(f"`scene_weights` names scenes the catalogue does not have: {unknown} (scenes: {', '.join(SCENES)}). Received: scene_weights={weights!r}")
-    # An int too large for a float (10**400) passed `< inf` and failed as
-    # OverflowError once the training photos had loaded.
-    bad = {scene: weight for scene, weight in weights.items() if not is_real_number(weight) or not 0 <= weight <= sys.float_info.max}
+    bad = {scene: weight for scene, weight in weights.items() if not _is_odds(weight)}
     if bad:
         raise ValueError(f"`scene_weights` must be finite numbers >= 0 (the odds of drawing a photo of that scene). Received: {bad!r}")
     if not config.get("photo_catalogue"):
@@ -822,6 +818,18 @@ def _check_scene_weights(config):
             "`scene_weights` weights the photo catalogue's scenes, which this configuration does not use. "
             f"Received: photo_catalogue={config.get('photo_catalogue')!r}, scene_weights={weights!r}"
         )
+
+
+def _is_odds(weight):
+    """Whether `weight` is a finite number >= 0 as a float: an int too
+    large for one (10**400) passed `< inf` and failed as OverflowError once
+    the training photos had loaded."""
+    from kfreqgan._validation import is_real_number
+
+    try:
+        return is_real_number(weight) and 0 <= float(weight) < float("inf")
+    except OverflowError:
+        return False
 
 
 def _check_memory(config):
