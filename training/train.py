@@ -956,7 +956,9 @@ def train(config, out, strategy, verbose=2, callbacks=()):
     if chief:
         # After the generator is built (and initialised): a start refused
         # above leaves no record behind.
-        write_text_atomically(os.path.join(out, RUN_CONFIG_FILE), json.dumps(config, indent=2))
+        # As metrics.json is written: a NumPy number the checks take (a
+        # scene weight of np.float32(3)) failed here, after the data had loaded.
+        write_text_atomically(os.path.join(out, RUN_CONFIG_FILE), json.dumps(strict_json(config), indent=2))
         provenance = os.path.join(out, INIT_PROVENANCE_FILE)
         if initialised is not None:
             write_text_atomically(provenance, json.dumps(initialised, indent=2))
