@@ -274,6 +274,7 @@ def test_v15_is_v14_with_the_stream_weighted_by_scene():
         ({"indoor": 10**400}, "finite numbers >= 0"),  # an OverflowError once the photos had loaded
         ({"indoor": True}, "finite numbers >= 0"),
         ({}, "None or a dict of scenes"),
+        ({"indoor": 0, "outdoor": 0.0, "close-up": 0}, "every scene of the catalogue a weight of 0"),
         ([3.0], "expects dict"),
     ):
         with pytest.raises(ValueError, match=match):

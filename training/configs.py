@@ -813,6 +813,12 @@ def _check_scene_weights(config):
     bad = {scene: weight for scene, weight in weights.items() if not _is_odds(weight)}
     if bad:
         raise ValueError(f"`scene_weights` must be finite numbers >= 0 (the odds of drawing a photo of that scene). Received: {bad!r}")
+    if all(float(weights.get(scene, 1.0)) == 0 for scene in SCENES):
+        raise ValueError(
+            "`scene_weights` gives every scene of the catalogue a weight of 0, so only the bundled photos would be "
+            "drawn while an epoch counts every photo; to train on the bundled photos alone, set photo_catalogue=False. "
+            f"Received: scene_weights={weights!r}"
+        )
     if not config.get("photo_catalogue"):
         raise ValueError(
             "`scene_weights` weights the photo catalogue's scenes, which this configuration does not use. "
