@@ -353,7 +353,7 @@ class Dehazer:
 
     See the module docstring for what it does. Memory stays bounded: the
     network sees at most `batch_size` tiles of `tile_size` x `tile_size`
-    pixels at a time (plus one image of at most `airlight_size` pixels on
+    pixels (a fixed-size model's own height x width) at a time (plus one image of at most `airlight_size` pixels on
     its longer side for the airlight), and the result is assembled in one
     float32 array the size of the image.
 
@@ -373,7 +373,9 @@ class Dehazer:
         model: a `keras.Model` image-to-image generator, or the path of a
             `.keras` file, SavedModel directory or `.tflite` file.
         tile_size: largest tile side in pixels (rounded down to the
-            network's multiple). Exported models use their own input size.
+            network's multiple). Exported models use their own input size;
+            for a fixed-size model whose input is not square, the
+            attribute `tile_size` is its `(height, width)`.
         margin: pixels at each inner tile edge whose results are dropped.
             Default: the receptive radius of a
             size-free Keras model, an eighth of the tile for exported ones.
