@@ -116,7 +116,8 @@ def tile_grid(height, width, tile_size, overlap, multiple=1, margin=None):
     # An image of height 0 got tiles of height 0.
     check_positive_int(height, "height")
     check_positive_int(width, "width")
-    sides = tuple(tile_size) if isinstance(tile_size, (tuple, list)) and len(tile_size) == 2 else (tile_size, tile_size)
+    pair = isinstance(tile_size, (tuple, list)) or (isinstance(tile_size, np.ndarray) and tile_size.ndim == 1)
+    sides = tuple(tile_size) if pair and len(tile_size) == 2 else (tile_size, tile_size)
     for name, value in (("tile_size", sides[0]), ("tile_size", sides[1]), ("overlap", overlap)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0 or value % multiple:
             raise ValueError(

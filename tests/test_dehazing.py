@@ -70,6 +70,14 @@ def test_blend_weights_are_a_partition_of_unity_and_zero_at_inner_edges():
     assert total.min() > 0.99  # every pixel is covered with full weight ...
     blended = tiling.apply_tiled(lambda tiles: tiles * 0 + 0.5, np.zeros((208, 336, 1), np.float32), 96, 32, 16)
     np.testing.assert_allclose(blended, 0.5, atol=1e-6)  # ... and a constant blends to itself
+    # Tiles of a non-square fixed-size model, as a tuple, list or array.
+    for tile in ((64, 112), [64, 112], np.array([64, 112])):
+        grid = tiling.tile_grid(208, 336, tile, 32, multiple=16, margin=8)
+        assert {(h, w) for _, _, h, w, _ in grid} == {(64, 112)}
+        total = np.zeros((208, 336))
+        for top, left, h, w, window in grid:
+            total[top : top + h, left : left + w] += window
+        assert total.min() > 0.99
 
 
 def test_tiling_rejects_bad_arguments(unet):
