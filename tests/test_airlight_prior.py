@@ -286,6 +286,12 @@ def test_v15_is_v14_with_the_stream_weighted_by_scene():
         assert configs.get_config("dehaze-v15", {"scene_weights": {"indoor": np.float32(3)}})["scene_weights"] == {"indoor": 3}
 
 
+def test_v16_is_v15_from_scratch_at_v2s_rates():
+    v2, v15, v16 = (configs.get_config(name) for name in ("dehaze-v2", "dehaze-v15", "dehaze-v16"))
+    assert {key: v16[key] for key in v16 if v16[key] != v15[key]} == {"epochs": 60, "generator_lr": 5e-4, "discriminator_lr": 2e-4}
+    assert v16["init_generator"] is None and (v16["generator_lr"], v16["discriminator_lr"]) == (v2["generator_lr"], v2["discriminator_lr"])
+
+
 def test_v10_is_v9_with_the_prior_and_starts_from_a_model_without_it(tmp_path):
     v9, v10 = configs.get_config("dehaze-v9"), configs.get_config("dehaze-v10")
     assert {key: v10[key] for key in v10 if v10[key] != v9[key]} == {"airlight_prior": True}
