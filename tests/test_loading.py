@@ -289,6 +289,14 @@ def test_a_full_integer_uint8_model_must_take_pixels(tmp_path):
     assert model.uint8
     images = np.round(np.random.default_rng(0).uniform(size=(2, 8, 8, 3)) * 255) / 255
     np.testing.assert_allclose(model(images), images, atol=1.01 / 255)
+    # A sigmoid's quantized output has TFLite's fixed scale 1/256: read as
+    # pixels it is off by under a level (it was refused as [0, 0.9961]).
+    sigmoid = tmp_path / "sigmoid.tflite"
+    x = keras.Input((8, 8, 3))
+    y = keras.layers.Conv2D(3, 1, activation="sigmoid", kernel_initializer=keras.initializers.Constant(np.eye(3).reshape(1, 1, 3, 3)))(x)
+    sigmoid.write_bytes(_tflite_of(x, y, quantized_io="uint8", calibration=(0.0, 1.0)))
+    model = load_generator(sigmoid)
+    np.testing.assert_allclose(model(images), 1 / (1 + np.exp(-images)), atol=2.5 / 255)
 
 
 @pytest.mark.parametrize("case", list(NOT_IMAGE_TO_IMAGE_TFLITE))

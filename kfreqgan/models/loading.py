@@ -424,10 +424,12 @@ def _checked_output(output, images, path):
 def _check_pixel_quantization(detail, role, path):
     """A uint8 tensor of a `.tflite` must hold pixels: unquantized (as
     `kfreqgan-export --io-dtype uint8` writes them), or quantized so that
-    0..255 stands for [0, 1] (scale 1/255) or for 0..255 (scale 1), zero
-    point 0. Another scale or zero point (a full-integer model whose uint8
-    stands for [-1, 1], say) was fed pixels as they came, and its output
-    read as pixels.
+    0..255 stands for [0, 1] (scale 1/255, or close enough that reading it
+    as pixels is off by less than one level: the 1/256 TFLite gives a
+    quantized sigmoid's output) or for 0..255 (scale 1), zero point 0.
+    Another scale or zero point (a full-integer model whose uint8 stands
+    for [-1, 1], say) was fed pixels as they came, and its output read as
+    pixels.
 
     Raises:
         ValueError: naming the range the model's uint8 stands for.
@@ -435,7 +437,8 @@ def _check_pixel_quantization(detail, role, path):
     scale, zero_point = detail.get("quantization", (0.0, 0))
     if scale == 0:
         return
-    if zero_point == 0 and (abs(scale * 255 - 1) <= 1e-3 or abs(scale - 1) <= 1e-3):
+    # 255 * |255 scale - 1|: how many levels reading 255 as 1.0 is off.
+    if zero_point == 0 and (255 * abs(scale * 255 - 1) < 1 or abs(scale - 1) <= 1e-3):
         return
     low, high = scale * (0 - zero_point), scale * (255 - zero_point)
     raise ValueError(
