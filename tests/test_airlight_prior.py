@@ -277,8 +277,9 @@ def test_v15_is_v14_with_the_stream_weighted_by_scene():
         ({"indoor": 0, "outdoor": 0.0, "close-up": 0}, "every scene of the catalogue a weight of 0"),
         ([3.0], "expects dict"),
     ):
-        with pytest.raises(ValueError, match=match):
+        with pytest.raises(ValueError, match=match) as error:
             configs.get_config("dehaze-v15", {"scene_weights": value})
+        assert isinstance(value, list) or str(error.value).endswith(f"Received: scene_weights={value!r}")  # was the bad ones alone
     with pytest.raises(ValueError, match="does not use"):
         configs.get_config("dehaze-v2", {"photo_catalogue": False, "scene_weights": {"indoor": 2.0}})
     with warnings.catch_warnings():

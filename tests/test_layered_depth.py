@@ -177,5 +177,7 @@ def test_whole_photo_pairs_refuses_bad_weights(weights, message):
             warnings.simplefilter("error")
             assert whole_photos.check_photo_weights(weights, 3).shape == (3,)
         return
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError, match=message) as error:
         whole_photos.whole_photo_pairs(photos, depths, 16, 8, 4, seed=0, photo_weights=weights)
+    # The weights as given (it was "shape (2,)", or "min np.float64(nan), max ...").
+    assert str(error.value).endswith(f"Received: photo_weights={weights!r}")

@@ -826,7 +826,10 @@ def _check_scene_weights(config):
         raise ValueError(f"`scene_weights` names scenes the catalogue does not have: {unknown} (scenes: {', '.join(SCENES)}). Received: scene_weights={weights!r}")
     bad = {scene: weight for scene, weight in weights.items() if not _is_odds(weight)}
     if bad:
-        raise ValueError(f"`scene_weights` must be finite numbers >= 0 (the odds of drawing a photo of that scene). Received: {bad!r}")
+        raise ValueError(
+            f"`scene_weights` must be finite numbers >= 0 (the odds of drawing a photo of that scene), not {bad!r}. "
+            f"Received: scene_weights={weights!r}"
+        )
     if all(float(weights.get(scene, 1.0)) == 0 for scene in SCENES):
         raise ValueError(
             "`scene_weights` gives every scene of the catalogue a weight of 0, so only the bundled photos would be "

@@ -200,12 +200,12 @@ def check_photo_weights(weights, count):
     except OverflowError:
         raise ValueError(f"`photo_weights` must be finite (the odds of drawing each photo). Received: photo_weights={weights!r}") from None
     if array.shape != (count,):
-        raise ValueError(f"`photo_weights` must hold one weight per photo ({count}). Received: shape {array.shape}")
+        raise ValueError(f"`photo_weights` must hold one weight per photo ({count}). Received: photo_weights={weights!r}")
     # max, not sum: weights of 1e308 overflowed the sum (a warning).
     if not np.all(np.isfinite(array)) or np.any(array < 0) or not array.max() > 0:
         raise ValueError(
             "`photo_weights` must be finite, non-negative and not all 0 (the odds of drawing each photo). "
-            f"Received: min {array.min()!r}, max {array.max()!r}"
+            f"Received: photo_weights={weights!r}"
         )
     return array
 
