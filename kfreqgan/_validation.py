@@ -313,6 +313,16 @@ def is_real_number(value):
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
 
 
+def is_finite_non_negative(value):
+    """Whether `value` is a real number (`is_real_number`) that is finite
+    and >= 0 as a float: an int too large for one (10**400) is not (it
+    passed `< inf` and failed as OverflowError where it was used)."""
+    try:
+        return is_real_number(value) and 0 <= float(value) < float("inf")
+    except OverflowError:
+        return False
+
+
 def check_positive_int(value, name, allow_none=False):
     """Checks `value` is an integer >= 1 (not a bool; see `is_integer`);
     returns it as int."""

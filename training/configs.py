@@ -811,6 +811,7 @@ def _check_choices(config):
 def _check_scene_weights(config):
     """`scene_weights`: None, or a dict of catalogue scenes to non-negative
     odds, for a config that draws on the photo catalogue."""
+    from kfreqgan._validation import is_finite_non_negative
     from kfreqgan.data.photo_sources import SCENES
 
     weights = config.get("scene_weights")
@@ -824,7 +825,7 @@ def _check_scene_weights(config):
     unknown = sorted(str(scene) for scene in weights if scene not in SCENES)
     if unknown:
         raise ValueError(f"`scene_weights` names scenes the catalogue does not have: {unknown} (scenes: {', '.join(SCENES)}). Received: scene_weights={weights!r}")
-    bad = {scene: weight for scene, weight in weights.items() if not _is_odds(weight)}
+    bad = {scene: weight for scene, weight in weights.items() if not is_finite_non_negative(weight)}
     if bad:
         raise ValueError(
             f"`scene_weights` must be finite numbers >= 0 (the odds of drawing a photo of that scene), not {bad!r}. "
@@ -841,18 +842,6 @@ def _check_scene_weights(config):
             "`scene_weights` weights the photo catalogue's scenes, which this configuration does not use. "
             f"Received: photo_catalogue={config.get('photo_catalogue')!r}, scene_weights={weights!r}"
         )
-
-
-def _is_odds(weight):
-    """Whether `weight` is a finite number >= 0 as a float: an int too
-    large for one (10**400) passed `< inf` and failed as OverflowError once
-    the training photos had loaded."""
-    from kfreqgan._validation import is_real_number
-
-    try:
-        return is_real_number(weight) and 0 <= float(weight) < float("inf")
-    except OverflowError:
-        return False
 
 
 def _check_memory(config):

@@ -22,6 +22,7 @@ whatever part of the scene a crop shows.
 import numpy as np
 import tensorflow as tf
 
+from kfreqgan._validation import is_finite_non_negative
 from kfreqgan._validation import is_real_number
 from kfreqgan.data import haze
 
@@ -195,19 +196,15 @@ def check_photo_weights(weights, count):
         items = None
     if items is None or not all(is_real_number(item) for item in items.ravel()):
         raise ValueError(f"`photo_weights` must be numbers, one per photo. Received: photo_weights={weights!r}")
-    try:
-        array = items.astype(np.float64)
-    except OverflowError:
-        raise ValueError(f"`photo_weights` must be finite (the odds of drawing each photo). Received: photo_weights={weights!r}") from None
-    if array.shape != (count,):
+    if items.shape != (count,):
         raise ValueError(f"`photo_weights` must hold one weight per photo ({count}). Received: photo_weights={weights!r}")
-    # max, not sum: weights of 1e308 overflowed the sum (a warning).
-    if not np.all(np.isfinite(array)) or np.any(array < 0) or not array.max() > 0:
+    # Not a sum: weights of 1e308 overflowed it (a warning).
+    if not all(is_finite_non_negative(item) for item in items) or not any(float(item) > 0 for item in items):
         raise ValueError(
             "`photo_weights` must be finite, non-negative and not all 0 (the odds of drawing each photo). "
             f"Received: photo_weights={weights!r}"
         )
-    return array
+    return items.astype(np.float64)
 
 
 def heldout_pairs(photos, image_size, seed, per_photo=1, beta_range=haze.WIDE_BETA_RANGE, airlight_range=haze.WIDE_AIRLIGHT_RANGE, **haze_options):
