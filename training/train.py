@@ -203,9 +203,10 @@ def whole_photo_data(config, global_batch_size):
         train_sources = [photo for photo in train_sources if photo.key not in validation]
     haze_ranges = _haze_ranges(config)
     max_side, seed = config["photo_max_side"], config["seed"]
+    # Before the photos load: weights that leave nothing to draw fail at once.
+    photo_weights = scene_photo_weights(train_sources, len(config["train_photos"]), config.get("scene_weights"))
     _, photos = whole_photos.load_photos(train_sources, config["train_photos"], max_side)
     depths = whole_photos.depth_maps(photos, config["depth_variants"], seed)
-    photo_weights = scene_photo_weights(train_sources, len(config["train_photos"]), config.get("scene_weights"))
     examples = config["patches_per_photo"] * len(photos)
     check_steps(examples, global_batch_size, f"patches_per_photo={config['patches_per_photo']} x {len(photos)} photos")
     train = whole_photos.whole_photo_pairs(
