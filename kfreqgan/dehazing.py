@@ -353,9 +353,10 @@ class Dehazer:
 
     See the module docstring for what it does. Memory stays bounded: the
     network sees at most `batch_size` tiles of `tile_size` x `tile_size`
-    pixels (a fixed-size model's own height x width) at a time (plus one image of at most `airlight_size` pixels on
-    its longer side for the airlight), and the result is assembled in one
-    float32 array the size of the image.
+    pixels (a fixed-size model's own height x width) at a time (plus one
+    image of at most `airlight_size` pixels on its longer side for the
+    airlight), and the result is assembled in one float32 array the size
+    of the image.
 
     Example:
 
@@ -423,20 +424,16 @@ class Dehazer:
             fixed = tuple(int(side) for side in self.runner.fixed_size)
             tile_size = fixed[0] if fixed[0] == fixed[1] else fixed  # (height, width): a non-square export's tiles
             multiple = math.gcd(multiple, *fixed)  # tiles start on the model's grid, and fit it
+            shorter = min(fixed)
         else:
-            tile_size = max(multiple, tile_size // multiple * multiple)
+            tile_size = shorter = max(multiple, tile_size // multiple * multiple)
         self.whole_image = bool(getattr(self.runner, "whole_image", False))
         if self.whole_image:  # run untiled: tiling arguments do not apply
             self.tile_size, self.overlap, self.multiple, self.margin = None, None, 1, None
             self.airlight_size, self.batch_size = airlight_size, batch_size
             return
         margin, overlap = choose_margin_and_overlap(
-            min(self.runner.fixed_size) if self.runner.fixed_size is not None else tile_size,
-            multiple,
-            margin,
-            overlap,
-            None if margin is not None else self.runner.radius,
-            self.runner.fixed_size,
+            shorter, multiple, margin, overlap, None if margin is not None else self.runner.radius, self.runner.fixed_size
         )
         self.tile_size, self.overlap, self.multiple, self.margin = tile_size, overlap, multiple, margin
         self.airlight_size, self.batch_size = airlight_size, batch_size
