@@ -289,8 +289,19 @@ def test_v15_is_v14_with_the_stream_weighted_by_scene():
 
 def test_v16_is_v15_from_scratch_at_v2s_rates():
     v2, v15, v16 = (configs.get_config(name) for name in ("dehaze-v2", "dehaze-v15", "dehaze-v16"))
-    assert {key: v16[key] for key in v16 if v16[key] != v15[key]} == {"epochs": 60, "generator_lr": 5e-4, "discriminator_lr": 2e-4}
+    assert {key: v16[key] for key in v16 if v16[key] != v15[key]} == {
+        "epochs": 60,
+        "generator_lr": 5e-4,
+        "discriminator_lr": 2e-4,
+        "learning_rate_drops": [[12, 0.3]],
+    }
     assert v16["init_generator"] is None and (v16["generator_lr"], v16["discriminator_lr"]) == (v2["generator_lr"], v2["discriminator_lr"])
+
+
+def test_v17_is_v15_with_the_transmission_held_to_the_truth():
+    v15, v17 = configs.get_config("dehaze-v15"), configs.get_config("dehaze-v17")
+    assert {key: v17[key] for key in v17 if v17[key] != v15[key]} == {"transmission_supervision_weight": 50.0}
+    assert train.build_gan(configs.get_config("dehaze-v17", {"coarse_size": 32, "generator_filters": 4})).transmission_supervision_weight == 50.0
 
 
 def test_v10_is_v9_with_the_prior_and_starts_from_a_model_without_it(tmp_path):

@@ -49,6 +49,14 @@ _STABILIZERS = {
 # `initialised_from.json` in the run folder records what it started from.
 _INITIALISATION = {"init_generator": None}
 
+# A step schedule of both learning rates (every configuration has this key):
+# None, or [epoch, factor] pairs in increasing order of epoch. After `epoch`
+# epochs both rates are multiplied by `factor`, and by every earlier pair's
+# factor: [[12, 0.3]] trains epochs 1-12 at `generator_lr` /
+# `discriminator_lr` and the rest at 0.3 times them. The schedule follows
+# the epoch count, so a run continued from its backup keeps it.
+_SCHEDULE = {"learning_rate_drops": None}
+
 _DEHAZE = {
     "task": "dehaze",
     "image_size": 64,
@@ -103,6 +111,7 @@ _DEHAZE = {
     "jit_compile": False,
     **_STABILIZERS,
     **_INITIALISATION,
+    **_SCHEDULE,
 }
 
 # The v2 dehazer (issue #15): whole-image coarse transmission refined by a
@@ -377,10 +386,30 @@ _DEHAZE_V15 = dict(_DEHAZE_V14, scene_weights={"indoor": 3.0, "close-up": 0.5})
 # fine-tune at v6's rates does not undo that. A from-scratch run at v2's
 # rates, rooms in the stream from its first step. 60 epochs of 125 steps
 # (7500 steps, about as many as v7's lineage; 3-4 hours on the 2 cores),
-# over several sittings: the backup continues it, and a later sitting
-# may lower the rates (`--set generator_lr=1.5e-4 --set
-# discriminator_lr=6e-5`, v3's, after epoch 12, as v2's lineage did).
-_DEHAZE_V16 = dict(_DEHAZE_V15, init_generator=None, epochs=60, generator_lr=5e-4, discriminator_lr=2e-4)
+# over several sittings: the backup continues it. After epoch 12 the rates
+# drop to v3's (0.3 times: 1.5e-4 / 6e-5), as v2's lineage did.
+_DEHAZE_V16 = dict(
+    _DEHAZE_V15,
+    init_generator=None,
+    epochs=60,
+    generator_lr=5e-4,
+    discriminator_lr=2e-4,
+    learning_rate_drops=[[12, 0.3]],
+)
+
+# The v17 dehazer candidate (issue #15): v15 with the transmission held to
+# the haze's own by a mean absolute error (FreqGAN's
+# transmission_supervision_weight). The output's L1 barely constrains the
+# transmission where the scene is close to the airlight (a smooth sky, a
+# pale wall: J = (I - A) / t + A moves little with t there), which is
+# where the fine-tunes' transmission wanders on real photos; and the
+# remaining error is the haze's overall density, which the L1 lets the
+# transmission and the airlight trade against each other (v9 on holds the
+# airlight to the truth; this holds the transmission too). Weight 50: half
+# the output L1's 100, since the transmission's error (~0.07) is near the
+# output's (~0.09). A fine-tune of v7 as v15 (pass
+# `--set init_generator=pretrained:dehazer`).
+_DEHAZE_V17 = dict(_DEHAZE_V15, transmission_supervision_weight=50.0)
 
 # A study of v6 with twice the generator's filters (issue #15; not
 # shipped). Inference at 0.03 s per megapixel left a hundredfold of the
@@ -448,6 +477,7 @@ CONFIGS = {
     "dehaze-v14": _DEHAZE_V14,
     "dehaze-v15": _DEHAZE_V15,
     "dehaze-v16": _DEHAZE_V16,
+    "dehaze-v17": _DEHAZE_V17,
     # Unconditional SSD-GAN style: DCGAN generator, spectral discriminator.
     "dcgan-32": {
         "task": "unconditional",
@@ -473,6 +503,7 @@ CONFIGS = {
         "jit_compile": False,
         **_STABILIZERS,
         **_INITIALISATION,
+        **_SCHEDULE,
     },
 }
 
@@ -592,7 +623,15 @@ _POSITIVE_FLOATS = ("generator_lr", "discriminator_lr", "guide_epsilon", "spectr
 _MIXED_PRECISION = (None, "mixed_float16", "mixed_bfloat16")
 # Keys that may be None although a configuration sets them (None switches
 # the option off); any key whose default is None may be set too.
-_NULLABLE = ("frequency_loss", "gradient_penalty", "mixed_precision", "keep_best", "generator_ema", "scene_weights")
+_NULLABLE = (
+    "frequency_loss",
+    "gradient_penalty",
+    "mixed_precision",
+    "keep_best",
+    "generator_ema",
+    "scene_weights",
+    "learning_rate_drops",
+)
 _MAX_SEED = 2**32 - 1  # keras.utils.set_random_seed's bound
 # The validation and evaluation arrays are held in memory (hazy and clean,
 # float32): a configuration that would need more is refused before it loads.
@@ -670,6 +709,7 @@ def check_config(config):
             raise ValueError(str(error)) from None
     _check_validation(config)
     _check_scene_weights(config)
+    _check_learning_rate_drops(config)
     if "generator_architecture" in config:
         check_choice(config["generator_architecture"], "generator_architecture", ("unet", "coherent"))
     for key, bounds in (("beta_range", (0.0, None)), ("airlight_range", (0.0, 1.0)), ("crop_range", (0.0, 1.0))):
@@ -842,6 +882,47 @@ def _check_scene_weights(config):
             "`scene_weights` weights the photo catalogue's scenes, which this configuration does not use. "
             f"Received: photo_catalogue={config.get('photo_catalogue')!r}, scene_weights={weights!r}"
         )
+
+
+def _check_learning_rate_drops(config):
+    """`learning_rate_drops`: None, or [epoch, factor] pairs with epochs
+    that increase within 1 .. epochs - 1 and finite factors > 0."""
+    from kfreqgan._validation import is_finite_non_negative
+    from kfreqgan._validation import is_integer
+
+    drops = config.get("learning_rate_drops")
+    if drops is None:
+        return
+    example = "e.g. [[12, 0.3]] (after 12 epochs, 0.3 times both rates)"
+    if not isinstance(drops, (list, tuple)) or not drops:
+        raise ValueError(f"`learning_rate_drops` must be None or a list of [epoch, factor] pairs, {example}. Received: learning_rate_drops={drops!r}")
+    last = 0
+    for pair in drops:
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise ValueError(f"`learning_rate_drops` must hold [epoch, factor] pairs, {example}, not {pair!r}. Received: learning_rate_drops={drops!r}")
+        epoch, factor = pair
+        if not is_integer(epoch) or not last < epoch < config["epochs"]:
+            raise ValueError(
+                f"`learning_rate_drops`' epochs must be integers that increase, each in 1 .. epochs - 1 = {config['epochs'] - 1} "
+                f"(a drop after the last epoch does nothing), not {epoch!r}. Received: learning_rate_drops={drops!r}"
+            )
+        if not is_finite_non_negative(factor) or float(factor) == 0:
+            raise ValueError(
+                f"`learning_rate_drops`' factors must be finite numbers > 0, not {factor!r}. Received: learning_rate_drops={drops!r}"
+            )
+        last = epoch
+
+
+def learning_rates(config, epoch):
+    """The (generator, discriminator) learning rates of `config` for its
+    epoch `epoch` (counted from 0, as Keras counts): `generator_lr` and
+    `discriminator_lr` times the factors of `learning_rate_drops` whose
+    epochs have passed."""
+    factor = 1.0
+    for after, scale in config.get("learning_rate_drops") or ():  # absent from older run folders' configs
+        if epoch >= after:
+            factor *= float(scale)
+    return config["generator_lr"] * factor, config["discriminator_lr"] * factor
 
 
 def _check_memory(config):

@@ -529,9 +529,14 @@ def _put_the_average(gan):
     gan.generator_optimizer.finalize_variable_values(gan.generator.trainable_variables)
 
 
-def _set_learning_rates(gan, config):
-    gan.generator_optimizer.learning_rate = config["generator_lr"]
-    gan.discriminator_optimizer.learning_rate = config["discriminator_lr"]
+def _set_learning_rates(gan, config, epoch):
+    """Both optimizers' rates for the epoch `epoch` (from 0), from the
+    configuration and its `learning_rate_drops`, not from the backup."""
+    from kfreqgan.training.configs import learning_rates
+
+    generator_lr, discriminator_lr = learning_rates(config, epoch)
+    gan.generator_optimizer.learning_rate = generator_lr
+    gan.discriminator_optimizer.learning_rate = discriminator_lr
 
 
 RUN_CONFIG_FILE = "run_config.json"
@@ -1024,8 +1029,9 @@ def train(config, out, strategy, verbose=2, callbacks=()):
                     backup,
                     # After the restore: the learning rates come from the
                     # configuration, not the backup, so that a resumed run may
-                    # change them (e.g. lower them after a divergence).
-                    keras.callbacks.LambdaCallback(on_train_begin=lambda logs: _set_learning_rates(gan, config)),
+                    # change them (e.g. lower them after a divergence), and
+                    # follow its learning_rate_drops by the epoch's number.
+                    keras.callbacks.LambdaCallback(on_epoch_begin=lambda epoch, logs: _set_learning_rates(gan, config, epoch)),
                     keras.callbacks.TensorBoard(logs, update_freq="epoch"),
                     *callbacks,
                     interrupt_callback(),
