@@ -299,6 +299,22 @@ def test_a_full_integer_uint8_model_must_take_pixels(tmp_path):
     np.testing.assert_allclose(model(images), 1 / (1 + np.exp(-images)), atol=2.5 / 255)
 
 
+def test_a_uint8_tensor_quantized_per_channel_is_checked_channel_by_channel():
+    """Per-channel quantization leaves `quantization` at (0.0, 0), which
+    read as "not quantized" and passed whatever the channels stood for."""
+    from kfreqgan.models.loading import _check_pixel_quantization
+
+    def detail(scales, zero_points):
+        return {"quantization": (0.0, 0), "quantization_parameters": {"scales": np.array(scales, np.float32), "zero_points": np.array(zero_points, np.int32), "quantized_dimension": 3}}
+
+    _check_pixel_quantization(detail([1 / 255] * 3, [0, 0, 0]), "input", "m.tflite")
+    _check_pixel_quantization(detail([], []), "input", "m.tflite")  # not quantized
+    with pytest.raises(ValueError, match=r"uint8 output \(channel 1 of 3, quantized per channel\) stands for values in \[-1\.004, 0\.9961\]"):
+        _check_pixel_quantization(detail([1 / 255, 2 / 255, 1 / 255], [0, 128, 0]), "output", "m.tflite")
+    with pytest.raises(ValueError, match=r"uint8 input stands for values in \[0, 0\.8\]"):
+        _check_pixel_quantization({"quantization": (0.8 / 255, 0), "quantization_parameters": {"scales": np.array([0.8 / 255]), "zero_points": np.array([0])}}, "input", "m.tflite")
+
+
 @pytest.mark.parametrize("case", list(NOT_IMAGE_TO_IMAGE_TFLITE))
 def test_a_tflite_model_that_is_not_image_to_image_is_refused_when_opened(tmp_path, case):
     from kfreqgan.dehazing import Dehazer

@@ -431,21 +431,33 @@ def _check_pixel_quantization(detail, role, path):
     for [-1, 1], say) was fed pixels as they came, and its output read as
     pixels.
 
+    A tensor quantized per channel (`quantization_parameters` with several
+    scales; its `quantization` then reads `(0.0, 0)`, as if unquantized) is
+    checked channel by channel.
+
     Raises:
         ValueError: naming the range the model's uint8 stands for.
     """
-    scale, zero_point = detail.get("quantization", (0.0, 0))
-    if scale == 0:
-        return
-    # 255 * |255 scale - 1|: how many levels reading 255 as 1.0 is off.
-    if zero_point == 0 and (255 * abs(scale * 255 - 1) < 1 or abs(scale - 1) <= 1e-3):
-        return
-    low, high = scale * (0 - zero_point), scale * (255 - zero_point)
-    raise ValueError(
-        f"The TFLite model's uint8 {role} stands for values in [{low:.4g}, {high:.4g}] (quantization scale {scale:.6g}, "
-        f"zero point {zero_point}); kfreqgan runs models whose uint8 images are pixels (0..255 for [0, 1]), as "
-        f"kfreqgan-export writes them. Received: path={path!r}"
-    )
+    parameters = detail.get("quantization_parameters") or {}
+    scales = np.ravel(parameters.get("scales", ()))
+    if scales.size:
+        zero_points = np.broadcast_to(np.ravel(parameters.get("zero_points", (0,))), scales.shape)
+        pairs = list(zip(scales.tolist(), zero_points.tolist()))
+    else:
+        pairs = [tuple(detail.get("quantization", (0.0, 0)))]
+    for channel, (scale, zero_point) in enumerate(pairs):
+        if scale == 0:
+            continue
+        # 255 * |255 scale - 1|: how many levels reading 255 as 1.0 is off.
+        if zero_point == 0 and (255 * abs(scale * 255 - 1) < 1 or abs(scale - 1) <= 1e-3):
+            continue
+        low, high = scale * (0 - zero_point), scale * (255 - zero_point)
+        which = f" (channel {channel} of {len(pairs)}, quantized per channel)" if len(pairs) > 1 else ""
+        raise ValueError(
+            f"The TFLite model's uint8 {role}{which} stands for values in [{low:.4g}, {high:.4g}] (quantization scale "
+            f"{scale:.6g}, zero point {zero_point}); kfreqgan runs models whose uint8 images are pixels (0..255 for [0, 1]), "
+            f"as kfreqgan-export writes them. Received: path={path!r}"
+        )
 
 
 def _to_pixels(images, uint8):
