@@ -269,8 +269,10 @@ def run(args):
 
     if args.tile_size < 16:
         raise UsageError(f"--tile-size must be >= 16. Received: {args.tile_size}")
-    if args.overlap is not None and not 0 <= args.overlap < args.tile_size:
-        raise UsageError(f"--overlap must be in [0, --tile-size). Received: {args.overlap}")
+    # Its upper bound is the tile's, which a fixed-size model sets (not
+    # --tile-size): the Dehazer checks it with the model and names it.
+    if args.overlap is not None and args.overlap < 0:
+        raise UsageError(f"--overlap must be >= 0. Received: {args.overlap}")
     images, out = _check_paths(args)
     shown = "kfreqgan.pretrained.dehazer" if args.model is None else repr(args.model) if not args.model else args.model
     try:

@@ -265,6 +265,26 @@ def test_option_and_model_errors_are_told_apart(tiny_model, photo, tmp_path, cap
     assert code == 2 and "cannot use model" in stderr
 
 
+def test_overlap_is_bounded_by_a_fixed_size_models_own_tile_not_tile_size(photo, tmp_path, capsys):
+    """A fixed-size model tiles with its own size, whatever --tile-size says:
+    --overlap 40 fits a 64x64 model's tiles, and was refused as not below
+    --tile-size 32; --overlap 70 does not fit them, and is refused naming
+    the model's bound (it passed the command's check at --tile-size 512)."""
+    keras.utils.set_random_seed(5)
+    fixed = tmp_path / "fixed64.keras"
+    unet_generator((64, 64, 3), filters=4, depth=2).save(fixed)
+    argv = [str(photo), "--out", str(tmp_path / "o1"), "--model", str(fixed), "--tile-size", "32", "--overlap", "40", "--quiet"]
+    code, _, stderr = run_cli(argv, capsys)
+    assert code == 0, stderr
+    assert (tmp_path / "o1" / "a.png").exists()
+    argv = [str(photo), "--out", str(tmp_path / "o2"), "--model", str(fixed), "--overlap", "70", "--quiet"]
+    code, _, stderr = run_cli(argv, capsys)
+    assert code == 2 and "--tile-size/--overlap do not fit model" in stderr and "fixed 64x64 input" in stderr
+    code, _, stderr = run_cli([str(photo), "--out", str(tmp_path / "o3"), "--model", str(fixed), "--overlap", "-1", "--quiet"], capsys)
+    assert code == 2 and "--overlap must be >= 0. Received: -1" in stderr
+    assert not (tmp_path / "o2").exists() or not any((tmp_path / "o2").iterdir())
+
+
 def test_a_model_that_shrinks_images_is_refused_by_the_command(photo, tmp_path, capsys):
     _halving_model().save(tmp_path / "half.keras")
     code, _, stderr = run_cli([str(photo), "--out", str(tmp_path / "o"), "--model", str(tmp_path / "half.keras"), "--quiet"], capsys)
