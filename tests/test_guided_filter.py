@@ -11,6 +11,7 @@ import tensorflow as tf
 from kfreqgan.layers import GuidedFilter
 from kfreqgan.layers.guided_filter import MAX_WINDOW_RADIUS
 from kfreqgan.layers.guided_filter import box_mean
+from kfreqgan.layers.guided_filter import pool_along
 
 
 def reference_guided_filter(guide, source, radius, epsilon):
@@ -45,6 +46,32 @@ def test_box_mean_matches_clipped_window_means():
         for x in range(12):
             expected[:, y, x] = images[:, max(y - 2, 0) : y + 3, max(x - 2, 0) : x + 3].mean(axis=(1, 2))
     np.testing.assert_allclose(result, expected, atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["avg", "max"])
+@pytest.mark.parametrize("axis", [1, 2])
+def test_pool_along_one_axis_is_the_windowed_mean_or_maximum(kind, axis):
+    """pool_along lays the image out as one tall image of many channels; it
+    must give each pixel its own clipped window's mean (over the in-image
+    pixels) or maximum, for static sizes, sizes known only in the graph,
+    and windows past both borders."""
+    images = np.random.default_rng(2).random((2, 7, 11, 3)).astype(np.float32)
+    reduce = np.mean if kind == "avg" else np.max
+    for radius in (0, 1, 3, 12):
+        expected = np.zeros_like(images)
+        for i in range(images.shape[axis]):
+            window = [slice(None)] * 4
+            window[axis] = slice(max(i - radius, 0), i + radius + 1)
+            here = [slice(None)] * 4
+            here[axis] = slice(i, i + 1)
+            expected[tuple(here)] = reduce(images[tuple(window)], axis=axis, keepdims=True)
+        static = pool_along(tf.constant(images), axis, radius, kind)
+        assert static.shape == images.shape
+        np.testing.assert_allclose(static.numpy(), expected, atol=1e-6)
+        dynamic = tf.function(
+            lambda x: pool_along(x, axis, radius, kind), input_signature=[tf.TensorSpec((None, None, None, 3), tf.float32)]
+        )
+        np.testing.assert_allclose(dynamic(images).numpy(), expected, atol=1e-6)
 
 
 def test_a_window_larger_than_the_image_costs_the_image_not_the_radius():

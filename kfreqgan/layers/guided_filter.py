@@ -34,10 +34,57 @@ def box_mean(images, radius):
     rows = radius if height is None else min(radius, height - 1)
     columns = radius if width is None else min(radius, width - 1)
     if rows:
-        images = tf.nn.avg_pool2d(images, (2 * rows + 1, 1), strides=1, padding="SAME")
+        images = pool_along(images, 1, rows, "avg")
     if columns:
-        images = tf.nn.avg_pool2d(images, (1, 2 * columns + 1), strides=1, padding="SAME")
+        images = pool_along(images, 2, columns, "avg")
     return images
+
+
+def pool_along(images, axis, radius, kind):
+    """A stride-1, `SAME`-padded pool of `2 radius + 1` pixels along one
+    axis of NHWC images: their mean (`kind="avg"`, over the in-image
+    pixels) or maximum (`"max"`).
+
+    The same values as `tf.nn.avg_pool2d` / `max_pool2d` with a window of
+    `(2 radius + 1, 1)` or `(1, 2 radius + 1)`, laid out so that the pool
+    runs fast: the pooled axis becomes the pool's height and the other
+    image axis, times the channels, its channels. TensorFlow's CPU pooling
+    vectorises over channels; one-channel images (a guide, a transmission,
+    a dark channel) pooled as they are ran 25-45x slower on an AVX-512
+    Xeon (BENCHMARKS.md, "Pooling along one axis"). The reshapes are free
+    for rows; columns cost two transposes. TFLite: `RESHAPE`, `TRANSPOSE`
+    and the pool's builtin, any image size.
+
+    Args:
+        images: `(N, H, W, C)` tensor.
+        axis: 1 (along the height) or 2 (along the width).
+        radius: window radius in pixels (int >= 0).
+        kind: `"avg"` or `"max"`.
+
+    Returns:
+        A tensor shaped like `images`.
+    """
+    pool = {"avg": tf.nn.avg_pool2d, "max": tf.nn.max_pool2d}[kind]
+    static = images.shape
+    if axis == 2:
+        images = tf.transpose(images, (0, 2, 1, 3))
+    dynamic = tf.shape(images)
+    sides = [images.shape[i] if images.shape[i] is not None else dynamic[i] for i in range(4)]
+    flat_channels = sides[2] * sides[3] if all(isinstance(side, int) for side in sides[2:]) else dynamic[2] * dynamic[3]
+    flat = tf.reshape(images, _shape([sides[0], sides[1], 1, flat_channels]))
+    pooled = tf.reshape(pool(flat, (2 * radius + 1, 1), strides=1, padding="SAME"), _shape(sides))
+    if axis == 2:
+        pooled = tf.transpose(pooled, (0, 2, 1, 3))
+    pooled.set_shape(static)
+    return pooled
+
+
+def _shape(sides):
+    """A shape for `tf.reshape`: a list of ints where every side is static,
+    else a stacked int32 tensor."""
+    if all(isinstance(side, int) for side in sides):
+        return sides
+    return tf.stack([tf.cast(side, tf.int32) for side in sides])
 
 
 MAX_WINDOW_RADIUS = 2**30 - 1
