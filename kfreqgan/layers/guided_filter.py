@@ -50,7 +50,7 @@ def pool_along(images, axis, radius, kind):
     runs fast: the pooled axis becomes the pool's height and the other
     image axis, times the channels, its channels. TensorFlow's CPU pooling
     vectorises over channels; one-channel images (a guide, a transmission,
-    a dark channel) pooled as they are ran 25-45x slower on an AVX-512
+    a dark channel) pooled as they are ran 16-44x slower on an AVX-512
     Xeon (BENCHMARKS.md, "Pooling along one axis"). The reshapes are free
     for rows; columns cost two transposes. TFLite: `RESHAPE`, `TRANSPOSE`
     and the pool's builtin, any image size.
@@ -70,8 +70,7 @@ def pool_along(images, axis, radius, kind):
         images = tf.transpose(images, (0, 2, 1, 3))
     dynamic = tf.shape(images)
     sides = [images.shape[i] if images.shape[i] is not None else dynamic[i] for i in range(4)]
-    flat_channels = sides[2] * sides[3] if all(isinstance(side, int) for side in sides[2:]) else dynamic[2] * dynamic[3]
-    flat = tf.reshape(images, _shape([sides[0], sides[1], 1, flat_channels]))
+    flat = tf.reshape(images, _shape([sides[0], sides[1], 1, sides[2] * sides[3]]))
     pooled = tf.reshape(pool(flat, (2 * radius + 1, 1), strides=1, padding="SAME"), _shape(sides))
     if axis == 2:
         pooled = tf.transpose(pooled, (0, 2, 1, 3))

@@ -85,23 +85,14 @@ class DarkChannel(keras.layers.Layer):
     def call(self, inputs):
         check_layer_dtype(self, inputs)
         darkest = -tf.reduce_max(-inputs, axis=-1, keepdims=True)
-        height, width = inputs.shape[1], inputs.shape[2]
-        if height is not None and width is not None:
-            # One axis at a time (the minimum filter is separable): a square
-            # window's pool costs its area per pixel, and ran 5-40x slower
-            # on an AVX-512 Xeon. Pooled as laid out (not `pool_along`'s
-            # channel layout, which is faster still but which the TFLite
-            # converter mis-converted inside the coherent dehazer).
-            rows, columns = min(self.radius, height - 1), min(self.radius, width - 1)
-            if rows:
-                darkest = -tf.nn.max_pool2d(-darkest, (2 * rows + 1, 1), strides=1, padding="SAME")
-            if columns:
-                darkest = -tf.nn.max_pool2d(-darkest, (1, 2 * columns + 1), strides=1, padding="SAME")
-            return darkest
-        # A side known only in the graph: one axis at a time (the minimum
-        # filter is separable), and where the window passes both borders the
-        # side's minimum. A pool of the full window padded the image by it:
-        # radius 2**29 on a 5x7 image of unknown size was killed for memory.
+        # One axis at a time (the minimum filter is separable): a square
+        # window's pool costs its area per pixel, and ran 6-7x slower on an
+        # AVX-512 Xeon. Pooled as laid out (not `pool_along`'s channel
+        # layout, which is faster still but which the TFLite converter
+        # mis-converted inside the coherent dehazer). Where a side is known
+        # only in the graph and the window passes both its borders, the
+        # side's minimum: a pool of the full window padded the image by it
+        # (radius 2**29 on a 5x7 image of unknown size was killed for memory).
         return self._minimum_along(self._minimum_along(darkest, 1), 2)
 
     def _minimum_along(self, values, axis):
@@ -111,7 +102,8 @@ class DarkChannel(keras.layers.Layer):
             return -tf.nn.max_pool2d(-values, window, strides=1, padding="SAME")
 
         if values.shape[axis] is not None:
-            return pool(min(self.radius, values.shape[axis] - 1))
+            radius = min(self.radius, values.shape[axis] - 1)
+            return pool(radius) if radius else values  # a one-pixel side: its own minimum
         side = tf.shape(values)[axis]
         return tf.cond(
             side - 1 <= self.radius,
