@@ -1,6 +1,7 @@
 """GuidedFilter against a slow NumPy reference, its meaning, Keras plumbing and TFLite."""
 
 import os
+import re
 import time
 
 import keras
@@ -72,6 +73,21 @@ def test_pool_along_one_axis_is_the_windowed_mean_or_maximum(kind, axis):
             lambda x: pool_along(x, axis, radius, kind), input_signature=[tf.TensorSpec((None, None, None, 3), tf.float32)]
         )
         np.testing.assert_allclose(dynamic(images).numpy(), expected, atol=1e-6)
+
+
+def test_pool_along_names_a_bad_argument():
+    images = tf.zeros((1, 4, 5, 1))
+    for kwargs, match in (
+        ({"axis": 3}, "`axis` must be one of 1, 2. Received: axis=3"),
+        ({"kind": "min"}, "`kind` must be one of 'avg', 'max'. Received: kind='min'"),
+        ({"radius": -1}, "`radius` must be an integer >= 0. Received: radius=-1"),
+        ({"radius": 1.5}, "`radius` must be an integer >= 0. Received: radius=1.5"),
+    ):
+        arguments = {"axis": 1, "radius": 1, "kind": "avg", **kwargs}
+        with pytest.raises(ValueError, match=re.escape(match)):
+            pool_along(images, **arguments)
+    with pytest.raises(ValueError, match="rank 4"):
+        pool_along(tf.zeros((4, 5, 1)), 1, 1, "avg")
 
 
 def test_a_window_larger_than_the_image_costs_the_image_not_the_radius():

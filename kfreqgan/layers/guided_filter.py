@@ -63,7 +63,20 @@ def pool_along(images, axis, radius, kind):
 
     Returns:
         A tensor shaped like `images`.
+
+    Raises:
+        ValueError: for another rank, axis or kind, or a radius that is not
+            an integer >= 0.
     """
+    from kfreqgan._validation import check_choice
+    from kfreqgan._validation import is_integer
+
+    check_choice(axis, "axis", (1, 2))
+    check_choice(kind, "kind", ("avg", "max"))
+    if not is_integer(radius) or radius < 0:
+        raise ValueError(f"`radius` must be an integer >= 0. Received: radius={radius!r}")
+    if images.shape.rank != 4:
+        raise ValueError(f"pool_along expects NHWC images of rank 4. Received: shape={tuple(images.shape)}")
     pool = {"avg": tf.nn.avg_pool2d, "max": tf.nn.max_pool2d}[kind]
     static = images.shape
     if axis == 2:
