@@ -106,12 +106,14 @@ def test_tiny_run_on_bundled_photos(tmp_path):
     # NumPy numbers, which the checks take (a scene weight of np.float32(3)
     # too): run_config.json failed to be written, after the data had loaded.
     overrides = dict(DEHAZE_V2_TINY, crop_range=[np.float32(side) for side in configs.get_config("dehaze-v2")["crop_range"]])
+    overrides["frequency_aware"] = True  # v2 as it is: with the frequency parts the other tiny runs leave out
     config = configs.get_config("dehaze-v2", overrides)
     out = str(tmp_path / "run")
     import tensorflow as tf
 
     result = train.train(config, out, tf.distribute.get_strategy(), verbose=0)
     assert result["generator_steps"] == 2  # 4 photos x 4 crops / batch 8
+    assert np.isfinite(result["history"]["g_frequency"]).all()  # the focal frequency loss trained
     held = result["held_out"]
     assert held["examples"] == len(config["eval_photos"])
     assert np.isfinite(held["dehazed"]["psnr"])

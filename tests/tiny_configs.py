@@ -12,8 +12,14 @@ DEHAZE_V2_TINY = {
     "generator_filters": 4,
     "discriminator_filters": 4,
     "discriminator_layers": 2,
+    # Off: the training machinery (backups, sittings, moving averages,
+    # schedules, packaging) does not depend on the frequency parts, and a run
+    # without them builds its training step about 30% faster. The parts are
+    # trained by test_dehaze_v2_config's tiny run, which switches them on.
+    "frequency_aware": False,
 }
-"""`dehaze-v2` on 4 bundled photos, 64-pixel crops, tiny networks: one epoch of 2 steps."""
+"""`dehaze-v2` on 4 bundled photos, 64-pixel crops, tiny networks, without the
+frequency parts: one epoch of 2 steps."""
 
 KEEP_BEST_TINY = dict(
     DEHAZE_V2_TINY,
