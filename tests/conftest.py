@@ -1,5 +1,6 @@
 """Shared fixtures. TensorFlow is imported once per session; keep models tiny."""
 
+import gc
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -124,3 +125,11 @@ def wheel(tmp_path_factory):
     assert result.returncode == 0, result.stderr[-2000:]
     (built,) = folder.glob("kfreqgan-*.whl")
     return built
+
+# The suite builds thousands of Keras models and TF graphs: Python's cycle
+# collector, run every 700 allocations over every object alive (TensorFlow's
+# and Keras's modules included), cost time in every test: the objects alive
+# now (the imports) are left out of it, and it runs less often (test_layers
+# with test_models, one process: 1% and 11% faster in two paired runs).
+gc.freeze()
+gc.set_threshold(50000, 20, 20)
